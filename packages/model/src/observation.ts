@@ -1,0 +1,92 @@
+import { z } from 'zod';
+
+/**
+ * The data contract between the crawler (which produces Observations), the
+ * observation stream (which carries them as JSON) and storage (which writes them).
+ * JSON form: 64-bit values (services) travel as decimal strings so nothing is rounded.
+ */
+
+export const NETWORKS = ['ipv4', 'ipv6', 'onion', 'i2p', 'cjdns'] as const;
+export type Network = (typeof NETWORKS)[number];
+
+/** One class per way a visit can end; `ok` means the version handshake completed. */
+export const OUTCOMES = [
+  'ok',
+  'refused',
+  'connect_timeout',
+  'unreachable',
+  'handshake_timeout',
+  'closed',
+  'bad_magic',
+  'bad_checksum',
+  'oversized',
+  'malformed',
+  'proxy_error',
+  'not_dialable',
+] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+const u64 = z.union([z.bigint(), z.string().regex(/^\d{1,20}$/)]).transform((v, ctx) => {
+  const n = typeof v === 'bigint' ? v : BigInt(v);
+  if (n < 0n || n > 0xffff_ffff_ffff_ffffn) {
+    ctx.addIssue({ code: 'custom', message: 'not a uint64' });
+    return z.NEVER;
+  }
+  return n;
+});
+const port = z.number().int().min(0).max(65535);
+
+export const gossipedAddressSchema = z.object({
+  network: z.enum(NETWORKS),
+  host: z.string().min(1).max(80),
+  port,
+  services: u64,
+  /** Unix seconds the advertising node claims it last saw this address. */
+  advertisedTs: z.number().int().min(0).max(0xffff_ffff),
+});
+export type GossipedAddress = z.output<typeof gossipedAddressSchema>;
+
+/** What the remote node said about itself in its `version` message. */
+export const peerVersionSchema = z.object({
+  protocolVersion: z.number().int(),
+  services: u64,
+  userAgent: z.string().max(256),
+  startHeight: z.number().int(),
+  relay: z.boolean(),
+  /** Their clock minus ours, in seconds (from the version timestamp). */
+  clockOffsetS: z.number().int(),
+});
+export type PeerVersion = z.output<typeof peerVersionSchema>;
+
+export const observationSchema = z.object({
+  /** Milliseconds since the Unix epoch when the visit started. */
+  ts: z.number().int().nonnegative(),
+  crawlId: z.string().min(1).max(128),
+  network: z.enum(NETWORKS),
+  host: z.string().min(1).max(80),
+  port,
+  outcome: z.enum(OUTCOMES),
+  /** Human-readable detail for a failed visit (error code and message); empty when ok. */
+  error: z.string().max(1024),
+  peer: peerVersionSchema.nullable(),
+  connectMs: z.number().int().nonnegative(),
+  handshakeMs: z.number().int().nonnegative(),
+  /** Every distinct address the node gave in its getaddr answer. */
+  addrs: z.array(gossipedAddressSchema).max(10_000),
+});
+export type Observation = z.output<typeof observationSchema>;
+export type ObservationInput = z.input<typeof observationSchema>;
+
+function replacer(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
+}
+
+/** Serialises an Observation for the stream; bigint fields become decimal strings. */
+export function observationToJson(o: Observation): string {
+  return JSON.stringify(o, replacer);
+}
+
+/** Parses and validates a stream entry; throws a ZodError naming the bad field. */
+export function observationFromJson(text: string): Observation {
+  return observationSchema.parse(JSON.parse(text));
+}

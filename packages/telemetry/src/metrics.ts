@@ -1,0 +1,67 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Every metric bitcrawl exports, named once here so dashboards, alerts and tests agree.
+ * Each process creates one registry in main.ts.
+ */
+export function createMetrics(opts: { service: string; defaultMetrics?: boolean }) {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service: opts.service });
+  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'bitcrawl_process_' });
+  const r = [registry];
+  return {
+    registry,
+    visits: new Counter({
+      name: 'bitcrawl_visits_total',
+      help: 'Peer visits finished, by outcome class and network',
+      labelNames: ['outcome', 'network'] as const,
+      registers: r,
+    }),
+    sessionsActive: new Gauge({
+      name: 'bitcrawl_sessions_active',
+      help: 'Peer sessions currently open in this process',
+      registers: r,
+    }),
+    visitDuration: new Histogram({
+      name: 'bitcrawl_visit_duration_seconds',
+      help: 'Wall time of one visit, connect to disconnect',
+      labelNames: ['outcome'] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers: r,
+    }),
+    addressesReceived: new Counter({
+      name: 'bitcrawl_addresses_received_total',
+      help: 'Addresses received in getaddr answers',
+      registers: r,
+    }),
+    addressesEnqueued: new Counter({
+      name: 'bitcrawl_addresses_enqueued_total',
+      help: 'Newly discovered addresses that passed the round de-duplication and were enqueued',
+      registers: r,
+    }),
+    ingestRows: new Counter({
+      name: 'bitcrawl_ingest_rows_total',
+      help: 'Rows written to ClickHouse, by table',
+      labelNames: ['table'] as const,
+      registers: r,
+    }),
+    ingestBatches: new Counter({
+      name: 'bitcrawl_ingest_batches_total',
+      help: 'Insert batches, by result',
+      labelNames: ['result'] as const,
+      registers: r,
+    }),
+    ingestLag: new Gauge({
+      name: 'bitcrawl_ingest_lag_seconds',
+      help: 'Age of the oldest observation in the last flushed batch',
+      registers: r,
+    }),
+    ingestBacklog: new Gauge({
+      name: 'bitcrawl_ingest_backlog',
+      help: 'Observation stream entries not yet written (stream length past the group cursor plus pending)',
+      registers: r,
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

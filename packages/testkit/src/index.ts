@@ -1,0 +1,6 @@
+export * from './clickhouse.ts';
+export * from './dns.ts';
+export * from './ports.ts';
+export * from './process.ts';
+export * from './redis.ts';
+export * from './socks.ts';

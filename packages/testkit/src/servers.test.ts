@@ -1,0 +1,65 @@
+import { Resolver } from 'node:dns/promises';
+import net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { startClickHouse, startDnsmasq, startMicrosocks, startRedis } from './index.ts';
+
+function redisPing(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ port, host: '127.0.0.1' }, () => s.write('PING\r\n'));
+    s.once('data', (d) => {
+      resolve(d.toString());
+      s.destroy();
+    });
+    s.once('error', reject);
+  });
+}
+
+describe('testkit starts real servers on loopback', () => {
+  it('redis-server answers PING', async () => {
+    const redis = await startRedis();
+    try {
+      expect(await redisPing(redis.port)).toBe('+PONG\r\n');
+    } finally {
+      await redis.stop();
+    }
+  });
+
+  it('clickhouse-server answers over HTTP', async () => {
+    const ch = await startClickHouse();
+    try {
+      const res = await fetch(`${ch.url}/?query=SELECT%20version()`);
+      expect((await res.text()).trim()).toMatch(/^18\.16/);
+    } finally {
+      await ch.stop();
+    }
+  }, 90_000);
+
+  it('dnsmasq serves only the given names', async () => {
+    const dns = await startDnsmasq({ 'seed.example.test': ['127.0.0.7', '::1'] });
+    try {
+      const r = new Resolver();
+      r.setServers([dns.server]);
+      expect(await r.resolve4('seed.example.test')).toEqual(['127.0.0.7']);
+      expect(await r.resolve6('seed.example.test')).toEqual(['::1']);
+    } finally {
+      await dns.stop();
+    }
+  });
+
+  it('microsocks speaks SOCKS5 (no-auth greeting)', async () => {
+    const socks = await startMicrosocks();
+    try {
+      const reply = await new Promise<Buffer>((resolve, reject) => {
+        const s = net.connect({ port: socks.port, host: socks.host }, () => s.write(Buffer.from([5, 1, 0])));
+        s.once('data', (d) => {
+          resolve(d);
+          s.destroy();
+        });
+        s.once('error', reject);
+      });
+      expect([...reply]).toEqual([5, 0]);
+    } finally {
+      await socks.stop();
+    }
+  });
+});

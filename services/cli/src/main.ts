@@ -1,0 +1,36 @@
+import { Command, CommanderError } from 'commander';
+import { registerCommands } from './commands/index.ts';
+
+/** Builds the `bitcrawl` program. Each command lives in ./commands and only wires config to a package. */
+export function buildProgram(): Command {
+  const program = new Command('bitcrawl')
+    .description('A distributed crawler of the Bitcoin peer-to-peer network')
+    .version('0.1.0')
+    .exitOverride()
+    .showHelpAfterError();
+  registerCommands(program);
+  return program;
+}
+
+/** Runs the CLI and returns the process exit code (2 for bad arguments, as documented). */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`bitcrawl: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+/** Thrown by commands for bad flags or arguments; exits with status 2 and a one-line message. */
+export class UsageError extends Error {
+  readonly code = 'USAGE';
+}
