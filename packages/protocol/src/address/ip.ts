@@ -1,0 +1,55 @@
+import ipaddr from 'ipaddr.js';
+import { ProtocolError } from '../errors.ts';
+
+/*
+ * Hand-written formatters: addr messages carry up to 1000 addresses, so formatting is on
+ * the hot path. Parsing user text goes through ipaddr.js, which is strict and well tested.
+ */
+
+/** Formats 4 bytes at `off` as dotted decimal. */
+export function formatIPv4(b: Uint8Array, off = 0): string {
+  return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
+}
+
+/** RFC 5952: lowercase, no leading zeros, the longest run (>= 2) of zero groups compressed, first on ties. */
+export function formatIPv6(b: Uint8Array, off = 0): string {
+  const g = new Array<number>(8);
+  for (let i = 0; i < 8; i++) g[i] = ((b[off + 2 * i] as number) << 8) | (b[off + 2 * i + 1] as number);
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  if (bestStart < 0) return g.map((x) => x.toString(16)).join(':');
+  const head = g.slice(0, bestStart).map((x) => x.toString(16));
+  const tail = g.slice(bestStart + bestLen).map((x) => x.toString(16));
+  return `${head.join(':')}::${tail.join(':')}`;
+}
+
+/** Strict dotted-quad IPv4 (no octal, no short forms) to 4 bytes. */
+export function parseIPv4(text: string): Uint8Array | undefined {
+  if (!ipaddr.IPv4.isValidFourPartDecimal(text)) return undefined;
+  return Uint8Array.from(ipaddr.IPv4.parse(text).toByteArray());
+}
+
+/** IPv6 text (no zone id) to 16 bytes. */
+export function parseIPv6(text: string): Uint8Array | undefined {
+  if (text.includes('%') || !ipaddr.IPv6.isValid(text)) return undefined;
+  return Uint8Array.from(ipaddr.IPv6.parse(text).toByteArray());
+}
+
+export function ipv6FromBytes(b: Uint8Array): string {
+  if (b.length !== 16)
+    throw new ProtocolError('BAD_ADDRESS', `IPv6 address must be 16 bytes, got ${b.length}`);
+  return formatIPv6(b);
+}

@@ -1,0 +1,16 @@
+import type { Network } from '@bitcrawl/model';
+
+export type { Network };
+
+/** A dialable peer: `host` is always the canonical string for its network. */
+export interface Endpoint {
+  network: Network;
+  host: string;
+  port: number;
+}
+
+/** BIP155 network ids. Tor v2 (3) is obsolete and never produced or dialed. */
+export const BIP155_ID = { ipv4: 1, ipv6: 2, torv2: 3, onion: 4, i2p: 5, cjdns: 6 } as const;
+
+/** Raw address sizes per network, as carried in addrv2. */
+export const ADDRESS_SIZE: Record<Network, number> = { ipv4: 4, ipv6: 16, onion: 32, i2p: 32, cjdns: 16 };

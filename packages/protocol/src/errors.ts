@@ -1,0 +1,22 @@
+export type ProtocolErrorCode =
+  | 'BAD_MAGIC'
+  | 'BAD_CHECKSUM'
+  | 'OVERSIZED'
+  | 'BAD_COMMAND'
+  | 'TRUNCATED'
+  | 'MALFORMED'
+  | 'TOO_MANY_ENTRIES'
+  | 'BAD_ADDRESS';
+
+/** Every failure to read peer bytes or user-given addresses; `code` is what callers branch on. */
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+  constructor(
+    readonly code: ProtocolErrorCode,
+    message: string,
+    /** Byte offset in the stream where the bad frame starts, when known. */
+    readonly offset?: number,
+  ) {
+    super(message);
+  }
+}

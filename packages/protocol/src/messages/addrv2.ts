@@ -1,0 +1,61 @@
+import { addressToBytes, decodeBip155 } from '../address/codec.ts';
+import { BIP155_ID } from '../address/types.ts';
+import { ProtocolError } from '../errors.ts';
+import { Reader } from '../reader.ts';
+import { Writer } from '../writer.ts';
+import { type AddrEntry, readAddrCount } from './addr.ts';
+
+/** BIP155: an address field longer than this makes the whole message invalid. */
+export const MAX_ADDRV2_ADDRESS_LENGTH = 512;
+
+export interface AddrV2Message {
+  command: 'addrv2';
+  addresses: AddrEntry[];
+  /** Entries skipped because Core would not use them (unknown network id, Tor v2, embedded IPv4). */
+  skipped: number;
+}
+
+export function decodeAddrV2(payload: Uint8Array): AddrV2Message {
+  const r = new Reader(payload);
+  const count = readAddrCount(r, 'addrv2');
+  const addresses: AddrEntry[] = [];
+  let skipped = 0;
+  for (let i = 0; i < count; i++) {
+    const time = r.u32le();
+    const services = r.varintBig();
+    const id = r.u8();
+    const len = r.varint(MAX_ADDRV2_ADDRESS_LENGTH);
+    const bytes = r.bytes(len);
+    const port = r.u16be();
+    let addr: ReturnType<typeof decodeBip155>;
+    try {
+      addr = decodeBip155(id, bytes);
+    } catch (err) {
+      if (err instanceof ProtocolError)
+        throw new ProtocolError('MALFORMED', `addrv2 entry ${i}: ${err.message}`);
+      throw err;
+    }
+    if (!addr) {
+      skipped++;
+      continue;
+    }
+    addresses.push({ time, services, network: addr.network, host: addr.host, port });
+  }
+  r.end('addrv2');
+  return { command: 'addrv2', addresses, skipped };
+}
+
+export function encodeAddrV2(m: { addresses: readonly AddrEntry[] }): Uint8Array {
+  const w = new Writer(9 + m.addresses.length * 24);
+  w.varint(m.addresses.length);
+  for (const a of m.addresses) {
+    const bytes = addressToBytes(a.network, a.host);
+    w.u32le(a.time)
+      .varint(a.services)
+      .u8(BIP155_ID[a.network])
+      .varint(bytes.length)
+      .bytes(bytes)
+      .u16be(a.port);
+  }
+  return w.finish();
+}

@@ -1,0 +1,26 @@
+import { ProtocolError } from '../errors.ts';
+import { Reader } from '../reader.ts';
+import { Writer } from '../writer.ts';
+
+/** BIP152: whether to announce blocks with cmpctblock, and the compact block version. */
+export interface SendCmpctMessage {
+  command: 'sendcmpct';
+  announce: boolean;
+  version: bigint;
+}
+
+export function decodeSendCmpct(payload: Uint8Array): SendCmpctMessage {
+  const r = new Reader(payload);
+  const flag = r.u8();
+  if (flag > 1) throw new ProtocolError('MALFORMED', `sendcmpct announce must be 0 or 1, got ${flag}`);
+  const version = r.u64le();
+  r.end('sendcmpct');
+  return { command: 'sendcmpct', announce: flag === 1, version };
+}
+
+export function encodeSendCmpct(m: SendCmpctMessage): Uint8Array {
+  return new Writer(9)
+    .u8(m.announce ? 1 : 0)
+    .u64le(m.version)
+    .finish();
+}
