@@ -40,8 +40,20 @@ export class FrameParser {
     return this.size;
   }
 
+  /**
+   * Adds a chunk and returns every frame it completes. Throws the first ProtocolError;
+   * frames completed earlier in the same chunk are then lost, so stream readers that
+   * must keep them use `feed`.
+   */
   push(chunk: Uint8Array): Frame[] {
-    if (this.failed) throw this.failed;
+    const { frames, error } = this.feed(chunk);
+    if (error) throw error;
+    return frames;
+  }
+
+  /** Like push, but returns the frames completed before an error together with the error. */
+  feed(chunk: Uint8Array): { frames: Frame[]; error?: ProtocolError } {
+    if (this.failed) return { frames: [], error: this.failed };
     const frames: Frame[] = [];
     if (chunk.length > 0) {
       this.chunks.push(chunk);
@@ -68,12 +80,13 @@ export class FrameParser {
         this.header = undefined;
       }
     } catch (err) {
-      if (err instanceof ProtocolError) this.failed = err;
+      if (!(err instanceof ProtocolError)) throw err;
+      this.failed = err;
       this.chunks = [];
       this.size = 0;
-      throw err;
+      return { frames, error: err };
     }
-    return frames;
+    return { frames };
   }
 
   /** Fails fast on wrong magic even before a full header has arrived. */

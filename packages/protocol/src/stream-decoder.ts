@@ -23,14 +23,7 @@ export class MessageStreamDecoder {
   push(chunk: Uint8Array): { messages: DecodedMessage[]; error?: ProtocolError } {
     if (this.error) return { messages: [], error: this.error };
     const messages: DecodedMessage[] = [];
-    let frames: ReturnType<FrameParser['push']>;
-    try {
-      frames = this.parser.push(chunk);
-    } catch (err) {
-      if (!(err instanceof ProtocolError)) throw err;
-      this.error = err;
-      return { messages, error: err };
-    }
+    const { frames, error } = this.parser.feed(chunk);
     for (const frame of frames) {
       try {
         messages.push({ offset: frame.offset, message: decodeMessage(frame) });
@@ -39,6 +32,10 @@ export class MessageStreamDecoder {
         this.error = new ProtocolError(err.code, `"${frame.command}" payload: ${err.message}`, frame.offset);
         return { messages, error: this.error };
       }
+    }
+    if (error) {
+      this.error = error;
+      return { messages, error };
     }
     return { messages };
   }

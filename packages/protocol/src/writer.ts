@@ -9,6 +9,7 @@ export class Writer {
     this.view = new DataView(this.buf.buffer);
   }
 
+  /** Reserves n bytes and returns their offset (may replace buf and view: read them after). */
   private ensure(n: number): number {
     const at = this.pos;
     if (at + n > this.buf.length) {
@@ -22,35 +23,43 @@ export class Writer {
   }
 
   u8(v: number): this {
-    this.buf[this.ensure(1)] = v;
+    const at = this.ensure(1);
+    this.buf[at] = v;
     return this;
   }
   u16le(v: number): this {
-    this.view.setUint16(this.ensure(2), v, true);
+    const at = this.ensure(2);
+    this.view.setUint16(at, v, true);
     return this;
   }
   u16be(v: number): this {
-    this.view.setUint16(this.ensure(2), v, false);
+    const at = this.ensure(2);
+    this.view.setUint16(at, v, false);
     return this;
   }
   u32le(v: number): this {
-    this.view.setUint32(this.ensure(4), v, true);
+    const at = this.ensure(4);
+    this.view.setUint32(at, v, true);
     return this;
   }
   i32le(v: number): this {
-    this.view.setInt32(this.ensure(4), v, true);
+    const at = this.ensure(4);
+    this.view.setInt32(at, v, true);
     return this;
   }
   u64le(v: bigint): this {
-    this.view.setBigUint64(this.ensure(8), v, true);
+    const at = this.ensure(8);
+    this.view.setBigUint64(at, v, true);
     return this;
   }
   i64le(v: bigint): this {
-    this.view.setBigInt64(this.ensure(8), v, true);
+    const at = this.ensure(8);
+    this.view.setBigInt64(at, v, true);
     return this;
   }
   bytes(b: Uint8Array): this {
-    this.buf.set(b, this.ensure(b.length));
+    const at = this.ensure(b.length);
+    this.buf.set(b, at);
     return this;
   }
   varint(v: number | bigint): this {

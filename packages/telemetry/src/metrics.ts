@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * Every metric bitcrawl exports, named once here so dashboards, alerts and tests agree.
@@ -7,7 +7,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export function createMetrics(opts: { service: string; defaultMetrics?: boolean }) {
   const registry = new Registry();
   registry.setDefaultLabels({ service: opts.service });
-  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'bitcrawl_process_' });
+  if (opts.defaultMetrics !== false)
+    collectDefaultMetrics({ register: registry, prefix: 'bitcrawl_process_' });
   const r = [registry];
   return {
     registry,

@@ -11,19 +11,28 @@ export interface RedisServer {
 }
 
 /** Starts a private redis-server on a free loopback port (no persistence unless asked). */
-export async function startRedis(opts: { port?: number; appendonly?: boolean; dir?: string } = {}): Promise<RedisServer> {
+export async function startRedis(
+  opts: { port?: number; appendonly?: boolean; dir?: string } = {},
+): Promise<RedisServer> {
   const bin = which('redis-server');
   if (!bin) throw new MissingBinaryError('redis-server', 'redis-server');
   const port = opts.port ?? (await freePort());
   const dir = opts.dir ?? mkdtempSync(path.join(tmpdir(), 'bitcrawl-redis-'));
   const args = [
-    '--port', String(port),
-    '--bind', '127.0.0.1',
-    '--dir', dir,
-    '--save', '',
-    '--appendonly', opts.appendonly ? 'yes' : 'no',
-    '--maxmemory-policy', 'noeviction',
-    '--daemonize', 'no',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    opts.appendonly ? 'yes' : 'no',
+    '--maxmemory-policy',
+    'noeviction',
+    '--daemonize',
+    'no',
   ];
   const proc = spawnManaged(bin, args);
   try {

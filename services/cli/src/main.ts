@@ -1,5 +1,9 @@
 import { Command, CommanderError } from 'commander';
+import { ZodError } from 'zod';
 import { registerCommands } from './commands/index.ts';
+import { UsageError } from './usage-error.ts';
+
+export { UsageError };
 
 /** Builds the `bitcrawl` program. Each command lives in ./commands and only wires config to a package. */
 export function buildProgram(): Command {
@@ -26,11 +30,11 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`bitcrawl: ${err.message}\n`);
       return 2;
     }
+    if (err instanceof ZodError) {
+      const lines = err.issues.map((i) => `  ${i.path.join('.') || '(value)'}: ${i.message}`);
+      process.stderr.write(`bitcrawl: invalid configuration:\n${lines.join('\n')}\n`);
+      return 2;
+    }
     throw err;
   }
-}
-
-/** Thrown by commands for bad flags or arguments; exits with status 2 and a one-line message. */
-export class UsageError extends Error {
-  readonly code = 'USAGE';
 }

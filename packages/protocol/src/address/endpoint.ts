@@ -57,12 +57,14 @@ export function parseEndpoint(text: string, defaultPort: number, opts: ParseOpti
   }
   let port = defaultPort;
   if (portText !== undefined) {
-    if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535 || Number(portText) === 0) {
+    if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) {
       throw new ProtocolError('BAD_ADDRESS', `invalid port "${portText}" in "${text}"`);
     }
     port = Number(portText);
   }
   const { network, host } = parseHost(hostText, opts);
+  // I2P (SAM 3.1) has no ports and Core writes them as 0; anywhere else 0 is not dialable.
+  if (port === 0 && network !== 'i2p') throw new ProtocolError('BAD_ADDRESS', `port 0 in "${text}"`);
   return { network, host, port };
 }
 

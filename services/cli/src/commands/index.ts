@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
+import * as decode from './decode.ts';
 
 /**
  * Every command module exports `register(program)`. Heavy modules are imported
  * lazily inside each action so `bitcrawl decode` does not load BullMQ or chdb.
  */
-export function registerCommands(_program: Command): void {}
+export function registerCommands(program: Command): void {
+  decode.register(program);
+}

@@ -1,0 +1,122 @@
+import fc from 'fast-check';
+import ipaddr from 'ipaddr.js';
+import { describe, expect, it } from 'vitest';
+import vectors from '../../fixtures/addresses.json' with { type: 'json' };
+import { ProtocolError } from '../errors.ts';
+import {
+  addressFromBytes,
+  addressToBytes,
+  addressToLegacyBytes,
+  classifyAddress,
+  decodeBip155,
+  formatEndpoint,
+  formatIPv6,
+  legacyBytesToAddress,
+  onionFromPubkey,
+  parseEndpoint,
+  parseHost,
+} from './index.ts';
+import type { Network } from './types.ts';
+
+const hex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
+const code = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (err) {
+    return err instanceof ProtocolError ? err.code : `not a ProtocolError: ${err}`;
+  }
+  return 'no error';
+};
+
+describe('BIP155 address vectors', () => {
+  it.each(vectors.bip155.valid)('id $id decodes to $host and back', (v) => {
+    expect(decodeBip155(v.id, hex(v.bytes))).toEqual({ network: v.network, host: v.host });
+    expect(Buffer.from(addressToBytes(v.network as Network, v.host)).toString('hex')).toBe(v.bytes);
+  });
+  it.each(vectors.bip155.skipped)('skips $why', (v) => {
+    expect(decodeBip155(v.id, hex(v.bytes))).toBeUndefined();
+  });
+  it.each(vectors.bip155.invalid)('rejects $why', (v) => {
+    expect(code(() => decodeBip155(v.id, hex(v.bytes)))).toBe('BAD_ADDRESS');
+  });
+});
+
+describe('host and endpoint text', () => {
+  it.each(vectors.hosts.valid)('parses "$text"', (v) => {
+    expect(parseHost(v.text, { cjdns: 'cjdns' in v })).toEqual({ network: v.network, host: v.host });
+  });
+  it.each(vectors.hosts.invalid)('rejects "$text" ($why)', (v) => {
+    expect(code(() => parseHost(v.text))).toBe('BAD_ADDRESS');
+  });
+  it.each(vectors.endpoints.valid)('parses endpoint "$text"', (v) => {
+    const e = parseEndpoint(v.text, 18444);
+    expect(e).toEqual({ network: v.network, host: v.host, port: v.port });
+    expect(formatEndpoint(e)).toBe(v.formatted);
+  });
+  it.each(vectors.endpoints.invalid)('rejects endpoint "$text" ($why)', (v) => {
+    expect(code(() => parseEndpoint(v.text, 8333))).toBe('BAD_ADDRESS');
+  });
+});
+
+describe('reachability (as Core classifies)', () => {
+  it.each(vectors.reachability)('%s %s is %s', (network, host, expected) => {
+    expect(classifyAddress(network as Network, host)).toBe(expected);
+  });
+});
+
+describe('canonical strings round-trip', () => {
+  const cases: [Network, number][] = [
+    ['ipv4', 4],
+    ['ipv6', 16],
+    ['onion', 32],
+    ['i2p', 32],
+    ['cjdns', 16],
+  ];
+  it.each(cases)('%s: bytes -> string -> bytes, and string parses back to itself', (network, size) => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: size, maxLength: size }), (raw) => {
+        const bytes = network === 'cjdns' ? Uint8Array.from([0xfc, ...raw.subarray(1)]) : raw;
+        const host = addressFromBytes(network, bytes);
+        expect(addressToBytes(network, host)).toEqual(bytes);
+        const parsed = parseHost(host, { cjdns: network === 'cjdns' });
+        if (network === 'ipv6' && host.startsWith('::ffff:')) return; // mapped text means IPv4
+        expect(parsed).toEqual({
+          network: network === 'ipv6' && isMapped(bytes) ? 'ipv4' : network,
+          host: parsed.host,
+        });
+        if (!(network === 'ipv6' && isMapped(bytes))) expect(parsed.host).toBe(host);
+      }),
+    );
+  });
+
+  it('the hand-written IPv6 formatter agrees with ipaddr.js RFC 5952 output', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 0xffff })), {
+          minLength: 8,
+          maxLength: 8,
+        }),
+        (groups) => {
+          const bytes = new Uint8Array(16);
+          groups.forEach((g, i) => {
+            bytes[2 * i] = g >> 8;
+            bytes[2 * i + 1] = g & 0xff;
+          });
+          if (isMapped(bytes)) return; // ipaddr.js prints mapped addresses in mixed notation
+          expect(formatIPv6(bytes)).toBe((ipaddr.fromByteArray([...bytes]) as ipaddr.IPv6).toRFC5952String());
+        },
+      ),
+    );
+  });
+
+  it('legacy 16-byte form maps IPv4 and refuses networks v1 cannot carry', () => {
+    const v4 = addressToLegacyBytes('ipv4', '1.2.3.4');
+    expect(v4 && legacyBytesToAddress(v4)).toEqual({ network: 'ipv4', host: '1.2.3.4' });
+    expect(addressToLegacyBytes('onion', onionFromPubkey(new Uint8Array(32)))).toBeUndefined();
+    expect(legacyBytesToAddress(hex('fd87d87eeb43edb108e43588e54635ca'))).toBeUndefined();
+  });
+});
+
+function isMapped(b: Uint8Array): boolean {
+  return b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
+}
