@@ -1,0 +1,156 @@
+import type { AddrEntry, Message } from '@bitcrawl/protocol';
+import { describe, expect, it } from 'vitest';
+import {
+  finalAnswer,
+  type HandshakeParams,
+  initialState,
+  type MachineState,
+  openingMessages,
+  step,
+} from './handshake.ts';
+
+const params: HandshakeParams = {
+  protocolVersion: 70016,
+  userAgent: '/bitcrawl:test/',
+  target: { network: 'ipv4', host: '1.2.3.4', port: 8333 },
+  nonce: 42n,
+  nowS: 1_700_000_000,
+  maxAddr: 5000,
+};
+
+const theirVersion: Message = {
+  command: 'version',
+  version: 70016,
+  services: 0xc09n,
+  timestamp: 1_700_000_003n,
+  addrRecv: { services: 0n, network: 'ipv4', host: '9.9.9.9', port: 1 },
+  addrFrom: { services: 0n, network: 'ipv6', host: '::', port: 0 },
+  nonce: 7n,
+  userAgent: '/Satoshi:31.0.0/',
+  startHeight: 900_000,
+  relay: true,
+};
+
+const entries = (n: number, from = 0): AddrEntry[] =>
+  Array.from({ length: n }, (_, i) => ({
+    time: 1,
+    services: 9n,
+    network: 'ipv4' as const,
+    host: `10.0.${(from + i) >> 8}.${(from + i) & 255}`,
+    port: 8333,
+  }));
+
+/** Feeds messages in order and collects what the machine sends. */
+function run(msgs: Message[], state: MachineState = initialState()) {
+  const sent: string[] = [];
+  let done = false;
+  for (const m of msgs) {
+    const r = step(state, m, params);
+    state = r.state;
+    sent.push(...r.send.map((s) => s.command));
+    done ||= r.handshakeDone === true;
+  }
+  return { state, sent, done };
+}
+
+describe('handshake state machine', () => {
+  it('opens with version (70016, services 0, relay false, target in addr_recv) then sendaddrv2', () => {
+    const [v, s] = openingMessages(params);
+    expect(v).toMatchObject({
+      command: 'version',
+      version: 70016,
+      services: 0n,
+      relay: false,
+      userAgent: '/bitcrawl:test/',
+      addrRecv: { network: 'ipv4', host: '1.2.3.4', port: 8333 },
+    });
+    expect(s).toEqual({ command: 'sendaddrv2' });
+  });
+
+  it("Core 31's order: version, wtxidrelay, sendaddrv2, verack, then sendcmpct, ping, feefilter", () => {
+    const r = run([
+      theirVersion,
+      { command: 'wtxidrelay' },
+      { command: 'sendaddrv2' },
+      { command: 'verack' },
+      { command: 'sendcmpct', announce: false, version: 2n },
+      { command: 'ping', nonce: 99n },
+      { command: 'feefilter', feeRate: 1000n },
+    ]);
+    // verack only after their version, getaddr after their verack, pong for the ping
+    expect(r.sent).toEqual(['verack', 'getaddr', 'pong']);
+    expect(r.done).toBe(true);
+    expect(r.state.theirAddrV2).toBe(true);
+    expect(r.state.phase).toBe('awaiting_answer');
+  });
+
+  it('never sends sendaddrv2 or wtxidrelay after verack, in any arrival order', () => {
+    const extras: Message[] = [
+      { command: 'wtxidrelay' },
+      { command: 'sendaddrv2' },
+      { command: 'sendheaders' },
+      { command: 'ping', nonce: 1n },
+      { command: 'unknown', name: 'inv', payload: new Uint8Array(37) },
+      { command: 'unknown', name: 'getheaders', payload: new Uint8Array(69) },
+      { command: 'addr', addresses: entries(1), skipped: 0 },
+    ];
+    for (let rot = 0; rot < extras.length; rot++) {
+      const order = [...extras.slice(rot), ...extras.slice(0, rot)];
+      const r = run([
+        order[0]!,
+        theirVersion,
+        ...order.slice(1, 4),
+        { command: 'verack' },
+        ...order.slice(4),
+      ]);
+      const afterVerack = r.sent.slice(r.sent.indexOf('verack') + 1);
+      expect(afterVerack).not.toContain('sendaddrv2');
+      expect(afterVerack).not.toContain('wtxidrelay');
+      expect(r.sent.filter((c) => c === 'getaddr')).toHaveLength(1);
+      expect(r.done).toBe(true);
+    }
+  });
+
+  it('does not complete without their verack, nor answer a second version', () => {
+    const r = run([theirVersion, theirVersion]);
+    expect(r.done).toBe(false);
+    expect(r.sent).toEqual(['verack']);
+  });
+
+  it('a one-entry self-announcement is not the answer; the answer follows and is merged across parts', () => {
+    const ready = run([theirVersion, { command: 'verack' }]).state;
+    const r = run(
+      [
+        { command: 'addr', addresses: entries(1, 900), skipped: 0 },
+        { command: 'addr', addresses: entries(5, 800), skipped: 0 }, // a relay: kept aside
+        { command: 'addr', addresses: entries(400, 0), skipped: 0 },
+        { command: 'addr', addresses: entries(400, 300), skipped: 0 }, // overlaps 100
+        { command: 'addr', addresses: entries(3, 700), skipped: 0 }, // a small last part
+      ],
+      ready,
+    );
+    expect(r.state.phase).toBe('harvesting');
+    expect(finalAnswer(r.state)).toHaveLength(703);
+    expect(r.state.unsolicited).toBe(2);
+  });
+
+  it('a node that knows little: its small answer counts when nothing larger comes', () => {
+    const ready = run([theirVersion, { command: 'verack' }]).state;
+    const r = run([{ command: 'addrv2', addresses: entries(6), skipped: 0 }], ready);
+    expect(r.state.phase).toBe('awaiting_answer');
+    expect(finalAnswer(r.state)).toHaveLength(6);
+  });
+
+  it('addresses before the handshake completes are not the answer; the answer is bounded', () => {
+    const early = run([theirVersion, { command: 'addr', addresses: entries(50), skipped: 0 }]);
+    expect(finalAnswer(early.state)).toHaveLength(0);
+    const ready = run([{ command: 'verack' }], early.state).state;
+    const big = step(
+      ready,
+      { command: 'addr', addresses: entries(1000), skipped: 0 },
+      { ...params, maxAddr: 600 },
+    );
+    expect(finalAnswer(big.state)).toHaveLength(600);
+    expect(big.state.truncated).toBe(true);
+  });
+});

@@ -1,0 +1,6 @@
+export * from './config.ts';
+export * from './dial.ts';
+export * from './handshake.ts';
+export * from './policy.ts';
+export * from './session.ts';
+export * from './visitor.ts';

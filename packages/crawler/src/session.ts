@@ -1,0 +1,192 @@
+import { randomBytes } from 'node:crypto';
+import type net from 'node:net';
+import type { Network, Observation, Outcome } from '@bitcrawl/model';
+import {
+  decodeMessage,
+  encodeMessageFrame,
+  FrameParser,
+  type Message,
+  ProtocolError,
+  type ProtocolErrorCode,
+} from '@bitcrawl/protocol';
+import type { Timeouts } from './config.ts';
+import { DialError, dial, type Route } from './dial.ts';
+import {
+  finalAnswer,
+  type HandshakeParams,
+  initialState,
+  type MachineState,
+  openingMessages,
+  step,
+} from './handshake.ts';
+
+export const PROTOCOL_VERSION = 70016;
+
+export interface SessionParams {
+  crawlId: string;
+  target: { network: Network; host: string; port: number };
+  route: Route;
+  magic: Uint8Array;
+  userAgent: string;
+  timeouts: Timeouts;
+  maxAddr: number;
+  maxMessages: number;
+  now: () => number;
+  signal?: AbortSignal;
+}
+
+const PROTOCOL_OUTCOME: Record<ProtocolErrorCode, Outcome> = {
+  BAD_MAGIC: 'bad_magic',
+  BAD_CHECKSUM: 'bad_checksum',
+  OVERSIZED: 'oversized',
+  BAD_COMMAND: 'malformed',
+  TRUNCATED: 'malformed',
+  MALFORMED: 'malformed',
+  TOO_MANY_ENTRIES: 'malformed',
+  BAD_ADDRESS: 'malformed',
+};
+
+/**
+ * One visit: dial, run the handshake machine over the socket, harvest the getaddr answer,
+ * disconnect. Every timer and the socket are released on every path. Never throws for
+ * anything the peer does; the Observation says what happened.
+ */
+export async function runSession(p: SessionParams): Promise<Observation> {
+  const startedAt = p.now();
+  const base = { ts: startedAt, crawlId: p.crawlId, ...p.target };
+  const deadline = startedAt + p.timeouts.sessionMs;
+  let socket: net.Socket;
+  try {
+    socket = await dial(p.target, p.route, Math.min(p.timeouts.connectMs, p.timeouts.sessionMs), p.signal);
+  } catch (err) {
+    const e = err instanceof DialError ? err : new DialError('unreachable', String(err));
+    return {
+      ...base,
+      outcome: e.code,
+      error: e.message,
+      peer: null,
+      connectMs: p.now() - startedAt,
+      handshakeMs: 0,
+      addrs: [],
+    };
+  }
+  const connectMs = p.now() - startedAt;
+  return new Promise<Observation>((resolve) => {
+    const params: HandshakeParams = {
+      protocolVersion: PROTOCOL_VERSION,
+      userAgent: p.userAgent,
+      target: p.target,
+      nonce: randomBytes(8).readBigUInt64LE(),
+      nowS: Math.floor(p.now() / 1000),
+      maxAddr: p.maxAddr,
+    };
+    const parser = new FrameParser(p.magic);
+    let state: MachineState = initialState();
+    let handshakeAt = 0;
+    let messages = 0;
+    let finished = false;
+    let phaseTimer: NodeJS.Timeout | undefined;
+    const sessionTimer = setTimeout(
+      () => finish('session time cap reached'),
+      Math.max(0, deadline - p.now()),
+    );
+
+    const arm = (ms: number, why: string) => {
+      clearTimeout(phaseTimer);
+      phaseTimer = setTimeout(() => finish(why), Math.max(0, Math.min(ms, deadline - p.now())));
+    };
+
+    const finish = (why: string, failure?: { outcome: Outcome; error: string }) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(phaseTimer);
+      clearTimeout(sessionTimer);
+      p.signal?.removeEventListener('abort', onAbort);
+      socket.removeAllListeners('data');
+      socket.on('error', () => {});
+      socket.destroy();
+      const done = state.phase !== 'handshake';
+      const v = state.theirVersion;
+      const outcome: Outcome = done ? 'ok' : (failure?.outcome ?? 'handshake_timeout');
+      // After a completed handshake a close is the normal end; only a protocol fault is worth noting.
+      const afterDone = failure && failure.outcome !== 'closed' ? `after handshake: ${failure.error}` : '';
+      const error = done ? afterDone : (failure?.error ?? why);
+      resolve({
+        ...base,
+        outcome,
+        error: error.slice(0, 1024),
+        peer: v
+          ? {
+              protocolVersion: v.version,
+              services: v.services,
+              userAgent: v.userAgent,
+              startHeight: v.startHeight,
+              relay: v.relay ?? true,
+              clockOffsetS: Number(v.timestamp) - params.nowS,
+            }
+          : null,
+        connectMs,
+        handshakeMs: done ? handshakeAt - startedAt - connectMs : 0,
+        addrs: done
+          ? finalAnswer(state).map((a) => ({
+              network: a.network,
+              host: a.host,
+              port: a.port,
+              services: a.services,
+              advertisedTs: a.time,
+            }))
+          : [],
+      });
+    };
+    const onAbort = () => finish('aborted', { outcome: 'handshake_timeout', error: 'visit aborted' });
+    p.signal?.addEventListener('abort', onAbort, { once: true });
+
+    const send = (msgs: Message[]) => {
+      for (const m of msgs) socket.write(encodeMessageFrame(p.magic, m));
+    };
+
+    socket.on('data', (chunk: Buffer) => {
+      const { frames, error } = parser.feed(chunk);
+      for (const frame of frames) {
+        if (finished) return;
+        if (++messages > p.maxMessages)
+          return finish('too many messages', { outcome: 'malformed', error: 'message limit reached' });
+        let msg: Message;
+        try {
+          msg = decodeMessage(frame);
+        } catch (err) {
+          if (!(err instanceof ProtocolError)) throw err;
+          // Core ignores an addr of more than 1000 entries; so do we, and keep listening.
+          if (err.code === 'TOO_MANY_ENTRIES') continue;
+          return finish('bad payload', {
+            outcome: PROTOCOL_OUTCOME[err.code],
+            error: `${err.code}: ${frame.command}: ${err.message}`,
+          });
+        }
+        const r = step(state, msg, params);
+        state = r.state;
+        send(r.send);
+        if (r.handshakeDone) {
+          handshakeAt = p.now();
+          arm(p.timeouts.getaddrMs, 'getaddr deadline');
+        }
+        if (r.answerProgress) arm(p.timeouts.idleAfterAnswerMs, 'answer complete');
+      }
+      if (error && !finished)
+        finish('framing', {
+          outcome: PROTOCOL_OUTCOME[error.code],
+          error: `${error.code}: ${error.message}`,
+        });
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) =>
+      finish('socket error', { outcome: 'closed', error: `${err.code ?? 'error'}: ${err.message}` }),
+    );
+    socket.on('close', () =>
+      finish('peer closed', { outcome: 'closed', error: 'peer closed the connection' }),
+    );
+    socket.on('end', () => finish('peer closed', { outcome: 'closed', error: 'peer closed the connection' }));
+
+    arm(p.timeouts.handshakeMs, 'handshake deadline');
+    send(openingMessages(params));
+  });
+}

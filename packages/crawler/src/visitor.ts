@@ -1,0 +1,71 @@
+import type { Observation } from '@bitcrawl/model';
+import { CHAINS } from '@bitcrawl/protocol';
+import type { Logger, Metrics } from '@bitcrawl/telemetry';
+import { type CrawlerConfig, timeoutsFor } from './config.ts';
+import { createPolicy } from './policy.ts';
+import { runSession } from './session.ts';
+
+export interface VisitTarget {
+  network: Observation['network'];
+  host: string;
+  port: number;
+}
+
+export interface Visitor {
+  visit(target: VisitTarget, ctx: { crawlId: string; signal?: AbortSignal }): Promise<Observation>;
+}
+
+export interface VisitorDeps {
+  logger?: Logger;
+  metrics?: Metrics;
+  now?: () => number;
+}
+
+/** Applies the dial policy, runs one session, and records metrics. Peer failures are Observations. */
+export function createVisitor(config: CrawlerConfig, deps: VisitorDeps = {}): Visitor {
+  const policy = createPolicy(config);
+  const now = deps.now ?? Date.now;
+  const magic = CHAINS[config.chain].magic;
+  return {
+    async visit(target, ctx) {
+      const decision = policy.decide(target);
+      let obs: Observation;
+      if (!decision.dial) {
+        obs = {
+          ts: now(),
+          crawlId: ctx.crawlId,
+          ...target,
+          outcome: 'not_dialable',
+          error: decision.reason,
+          peer: null,
+          connectMs: 0,
+          handshakeMs: 0,
+          addrs: [],
+        };
+      } else {
+        deps.metrics?.sessionsActive.inc();
+        try {
+          obs = await runSession({
+            crawlId: ctx.crawlId,
+            target,
+            route: decision.route,
+            magic,
+            userAgent: config.userAgent,
+            timeouts: timeoutsFor(config, target.network),
+            maxAddr: config.maxAddrPerSession,
+            maxMessages: config.maxMessagesPerSession,
+            now,
+            ...(ctx.signal ? { signal: ctx.signal } : {}),
+          });
+        } finally {
+          deps.metrics?.sessionsActive.dec();
+        }
+      }
+      deps.metrics?.visits.inc({ outcome: obs.outcome, network: obs.network });
+      deps.metrics?.visitDuration.observe({ outcome: obs.outcome }, (now() - obs.ts) / 1000);
+      deps.metrics?.addressesReceived.inc(obs.addrs.length);
+      deps.logger?.debug({ target, outcome: obs.outcome, addrs: obs.addrs.length }, 'visit');
+      return obs;
+    },
+  };
+}
