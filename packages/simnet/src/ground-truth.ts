@@ -1,0 +1,43 @@
+import type { Network, Outcome } from '@bitcrawl/model';
+import type { NodeKind } from './spec.ts';
+
+/** One advertised address as the node puts it on the wire. */
+export interface TruthAddr {
+  network: Network;
+  host: string;
+  port: number;
+  /** uint64 as a decimal string. */
+  services: string;
+  time: number;
+}
+
+export interface TruthNode {
+  /** "host:port" / "[v6]:port" as formatEndpoint writes it. */
+  endpoint: string;
+  network: Network;
+  host: string;
+  port: number;
+  /** 'dead' = advertised, nothing behind it. */
+  kind: NodeKind | 'dead';
+  expectedOutcome: Outcome;
+  /** What the node says in its version message (absent for nodes that never send one). */
+  version?: {
+    protocolVersion: number;
+    services: string;
+    userAgent: string;
+    startHeight: number;
+    relay: boolean;
+  };
+  /** The node's exact getaddr answer as the crawler receives it (empty when it answers nothing usable). */
+  answer: TruthAddr[];
+}
+
+export interface GroundTruth {
+  chain: string;
+  seed: number;
+  /** Endpoints to start a crawl from. */
+  seeds: string[];
+  nodes: TruthNode[];
+  /** Every gossip edge: the sum of all answers. */
+  edgeCount: number;
+}

@@ -1,0 +1,4 @@
+export * from './generate.ts';
+export * from './ground-truth.ts';
+export * from './simnet.ts';
+export * from './spec.ts';

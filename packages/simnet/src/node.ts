@@ -1,0 +1,239 @@
+import type net from 'node:net';
+import {
+  type AddrEntry,
+  CHAINS,
+  decodeMessage,
+  encodeFrame,
+  encodeMessageFrame,
+  FrameParser,
+  type Message,
+  ProtocolError,
+} from '@bitcrawl/protocol';
+import type { NodePlan } from './generate.ts';
+
+/**
+ * Serves one inbound connection the way the planned node kind behaves. Core-like nodes follow
+ * what Bitcoin Core 31 does for an inbound v1 peer (shared/reference/bitcoin-core-p2p-facts.md).
+ */
+export function serveConnection(
+  socket: net.Socket,
+  plan: NodePlan,
+  magic: Uint8Array,
+  timers: Set<NodeJS.Timeout>,
+): void {
+  const kind = plan.truth.kind;
+  socket.on('error', () => {});
+  socket.setNoDelay(true);
+  const later = (fn: () => void, ms = plan.latencyMs) => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      if (!socket.destroyed) fn();
+    }, ms);
+    timers.add(t);
+  };
+  const write = (bytes: Uint8Array[]) => later(() => socket.write(Buffer.concat(bytes)));
+  const frame = (m: Message) => encodeMessageFrame(magic, m);
+
+  switch (kind) {
+    case 'silent':
+      return; // accepts, never speaks
+    case 'wrong_magic': {
+      const other = magic[0] === 0xf9 ? CHAINS.testnet.magic : CHAINS.mainnet.magic;
+      socket.once('data', () => write([encodeMessageFrame(other, versionOf(plan))]));
+      return;
+    }
+    case 'oversized': {
+      const header = encodeFrame(magic, 'version', new Uint8Array(0));
+      new DataView(header.buffer).setUint32(16, 4_000_001, true);
+      socket.once('data', () => write([header]));
+      return;
+    }
+    case 'bad_checksum': {
+      const f = frame(versionOf(plan));
+      f[20] = (f[20] as number) ^ 0xff;
+      socket.once('data', () => write([f]));
+      return;
+    }
+    case 'garbage': {
+      // A correctly framed "version" whose payload is too short to be one.
+      socket.once('data', () => write([encodeFrame(magic, 'version', Uint8Array.of(1, 2, 3, 4, 5, 6, 7))]));
+      return;
+    }
+    case 'slowloris': {
+      const bytes = frame(versionOf(plan));
+      let i = 0;
+      const drip = () => {
+        if (i >= bytes.length) return;
+        socket.write(bytes.subarray(i, i + 1));
+        i++;
+        later(drip, 1000);
+      };
+      socket.once('data', () => later(drip, 1000));
+      return;
+    }
+    case 'reset_after_version':
+      socket.once('data', () =>
+        later(() => socket.write(frame(versionOf(plan)), () => socket.resetAndDestroy())),
+      );
+      return;
+    default:
+      speakProtocol(socket, plan, magic, write, frame);
+  }
+}
+
+/** core, legacy and addr_flood: a real handshake and a getaddr answer. */
+function speakProtocol(
+  socket: net.Socket,
+  plan: NodePlan,
+  magic: Uint8Array,
+  write: (b: Uint8Array[]) => void,
+  frame: (m: Message) => Uint8Array,
+): void {
+  const legacy = plan.truth.kind === 'legacy';
+  const parser = new FrameParser(magic);
+  let gotVersion = false;
+  let gotVerack = false;
+  let peerWantsV2 = false;
+  let answered = false;
+  socket.on('data', (chunk: Buffer) => {
+    let frames: ReturnType<FrameParser['push']>;
+    try {
+      frames = parser.push(chunk);
+    } catch {
+      socket.destroy();
+      return;
+    }
+    for (const f of frames) {
+      let m: Message;
+      try {
+        m = decodeMessage(f);
+      } catch (err) {
+        if (err instanceof ProtocolError) socket.destroy();
+        return;
+      }
+      if (!gotVersion && m.command !== 'version') {
+        socket.destroy(); // Core: the first message must be version
+        return;
+      }
+      switch (m.command) {
+        case 'version':
+          if (gotVersion) break;
+          gotVersion = true;
+          write(
+            legacy
+              ? [frame(versionOf(plan)), frame({ command: 'verack' })]
+              : [
+                  frame(versionOf(plan)),
+                  frame({ command: 'wtxidrelay' }),
+                  frame({ command: 'sendaddrv2' }),
+                  frame({ command: 'verack' }),
+                ],
+          );
+          break;
+        case 'sendaddrv2':
+        case 'wtxidrelay':
+          if (gotVerack) {
+            socket.destroy(); // Core disconnects a peer that sends these after its verack
+            return;
+          }
+          if (m.command === 'sendaddrv2') peerWantsV2 = true;
+          break;
+        case 'verack': {
+          gotVerack = true;
+          if (legacy) break;
+          const after = [
+            frame({ command: 'sendcmpct', announce: false, version: 2n }),
+            frame({ command: 'ping', nonce: 0x1234n }),
+            frame({ command: 'feefilter', feeRate: 1000n }),
+          ];
+          if (plan.selfAnnounce && plan.truth.network === 'ipv4') {
+            const self: AddrEntry = {
+              time: 1_700_000_000,
+              services: 0xc09n,
+              network: 'ipv4',
+              host: plan.truth.host,
+              port: plan.truth.port,
+            };
+            after.push(
+              frame(
+                peerWantsV2
+                  ? { command: 'addrv2', addresses: [self], skipped: 0 }
+                  : { command: 'addr', addresses: [self], skipped: 0 },
+              ),
+            );
+          }
+          write(after);
+          break;
+        }
+        case 'ping':
+          write([frame({ command: 'pong', nonce: m.nonce })]);
+          break;
+        case 'getaddr':
+          if (answered || !gotVerack) break; // Core answers once per connection
+          answered = true;
+          write(answerFrames(plan, peerWantsV2 && !legacy, frame));
+          break;
+        default:
+          break;
+      }
+    }
+  });
+}
+
+function answerFrames(plan: NodePlan, v2: boolean, frame: (m: Message) => Uint8Array): Uint8Array[] {
+  if (plan.truth.kind === 'addr_flood') {
+    const flood: AddrEntry[] = Array.from({ length: 1001 }, (_, i) => ({
+      time: 1_700_000_000,
+      services: 1n,
+      network: 'ipv4',
+      host: `127.99.${(i >> 8) & 255}.${i & 255}`,
+      port: 8333,
+    }));
+    return [
+      frame(
+        v2
+          ? { command: 'addrv2', addresses: flood, skipped: 0 }
+          : { command: 'addr', addresses: flood, skipped: 0 },
+      ),
+    ];
+  }
+  const entries = v2 ? plan.answer : plan.answer.filter((a) => a.network === 'ipv4' || a.network === 'ipv6');
+  if (entries.length < 5) return []; // Core sends nothing when it knows too little
+  if (plan.truth.kind !== 'legacy') {
+    return [
+      frame(
+        v2
+          ? { command: 'addrv2', addresses: entries, skipped: 0 }
+          : { command: 'addr', addresses: entries, skipped: 0 },
+      ),
+    ];
+  }
+  const part = Math.ceil(entries.length / 3);
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < entries.length; i += part) {
+    out.push(frame({ command: 'addr', addresses: entries.slice(i, i + part), skipped: 0 }));
+  }
+  return out;
+}
+
+export function versionOf(plan: NodePlan): Message {
+  const v = plan.truth.version ?? {
+    protocolVersion: 70016,
+    services: '1033',
+    userAgent: '/Satoshi:31.0.0/',
+    startHeight: 900_000,
+    relay: true,
+  };
+  return {
+    command: 'version',
+    version: v.protocolVersion,
+    services: BigInt(v.services),
+    timestamp: BigInt(Math.floor(Date.now() / 1000) + plan.clockSkewS),
+    addrRecv: { services: 0n, network: 'ipv6', host: '::', port: 0 },
+    addrFrom: { services: BigInt(v.services), network: 'ipv6', host: '::', port: 0 },
+    nonce: BigInt(plan.truth.port) * 1_000_003n + 7n,
+    userAgent: v.userAgent,
+    startHeight: v.startHeight,
+    relay: v.relay,
+  };
+}
