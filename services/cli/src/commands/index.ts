@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import * as decode from './decode.ts';
+import * as simnet from './simnet.ts';
+import * as visit from './visit.ts';
 
 /**
  * Every command module exports `register(program)`. Heavy modules are imported
@@ -7,4 +9,6 @@ import * as decode from './decode.ts';
  */
 export function registerCommands(program: Command): void {
   decode.register(program);
+  visit.register(program);
+  simnet.register(program);
 }

@@ -1,0 +1,142 @@
+import { type GroundTruth, type Simnet, startSimnet, type TruthNode } from '@bitcrawl/simnet';
+import { startMicrosocks } from '@bitcrawl/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { crawlerConfigSchema } from './config.ts';
+import { createVisitor } from './visitor.ts';
+
+let sim: Simnet;
+let truth: GroundTruth;
+const fast = {
+  connectMs: 1000,
+  handshakeMs: 2500,
+  getaddrMs: 3000,
+  idleAfterAnswerMs: 400,
+  sessionMs: 10_000,
+};
+
+beforeAll(async () => {
+  sim = await startSimnet({
+    seed: 7,
+    nodes: 60,
+    kinds: {
+      core: 4,
+      legacy: 2,
+      silent: 1,
+      slowloris: 1,
+      garbage: 1,
+      bad_checksum: 1,
+      wrong_magic: 1,
+      oversized: 1,
+      reset_after_version: 1,
+      addr_flood: 1,
+      blackhole: 1,
+    },
+    ipv6: 2,
+    onion: 3,
+    i2p: 3,
+    cjdns: 2,
+    latencyMs: { min: 0, max: 20 },
+  });
+  truth = sim.groundTruth;
+});
+afterAll(() => sim?.stop());
+
+const visitor = () =>
+  createVisitor(
+    crawlerConfigSchema.parse({
+      allowPrivate: true,
+      cjdnsRoute: true,
+      proxies: { onion: sim.socksProxy, i2p: sim.socksProxy, cjdns: sim.socksProxy },
+      timeouts: fast,
+      networkTimeouts: {},
+    }),
+  );
+
+const key = (a: { network: string; host: string; port: number; services: bigint | string }) =>
+  `${a.network}|${a.host}|${a.port}|${a.services}`;
+
+function checkAgainstTruth(n: TruthNode, o: Awaited<ReturnType<ReturnType<typeof createVisitor>['visit']>>) {
+  expect(o.outcome, `${n.kind} ${n.endpoint}: ${o.error}`).toBe(n.expectedOutcome);
+  if (n.expectedOutcome !== 'ok') return;
+  expect(o.peer).toMatchObject({
+    protocolVersion: n.version?.protocolVersion,
+    services: BigInt(n.version?.services ?? -1),
+    userAgent: n.version?.userAgent,
+    startHeight: n.version?.startHeight,
+    relay: n.version?.relay,
+  });
+  expect(Math.abs(o.peer?.clockOffsetS ?? 99)).toBeLessThanOrEqual(6);
+  expect(o.addrs.map((a) => [key(a), a.advertisedTs]).sort()).toEqual(
+    n.answer.map((a) => [key(a), a.time]).sort(),
+  );
+}
+
+describe('visits against every simnet node kind', () => {
+  it('each node yields its own outcome class; ok visits carry the exact version and answer', async () => {
+    const v = visitor();
+    const results = await Promise.all(
+      truth.nodes.map(async (n) => [n, await v.visit(n, { crawlId: 't' })] as const),
+    );
+    const kinds = new Set(results.map(([n]) => n.kind));
+    expect(kinds.size).toBe(12); // every kind plus dead addresses
+    for (const [n, o] of results) checkAgainstTruth(n, o);
+    const outcomes = new Set(results.map(([, o]) => o.outcome));
+    expect([...outcomes].sort()).toEqual(
+      [
+        'bad_checksum',
+        'bad_magic',
+        'closed',
+        'connect_timeout',
+        'handshake_timeout',
+        'malformed',
+        'ok',
+        'oversized',
+        'refused',
+        'unreachable',
+      ].sort(),
+    );
+  }, 60_000);
+
+  it('reaches .onion and .b32.i2p names through the front door; unknown names are unreachable', async () => {
+    const v = visitor();
+    for (const network of ['onion', 'i2p', 'cjdns'] as const) {
+      const live = truth.nodes.find((n) => n.network === network && n.kind === 'core')!;
+      checkAgainstTruth(live, await v.visit(live, { crawlId: 't' }));
+    }
+    const dead = truth.nodes.find((n) => n.network === 'onion' && n.kind === 'dead')!;
+    expect((await v.visit(dead, { crawlId: 't' })).outcome).toBe('unreachable');
+  }, 30_000);
+
+  it('goes through a real SOCKS5 server (microsocks) to simnet nodes', async () => {
+    const socks = await startMicrosocks();
+    try {
+      const v = createVisitor(
+        crawlerConfigSchema.parse({
+          allowPrivate: true,
+          proxy: socks.url,
+          timeouts: fast,
+          networkTimeouts: {},
+        }),
+      );
+      const core = truth.nodes.find((n) => n.kind === 'core' && n.network === 'ipv4')!;
+      checkAgainstTruth(core, await v.visit(core, { crawlId: 't' }));
+      const dead = truth.nodes.find((n) => n.kind === 'dead' && n.network === 'ipv4')!;
+      expect((await v.visit(dead, { crawlId: 't' })).outcome).toBe('refused');
+    } finally {
+      await socks.stop();
+    }
+  }, 30_000);
+
+  it('an unreachable proxy is proxy_error', async () => {
+    const v = createVisitor(
+      crawlerConfigSchema.parse({
+        allowPrivate: true,
+        proxy: 'socks5://127.0.0.1:1',
+        timeouts: fast,
+        networkTimeouts: {},
+      }),
+    );
+    const core = truth.nodes.find((n) => n.kind === 'core' && n.network === 'ipv4')!;
+    expect((await v.visit(core, { crawlId: 't' })).outcome).toBe('proxy_error');
+  });
+});

@@ -1,0 +1,59 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { type Simnet, startSimnet } from '@bitcrawl/simnet';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const bin = path.resolve(import.meta.dirname, '../../bin/bitcrawl.mjs');
+
+function run(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+let sim: Simnet;
+beforeAll(async () => {
+  sim = await startSimnet({ seed: 3, nodes: 10, kinds: { core: 1 } });
+});
+afterAll(() => sim?.stop());
+
+describe('bitcrawl visit', () => {
+  it('prints the observation of a node with its exact version and answer', async () => {
+    const node = sim.groundTruth.nodes[0]!;
+    const r = await run(['visit', node.endpoint, '--allow-private', '--getaddr-timeout', '3000']);
+    expect(r.status).toBe(0);
+    const obs = JSON.parse(r.stdout);
+    expect(obs).toMatchObject({
+      outcome: 'ok',
+      host: node.host,
+      port: node.port,
+      peer: {
+        userAgent: node.version?.userAgent,
+        services: node.version?.services,
+        startHeight: node.version?.startHeight,
+      },
+    });
+    expect(obs.addrs).toHaveLength(node.answer.length);
+  }, 20_000);
+
+  it('refuses a private target without --allow-private, still exit 0', async () => {
+    const r = await run(['visit', sim.groundTruth.nodes[0]!.endpoint]);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ outcome: 'not_dialable' });
+  }, 20_000);
+
+  it('exits 2 on a bad endpoint', async () => {
+    const r = await run(['visit', '999.1.1.1:8333']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/not an IPv4/);
+  }, 20_000);
+});

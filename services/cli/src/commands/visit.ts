@@ -1,0 +1,66 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { UsageError } from '../usage-error.ts';
+
+const optsSchema = z.object({
+  network: z.string().default('mainnet'),
+  allowPrivate: z.boolean().default(false),
+  proxy: z.string().optional(),
+  onionProxy: z.string().optional(),
+  i2pProxy: z.string().optional(),
+  cjdns: z.boolean().default(false),
+  connectTimeout: z.coerce.number().int().positive().optional(),
+  handshakeTimeout: z.coerce.number().int().positive().optional(),
+  getaddrTimeout: z.coerce.number().int().positive().optional(),
+});
+
+/** `bitcrawl visit HOST:PORT`: one visit, its Observation as JSON; exit 0 whatever the outcome. */
+export function register(program: Command): void {
+  program
+    .command('visit')
+    .description('visit one node and print its observation (handshake, version fields, getaddr answer)')
+    .argument('<endpoint>', 'HOST:PORT, [IPv6]:PORT, NAME.onion:PORT or NAME.b32.i2p')
+    .option('--network <name>', 'chain: mainnet|testnet|testnet4|signet|regtest', 'mainnet')
+    .option('--allow-private', 'allow loopback and private targets')
+    .option('--proxy <url>', 'SOCKS5 proxy for all IPv4/IPv6/onion traffic (socks5://host:port)')
+    .option('--onion-proxy <url>', 'SOCKS5 proxy for .onion (Tor)')
+    .option('--i2p-proxy <url>', 'SOCKS5 proxy for .b32.i2p (i2pd)')
+    .option('--cjdns', 'this host has a CJDNS route (fc00::/8 targets are CJDNS)')
+    .option('--connect-timeout <ms>', 'connect timeout')
+    .option('--handshake-timeout <ms>', 'handshake timeout')
+    .option('--getaddr-timeout <ms>', 'how long to wait for the getaddr answer')
+    .action(async (endpoint: string, raw: unknown) => {
+      const o = optsSchema.parse(raw);
+      const { chainByName, parseEndpoint, ProtocolError } = await import('@bitcrawl/protocol');
+      const { createVisitor, crawlerConfigSchema } = await import('@bitcrawl/crawler');
+      const { observationToJson } = await import('@bitcrawl/model');
+      let target: ReturnType<typeof parseEndpoint>;
+      let config: ReturnType<typeof crawlerConfigSchema.parse>;
+      try {
+        const chain = chainByName(o.network);
+        target = parseEndpoint(endpoint, chain.defaultPort, { cjdns: o.cjdns });
+        const proxies: Record<string, string> = {};
+        if (o.onionProxy) proxies.onion = o.onionProxy;
+        if (o.i2pProxy) proxies.i2p = o.i2pProxy;
+        const timeouts = crawlerConfigSchema.shape.timeouts.parse(undefined);
+        config = crawlerConfigSchema.parse({
+          chain: chain.name,
+          allowPrivate: o.allowPrivate,
+          cjdnsRoute: o.cjdns,
+          ...(o.proxy ? { proxy: o.proxy } : {}),
+          proxies,
+          timeouts: {
+            ...timeouts,
+            ...(o.connectTimeout ? { connectMs: o.connectTimeout } : {}),
+            ...(o.handshakeTimeout ? { handshakeMs: o.handshakeTimeout } : {}),
+            ...(o.getaddrTimeout ? { getaddrMs: o.getaddrTimeout } : {}),
+          },
+        });
+      } catch (err) {
+        if (err instanceof ProtocolError || err instanceof z.ZodError) throw new UsageError(err.message);
+        throw err;
+      }
+      const obs = await createVisitor(config).visit(target, { crawlId: 'visit' });
+      process.stdout.write(`${JSON.stringify(JSON.parse(observationToJson(obs)), null, 2)}\n`);
+    });
+}
