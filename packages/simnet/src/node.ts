@@ -171,13 +171,23 @@ function speakProtocol(
         case 'getaddr':
           if (answered || !gotVerack) break; // Core answers once per connection
           answered = true;
-          write(answerFrames(plan, peerWantsV2 && !legacy, frame));
+          write(cachedAnswer(plan, peerWantsV2 && !legacy, frame));
           break;
         default:
           break;
       }
     }
   });
+}
+
+/** Core caches its getaddr answer for a day; the simnet caches the encoded frames (and saves the CPU). */
+const answerCache = new WeakMap<NodePlan, Map<boolean, Uint8Array[]>>();
+function cachedAnswer(plan: NodePlan, v2: boolean, frame: (m: Message) => Uint8Array): Uint8Array[] {
+  let byVersion = answerCache.get(plan);
+  if (!byVersion) answerCache.set(plan, (byVersion = new Map()));
+  let frames = byVersion.get(v2);
+  if (!frames) byVersion.set(v2, (frames = answerFrames(plan, v2, frame)));
+  return frames;
 }
 
 function answerFrames(plan: NodePlan, v2: boolean, frame: (m: Message) => Uint8Array): Uint8Array[] {

@@ -1,10 +1,10 @@
-import { writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { CHAINS } from '@bitcrawl/protocol';
 import { startBlackholes } from './blackhole.ts';
 import { startFrontDoor } from './front-door.ts';
 import { generate, type NodePlan } from './generate.ts';
 import type { GroundTruth } from './ground-truth.ts';
+import { writeGroundTruth } from './ground-truth-file.ts';
 import { serveConnection } from './node.ts';
 import { type SimnetSpecInput, simnetSpecSchema } from './spec.ts';
 
@@ -60,7 +60,7 @@ export async function startSimnet(
     );
     cleanup.push(holes.stop);
 
-    if (opts.groundTruthPath) await writeFile(opts.groundTruthPath, JSON.stringify(plan.truth, null, 1));
+    if (opts.groundTruthPath) await writeGroundTruth(opts.groundTruthPath, plan.truth);
 
     let resolveStopped!: () => void;
     const stopped = new Promise<void>((r) => {

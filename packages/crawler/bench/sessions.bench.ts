@@ -1,0 +1,181 @@
+/**
+ * npm run bench:sessions — one crawler process against a simnet of 10,000 reachable nodes
+ * (run in a child process so its memory is not counted), 2,000 concurrent sessions; then
+ * the seed notebook's threaded design (python3, 50 blocking threads) against the same simnet.
+ */
+import { spawn } from 'node:child_process';
+import { createReadStream, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { crawlerConfigSchema } from '../src/config.ts';
+import { createVisitor } from '../src/visitor.ts';
+
+const NODES = Number(process.env.BENCH_NODES ?? 10_000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 2_000);
+const BASELINE_SECONDS = Number(process.env.BENCH_BASELINE_SECONDS ?? 30);
+const root = path.resolve(import.meta.dirname, '../../..');
+const dir = mkdtempSync(path.join(tmpdir(), 'bitcrawl-bench-'));
+
+interface Target {
+  network: 'ipv4';
+  host: string;
+  port: number;
+}
+
+/** Reads only the endpoints from the NDJSON ground truth, so its answers do not inflate our RSS. */
+async function readTargets(file: string): Promise<Target[]> {
+  const out: Target[] = [];
+  let first = true;
+  for await (const line of createInterface({ input: createReadStream(file) })) {
+    if (first || !line) {
+      first = false;
+      continue;
+    }
+    const n = JSON.parse(line) as Target;
+    out.push({ network: n.network, host: n.host, port: n.port });
+  }
+  return out;
+}
+
+async function startSimnetProcess(): Promise<{ targets: Target[]; edges: number; stop: () => void }> {
+  const specPath = path.join(dir, 'spec.json');
+  const truthPath = path.join(dir, 'truth.json');
+  writeFileSync(
+    specPath,
+    JSON.stringify({
+      seed: 11,
+      nodes: NODES,
+      kinds: { core: 1 },
+      unreachableFraction: 0,
+      table: { min: 200, max: 2000 }, // answers of 46-460 addresses
+      latencyMs: { min: 50, max: 250 }, // per burst, so round trips of ~100-500 ms as on the internet
+      selfAnnounce: 0.5,
+    }),
+  );
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(root, 'services/cli/bin/bitcrawl.mjs'),
+      'simnet',
+      '--spec',
+      specPath,
+      '--ground-truth',
+      truthPath,
+      '--duration',
+      '900',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, NODE_OPTIONS: '' }, // the simnet is not the process under test
+    },
+  );
+  process.once('exit', () => child.kill('SIGKILL'));
+  const lines = createInterface({ input: child.stdout! });
+  let edges = 0;
+  for await (const line of lines) {
+    const m = /(\d+) gossip edges/.exec(line);
+    if (m) edges = Number(m[1]);
+    if (line.startsWith('ground truth:')) break;
+  }
+  return { targets: await readTargets(truthPath), edges, stop: () => child.kill('SIGTERM') };
+}
+
+async function runOurs(targets: Target[]) {
+  const visitor = createVisitor(
+    crawlerConfigSchema.parse({
+      allowPrivate: true,
+      timeouts: {
+        connectMs: 5_000,
+        handshakeMs: 10_000,
+        getaddrMs: 10_000,
+        idleAfterAnswerMs: 300,
+        sessionMs: 30_000,
+      },
+    }),
+  );
+  let next = 0;
+  let active = 0;
+  let peak = 0;
+  let ok = 0;
+  let addrs = 0;
+  let rssAtConcurrency = 0;
+  const sampler = setInterval(() => {
+    if (active >= CONCURRENCY) rssAtConcurrency = Math.max(rssAtConcurrency, process.memoryUsage.rss());
+  }, 50);
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < targets.length) {
+        const t = targets[next++]!;
+        active++;
+        peak = Math.max(peak, active);
+        const obs = await visitor.visit(t, { crawlId: 'bench' });
+        active--;
+        if (obs.outcome === 'ok') ok++;
+        addrs += obs.addrs.length;
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  clearInterval(sampler);
+  return { visits: targets.length, ok, addrs, seconds, peak, rssMb: rssAtConcurrency / 2 ** 20 };
+}
+
+function runBaseline(targets: Target[], magicHex: string) {
+  return new Promise<{ visits: number; ok: number; seconds: number; peak_rss_mb: number }>(
+    (resolve, reject) => {
+      const child = spawn('python3', [
+        path.join(import.meta.dirname, 'baseline_threaded.py'),
+        magicHex,
+        '50',
+      ]);
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+      });
+      child.stderr.pipe(process.stderr);
+      child.on('close', (code) =>
+        code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`baseline exited ${code}`)),
+      );
+      // As many targets as 50 threads can plausibly visit in BASELINE_SECONDS (it is timed per visit anyway).
+      const n = Math.min(targets.length, BASELINE_SECONDS * 100);
+      child.stdin.end(
+        targets
+          .slice(0, n)
+          .map((t) => `${t.host} ${t.port}\n`)
+          .join(''),
+      );
+    },
+  );
+}
+
+const sim = await startSimnetProcess();
+try {
+  console.log(
+    `simnet: ${sim.targets.length} reachable nodes, ${sim.edges} gossip edges, 50-250 ms latency per burst`,
+  );
+  const ours = await runOurs(sim.targets);
+  const base = await runBaseline(sim.targets, 'f9beb4d9');
+  const ourRate = ours.visits / ours.seconds;
+  const baseRate = base.visits / base.seconds;
+  console.log('');
+  console.log('                         visits    ok   seconds  sessions/s  peak concurrent  RSS MB');
+  console.log(
+    `bitcrawl (1 process)   ${String(ours.visits).padStart(8)} ${String(ours.ok).padStart(5)} ${ours.seconds.toFixed(1).padStart(9)} ${ourRate.toFixed(0).padStart(11)} ${String(ours.peak).padStart(16)} ${ours.rssMb.toFixed(0).padStart(7)}  (RSS at ${CONCURRENCY} concurrent)`,
+  );
+  console.log(
+    `threaded baseline (50) ${String(base.visits).padStart(8)} ${String(base.ok).padStart(5)} ${base.seconds.toFixed(1).padStart(9)} ${baseRate.toFixed(0).padStart(11)} ${'50'.padStart(16)} ${base.peak_rss_mb.toFixed(0).padStart(7)}  (peak)`,
+  );
+  console.log(
+    `addresses harvested by bitcrawl: ${ours.addrs}; node ${process.version}, NODE_OPTIONS=${process.env.NODE_OPTIONS ?? ''}`,
+  );
+  console.log(
+    'note: the simnet runs on the same 2 cores as the crawler, so both figures include its CPU contention',
+  );
+  console.log(
+    `ratio: ${(ourRate / baseRate).toFixed(1)}x the baseline's sessions/s (target >= 20x); RSS target <= 300 MB`,
+  );
+} finally {
+  sim.stop();
+}
