@@ -197,6 +197,8 @@ function buildAnswers(nodes: NodePlan[], spec: SimnetSpec, rng: Rng): void {
       const other = nodes[rng.int(0, nodes.length - 1)] as NodePlan;
       if (other !== n && carries(n, other)) set.add(other);
     }
+    // Core sends nothing when it knows fewer than 5 addresses; the tree edges then stay unused.
+    if (set.size < 5) set.clear();
     n.answer = [...set].map((o) => ({
       time: 1_700_000_000 + rng.int(0, 10_000_000),
       services: rng.pick(ADDR_SERVICES),
