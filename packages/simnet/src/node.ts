@@ -184,9 +184,15 @@ function speakProtocol(
 const answerCache = new WeakMap<NodePlan, Map<boolean, Uint8Array[]>>();
 function cachedAnswer(plan: NodePlan, v2: boolean, frame: (m: Message) => Uint8Array): Uint8Array[] {
   let byVersion = answerCache.get(plan);
-  if (!byVersion) answerCache.set(plan, (byVersion = new Map()));
+  if (!byVersion) {
+    byVersion = new Map();
+    answerCache.set(plan, byVersion);
+  }
   let frames = byVersion.get(v2);
-  if (!frames) byVersion.set(v2, (frames = answerFrames(plan, v2, frame)));
+  if (!frames) {
+    frames = answerFrames(plan, v2, frame);
+    byVersion.set(v2, frames);
+  }
   return frames;
 }
 
