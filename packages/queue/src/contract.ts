@@ -1,0 +1,58 @@
+import { NETWORKS, type Network } from '@bitcrawl/model';
+import { z } from 'zod';
+
+/**
+ * The queue contract, shared by seeder, worker, ingester and the status command.
+ * Redis keys all live under PREFIX so one Redis can serve one bitcrawl deployment.
+ */
+export const PREFIX = 'bitcrawl';
+export const CRAWL_QUEUE = 'crawl';
+export const SEED_QUEUE = 'seed';
+export const OBSERVATION_STREAM = `${PREFIX}:observations`;
+export const DEAD_LETTER_STREAM = `${PREFIX}:observations:dead`;
+export const INGEST_GROUP = 'ingester';
+export const CURRENT_ROUND_KEY = `${PREFIX}:round:current`;
+
+/** Round ids appear in Redis keys and BullMQ job ids: keep them to a safe alphabet. */
+export const crawlIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,64}$/, 'crawl id: 1-64 characters of A-Z a-z 0-9 . _ -');
+
+export const crawlJobSchema = z.object({
+  crawlId: crawlIdSchema,
+  network: z.enum(NETWORKS),
+  host: z.string().min(1).max(80),
+  port: z.number().int().min(0).max(65535),
+  /** Endpoint of the node that advertised this address, or 'seed'. */
+  source: z.string().max(100).optional(),
+});
+export type CrawlJob = z.infer<typeof crawlJobSchema>;
+
+export const seedJobSchema = z.object({ reason: z.enum(['schedule', 'manual']).default('schedule') });
+
+/** The address as it appears in frontier sets: network|host|port. */
+export function addressKey(a: { network: Network; host: string; port: number }): string {
+  return `${a.network}|${a.host}|${a.port}`;
+}
+
+export function parseAddressKey(key: string): { network: Network; host: string; port: number } {
+  const [network, host, port] = key.split('|');
+  const parsed = z.enum(NETWORKS).safeParse(network);
+  if (!parsed.success || !host || port === undefined) throw new Error(`bad address key "${key}"`);
+  return { network: parsed.data, host, port: Number(port) };
+}
+
+/**
+ * BullMQ job ids cannot contain ':' (IPv6 hosts do), so ':' becomes '!', which no host,
+ * network or crawl id contains. Reversible, and the same address in the same round always
+ * gets the same id, so BullMQ itself refuses a second copy while one is queued.
+ */
+export function jobIdFor(crawlId: string, a: { network: Network; host: string; port: number }): string {
+  return `${crawlId}|${addressKey(a)}`.replaceAll(':', '!');
+}
+
+export function parseJobId(id: string): { crawlId: string; network: Network; host: string; port: number } {
+  const text = id.replaceAll('!', ':');
+  const bar = text.indexOf('|');
+  return { crawlId: text.slice(0, bar), ...parseAddressKey(text.slice(bar + 1)) };
+}

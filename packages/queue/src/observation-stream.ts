@@ -1,0 +1,125 @@
+import { type Observation, observationFromJson } from '@bitcrawl/model';
+import type { Redis } from 'ioredis';
+import { DEAD_LETTER_STREAM, INGEST_GROUP, OBSERVATION_STREAM } from './contract.ts';
+
+export interface StreamBatch {
+  ids: string[];
+  observations: Observation[];
+}
+
+type Entry = [id: string, fields: string[]];
+
+/**
+ * At-least-once reader of the observation stream through a consumer group. Entries are acked
+ * (and deleted, which bounds the stream) only after the caller has stored them. After a
+ * restart it first re-reads its own pending entries; entries left pending by a consumer that
+ * died are claimed after `claimIdleMs`. Entries that fail validation go to a dead-letter
+ * stream with the reason, so nothing is silently dropped and one bad entry blocks nothing.
+ */
+export class ObservationStreamReader {
+  private ownPendingDone = false;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly consumer: string,
+    private readonly opts: { batch: number; blockMs: number; claimIdleMs: number } = {
+      batch: 1000,
+      blockMs: 1000,
+      claimIdleMs: 60_000,
+    },
+  ) {}
+
+  async ensureGroup(): Promise<void> {
+    try {
+      await this.redis.xgroup('CREATE', OBSERVATION_STREAM, INGEST_GROUP, '0', 'MKSTREAM');
+    } catch (err) {
+      if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
+    }
+  }
+
+  async read(): Promise<StreamBatch> {
+    let entries: Entry[] = [];
+    if (!this.ownPendingDone) {
+      entries = await this.readGroup('0', false);
+      if (entries.length === 0) this.ownPendingDone = true;
+    }
+    if (entries.length === 0) {
+      const claimed = (await this.redis.xautoclaim(
+        OBSERVATION_STREAM,
+        INGEST_GROUP,
+        this.consumer,
+        this.opts.claimIdleMs,
+        '0-0',
+        'COUNT',
+        this.opts.batch,
+      )) as [string, Entry[], string[]];
+      entries = claimed[1].filter((e) => e?.[1]);
+    }
+    if (entries.length === 0) entries = await this.readGroup('>', true);
+    return this.parse(entries);
+  }
+
+  private async readGroup(id: string, block: boolean): Promise<Entry[]> {
+    const args: (string | number)[] = ['GROUP', INGEST_GROUP, this.consumer, 'COUNT', this.opts.batch];
+    if (block) args.push('BLOCK', this.opts.blockMs);
+    args.push('STREAMS', OBSERVATION_STREAM, id);
+    const res = (await this.redis.call('XREADGROUP', ...args)) as [string, Entry[]][] | null;
+    return res?.[0]?.[1] ?? [];
+  }
+
+  private async parse(entries: Entry[]): Promise<StreamBatch> {
+    const ids: string[] = [];
+    const observations: Observation[] = [];
+    const dead: { id: string; raw: string; error: string }[] = [];
+    for (const [id, fields] of entries) {
+      const raw = fields[fields.indexOf('obs') + 1] ?? '';
+      try {
+        observations.push(observationFromJson(raw));
+        ids.push(id);
+      } catch (err) {
+        dead.push({ id, raw: raw.slice(0, 100_000), error: (err as Error).message.slice(0, 2000) });
+      }
+    }
+    if (dead.length > 0) {
+      const m = this.redis.multi();
+      for (const d of dead) m.xadd(DEAD_LETTER_STREAM, '*', 'id', d.id, 'error', d.error, 'obs', d.raw);
+      m.xack(OBSERVATION_STREAM, INGEST_GROUP, ...dead.map((d) => d.id));
+      m.xdel(OBSERVATION_STREAM, ...dead.map((d) => d.id));
+      await m.exec();
+    }
+    return { ids, observations };
+  }
+
+  /** Call after the batch is durably stored. */
+  async ack(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.redis
+      .multi()
+      .xack(OBSERVATION_STREAM, INGEST_GROUP, ...ids)
+      .xdel(OBSERVATION_STREAM, ...ids)
+      .exec();
+  }
+}
+
+/** Entries not yet stored: undelivered to the group plus delivered but unacked. */
+export async function ingestBacklog(redis: Redis): Promise<number> {
+  try {
+    const groups = (await redis.xinfo('GROUPS', OBSERVATION_STREAM)) as unknown[][];
+    for (const g of groups) {
+      const info = new Map<string, unknown>();
+      for (let i = 0; i < g.length; i += 2) info.set(String(g[i]), g[i + 1]);
+      if (info.get('name') === INGEST_GROUP)
+        return Number(info.get('lag') ?? 0) + Number(info.get('pending') ?? 0);
+    }
+    return await redis.xlen(OBSERVATION_STREAM);
+  } catch {
+    return 0; // no stream yet
+  }
+}
+
+/** Appends observations directly (tests, imports); crawl workers go through Frontier.record. */
+export async function appendObservations(redis: Redis, json: string[]): Promise<void> {
+  const m = redis.multi();
+  for (const j of json) m.xadd(OBSERVATION_STREAM, '*', 'obs', j);
+  await m.exec();
+}

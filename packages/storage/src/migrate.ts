@@ -1,0 +1,57 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Store } from './store.ts';
+
+export const MIGRATIONS_DIR = path.resolve(import.meta.dirname, '../../../infra/clickhouse/migrations');
+
+/**
+ * Applies infra/clickhouse/migrations/NNNN_name.sql in order, each once, recording them in
+ * schema_migrations. Every statement is idempotent too (IF NOT EXISTS), so a crash between a
+ * statement and its record is harmless. Returns the versions applied now.
+ */
+export async function migrate(store: Store, dir = MIGRATIONS_DIR): Promise<string[]> {
+  const { client, settings } = store;
+  await client.command({
+    query: `CREATE TABLE IF NOT EXISTS schema_migrations (version String, applied_at DateTime('UTC'))
+            ENGINE = MergeTree() ORDER BY version`,
+  });
+  const rs = await client.query({ query: 'SELECT version FROM schema_migrations', format: 'JSONEachRow' });
+  const done = new Set(((await rs.json()) as { version: string }[]).map((r) => r.version));
+  const files = (await readdir(dir)).filter((f) => /^\d{4}_[\w-]+\.sql$/.test(f)).sort();
+  const applied: string[] = [];
+  for (const file of files) {
+    const version = file.replace(/\.sql$/, '');
+    if (done.has(version)) continue;
+    const sql = await readFile(path.join(dir, file), 'utf8');
+    for (const statement of splitStatements(sql)) {
+      try {
+        await client.command({ query: statement, clickhouse_settings: settings });
+      } catch (err) {
+        throw new Error(`migration ${file} failed: ${(err as Error).message}`);
+      }
+    }
+    await client.insert({
+      table: 'schema_migrations',
+      values: [{ version, applied_at: formatDateTime(Date.now()) }],
+      format: 'JSONEachRow',
+    });
+    applied.push(version);
+  }
+  return applied;
+}
+
+/** Splits on ';' at line ends, dropping `--` comment lines. */
+export function splitStatements(sql: string): string[] {
+  return sql
+    .split('\n')
+    .filter((l) => !l.trim().startsWith('--'))
+    .join('\n')
+    .split(/;\s*(?:\n|$)/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** 'YYYY-MM-DD hh:mm:ss' in UTC: the DateTime text both engines parse the same way. */
+export function formatDateTime(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+}

@@ -1,0 +1,103 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Observation } from '@bitcrawl/model';
+import { type ClickHouseServer, startClickHouse } from '@bitcrawl/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate } from './migrate.ts';
+import { queryRows, roundSummary } from './queries.ts';
+import { openStore, type Store } from './store.ts';
+import { insertObservations } from './writer.ts';
+
+const obs = (host: string, outcome: Observation['outcome'], addrs = 0, crawlId = 'r1'): Observation => ({
+  ts: 1_790_000_000_123,
+  crawlId,
+  network: 'ipv4',
+  host,
+  port: 8333,
+  outcome,
+  error: outcome === 'ok' ? '' : 'ECONNREFUSED',
+  peer:
+    outcome === 'ok'
+      ? {
+          protocolVersion: 70016,
+          services: 0xffff_ffff_ffff_ffffn,
+          userAgent: '/Satoshi:31.0.0/',
+          startHeight: 900_001,
+          relay: true,
+          clockOffsetS: -3,
+        }
+      : null,
+  connectMs: 12,
+  handshakeMs: outcome === 'ok' ? 40 : 0,
+  addrs: Array.from({ length: addrs }, (_, i) => ({
+    network: 'onion' as const,
+    host: `x${i}.onion`,
+    port: 8333,
+    services: 1033n,
+    advertisedTs: 1_790_000_000,
+  })),
+});
+
+function suite(name: string, open: () => Promise<Store>) {
+  describe(name, () => {
+    let store: Store;
+    beforeAll(async () => {
+      store = await open();
+    }, 90_000);
+    afterAll(() => store?.close());
+
+    it('applies the migrations once, idempotently', async () => {
+      const first = await migrate(store);
+      expect(first).toEqual(['0001_observations', '0002_addr_gossip', '0003_views', '0004_round_summary']);
+      expect(await migrate(store)).toEqual([]);
+    });
+
+    it('ingests observations and gossip; a re-delivered batch leaves no duplicate visible rows', async () => {
+      const batch = [obs('1.2.3.4', 'ok', 3), obs('1.2.3.5', 'refused'), obs('1.2.3.6', 'ok', 2)];
+      expect(await insertObservations(store, batch)).toEqual({ observations: 3, gossip: 5 });
+      await insertObservations(store, batch);
+      const [row] = await queryRows<{ n: string; u: string }>(
+        store,
+        `SELECT count() AS n FROM observations FINAL WHERE crawl_id = 'r1'`,
+      );
+      expect(Number(row?.n)).toBe(3);
+      const [g] = await queryRows<{ n: string }>(
+        store,
+        `SELECT count() AS n FROM addr_gossip FINAL WHERE crawl_id = 'r1'`,
+      );
+      expect(Number(g?.n)).toBe(5);
+      const [ok] = await queryRows<Record<string, string | number>>(
+        store,
+        `SELECT services, user_agent, start_height, relay, clock_offset_s, toUnixTimestamp(ts) AS t FROM observations WHERE host = '1.2.3.4' LIMIT 1`,
+      );
+      expect(ok).toMatchObject({
+        services: '18446744073709551615',
+        user_agent: '/Satoshi:31.0.0/',
+        relay: 1,
+      });
+      expect(Number(ok?.t)).toBe(1_790_000_000);
+      expect(Number(ok?.start_height)).toBe(900_001);
+    });
+
+    it('the round summary and the nodes view answer', async () => {
+      const rows = await roundSummary(store, 'r1');
+      expect(rows.map((r) => [r.network, Number(r.visited), Number(r.reachable)])).toEqual([['ipv4', 3, 2]]);
+      await insertObservations(store, [{ ...obs('1.2.3.5', 'ok'), crawlId: 'r2', ts: 1_790_000_100_000 }]);
+      const [n] = await queryRows<{ outcome: string; crawl_id: string }>(
+        store,
+        `SELECT outcome, crawl_id FROM nodes WHERE host = '1.2.3.5'`,
+      );
+      expect(n).toEqual({ outcome: 'ok', crawl_id: 'r2' });
+    });
+  });
+}
+
+let server: ClickHouseServer;
+suite('clickhouse-server 18.16', async () => {
+  server = await startClickHouse();
+  return openStore({ url: server.url });
+});
+afterAll(() => server?.stop());
+
+suite('embedded chdb', () => openStore({ dir: mkdtempSync(path.join(tmpdir(), 'bitcrawl-chdb-')) }));

@@ -1,0 +1,69 @@
+import type { Observation } from '@bitcrawl/model';
+import { formatDateTime } from './migrate.ts';
+import type { Store } from './store.ts';
+
+/** Rows for the two tables; 64-bit values go as decimal strings, which both engines accept. */
+export function observationRows(batch: readonly Observation[]) {
+  const observations = batch.map((o) => ({
+    ts: formatDateTime(o.ts),
+    ts_ms: o.ts,
+    crawl_id: o.crawlId,
+    network: o.network,
+    host: o.host,
+    port: o.port,
+    outcome: o.outcome,
+    error: o.error,
+    protocol_version: o.peer?.protocolVersion ?? 0,
+    services: (o.peer?.services ?? 0n).toString(),
+    user_agent: o.peer?.userAgent ?? '',
+    start_height: o.peer?.startHeight ?? 0,
+    relay: o.peer?.relay ? 1 : 0,
+    clock_offset_s: o.peer?.clockOffsetS ?? 0,
+    connect_ms: o.connectMs,
+    handshake_ms: o.handshakeMs,
+    addrs_received: o.addrs.length,
+  }));
+  const gossip = batch.flatMap((o) =>
+    o.addrs.map((a) => ({
+      ts: formatDateTime(o.ts),
+      crawl_id: o.crawlId,
+      src_network: o.network,
+      src_host: o.host,
+      src_port: o.port,
+      network: a.network,
+      host: a.host,
+      port: a.port,
+      services: a.services.toString(),
+      advertised_ts: formatDateTime(a.advertisedTs * 1000),
+    })),
+  );
+  return { observations, gossip };
+}
+
+/**
+ * Inserts one batch into both tables. Gossip first: if the process dies in between, the
+ * batch is re-delivered and ReplacingMergeTree collapses the repeated rows.
+ */
+export async function insertObservations(
+  store: Store,
+  batch: readonly Observation[],
+): Promise<{ observations: number; gossip: number }> {
+  if (batch.length === 0) return { observations: 0, gossip: 0 };
+  const { observations, gossip } = observationRows(batch);
+  const settings = store.settings;
+  for (let i = 0; i < gossip.length; i += 100_000) {
+    await store.client.insert({
+      table: 'addr_gossip',
+      values: gossip.slice(i, i + 100_000),
+      format: 'JSONEachRow',
+      clickhouse_settings: settings,
+    });
+  }
+  await store.client.insert({
+    table: 'observations',
+    values: observations,
+    format: 'JSONEachRow',
+    clickhouse_settings: settings,
+  });
+  return { observations: observations.length, gossip: gossip.length };
+}
