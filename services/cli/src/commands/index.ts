@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import * as crawl from './crawl.ts';
 import * as decode from './decode.ts';
 import * as simnet from './simnet.ts';
 import * as visit from './visit.ts';
@@ -9,6 +10,7 @@ import * as visit from './visit.ts';
  */
 export function registerCommands(program: Command): void {
   decode.register(program);
+  crawl.register(program);
   visit.register(program);
   simnet.register(program);
 }

@@ -1,0 +1,127 @@
+import { type Command, Option } from 'commander';
+import { z } from 'zod';
+import { UsageError } from '../usage-error.ts';
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+const int = z.coerce.number().int().positive();
+
+const optsSchema = z.object({
+  network: z.string().default('mainnet'),
+  seed: z.array(z.string()).default([]),
+  dns: z.boolean().default(true),
+  dnsServer: z.array(z.string()).default([]),
+  dnsSeed: z.array(z.string()).optional(),
+  allowPrivate: z.boolean().default(false),
+  concurrency: int.default(500),
+  proxy: z.string().optional(),
+  proxyOnion: z.string().optional(),
+  proxyI2p: z.string().optional(),
+  proxyCjdns: z.string().optional(),
+  cjdns: z.boolean().default(false),
+  redis: z.string().optional(),
+  clickhouse: z.string().optional(),
+  store: z.string().default('data'),
+  once: z.boolean().default(false),
+  crawlId: z.string().optional(),
+  connectTimeout: int.optional(),
+  handshakeTimeout: int.optional(),
+  getaddrTimeout: int.optional(),
+  idleTimeout: int.optional(),
+  logLevel: z.string().default('warn'),
+});
+
+/** `bitcrawl crawl`: the whole pipeline in one process, for one machine. */
+export function register(program: Command): void {
+  program
+    .command('crawl')
+    .description('crawl a network with seeder, worker and ingester in one process')
+    .option('--network <name>', 'mainnet|testnet|testnet4|signet|regtest', 'mainnet')
+    .option('--seed <host:port>', 'seed address (repeatable)', collect)
+    .option('--no-dns', 'do not resolve the DNS seeds')
+    .option(
+      '--dns-server <ip:port>',
+      'DNS server to ask instead of the system resolver (repeatable)',
+      collect,
+    )
+    .option('--dns-seed <name>', 'DNS seed name instead of the chain defaults (repeatable)', collect)
+    .option('--allow-private', 'allow loopback/private targets (simnets, labs)')
+    .option('--concurrency <n>', 'concurrent visits', '500')
+    .option('--proxy <url>', 'SOCKS5 proxy for all IPv4/IPv6/onion traffic')
+    .option('--proxy-onion <url>', 'SOCKS5 proxy for .onion (Tor)')
+    .option('--proxy-i2p <url>', 'SOCKS5 proxy for .b32.i2p (i2pd)')
+    .option('--proxy-cjdns <url>', 'SOCKS5 proxy for CJDNS addresses')
+    .option('--cjdns', 'this host has a CJDNS route')
+    .option('--redis <url>', 'Redis URL (default: a private redis-server for this run)')
+    .addOption(new Option('--clickhouse <url>', 'ClickHouse server URL').conflicts('store'))
+    .option('--store <dir>', 'embedded ClickHouse (chdb) directory', 'data')
+    .option('--once', 'finish one round, flush to storage, print a summary and exit')
+    .option('--crawl-id <id>', 'round id (default: r<UTC timestamp>)')
+    .option('--connect-timeout <ms>', 'connect timeout (IP networks)')
+    .option('--handshake-timeout <ms>', 'handshake timeout')
+    .option('--getaddr-timeout <ms>', 'how long to wait for a getaddr answer')
+    .option('--idle-timeout <ms>', 'silence that ends an answer')
+    .option('--log-level <level>', 'pino log level (to stderr)', 'warn')
+    .action(async (raw: unknown) => {
+      const o = optsSchema.parse(raw);
+      const { chainByName, ProtocolError } = await import('@bitcrawl/protocol');
+      const { crawlerConfigSchema } = await import('@bitcrawl/crawler');
+      const { seederConfigSchema } = await import('@bitcrawl/seeder');
+      const { workerConfigSchema } = await import('@bitcrawl/worker');
+      const { ingesterConfigSchema } = await import('@bitcrawl/ingester');
+      const { DEFAULT_REVISIT } = await import('@bitcrawl/queue');
+      const { createLogger } = await import('@bitcrawl/telemetry');
+      const { runLocalCrawl } = await import('../compose/local-crawl.ts');
+      let chain: ReturnType<typeof chainByName>;
+      try {
+        chain = chainByName(o.network);
+      } catch (err) {
+        if (err instanceof ProtocolError) throw new UsageError(err.message);
+        throw err;
+      }
+      const defaults = crawlerConfigSchema.shape.timeouts.parse(undefined);
+      const proxies = Object.fromEntries(
+        Object.entries({ onion: o.proxyOnion, i2p: o.proxyI2p, cjdns: o.proxyCjdns }).filter(([, v]) => v),
+      );
+      const logger = createLogger({ service: 'crawl', level: o.logLevel, destination: process.stderr });
+      const controller = new AbortController();
+      const abort = () => controller.abort();
+      process.once('SIGINT', abort);
+      process.once('SIGTERM', abort);
+      const summary = await runLocalCrawl(
+        {
+          ...(o.redis ? { redisUrl: o.redis } : {}),
+          store: o.clickhouse ? { url: o.clickhouse } : { dir: o.store },
+          crawler: crawlerConfigSchema.parse({
+            chain: chain.name,
+            allowPrivate: o.allowPrivate,
+            cjdnsRoute: o.cjdns,
+            ...(o.proxy ? { proxy: o.proxy } : {}),
+            proxies,
+            timeouts: {
+              ...defaults,
+              ...(o.connectTimeout ? { connectMs: o.connectTimeout } : {}),
+              ...(o.handshakeTimeout ? { handshakeMs: o.handshakeTimeout } : {}),
+              ...(o.getaddrTimeout ? { getaddrMs: o.getaddrTimeout } : {}),
+              ...(o.idleTimeout ? { idleAfterAnswerMs: o.idleTimeout } : {}),
+            },
+          }),
+          seeder: seederConfigSchema.parse({
+            chain: chain.name,
+            seeds: o.seed,
+            dns: o.dns,
+            dnsServers: o.dnsServer,
+            ...(o.dnsSeed ? { dnsSeeds: o.dnsSeed } : {}),
+          }),
+          worker: workerConfigSchema.parse({ concurrency: o.concurrency, shutdownGraceMs: 5_000 }),
+          ingester: ingesterConfigSchema.parse({ flushIntervalMs: 1_000 }),
+          revisit: DEFAULT_REVISIT,
+          once: o.once,
+          ...(o.crawlId ? { crawlId: o.crawlId } : {}),
+          progress: (line) => process.stderr.write(`${line}\n`),
+          logger,
+        },
+        controller.signal,
+      );
+      process.stdout.write(`${JSON.stringify(summary)}\n`);
+    });
+}

@@ -1,0 +1,101 @@
+import { type CrawlerConfig, createVisitor } from '@bitcrawl/crawler';
+import { type IngesterConfig, startIngester } from '@bitcrawl/ingester';
+import { createCrawlQueue, Frontier, ingestBacklog, type RevisitPolicy } from '@bitcrawl/queue';
+import { newCrawlId, type SeederConfig, seedRound } from '@bitcrawl/seeder';
+import { migrate, openStore, roundSummary, type StoreOptions } from '@bitcrawl/storage';
+import { createMetrics, type Logger } from '@bitcrawl/telemetry';
+import { startRedis } from '@bitcrawl/testkit';
+import { startWorker, type WorkerConfig } from '@bitcrawl/worker';
+import { Redis } from 'ioredis';
+
+export interface LocalCrawlOptions {
+  redisUrl?: string;
+  store: StoreOptions;
+  crawler: CrawlerConfig;
+  seeder: SeederConfig;
+  worker: WorkerConfig;
+  ingester: IngesterConfig;
+  revisit: RevisitPolicy;
+  once: boolean;
+  crawlId?: string;
+  progress: (line: string) => void;
+  logger: Logger;
+}
+
+export interface CrawlSummary {
+  crawlId: string;
+  visited: number;
+  reachable: number;
+  seconds: number;
+  byNetwork: { network: string; visited: number; reachable: number }[];
+}
+
+/**
+ * `bitcrawl crawl`: seeder, worker and ingester in one process around one Redis (a private
+ * redis-server when none is given) and one store (embedded chdb by default). With `once` it
+ * finishes the round, flushes everything into storage and returns the round summary.
+ */
+export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): Promise<CrawlSummary> {
+  const started = Date.now();
+  const privateRedis = o.redisUrl ? undefined : await startRedis();
+  const redisUrl = o.redisUrl ?? privateRedis!.url;
+  if (privateRedis) o.progress(`started a private redis-server at ${redisUrl}`);
+  const bull = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const redis = new Redis(redisUrl);
+  const store = await openStore(o.store);
+  o.progress(`storage: ${store.describe} (ClickHouse ${store.version})`);
+  const metrics = createMetrics({ service: 'crawl', defaultMetrics: false });
+  try {
+    await migrate(store);
+    const crawlQueue = createCrawlQueue(bull);
+    const frontier = new Frontier(redis, o.revisit);
+    const crawlId = o.crawlId ?? newCrawlId();
+    const seeded = await seedRound({ frontier, crawlQueue, logger: o.logger }, o.seeder, crawlId);
+    o.progress(`round ${crawlId}: ${seeded.enqueued} seed addresses enqueued`);
+    const visitor = createVisitor(o.crawler, { logger: o.logger, metrics });
+    const worker = startWorker(
+      { connection: bull, crawlQueue, frontier, visitor, logger: o.logger, metrics },
+      o.worker,
+    );
+    const ingester = startIngester({ redis, store, logger: o.logger, metrics }, o.ingester);
+
+    let last = { at: Date.now(), visited: 0 };
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const p = await frontier.progress(crawlId);
+      const counts = await crawlQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+      const queued = Object.values(counts).reduce((a, b) => a + b, 0);
+      const now = Date.now();
+      const rate = ((p.visited - last.visited) * 1000) / Math.max(1, now - last.at);
+      last = { at: now, visited: p.visited };
+      o.progress(
+        `visited ${p.visited}/${p.seen}  reachable ${p.ok}  queued ${queued} (active ${counts.active ?? 0})  ${rate.toFixed(0)} visits/s  ingest backlog ${await ingestBacklog(redis)}`,
+      );
+      if (signal.aborted) break;
+      if (o.once && p.visited >= p.seen && queued === 0) break;
+    }
+    await worker.close();
+    // Let the ingester drain the stream, then stop it (it flushes what it holds).
+    while ((await ingestBacklog(redis)) > 0 && !signal.aborted) await new Promise((r) => setTimeout(r, 200));
+    await ingester.stop();
+    await crawlQueue.close();
+    const rows = await roundSummary(store, crawlId);
+    const byNetwork = rows.map((r) => ({
+      network: r.network,
+      visited: Number(r.visited),
+      reachable: Number(r.reachable),
+    }));
+    return {
+      crawlId,
+      visited: byNetwork.reduce((s, r) => s + r.visited, 0),
+      reachable: byNetwork.reduce((s, r) => s + r.reachable, 0),
+      seconds: (Date.now() - started) / 1000,
+      byNetwork,
+    };
+  } finally {
+    await store.close();
+    bull.disconnect();
+    redis.disconnect();
+    await privateRedis?.stop();
+  }
+}

@@ -1,0 +1,34 @@
+import { PREFIX, SEED_QUEUE } from '@bitcrawl/queue';
+import { type Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { newCrawlId, type SeedDeps, type SeederConfig, seedRound } from './seeder.ts';
+
+/**
+ * The long-running seeder: a BullMQ job scheduler fires a "reseed" job every reseedEveryMs,
+ * and each run starts a new round. Only one seeder needs to run; several are harmless
+ * (the scheduler is one key in Redis; each run it fires is one round).
+ */
+export async function runSeeder(
+  deps: SeedDeps & { connection: Redis; seedQueue: Queue },
+  config: SeederConfig,
+): Promise<{ close(): Promise<void> }> {
+  const worker = new Worker(
+    SEED_QUEUE,
+    async () => {
+      const crawlId = newCrawlId();
+      return seedRound(deps, config, crawlId);
+    },
+    { connection: deps.connection, prefix: PREFIX, concurrency: 1 },
+  );
+  worker.on('failed', (_job, err) => deps.logger.error({ err: err.message }, 'reseed failed'));
+  if (config.reseedEveryMs > 0) {
+    await deps.seedQueue.upsertJobScheduler(
+      'reseed',
+      { every: config.reseedEveryMs },
+      { name: 'reseed', data: { reason: 'schedule' } },
+    );
+  } else {
+    await deps.seedQueue.add('reseed', { reason: 'manual' });
+  }
+  return { close: () => worker.close() };
+}

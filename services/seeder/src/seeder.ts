@@ -1,0 +1,98 @@
+import { Resolver } from 'node:dns/promises';
+import { CHAIN_NAMES, CHAINS, type ChainName, type Endpoint, parseEndpoint } from '@bitcrawl/protocol';
+import { type CrawlJob, crawlIdSchema, type Frontier, jobIdFor } from '@bitcrawl/queue';
+import type { Logger } from '@bitcrawl/telemetry';
+import type { Queue } from 'bullmq';
+import { z } from 'zod';
+
+export const seederConfigSchema = z.object({
+  chain: z.enum(CHAIN_NAMES as [ChainName, ...ChainName[]]).default('mainnet'),
+  /** Extra "host:port" seeds, always used. */
+  seeds: z.array(z.string()).default([]),
+  /** Resolve the chain's DNS seeds (A and AAAA). */
+  dns: z.boolean().default(true),
+  /** Override the chain's DNS seed names (e.g. a private seeder). */
+  dnsSeeds: z.array(z.string()).optional(),
+  /** "ip:port" DNS servers to ask instead of the system resolver. */
+  dnsServers: z.array(z.string()).default([]),
+  dnsTimeoutMs: z.number().int().positive().default(5_000),
+  /** Use the chain's fixed seeds when DNS and --seed give nothing. */
+  fixedSeedFallback: z.boolean().default(true),
+  /** A new round starts this often (BullMQ job scheduler); 0 = never. */
+  reseedEveryMs: z
+    .number()
+    .int()
+    .min(0)
+    .default(6 * 3_600_000),
+});
+export type SeederConfig = z.output<typeof seederConfigSchema>;
+
+export interface SeedDeps {
+  frontier: Frontier;
+  crawlQueue: Queue<CrawlJob>;
+  logger: Logger;
+}
+
+/** Resolves every DNS seed name to endpoints on the chain's default port; failures are logged, not fatal. */
+export async function resolveDnsSeeds(config: SeederConfig, logger: Logger): Promise<Endpoint[]> {
+  const names = config.dnsSeeds ?? CHAINS[config.chain].dnsSeeds;
+  const resolver = new Resolver({ timeout: config.dnsTimeoutMs, tries: 2 });
+  if (config.dnsServers.length > 0) resolver.setServers(config.dnsServers);
+  const port = CHAINS[config.chain].defaultPort;
+  const out: Endpoint[] = [];
+  await Promise.all(
+    names.map(async (name) => {
+      for (const family of ['resolve4', 'resolve6'] as const) {
+        try {
+          for (const ip of await resolver[family](name)) out.push(parseEndpoint(ip, port));
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code !== 'ENODATA' && code !== 'ENOTFOUND')
+            logger.warn({ name, family, err: (err as Error).message }, 'DNS seed lookup failed');
+        }
+      }
+    }),
+  );
+  return out;
+}
+
+/** The round's starting addresses: --seed list, DNS seeds, and the fixed seeds if both gave nothing. */
+export async function seedTargets(config: SeederConfig, logger: Logger): Promise<Endpoint[]> {
+  const port = CHAINS[config.chain].defaultPort;
+  const given = config.seeds.map((s) => parseEndpoint(s, port, { cjdns: true }));
+  const dns = config.dns ? await resolveDnsSeeds(config, logger) : [];
+  let targets = [...given, ...dns];
+  if (targets.length === 0 && config.fixedSeedFallback) {
+    logger.info('no seeds from DNS or --seed: using the fixed seeds');
+    targets = CHAINS[config.chain].fixedSeeds.map((s) => parseEndpoint(s, port, { cjdns: true }));
+  }
+  return targets;
+}
+
+/** Starts round `crawlId` from the seeds. Returns how many addresses were enqueued. */
+export async function seedRound(
+  deps: SeedDeps,
+  config: SeederConfig,
+  crawlId: string,
+): Promise<{ found: number; enqueued: number }> {
+  crawlIdSchema.parse(crawlId);
+  const targets = await seedTargets(config, deps.logger);
+  await deps.frontier.startRound(crawlId);
+  const admitted = await deps.frontier.admit(crawlId, targets, { force: true });
+  await deps.crawlQueue.addBulk(
+    admitted.map((a) => ({
+      name: 'visit',
+      data: { crawlId, network: a.network, host: a.host, port: a.port, source: 'seed' },
+      opts: { jobId: jobIdFor(crawlId, a) },
+    })),
+  );
+  deps.logger.info({ crawlId, found: targets.length, enqueued: admitted.length }, 'round seeded');
+  return { found: targets.length, enqueued: admitted.length };
+}
+
+export function newCrawlId(now = Date.now()): string {
+  return `r${new Date(now)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}`;
+}
