@@ -1,1 +1,2 @@
 export * from './ingester.ts';
+export { main } from './main.ts';

@@ -1,2 +1,3 @@
+export { main } from './main.ts';
 export * from './scheduler.ts';
 export * from './seeder.ts';

@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
 import * as crawl from './crawl.ts';
 import * as decode from './decode.ts';
+import * as query from './query.ts';
+import * as services from './services.ts';
 import * as simnet from './simnet.ts';
+import * as status from './status.ts';
 import * as visit from './visit.ts';
 
 /**
@@ -13,4 +16,7 @@ export function registerCommands(program: Command): void {
   crawl.register(program);
   visit.register(program);
   simnet.register(program);
+  services.register(program);
+  query.register(program);
+  status.register(program);
 }

@@ -1,0 +1,76 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+
+const optsSchema = z.object({
+  redis: z.string().default(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'),
+  json: z.boolean().default(false),
+  watch: z.boolean().default(false),
+  interval: z.coerce.number().positive().default(2),
+});
+
+/** `bitcrawl status`: queue depth by state, round progress, ingest backlog, visits/s. */
+export function register(program: Command): void {
+  program
+    .command('status')
+    .description('show queue depth, round progress, ingest backlog and visit rate')
+    .option('--redis <url>', 'Redis URL (default $REDIS_URL)')
+    .option('--json', 'one JSON object per sample')
+    .option('--watch', 'refresh until interrupted')
+    .option('--interval <seconds>', 'refresh interval with --watch', '2')
+    .action(async (raw: unknown) => {
+      const o = optsSchema.parse(raw);
+      const { Redis } = await import('ioredis');
+      const { createCrawlQueue, Frontier, ingestBacklog } = await import('@bitcrawl/queue');
+      const bull = new Redis(o.redis, { maxRetriesPerRequest: null });
+      const redis = new Redis(o.redis, { maxRetriesPerRequest: 2 });
+      const queue = createCrawlQueue(bull);
+      const frontier = new Frontier(redis);
+      let prev: { at: number; visited: number } | undefined;
+      let stop = false;
+      process.once('SIGINT', () => {
+        stop = true;
+      });
+      try {
+        do {
+          const round = await frontier.currentRound();
+          const progress = round ? await frontier.progress(round) : null;
+          const queueCounts = await queue.getJobCounts(
+            'waiting',
+            'active',
+            'delayed',
+            'prioritized',
+            'completed',
+            'failed',
+          );
+          const backlog = await ingestBacklog(redis);
+          const now = Date.now();
+          const rate = prev && progress ? ((progress.visited - prev.visited) * 1000) / (now - prev.at) : null;
+          if (progress) prev = { at: now, visited: progress.visited };
+          const sample = {
+            round,
+            progress,
+            queue: queueCounts,
+            ingestBacklog: backlog,
+            visitsPerSecond: rate,
+          };
+          if (o.json) process.stdout.write(`${JSON.stringify(sample)}\n`);
+          else {
+            const q = Object.entries(queueCounts)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', ');
+            process.stdout.write(
+              `${new Date(now).toISOString()}  round ${round ?? '-'}  visited ${progress?.visited ?? 0}/${progress?.seen ?? 0}` +
+                `  reachable ${progress?.ok ?? 0}  queue: ${q}  ingest backlog ${backlog}` +
+                (rate === null ? '' : `  ${rate.toFixed(1)} visits/s`) +
+                '\n',
+            );
+          }
+          if (o.watch && !stop) await new Promise((r) => setTimeout(r, o.interval * 1000));
+        } while (o.watch && !stop);
+      } finally {
+        await queue.close();
+        bull.disconnect();
+        redis.disconnect();
+      }
+    });
+}

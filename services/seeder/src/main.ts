@@ -1,0 +1,71 @@
+import { CHAIN_NAMES } from '@bitcrawl/protocol';
+import { createCrawlQueue, createSeedQueue, Frontier } from '@bitcrawl/queue';
+import { createLogger } from '@bitcrawl/telemetry';
+import { Redis } from 'ioredis';
+import { z } from 'zod';
+import { runSeeder } from './scheduler.ts';
+import { seederConfigSchema, seedRound } from './seeder.ts';
+
+const list = z
+  .string()
+  .default('')
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+export const seederEnvSchema = z.object({
+  REDIS_URL: z.string().url(),
+  CHAIN: z.enum(CHAIN_NAMES as [string, ...string[]]).default('mainnet'),
+  SEEDS: list,
+  DNS: bool.default(true),
+  DNS_SERVERS: list,
+  DNS_SEEDS: z.string().optional(),
+  RESEED_EVERY_MS: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .default(6 * 3_600_000),
+  /** Seed exactly this round and exit (scripts, tests). */
+  CRAWL_ID: z.string().optional(),
+  LOG_LEVEL: z.string().default('info'),
+});
+
+/** `bitcrawl seeder`: starts rounds on a schedule (or one round with CRAWL_ID) from DNS, SEEDS and fixed seeds. */
+export async function main(env: NodeJS.ProcessEnv): Promise<void> {
+  const e = seederEnvSchema.parse(env);
+  const logger = createLogger({ service: 'seeder', level: e.LOG_LEVEL });
+  const config = seederConfigSchema.parse({
+    chain: e.CHAIN,
+    seeds: e.SEEDS,
+    dns: e.DNS,
+    dnsServers: e.DNS_SERVERS,
+    ...(e.DNS_SEEDS ? { dnsSeeds: e.DNS_SEEDS.split(',').map((s) => s.trim()) } : {}),
+    reseedEveryMs: e.RESEED_EVERY_MS,
+  });
+  const bull = new Redis(e.REDIS_URL, { maxRetriesPerRequest: null });
+  const redis = new Redis(e.REDIS_URL);
+  const crawlQueue = createCrawlQueue(bull);
+  const frontier = new Frontier(redis);
+  try {
+    if (e.CRAWL_ID) {
+      await seedRound({ frontier, crawlQueue, logger }, config, e.CRAWL_ID);
+      return;
+    }
+    const seedQueue = createSeedQueue(bull);
+    const running = await runSeeder({ frontier, crawlQueue, logger, connection: bull, seedQueue }, config);
+    await new Promise<void>((resolve) => {
+      process.once('SIGTERM', () => resolve());
+      process.once('SIGINT', () => resolve());
+    });
+    await running.close();
+    await seedQueue.close();
+  } finally {
+    await crawlQueue.close();
+    bull.disconnect();
+    redis.disconnect();
+  }
+}

@@ -1,0 +1,112 @@
+import os from 'node:os';
+import { crawlerConfigSchema, createVisitor } from '@bitcrawl/crawler';
+import { CHAIN_NAMES } from '@bitcrawl/protocol';
+import { createCrawlQueue, DEFAULT_REVISIT, Frontier } from '@bitcrawl/queue';
+import { createLogger, createMetrics, startMetricsServer } from '@bitcrawl/telemetry';
+import { Redis } from 'ioredis';
+import { z } from 'zod';
+import { startWorker, workerConfigSchema } from './worker.ts';
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const int = z.coerce.number().int().nonnegative();
+
+/** Every variable the worker reads; docker-compose.yml and `npm run stack` set these. */
+export const workerEnvSchema = z.object({
+  REDIS_URL: z.string().url(),
+  CHAIN: z.enum(CHAIN_NAMES as [string, ...string[]]).default('mainnet'),
+  CONCURRENCY: int.default(500),
+  ALLOW_PRIVATE: bool.default(false),
+  DENY_CIDRS: z.string().default(''),
+  PROXY: z.string().url().optional(),
+  PROXY_ONION: z.string().url().optional(),
+  PROXY_I2P: z.string().url().optional(),
+  PROXY_CJDNS: z.string().url().optional(),
+  CJDNS_ROUTE: bool.default(false),
+  CONNECT_TIMEOUT_MS: int.optional(),
+  HANDSHAKE_TIMEOUT_MS: int.optional(),
+  GETADDR_TIMEOUT_MS: int.optional(),
+  IDLE_TIMEOUT_MS: int.optional(),
+  LOCK_DURATION_MS: int.default(30_000),
+  STALLED_INTERVAL_MS: int.default(30_000),
+  SHUTDOWN_GRACE_MS: int.default(20_000),
+  REVISIT_REACHABLE_MS: int.default(DEFAULT_REVISIT.reachableMs),
+  REVISIT_FAIL_BASE_MS: int.default(DEFAULT_REVISIT.failBaseMs),
+  REVISIT_FAIL_MAX_MS: int.default(DEFAULT_REVISIT.failMaxMs),
+  METRICS_PORT: int.default(9464),
+  METRICS_HOST: z.string().default('127.0.0.1'),
+  LOG_LEVEL: z.string().default('info'),
+});
+
+/** `bitcrawl worker`: parses the environment once, wires the worker, runs until SIGTERM/SIGINT. */
+export async function main(env: NodeJS.ProcessEnv): Promise<void> {
+  const e = workerEnvSchema.parse(env);
+  const logger = createLogger({ service: 'worker', level: e.LOG_LEVEL });
+  const metrics = createMetrics({ service: 'worker' });
+  const defaults = crawlerConfigSchema.shape.timeouts.parse(undefined);
+  const crawler = crawlerConfigSchema.parse({
+    chain: e.CHAIN,
+    allowPrivate: e.ALLOW_PRIVATE,
+    denyCidrs: e.DENY_CIDRS.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    cjdnsRoute: e.CJDNS_ROUTE,
+    ...(e.PROXY ? { proxy: e.PROXY } : {}),
+    proxies: Object.fromEntries(
+      Object.entries({ onion: e.PROXY_ONION, i2p: e.PROXY_I2P, cjdns: e.PROXY_CJDNS }).filter(([, v]) => v),
+    ),
+    timeouts: {
+      ...defaults,
+      ...(e.CONNECT_TIMEOUT_MS ? { connectMs: e.CONNECT_TIMEOUT_MS } : {}),
+      ...(e.HANDSHAKE_TIMEOUT_MS ? { handshakeMs: e.HANDSHAKE_TIMEOUT_MS } : {}),
+      ...(e.GETADDR_TIMEOUT_MS ? { getaddrMs: e.GETADDR_TIMEOUT_MS } : {}),
+      ...(e.IDLE_TIMEOUT_MS ? { idleAfterAnswerMs: e.IDLE_TIMEOUT_MS } : {}),
+    },
+  });
+  const config = workerConfigSchema.parse({
+    concurrency: e.CONCURRENCY,
+    lockDurationMs: e.LOCK_DURATION_MS,
+    stalledIntervalMs: e.STALLED_INTERVAL_MS,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+  });
+  const bull = new Redis(e.REDIS_URL, { maxRetriesPerRequest: null });
+  const redis = new Redis(e.REDIS_URL);
+  const crawlQueue = createCrawlQueue(bull);
+  const frontier = new Frontier(redis, {
+    reachableMs: e.REVISIT_REACHABLE_MS,
+    failBaseMs: e.REVISIT_FAIL_BASE_MS,
+    failMaxMs: e.REVISIT_FAIL_MAX_MS,
+  });
+  const running = startWorker(
+    {
+      connection: bull,
+      crawlQueue,
+      frontier,
+      visitor: createVisitor(crawler, { logger, metrics }),
+      logger,
+      metrics,
+    },
+    config,
+  );
+  const server = await startMetricsServer({
+    registry: metrics.registry,
+    port: e.METRICS_PORT,
+    host: e.METRICS_HOST,
+    extra: () => crawlQueue.exportPrometheusMetrics(),
+  });
+  logger.info(
+    { concurrency: config.concurrency, metrics: server.port, host: os.hostname() },
+    'worker started',
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  logger.info('stopping: finishing in-flight visits');
+  await running.close();
+  await crawlQueue.close();
+  await server.close();
+  bull.disconnect();
+  redis.disconnect();
+  logger.info('worker stopped');
+}
