@@ -1,0 +1,87 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type Simnet, startSimnet } from '@bitcrawl/simnet';
+import { openStore } from '@bitcrawl/storage';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALL_KINDS, compareWithTruth } from './truth-check.ts';
+
+const bin = path.resolve(import.meta.dirname, '../../services/cli/bin/bitcrawl.mjs');
+
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+let sim: Simnet;
+beforeAll(async () => {
+  sim = await startSimnet({
+    seed: 21,
+    nodes: 700,
+    kinds: ALL_KINDS,
+    ipv6: 20,
+    onion: 20,
+    i2p: 20,
+    cjdns: 10,
+    latencyMs: { min: 0, max: 30 },
+  });
+});
+afterAll(() => sim?.stop());
+
+describe('bitcrawl crawl --once on the embedded store', () => {
+  it('finishes the round and ClickHouse matches the ground truth exactly', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bitcrawl-e2e-store-'));
+    const p = sim.socksProxy;
+    const r = await runCli([
+      'crawl',
+      '--once',
+      '--no-dns',
+      '--allow-private',
+      '--cjdns',
+      ...sim.seeds.flatMap((s) => ['--seed', s]),
+      '--proxy-onion',
+      p,
+      '--proxy-i2p',
+      p,
+      '--proxy-cjdns',
+      p,
+      '--store',
+      dir,
+      '--crawl-id',
+      'once1',
+      '--concurrency',
+      '300',
+      '--connect-timeout',
+      '1500',
+      '--handshake-timeout',
+      '2500',
+      '--getaddr-timeout',
+      '3000',
+      '--idle-timeout',
+      '500',
+    ]);
+    expect(r.status, r.stderr.slice(-2000)).toBe(0);
+    const summary = JSON.parse(r.stdout.trim().split('\n').at(-1) as string);
+    expect(summary.crawlId).toBe('once1');
+    expect(summary.visited).toBe(sim.groundTruth.nodes.length);
+    const store = await openStore({ dir });
+    try {
+      expect(await compareWithTruth(store, 'once1', sim.groundTruth)).toEqual([]);
+      const nets = summary.byNetwork.map((n: { network: string }) => n.network).sort();
+      expect(nets).toEqual(['cjdns', 'i2p', 'ipv4', 'ipv6', 'onion']);
+    } finally {
+      await store.close();
+    }
+  }, 240_000);
+});
