@@ -1,0 +1,157 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { createCrawlQueue, Frontier, ingestBacklog } from '@bitcrawl/queue';
+import { type Simnet, startSimnet } from '@bitcrawl/simnet';
+import { openStore, type Store } from '@bitcrawl/storage';
+import {
+  type ClickHouseServer,
+  freePort,
+  type RedisServer,
+  startClickHouse,
+  startRedis,
+} from '@bitcrawl/testkit';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALL_KINDS, compareWithTruth } from './truth-check.ts';
+
+const bin = path.resolve(import.meta.dirname, '../../services/cli/bin/bitcrawl.mjs');
+const CRAWL_ID = 'dist1';
+
+let sim: Simnet;
+let redis: RedisServer;
+let ch: ClickHouseServer;
+let store: Store;
+const children = new Set<ChildProcess>();
+
+function service(name: 'seeder' | 'worker' | 'ingester', env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, [bin, name], {
+    env: { ...process.env, LOG_LEVEL: 'warn', REDIS_URL: redis.url, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr?.on('data', (d) => process.stderr.write(`[${name} ${child.pid}] ${d}`));
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+
+const exited = (c: ChildProcess) =>
+  new Promise<number | null>((r) =>
+    c.exitCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code)),
+  );
+
+async function workerEnv(): Promise<Record<string, string>> {
+  const p = sim.socksProxy;
+  return {
+    CONCURRENCY: '200',
+    ALLOW_PRIVATE: 'true',
+    CJDNS_ROUTE: 'true',
+    PROXY_ONION: p,
+    PROXY_I2P: p,
+    PROXY_CJDNS: p,
+    CONNECT_TIMEOUT_MS: '1500',
+    HANDSHAKE_TIMEOUT_MS: '2500',
+    GETADDR_TIMEOUT_MS: '3000',
+    IDLE_TIMEOUT_MS: '500',
+    LOCK_DURATION_MS: '5000',
+    STALLED_INTERVAL_MS: '3000',
+    SHUTDOWN_GRACE_MS: '5000',
+    METRICS_PORT: String(await freePort()),
+  };
+}
+
+beforeAll(async () => {
+  [sim, redis, ch] = await Promise.all([
+    startSimnet({
+      seed: 33,
+      nodes: 2000,
+      kinds: ALL_KINDS,
+      ipv6: 40,
+      onion: 40,
+      i2p: 40,
+      cjdns: 20,
+      latencyMs: { min: 0, max: 40 },
+    }),
+    startRedis(),
+    startClickHouse(),
+  ]);
+  store = await openStore({ url: ch.url });
+}, 120_000);
+
+afterAll(async () => {
+  for (const c of children) c.kill('SIGKILL');
+  await store?.close();
+  await Promise.all([sim?.stop(), redis?.stop(), ch?.stop()]);
+});
+
+describe('seeder + 3 worker processes + ingester on redis-server and clickhouse-server', () => {
+  it('completes a round of every node kind through a worker SIGKILL and an ingester outage, matching the ground truth', async () => {
+    const conn = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const frontier = new Frontier(conn);
+    const queue = createCrawlQueue(conn);
+    const env = await workerEnv();
+    const ingestEnv = {
+      CLICKHOUSE_URL: ch.url,
+      FLUSH_INTERVAL_MS: '500',
+      CONSUMER_NAME: 'ing-a',
+      METRICS_PORT: String(await freePort()),
+    };
+    try {
+      let ingester = service('ingester', ingestEnv);
+      const workers = [
+        service('worker', env),
+        service('worker', { ...env, METRICS_PORT: String(await freePort()) }),
+        service('worker', { ...env, METRICS_PORT: String(await freePort()) }),
+      ];
+      const seeder = service('seeder', { SEEDS: sim.seeds.join(','), DNS: 'false', CRAWL_ID });
+      expect(await exited(seeder)).toBe(0);
+
+      const waitFor = async (cond: () => Promise<boolean>, ms: number, what: string) => {
+        const end = Date.now() + ms;
+        while (!(await cond())) {
+          if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      };
+      // Mid-round: kill one worker outright (its active jobs must come back via stalled-job recovery)
+      await waitFor(async () => (await frontier.progress(CRAWL_ID)).visited > 300, 120_000, 'first visits');
+      workers[0]?.kill('SIGKILL');
+      // ...and stop the ingester for a while: observations pile up in the stream, nothing is lost.
+      ingester.kill('SIGTERM');
+      expect(await exited(ingester)).toBe(0);
+      const backlogBefore = await ingestBacklog(conn);
+      await waitFor(
+        async () => (await ingestBacklog(conn)) > backlogBefore + 200,
+        60_000,
+        'a backlog while the ingester is down',
+      );
+      ingester = service('ingester', {
+        ...ingestEnv,
+        CONSUMER_NAME: 'ing-b',
+        METRICS_PORT: String(await freePort()),
+      });
+
+      await waitFor(
+        async () => {
+          const p = await frontier.progress(CRAWL_ID);
+          const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+          return p.visited === p.seen && Object.values(c).every((n) => n === 0);
+        },
+        240_000,
+        'the round to finish',
+      );
+      await waitFor(async () => (await ingestBacklog(conn)) === 0, 60_000, 'the ingest backlog to drain');
+      // SIGTERM: the surviving workers exit within the grace period.
+      const t = Date.now();
+      for (const w of workers.slice(1)) w.kill('SIGTERM');
+      await Promise.all(workers.slice(1).map(exited));
+      expect(Date.now() - t).toBeLessThan(15_000);
+      ingester.kill('SIGTERM');
+      await exited(ingester);
+
+      expect(await compareWithTruth(store, CRAWL_ID, sim.groundTruth)).toEqual([]);
+    } finally {
+      await queue.close();
+      conn.disconnect();
+    }
+  }, 420_000);
+});
