@@ -72,7 +72,7 @@ describe('simnet', () => {
     const seen = new Set(a.seeds);
     const queue = [...a.seeds];
     while (queue.length) {
-      const n = byEndpoint.get(queue.shift())!;
+      const n = byEndpoint.get(queue.shift() as string)!;
       for (const x of n.answer) {
         const e = byEndpoint.get(
           x.network === 'ipv6' || x.network === 'cjdns' ? `[${x.host}]:${x.port}` : `${x.host}:${x.port}`,
