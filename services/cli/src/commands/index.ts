@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import * as crawl from './crawl.ts';
+import * as dashboard from './dashboard.ts';
 import * as decode from './decode.ts';
 import * as query from './query.ts';
 import * as services from './services.ts';
 import * as simnet from './simnet.ts';
+import * as stack from './stack.ts';
 import * as status from './status.ts';
 import * as visit from './visit.ts';
 
@@ -19,4 +21,6 @@ export function registerCommands(program: Command): void {
   services.register(program);
   query.register(program);
   status.register(program);
+  dashboard.register(program);
+  stack.register(program);
 }

@@ -1,0 +1,56 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { z } from 'zod';
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+const optsSchema = z.object({
+  workers: z.coerce.number().int().min(1).max(64).default(2),
+  store: z.string().optional(),
+  once: z.boolean().default(false),
+  dashboardPort: z.coerce.number().int().min(0).max(65535).default(8080),
+  seed: z.array(z.string()).default([]),
+  dns: z.boolean().default(true),
+  allowPrivate: z.boolean().default(false),
+  env: z.array(z.string().regex(/^[A-Z_][A-Z0-9_]*=.*$/, 'use KEY=VALUE')).default([]),
+});
+
+/** `bitcrawl stack` (npm run stack): the compose topology as local processes. */
+export function register(program: Command): void {
+  program
+    .command('stack')
+    .description('run redis, clickhouse, seeder, N workers, ingester and dashboard as local processes')
+    .option('--workers <n>', 'worker processes', '2')
+    .option('--store <dir>', 'embedded ClickHouse (chdb) instead of clickhouse-server from PATH')
+    .option('--once', 'crawl one round, wait for it to be stored, stop everything')
+    .option('--dashboard-port <port>', 'dashboard port on 127.0.0.1', '8080')
+    .option('--seed <host:port>', 'seed address (repeatable) -> SEEDS', collect)
+    .option('--no-dns', 'do not resolve DNS seeds -> DNS=false')
+    .option('--allow-private', 'allow loopback/private targets -> ALLOW_PRIVATE=true')
+    .option('--env <KEY=VALUE>', 'extra environment for every service (repeatable)', collect)
+    .action(async (raw: unknown) => {
+      const o = optsSchema.parse(raw);
+      const { runStack } = await import('@bitcrawl/stack');
+      const env: Record<string, string> = Object.fromEntries(
+        o.env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+      );
+      if (o.seed.length) env.SEEDS = o.seed.join(',');
+      if (!o.dns) env.DNS = 'false';
+      if (o.allowPrivate) env.ALLOW_PRIVATE = 'true';
+      const controller = new AbortController();
+      process.once('SIGINT', () => controller.abort());
+      process.once('SIGTERM', () => controller.abort());
+      const cli = path.resolve(import.meta.dirname, '../../bin/bitcrawl.mjs');
+      process.exitCode = await runStack(
+        {
+          workers: o.workers,
+          once: o.once,
+          dashboardPort: o.dashboardPort,
+          env,
+          ...(o.store ? { store: o.store } : {}),
+        },
+        cli,
+        (line) => process.stdout.write(`${line}\n`),
+        controller.signal,
+      );
+    });
+}

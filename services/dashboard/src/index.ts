@@ -1,0 +1,3 @@
+export * from './app.ts';
+export * from './main.ts';
+export * from './summary.ts';

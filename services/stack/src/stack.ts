@@ -1,0 +1,175 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import {
+  type ClickHouseServer,
+  freePort,
+  type RedisServer,
+  startClickHouse,
+  startRedis,
+  which,
+} from '@bitcrawl/testkit';
+import { z } from 'zod';
+
+export const stackOptionsSchema = z.object({
+  workers: z.number().int().min(1).max(64).default(2),
+  /** Use embedded chdb in this directory instead of a clickhouse-server from PATH. */
+  store: z.string().optional(),
+  once: z.boolean().default(false),
+  dashboardPort: z.number().int().min(0).max(65535).default(8080),
+  /** Extra environment for every service (the same variables docker-compose.yml sets). */
+  env: z.record(z.string(), z.string()).default({}),
+});
+export type StackOptions = z.output<typeof stackOptionsSchema>;
+
+interface Service {
+  name: string;
+  args: string[];
+  env: Record<string, string>;
+  child?: ChildProcess;
+  state: 'starting' | 'running' | 'exited' | 'stopped';
+  restarts: number;
+  exitCode?: number | null;
+}
+
+/**
+ * `npm run stack -- --workers N`: the docker-compose topology as local processes. Redis and
+ * ClickHouse come from PATH (or chdb with --store); seeder, workers, ingester and dashboard run
+ * the same `bitcrawl` commands with the same environment variables as the compose file.
+ * Crashed services are restarted (like `restart: unless-stopped`).
+ */
+export async function runStack(
+  o: StackOptions,
+  cli: string,
+  print: (s: string) => void,
+  signal: AbortSignal,
+): Promise<number> {
+  const redis: RedisServer = await startRedis({ appendonly: true });
+  let ch: ClickHouseServer | undefined;
+  if (!o.store) {
+    if (!which('clickhouse-server'))
+      throw new Error('no clickhouse-server on PATH: install it or pass --store DIR for embedded ClickHouse');
+    ch = await startClickHouse();
+  }
+  const base: Record<string, string> = {
+    REDIS_URL: redis.url,
+    ...(ch ? { CLICKHOUSE_URL: ch.url } : { STORE_DIR: o.store as string }),
+    LOG_LEVEL: 'warn',
+    ...o.env,
+  };
+  const crawlId = `stack${Date.now()}`;
+  const services: Service[] = [
+    {
+      name: 'ingester',
+      args: ['ingester'],
+      env: { METRICS_PORT: String(await freePort()) },
+      state: 'starting',
+      restarts: 0,
+    },
+    ...(await Promise.all(
+      Array.from({ length: o.workers }, async (_, i) => ({
+        name: `worker-${i + 1}`,
+        args: ['worker'],
+        env: { METRICS_PORT: String(await freePort()) },
+        state: 'starting' as const,
+        restarts: 0,
+      })),
+    )),
+    {
+      name: 'dashboard',
+      args: ['dashboard'],
+      env: { DASHBOARD_PORT: String(o.dashboardPort), ...(ch ? {} : { CLICKHOUSE_URL: '' }) },
+      state: 'starting',
+      restarts: 0,
+    },
+    {
+      name: 'seeder',
+      args: ['seeder'],
+      env: o.once ? { CRAWL_ID: crawlId } : {},
+      state: 'starting',
+      restarts: 0,
+    },
+  ];
+  const show = () =>
+    print(
+      services
+        .map(
+          (s) =>
+            `${s.name}=${s.state}${s.child?.pid ? `(pid ${s.child.pid})` : ''}${s.restarts ? ` restarts ${s.restarts}` : ''}`,
+        )
+        .join('  '),
+    );
+  let stopping = false;
+  const start = (s: Service) => {
+    const env: Record<string, string> = { ...process.env, ...base, ...s.env } as Record<string, string>;
+    if (env.CLICKHOUSE_URL === '') delete env.CLICKHOUSE_URL;
+    const child = spawn(process.execPath, [cli, ...s.args], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    s.child = child;
+    s.state = 'running';
+    child.once('exit', (code) => {
+      s.exitCode = code;
+      s.state = stopping ? 'stopped' : 'exited';
+      // One-shot seeder (--once) exits 0 by design; anything else that dies is restarted.
+      if (!stopping && !(s.name === 'seeder' && o.once && code === 0)) {
+        s.restarts++;
+        setTimeout(() => !stopping && start(s), 1000);
+      }
+      show();
+    });
+  };
+  print(
+    `stack: redis ${redis.url}, ${ch ? `clickhouse-server ${ch.url}` : `embedded chdb in ${o.store}`}, dashboard http://127.0.0.1:${o.dashboardPort}/`,
+  );
+  for (const s of services) start(s);
+  show();
+
+  let status = 0;
+  try {
+    if (o.once) status = await waitForRound(redis.url, crawlId, print, signal);
+    else await new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
+  } finally {
+    stopping = true;
+    await Promise.all(
+      services.map(
+        (s) =>
+          new Promise<void>((r) => {
+            if (!s.child || s.child.exitCode !== null) return r();
+            s.child.once('exit', () => r());
+            s.child.kill('SIGTERM');
+          }),
+      ),
+    );
+    show();
+    await redis.stop();
+    await ch?.stop();
+  }
+  return status;
+}
+
+async function waitForRound(
+  redisUrl: string,
+  crawlId: string,
+  print: (s: string) => void,
+  signal: AbortSignal,
+): Promise<number> {
+  const { Redis } = await import('ioredis');
+  const { createCrawlQueue, Frontier, ingestBacklog } = await import('@bitcrawl/queue');
+  const conn = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const frontier = new Frontier(conn);
+  const queue = createCrawlQueue(conn);
+  try {
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 1000));
+      if (signal.aborted) return 130;
+      const p = await frontier.progress(crawlId);
+      const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+      const backlog = await ingestBacklog(conn);
+      print(
+        `round ${crawlId}: visited ${p.visited}/${p.seen}, reachable ${p.ok}, queued ${Object.values(c).reduce((a, b) => a + b, 0)}, ingest backlog ${backlog}`,
+      );
+      if (p.seen > 0 && p.visited === p.seen && Object.values(c).every((n) => n === 0) && backlog === 0)
+        return 0;
+    }
+  } finally {
+    await queue.close();
+    conn.disconnect();
+  }
+}
