@@ -1,15 +1,24 @@
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Store } from './store.ts';
 
-export const MIGRATIONS_DIR = path.resolve(import.meta.dirname, '../../../infra/clickhouse/migrations');
+/** infra/clickhouse/migrations, found by walking up from this file (sources) or the bundle (image). */
+export function defaultMigrationsDir(): string {
+  for (let dir = import.meta.dirname; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'infra/clickhouse/migrations');
+    if (existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir)
+      throw new Error('infra/clickhouse/migrations not found above ' + import.meta.dirname);
+  }
+}
 
 /**
  * Applies infra/clickhouse/migrations/NNNN_name.sql in order, each once, recording them in
  * schema_migrations. Every statement is idempotent too (IF NOT EXISTS), so a crash between a
  * statement and its record is harmless. Returns the versions applied now.
  */
-export async function migrate(store: Store, dir = MIGRATIONS_DIR): Promise<string[]> {
+export async function migrate(store: Store, dir = defaultMigrationsDir()): Promise<string[]> {
   const { client, settings } = store;
   await client.command({
     query: `CREATE TABLE IF NOT EXISTS schema_migrations (version String, applied_at DateTime('UTC'))

@@ -1,6 +1,6 @@
 import { CHAIN_NAMES } from '@bitcrawl/protocol';
 import { createCrawlQueue, createSeedQueue, Frontier } from '@bitcrawl/queue';
-import { createLogger } from '@bitcrawl/telemetry';
+import { createLogger, createMetrics, startMetricsServer } from '@bitcrawl/telemetry';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { runSeeder } from './scheduler.ts';
@@ -31,6 +31,8 @@ export const seederEnvSchema = z.object({
     .default(6 * 3_600_000),
   /** Seed exactly this round and exit (scripts, tests). */
   CRAWL_ID: z.string().optional(),
+  METRICS_PORT: z.coerce.number().int().nonnegative().default(9466),
+  METRICS_HOST: z.string().default('127.0.0.1'),
   LOG_LEVEL: z.string().default('info'),
 });
 
@@ -57,12 +59,20 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
     }
     const seedQueue = createSeedQueue(bull);
     const running = await runSeeder({ frontier, crawlQueue, logger, connection: bull, seedQueue }, config);
+    const metrics = createMetrics({ service: 'seeder' });
+    const server = await startMetricsServer({
+      registry: metrics.registry,
+      port: e.METRICS_PORT,
+      host: e.METRICS_HOST,
+      extra: () => crawlQueue.exportPrometheusMetrics(),
+    });
     await new Promise<void>((resolve) => {
       process.once('SIGTERM', () => resolve());
       process.once('SIGINT', () => resolve());
     });
     await running.close();
     await seedQueue.close();
+    await server.close();
   } finally {
     await crawlQueue.close();
     bull.disconnect();

@@ -1,0 +1,102 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const compose = (envFile: string) =>
+  spawnSync(
+    'docker-compose',
+    ['--env-file', envFile, '-f', path.join(root, 'docker-compose.yml'), 'config'],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !/PASSWORD|_USER$/.test(k))),
+    },
+  );
+
+type Service = {
+  container_name?: string;
+  ports?: (string | { host_ip?: string; published?: string | number })[];
+  healthcheck?: { test: unknown };
+  depends_on?: Record<string, { condition: string }>;
+  environment?: Record<string, string>;
+  profiles?: string[];
+};
+
+describe('docker-compose.yml', () => {
+  const resolved = compose(path.join(root, '.env.example'));
+
+  it('is valid for docker-compose config', () => {
+    expect(resolved.status, resolved.stderr).toBe(0);
+  });
+
+  it('refuses to resolve without the secrets from .env', () => {
+    const empty = path.join(mkdtempSync(path.join(tmpdir(), 'bitcrawl-env-')), '.env');
+    writeFileSync(empty, 'CHAIN=mainnet\n');
+    const r = compose(empty);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/set REDIS_PASSWORD in \.env/);
+  });
+
+  const services = (parse(resolved.stdout) as { services: Record<string, Service> }).services;
+
+  it('has the whole topology, overlays behind profiles', () => {
+    expect(Object.keys(services).sort()).toEqual(
+      [
+        'clickhouse',
+        'dashboard',
+        'grafana',
+        'i2pd',
+        'ingester',
+        'prometheus',
+        'redis',
+        'seeder',
+        'tor',
+        'worker',
+      ].sort(),
+    );
+    expect(services.tor?.profiles).toEqual(['tor']);
+    expect(services.i2pd?.profiles).toEqual(['i2p']);
+  });
+
+  it('lets the worker scale: no container_name, no host ports', () => {
+    expect(services.worker?.container_name).toBeUndefined();
+    expect(services.worker?.ports).toBeUndefined();
+    for (const s of Object.values(services)) expect(s.container_name).toBeUndefined();
+  });
+
+  it('has a healthcheck everywhere and depends_on with conditions', () => {
+    for (const [name, s] of Object.entries(services)) {
+      expect(s.healthcheck, name).toBeDefined();
+      for (const [dep, cond] of Object.entries(s.depends_on ?? {})) {
+        expect(cond.condition, `${name} -> ${dep}`).toBe('service_healthy');
+      }
+    }
+    expect(Object.keys(services.ingester?.depends_on ?? {}).sort()).toEqual(['clickhouse', 'redis']);
+  });
+
+  it('publishes only dashboard ports, and only on 127.0.0.1', () => {
+    const published = Object.entries(services).filter(([, s]) => s.ports?.length);
+    expect(published.map(([n]) => n).sort()).toEqual(['dashboard', 'grafana', 'prometheus']);
+    for (const [, s] of published) {
+      for (const p of s.ports ?? []) {
+        const hostIp = typeof p === 'string' ? p.split(':')[0] : p.host_ip;
+        expect(hostIp).toBe('127.0.0.1');
+      }
+    }
+  });
+
+  it('keeps secrets out of the file: every password is a ${VARIABLE} from .env', () => {
+    const raw = readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
+    for (const line of raw
+      .split('\n')
+      .filter((l) => /PASSWORD|requirepass/.test(l) && !l.trim().startsWith('#'))) {
+      expect(line, line).toMatch(/\$\{?[A-Z_]+|\$\$REDIS_PASSWORD/);
+    }
+    expect(raw).not.toMatch(/change-me/);
+    expect(readFileSync(path.join(root, '.gitignore'), 'utf8')).toMatch(/^\.env$/m);
+  });
+});
