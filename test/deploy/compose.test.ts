@@ -89,7 +89,7 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('keeps secrets out of the file: every password is a ${VARIABLE} from .env', () => {
+  it('keeps secrets out of the file: every password is a variable from .env', () => {
     const raw = readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
     for (const line of raw
       .split('\n')

@@ -1,0 +1,80 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type Simnet, startSimnet } from '@bitcrawl/simnet';
+import { openStore, queryRows } from '@bitcrawl/storage';
+import { freePort } from '@bitcrawl/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALL_KINDS, compareWithTruth } from '../e2e/truth-check.ts';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+let sim: Simnet;
+beforeAll(async () => {
+  sim = await startSimnet({
+    seed: 44,
+    nodes: 400,
+    kinds: ALL_KINDS,
+    onion: 10,
+    i2p: 10,
+    latencyMs: { min: 0, max: 20 },
+  });
+});
+afterAll(() => sim?.stop());
+
+describe('npm run stack -- --workers 3', () => {
+  it('runs the compose topology as local processes and crawls a simnet to completion into ClickHouse', async () => {
+    const store = mkdtempSync(path.join(tmpdir(), 'bitcrawl-stack-'));
+    const p = sim.socksProxy;
+    const args = [
+      'run',
+      'stack',
+      '--',
+      '--workers',
+      '3',
+      '--once',
+      '--store',
+      store,
+      '--dashboard-port',
+      String(await freePort()),
+      '--no-dns',
+      '--allow-private',
+      ...sim.seeds.flatMap((s) => ['--seed', s]),
+      '--env',
+      `PROXY_ONION=${p}`,
+      '--env',
+      `PROXY_I2P=${p}`,
+      '--env',
+      'CONNECT_TIMEOUT_MS=1500',
+      '--env',
+      'HANDSHAKE_TIMEOUT_MS=2500',
+      '--env',
+      'GETADDR_TIMEOUT_MS=3000',
+      '--env',
+      'IDLE_TIMEOUT_MS=500',
+    ];
+    const out = await new Promise<{ code: number | null; text: string }>((resolve) => {
+      const child = spawn('npm', args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+      let text = '';
+      child.stdout.on('data', (d) => {
+        text += d;
+      });
+      child.stderr.on('data', (d) => {
+        text += d;
+      });
+      child.on('close', (code) => resolve({ code, text }));
+    });
+    expect(out.code, out.text.slice(-3000)).toBe(0);
+    expect(out.text).toMatch(/worker-3=running\(pid \d+\)/);
+    const crawlId = /round (stack\d+): visited/.exec(out.text)?.[1] as string;
+    const s = await openStore({ dir: store });
+    try {
+      expect(await compareWithTruth(s, crawlId, sim.groundTruth)).toEqual([]);
+      const [row] = await queryRows<{ n: string }>(s, 'SELECT count() AS n FROM observations');
+      expect(Number(row?.n)).toBe(sim.groundTruth.nodes.length);
+    } finally {
+      await s.close();
+    }
+  }, 240_000);
+});
