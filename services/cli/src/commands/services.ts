@@ -1,24 +1,111 @@
 import type { Command } from 'commander';
 
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** Flags are a convenience over the environment: each one sets the variable named beside it. */
+type FlagMap = Record<string, { env: string; list?: boolean; bool?: string }>;
+
+function overlay(opts: Record<string, unknown>, map: FlagMap): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [flag, spec] of Object.entries(map)) {
+    const v = opts[flag];
+    if (v === undefined) continue;
+    if (spec.bool !== undefined) env[spec.env] = v ? 'true' : 'false';
+    else env[spec.env] = Array.isArray(v) ? v.join(',') : String(v);
+  }
+  return env;
+}
+
+const common: FlagMap = {
+  redis: { env: 'REDIS_URL' },
+  logLevel: { env: 'LOG_LEVEL' },
+  metricsPort: { env: 'METRICS_PORT' },
+};
+
 /**
- * `bitcrawl seeder|worker|ingester`: each service as its own process, configured by
- * environment variables (validated with zod in the service's main.ts; a bad value exits 2).
+ * `bitcrawl seeder|worker|ingester`: each service as its own process, configured by environment
+ * variables or the equivalent flags (validated with zod in the service's main.ts; a bad value
+ * names the variable and exits 2).
  */
 export function register(program: Command): void {
+  const seeder: FlagMap = {
+    ...common,
+    network: { env: 'CHAIN' },
+    seed: { env: 'SEEDS', list: true },
+    dns: { env: 'DNS', bool: '' },
+    dnsServer: { env: 'DNS_SERVERS', list: true },
+    crawlId: { env: 'CRAWL_ID' },
+    reseedEvery: { env: 'RESEED_EVERY_MS' },
+  };
   program
     .command('seeder')
     .description(
-      'start crawl rounds from DNS seeds, SEEDS and fixed seeds (env: REDIS_URL, CHAIN, SEEDS, DNS, ...)',
+      'start crawl rounds from DNS seeds, --seed and fixed seeds (env: REDIS_URL, CHAIN, SEEDS, DNS, ...)',
     )
-    .action(async () => (await import('@bitcrawl/seeder')).main(process.env));
+    .option('--redis <url>', 'REDIS_URL')
+    .option('--network <name>', 'CHAIN')
+    .option('--seed <host:port>', 'SEEDS (repeatable)', collect)
+    .option('--no-dns', 'DNS=false')
+    .option('--dns-server <ip:port>', 'DNS_SERVERS (repeatable)', collect)
+    .option('--crawl-id <id>', 'CRAWL_ID: seed this one round and exit')
+    .option('--reseed-every <ms>', 'RESEED_EVERY_MS')
+    .option('--metrics-port <port>', 'METRICS_PORT')
+    .option('--log-level <level>', 'LOG_LEVEL')
+    .action(async (o: Record<string, unknown>) => {
+      const env = overlay(o, seeder);
+      if (o.dns !== false) delete env.DNS; // commander sets dns=true by default; only --no-dns overrides
+      await (await import('@bitcrawl/seeder')).main({ ...process.env, ...env });
+    });
+
+  const worker: FlagMap = {
+    ...common,
+    network: { env: 'CHAIN' },
+    concurrency: { env: 'CONCURRENCY' },
+    allowPrivate: { env: 'ALLOW_PRIVATE', bool: '' },
+    proxy: { env: 'PROXY' },
+    proxyOnion: { env: 'PROXY_ONION' },
+    proxyI2p: { env: 'PROXY_I2P' },
+    proxyCjdns: { env: 'PROXY_CJDNS' },
+    cjdns: { env: 'CJDNS_ROUTE', bool: '' },
+  };
   program
     .command('worker')
     .description(
       'visit peers from the crawl queue (env: REDIS_URL, CONCURRENCY, ALLOW_PRIVATE, PROXY_*, ...)',
     )
-    .action(async () => (await import('@bitcrawl/worker')).main(process.env));
+    .option('--redis <url>', 'REDIS_URL')
+    .option('--network <name>', 'CHAIN')
+    .option('--concurrency <n>', 'CONCURRENCY')
+    .option('--allow-private', 'ALLOW_PRIVATE=true')
+    .option('--proxy <url>', 'PROXY')
+    .option('--proxy-onion <url>', 'PROXY_ONION')
+    .option('--proxy-i2p <url>', 'PROXY_I2P')
+    .option('--proxy-cjdns <url>', 'PROXY_CJDNS')
+    .option('--cjdns', 'CJDNS_ROUTE=true')
+    .option('--metrics-port <port>', 'METRICS_PORT')
+    .option('--log-level <level>', 'LOG_LEVEL')
+    .action(async (o: Record<string, unknown>) =>
+      (await import('@bitcrawl/worker')).main({ ...process.env, ...overlay(o, worker) }),
+    );
+
+  const ingester: FlagMap = {
+    ...common,
+    clickhouse: { env: 'CLICKHOUSE_URL' },
+    store: { env: 'STORE_DIR' },
+    batchSize: { env: 'BATCH_SIZE' },
+    consumer: { env: 'CONSUMER_NAME' },
+  };
   program
     .command('ingester')
     .description('move observations into ClickHouse (env: REDIS_URL, CLICKHOUSE_URL or STORE_DIR, ...)')
-    .action(async () => (await import('@bitcrawl/ingester')).main(process.env));
+    .option('--redis <url>', 'REDIS_URL')
+    .option('--clickhouse <url>', 'CLICKHOUSE_URL')
+    .option('--store <dir>', 'STORE_DIR (embedded ClickHouse)')
+    .option('--batch-size <n>', 'BATCH_SIZE')
+    .option('--consumer <name>', 'CONSUMER_NAME')
+    .option('--metrics-port <port>', 'METRICS_PORT')
+    .option('--log-level <level>', 'LOG_LEVEL')
+    .action(async (o: Record<string, unknown>) =>
+      (await import('@bitcrawl/ingester')).main({ ...process.env, ...overlay(o, ingester) }),
+    );
 }
