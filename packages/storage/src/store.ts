@@ -1,6 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { type ClickHouseClient, type ClickHouseSettings, createClient } from '@clickhouse/client';
+import {
+  type ClickHouseClient,
+  ClickHouseLogLevel,
+  type ClickHouseSettings,
+  createClient,
+} from '@clickhouse/client';
 
 export interface StoreOptions {
   /** http(s)://user:pass@host:8123 — a ClickHouse server. Without it, embedded chdb. */
@@ -33,6 +38,8 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
       password: decodeURIComponent(u.password),
       ...(opts.database ? { database: opts.database } : {}),
       request_timeout: 60_000,
+      // Failures surface as thrown errors that callers log with context; the client's own console logger would repeat them.
+      log: { level: ClickHouseLogLevel.OFF },
     });
     engine = 'server';
     describe = `clickhouse-server at ${u.host}`;

@@ -9,6 +9,9 @@ export interface ClickHouseServer {
   url: string;
   httpPort: number;
   tcpPort: number;
+  /** Stops the server but keeps its data, so `start()` brings the same server back (outage tests). */
+  kill(): Promise<void>;
+  start(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -61,21 +64,30 @@ export async function startClickHouse(): Promise<ClickHouseServer> {
   const [httpPort, tcpPort, interserverPort] = [await freePort(), await freePort(), await freePort()];
   writeFileSync(path.join(dir, 'config.xml'), configXml(dir, httpPort, tcpPort, interserverPort));
   writeFileSync(path.join(dir, 'users.xml'), usersXml);
-  const proc = spawnManaged(bin, [`--config-file=${path.join(dir, 'config.xml')}`], { cwd: dir });
   const url = `http://127.0.0.1:${httpPort}`;
-  try {
-    await waitForPort(httpPort, '127.0.0.1', 60_000);
-    await waitForHttp(`${url}/?query=SELECT%201`, 30_000);
-  } catch (err) {
-    await proc.stop('SIGKILL');
-    throw new Error(`clickhouse-server did not start: ${(err as Error).message}\n${proc.output()}`);
-  }
+  let proc: ReturnType<typeof spawnManaged> | undefined;
+  const start = async () => {
+    const p = spawnManaged(bin, [`--config-file=${path.join(dir, 'config.xml')}`], { cwd: dir });
+    proc = p;
+    try {
+      await waitForPort(httpPort, '127.0.0.1', 60_000);
+      await waitForHttp(`${url}/?query=SELECT%201`, 30_000);
+    } catch (err) {
+      await p.stop('SIGKILL');
+      throw new Error(`clickhouse-server did not start: ${(err as Error).message}\n${p.output()}`);
+    }
+  };
+  await start();
   return {
     url,
     httpPort,
     tcpPort,
+    kill: async () => {
+      await proc?.stop('SIGKILL');
+    },
+    start,
     async stop() {
-      await proc.stop();
+      await proc?.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -75,3 +75,39 @@ describe('seeder', () => {
     }
   });
 });
+
+describe('seeder scheduler', () => {
+  it('starts a round on every tick of its BullMQ job scheduler', async () => {
+    const { runSeeder } = await import('./scheduler.ts');
+    const { createSeedQueue } = await import('@bitcrawl/queue');
+    const bull = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const conn = new Redis(redis.url);
+    const crawlQueue = createCrawlQueue(bull);
+    const seedQueue = createSeedQueue(bull);
+    const frontier = new Frontier(conn);
+    const config = seederConfigSchema.parse({
+      chain: 'regtest',
+      seeds: ['127.0.6.1:18444'],
+      dns: false,
+      reseedEveryMs: 1100,
+    });
+    const running = await runSeeder({ frontier, crawlQueue, logger, connection: bull, seedQueue }, config);
+    try {
+      const rounds = new Set<string>();
+      const end = Date.now() + 8000;
+      while (rounds.size < 2 && Date.now() < end) {
+        const r = await frontier.currentRound();
+        if (r && r !== 'seedtest') rounds.add(r);
+        await new Promise((res) => setTimeout(res, 200));
+      }
+      expect(rounds.size).toBeGreaterThanOrEqual(2);
+      for (const r of rounds) expect((await frontier.progress(r)).seen).toBe(1);
+    } finally {
+      await running.close();
+      await seedQueue.close();
+      await crawlQueue.close();
+      bull.disconnect();
+      conn.disconnect();
+    }
+  }, 20_000);
+});
