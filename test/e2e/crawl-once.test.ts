@@ -1,28 +1,15 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Simnet, startSimnet } from '@bitcrawl/simnet';
 import { openStore } from '@bitcrawl/storage';
+import { runCommand } from '@bitcrawl/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_KINDS, compareWithTruth } from './truth-check.ts';
 
 const bin = path.resolve(import.meta.dirname, '../../services/cli/bin/bitcrawl.mjs');
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const runCli = (args: string[]) => runCommand(process.execPath, [bin, ...args]);
 
 let sim: Simnet;
 beforeAll(async () => {

@@ -50,3 +50,42 @@ export type CrawlerConfigInput = z.input<typeof crawlerConfigSchema>;
 export function timeoutsFor(config: CrawlerConfig, network: Network): Timeouts {
   return { ...config.timeouts, ...config.networkTimeouts[network] };
 }
+
+/** The knobs the CLI flags and service environments expose, in one place. */
+export interface CrawlerOptions {
+  chain: ChainName;
+  allowPrivate?: boolean;
+  cjdnsRoute?: boolean;
+  denyCidrs?: string[];
+  proxy?: string | undefined;
+  proxyOnion?: string | undefined;
+  proxyI2p?: string | undefined;
+  proxyCjdns?: string | undefined;
+  connectMs?: number | undefined;
+  handshakeMs?: number | undefined;
+  getaddrMs?: number | undefined;
+  idleAfterAnswerMs?: number | undefined;
+}
+
+/** Builds a validated CrawlerConfig from flat options; unset timeouts keep their defaults. */
+export function crawlerConfigFrom(o: CrawlerOptions): CrawlerConfig {
+  const defined = <T extends object>(obj: T) =>
+    Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined && v !== ''));
+  return crawlerConfigSchema.parse({
+    chain: o.chain,
+    allowPrivate: o.allowPrivate ?? false,
+    cjdnsRoute: o.cjdnsRoute ?? false,
+    denyCidrs: o.denyCidrs ?? [],
+    ...defined({ proxy: o.proxy }),
+    proxies: defined({ onion: o.proxyOnion, i2p: o.proxyI2p, cjdns: o.proxyCjdns }),
+    timeouts: {
+      ...timeoutsSchema.parse({}),
+      ...defined({
+        connectMs: o.connectMs,
+        handshakeMs: o.handshakeMs,
+        getaddrMs: o.getaddrMs,
+        idleAfterAnswerMs: o.idleAfterAnswerMs,
+      }),
+    },
+  });
+}

@@ -2,3 +2,4 @@ export * from './contract.ts';
 export * from './frontier.ts';
 export * from './observation-stream.ts';
 export * from './queues.ts';
+export * from './status.ts';

@@ -61,3 +61,23 @@ export function spawnManaged(bin: string, args: string[], opts: { cwd?: string }
     },
   };
 }
+
+/** Runs a command to completion, collecting its output (for CLI tests). */
+export function runCommand(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      stdout += d;
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d;
+    });
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}

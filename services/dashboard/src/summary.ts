@@ -1,16 +1,9 @@
-import type { CrawlJob } from '@bitcrawl/queue';
-import { type Frontier, ingestBacklog } from '@bitcrawl/queue';
+import { type CrawlJob, createStatusSampler, type Frontier, type StatusSample } from '@bitcrawl/queue';
 import { queryRows, type Store } from '@bitcrawl/storage';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 
-export interface Summary {
-  at: number;
-  round: string | null;
-  progress: { seen: number; visited: number; ok: number } | null;
-  queue: Record<string, number>;
-  ingestBacklog: number;
-  visitsPerSecond: number | null;
+export interface Summary extends StatusSample {
   reachableByNetwork: { network: string; reachable: number; visited: number }[] | null;
 }
 
@@ -21,27 +14,14 @@ export function createSummarizer(deps: {
   crawlQueue: Queue<CrawlJob>;
   store?: Store;
 }) {
-  let prev: { at: number; visited: number } | undefined;
+  const sample = createStatusSampler(deps);
   return async (): Promise<Summary> => {
-    const round = await deps.frontier.currentRound();
-    const progress = round ? await deps.frontier.progress(round) : null;
-    const queue = await deps.crawlQueue.getJobCounts(
-      'waiting',
-      'active',
-      'delayed',
-      'prioritized',
-      'completed',
-      'failed',
-    );
-    const at = Date.now();
-    const visitsPerSecond =
-      prev && progress && at > prev.at ? ((progress.visited - prev.visited) * 1000) / (at - prev.at) : null;
-    if (progress) prev = { at, visited: progress.visited };
+    const s = await sample();
     let reachableByNetwork: Summary['reachableByNetwork'] = null;
-    if (deps.store && round && /^[A-Za-z0-9._-]+$/.test(round)) {
+    if (deps.store && s.round && /^[A-Za-z0-9._-]+$/.test(s.round)) {
       const rows = await queryRows<{ network: string; reachable: string; visited: string }>(
         deps.store,
-        `SELECT network, reachable, visited FROM round_summary WHERE crawl_id = '${round}' ORDER BY network`,
+        `SELECT network, reachable, visited FROM round_summary WHERE crawl_id = '${s.round}' ORDER BY network`,
       ).catch(() => []);
       reachableByNetwork = rows.map((r) => ({
         network: r.network,
@@ -49,14 +29,6 @@ export function createSummarizer(deps: {
         visited: Number(r.visited),
       }));
     }
-    return {
-      at,
-      round,
-      progress,
-      queue,
-      ingestBacklog: await ingestBacklog(deps.redis),
-      visitsPerSecond,
-      reachableByNetwork,
-    };
+    return { ...s, reachableByNetwork };
   };
 }

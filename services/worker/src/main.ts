@@ -1,6 +1,6 @@
 import os from 'node:os';
-import { crawlerConfigSchema, createVisitor } from '@bitcrawl/crawler';
-import { CHAIN_NAMES } from '@bitcrawl/protocol';
+import { crawlerConfigFrom, createVisitor } from '@bitcrawl/crawler';
+import { CHAIN_NAMES, type ChainName } from '@bitcrawl/protocol';
 import { createCrawlQueue, DEFAULT_REVISIT, Frontier } from '@bitcrawl/queue';
 import { createLogger, createMetrics, startMetricsServer } from '@bitcrawl/telemetry';
 import { Redis } from 'ioredis';
@@ -42,25 +42,21 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
   const e = workerEnvSchema.parse(env);
   const logger = createLogger({ service: 'worker', level: e.LOG_LEVEL });
   const metrics = createMetrics({ service: 'worker' });
-  const defaults = crawlerConfigSchema.shape.timeouts.parse(undefined);
-  const crawler = crawlerConfigSchema.parse({
-    chain: e.CHAIN,
+  const crawler = crawlerConfigFrom({
+    chain: e.CHAIN as ChainName,
     allowPrivate: e.ALLOW_PRIVATE,
+    cjdnsRoute: e.CJDNS_ROUTE,
     denyCidrs: e.DENY_CIDRS.split(',')
       .map((s) => s.trim())
       .filter(Boolean),
-    cjdnsRoute: e.CJDNS_ROUTE,
-    ...(e.PROXY ? { proxy: e.PROXY } : {}),
-    proxies: Object.fromEntries(
-      Object.entries({ onion: e.PROXY_ONION, i2p: e.PROXY_I2P, cjdns: e.PROXY_CJDNS }).filter(([, v]) => v),
-    ),
-    timeouts: {
-      ...defaults,
-      ...(e.CONNECT_TIMEOUT_MS ? { connectMs: e.CONNECT_TIMEOUT_MS } : {}),
-      ...(e.HANDSHAKE_TIMEOUT_MS ? { handshakeMs: e.HANDSHAKE_TIMEOUT_MS } : {}),
-      ...(e.GETADDR_TIMEOUT_MS ? { getaddrMs: e.GETADDR_TIMEOUT_MS } : {}),
-      ...(e.IDLE_TIMEOUT_MS ? { idleAfterAnswerMs: e.IDLE_TIMEOUT_MS } : {}),
-    },
+    proxy: e.PROXY,
+    proxyOnion: e.PROXY_ONION,
+    proxyI2p: e.PROXY_I2P,
+    proxyCjdns: e.PROXY_CJDNS,
+    connectMs: e.CONNECT_TIMEOUT_MS,
+    handshakeMs: e.HANDSHAKE_TIMEOUT_MS,
+    getaddrMs: e.GETADDR_TIMEOUT_MS,
+    idleAfterAnswerMs: e.IDLE_TIMEOUT_MS,
   });
   const config = workerConfigSchema.parse({
     concurrency: e.CONCURRENCY,

@@ -64,7 +64,7 @@ export function register(program: Command): void {
     .action(async (raw: unknown) => {
       const o = optsSchema.parse(raw);
       const { chainByName, ProtocolError } = await import('@bitcrawl/protocol');
-      const { crawlerConfigSchema } = await import('@bitcrawl/crawler');
+      const { crawlerConfigFrom } = await import('@bitcrawl/crawler');
       const { seederConfigSchema } = await import('@bitcrawl/seeder');
       const { workerConfigSchema } = await import('@bitcrawl/worker');
       const { ingesterConfigSchema } = await import('@bitcrawl/ingester');
@@ -78,10 +78,6 @@ export function register(program: Command): void {
         if (err instanceof ProtocolError) throw new UsageError(err.message);
         throw err;
       }
-      const defaults = crawlerConfigSchema.shape.timeouts.parse(undefined);
-      const proxies = Object.fromEntries(
-        Object.entries({ onion: o.proxyOnion, i2p: o.proxyI2p, cjdns: o.proxyCjdns }).filter(([, v]) => v),
-      );
       const logger = createLogger({ service: 'crawl', level: o.logLevel, destination: process.stderr });
       const controller = new AbortController();
       const abort = () => controller.abort();
@@ -91,19 +87,18 @@ export function register(program: Command): void {
         {
           ...(o.redis ? { redisUrl: o.redis } : {}),
           store: o.clickhouse ? { url: o.clickhouse } : { dir: o.store },
-          crawler: crawlerConfigSchema.parse({
+          crawler: crawlerConfigFrom({
             chain: chain.name,
             allowPrivate: o.allowPrivate,
             cjdnsRoute: o.cjdns,
-            ...(o.proxy ? { proxy: o.proxy } : {}),
-            proxies,
-            timeouts: {
-              ...defaults,
-              ...(o.connectTimeout ? { connectMs: o.connectTimeout } : {}),
-              ...(o.handshakeTimeout ? { handshakeMs: o.handshakeTimeout } : {}),
-              ...(o.getaddrTimeout ? { getaddrMs: o.getaddrTimeout } : {}),
-              ...(o.idleTimeout ? { idleAfterAnswerMs: o.idleTimeout } : {}),
-            },
+            proxy: o.proxy,
+            proxyOnion: o.proxyOnion,
+            proxyI2p: o.proxyI2p,
+            proxyCjdns: o.proxyCjdns,
+            connectMs: o.connectTimeout,
+            handshakeMs: o.handshakeTimeout,
+            getaddrMs: o.getaddrTimeout,
+            idleAfterAnswerMs: o.idleTimeout,
           }),
           seeder: seederConfigSchema.parse({
             chain: chain.name,

@@ -20,39 +20,26 @@ export function register(program: Command): void {
     .action(async (raw: unknown) => {
       const o = optsSchema.parse(raw);
       const { Redis } = await import('ioredis');
-      const { createCrawlQueue, Frontier, ingestBacklog } = await import('@bitcrawl/queue');
+      const { createCrawlQueue, createStatusSampler, Frontier } = await import('@bitcrawl/queue');
       const bull = new Redis(o.redis, { maxRetriesPerRequest: null });
       const redis = new Redis(o.redis, { maxRetriesPerRequest: 2 });
       const queue = createCrawlQueue(bull);
-      const frontier = new Frontier(redis);
-      let prev: { at: number; visited: number } | undefined;
+      const sampleStatus = createStatusSampler({ redis, frontier: new Frontier(redis), crawlQueue: queue });
       let stop = false;
       process.once('SIGINT', () => {
         stop = true;
       });
       try {
         do {
-          const round = await frontier.currentRound();
-          const progress = round ? await frontier.progress(round) : null;
-          const queueCounts = await queue.getJobCounts(
-            'waiting',
-            'active',
-            'delayed',
-            'prioritized',
-            'completed',
-            'failed',
-          );
-          const backlog = await ingestBacklog(redis);
-          const now = Date.now();
-          const rate = prev && progress ? ((progress.visited - prev.visited) * 1000) / (now - prev.at) : null;
-          if (progress) prev = { at: now, visited: progress.visited };
-          const sample = {
+          const sample = await sampleStatus();
+          const {
             round,
             progress,
             queue: queueCounts,
             ingestBacklog: backlog,
             visitsPerSecond: rate,
-          };
+            at: now,
+          } = sample;
           if (o.json) process.stdout.write(`${JSON.stringify(sample)}\n`);
           else {
             const q = Object.entries(queueCounts)

@@ -1,24 +1,11 @@
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { type Simnet, startSimnet } from '@bitcrawl/simnet';
+import { runCommand } from '@bitcrawl/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const bin = path.resolve(import.meta.dirname, '../../bin/bitcrawl.mjs');
 
-function run(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const run = (args: string[]) => runCommand(process.execPath, [bin, ...args]);
 
 let sim: Simnet;
 beforeAll(async () => {

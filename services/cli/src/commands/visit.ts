@@ -32,29 +32,23 @@ export function register(program: Command): void {
     .action(async (endpoint: string, raw: unknown) => {
       const o = optsSchema.parse(raw);
       const { chainByName, parseEndpoint, ProtocolError } = await import('@bitcrawl/protocol');
-      const { createVisitor, crawlerConfigSchema } = await import('@bitcrawl/crawler');
+      const { createVisitor, crawlerConfigFrom } = await import('@bitcrawl/crawler');
       const { observationToJson } = await import('@bitcrawl/model');
       let target: ReturnType<typeof parseEndpoint>;
-      let config: ReturnType<typeof crawlerConfigSchema.parse>;
+      let config: ReturnType<typeof crawlerConfigFrom>;
       try {
         const chain = chainByName(o.network);
         target = parseEndpoint(endpoint, chain.defaultPort, { cjdns: o.cjdns });
-        const proxies: Record<string, string> = {};
-        if (o.onionProxy) proxies.onion = o.onionProxy;
-        if (o.i2pProxy) proxies.i2p = o.i2pProxy;
-        const timeouts = crawlerConfigSchema.shape.timeouts.parse(undefined);
-        config = crawlerConfigSchema.parse({
+        config = crawlerConfigFrom({
           chain: chain.name,
           allowPrivate: o.allowPrivate,
           cjdnsRoute: o.cjdns,
-          ...(o.proxy ? { proxy: o.proxy } : {}),
-          proxies,
-          timeouts: {
-            ...timeouts,
-            ...(o.connectTimeout ? { connectMs: o.connectTimeout } : {}),
-            ...(o.handshakeTimeout ? { handshakeMs: o.handshakeTimeout } : {}),
-            ...(o.getaddrTimeout ? { getaddrMs: o.getaddrTimeout } : {}),
-          },
+          proxy: o.proxy,
+          proxyOnion: o.onionProxy,
+          proxyI2p: o.i2pProxy,
+          connectMs: o.connectTimeout,
+          handshakeMs: o.handshakeTimeout,
+          getaddrMs: o.getaddrTimeout,
         });
       } catch (err) {
         if (err instanceof ProtocolError || err instanceof z.ZodError) throw new UsageError(err.message);

@@ -1,0 +1,47 @@
+import path from 'node:path';
+import { createCrawlQueue, Frontier } from '@bitcrawl/queue';
+import { type RedisServer, runCommand, startRedis } from '@bitcrawl/testkit';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const bin = path.resolve(import.meta.dirname, '../../bin/bitcrawl.mjs');
+let redis: RedisServer;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(() => redis?.stop());
+
+describe('bitcrawl status', () => {
+  it('reports the current round, queue depth by state and ingest backlog', async () => {
+    const conn = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const queue = createCrawlQueue(conn);
+    const frontier = new Frontier(conn);
+    try {
+      await frontier.startRound('st1');
+      const targets = [1, 2, 3].map((i) => ({ network: 'ipv4' as const, host: `127.0.9.${i}`, port: 8333 }));
+      await frontier.admit('st1', targets);
+      await queue.addBulk(targets.map((t) => ({ name: 'visit', data: { crawlId: 'st1', ...t } })));
+      await frontier.record({
+        ts: Date.now(),
+        crawlId: 'st1',
+        ...targets[0]!,
+        outcome: 'ok',
+        error: '',
+        peer: null,
+        connectMs: 1,
+        handshakeMs: 1,
+        addrs: [],
+      });
+      const r = await runCommand(process.execPath, [bin, 'status', '--json', '--redis', redis.url]);
+      expect(r.status, r.stderr).toBe(0);
+      const s = JSON.parse(r.stdout);
+      expect(s).toMatchObject({ round: 'st1', progress: { seen: 3, visited: 1, ok: 1 }, ingestBacklog: 1 });
+      expect(s.queue.waiting).toBe(3);
+      const text = await runCommand(process.execPath, [bin, 'status', '--redis', redis.url]);
+      expect(text.stdout).toMatch(/round st1 {2}visited 1\/3 {2}reachable 1 {2}queue: waiting 3/);
+    } finally {
+      await queue.close();
+      conn.disconnect();
+    }
+  }, 30_000);
+});
