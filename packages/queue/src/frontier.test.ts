@@ -4,8 +4,9 @@ import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobIdFor, OBSERVATION_STREAM, parseJobId } from './contract.ts';
-import { Frontier } from './frontier.ts';
+import { DEFAULT_REVISIT, Frontier, roundTtlMsFor } from './frontier.ts';
 import { ObservationStreamReader } from './observation-stream.ts';
+import { createCrawlQueue, requeueLost } from './queues.ts';
 
 let server: RedisServer;
 let redis: Redis;
@@ -101,14 +102,144 @@ describe('frontier', () => {
   });
 });
 
+describe('frontier crash recovery', () => {
+  it('a visit redelivered after dying between admit and enqueue re-enqueues everything it admitted', async () => {
+    const f = new Frontier(redis);
+    const src = v4(200);
+    await f.admit('o1', [src]);
+    // first attempt: the node answered x, y; admitted, then the worker died before addBulk
+    const first = await f.admitFrom('o1', src, [v4(201), v4(202)]);
+    expect(first).toEqual({ admitted: [v4(201), v4(202)], enqueue: [v4(201), v4(202)] });
+    // another node's visit of x completes meanwhile
+    await f.admitFrom('o1', v4(201), []);
+    await f.record(observation(v4(201), 'o1', 'ok'));
+    // redelivered: this time the node answers only z; y must still be enqueued, x is done
+    const again = await f.admitFrom('o1', src, [v4(203)]);
+    expect(again.admitted).toEqual([v4(203)]);
+    expect(again.enqueue.map((a) => a.host).sort()).toEqual(['10.0.0.202', '10.0.0.203']);
+    // an empty second answer still hands back the outbox
+    expect((await f.admitFrom('o1', src, [])).enqueue).toHaveLength(2);
+    expect(await redis.exists('bitcrawl:round:o1:outbox:ipv4|10.0.0.200|8333')).toBe(1);
+    await f.record(observation(src, 'o1', 'ok'));
+    expect(await redis.exists('bitcrawl:round:o1:outbox:ipv4|10.0.0.200|8333')).toBe(0);
+  });
+
+  it('requeueLost adds a job for every seen, unvisited address that has none', async () => {
+    const bull = new Redis(server.url, { maxRetriesPerRequest: null });
+    const queue = createCrawlQueue(bull);
+    try {
+      const f = new Frontier(redis);
+      const addrs = Array.from({ length: 2500 }, (_, i) => v4(3000 + i));
+      await f.admit('lost', addrs);
+      await f.admit('lost', [v4(9000)]);
+      await f.record(observation(v4(9000), 'lost', 'ok'));
+      await queue.add('visit', { crawlId: 'lost', ...addrs[0]! }, { jobId: jobIdFor('lost', addrs[0]!) });
+      expect(await requeueLost({ frontier: f, crawlQueue: queue, redis }, 'lost')).toBe(2499);
+      expect(await queue.getJobCountByTypes('waiting')).toBe(2500);
+      expect(await requeueLost({ frontier: f, crawlQueue: queue, redis }, 'lost')).toBe(0);
+    } finally {
+      await queue.obliterate({ force: true });
+      await queue.close();
+      bull.disconnect();
+    }
+  });
+});
+
+describe('frontier housekeeping', () => {
+  it('round keys live for the configured TTL, derived from the reseed interval', async () => {
+    expect(roundTtlMsFor(6 * 3_600_000)).toBe(13 * 3_600_000);
+    expect(roundTtlMsFor(0)).toBeGreaterThan(0);
+    const f = new Frontier(redis, { ...DEFAULT_REVISIT, roundTtlMs: 120_000 });
+    await f.startRound('ttl');
+    await f.admit('ttl', [v4(1)]);
+    await f.record(observation(v4(1), 'ttl', 'ok'));
+    for (const k of ['seen', 'visited', 'meta']) {
+      const ttl = await redis.ttl(`bitcrawl:round:ttl:${k}`);
+      expect(ttl, k).toBeGreaterThan(100);
+      expect(ttl, k).toBeLessThanOrEqual(120);
+    }
+  });
+
+  it('prune forgets next-visit times and failure counts older than failMaxMs, and only those', async () => {
+    await redis.del('bitcrawl:addr:due', 'bitcrawl:addr:fails');
+    await redis.hset('bitcrawl:addr:next', 'legacy', '1');
+    let now = 10_000_000;
+    const policy = { reachableMs: 100, failBaseMs: 1000, failMaxMs: 5000 };
+    const f = new Frontier(redis, policy, () => now);
+    const old = Array.from({ length: 25 }, (_, i) => v4(400 + i));
+    await f.admit('p1', old);
+    for (const a of old) await f.record(observation(a, 'p1', 'refused'));
+    now += 20_000;
+    const fresh = v4(500);
+    await f.admit('p2', [fresh]);
+    await f.record(observation(fresh, 'p2', 'refused'));
+    expect(await redis.zcard('bitcrawl:addr:due')).toBe(26);
+    expect(await f.prune(10)).toBe(25); // several batches
+    expect(await redis.zrange('bitcrawl:addr:due', 0, -1)).toEqual(['ipv4|10.0.1.244|8333']);
+    expect(await redis.hkeys('bitcrawl:addr:fails')).toEqual(['ipv4|10.0.1.244|8333']);
+    expect(await redis.exists('bitcrawl:addr:next')).toBe(0);
+    // a pruned address is simply due again
+    expect(await f.admit('p3', [old[0]!])).toEqual([old[0]]);
+  });
+});
+
 describe('observation stream', () => {
+  it('a restarted reader returns each of its pending entries once, then new ones', async () => {
+    await redis.del(OBSERVATION_STREAM);
+    const f = new Frontier(redis);
+    const opts = { batch: 2, blockMs: 50, claimIdleMs: 60_000 };
+    const first = new ObservationStreamReader(redis, 'pend', opts);
+    await first.ensureGroup();
+    await f.admit('pe', [v4(1), v4(2), v4(3), v4(4), v4(5)]);
+    for (const i of [1, 2, 3]) await f.record(observation(v4(i), 'pe', 'ok'));
+    const a = await first.read();
+    const b = await first.read();
+    expect([...a.ids, ...b.ids]).toHaveLength(3);
+    // restart without acking; two more arrive
+    for (const i of [4, 5]) await f.record(observation(v4(i), 'pe', 'ok'));
+    const restarted = new ObservationStreamReader(redis, 'pend', opts);
+    const seen: string[] = [];
+    for (let i = 0; i < 6; i++) seen.push(...(await restarted.read()).observations.map((o) => o.host));
+    expect(seen.sort()).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5']);
+  });
+
+  it("claims a dead consumer's entries batch by batch and forgets idle consumers", async () => {
+    await redis.del(OBSERVATION_STREAM);
+    const f = new Frontier(redis);
+    const dead = new ObservationStreamReader(redis, 'dead', { batch: 10, blockMs: 50, claimIdleMs: 60_000 });
+    await dead.ensureGroup();
+    await f.admit(
+      'cl',
+      Array.from({ length: 6 }, (_, i) => v4(i)),
+    );
+    for (let i = 0; i < 6; i++) await f.record(observation(v4(i), 'cl', 'ok'));
+    expect((await dead.read()).ids).toHaveLength(6);
+    await new Promise((r) => setTimeout(r, 30));
+    const live = new ObservationStreamReader(redis, 'live', {
+      batch: 4,
+      blockMs: 50,
+      claimIdleMs: 20,
+      forgetConsumerAfterMs: 0,
+    });
+    const one = await live.read();
+    const two = await live.read();
+    expect(one.ids).toHaveLength(4);
+    expect(two.ids).toHaveLength(2);
+    await live.ack([...one.ids, ...two.ids]);
+    await live.read(); // the claim scan wraps: 'dead' has nothing pending and is forgotten
+    const consumers = (await redis.xinfo('CONSUMERS', OBSERVATION_STREAM, 'ingester')) as unknown[][];
+    expect(consumers.map((c) => c[1])).toEqual(['live']);
+  });
+
   it('re-delivers unacked entries after a restart and dead-letters invalid ones', async () => {
     const f = new Frontier(redis);
     await redis.del(OBSERVATION_STREAM);
+    const deadLettered: string[] = [];
     const reader = new ObservationStreamReader(redis, 'c1', {
       batch: 100,
       blockMs: 100,
       claimIdleMs: 60_000,
+      onDeadLetter: (d) => deadLettered.push(d.error),
     });
     await reader.ensureGroup();
     await f.admit('s', [v4(1), v4(2)]);
@@ -118,6 +249,7 @@ describe('observation stream', () => {
     const first = await reader.read();
     expect(first.observations.map((o) => o.host)).toEqual(['10.0.0.1', '10.0.0.2']);
     expect(await redis.xlen(`${OBSERVATION_STREAM}:dead`)).toBe(1);
+    expect(deadLettered).toHaveLength(1);
     // the process dies before acking: a new reader with the same name gets them again
     const again = await new ObservationStreamReader(redis, 'c1', {
       batch: 100,

@@ -9,25 +9,38 @@ export interface StreamBatch {
 
 type Entry = [id: string, fields: string[]];
 
+export interface ReaderOptions {
+  batch: number;
+  blockMs: number;
+  claimIdleMs: number;
+  /** Consumers of the group idle this long with nothing pending are deleted (XGROUP DELCONSUMER). */
+  forgetConsumerAfterMs?: number;
+  /** Told about every entry moved to the dead-letter stream (log it, count it). */
+  onDeadLetter?: (entry: { id: string; error: string }) => void;
+}
+
 /**
  * At-least-once reader of the observation stream through a consumer group. Entries are acked
  * (and deleted, which bounds the stream) only after the caller has stored them. After a
- * restart it first re-reads its own pending entries; entries left pending by a consumer that
- * died are claimed after `claimIdleMs`. Entries that fail validation go to a dead-letter
+ * restart it first re-reads its own pending entries, once each (a cursor moves past what it
+ * returned); entries left pending by a consumer that died are claimed after `claimIdleMs`
+ * (XAUTOCLAIM, continuing from its cursor). Entries that fail validation go to a dead-letter
  * stream with the reason, so nothing is silently dropped and one bad entry blocks nothing.
  */
 export class ObservationStreamReader {
-  private ownPendingDone = false;
+  /** Next id to read of this consumer's own pending entries; null once they are all returned. */
+  private ownPending: string | null = '0';
+  private claimCursor = '0-0';
+  private lastForget = 0;
+  private readonly opts: ReaderOptions;
 
   constructor(
     private readonly redis: Redis,
     private readonly consumer: string,
-    private readonly opts: { batch: number; blockMs: number; claimIdleMs: number } = {
-      batch: 1000,
-      blockMs: 1000,
-      claimIdleMs: 60_000,
-    },
-  ) {}
+    opts: ReaderOptions = { batch: 1000, blockMs: 1000, claimIdleMs: 60_000 },
+  ) {
+    this.opts = opts;
+  }
 
   async ensureGroup(): Promise<void> {
     try {
@@ -39,24 +52,46 @@ export class ObservationStreamReader {
 
   async read(): Promise<StreamBatch> {
     let entries: Entry[] = [];
-    if (!this.ownPendingDone) {
-      entries = await this.readGroup('0', false);
-      if (entries.length === 0) this.ownPendingDone = true;
+    if (this.ownPending !== null) {
+      entries = await this.readGroup(this.ownPending, false);
+      // Entries deleted meanwhile come back as [id, null]: step over them too.
+      const last = entries.at(-1);
+      this.ownPending = last ? last[0] : null;
+      entries = entries.filter((e) => e?.[1]);
     }
-    if (entries.length === 0) {
-      const claimed = (await this.redis.xautoclaim(
+    if (entries.length === 0 && this.ownPending === null) {
+      const [next, claimed] = (await this.redis.xautoclaim(
         OBSERVATION_STREAM,
         INGEST_GROUP,
         this.consumer,
         this.opts.claimIdleMs,
-        '0-0',
+        this.claimCursor,
         'COUNT',
         this.opts.batch,
       )) as [string, Entry[], string[]];
-      entries = claimed[1].filter((e) => e?.[1]);
+      this.claimCursor = next;
+      entries = claimed.filter((e) => e?.[1]);
+      if (next === '0-0') await this.forgetIdleConsumers();
     }
-    if (entries.length === 0) entries = await this.readGroup('>', true);
+    if (entries.length === 0 && this.ownPending === null) entries = await this.readGroup('>', true);
     return this.parse(entries);
+  }
+
+  /** Deletes consumers (other than this one) with nothing pending that have been idle long. */
+  private async forgetIdleConsumers(): Promise<void> {
+    const after = this.opts.forgetConsumerAfterMs ?? 3_600_000;
+    const now = Date.now();
+    if (now - this.lastForget < Math.min(after, 60_000)) return;
+    this.lastForget = now;
+    const consumers = (await this.redis.xinfo('CONSUMERS', OBSERVATION_STREAM, INGEST_GROUP)) as unknown[][];
+    for (const c of consumers) {
+      const info = new Map<string, unknown>();
+      for (let i = 0; i < c.length; i += 2) info.set(String(c[i]), c[i + 1]);
+      const name = String(info.get('name'));
+      if (name === this.consumer || Number(info.get('pending')) !== 0) continue;
+      if (Number(info.get('idle')) >= after)
+        await this.redis.xgroup('DELCONSUMER', OBSERVATION_STREAM, INGEST_GROUP, name);
+    }
   }
 
   private async readGroup(id: string, block: boolean): Promise<Entry[]> {
@@ -86,6 +121,7 @@ export class ObservationStreamReader {
       m.xack(OBSERVATION_STREAM, INGEST_GROUP, ...dead.map((d) => d.id));
       m.xdel(OBSERVATION_STREAM, ...dead.map((d) => d.id));
       await m.exec();
+      for (const d of dead) this.opts.onDeadLetter?.({ id: d.id, error: d.error });
     }
     return { ids, observations };
   }

@@ -1,13 +1,14 @@
 import { Queue, type QueueOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { CRAWL_QUEUE, type CrawlJob, PREFIX, SEED_QUEUE } from './contract.ts';
+import { CRAWL_QUEUE, type CrawlJob, jobIdFor, PREFIX, SEED_QUEUE } from './contract.ts';
+import type { Frontier } from './frontier.ts';
 
 /**
  * Job retention is bounded so Redis memory stays flat over long crawls: finished jobs are
  * dropped (the observation stream is the record), and BullMQ's event stream is trimmed.
  */
 export const JOB_RETENTION = {
-  removeOnComplete: { count: 1000 },
+  removeOnComplete: { count: 1000, age: 3600 },
   removeOnFail: { count: 5000, age: 24 * 3600 },
 } as const;
 
@@ -26,4 +27,34 @@ export function createCrawlQueue(connection: Redis): Queue<CrawlJob> {
 
 export function createSeedQueue(connection: Redis): Queue {
   return new Queue(SEED_QUEUE, queueOptions(connection));
+}
+
+/**
+ * Re-enqueues every address seen in the round but not yet recorded that has no job in the
+ * crawl queue (a job lost to a crash outside the frontier's outbox, e.g. a seeder that died
+ * between admitting and enqueueing). Safe at any time: job ids de-duplicate live jobs.
+ * Returns how many jobs it added.
+ */
+export async function requeueLost(
+  deps: { frontier: Frontier; crawlQueue: Queue<CrawlJob>; redis: Redis },
+  crawlId: string,
+): Promise<number> {
+  let added = 0;
+  for await (const page of deps.frontier.unvisited(crawlId)) {
+    const ids = page.map((a) => jobIdFor(crawlId, a));
+    const pipe = deps.redis.pipeline();
+    for (const id of ids) pipe.exists(deps.crawlQueue.toKey(id));
+    const exists = (await pipe.exec()) ?? [];
+    const lost = page.filter((_, i) => exists[i]?.[1] === 0);
+    if (lost.length === 0) continue;
+    await deps.crawlQueue.addBulk(
+      lost.map((a) => ({
+        name: 'visit',
+        data: { crawlId, network: a.network, host: a.host, port: a.port, source: 'requeue' },
+        opts: { jobId: jobIdFor(crawlId, a) },
+      })),
+    );
+    added += lost.length;
+  }
+  return added;
 }
