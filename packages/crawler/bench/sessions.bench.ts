@@ -51,11 +51,15 @@ async function startSimnetProcess(): Promise<{ targets: Target[]; edges: number;
       table: { min: 200, max: 2000 }, // answers of 46-460 addresses
       latencyMs: { min: 50, max: 250 }, // per burst, so round trips of ~100-500 ms as on the internet
       selfAnnounce: 0.5,
+      port: 18333, // not the tests' 8333, so a benchmark never collides with a test run
+      ipv6BasePort: 50_000,
     }),
   );
   const child = spawn(
     process.execPath,
     [
+      // e.g. BENCH_SIMNET_NODE_ARGS=--cpu-prof to profile the simnet side
+      ...(process.env.BENCH_SIMNET_NODE_ARGS ?? '').split(' ').filter(Boolean),
       path.join(root, 'services/cli/bin/bitcrawl.mjs'),
       'simnet',
       '--spec',

@@ -97,7 +97,9 @@ function handshake(
     const target = routes.get(dest);
     if (!target) return reply(REPLY.hostUnreachable);
     const rest = buf.subarray(end);
+    let replied = false;
     const upstream = net.connect(target, () => {
+      replied = true;
       client.write(Buffer.from([5, REPLY.ok, 0, 1, 127, 0, 0, 1, 0, 0]));
       if (rest.length > 0) upstream.write(rest);
       client.pipe(upstream);
@@ -108,7 +110,8 @@ function handshake(
       sockets.delete(upstream);
       client.destroy();
     });
-    upstream.on('error', () => reply(REPLY.failure));
+    // Once the success reply is out the stream belongs to the peers: just drop it.
+    upstream.on('error', () => (replied ? client.destroy() : reply(REPLY.failure)));
     client.on('close', () => upstream.destroy());
   };
   client.on('data', onData);

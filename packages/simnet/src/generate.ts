@@ -21,14 +21,6 @@ export interface Plan {
   truth: GroundTruth;
 }
 
-const CORE_AGENTS = [
-  '/Satoshi:31.0.0/',
-  '/Satoshi:30.2.0/',
-  '/Satoshi:29.1.0/',
-  '/Satoshi:28.1.0/',
-  '/Satoshi:27.2.0/',
-];
-const CORE_SERVICES = [0xc09n, 0x409n, 0xc49n, 0x449n, 0x809n];
 const LEGACY_AGENTS = ['/Satoshi:0.16.3/', '/Satoshi:0.18.1/', '/Satoshi:0.20.1/'];
 const ADDR_SERVICES = [0x1n, 0x9n, 0x409n, 0xc09n, 0x449n];
 
@@ -122,7 +114,7 @@ export function generate(spec: SimnetSpec): Plan {
     }
   }
 
-  assignVersions(nodes, rng);
+  assignVersions(nodes, spec, rng);
   buildAnswers(nodes, spec, rng);
   const seeds = nodes.filter((n) => n.truth.kind === 'core' && n.truth.network === 'ipv4').slice(0, 3);
   return {
@@ -137,7 +129,8 @@ export function generate(spec: SimnetSpec): Plan {
   };
 }
 
-function assignVersions(nodes: NodePlan[], rng: Rng): void {
+function assignVersions(nodes: NodePlan[], spec: SimnetSpec, rng: Rng): void {
+  const agents = weighted(spec.versions.agents);
   for (const n of nodes) {
     const k = n.truth.kind;
     if (
@@ -153,52 +146,90 @@ function assignVersions(nodes: NodePlan[], rng: Rng): void {
     const legacy = k === 'legacy';
     n.truth.version = {
       protocolVersion: legacy ? 70015 : 70016,
-      services: String(legacy ? 0x40dn : rng.pick(CORE_SERVICES)),
-      userAgent: legacy ? rng.pick(LEGACY_AGENTS) : rng.pick(CORE_AGENTS),
-      startHeight: rng.int(880_000, 925_000),
-      relay: rng.next() < 0.9,
+      services: String(legacy ? 0x40dn : BigInt(rng.pick(spec.versions.services))),
+      userAgent: legacy ? rng.pick(LEGACY_AGENTS) : agents(rng),
+      startHeight: rng.int(spec.versions.startHeight.min, spec.versions.startHeight.max),
+      relay: rng.next() < spec.versions.relay,
     };
   }
+}
+
+/** A picker over { value: weight }. */
+function weighted(weights: Record<string, number>): (rng: Rng) => string {
+  const entries = Object.entries(weights).filter(([, w]) => w > 0);
+  const total = entries.reduce((s, [, w]) => s + w, 0);
+  return (rng) => {
+    let x = rng.next() * total;
+    for (const [v, w] of entries) {
+      x -= w;
+      if (x < 0) return v;
+    }
+    return entries[entries.length - 1]?.[0] as string;
+  };
 }
 
 const answers = (k: TruthNode['kind']) => k === 'core' || k === 'legacy';
 const carries = (from: NodePlan, to: NodePlan) =>
   from.truth.kind !== 'legacy' || to.truth.network === 'ipv4' || to.truth.network === 'ipv6';
 
+/** Core's getaddr answer size: 23% of the address table, rounded down, at most 1000. */
+export function coreAnswerSize(table: number): number {
+  return Math.min(1000, Math.floor((table * 23) / 100));
+}
+/** A legacy answer comes in 3 parts, each must exceed a relay's 10 entries to be told apart. */
+const LEGACY_MIN_TABLE = 144;
+
 /**
- * Gossip graph: first a spanning tree, so that a crawl from the seeds reaches every address
- * (each address is put in the answer of a node already reached), then random extra edges up
- * to each node's answer size (23% of a table drawn from spec.table, at most 1000).
+ * Gossip graph. Each answering node draws a table size and answers exactly Core's share of
+ * it (so a node that knows fewer than 5 addresses answers nothing). A spanning tree comes
+ * first, so that a crawl from the seeds reaches every address: each address is put in the
+ * answer of an already-reached node that still has room. Random extra edges fill the rest.
  */
 function buildAnswers(nodes: NodePlan[], spec: SimnetSpec, rng: Rng): void {
-  const target = new Map<NodePlan, number>();
+  const size = new Map<NodePlan, number>();
   for (const n of nodes) {
     if (!answers(n.truth.kind)) continue;
-    const table = rng.int(spec.table.min, spec.table.max);
-    const min = n.truth.kind === 'legacy' ? 34 : 12; // parts must be recognisable as an answer (> 10 entries)
-    target.set(n, Math.min(1000, Math.max(min, Math.floor(table * 0.23))));
+    const min = n.truth.kind === 'legacy' ? Math.max(spec.table.min, LEGACY_MIN_TABLE) : spec.table.min;
+    // The first node is the crawl's seed: it knows the most, so the crawl can start.
+    const table =
+      n === nodes[0] ? Math.max(min, spec.table.max) : rng.int(min, Math.max(min, spec.table.max));
+    size.set(n, coreAnswerSize(table));
   }
-  const sets = new Map<NodePlan, Set<NodePlan>>([...target.keys()].map((n) => [n, new Set()]));
+  const sets = new Map<NodePlan, Set<NodePlan>>([...size.keys()].map((n) => [n, new Set()]));
   const first = nodes[0] as NodePlan;
-  // Reached answering nodes; overlay addresses only travel in addrv2, so only Core-like nodes carry them.
-  const reachedAny: NodePlan[] = [first];
-  const reachedCore: NodePlan[] = [first];
+  // Reached answering nodes with room left; overlay addresses only travel in addrv2, so only
+  // Core-like nodes carry them.
+  const open = { any: [] as NodePlan[], core: [] as NodePlan[] };
+  const reach = (n: NodePlan) => {
+    if ((size.get(n) ?? 0) === 0) return;
+    open.any.push(n);
+    if (n.truth.kind === 'core') open.core.push(n);
+  };
+  reach(first);
+  const pickOpen = (list: NodePlan[]): NodePlan | undefined => {
+    while (list.length > 0) {
+      const i = rng.int(0, list.length - 1);
+      const from = list[i] as NodePlan;
+      if ((sets.get(from)?.size ?? 0) < (size.get(from) ?? 0)) return from;
+      list[i] = list[list.length - 1] as NodePlan; // full: drop it
+      list.pop();
+    }
+    return undefined;
+  };
   for (const n of rng.shuffle(nodes.slice(1))) {
-    const from = rng.pick(
-      n.truth.network === 'ipv4' || n.truth.network === 'ipv6' ? reachedAny : reachedCore,
-    );
+    const v1 = n.truth.network === 'ipv4' || n.truth.network === 'ipv6';
+    const from = pickOpen(v1 ? open.any : open.core);
+    if (!from)
+      throw new Error('simnet spec: address tables too small to gossip every address; raise table.min');
     sets.get(from)?.add(n);
-    if (answers(n.truth.kind)) reachedAny.push(n);
-    if (n.truth.kind === 'core') reachedCore.push(n);
+    reach(n);
   }
-  for (const [n, size] of target) {
+  for (const [n, want] of size) {
     const set = sets.get(n) as Set<NodePlan>;
-    for (let tries = 0; set.size < size && tries < size * 4; tries++) {
+    for (let tries = 0; set.size < want && tries < want * 4; tries++) {
       const other = nodes[rng.int(0, nodes.length - 1)] as NodePlan;
       if (other !== n && carries(n, other)) set.add(other);
     }
-    // Core sends nothing when it knows fewer than 5 addresses; the tree edges then stay unused.
-    if (set.size < 5) set.clear();
     n.answer = [...set].map((o) => ({
       time: 1_700_000_000 + rng.int(0, 10_000_000),
       services: rng.pick(ADDR_SERVICES),

@@ -213,8 +213,9 @@ function answerFrames(plan: NodePlan, v2: boolean, frame: (m: Message) => Uint8A
       ),
     ];
   }
+  // Core picks its answer, then drops what a v1 addr cannot carry; an empty answer is not sent.
   const entries = v2 ? plan.answer : plan.answer.filter((a) => a.network === 'ipv4' || a.network === 'ipv6');
-  if (entries.length < 5) return []; // Core sends nothing when it knows too little
+  if (entries.length === 0) return [];
   if (plan.truth.kind !== 'legacy') {
     return [
       frame(

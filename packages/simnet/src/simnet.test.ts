@@ -1,7 +1,8 @@
 import net from 'node:net';
 import { CHAINS, decodeMessage, encodeMessageFrame, FrameParser, type Message } from '@bitcrawl/protocol';
 import { describe, expect, it } from 'vitest';
-import { generate } from './generate.ts';
+import { coreAnswerSize, generate } from './generate.ts';
+import type { GroundTruth } from './ground-truth.ts';
 import { startSimnet } from './simnet.ts';
 import { simnetSpecSchema } from './spec.ts';
 
@@ -52,7 +53,116 @@ const version: Message = {
   relay: false,
 };
 
+/** How many addresses a crawl from the seeds can discover through the gossip graph. */
+function reachableFromSeeds(truth: GroundTruth): number {
+  const byEndpoint = new Map(truth.nodes.map((n) => [n.endpoint, n]));
+  const seen = new Set(truth.seeds);
+  const queue = [...truth.seeds];
+  while (queue.length) {
+    const n = byEndpoint.get(queue.shift() as string)!;
+    for (const x of n.answer) {
+      const e = byEndpoint.get(
+        x.network === 'ipv6' || x.network === 'cjdns' ? `[${x.host}]:${x.port}` : `${x.host}:${x.port}`,
+      )!;
+      if (!seen.has(e.endpoint)) {
+        seen.add(e.endpoint);
+        queue.push(e.endpoint);
+      }
+    }
+  }
+  return seen.size;
+}
+
 describe('simnet', () => {
+  it('sizes every answer as Core does: 23% of the table, at most 1000, nothing under 5 known', () => {
+    expect([0, 4, 5, 8, 9, 100, 4347, 4348, 200_000].map(coreAnswerSize)).toEqual([
+      0, 0, 1, 1, 2, 23, 999, 1000, 1000,
+    ]);
+    const truth = generate(
+      simnetSpecSchema.parse({ seed: 3, nodes: 600, kinds: { core: 1 }, table: { min: 0, max: 60 } }),
+    ).truth;
+    const sizes = truth.nodes.filter((n) => n.kind === 'core').map((n) => n.answer.length);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(coreAnswerSize(60));
+    expect(sizes.filter((n) => n === 0).length).toBeGreaterThan(10); // tables under 5 (and 5..8 give 1)
+    expect(sizes.filter((n) => n === 1).length).toBeGreaterThan(10);
+    expect(reachableFromSeeds(truth)).toBe(truth.nodes.length);
+    expect(() =>
+      generate(simnetSpecSchema.parse({ nodes: 200, kinds: { core: 1 }, table: { min: 0, max: 4 } })),
+    ).toThrow(/tables too small/);
+  });
+
+  it('takes the version mix from the spec, and refuses a network where nobody listens', () => {
+    const truth = generate(
+      simnetSpecSchema.parse({
+        seed: 4,
+        nodes: 50,
+        kinds: { core: 1 },
+        versions: {
+          agents: { '/Knots:29.1/': 1 },
+          services: [1033],
+          startHeight: { min: 7, max: 7 },
+          relay: 0,
+        },
+      }),
+    ).truth;
+    for (const n of truth.nodes.filter((x) => x.kind === 'core')) {
+      expect(n.version).toEqual({
+        protocolVersion: 70016,
+        services: '1033',
+        userAgent: '/Knots:29.1/',
+        startHeight: 7,
+        relay: false,
+      });
+    }
+    expect(() => simnetSpecSchema.parse({ unreachableFraction: 1 })).toThrow(/unreachableFraction/);
+  });
+
+  it('a Core-like node that knows fewer than 5 addresses answers getaddr with nothing, and stays connected', async () => {
+    const sim = await startSimnet({ seed: 12, nodes: 400, kinds: { core: 1 }, table: { min: 0, max: 40 } });
+    try {
+      const node = sim.groundTruth.nodes.find((n) => n.kind === 'core' && n.answer.length === 0)!;
+      expect(node).toBeDefined();
+      const r = await talk(node, (send, got) => {
+        if (got.length === 0) {
+          send(version);
+          send({ command: 'sendaddrv2' });
+        }
+        if (got.at(-1)?.command === 'verack') {
+          send({ command: 'verack' });
+          send({ command: 'getaddr' });
+        }
+      });
+      expect(r.got.map((m) => m.command)).toContain('feefilter');
+      expect(r.got.some((m) => m.command === 'addr' || m.command === 'addrv2')).toBe(false);
+      expect(r.closedByPeer).toBe(false);
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it('a Core-like node drops a peer with the wrong magic without a word', async () => {
+    const sim = await startSimnet({ seed: 13, nodes: 5, kinds: { core: 1 } });
+    try {
+      const node = sim.groundTruth.nodes[0]!;
+      const got: Buffer[] = [];
+      const closed = await new Promise<boolean>((resolve) => {
+        const s = net.connect(node);
+        s.on('connect', () => s.write(encodeMessageFrame(CHAINS.testnet.magic, version)));
+        s.on('data', (d) => got.push(d));
+        s.on('close', () => resolve(true));
+        s.on('error', () => {});
+        setTimeout(() => {
+          s.destroy();
+          resolve(false);
+        }, 800);
+      });
+      expect(closed).toBe(true);
+      expect(Buffer.concat(got).length).toBe(0);
+    } finally {
+      await sim.stop();
+    }
+  });
+
   it('rejects a bad spec with a message naming the field', () => {
     expect(() => simnetSpecSchema.parse({ nodes: 0 })).toThrow(/nodes/);
     expect(() => simnetSpecSchema.parse({ table: { min: 10, max: 5 } })).toThrow(/min must be <= max/);
@@ -68,22 +178,7 @@ describe('simnet', () => {
     });
     const a = generate(spec).truth;
     expect(generate(spec).truth).toEqual(a);
-    const byEndpoint = new Map(a.nodes.map((n) => [n.endpoint, n]));
-    const seen = new Set(a.seeds);
-    const queue = [...a.seeds];
-    while (queue.length) {
-      const n = byEndpoint.get(queue.shift() as string)!;
-      for (const x of n.answer) {
-        const e = byEndpoint.get(
-          x.network === 'ipv6' || x.network === 'cjdns' ? `[${x.host}]:${x.port}` : `${x.host}:${x.port}`,
-        )!;
-        if (!seen.has(e.endpoint)) {
-          seen.add(e.endpoint);
-          queue.push(e.endpoint);
-        }
-      }
-    }
-    expect(seen.size).toBe(a.nodes.length);
+    expect(reachableFromSeeds(a)).toBe(a.nodes.length);
     for (const n of a.nodes.filter((x) => x.kind === 'legacy')) {
       expect(n.answer.every((x) => x.network === 'ipv4' || x.network === 'ipv6')).toBe(true);
     }

@@ -18,6 +18,15 @@ export const NODE_KINDS = [
 export type NodeKind = (typeof NODE_KINDS)[number];
 
 const fraction = z.number().min(0).max(1);
+const DEFAULT_AGENTS: Record<string, number> = {
+  '/Satoshi:31.0.0/': 1,
+  '/Satoshi:30.2.0/': 1,
+  '/Satoshi:29.1.0/': 1,
+  '/Satoshi:28.1.0/': 1,
+  '/Satoshi:27.2.0/': 1,
+};
+/** NETWORK|WITNESS|NETWORK_LIMITED|P2P_V2 and its common subsets. */
+const DEFAULT_SERVICES = [0xc09, 0x409, 0xc49, 0x449, 0x809];
 const range = (max: number) =>
   z
     .object({ min: z.number().int().min(0).max(max), max: z.number().int().min(0).max(max) })
@@ -37,10 +46,34 @@ export const simnetSpecSchema = z
     onion: z.number().int().min(0).max(2_000).default(0),
     i2p: z.number().int().min(0).max(2_000).default(0),
     cjdns: z.number().int().min(0).max(2_000).default(0),
-    /** Fraction of all advertised addresses that have nothing behind them. */
-    unreachableFraction: fraction.default(0.3),
-    /** Size of each node's address table; the getaddr answer is 23% of it, at most 1000. */
-    table: range(20_000).default({ min: 40, max: 400 }),
+    /** Fraction of all advertised addresses that have nothing behind them (below 1: someone must listen). */
+    unreachableFraction: z.number().min(0).max(0.95).default(0.3),
+    /**
+     * Size of each answering node's address table. As in Core, the getaddr answer is 23% of it
+     * rounded down, at most 1000, so a table under 5 gives no answer at all (legacy nodes get
+     * at least 144, so that each of their 3 answer parts exceeds a 10-entry relay).
+     */
+    table: range(200_000).default({ min: 40, max: 400 }),
+    /** What Core-like nodes say in their version message. */
+    versions: z
+      .object({
+        /** User agent: relative weight. */
+        agents: z.record(z.string().min(1).max(256), z.number().min(0)).default(DEFAULT_AGENTS),
+        /** Service bits, each as likely. */
+        services: z.array(z.number().int().min(0)).min(1).default(DEFAULT_SERVICES),
+        startHeight: range(10_000_000).default({ min: 880_000, max: 925_000 }),
+        /** Fraction that set the relay flag. */
+        relay: fraction.default(0.9),
+      })
+      .refine((v) => Object.values(v.agents).some((w) => w > 0), {
+        message: 'agents needs a positive weight',
+      })
+      .default({
+        agents: DEFAULT_AGENTS,
+        services: DEFAULT_SERVICES,
+        startHeight: { min: 880_000, max: 925_000 },
+        relay: 0.9,
+      }),
     /** One-way delay before each burst a node writes, uniform in [min, max] ms. */
     latencyMs: range(10_000).default({ min: 0, max: 0 }),
     /** Fraction of Core-like nodes that announce themselves (one-entry addr) before answering. */
