@@ -57,6 +57,11 @@ export function createMetrics(opts: { service: string; defaultMetrics?: boolean 
       help: 'Age of the oldest observation in the last flushed batch',
       registers: r,
     }),
+    ingestDead: new Counter({
+      name: 'bitcrawl_ingest_dead_total',
+      help: 'Observation stream entries that failed validation and were moved to the dead-letter stream',
+      registers: r,
+    }),
     ingestBacklog: new Gauge({
       name: 'bitcrawl_ingest_backlog',
       help: 'Observation stream entries not yet written (stream length past the group cursor plus pending)',
