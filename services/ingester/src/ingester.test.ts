@@ -1,11 +1,11 @@
 import type { Observation } from '@bitcrawl/model';
-import { Frontier, ingestBacklog } from '@bitcrawl/queue';
+import { Frontier, ingestBacklog, OBSERVATION_STREAM } from '@bitcrawl/queue';
 import { migrate, openStore, queryRows, type Store } from '@bitcrawl/storage';
-import { silentLogger } from '@bitcrawl/telemetry';
+import { createLogger, createMetrics, silentLogger } from '@bitcrawl/telemetry';
 import { type ClickHouseServer, type RedisServer, startClickHouse, startRedis } from '@bitcrawl/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingesterConfigSchema, startIngester } from './ingester.ts';
+import { IngesterError, ingesterConfigSchema, startIngester } from './ingester.ts';
 
 let redis: RedisServer;
 let ch: ClickHouseServer;
@@ -74,4 +74,74 @@ describe('ingester', () => {
       conn.disconnect();
     }
   }, 120_000);
+
+  it('waits out a Redis outage and carries on; counts and logs dead letters', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const dir = mkdtempSync(path.join(tmpdir(), 'bitcrawl-ingester-redis-'));
+    let own = await startRedis({ appendonly: true, dir });
+    // fail fast while Redis is down, so the ingester sees the errors instead of ioredis hiding them
+    const conn = new Redis(own.url, { maxRetriesPerRequest: 1 });
+    conn.on('error', () => {});
+    const frontier = new Frontier(conn);
+    const metrics = createMetrics({ service: 't', defaultMetrics: false });
+    const { PassThrough } = await import('node:stream');
+    const logs: string[] = [];
+    const destination = new PassThrough();
+    destination.on('data', (b: Buffer) => logs.push(b.toString()));
+    const ingester = startIngester(
+      { redis: conn, store, logger: createLogger({ service: 't', destination }), metrics },
+      ingesterConfigSchema.parse({ batchSize: 100, flushIntervalMs: 200, consumer: 'i2' }),
+    );
+    let died: unknown;
+    ingester.stopped.catch((err: unknown) => {
+      died = err;
+    });
+    const rows = (i: number) => ({ ...obs(i), crawlId: 'redis-outage' });
+    const stored = async () =>
+      Number(
+        (
+          await queryRows<{ n: string }>(
+            store,
+            `SELECT count() AS n FROM observations FINAL WHERE crawl_id = 'redis-outage'`,
+          )
+        )[0]?.n,
+      );
+    try {
+      for (let i = 0; i < 50; i++) await frontier.record(rows(i));
+      await conn.xadd(OBSERVATION_STREAM, '*', 'obs', '{"bad":true}');
+      await until(async () => (await stored()) === 50, 20_000);
+      await until(async () => (await metrics.ingestDead.get()).values[0]?.value === 1, 5_000);
+      await own.stop();
+      await new Promise((r) => setTimeout(r, 2500)); // reads fail meanwhile
+      own = await startRedis({ appendonly: true, dir, port: own.port });
+      for (let i = 50; i < 120; i++) await frontier.record(rows(i));
+      await until(async () => (await stored()) === 120, 30_000);
+      expect(died).toBeUndefined();
+      expect(logs.join('')).toMatch(/reading the stream failed; will retry/);
+      expect(logs.join('')).toMatch(/"reason":.*dead-letter stream/);
+    } finally {
+      await ingester.stop().catch(() => {});
+      conn.disconnect();
+      await own.stop();
+    }
+  }, 90_000);
+
+  it('stops with an IngesterError on a Redis error that retrying cannot fix', async () => {
+    const conn = new Redis(redis.url);
+    const ingester = startIngester(
+      { redis: conn, store, logger: silentLogger() },
+      ingesterConfigSchema.parse({ batchSize: 100, flushIntervalMs: 200, consumer: 'i3' }),
+    );
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      await conn.del(OBSERVATION_STREAM);
+      await conn.set(OBSERVATION_STREAM, 'not a stream'); // WRONGTYPE from now on
+      await expect(ingester.stopped).rejects.toBeInstanceOf(IngesterError);
+    } finally {
+      await conn.del(OBSERVATION_STREAM);
+      conn.disconnect();
+    }
+  }, 30_000);
 });

@@ -17,13 +17,43 @@ export type IngesterConfig = z.output<typeof ingesterConfigSchema>;
 export interface RunningIngester {
   /** Flushes what it holds, then stops. */
   stop(): Promise<void>;
+  /** Resolves when the ingester stopped after stop(); rejects with an IngesterError if it died. */
   stopped: Promise<void>;
+}
+
+/** The ingester cannot go on (a Redis reply that retrying will not fix, or a bug). */
+export class IngesterError extends Error {
+  readonly code = 'INGESTER_FATAL';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'IngesterError';
+  }
+}
+
+/** Redis replies that mean "try again later"; anything else from Redis is a real problem. */
+const TRANSIENT_REPLY = /^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY|NOGROUP)\b/;
+
+/**
+ * Connection-level failures (server down, restarting, timeouts) and the replies above are
+ * transient: the read is retried with back-off. A ReplyError otherwise (WRONGTYPE, NOPERM,
+ * NOSCRIPT ...) or a non-Redis error is fatal.
+ */
+export function isTransientRedisError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (err.name === 'ReplyError') return TRANSIENT_REPLY.test(err.message);
+  if (err.name === 'MaxRetriesPerRequestError' || err.name === 'AbortError') return true;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code && /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH)$/.test(code))
+    return true;
+  return /Connection is closed|Stream isn't writeable|connect ETIMEDOUT|Command timed out/i.test(err.message);
 }
 
 /**
  * Moves observations from the Redis stream into ClickHouse in batches (flush on size or
  * time). Entries are acked only after the insert succeeded; a failed insert is retried with
- * back-off and nothing is acked meanwhile, so a ClickHouse outage loses nothing.
+ * back-off and nothing is acked meanwhile, so a ClickHouse outage loses nothing. A Redis
+ * outage is waited out the same way (reads retried with back-off); an error that retrying
+ * cannot fix stops the ingester and rejects `stopped` with an IngesterError.
  */
 export function startIngester(
   deps: { redis: Redis; store: Store; logger: Logger; metrics?: Metrics },
@@ -33,6 +63,10 @@ export function startIngester(
     batch: Math.min(config.batchSize, 1000),
     blockMs: Math.min(1000, config.flushIntervalMs),
     claimIdleMs: config.claimIdleMs,
+    onDeadLetter: ({ id, error }) => {
+      deps.logger.warn({ id, reason: error }, 'invalid observation moved to the dead-letter stream');
+      deps.metrics?.ingestDead.inc();
+    },
   });
   let stopping = false;
   let wake: (() => void) | undefined;
@@ -45,21 +79,32 @@ export function startIngester(
       };
     });
 
-  const flush = async (ids: string[], rows: Observation[]) => {
+  /** Runs a Redis operation, waiting out transient failures; returns undefined if stopped meanwhile. */
+  const redisRetry = async <T>(what: string, op: () => Promise<T>): Promise<T | undefined> => {
     for (let attempt = 0; ; attempt++) {
       try {
-        const n = await insertObservations(deps.store, rows);
-        await reader.ack(ids);
-        deps.metrics?.ingestRows.inc({ table: 'observations' }, n.observations);
-        deps.metrics?.ingestRows.inc({ table: 'addr_gossip' }, n.gossip);
-        deps.metrics?.ingestBatches.inc({ result: 'ok' });
-        const oldest = Math.min(...rows.map((r) => r.ts));
-        deps.metrics?.ingestLag.set((Date.now() - oldest) / 1000);
-        return;
+        return await op();
+      } catch (err) {
+        if (!isTransientRedisError(err))
+          throw new IngesterError(`${what}: ${(err as Error).message}`, { cause: err });
+        if (stopping) return undefined;
+        const wait = Math.min(30_000, 250 * 2 ** Math.min(attempt, 8));
+        deps.logger.warn({ err: (err as Error).message, retryInMs: wait }, `${what} failed; will retry`);
+        if ((err as Error).message.startsWith('NOGROUP')) await reader.ensureGroup().catch(() => {});
+        await sleep(wait);
+      }
+    }
+  };
+
+  const flush = async (ids: string[], rows: Observation[]) => {
+    let written: { observations: number; gossip: number } | undefined;
+    for (let attempt = 0; !written; attempt++) {
+      try {
+        written = await insertObservations(deps.store, rows);
       } catch (err) {
         deps.metrics?.ingestBatches.inc({ result: 'error' });
         if (stopping && attempt >= 2) throw err;
-        const wait = Math.min(30_000, 500 * 2 ** attempt);
+        const wait = Math.min(30_000, 500 * 2 ** Math.min(attempt, 8));
         deps.logger.warn(
           { err: (err as Error).message, rows: rows.length, retryInMs: wait },
           'insert failed; will retry',
@@ -67,20 +112,32 @@ export function startIngester(
         await sleep(wait);
       }
     }
+    // Stored: ack (retried through Redis outages; a re-insert after a lost ack is de-duplicated
+    // by the table, a lost row is not). Metrics only after, outside any retry loop.
+    await redisRetry('ack', () => reader.ack(ids));
+    deps.metrics?.ingestRows.inc({ table: 'observations' }, written.observations);
+    deps.metrics?.ingestRows.inc({ table: 'addr_gossip' }, written.gossip);
+    deps.metrics?.ingestBatches.inc({ result: 'ok' });
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const r of rows) oldest = Math.min(oldest, r.ts);
+    deps.metrics?.ingestLag.set((Date.now() - oldest) / 1000);
   };
 
   const loop = async () => {
-    await reader.ensureGroup();
+    await redisRetry('creating the consumer group', () => reader.ensureGroup());
     let ids: string[] = [];
     let rows: Observation[] = [];
     let firstAt = 0;
     while (!stopping || ids.length > 0) {
       if (!stopping) {
-        const batch = await reader.read();
-        if (batch.ids.length > 0 && ids.length === 0) firstAt = Date.now();
-        ids = ids.concat(batch.ids);
-        rows = rows.concat(batch.observations);
-        deps.metrics?.ingestBacklog.set(await ingestBacklog(deps.redis));
+        const batch = await redisRetry('reading the stream', () => reader.read());
+        if (batch) {
+          if (batch.ids.length > 0 && ids.length === 0) firstAt = Date.now();
+          ids = ids.concat(batch.ids);
+          rows = rows.concat(batch.observations);
+          const backlog = await redisRetry('reading the backlog', () => ingestBacklog(deps.redis));
+          if (backlog !== undefined) deps.metrics?.ingestBacklog.set(backlog);
+        }
       }
       const due =
         ids.length >= config.batchSize ||
@@ -93,10 +150,12 @@ export function startIngester(
       }
     }
   };
-  const stopped = loop().catch((err) => {
+  const stopped = loop().catch((err: unknown) => {
     deps.logger.error({ err: (err as Error).message }, 'ingester stopped on error');
-    throw err;
+    throw err instanceof IngesterError ? err : new IngesterError((err as Error).message, { cause: err });
   });
+  // The caller watches `stopped`; this keeps an unwatched failure from being unhandled twice.
+  stopped.catch(() => {});
   return {
     stopped,
     async stop() {

@@ -1,12 +1,13 @@
 import os from 'node:os';
 import { migrate, openStore } from '@bitcrawl/storage';
-import { createLogger, createMetrics, startMetricsServer } from '@bitcrawl/telemetry';
+import { createLogger, createMetrics, parseEnv, startMetricsServer } from '@bitcrawl/telemetry';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { ingesterConfigSchema, startIngester } from './ingester.ts';
 
 const int = z.coerce.number().int().nonnegative();
 
+/** Every variable the ingester reads; a variable set to '' counts as unset (parseEnv). */
 export const ingesterEnvSchema = z.object({
   REDIS_URL: z.string().url(),
   /** A ClickHouse server; without it, embedded chdb under STORE_DIR. */
@@ -14,26 +15,32 @@ export const ingesterEnvSchema = z.object({
   STORE_DIR: z.string().default('data'),
   BATCH_SIZE: int.default(5_000),
   FLUSH_INTERVAL_MS: int.default(2_000),
-  CONSUMER_NAME: z.string().default(`${os.hostname()}-${process.pid}`),
+  /** Default: <hostname>-<pid>, computed in main. */
+  CONSUMER_NAME: z.string().optional(),
   CLAIM_IDLE_MS: int.default(60_000),
   METRICS_PORT: int.default(9465),
   METRICS_HOST: z.string().default('127.0.0.1'),
   LOG_LEVEL: z.string().default('info'),
 });
 
-/** `bitcrawl ingester`: applies migrations, then moves observations into ClickHouse until SIGTERM. */
+/**
+ * `bitcrawl ingester`: applies migrations, then moves observations into ClickHouse until
+ * SIGTERM. If the ingester dies on an error it cannot retry, cleans up and throws it
+ * (IngesterError, code INGESTER_FATAL) so the process exits non-zero and gets restarted.
+ */
 export async function main(env: NodeJS.ProcessEnv): Promise<void> {
-  const e = ingesterEnvSchema.parse(env);
+  const e = parseEnv(ingesterEnvSchema, env);
   const logger = createLogger({ service: 'ingester', level: e.LOG_LEVEL });
   const metrics = createMetrics({ service: 'ingester' });
   const store = await openStore(e.CLICKHOUSE_URL ? { url: e.CLICKHOUSE_URL } : { dir: e.STORE_DIR });
   const applied = await migrate(store);
   logger.info({ store: store.describe, version: store.version, applied }, 'schema ready');
   const redis = new Redis(e.REDIS_URL);
+  redis.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
   const config = ingesterConfigSchema.parse({
     batchSize: e.BATCH_SIZE,
     flushIntervalMs: e.FLUSH_INTERVAL_MS,
-    consumer: e.CONSUMER_NAME,
+    consumer: e.CONSUMER_NAME ?? `${os.hostname()}-${process.pid}`,
     claimIdleMs: e.CLAIM_IDLE_MS,
   });
   const running = startIngester({ redis, store, logger, metrics }, config);
@@ -42,17 +49,23 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
     port: e.METRICS_PORT,
     host: e.METRICS_HOST,
   });
+  let fatal: unknown;
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', () => resolve());
     process.once('SIGINT', () => resolve());
-    running.stopped.then(resolve, resolve);
+    running.stopped.then(resolve, (err: unknown) => {
+      fatal = err;
+      resolve();
+    });
   });
-  await running
-    .stop()
-    .catch((err) =>
-      logger.error({ err: (err as Error).message }, 'stopped with unflushed rows (they stay pending)'),
-    );
+  if (!fatal)
+    await running
+      .stop()
+      .catch((err) =>
+        logger.error({ err: (err as Error).message }, 'stopped with unflushed rows (they stay pending)'),
+      );
   await server.close();
   await store.close();
   redis.disconnect();
+  if (fatal) throw fatal;
 }
