@@ -1,12 +1,13 @@
 import type { Server } from 'node:http';
 import { createCrawlQueue, createSeedQueue, Frontier } from '@bitcrawl/queue';
 import { openStore } from '@bitcrawl/storage';
-import { createLogger } from '@bitcrawl/telemetry';
+import { createLogger, parseEnv } from '@bitcrawl/telemetry';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { createDashboardApp } from './app.ts';
 import { createSummarizer } from './summary.ts';
 
+/** Every variable the dashboard reads; a variable set to '' counts as unset (parseEnv). */
 export const dashboardEnvSchema = z.object({
   REDIS_URL: z.string().url(),
   /** Per-network counts come from this ClickHouse server; without it the page shows Redis numbers only. */
@@ -19,7 +20,7 @@ export const dashboardEnvSchema = z.object({
 export async function startDashboard(
   env: NodeJS.ProcessEnv,
 ): Promise<{ port: number; close(): Promise<void> }> {
-  const e = dashboardEnvSchema.parse(env);
+  const e = parseEnv(dashboardEnvSchema, env);
   const logger = createLogger({ service: 'dashboard', level: e.LOG_LEVEL });
   const bull = new Redis(e.REDIS_URL, { maxRetriesPerRequest: null });
   const redis = new Redis(e.REDIS_URL);

@@ -1,6 +1,6 @@
 import { CHAIN_NAMES } from '@bitcrawl/protocol';
-import { createCrawlQueue, createSeedQueue, Frontier } from '@bitcrawl/queue';
-import { createLogger, createMetrics, startMetricsServer } from '@bitcrawl/telemetry';
+import { createCrawlQueue, createSeedQueue, DEFAULT_REVISIT, Frontier, roundTtlMsFor } from '@bitcrawl/queue';
+import { createLogger, createMetrics, parseEnv, startMetricsServer } from '@bitcrawl/telemetry';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { runSeeder } from './scheduler.ts';
@@ -17,6 +17,7 @@ const list = z
   );
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
+/** Every variable the seeder reads; a variable set to '' counts as unset (parseEnv). */
 export const seederEnvSchema = z.object({
   REDIS_URL: z.string().url(),
   CHAIN: z.enum(CHAIN_NAMES as [string, ...string[]]).default('mainnet'),
@@ -29,6 +30,10 @@ export const seederEnvSchema = z.object({
     .int()
     .nonnegative()
     .default(6 * 3_600_000),
+  /** Overrides the round TTL derived from RESEED_EVERY_MS (2x + 1 h). */
+  ROUND_TTL_MS: z.coerce.number().int().positive().optional(),
+  /** The workers' longest failure back-off: revisit state older than this is pruned at each reseed. */
+  REVISIT_FAIL_MAX_MS: z.coerce.number().int().positive().default(DEFAULT_REVISIT.failMaxMs),
   /** Seed exactly this round and exit (scripts, tests). */
   CRAWL_ID: z.string().optional(),
   METRICS_PORT: z.coerce.number().int().nonnegative().default(9466),
@@ -38,7 +43,7 @@ export const seederEnvSchema = z.object({
 
 /** `bitcrawl seeder`: starts rounds on a schedule (or one round with CRAWL_ID) from DNS, SEEDS and fixed seeds. */
 export async function main(env: NodeJS.ProcessEnv): Promise<void> {
-  const e = seederEnvSchema.parse(env);
+  const e = parseEnv(seederEnvSchema, env);
   const logger = createLogger({ service: 'seeder', level: e.LOG_LEVEL });
   const config = seederConfigSchema.parse({
     chain: e.CHAIN,
@@ -51,7 +56,11 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
   const bull = new Redis(e.REDIS_URL, { maxRetriesPerRequest: null });
   const redis = new Redis(e.REDIS_URL);
   const crawlQueue = createCrawlQueue(bull);
-  const frontier = new Frontier(redis);
+  const frontier = new Frontier(redis, {
+    ...DEFAULT_REVISIT,
+    failMaxMs: e.REVISIT_FAIL_MAX_MS,
+    roundTtlMs: e.ROUND_TTL_MS ?? roundTtlMsFor(e.RESEED_EVERY_MS),
+  });
   try {
     if (e.CRAWL_ID) {
       await seedRound({ frontier, crawlQueue, logger }, config, e.CRAWL_ID);

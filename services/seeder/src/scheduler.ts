@@ -15,6 +15,9 @@ export async function runSeeder(
   const worker = new Worker(
     SEED_QUEUE,
     async () => {
+      // Housekeeping first: revisit state older than the longest back-off is forgotten.
+      const pruned = await deps.frontier.prune();
+      if (pruned > 0) deps.logger.info({ pruned }, 'pruned stale revisit state');
       const crawlId = newCrawlId();
       return seedRound(deps, config, crawlId);
     },

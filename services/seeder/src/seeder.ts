@@ -79,8 +79,11 @@ export async function seedRound(
   const targets = await seedTargets(config, deps.logger);
   await deps.frontier.startRound(crawlId);
   const admitted = await deps.frontier.admit(crawlId, targets, { force: true });
+  // Seeds admitted by an earlier run of this round that died before enqueueing them go too
+  // (job ids de-duplicate the ones that are queued).
+  const enqueue = await deps.frontier.pending(crawlId, targets);
   await deps.crawlQueue.addBulk(
-    admitted.map((a) => ({
+    enqueue.map((a) => ({
       name: 'visit',
       data: { crawlId, network: a.network, host: a.host, port: a.port, source: 'seed' },
       opts: { jobId: jobIdFor(crawlId, a) },

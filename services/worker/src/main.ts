@@ -1,8 +1,8 @@
 import os from 'node:os';
 import { crawlerConfigFrom, createVisitor } from '@bitcrawl/crawler';
 import { CHAIN_NAMES, type ChainName } from '@bitcrawl/protocol';
-import { createCrawlQueue, DEFAULT_REVISIT, Frontier } from '@bitcrawl/queue';
-import { createLogger, createMetrics, startMetricsServer } from '@bitcrawl/telemetry';
+import { createCrawlQueue, DEFAULT_REVISIT, Frontier, roundTtlMsFor } from '@bitcrawl/queue';
+import { createLogger, createMetrics, parseEnv, startMetricsServer } from '@bitcrawl/telemetry';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { startWorker, workerConfigSchema } from './worker.ts';
@@ -10,7 +10,10 @@ import { startWorker, workerConfigSchema } from './worker.ts';
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const int = z.coerce.number().int().nonnegative();
 
-/** Every variable the worker reads; docker-compose.yml and `npm run stack` set these. */
+/**
+ * Every variable the worker reads; docker-compose.yml and `npm run stack` set these.
+ * A variable set to '' counts as unset (parseEnv).
+ */
 export const workerEnvSchema = z.object({
   REDIS_URL: z.string().url(),
   CHAIN: z.enum(CHAIN_NAMES as [string, ...string[]]).default('mainnet'),
@@ -32,6 +35,10 @@ export const workerEnvSchema = z.object({
   REVISIT_REACHABLE_MS: int.default(DEFAULT_REVISIT.reachableMs),
   REVISIT_FAIL_BASE_MS: int.default(DEFAULT_REVISIT.failBaseMs),
   REVISIT_FAIL_MAX_MS: int.default(DEFAULT_REVISIT.failMaxMs),
+  /** The seeder's schedule; round keys expire 2x this + 1 h after their last write. */
+  RESEED_EVERY_MS: int.default(6 * 3_600_000),
+  /** Overrides the round TTL derived from RESEED_EVERY_MS. */
+  ROUND_TTL_MS: z.coerce.number().int().positive().optional(),
   METRICS_PORT: int.default(9464),
   METRICS_HOST: z.string().default('127.0.0.1'),
   LOG_LEVEL: z.string().default('info'),
@@ -39,7 +46,7 @@ export const workerEnvSchema = z.object({
 
 /** `bitcrawl worker`: parses the environment once, wires the worker, runs until SIGTERM/SIGINT. */
 export async function main(env: NodeJS.ProcessEnv): Promise<void> {
-  const e = workerEnvSchema.parse(env);
+  const e = parseEnv(workerEnvSchema, env);
   const logger = createLogger({ service: 'worker', level: e.LOG_LEVEL });
   const metrics = createMetrics({ service: 'worker' });
   const crawler = crawlerConfigFrom({
@@ -71,6 +78,7 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
     reachableMs: e.REVISIT_REACHABLE_MS,
     failBaseMs: e.REVISIT_FAIL_BASE_MS,
     failMaxMs: e.REVISIT_FAIL_MAX_MS,
+    roundTtlMs: e.ROUND_TTL_MS ?? roundTtlMsFor(e.RESEED_EVERY_MS),
   });
   const running = startWorker(
     {
@@ -98,7 +106,7 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
-  logger.info('stopping: finishing in-flight visits');
+  logger.info({ graceMs: config.shutdownGraceMs }, 'stopping: finishing in-flight visits');
   await running.close();
   await crawlQueue.close();
   await server.close();

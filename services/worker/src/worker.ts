@@ -1,8 +1,17 @@
 import type { Visitor } from '@bitcrawl/crawler';
+import type { Observation } from '@bitcrawl/model';
 import { formatEndpoint } from '@bitcrawl/protocol';
-import { CRAWL_QUEUE, type CrawlJob, crawlJobSchema, type Frontier, jobIdFor, PREFIX } from '@bitcrawl/queue';
+import {
+  CRAWL_QUEUE,
+  type CrawlJob,
+  crawlJobSchema,
+  type Frontier,
+  JOB_RETENTION,
+  jobIdFor,
+  PREFIX,
+} from '@bitcrawl/queue';
 import type { Logger, Metrics } from '@bitcrawl/telemetry';
-import { type Job, type Queue, Worker } from 'bullmq';
+import { type Job, type Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 
@@ -11,7 +20,7 @@ export const workerConfigSchema = z.object({
   /** Longer than the longest visit is not needed (locks are renewed), but a dead worker's jobs wait this long. */
   lockDurationMs: z.number().int().min(1000).default(30_000),
   stalledIntervalMs: z.number().int().min(1000).default(30_000),
-  /** On SIGTERM, how long in-flight visits may finish before they are handed back. */
+  /** On close, how long in-flight visits may finish before they are aborted and handed back. */
   shutdownGraceMs: z.number().int().min(0).default(20_000),
 });
 export type WorkerConfig = z.output<typeof workerConfigSchema>;
@@ -25,70 +34,128 @@ export interface WorkerDeps {
   metrics?: Metrics;
 }
 
+/** A visit cut short by shutdown: its job goes back to the queue and nothing is recorded. */
+export class VisitAbortedError extends Error {
+  readonly code = 'VISIT_ABORTED';
+  constructor(target: string) {
+    super(`visit of ${target} aborted by shutdown`);
+    this.name = 'VisitAbortedError';
+  }
+}
+
+/** Resolves with the visit, or rejects as soon as `signal` aborts (even if the visit ignores it). */
+function untilAborted(visit: Promise<Observation>, signal: AbortSignal | undefined, target: string) {
+  if (!signal) return visit;
+  return new Promise<Observation>((resolve, reject) => {
+    const onAbort = () => reject(new VisitAbortedError(target));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    visit.then(
+      (obs) => {
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) onAbort();
+        else resolve(obs);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
 /**
  * One crawl job: visit, enqueue what the node told us that this round has not seen, then
- * record the observation (once per round, atomically with the stream append). A job for an
- * address already recorded (re-delivery after a crash) does nothing. Peers that fail are
- * normal results; only Redis/infrastructure errors throw and are retried by BullMQ.
+ * record the observation (once per round, atomically with the stream append). The frontier
+ * keeps what this visit admitted in the address's outbox until the record, so a job that died
+ * between admitting and enqueueing re-enqueues all of it when redelivered, even if the second
+ * visit is answered differently. A job for an address already recorded does nothing. Peers
+ * that fail are normal results; only Redis/infrastructure errors throw and are retried by
+ * BullMQ. If `signal` aborts (shutdown), throws VisitAbortedError before anything is written.
  */
-export async function processCrawlJob(deps: WorkerDeps, job: Job<CrawlJob>): Promise<string> {
-  const data = crawlJobSchema.parse(job.data);
-  const { crawlId, ...target } = data;
+export async function processCrawlJob(
+  deps: WorkerDeps,
+  job: Job<CrawlJob>,
+  signal?: AbortSignal,
+): Promise<string> {
+  const parsed = crawlJobSchema.safeParse(job.data);
+  if (!parsed.success) throw new UnrecoverableError(`bad crawl job ${job.id}: ${parsed.error.message}`);
+  const { crawlId, ...target } = parsed.data;
   if (await deps.frontier.isRecorded(crawlId, target)) return 'already-recorded';
-  const obs = await deps.visitor.visit(target, { crawlId });
+  const source = formatEndpoint(target);
+  const obs = await untilAborted(
+    deps.visitor.visit(target, { crawlId, ...(signal ? { signal } : {}) }),
+    signal,
+    source,
+  );
   const candidates = obs.addrs.map((a) => ({ network: a.network, host: a.host, port: a.port }));
-  const fresh = await deps.frontier.admit(crawlId, candidates);
-  // A re-delivered job may have died between admitting and enqueueing: enqueue every
-  // admitted-but-unrecorded address again (same job ids, so live jobs are not duplicated).
-  const redelivered = job.attemptsMade > 0 || (job.stalledCounter ?? 0) > 0;
-  const toEnqueue = redelivered ? await deps.frontier.pending(crawlId, candidates) : fresh;
-  if (toEnqueue.length > 0) {
-    const source = formatEndpoint(target);
+  const { admitted, enqueue } = await deps.frontier.admitFrom(crawlId, target, candidates);
+  if (enqueue.length > 0) {
     await deps.crawlQueue.addBulk(
-      toEnqueue.map((a) => ({
+      enqueue.map((a) => ({
         name: 'visit',
         data: { crawlId, ...a, source },
         opts: { jobId: jobIdFor(crawlId, a) },
       })),
     );
   }
-  deps.metrics?.addressesEnqueued.inc(fresh.length);
+  deps.metrics?.addressesEnqueued.inc(admitted.length);
   await deps.frontier.record(obs);
   return obs.outcome;
 }
 
 export interface RunningWorker {
   worker: Worker<CrawlJob>;
-  /** Stops taking jobs; waits up to shutdownGraceMs for in-flight visits, then hands the rest back. */
+  /**
+   * Stops taking jobs; waits up to shutdownGraceMs for in-flight visits, then aborts the rest
+   * and hands their jobs back to the queue (nothing recorded), and closes.
+   */
   close(): Promise<void>;
 }
 
 export function startWorker(deps: WorkerDeps, config: WorkerConfig): RunningWorker {
-  const worker = new Worker<CrawlJob>(CRAWL_QUEUE, (job) => processCrawlJob(deps, job), {
+  // Three parameters: BullMQ passes an AbortSignal only to processors that declare it.
+  const processor = async (job: Job<CrawlJob>, token?: string, signal?: AbortSignal) => {
+    try {
+      return await processCrawlJob(deps, job, signal);
+    } catch (err) {
+      if (err instanceof VisitAbortedError && token) {
+        await job.moveToWait(token);
+        throw new WaitingError();
+      }
+      throw err;
+    }
+  };
+  const worker = new Worker<CrawlJob>(CRAWL_QUEUE, processor, {
     connection: deps.connection,
     prefix: PREFIX,
     concurrency: config.concurrency,
     lockDuration: config.lockDurationMs,
     stalledInterval: config.stalledIntervalMs,
     maxStalledCount: 10,
-    removeOnComplete: { count: 1000 },
-    removeOnFail: { count: 5000 },
+    ...JOB_RETENTION,
   });
   worker.on('failed', (job, err) => deps.logger.warn({ job: job?.id, err: err.message }, 'crawl job failed'));
   worker.on('error', (err) => deps.logger.error({ err: err.message }, 'worker error'));
+  let closing: Promise<void> | undefined;
   return {
     worker,
-    async close() {
-      let timer: NodeJS.Timeout | undefined;
-      const graceful = worker.close();
-      const expired = new Promise<'expired'>((r) => {
-        timer = setTimeout(() => r('expired'), config.shutdownGraceMs);
-      });
-      if ((await Promise.race([graceful, expired])) === 'expired') {
-        deps.logger.warn('shutdown grace expired: handing in-flight jobs back');
-        await worker.close(true);
-      }
-      clearTimeout(timer);
+    close() {
+      closing ??= (async () => {
+        let timer: NodeJS.Timeout | undefined;
+        // worker.close() stops fetching at once and resolves when the in-flight jobs are done.
+        const graceful = worker.close();
+        const expired = new Promise<'expired'>((r) => {
+          timer = setTimeout(() => r('expired'), config.shutdownGraceMs);
+        });
+        if ((await Promise.race([graceful, expired])) === 'expired') {
+          deps.logger.warn('shutdown grace expired: aborting in-flight visits and handing their jobs back');
+          worker.cancelAllJobs('shutdown');
+        }
+        clearTimeout(timer);
+        await graceful;
+      })();
+      return closing;
     },
   };
 }

@@ -1,0 +1,216 @@
+import net from 'node:net';
+import { crawlerConfigFrom, createVisitor, type Visitor } from '@bitcrawl/crawler';
+import type { Observation } from '@bitcrawl/model';
+import {
+  type CrawlJob,
+  createCrawlQueue,
+  Frontier,
+  jobIdFor,
+  OBSERVATION_STREAM,
+  parseJobId,
+} from '@bitcrawl/queue';
+import { silentLogger } from '@bitcrawl/telemetry';
+import { type RedisServer, startRedis } from '@bitcrawl/testkit';
+import type { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { processCrawlJob, startWorker, workerConfigSchema } from './worker.ts';
+
+let server: RedisServer;
+let bull: Redis;
+let redis: Redis;
+let queue: Queue<CrawlJob>;
+beforeAll(async () => {
+  server = await startRedis();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+beforeEach(async () => {
+  bull = new Redis(server.url, { maxRetriesPerRequest: null });
+  redis = new Redis(server.url);
+  await redis.flushall();
+  queue = createCrawlQueue(bull);
+});
+afterEach(async () => {
+  await queue.close();
+  bull.disconnect();
+  redis.disconnect();
+});
+
+const logger = silentLogger();
+const addr = (port: number) => ({ network: 'ipv4' as const, host: '127.0.0.1', port });
+const until = async (cond: () => Promise<boolean>, ms: number) => {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+/** A visitor that answers at once: every target is reachable and knows `answers[port]`. */
+function instantVisitor(answers: Record<number, number[]> = {}): Visitor & { visits: string[] } {
+  const visits: string[] = [];
+  return {
+    visits,
+    async visit(target, ctx): Promise<Observation> {
+      visits.push(`${target.host}:${target.port}`);
+      return {
+        ts: Date.now(),
+        crawlId: ctx.crawlId,
+        ...target,
+        outcome: 'ok',
+        error: '',
+        peer: null,
+        connectMs: 1,
+        handshakeMs: 1,
+        addrs: (answers[target.port] ?? []).map((p) => ({ ...addr(p), services: 1n, advertisedTs: 0 })),
+      };
+    },
+  };
+}
+
+async function enqueue(crawlId: string, ports: number[]) {
+  await new Frontier(redis).admit(crawlId, ports.map(addr));
+  await queue.addBulk(
+    ports.map((p) => ({
+      name: 'visit',
+      data: { crawlId, ...addr(p) },
+      opts: { jobId: jobIdFor(crawlId, addr(p)) },
+    })),
+  );
+}
+
+describe('worker shutdown', () => {
+  it('aborts visits still running after the grace period and hands their jobs back unrecorded', async () => {
+    // Peers that accept and never speak: without the abort each visit would wait 60 s.
+    const sockets = new Set<net.Socket>();
+    const silent = await Promise.all(
+      [0, 1, 2].map(
+        () =>
+          new Promise<net.Server>((resolve) => {
+            const s = net.createServer((c) => {
+              sockets.add(c);
+              c.resume(); // read and ignore the version message, so the close is seen
+              c.on('close', () => sockets.delete(c));
+            });
+            s.listen(0, '127.0.0.1', () => resolve(s));
+          }),
+      ),
+    );
+    const ports = silent.map((s) => (s.address() as net.AddressInfo).port);
+    try {
+      await enqueue('sd', ports);
+      const visitor = createVisitor(
+        crawlerConfigFrom({ chain: 'regtest', allowPrivate: true, handshakeMs: 60_000, sessionMs: 120_000 }),
+      );
+      const frontier = new Frontier(redis);
+      const grace = 500;
+      const running = startWorker(
+        { connection: bull, crawlQueue: queue, frontier, visitor, logger },
+        workerConfigSchema.parse({ concurrency: 10, shutdownGraceMs: grace }),
+      );
+      await until(async () => sockets.size === 3, 10_000);
+      const t0 = Date.now();
+      await running.close();
+      const took = Date.now() - t0;
+      expect(took).toBeGreaterThanOrEqual(grace - 50);
+      expect(took).toBeLessThan(grace + 1500);
+      // handed back: waiting again, nothing recorded, nothing appended to the stream
+      expect(await queue.getJobCounts('waiting', 'active', 'failed', 'completed')).toMatchObject({
+        waiting: 3,
+        active: 0,
+        failed: 0,
+        completed: 0,
+      });
+      expect(await frontier.progress('sd')).toMatchObject({ seen: 3, visited: 0 });
+      expect(await redis.xlen(OBSERVATION_STREAM)).toBe(0);
+      await until(async () => sockets.size === 0, 5_000); // the sockets were closed, not leaked
+
+      // another worker processes the handed-back jobs; each is recorded exactly once
+      const next = instantVisitor();
+      const other = startWorker(
+        { connection: bull, crawlQueue: queue, frontier, visitor: next, logger },
+        workerConfigSchema.parse({ concurrency: 10, shutdownGraceMs: grace }),
+      );
+      try {
+        await until(async () => (await frontier.progress('sd')).visited === 3, 10_000);
+      } finally {
+        await other.close();
+      }
+      expect(next.visits.sort()).toEqual(ports.map((p) => `127.0.0.1:${p}`).sort());
+      expect(await redis.xlen(OBSERVATION_STREAM)).toBe(3);
+    } finally {
+      for (const c of sockets) c.destroy();
+      await Promise.all(silent.map((s) => new Promise((r) => s.close(r))));
+    }
+  }, 30_000);
+
+  it('lets visits that finish within the grace period complete and record', async () => {
+    await enqueue('fin', [7001]);
+    const frontier = new Frontier(redis);
+    const slow: Visitor = {
+      async visit(target, ctx) {
+        await new Promise((r) => setTimeout(r, 300));
+        return instantVisitor().visit(target, ctx);
+      },
+    };
+    const running = startWorker(
+      { connection: bull, crawlQueue: queue, frontier, visitor: slow, logger },
+      workerConfigSchema.parse({ concurrency: 2, shutdownGraceMs: 5_000 }),
+    );
+    await until(async () => (await queue.getJobCounts('active')).active === 1, 5_000);
+    await running.close();
+    expect(await frontier.progress('fin')).toMatchObject({ seen: 1, visited: 1 });
+  });
+});
+
+describe('crash between admit and enqueue', () => {
+  it('the redelivered job enqueues what the first attempt admitted, even if the node now answers differently', async () => {
+    const frontier = new Frontier(redis);
+    await enqueue('cr', [8001]);
+    const src = addr(8001);
+    // attempt 1: the node answered 8002 and 8003; admitted, then the process died before addBulk
+    await frontier.admitFrom('cr', src, [addr(8002), addr(8003)]);
+    // attempt 2 (redelivery): the node now answers only 8004
+    const job = await queue.getJob(jobIdFor('cr', src));
+    if (!job) throw new Error('no job');
+    const deps = {
+      connection: bull,
+      crawlQueue: queue,
+      frontier,
+      visitor: instantVisitor({ 8001: [8004] }),
+      logger,
+    };
+    expect(await processCrawlJob(deps, job)).toBe('ok');
+    const waiting = (await queue.getJobs(['waiting'])).map((j) => parseJobId(j.id ?? '').port).sort();
+    expect(waiting).toEqual([8001, 8002, 8003, 8004]); // 8001 itself is still in the queue here
+    expect(await frontier.progress('cr')).toMatchObject({ seen: 4, visited: 1 });
+    // a third delivery after the record does nothing
+    expect(await processCrawlJob(deps, job)).toBe('already-recorded');
+  });
+
+  it('a round run to the end by workers leaves seen == visited after such a crash', async () => {
+    const frontier = new Frontier(redis);
+    await enqueue('end', [9001]);
+    await frontier.admitFrom('end', addr(9001), [addr(9002), addr(9003)]); // died here once
+    const running = startWorker(
+      {
+        connection: bull,
+        crawlQueue: queue,
+        frontier,
+        visitor: instantVisitor({ 9001: [9004], 9004: [9005] }),
+        logger,
+      },
+      workerConfigSchema.parse({ concurrency: 4, shutdownGraceMs: 1_000 }),
+    );
+    try {
+      await until(async () => {
+        const p = await frontier.progress('end');
+        return p.seen === 5 && p.visited === 5;
+      }, 10_000);
+    } finally {
+      await running.close();
+    }
+  });
+});
