@@ -1,6 +1,7 @@
-import type { Network } from '@bitcrawl/model';
+import { NETWORKS, type Network } from '@bitcrawl/model';
 import { CHAIN_NAMES, type ChainName } from '@bitcrawl/protocol';
 import { z } from 'zod';
+import { parseProxyUrl } from './dial.ts';
 
 export const CRAWLER_VERSION = '0.1.0';
 
@@ -11,44 +12,116 @@ export const timeoutsSchema = z.object({
   connectMs: ms.default(3_000),
   handshakeMs: ms.default(10_000),
   getaddrMs: ms.default(75_000),
-  /** After the first part of the answer, how long a silence ends the harvest. */
+  /** After the first part of a large (> 10 entries) answer, how long a silence ends the harvest. */
   idleAfterAnswerMs: ms.default(3_000),
-  /** Hard cap on one visit, whatever happens. */
+  /**
+   * After a small (1-10 entries) message following getaddr, how long to wait for something
+   * larger before taking the small messages as the answer. Core answers getaddr promptly and
+   * in one message; relays come at random times, so a few seconds of silence settle it.
+   */
+  tentativeIdleMs: ms.default(10_000),
+  /** Hard cap on one visit, whatever happens. Unless set, at least connect + handshake + getaddr + idle. */
   sessionMs: ms.default(120_000),
 });
 export type Timeouts = z.output<typeof timeoutsSchema>;
 
-const slowNetwork = timeoutsSchema
-  .partial()
-  .default({ connectMs: 30_000, handshakeMs: 30_000, sessionMs: 180_000 });
+export const DEFAULT_TIMEOUTS: Timeouts = timeoutsSchema.parse({});
 
-export const crawlerConfigSchema = z.object({
+/** Built-in defaults for networks behind slow overlays; any explicitly configured value wins over them. */
+export const NETWORK_DEFAULT_TIMEOUTS: Partial<Record<Network, Partial<Timeouts>>> = {
+  onion: { connectMs: 30_000, handshakeMs: 30_000, sessionMs: 180_000 },
+  i2p: { connectMs: 30_000, handshakeMs: 30_000, sessionMs: 180_000 },
+};
+
+const partialTimeouts = z
+  .object({
+    connectMs: ms,
+    handshakeMs: ms,
+    getaddrMs: ms,
+    idleAfterAnswerMs: ms,
+    tentativeIdleMs: ms,
+    sessionMs: ms,
+  })
+  .partial();
+type PartialTimeouts = z.output<typeof partialTimeouts>;
+
+const networkEnum = z.enum(NETWORKS);
+
+/** socks5://[user:pass@]host:port, socks5h://... or socks4://[user@]host:port, checked when the config is parsed. */
+export const proxyUrlSchema = z.string().superRefine((url, ctx) => {
+  try {
+    parseProxyUrl(url);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
+
+const configObject = z.object({
   chain: z.enum(CHAIN_NAMES as [ChainName, ...ChainName[]]).default('mainnet'),
   userAgent: z.string().max(256).default(`/bitcrawl:${CRAWLER_VERSION}/`),
   /** Off by default: loopback, RFC 1918 and other non-routable targets are refused (not_dialable). */
   allowPrivate: z.boolean().default(false),
   denyCidrs: z.array(z.string()).default([]),
-  /** socks5://host:port for IPv4, IPv6 and onion traffic. */
-  proxy: z.string().url().optional(),
-  /** Per-network SOCKS5 proxies; onion and i2p are only dialable through one. */
-  proxies: z.partialRecord(z.enum(['ipv4', 'ipv6', 'onion', 'i2p', 'cjdns']), z.string().url()).default({}),
+  /** SOCKS proxy for IPv4, IPv6 and onion traffic. */
+  proxy: proxyUrlSchema.optional(),
+  /** Per-network SOCKS proxies; onion and i2p are only dialable through one. */
+  proxies: z.partialRecord(networkEnum, proxyUrlSchema).default({}),
   /** The operator says this host routes fc00::/8 over CJDNS; otherwise CJDNS targets are not dialed. */
   cjdnsRoute: z.boolean().default(false),
-  timeouts: timeoutsSchema.default(timeoutsSchema.parse({})),
-  /** Overrides for networks behind slow overlays. */
-  networkTimeouts: z
-    .partialRecord(z.enum(['ipv4', 'ipv6', 'onion', 'i2p', 'cjdns']), timeoutsSchema.partial())
-    .default({ onion: slowNetwork.parse(undefined), i2p: slowNetwork.parse(undefined) }),
-  /** Bounds against hostile peers. */
-  maxAddrPerSession: z.number().int().positive().max(100_000).default(5_000),
+  /** Timers for every network; what is given here beats the built-in per-network defaults. */
+  timeouts: partialTimeouts.default({}),
+  /** Per-network overrides; these beat everything else. */
+  networkTimeouts: z.partialRecord(networkEnum, partialTimeouts).default({}),
+  /** Bounds against hostile peers. An Observation carries at most 10,000 addresses. */
+  maxAddrPerSession: z.number().int().positive().max(10_000).default(5_000),
   maxMessagesPerSession: z.number().int().positive().max(1_000_000).default(5_000),
 });
 
+/**
+ * Resolves the timers of every network. Precedence, highest first: `networkTimeouts[network]`,
+ * `timeouts`, the built-in per-network defaults (slow overlays), the built-in defaults.
+ * A sessionMs nobody set grows to fit connect + handshake + getaddr + idle; one that was set
+ * must leave room for the getaddr wait, or the config is rejected (no silent capping).
+ */
+function resolveTimeouts(
+  global: PartialTimeouts,
+  perNetwork: Partial<Record<Network, PartialTimeouts>>,
+  ctx: z.RefinementCtx,
+): Record<Network, Timeouts> {
+  const out = {} as Record<Network, Timeouts>;
+  for (const network of NETWORKS) {
+    const own = perNetwork[network] ?? {};
+    const t: Timeouts = { ...DEFAULT_TIMEOUTS, ...NETWORK_DEFAULT_TIMEOUTS[network], ...global, ...own };
+    const sessionGiven = own.sessionMs !== undefined || global.sessionMs !== undefined;
+    if (!sessionGiven) {
+      t.sessionMs = Math.max(
+        t.sessionMs,
+        t.connectMs + t.handshakeMs + t.getaddrMs + Math.max(t.idleAfterAnswerMs, t.tentativeIdleMs),
+      );
+    } else if (t.getaddrMs >= t.sessionMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path:
+          own.sessionMs !== undefined ? ['networkTimeouts', network, 'sessionMs'] : ['timeouts', 'sessionMs'],
+        message: `getaddrMs (${t.getaddrMs}) must be less than sessionMs (${t.sessionMs}) for ${network}`,
+      });
+    }
+    out[network] = t;
+  }
+  return out;
+}
+
+export const crawlerConfigSchema = configObject.transform((c, ctx) => {
+  const networkTimeouts = resolveTimeouts(c.timeouts, c.networkTimeouts, ctx);
+  return { ...c, timeouts: networkTimeouts.ipv4, networkTimeouts };
+});
+
+/** The parsed config: `timeouts` is what IPv4 uses; `networkTimeouts` holds the resolved timers of every network. */
 export type CrawlerConfig = z.output<typeof crawlerConfigSchema>;
 export type CrawlerConfigInput = z.input<typeof crawlerConfigSchema>;
 
 export function timeoutsFor(config: CrawlerConfig, network: Network): Timeouts {
-  return { ...config.timeouts, ...config.networkTimeouts[network] };
+  return config.networkTimeouts[network];
 }
 
 /** The knobs the CLI flags and service environments expose, in one place. */
@@ -61,13 +134,18 @@ export interface CrawlerOptions {
   proxyOnion?: string | undefined;
   proxyI2p?: string | undefined;
   proxyCjdns?: string | undefined;
+  /** Explicit timers apply to every network and beat the built-in per-network defaults. */
   connectMs?: number | undefined;
   handshakeMs?: number | undefined;
   getaddrMs?: number | undefined;
   idleAfterAnswerMs?: number | undefined;
+  tentativeIdleMs?: number | undefined;
+  sessionMs?: number | undefined;
+  /** Per-network timers; these beat the flat ones above. */
+  networkTimeouts?: Partial<Record<Network, Partial<Timeouts>>> | undefined;
 }
 
-/** Builds a validated CrawlerConfig from flat options; unset timeouts keep their defaults. */
+/** Builds a validated CrawlerConfig from flat options; unset values ('' included) keep their defaults. */
 export function crawlerConfigFrom(o: CrawlerOptions): CrawlerConfig {
   const defined = <T extends object>(obj: T) =>
     Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined && v !== ''));
@@ -78,14 +156,17 @@ export function crawlerConfigFrom(o: CrawlerOptions): CrawlerConfig {
     denyCidrs: o.denyCidrs ?? [],
     ...defined({ proxy: o.proxy }),
     proxies: defined({ onion: o.proxyOnion, i2p: o.proxyI2p, cjdns: o.proxyCjdns }),
-    timeouts: {
-      ...timeoutsSchema.parse({}),
-      ...defined({
-        connectMs: o.connectMs,
-        handshakeMs: o.handshakeMs,
-        getaddrMs: o.getaddrMs,
-        idleAfterAnswerMs: o.idleAfterAnswerMs,
-      }),
-    },
+    // Only what was given: a default spelled out here would beat the per-network defaults.
+    timeouts: defined({
+      connectMs: o.connectMs,
+      handshakeMs: o.handshakeMs,
+      getaddrMs: o.getaddrMs,
+      idleAfterAnswerMs: o.idleAfterAnswerMs,
+      tentativeIdleMs: o.tentativeIdleMs,
+      sessionMs: o.sessionMs,
+    }),
+    networkTimeouts: Object.fromEntries(
+      Object.entries(o.networkTimeouts ?? {}).map(([n, t]) => [n, defined(t ?? {})]),
+    ),
   });
 }

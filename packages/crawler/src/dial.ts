@@ -13,13 +13,29 @@ export class DialError extends Error {
   }
 }
 
+/** A proxy URL that is not socks5://, socks5h:// or socks4:// host:port. */
+export class ProxyUrlError extends Error {
+  override readonly name = 'ProxyUrlError';
+  readonly code = 'BAD_PROXY_URL';
+}
+
 export interface DialTarget {
   /** IP literal, or a name only the proxy can resolve (.onion, .b32.i2p). */
   host: string;
   port: number;
 }
 
-export type Route = { kind: 'direct' } | { kind: 'socks5'; host: string; port: number };
+export interface SocksProxy {
+  /** SOCKS protocol version: 5 (socks5://, socks5h://) or 4 (socks4://, which also speaks 4a for names). */
+  type: 4 | 5;
+  host: string;
+  port: number;
+  /** Tor isolates streams by these credentials (IsolateSOCKSAuth). SOCKS4 carries only the user id. */
+  userId?: string;
+  password?: string;
+}
+
+export type Route = { kind: 'direct' } | ({ kind: 'socks' } & SocksProxy);
 
 const SYSCALL_OUTCOME: Record<string, DialError['code']> = {
   ECONNREFUSED: 'refused',
@@ -39,20 +55,24 @@ const SOCKS_REPLY_OUTCOME: Record<string, DialError['code']> = {
   TTLExpired: 'connect_timeout',
 };
 
-/** Opens a TCP connection, directly or through a SOCKS5 proxy, within `timeoutMs`. */
+const aborted = () => new DialError('connect_timeout', 'aborted');
+
+/** Opens a TCP connection, directly or through a SOCKS proxy, within `timeoutMs`. */
 export function dial(
   target: DialTarget,
   route: Route,
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<net.Socket> {
+  if (signal?.aborted) return Promise.reject(aborted());
   return route.kind === 'direct'
     ? dialDirect(target, timeoutMs, signal)
-    : dialSocks(target, route, timeoutMs);
+    : dialSocks(target, route, timeoutMs, signal);
 }
 
 function dialDirect(target: DialTarget, timeoutMs: number, signal?: AbortSignal): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(aborted());
     const socket = net.connect({ host: target.host, port: target.port, noDelay: true });
     const fail = (err: DialError) => {
       clearTimeout(timer);
@@ -60,7 +80,7 @@ function dialDirect(target: DialTarget, timeoutMs: number, signal?: AbortSignal)
       socket.destroy();
       reject(err);
     };
-    const onAbort = () => fail(new DialError('connect_timeout', 'aborted'));
+    const onAbort = () => fail(aborted());
     const timer = setTimeout(
       () => fail(new DialError('connect_timeout', `no connection within ${timeoutMs} ms`)),
       timeoutMs,
@@ -83,22 +103,48 @@ function dialDirect(target: DialTarget, timeoutMs: number, signal?: AbortSignal)
   });
 }
 
+/**
+ * Connects to the proxy ourselves (so the AbortSignal and the deadline cover that step too),
+ * then lets the socks package negotiate over that socket in what is left of `timeoutMs`.
+ */
 async function dialSocks(
   target: DialTarget,
-  proxy: { host: string; port: number },
+  proxy: SocksProxy,
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<net.Socket> {
+  const startedAt = Date.now();
+  let toProxy: net.Socket;
+  try {
+    toProxy = await dialDirect({ host: proxy.host, port: proxy.port }, timeoutMs, signal);
+  } catch (err) {
+    if (signal?.aborted) throw aborted();
+    throw new DialError('proxy_error', `proxy ${proxy.host}:${proxy.port}: ${(err as Error).message}`);
+  }
+  const onAbort = () => toProxy.destroy();
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const { socket } = await SocksClient.createConnection({
-      proxy: { host: proxy.host, port: proxy.port, type: 5 },
+      proxy: {
+        host: proxy.host,
+        port: proxy.port,
+        type: proxy.type,
+        ...(proxy.userId !== undefined ? { userId: proxy.userId } : {}),
+        ...(proxy.password !== undefined ? { password: proxy.password } : {}),
+      },
       command: 'connect',
       destination: { host: target.host, port: target.port },
-      timeout: timeoutMs,
+      timeout: Math.max(1, timeoutMs - (Date.now() - startedAt)),
+      existing_socket: toProxy,
     });
     socket.setNoDelay(true);
-    return socket;
+    return socket as net.Socket;
   } catch (err) {
+    toProxy.destroy();
+    if (signal?.aborted) throw aborted();
     throw socksError(err as Error & { code?: string });
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
   }
 }
 
@@ -111,10 +157,55 @@ export function socksError(err: Error & { code?: string }): DialError {
   return new DialError('proxy_error', `proxy: ${msg}`);
 }
 
-/** Parses socks5://host:port (also socks5h://). */
-export function parseProxyUrl(url: string): { host: string; port: number } {
-  const u = new URL(url);
-  if (u.protocol !== 'socks5:' && u.protocol !== 'socks5h:') throw new Error(`not a socks5:// URL: ${url}`);
+const PROXY_PROTOCOLS: Record<string, 4 | 5> = { 'socks5:': 5, 'socks5h:': 5, 'socks4:': 4 };
+
+/**
+ * Parses socks5://[user:pass@]host:port (also socks5h:// and socks4://[user@]host:port).
+ * The port is required; nothing may follow it. Throws ProxyUrlError (the config schema turns
+ * that into a validation message, so a bad URL never reaches a dial).
+ */
+export function parseProxyUrl(url: string): SocksProxy {
+  const bad = (why: string) => new ProxyUrlError(`invalid proxy URL "${redact(url)}": ${why}`);
+  if (url.length > 2048) throw bad('too long');
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw bad('expected socks5://host:port, socks5h://host:port or socks4://host:port');
+  }
+  const type = PROXY_PROTOCOLS[u.protocol];
+  if (type === undefined)
+    throw bad(`unsupported scheme "${u.protocol}" (use socks5://, socks5h:// or socks4://)`);
   const host = u.hostname.replace(/^\[|\]$/g, '');
-  return { host, port: Number(u.port || 1080) };
+  if (host === '') throw bad('missing host');
+  if (u.port === '') throw bad('missing port');
+  const port = Number(u.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw bad(`invalid port "${u.port}"`);
+  if ((u.pathname !== '' && u.pathname !== '/') || u.search !== '' || u.hash !== '')
+    throw bad('nothing may follow host:port');
+  let userId: string | undefined;
+  let password: string | undefined;
+  try {
+    userId = u.username === '' ? undefined : decodeURIComponent(u.username);
+    password = u.password === '' ? undefined : decodeURIComponent(u.password);
+  } catch {
+    throw bad('bad percent-encoding in the credentials');
+  }
+  if (password !== undefined && userId === undefined) throw bad('a password needs a user name');
+  if (type === 4 && password !== undefined) throw bad('SOCKS4 has no password, only a user id');
+  // RFC 1929: user name and password are at most 255 bytes each.
+  if (Buffer.byteLength(userId ?? '') > 255 || Buffer.byteLength(password ?? '') > 255)
+    throw bad('user name and password are at most 255 bytes each');
+  return {
+    type,
+    host,
+    port,
+    ...(userId !== undefined ? { userId } : {}),
+    ...(password !== undefined ? { password } : {}),
+  };
+}
+
+/** The URL with any password replaced, fit for error messages and logs. */
+function redact(url: string): string {
+  return url.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@').slice(0, 200);
 }

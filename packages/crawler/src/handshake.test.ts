@@ -119,9 +119,10 @@ describe('handshake state machine', () => {
 
   it('a one-entry self-announcement is not the answer; the answer follows and is merged across parts', () => {
     const ready = run([theirVersion, { command: 'verack' }]).state;
+    const self: AddrEntry = { time: 1, services: 0xc09n, network: 'ipv4', host: '1.2.3.4', port: 8333 };
     const r = run(
       [
-        { command: 'addr', addresses: entries(1, 900), skipped: 0 },
+        { command: 'addr', addresses: [self], skipped: 0 },
         { command: 'addr', addresses: entries(5, 800), skipped: 0 }, // a relay: kept aside
         { command: 'addr', addresses: entries(400, 0), skipped: 0 },
         { command: 'addr', addresses: entries(400, 300), skipped: 0 }, // overlaps 100
@@ -131,14 +132,102 @@ describe('handshake state machine', () => {
     );
     expect(r.state.phase).toBe('harvesting');
     expect(finalAnswer(r.state)).toHaveLength(703);
-    expect(r.state.unsolicited).toBe(2);
+    expect(finalAnswer(r.state).some((a) => a.host === '1.2.3.4')).toBe(false);
+    expect(r.state.unsolicited).toBe(1);
+    expect(r.state.tentativeMessages).toBe(1);
+  });
+
+  it('answers are Observation entries, one per distinct endpoint', () => {
+    const ready = run([theirVersion, { command: 'verack' }]).state;
+    const twice = [...entries(20), ...entries(20)];
+    const r = step(ready, { command: 'addrv2', addresses: twice, skipped: 0 }, params);
+    expect(finalAnswer(r.state)).toHaveLength(20);
+    expect(finalAnswer(r.state)[0]).toEqual({
+      network: 'ipv4',
+      host: '10.0.0.0',
+      port: 8333,
+      services: 9n,
+      advertisedTs: 1,
+    });
+    // Same host on another port, or IPv6 text on CJDNS, is another endpoint.
+    const more = step(
+      r.state,
+      {
+        command: 'addrv2',
+        addresses: [
+          { ...entries(1)[0]!, port: 8334 },
+          { time: 1, services: 0n, network: 'ipv6', host: 'fc00::1', port: 8333 },
+          { time: 1, services: 0n, network: 'cjdns', host: 'fc00::1', port: 8333 },
+        ],
+        skipped: 0,
+      },
+      params,
+    );
+    expect(finalAnswer(more.state)).toHaveLength(23);
   });
 
   it('a node that knows little: its small answer counts when nothing larger comes', () => {
     const ready = run([theirVersion, { command: 'verack' }]).state;
-    const r = run([{ command: 'addrv2', addresses: entries(6), skipped: 0 }], ready);
-    expect(r.state.phase).toBe('awaiting_answer');
-    expect(finalAnswer(r.state)).toHaveLength(6);
+    for (const n of [2, 6, 10]) {
+      const r = step(
+        structuredClone(ready),
+        { command: 'addrv2', addresses: entries(n), skipped: 0 },
+        params,
+      );
+      expect(r.state.phase).toBe('awaiting_answer');
+      expect(r.tentativeStarted, `${n}`).toBe(true);
+      expect(r.answerProgress).toBeUndefined();
+      expect(finalAnswer(r.state)).toHaveLength(n);
+      // Later small messages merge but do not restart the tentative timer.
+      const later = step(r.state, { command: 'addr', addresses: entries(2, 100), skipped: 0 }, params);
+      expect(later.tentativeStarted).toBeUndefined();
+      expect(finalAnswer(later.state)).toHaveLength(n + 2);
+    }
+  });
+
+  it('a one-entry message after getaddr is an answer (5-8 known addresses), unless it is the peer itself', () => {
+    const ready = run([theirVersion, { command: 'verack' }]).state;
+    const one = step(
+      structuredClone(ready),
+      { command: 'addrv2', addresses: entries(1, 77), skipped: 0 },
+      params,
+    );
+    expect(one.tentativeStarted).toBe(true);
+    expect(finalAnswer(one.state).map((a) => a.host)).toEqual(['10.0.0.77']);
+    const self: AddrEntry = { time: 5, services: 0xc09n, network: 'ipv4', host: '1.2.3.4', port: 8333 };
+    const announced = step(
+      structuredClone(ready),
+      { command: 'addrv2', addresses: [self], skipped: 0 },
+      params,
+    );
+    expect(announced.tentativeStarted).toBeUndefined();
+    expect(finalAnswer(announced.state)).toHaveLength(0);
+    expect(announced.state.unsolicited).toBe(1);
+    // Before getaddr, even a one-entry message of another address is not the answer.
+    const early = run([theirVersion, { command: 'addr', addresses: entries(1, 5), skipped: 0 }]);
+    expect(finalAnswer(early.state)).toHaveLength(0);
+  });
+
+  it('reaching maxAddr ends the harvest; nothing is kept or copied after that', () => {
+    const ready = run([theirVersion, { command: 'verack' }]).state;
+    const small = { ...params, maxAddr: 50 };
+    const a = step(ready, { command: 'addr', addresses: entries(30), skipped: 0 }, small);
+    expect(a.answerFull).toBeUndefined();
+    const b = step(a.state, { command: 'addr', addresses: entries(30, 30), skipped: 0 }, small);
+    expect(b.answerFull).toBe(true);
+    expect(b.state.truncated).toBe(true);
+    expect(finalAnswer(b.state)).toHaveLength(50);
+    const c = step(b.state, { command: 'addr', addresses: entries(30, 60), skipped: 0 }, small);
+    expect(c.answerProgress).toBeUndefined();
+    expect(finalAnswer(c.state)).toHaveLength(50);
+    // Exactly full also ends it, though nothing was dropped.
+    const exact = step(
+      run([theirVersion, { command: 'verack' }]).state,
+      { command: 'addr', addresses: entries(50), skipped: 0 },
+      small,
+    );
+    expect(exact.answerFull).toBe(true);
+    expect(exact.state.truncated).toBe(false);
   });
 
   it('addresses before the handshake completes are not the answer; the answer is bounded', () => {

@@ -1,4 +1,4 @@
-import type { Network } from '@bitcrawl/model';
+import type { GossipedAddress, Network } from '@bitcrawl/model';
 import type { AddrEntry, Message, NetAddrField, VersionMessage } from '@bitcrawl/protocol';
 
 /**
@@ -22,6 +22,11 @@ export interface HandshakeParams {
   maxAddr: number;
 }
 
+/**
+ * The machine is pure in what it decides, but for speed the two address Maps are mutated in
+ * place (an answer is up to maxAddr entries; copying them on every message would cost
+ * O(n) per message). So a state passed to `step` is consumed: keep using the returned one.
+ */
 export interface MachineState {
   phase: Phase;
   theirVersion?: VersionMessage;
@@ -29,13 +34,18 @@ export interface MachineState {
   sentVerack: boolean;
   /** Peer asked for addrv2 (it sent sendaddrv2 before its verack). */
   theirAddrV2: boolean;
-  /** Merged getaddr answer, keyed by endpoint so parts and repeats de-duplicate. */
-  answer: Map<string, AddrEntry>;
-  /** Small (2-10 entry) messages after getaddr: relays, or the whole answer of a node that knows little. */
-  tentative: Map<string, AddrEntry>;
+  /**
+   * Merged getaddr answer, keyed by endpoint so parts and repeats de-duplicate. Values are
+   * already the Observation's address entries, so the harvest allocates one object per address.
+   */
+  answer: Map<string, GossipedAddress>;
+  /** Small (1-10 entry) messages after getaddr: relays, or the whole answer of a node that knows little. */
+  tentative: Map<string, GossipedAddress>;
   answerMessages: number;
-  /** Small unsolicited addr messages (self-announcements, relays) seen, not part of the answer. */
+  tentativeMessages: number;
+  /** Addr messages that are not part of the answer (before getaddr, empty, self-announcements). */
   unsolicited: number;
+  /** The answer reached maxAddr and entries were dropped. */
   truncated: boolean;
 }
 
@@ -46,13 +56,20 @@ export interface Step {
   handshakeDone?: true;
   /** Set when a message added to the answer (restart the idle timer). */
   answerProgress?: true;
+  /** Set on the first small message after getaddr (start the tentative timer, once). */
+  tentativeStarted?: true;
+  /** Set when the answer holds maxAddr entries: nothing more can be kept, end the visit. */
+  answerFull?: true;
 }
 
 /**
- * Core relays addr messages of up to 10 entries at any time, and nodes announce themselves
- * with one. So after getaddr a message of more than 10 entries starts the answer (later parts
- * of a split answer merge whatever their size); 2-10 entries are kept aside and count as the
- * answer only if nothing larger comes; single entries never do.
+ * Core answers getaddr promptly, in one message, with 23% of its table (floor) up to 1000;
+ * it also relays addr messages of up to 10 entries at any time, and nodes announce themselves
+ * with a one-entry message. So after getaddr a message of more than 10 entries starts the
+ * answer (later parts of a split answer merge whatever their size). 1-10 entries are kept
+ * aside and count as the answer only if nothing larger comes: a node that knows 5-8
+ * addresses answers exactly one, 9-47 answer 2-10. A one-entry message carrying the peer's
+ * own address is its self-announcement and never counts.
  */
 export const MAX_RELAY_ENTRIES = 10;
 
@@ -65,6 +82,7 @@ export function initialState(): MachineState {
     answer: new Map(),
     tentative: new Map(),
     answerMessages: 0,
+    tentativeMessages: 0,
     unsolicited: 0,
     truncated: false,
   };
@@ -102,14 +120,13 @@ export function openingMessages(p: HandshakeParams): Message[] {
 export function step(s: MachineState, msg: Message, p: HandshakeParams): Step {
   const send: Message[] = [];
   let state = s;
-  let handshakeDone: true | undefined;
-  let answerProgress: true | undefined;
+  const flags: Omit<Step, 'state' | 'send'> = {};
 
   const completeIfReady = () => {
     if (state.phase === 'handshake' && state.theirVersion && state.gotVerack && state.sentVerack) {
       state = { ...state, phase: 'awaiting_answer' };
       send.push({ command: 'getaddr' });
-      handshakeDone = true;
+      flags.handshakeDone = true;
     }
   };
 
@@ -135,54 +152,70 @@ export function step(s: MachineState, msg: Message, p: HandshakeParams): Step {
       break;
     case 'addr':
     case 'addrv2': {
-      const n = msg.addresses.length;
-      if (state.phase === 'handshake' || n === 0 || (state.phase === 'awaiting_answer' && n === 1)) {
+      const list = msg.addresses;
+      const n = list.length;
+      if (
+        state.phase === 'handshake' ||
+        n === 0 ||
+        state.answer.size >= p.maxAddr ||
+        isSelfAnnouncement(state, list, p)
+      ) {
         state = { ...state, unsolicited: state.unsolicited + 1 };
         break;
       }
       if (state.phase === 'awaiting_answer' && n <= MAX_RELAY_ENTRIES) {
-        const tentative = merge(state.tentative, msg.addresses, p.maxAddr);
-        state = { ...state, tentative: tentative.into, unsolicited: state.unsolicited + 1 };
+        mergeInto(state.tentative, list, p.maxAddr);
+        if (state.tentativeMessages === 0) flags.tentativeStarted = true;
+        state = { ...state, tentativeMessages: state.tentativeMessages + 1 };
         break;
       }
-      const merged = merge(state.answer, msg.addresses, p.maxAddr);
+      const truncated = mergeInto(state.answer, list, p.maxAddr);
       state = {
         ...state,
         phase: 'harvesting',
-        answer: merged.into,
         answerMessages: state.answerMessages + 1,
-        truncated: state.truncated || merged.truncated,
+        truncated: state.truncated || truncated,
       };
-      answerProgress = true;
+      flags.answerProgress = true;
+      if (state.answer.size >= p.maxAddr) flags.answerFull = true;
       break;
     }
     default:
       // wtxidrelay, sendheaders, sendcmpct, feefilter, inv, getheaders, ...: nothing to answer.
       break;
   }
-  return {
-    state,
-    send,
-    ...(handshakeDone ? { handshakeDone } : {}),
-    ...(answerProgress ? { answerProgress } : {}),
-  };
+  return { state, send, ...flags };
 }
 
-function merge(
-  current: Map<string, AddrEntry>,
-  entries: readonly AddrEntry[],
-  max: number,
-): { into: Map<string, AddrEntry>; truncated: boolean } {
-  const into = new Map(current);
+/** A one-entry message naming the peer itself, while we wait for the answer. */
+function isSelfAnnouncement(s: MachineState, list: readonly AddrEntry[], p: HandshakeParams): boolean {
+  if (s.phase !== 'awaiting_answer' || list.length !== 1) return false;
+  const a = list[0] as AddrEntry;
+  return a.network === p.target.network && a.host === p.target.host;
+}
+
+/**
+ * Adds the entries not yet in `into` (mutating it), one object per new address. Returns true
+ * when `into` is full (maxAddr) and at least one entry had to be dropped.
+ */
+function mergeInto(into: Map<string, GossipedAddress>, entries: readonly AddrEntry[], max: number): boolean {
   for (const a of entries) {
-    if (into.size >= max) return { into, truncated: true };
-    const key = `${a.network}|${a.host}|${a.port}`;
-    if (!into.has(key)) into.set(key, a);
+    // host is canonical per network; only IPv6 and CJDNS share a text form, hence the network.
+    const key = `${a.host} ${a.port} ${a.network}`;
+    if (into.has(key)) continue;
+    if (into.size >= max) return true;
+    into.set(key, {
+      network: a.network,
+      host: a.host,
+      port: a.port,
+      services: a.services,
+      advertisedTs: a.time,
+    });
   }
-  return { into, truncated: false };
+  return false;
 }
 
 /** The harvested answer: the large messages if any came, else the small post-getaddr ones. */
-export function finalAnswer(s: MachineState): AddrEntry[] {
-  return [...(s.answer.size > 0 ? s.answer : s.tentative).values()];
+export function finalAnswer(s: MachineState): GossipedAddress[] {
+  return Array.from((s.answer.size > 0 ? s.answer : s.tentative).values());
 }

@@ -1,19 +1,63 @@
 import type { Network } from '@bitcrawl/model';
-import { classifyAddress } from '@bitcrawl/protocol';
+import { addressFromBytes, addressToBytes, classifyAddress, type Reachability } from '@bitcrawl/protocol';
 import ipaddr from 'ipaddr.js';
 import type { CrawlerConfig } from './config.ts';
 import { parseProxyUrl, type Route } from './dial.ts';
 
-export type Decision = { dial: true; route: Route } | { dial: false; reason: string };
+/**
+ * A dial decision. `target` is what to connect to: the canonical form of the requested host,
+ * and for an IPv4-mapped IPv6 address (::ffff:a.b.c.d) the IPv4 address itself.
+ */
+export type Decision =
+  | { dial: true; route: Route; target: { network: Network; host: string } }
+  | { dial: false; reason: string };
 
 export interface Policy {
+  /** Never throws: an invalid or unwanted target is `{ dial: false, reason }`. */
   decide(target: { network: Network; host: string }): Decision;
+}
+
+/** Longer than any canonical host (a .b32.i2p name is 60 characters); bounds the parse work. */
+const MAX_HOST_LENGTH = 100;
+
+/** Ranges that are never dialable, allowPrivate or not: nothing can answer there. */
+const NEVER: ReadonlySet<Reachability> = new Set(['unspecified', 'multicast', 'broadcast']);
+
+type Ip = ipaddr.IPv4 | ipaddr.IPv6;
+
+/**
+ * IPv6 ranges that embed an IPv4 address the packets may end up at: NAT64 (64:ff9b::/96, RFC
+ * 6052; 64:ff9b:1::/48, RFC 8215), IPv4-translated (::ffff:0:0:0/96, RFC 6145), IPv4-compatible
+ * (::/96, still tunnelled by sit0), 6to4 (2002::/16) and Teredo (2001::/32, client IPv4 inverted).
+ * Such a target is only as dialable as its embedded IPv4: 64:ff9b::7f00:1 is loopback.
+ */
+function embeddedIPv4(b: number[]): ipaddr.IPv4 | undefined {
+  const zero = (from: number, to: number) => b.slice(from, to).every((x) => x === 0);
+  const v4 = (off: number, xor = 0) => new ipaddr.IPv4(b.slice(off, off + 4).map((x) => (x ^ xor) & 0xff));
+  if (b[0] === 0x00 && b[1] === 0x64 && b[2] === 0xff && b[3] === 0x9b) {
+    if (zero(4, 12)) return v4(12);
+    if (b[4] === 0 && b[5] === 1) return v4(12);
+  }
+  if (zero(0, 8) && b[8] === 0xff && b[9] === 0xff && b[10] === 0 && b[11] === 0) return v4(12);
+  if (zero(0, 12)) return v4(12);
+  if (b[0] === 0x20 && b[1] === 0x02) return v4(2);
+  if (b[0] === 0x20 && b[1] === 0x01 && b[2] === 0 && b[3] === 0) return v4(12, 0xff);
+  return undefined;
+}
+
+function isMapped(b: Uint8Array): boolean {
+  for (let i = 0; i < 10; i++) if (b[i] !== 0) return false;
+  return b[10] === 0xff && b[11] === 0xff;
 }
 
 /**
  * Decides whether and how a target may be dialed. Nothing is dialed that the configuration
- * does not allow: private ranges need allowPrivate, overlays need their proxy, CJDNS needs
- * the operator's word that a route exists.
+ * does not allow: every host must be a valid address of its network (IP literals for
+ * ipv4/ipv6, never a name that would go through DNS; fc00::/8 for CJDNS; a valid v3 .onion
+ * or .b32.i2p name for the overlays), private ranges need allowPrivate, the deny-list applies
+ * to every IP (CJDNS and the IPv4 inside mapped/NAT64/6to4/Teredo addresses included),
+ * overlays need their proxy, CJDNS needs the operator's word that a route exists.
+ * Throws only on a bad configuration (invalid deny CIDR), at creation.
  */
 export function createPolicy(config: CrawlerConfig): Policy {
   const deny = config.denyCidrs.map((c) => {
@@ -23,42 +67,114 @@ export function createPolicy(config: CrawlerConfig): Policy {
       throw new Error(`invalid CIDR in deny-list: "${c}"`);
     }
   });
-  const proxyFor = (network: Network): Route | undefined => {
+  // Proxy URLs were validated by the config schema; parse them once, here.
+  const routes: Partial<Record<Network, Route>> = {};
+  for (const network of ['ipv4', 'ipv6', 'onion', 'i2p', 'cjdns'] as const) {
     const url =
       config.proxies[network] ?? (network === 'i2p' || network === 'cjdns' ? undefined : config.proxy);
-    return url ? { kind: 'socks5', ...parseProxyUrl(url) } : undefined;
+    if (url) routes[network] = { kind: 'socks', ...parseProxyUrl(url) };
+  }
+
+  const denied = (addrs: Ip[]): string | undefined => {
+    for (const addr of addrs) {
+      for (const [range, bits] of deny) {
+        if (addr.kind() === range.kind() && addr.match(range, bits))
+          return `denied by ${range.toString()}/${bits}`;
+      }
+    }
+    return undefined;
+  };
+
+  /** The allowPrivate / never-dialable rule for one classification. */
+  const refuseClass = (cls: Reachability, what: string): string | undefined => {
+    if (NEVER.has(cls)) return `cannot connect to a ${cls} address${what}`;
+    if (cls !== 'routable' && !config.allowPrivate)
+      return `non-routable address (${cls}${what}); set allowPrivate to dial it`;
+    return undefined;
+  };
+
+  const decideIp = (network: 'ipv4' | 'ipv6' | 'cjdns', host: string): Decision => {
+    let bytes: Uint8Array;
+    try {
+      bytes = addressToBytes(network, host);
+    } catch {
+      const want =
+        network === 'ipv4'
+          ? 'a dotted-quad IPv4 address'
+          : network === 'ipv6'
+            ? 'an IPv6 address'
+            : 'an fc00::/8 IPv6 address';
+      return { dial: false, reason: `invalid ${network} host "${host}": expected ${want}` };
+    }
+    // ::ffff:a.b.c.d is IPv4: classify, deny-match and dial it as such.
+    if (network === 'ipv6' && isMapped(bytes))
+      return decideIp('ipv4', addressFromBytes('ipv4', bytes.subarray(12)));
+    const canonical = addressFromBytes(network, bytes);
+    const addr = ipaddr.fromByteArray([...bytes]);
+    const related: Ip[] = [addr];
+    if (network !== 'cjdns') {
+      const why = refuseClass(classifyAddress(network, canonical), '');
+      if (why) return { dial: false, reason: why };
+    }
+    if (network === 'ipv4') {
+      // Let IPv6 deny ranges written as ::ffff:a.b.c.d/… cover IPv4 targets too.
+      related.push((addr as ipaddr.IPv4).toIPv4MappedAddress());
+    } else {
+      const inner = embeddedIPv4([...bytes]);
+      if (inner) {
+        const why = refuseClass(
+          classifyAddress('ipv4', inner.toString()),
+          ` embedded as ${inner.toString()}`,
+        );
+        if (why) return { dial: false, reason: why };
+        related.push(inner);
+      }
+    }
+    const d = denied(related);
+    if (d) return { dial: false, reason: d };
+    const route = routes[network] ?? { kind: 'direct' };
+    if (route.kind === 'socks' && route.type === 4 && network !== 'ipv4')
+      return { dial: false, reason: `a SOCKS4 proxy cannot reach ${network} addresses` };
+    return { dial: true, route, target: { network, host: canonical } };
+  };
+
+  const decideOverlay = (network: 'onion' | 'i2p', host: string): Decision => {
+    let canonical: string;
+    try {
+      canonical = addressFromBytes(network, addressToBytes(network, host));
+    } catch {
+      const want = network === 'onion' ? 'a v3 .onion name' : 'a .b32.i2p name';
+      return { dial: false, reason: `invalid ${network} host "${host}": expected ${want}` };
+    }
+    const route = routes[network];
+    return route
+      ? { dial: true, route, target: { network, host: canonical } }
+      : { dial: false, reason: `no proxy configured for ${network}` };
   };
 
   return {
     decide(target) {
-      switch (target.network) {
-        case 'onion':
-        case 'i2p': {
-          const route = proxyFor(target.network);
-          return route
-            ? { dial: true, route }
-            : { dial: false, reason: `no proxy configured for ${target.network}` };
+      const { network, host } = target;
+      if (typeof host !== 'string' || host.length === 0 || host.length > MAX_HOST_LENGTH)
+        return { dial: false, reason: `invalid ${network} host: empty or longer than ${MAX_HOST_LENGTH}` };
+      try {
+        switch (network) {
+          case 'onion':
+          case 'i2p':
+            return decideOverlay(network, host);
+          case 'cjdns':
+            if (!config.cjdnsRoute)
+              return { dial: false, reason: 'no CJDNS route on this host (set cjdnsRoute)' };
+            return decideIp('cjdns', host);
+          case 'ipv4':
+          case 'ipv6':
+            return decideIp(network, host);
+          default:
+            return { dial: false, reason: `unknown network "${String(network)}"` };
         }
-        case 'cjdns':
-          if (!config.cjdnsRoute)
-            return { dial: false, reason: 'no CJDNS route on this host (set cjdnsRoute)' };
-          return { dial: true, route: proxyFor('cjdns') ?? { kind: 'direct' } };
-        default: {
-          const cls = classifyAddress(target.network, target.host);
-          if (cls !== 'routable' && !config.allowPrivate) {
-            return { dial: false, reason: `non-routable address (${cls}); set allowPrivate to dial it` };
-          }
-          if (cls === 'unspecified' || cls === 'multicast' || cls === 'broadcast') {
-            return { dial: false, reason: `cannot connect to a ${cls} address` };
-          }
-          const addr = ipaddr.parse(target.host);
-          for (const [range, bits] of deny) {
-            if (addr.kind() === range.kind() && addr.match(range, bits)) {
-              return { dial: false, reason: `denied by ${range.toString()}/${bits}` };
-            }
-          }
-          return { dial: true, route: proxyFor(target.network) ?? { kind: 'direct' } };
-        }
+      } catch (err) {
+        // Defensive: a target is data from peers; nothing about it may make a visit throw.
+        return { dial: false, reason: `invalid target: ${(err as Error).message}`.slice(0, 300) };
       }
     },
   };

@@ -22,9 +22,22 @@ import {
 
 export const PROTOCOL_VERSION = 70016;
 
+/**
+ * The largest frame a crawl session accepts. The largest message a crawl needs is an addrv2
+ * of 1000 entries: each at most 4 (time) + 9 (services) + 1 (network id) + 3 (length) + 512
+ * (BIP155's address cap) + 2 (port) = 531 bytes, so at most ~520 KiB (about 50 KB with the
+ * networks that exist). Core allows 4,000,000; holding that per session would let one hostile
+ * peer pin 4 MB (8 GB at 2,000 sessions). A larger declared length ends the session before
+ * any payload is buffered: outcome `oversized` before the handshake, `ok` (error noted) after.
+ */
+export const MAX_CRAWL_FRAME_LENGTH = 1_000_000;
+
 export interface SessionParams {
   crawlId: string;
+  /** The target as requested: what the Observation records. */
   target: { network: Network; host: string; port: number };
+  /** What to connect to, when it differs from `target` (canonical form, ::ffff:a.b.c.d as IPv4). */
+  dialTarget?: { network: Network; host: string; port: number };
   route: Route;
   magic: Uint8Array;
   userAgent: string;
@@ -55,9 +68,10 @@ export async function runSession(p: SessionParams): Promise<Observation> {
   const startedAt = p.now();
   const base = { ts: startedAt, crawlId: p.crawlId, ...p.target };
   const deadline = startedAt + p.timeouts.sessionMs;
+  const peer = p.dialTarget ?? p.target;
   let socket: net.Socket;
   try {
-    socket = await dial(p.target, p.route, Math.min(p.timeouts.connectMs, p.timeouts.sessionMs), p.signal);
+    socket = await dial(peer, p.route, Math.min(p.timeouts.connectMs, p.timeouts.sessionMs), p.signal);
   } catch (err) {
     const e = err instanceof DialError ? err : new DialError('unreachable', String(err));
     return {
@@ -75,25 +89,29 @@ export async function runSession(p: SessionParams): Promise<Observation> {
     const params: HandshakeParams = {
       protocolVersion: PROTOCOL_VERSION,
       userAgent: p.userAgent,
-      target: p.target,
+      target: peer,
       nonce: randomBytes(8).readBigUInt64LE(),
       nowS: Math.floor(p.now() / 1000),
       maxAddr: p.maxAddr,
     };
-    const parser = new FrameParser(p.magic);
+    const parser = new FrameParser(p.magic, { maxLength: MAX_CRAWL_FRAME_LENGTH });
     let state: MachineState = initialState();
     let handshakeAt = 0;
     let messages = 0;
     let finished = false;
     let phaseTimer: NodeJS.Timeout | undefined;
+    /** Absolute end of the getaddr wait; a tentative answer never extends it. */
+    let getaddrDeadline = deadline;
     const sessionTimer = setTimeout(
       () => finish('session time cap reached'),
       Math.max(0, deadline - p.now()),
     );
 
-    const arm = (ms: number, why: string) => {
+    /** (Re)arms the one phase timer: `ms` from now, but never past `until` nor the session cap. */
+    const arm = (ms: number, why: string, until = deadline) => {
       clearTimeout(phaseTimer);
-      phaseTimer = setTimeout(() => finish(why), Math.max(0, Math.min(ms, deadline - p.now())));
+      const now = p.now();
+      phaseTimer = setTimeout(() => finish(why), Math.max(0, Math.min(ms, until - now, deadline - now)));
     };
 
     const finish = (why: string, failure?: { outcome: Outcome; error: string }) => {
@@ -127,15 +145,7 @@ export async function runSession(p: SessionParams): Promise<Observation> {
           : null,
         connectMs,
         handshakeMs: done ? handshakeAt - startedAt - connectMs : 0,
-        addrs: done
-          ? finalAnswer(state).map((a) => ({
-              network: a.network,
-              host: a.host,
-              port: a.port,
-              services: a.services,
-              advertisedTs: a.time,
-            }))
-          : [],
+        addrs: done ? finalAnswer(state) : [],
       });
     };
     const onAbort = () => finish('aborted', { outcome: 'handshake_timeout', error: 'visit aborted' });
@@ -168,9 +178,13 @@ export async function runSession(p: SessionParams): Promise<Observation> {
         send(r.send);
         if (r.handshakeDone) {
           handshakeAt = p.now();
+          getaddrDeadline = handshakeAt + p.timeouts.getaddrMs;
           arm(p.timeouts.getaddrMs, 'getaddr deadline');
         }
+        // Armed once: Core answers promptly, relays trickle in at random and must not keep us.
+        if (r.tentativeStarted) arm(p.timeouts.tentativeIdleMs, 'small answer complete', getaddrDeadline);
         if (r.answerProgress) arm(p.timeouts.idleAfterAnswerMs, 'answer complete');
+        if (r.answerFull) return finish('answer full');
       }
       if (error && !finished)
         finish('framing', {

@@ -127,6 +127,28 @@ describe('visits against every simnet node kind', () => {
     }
   }, 30_000);
 
+  it('an invalid host is a not_dialable Observation, never a throw', async () => {
+    const v = visitor();
+    for (const t of [
+      { network: 'ipv4', host: 'localhost', port: 8333 },
+      { network: 'cjdns', host: '127.0.0.1', port: 8333 },
+      { network: 'onion', host: '10.0.0.1', port: 8333 },
+    ] as const) {
+      const o = await v.visit(t, { crawlId: 't' });
+      expect(o).toMatchObject({ ...t, outcome: 'not_dialable', error: expect.stringMatching(/invalid/) });
+    }
+  });
+
+  it('an IPv4-mapped IPv6 target is dialed as IPv4 and recorded as requested', async () => {
+    const core = truth.nodes.find((n) => n.kind === 'core' && n.network === 'ipv4')!;
+    const mapped = { network: 'ipv6' as const, host: `::ffff:${core.host}`, port: core.port };
+    const o = await visitor().visit(mapped, { crawlId: 't' });
+    expect(o).toMatchObject({ ...mapped, outcome: 'ok' });
+    expect(o.addrs).toHaveLength(core.answer.length);
+    const strict = createVisitor(crawlerConfigSchema.parse({ timeouts: fast }));
+    expect((await strict.visit(mapped, { crawlId: 't' })).outcome).toBe('not_dialable');
+  }, 20_000);
+
   it('an unreachable proxy is proxy_error', async () => {
     const v = createVisitor(
       crawlerConfigSchema.parse({

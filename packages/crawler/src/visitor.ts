@@ -2,7 +2,7 @@ import type { Observation } from '@bitcrawl/model';
 import { CHAINS } from '@bitcrawl/protocol';
 import type { Logger, Metrics } from '@bitcrawl/telemetry';
 import { type CrawlerConfig, timeoutsFor } from './config.ts';
-import { createPolicy } from './policy.ts';
+import { createPolicy, type Decision } from './policy.ts';
 import { runSession } from './session.ts';
 
 export interface VisitTarget {
@@ -28,7 +28,13 @@ export function createVisitor(config: CrawlerConfig, deps: VisitorDeps = {}): Vi
   const magic = CHAINS[config.chain].magic;
   return {
     async visit(target, ctx) {
-      const decision = policy.decide(target);
+      let decision: Decision;
+      try {
+        decision = policy.decide(target);
+      } catch (err) {
+        // The policy does not throw for a target; should it ever, the target is still just not dialable.
+        decision = { dial: false, reason: `invalid target: ${(err as Error).message}` };
+      }
       let obs: Observation;
       if (!decision.dial) {
         obs = {
@@ -36,7 +42,7 @@ export function createVisitor(config: CrawlerConfig, deps: VisitorDeps = {}): Vi
           crawlId: ctx.crawlId,
           ...target,
           outcome: 'not_dialable',
-          error: decision.reason,
+          error: decision.reason.slice(0, 1024),
           peer: null,
           connectMs: 0,
           handshakeMs: 0,
@@ -48,6 +54,7 @@ export function createVisitor(config: CrawlerConfig, deps: VisitorDeps = {}): Vi
           obs = await runSession({
             crawlId: ctx.crawlId,
             target,
+            dialTarget: { ...decision.target, port: target.port },
             route: decision.route,
             magic,
             userAgent: config.userAgent,

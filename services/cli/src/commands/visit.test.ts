@@ -43,4 +43,12 @@ describe('bitcrawl visit', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/not an IPv4/);
   }, 20_000);
+
+  it('exits 2 with a clear message on a bad --proxy, before any dial', async () => {
+    const r = await run(['visit', '1.2.3.4:8333', '--proxy', 'http://127.0.0.1:9']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/invalid proxy URL "http:\/\/127\.0\.0\.1:9": unsupported scheme "http:"/);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(r.stdout).toBe('');
+  }, 20_000);
 });

@@ -22,9 +22,12 @@ export function register(program: Command): void {
     .argument('<endpoint>', 'HOST:PORT, [IPv6]:PORT, NAME.onion:PORT or NAME.b32.i2p')
     .option('--network <name>', 'chain: mainnet|testnet|testnet4|signet|regtest', 'mainnet')
     .option('--allow-private', 'allow loopback and private targets')
-    .option('--proxy <url>', 'SOCKS5 proxy for all IPv4/IPv6/onion traffic (socks5://host:port)')
-    .option('--onion-proxy <url>', 'SOCKS5 proxy for .onion (Tor)')
-    .option('--i2p-proxy <url>', 'SOCKS5 proxy for .b32.i2p (i2pd)')
+    .option(
+      '--proxy <url>',
+      'SOCKS proxy for all IPv4/IPv6/onion traffic (socks5://[user:pass@]host:port, socks5h://, socks4://)',
+    )
+    .option('--onion-proxy <url>', 'SOCKS proxy for .onion (Tor)')
+    .option('--i2p-proxy <url>', 'SOCKS proxy for .b32.i2p (i2pd)')
     .option('--cjdns', 'this host has a CJDNS route (fc00::/8 targets are CJDNS)')
     .option('--connect-timeout <ms>', 'connect timeout')
     .option('--handshake-timeout <ms>', 'handshake timeout')
@@ -51,7 +54,8 @@ export function register(program: Command): void {
           getaddrMs: o.getaddrTimeout,
         });
       } catch (err) {
-        if (err instanceof ProtocolError || err instanceof z.ZodError) throw new UsageError(err.message);
+        if (err instanceof ProtocolError) throw new UsageError(err.message);
+        if (err instanceof z.ZodError) throw new UsageError(z.prettifyError(err).replace(/\n\s*/g, ' '));
         throw err;
       }
       const obs = await createVisitor(config).visit(target, { crawlId: 'visit' });

@@ -1,0 +1,228 @@
+import net from 'node:net';
+import {
+  type AddrEntry,
+  CHAINS,
+  decodeMessage,
+  encodeFrame,
+  encodeMessageFrame,
+  FrameParser,
+  type Message,
+} from '@bitcrawl/protocol';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_TIMEOUTS, type Timeouts } from './config.ts';
+import { MAX_CRAWL_FRAME_LENGTH, runSession } from './session.ts';
+
+/*
+ * Sessions against a scripted peer on 127.0.0.1 (an ephemeral port, so no clash with simnets).
+ * The peer answers like Core 31 (version, wtxidrelay, sendaddrv2, verack; after our verack
+ * sendcmpct, ping, feefilter) and then runs the test's script when getaddr arrives.
+ */
+
+const magic = CHAINS.regtest.magic;
+
+const entries = (n: number, from = 0): AddrEntry[] =>
+  Array.from({ length: n }, (_, i) => ({
+    time: 1_700_000_000,
+    services: 9n,
+    network: 'ipv4' as const,
+    host: `11.0.${(from + i) >> 8}.${(from + i) & 255}`,
+    port: 8333,
+  }));
+
+interface Script {
+  /** Instead of answering the handshake, write this raw data on connect. */
+  onConnect?: (write: (b: Uint8Array) => void) => void;
+  /** Sent after our verack (e.g. a self-announcement). */
+  afterVerack?: Message[];
+  onGetaddr?: (send: (m: Message) => void, write: (b: Uint8Array) => void) => void;
+}
+
+const servers: net.Server[] = [];
+const timers: NodeJS.Timeout[] = [];
+const sockets: net.Socket[] = [];
+afterEach(async () => {
+  for (const t of timers.splice(0)) clearInterval(t);
+  for (const s of sockets.splice(0)) s.destroy();
+  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+});
+
+async function scriptedPeer(script: Script): Promise<number> {
+  const server = net.createServer((socket) => {
+    socket.on('error', () => {});
+    sockets.push(socket);
+    const write = (b: Uint8Array) => {
+      if (!socket.destroyed) socket.write(b);
+    };
+    const send = (m: Message) => write(encodeMessageFrame(magic, m));
+    if (script.onConnect) {
+      socket.resume();
+      return script.onConnect(write);
+    }
+    const parser = new FrameParser(magic);
+    socket.on('data', (chunk) => {
+      for (const frame of parser.push(chunk)) {
+        const m = decodeMessage(frame);
+        if (m.command === 'version') {
+          send({
+            command: 'version',
+            version: 70016,
+            services: 0xc09n,
+            timestamp: BigInt(Math.floor(Date.now() / 1000)),
+            addrRecv: { services: 0n, network: 'ipv6', host: '::', port: 0 },
+            addrFrom: { services: 0xc09n, network: 'ipv6', host: '::', port: 0 },
+            nonce: 1n,
+            userAgent: '/Satoshi:31.0.0/',
+            startHeight: 1,
+            relay: true,
+          });
+          send({ command: 'wtxidrelay' });
+          send({ command: 'sendaddrv2' });
+          send({ command: 'verack' });
+        } else if (m.command === 'verack') {
+          send({ command: 'sendcmpct', announce: false, version: 2n });
+          send({ command: 'ping', nonce: 5n });
+          send({ command: 'feefilter', feeRate: 1000n });
+          for (const a of script.afterVerack ?? []) send(a);
+        } else if (m.command === 'getaddr') {
+          script.onGetaddr?.(send, write);
+        }
+      }
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return (server.address() as net.AddressInfo).port;
+}
+
+async function visit(
+  port: number,
+  t: Partial<Timeouts> = {},
+  over: { maxAddr?: number; signal?: AbortSignal } = {},
+) {
+  const started = Date.now();
+  const obs = await runSession({
+    crawlId: 't',
+    target: { network: 'ipv4', host: '127.0.0.1', port },
+    route: { kind: 'direct' },
+    magic,
+    userAgent: '/test/',
+    timeouts: { ...DEFAULT_TIMEOUTS, connectMs: 1_000, handshakeMs: 2_000, sessionMs: 20_000, ...t },
+    maxAddr: over.maxAddr ?? 5_000,
+    maxMessages: 5_000,
+    now: Date.now,
+    ...(over.signal ? { signal: over.signal } : {}),
+  });
+  return { obs, elapsed: Date.now() - started };
+}
+
+const addrv2 = (addresses: AddrEntry[]): Message => ({ command: 'addrv2', addresses, skipped: 0 });
+
+describe('session timers against a scripted Core-like peer', () => {
+  it('a small (2-10 entry) answer ends on the tentative idle timer, not the getaddr deadline', async () => {
+    for (const n of [2, 10]) {
+      const port = await scriptedPeer({ onGetaddr: (send) => send(addrv2(entries(n))) });
+      const { obs, elapsed } = await visit(port, { getaddrMs: 8_000, tentativeIdleMs: 300 });
+      expect(obs).toMatchObject({ outcome: 'ok', error: '' });
+      expect(obs.addrs).toHaveLength(n);
+      expect(elapsed).toBeLessThan(3_000);
+    }
+  });
+
+  it('a one-entry answer counts; the self-announcement does not', async () => {
+    const self = { ...entries(1)[0]!, host: '127.0.0.1' };
+    const port = await scriptedPeer({
+      afterVerack: [addrv2([self])],
+      onGetaddr: (send) => setTimeout(() => send(addrv2(entries(1, 42))), 50),
+    });
+    const { obs, elapsed } = await visit(port, { getaddrMs: 8_000, tentativeIdleMs: 300 });
+    expect(obs.outcome).toBe('ok');
+    expect(obs.addrs.map((a) => a.host)).toEqual(['11.0.0.42']);
+    expect(elapsed).toBeLessThan(3_000);
+  });
+
+  it('a self-announcement alone is no answer: the visit waits for the getaddr deadline', async () => {
+    const self = { ...entries(1)[0]!, host: '127.0.0.1' };
+    const port = await scriptedPeer({ afterVerack: [addrv2([self])] });
+    const { obs, elapsed } = await visit(port, { getaddrMs: 700, tentativeIdleMs: 100 });
+    expect(obs.outcome).toBe('ok');
+    expect(obs.addrs).toHaveLength(0);
+    expect(elapsed).toBeGreaterThanOrEqual(650);
+  });
+
+  it('relays trickling in do not extend the tentative timer, nor does it outlast the getaddr deadline', async () => {
+    const port = await scriptedPeer({
+      onGetaddr: (send) => {
+        send(addrv2(entries(3)));
+        let i = 0;
+        timers.push(setInterval(() => send(addrv2(entries(2, 100 + 2 * i++))), 100));
+      },
+    });
+    const a = await visit(port, { getaddrMs: 8_000, tentativeIdleMs: 600 });
+    expect(a.obs.outcome).toBe('ok');
+    expect(a.elapsed).toBeLessThan(2_500);
+    const b = await visit(port, { getaddrMs: 400, tentativeIdleMs: 5_000 });
+    expect(b.obs.outcome).toBe('ok');
+    expect(b.elapsed).toBeLessThan(2_500);
+  });
+
+  it('a full answer (maxAddr) ends the visit at once', async () => {
+    // The peer keeps the connection open and keeps sending: only the cap can end this early.
+    const port = await scriptedPeer({
+      onGetaddr: (send) => {
+        send(addrv2(entries(1000)));
+        timers.push(setInterval(() => send(addrv2(entries(1000, 1000))), 50));
+      },
+    });
+    const { obs, elapsed } = await visit(
+      port,
+      { getaddrMs: 8_000, idleAfterAnswerMs: 8_000 },
+      { maxAddr: 600 },
+    );
+    expect(obs).toMatchObject({ outcome: 'ok', error: '' });
+    expect(obs.addrs).toHaveLength(600);
+    expect(elapsed).toBeLessThan(3_000);
+  });
+});
+
+describe('session bounds', () => {
+  const header = (command: string, length: number) => {
+    const h = encodeFrame(magic, command, new Uint8Array(0));
+    new DataView(h.buffer, h.byteOffset, h.byteLength).setUint32(16, length, true);
+    return h;
+  };
+
+  it('a frame longer than the crawl limit (but within Core 4 MB) is oversized before the handshake', async () => {
+    expect(MAX_CRAWL_FRAME_LENGTH).toBeLessThan(4_000_000);
+    const port = await scriptedPeer({ onConnect: (write) => write(header('version', 2_000_000)) });
+    const { obs } = await visit(port);
+    expect(obs.outcome).toBe('oversized');
+    expect(obs.error).toMatch(/2000000 bytes, limit 1000000/);
+  });
+
+  it('after the handshake, an oversized frame ends the visit: still ok, the error noted', async () => {
+    const port = await scriptedPeer({
+      onGetaddr: (send, write) => {
+        send(addrv2(entries(50)));
+        write(header('addrv2', MAX_CRAWL_FRAME_LENGTH + 1));
+      },
+    });
+    const { obs, elapsed } = await visit(port, { getaddrMs: 8_000, idleAfterAnswerMs: 8_000 });
+    expect(obs.outcome).toBe('ok');
+    expect(obs.error).toMatch(/after handshake: OVERSIZED/);
+    expect(obs.addrs).toHaveLength(50);
+    expect(elapsed).toBeLessThan(3_000);
+  });
+
+  it('an already aborted visit does not dial', async () => {
+    let connected = false;
+    const port = await scriptedPeer({
+      onConnect: () => {
+        connected = true;
+      },
+    });
+    const { obs } = await visit(port, {}, { signal: AbortSignal.abort() });
+    expect(obs).toMatchObject({ outcome: 'connect_timeout', error: 'aborted' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(connected).toBe(false);
+  });
+});
