@@ -89,6 +89,34 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('gives every bitcrawl service an environment its main.ts accepts', async () => {
+    const { parseEnv } = await import('@bitcrawl/telemetry');
+    const schemas = {
+      seeder: (await import('@bitcrawl/seeder')).seederEnvSchema,
+      worker: (await import('@bitcrawl/worker')).workerEnvSchema,
+      ingester: (await import('@bitcrawl/ingester')).ingesterEnvSchema,
+      dashboard: (await import('@bitcrawl/dashboard')).dashboardEnvSchema,
+    };
+    for (const [name, schema] of Object.entries(schemas)) {
+      const env = services[name]?.environment;
+      expect(env, name).toBeDefined();
+      expect(() => parseEnv(schema, env ?? {}), name).not.toThrow();
+    }
+    // the case that crash-looped workers: optional proxies passed as '' when .env leaves them empty
+    expect(services.worker?.environment?.PROXY_ONION).toBe('');
+    const worker = parseEnv(schemas.worker, services.worker?.environment ?? {});
+    expect(worker.PROXY_ONION).toBeUndefined();
+    expect(worker.CONCURRENCY).toBe(500);
+    expect(worker.RESEED_EVERY_MS).toBe(21_600_000);
+  });
+
+  it('bounds Redis memory and checks Tor with a probe its image has', () => {
+    const redisCmd = ((services.redis as { command?: string[] }).command ?? []).join(' ');
+    expect(redisCmd).toMatch(/--maxmemory "\$\$?REDIS_MAXMEMORY"/);
+    expect(services.redis?.environment?.REDIS_MAXMEMORY).toBe('2gb');
+    expect(JSON.stringify(services.tor?.healthcheck?.test)).toContain('/dev/tcp/127.0.0.1/9050');
+  });
+
   it('keeps secrets out of the file: every password is a variable from .env', () => {
     const raw = readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
     for (const line of raw

@@ -1,2 +1,2 @@
 export * from './ingester.ts';
-export { main } from './main.ts';
+export { ingesterEnvSchema, main } from './main.ts';

@@ -1,3 +1,3 @@
-export { main } from './main.ts';
+export { main, seederEnvSchema } from './main.ts';
 export * from './scheduler.ts';
 export * from './seeder.ts';

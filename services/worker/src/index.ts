@@ -1,2 +1,2 @@
-export { main } from './main.ts';
+export { main, workerEnvSchema } from './main.ts';
 export * from './worker.ts';
