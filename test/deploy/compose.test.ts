@@ -128,3 +128,19 @@ describe('docker-compose.yml', () => {
     expect(readFileSync(path.join(root, '.gitignore'), 'utf8')).toMatch(/^\.env$/m);
   });
 });
+
+describe('Dockerfile', () => {
+  it('copies every workspace manifest before npm ci (cached dependency layer), the sources after', async () => {
+    const { readdirSync, existsSync } = await import('node:fs');
+    const text = readFileSync(path.join(root, 'Dockerfile'), 'utf8');
+    const [beforeCi] = text.split('RUN npm ci');
+    const workspaces = ['packages', 'services'].flatMap((d) =>
+      readdirSync(path.join(root, d))
+        .filter((w) => existsSync(path.join(root, d, w, 'package.json')))
+        .map((w) => `${d}/${w}`),
+    );
+    for (const w of [...workspaces, 'test']) expect(beforeCi, w).toContain(`COPY ${w}/package.json ${w}/`);
+    expect(beforeCi).not.toMatch(/^COPY (packages|services)\/ /m);
+    expect(text).toMatch(/chown node:node \/app\/data/);
+  });
+});
