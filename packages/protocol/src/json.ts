@@ -3,9 +3,13 @@ import { serviceNames } from './services.ts';
 
 /**
  * A readable JSON form of a message, for `bitcrawl decode` and logs: 64-bit values become
- * exact decimal strings, service bits are also named, raw payloads are hex.
+ * exact decimal strings, service bits are also named, raw payloads are hex. `command` is
+ * always the wire command; messages we do not decode carry `decoded: false` and the payload.
  */
 export function messageToJson(msg: Message): Record<string, unknown> {
+  if (msg.command === 'unknown') {
+    return { command: msg.name, decoded: false, payload: Buffer.from(msg.payload).toString('hex') };
+  }
   return convert(msg) as Record<string, unknown>;
 }
 

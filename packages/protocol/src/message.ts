@@ -8,9 +8,10 @@ import { decodePing, decodePong, encodeNonce, type PingMessage, type PongMessage
 import { decodeSendCmpct, encodeSendCmpct, type SendCmpctMessage } from './messages/sendcmpct.ts';
 import { decodeVersion, encodeVersion, type VersionMessage } from './messages/version.ts';
 
-/** Any command we do not decode, passed through untouched. */
+/** Any command we do not decode, passed through untouched (payload copied out of the frame). */
 export interface UnknownMessage {
   command: 'unknown';
+  /** The wire command. */
   name: string;
   payload: Uint8Array;
 }
@@ -57,7 +58,9 @@ export function decodeMessage(frame: { command: string; payload: Uint8Array }): 
     case 'feefilter':
       return decodeFeeFilter(payload);
     default:
-      return { command: 'unknown', name: command, payload };
+      // Copy: the frame payload may be a view into a whole socket chunk, which a kept
+      // message would otherwise pin in memory.
+      return { command: 'unknown', name: command, payload: new Uint8Array(payload) };
   }
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseEndpoint } from './address/index.ts';
+import { ProtocolError } from './errors.ts';
 import { CHAINS, chainByMagic, chainByName } from './networks.ts';
 import { serviceNames } from './services.ts';
 
@@ -17,6 +18,21 @@ describe('chain parameters', () => {
     expect(chainByName('testnet3').name).toBe('testnet');
     expect(chainByMagic(Uint8Array.from([0xfa, 0xbf, 0xb5, 0xda]))?.name).toBe('regtest');
     expect(() => chainByName('litecoin')).toThrow(/unknown network "litecoin"/);
+  });
+  it('an unknown name (prototype keys included) is a ProtocolError naming the valid choices', () => {
+    for (const name of ['litecoin', 'toString', '__proto__', '']) {
+      let err: unknown;
+      try {
+        chainByName(name);
+      } catch (e) {
+        err = e;
+      }
+      // The CLI maps ProtocolError to a usage error, so the class matters here.
+      expect(err).toBeInstanceOf(ProtocolError);
+      expect((err as Error).message).toBe(
+        `unknown network "${name}": choose one of mainnet, testnet, testnet4, signet, regtest (testnet3 is an alias of testnet)`,
+      );
+    }
   });
   it('every mainnet fixed seed parses as an endpoint', () => {
     expect(CHAINS.mainnet.fixedSeeds.length).toBeGreaterThan(100);

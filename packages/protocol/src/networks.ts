@@ -12,7 +12,12 @@ export interface ChainParams {
   defaultPort: number;
   /** DNS seeds as Bitcoin Core v31 ships them (src/kernel/chainparams.cpp). */
   dnsSeeds: readonly string[];
-  /** Fallback "host:port" endpoints when DNS gives nothing (Core's contrib/seeds data). */
+  /**
+   * Fallback "host:port" endpoints when DNS gives nothing (Core's contrib/seeds data).
+   * Core also ships fixed seeds for testnet3, testnet4 and signet; we carry only mainnet's
+   * for now, because those lists have not been imported from a Core release yet (they must
+   * come from Core's data, not be made up). Those chains fall back to DNS seeds alone.
+   */
   fixedSeeds: readonly string[];
 }
 
@@ -68,14 +73,19 @@ export const CHAINS: Readonly<Record<ChainName, ChainParams>> = {
   regtest: chain('regtest', 'fabfb5da', 18444, []),
 };
 
-/** Looks a chain up by name; accepts 'testnet3' for testnet. Throws on an unknown name. */
+/**
+ * Looks a chain up by name; accepts 'testnet3' for testnet. An unknown name is a
+ * configuration mistake, not peer data: it is thrown as a ProtocolError (which the CLI
+ * turns into a usage error) whose message names the valid choices; its code is MALFORMED
+ * only because ProtocolError has no configuration code, so do not branch on it.
+ */
 export function chainByName(name: string): ChainParams {
   const key = name === 'testnet3' ? 'testnet' : name;
-  const found = (CHAINS as Record<string, ChainParams>)[key];
+  const found = Object.hasOwn(CHAINS, key) ? CHAINS[key as ChainName] : undefined;
   if (!found) {
     throw new ProtocolError(
       'MALFORMED',
-      `unknown network "${name}" (expected one of ${CHAIN_NAMES.join(', ')})`,
+      `unknown network "${name}": choose one of ${CHAIN_NAMES.join(', ')} (testnet3 is an alias of testnet)`,
     );
   }
   return found;

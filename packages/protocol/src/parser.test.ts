@@ -7,6 +7,7 @@ import { encodeFrame, HEADER_LENGTH, MAX_MESSAGE_LENGTH } from './framer.ts';
 import { decodeMessage, encodeMessageFrame, type Message } from './message.ts';
 import { CHAINS } from './networks.ts';
 import { type Frame, FrameParser } from './parser.ts';
+import { MessageStreamDecoder } from './stream-decoder.ts';
 
 const magic = CHAINS.mainnet.magic;
 const hex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
@@ -20,7 +21,8 @@ function feed(parser: FrameParser, chunks: Uint8Array[]): Frame[] {
 }
 
 describe('FrameParser', () => {
-  it.each(invalid.cases)('rejects $why with $code at offset 24', (c) => {
+  const frameLevel = invalid.cases.filter((c) => c.level === 'frame');
+  it.each(frameLevel)('rejects $why with $code at offset 24', (c) => {
     const parser = new FrameParser(magic);
     let err: unknown;
     try {
@@ -73,6 +75,74 @@ describe('FrameParser', () => {
     );
   });
 
+  it('a 1,000,000-byte payload fed 1 and 7 bytes at a time completes in linear time', () => {
+    const payload = Uint8Array.from({ length: 1_000_000 }, (_, i) => (i * 31) & 0xff);
+    const frame = encodeFrame(magic, 'block', payload);
+    for (const size of [1, 7]) {
+      const parser = new FrameParser(magic);
+      const started = performance.now();
+      const out: Frame[] = [];
+      for (let i = 0; i < frame.length; i += size) out.push(...parser.push(frame.subarray(i, i + size)));
+      const elapsed = performance.now() - started;
+      expect(out).toHaveLength(1);
+      // Buffer.equals: a deep toEqual over a million elements takes seconds by itself.
+      expect(Buffer.from(out[0]?.payload ?? []).equals(payload)).toBe(true);
+      expect(parser.buffered).toBe(0);
+      expect(parser.inFrame).toBe(false);
+      // Quadratic buffering took ~10 s here; linear takes well under a second.
+      expect(elapsed).toBeLessThan(5000);
+    }
+  }, 30_000);
+
+  it('buffered counts the payload bytes received so far', () => {
+    const parser = new FrameParser(magic);
+    const frame = encodeFrame(magic, 'block', new Uint8Array(3_000_000));
+    parser.push(frame.subarray(0, HEADER_LENGTH + 100));
+    expect(parser.buffered).toBe(100);
+    expect(parser.pendingBytes).toBe(HEADER_LENGTH + 100);
+    parser.push(frame.subarray(HEADER_LENGTH + 100, 2_000_000));
+    expect(parser.buffered).toBe(2_000_000 - HEADER_LENGTH);
+    expect(parser.push(frame.subarray(2_000_000))).toHaveLength(1);
+  });
+
+  it('is inside a frame from its first byte until the frame completes, header alone included', () => {
+    const parser = new FrameParser(magic);
+    const ping = encodeMessageFrame(magic, { command: 'ping', nonce: 1n });
+    expect(parser.inFrame).toBe(false);
+    parser.push(ping.subarray(0, 3));
+    expect([parser.inFrame, parser.pendingBytes]).toEqual([true, 3]);
+    parser.push(ping.subarray(3, HEADER_LENGTH));
+    expect([parser.inFrame, parser.buffered, parser.pendingBytes]).toEqual([true, 0, HEADER_LENGTH]);
+    expect(parser.push(ping.subarray(HEADER_LENGTH))).toHaveLength(1);
+    expect([parser.inFrame, parser.pendingBytes, parser.frameStart]).toEqual([false, 0, ping.length]);
+  });
+
+  it('maxLength must be an integer from 0 to the protocol limit', () => {
+    for (const bad of [Number.NaN, -1, 1.5, MAX_MESSAGE_LENGTH + 1, Number.POSITIVE_INFINITY]) {
+      expect(() => new FrameParser(magic, { maxLength: bad })).toThrow(RangeError);
+    }
+    const zero = new FrameParser(magic, { maxLength: 0 });
+    expect(zero.push(encodeMessageFrame(magic, { command: 'verack' }))).toHaveLength(1);
+    expect(() => zero.push(encodeMessageFrame(magic, { command: 'ping', nonce: 1n }))).toThrow(
+      expect.objectContaining({ code: 'OVERSIZED' }),
+    );
+  });
+
+  it('parser and encoder agree on commands: printable ASCII 0x20-0x7e, 1-12 characters', () => {
+    const frames = new FrameParser(magic).push(encodeFrame(magic, 'a b~', new Uint8Array(0)));
+    expect(frames.map((f) => f.command)).toEqual(['a b~']);
+    for (const bad of ['', 'a\x1fb', 'a\x7f', 'thirteenchars', 'caf\u00e9']) {
+      expect(() => encodeFrame(magic, bad, new Uint8Array(0))).toThrow(
+        expect.objectContaining({ code: 'BAD_COMMAND' }),
+      );
+    }
+    const header = encodeFrame(magic, 'abc', new Uint8Array(0));
+    header[5] = 0x7f;
+    expect(() => new FrameParser(magic).push(header)).toThrow(
+      expect.objectContaining({ code: 'BAD_COMMAND' }),
+    );
+  });
+
   it('reports frame offsets in the stream', () => {
     const a = encodeMessageFrame(magic, { command: 'verack' });
     const b = encodeMessageFrame(magic, { command: 'ping', nonce: 7n });
@@ -82,7 +152,7 @@ describe('FrameParser', () => {
 });
 
 describe('fuzz: random and mutated frames', () => {
-  it('only ProtocolError escapes, every call returns, buffers stay bounded (100,000 inputs)', () => {
+  it('only ProtocolError escapes, buffers stay bounded, MessageStreamDecoder+end() agrees (100,000 inputs)', () => {
     const seeds = fc
       .sample(fc.array(messageArb, { minLength: 1, maxLength: 3 }), { numRuns: 200, seed: 42 })
       .map((ms) => concat(ms.map((m) => encodeMessageFrame(magic, m))));
@@ -127,22 +197,43 @@ describe('fuzz: random and mutated frames', () => {
           input = encodeFrame(magic, cmds[rand(cmds.length)] as string, frame.payload);
         }
       }
+      const chunks: Uint8Array[] = [];
+      for (let at = 0; at < input.length; ) {
+        const n = 1 + rand(64);
+        chunks.push(input.subarray(at, at + n));
+        at += n;
+      }
+      // Path 1: FrameParser.feed, decoding each frame in order; ending inside a frame is TRUNCATED.
       const parser = new FrameParser(magic);
+      let code: string | undefined;
+      let count = 0;
       try {
-        let at = 0;
-        while (at < input.length) {
-          const n = 1 + rand(64);
-          for (const f of parser.push(input.subarray(at, at + n))) {
+        for (const chunk of chunks) {
+          const { frames, error } = parser.feed(chunk);
+          for (const f of frames) {
             decodeMessage(f);
-            decoded++;
+            count++;
           }
-          at += n;
+          if (error) throw error;
           expect(parser.buffered).toBeLessThanOrEqual(HEADER_LENGTH + MAX_MESSAGE_LENGTH);
         }
+        if (parser.inFrame) code = 'TRUNCATED';
       } catch (err) {
         if (!(err instanceof ProtocolError)) throw err;
-        errors.set(err.code, (errors.get(err.code) ?? 0) + 1);
+        code = err.code;
       }
+      // Path 2: MessageStreamDecoder over the same chunks, then end(): same messages, same verdict.
+      const stream = new MessageStreamDecoder(magic);
+      let streamCount = 0;
+      for (const chunk of chunks) {
+        const { messages, error } = stream.push(chunk);
+        streamCount += messages.length;
+        if (error) break;
+      }
+      expect(stream.end()?.code).toBe(code);
+      expect(streamCount).toBe(count);
+      decoded += count;
+      if (code) errors.set(code, (errors.get(code) ?? 0) + 1);
     }
     // The mutations must actually reach every error class and the decoders.
     expect([...errors.keys()].sort()).toEqual(

@@ -1,25 +1,44 @@
 import { ProtocolError } from './errors.ts';
-import { COMMAND_LENGTH, HEADER_LENGTH, MAX_MESSAGE_LENGTH } from './framer.ts';
+import { COMMAND_LENGTH, HEADER_LENGTH, isCommandByte, MAX_MESSAGE_LENGTH } from './framer.ts';
 import { checksum } from './hash.ts';
 
 export interface Frame {
   command: string;
+  /**
+   * The payload. When a whole payload arrives inside one chunk this is a view into that
+   * chunk (no copy); decoders that keep bytes must copy them.
+   */
   payload: Uint8Array;
   /** Byte offset of the frame's first byte in the stream fed to this parser. */
   offset: number;
 }
 
+interface Header {
+  command: string;
+  length: number;
+  sum: Uint8Array;
+}
+
+/** Smallest payload buffer we allocate; growth doubles from here up to the declared length. */
+const MIN_PAYLOAD_BUFFER = 4096;
+
 /**
  * Streaming v1 frame parser. Feed it chunks of any size; it returns every complete frame.
  * The header is validated (magic, command, length limit) before any payload is buffered,
- * so a peer cannot make it hold more than 24 + maxLength bytes. After an error the
- * parser is unusable: the stream has lost framing and the connection must be dropped.
+ * so a peer cannot make it hold more than 24 + maxLength bytes. Buffering copies each byte
+ * at most a constant number of times (amortised), whatever the chunk sizes, and keeps no
+ * reference to the chunks it was given except for single-chunk payload views.
+ * After an error the parser is unusable: the stream has lost framing and the connection
+ * must be dropped.
  */
 export class FrameParser {
-  private chunks: Uint8Array[] = [];
-  private size = 0;
-  private consumed = 0;
-  private header: { command: string; length: number; sum: Uint8Array } | undefined;
+  private readonly head = new Uint8Array(HEADER_LENGTH);
+  private headFill = 0;
+  private header: Header | undefined;
+  /** Payload bytes of a frame split across chunks; grows by doubling, capped at its length. */
+  private body: Uint8Array | undefined;
+  private bodyFill = 0;
+  private start = 0;
   private failed: ProtocolError | undefined;
   private readonly maxLength: number;
 
@@ -27,17 +46,32 @@ export class FrameParser {
     private readonly magic: Uint8Array,
     opts: { maxLength?: number } = {},
   ) {
-    this.maxLength = Math.min(opts.maxLength ?? MAX_MESSAGE_LENGTH, MAX_MESSAGE_LENGTH);
+    const max = opts.maxLength ?? MAX_MESSAGE_LENGTH;
+    // NaN or a fraction would silently disable or skew the limit.
+    if (!Number.isInteger(max) || max < 0 || max > MAX_MESSAGE_LENGTH) {
+      throw new RangeError(`maxLength must be an integer from 0 to ${MAX_MESSAGE_LENGTH}, got ${max}`);
+    }
+    this.maxLength = max;
   }
 
   /** Stream offset where the frame now being assembled starts. */
   get frameStart(): number {
-    return this.consumed - (this.header ? HEADER_LENGTH : 0);
+    return this.start;
   }
 
-  /** Bytes currently held. */
+  /** Bytes currently held (header and payload bytes of the unfinished frame). */
   get buffered(): number {
-    return this.size;
+    return this.headFill + this.bodyFill;
+  }
+
+  /** Bytes of the unfinished frame received so far, the already-parsed header included. */
+  get pendingBytes(): number {
+    return this.headFill + (this.header ? HEADER_LENGTH : 0) + this.bodyFill;
+  }
+
+  /** True when input has started a frame that has not completed (so ending here truncates it). */
+  get inFrame(): boolean {
+    return this.pendingBytes > 0;
   }
 
   /**
@@ -55,68 +89,84 @@ export class FrameParser {
   feed(chunk: Uint8Array): { frames: Frame[]; error?: ProtocolError } {
     if (this.failed) return { frames: [], error: this.failed };
     const frames: Frame[] = [];
-    if (chunk.length > 0) {
-      this.chunks.push(chunk);
-      this.size += chunk.length;
-    }
+    let at = 0;
     try {
       for (;;) {
         if (!this.header) {
-          if (this.size < HEADER_LENGTH) {
-            this.checkPartialMagic();
-            break;
-          }
-          this.header = this.readHeader(this.take(HEADER_LENGTH));
+          at = this.fillHeader(chunk, at);
+          if (this.headFill < HEADER_LENGTH) break;
+          this.header = this.readHeader(this.head);
+          this.headFill = 0;
         }
-        if (this.size < this.header.length) break;
-        const payload = this.take(this.header.length);
-        const offset = this.consumed - HEADER_LENGTH - payload.length;
-        const sum = checksum(payload);
-        const want = this.header.sum;
-        if (sum[0] !== want[0] || sum[1] !== want[1] || sum[2] !== want[2] || sum[3] !== want[3]) {
-          throw new ProtocolError('BAD_CHECKSUM', `checksum mismatch for "${this.header.command}"`, offset);
+        const { length } = this.header;
+        let payload: Uint8Array;
+        if (this.bodyFill === 0 && chunk.length - at >= length) {
+          payload = chunk.subarray(at, at + length);
+          at += length;
+        } else {
+          const n = Math.min(length - this.bodyFill, chunk.length - at);
+          if (n > 0) this.append(chunk.subarray(at, at + n), length);
+          at += n;
+          if (this.bodyFill < length) break;
+          payload = this.body as Uint8Array; // exactly `length` bytes: growth is capped there
+          this.body = undefined;
+          this.bodyFill = 0;
         }
-        frames.push({ command: this.header.command, payload, offset });
-        this.header = undefined;
+        frames.push(this.finish(this.header, payload));
       }
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
       this.failed = err;
-      this.chunks = [];
-      this.size = 0;
+      this.header = undefined;
+      this.headFill = 0;
+      this.body = undefined;
+      this.bodyFill = 0;
       return { frames, error: err };
     }
     return { frames };
   }
 
-  /** Fails fast on wrong magic even before a full header has arrived. */
-  private checkPartialMagic(): void {
-    let i = 0;
-    for (const c of this.chunks) {
-      for (let j = 0; j < c.length && i < 4; j++, i++) {
-        if (c[j] !== this.magic[i]) {
-          throw new ProtocolError('BAD_MAGIC', this.magicMessage(), this.consumed);
-        }
+  /** Copies header bytes from chunk[at..], checking magic byte by byte so garbage fails fast. */
+  private fillHeader(chunk: Uint8Array, at: number): number {
+    const n = Math.min(HEADER_LENGTH - this.headFill, chunk.length - at);
+    for (let i = 0; i < n; i++) {
+      const pos = this.headFill + i;
+      const b = chunk[at + i] as number;
+      if (pos < 4 && b !== this.magic[pos]) {
+        throw new ProtocolError('BAD_MAGIC', `bad magic (expected ${hex(this.magic)})`, this.start);
       }
-      if (i >= 4) return;
+      this.head[pos] = b;
     }
+    this.headFill += n;
+    return at + n;
   }
 
-  private magicMessage(): string {
-    return `bad magic (expected ${Buffer.from(this.magic).toString('hex')})`;
+  private append(part: Uint8Array, length: number): void {
+    const need = this.bodyFill + part.length;
+    if (!this.body || need > this.body.length) {
+      const cap = Math.min(length, Math.max(need, (this.body?.length ?? 0) * 2, MIN_PAYLOAD_BUFFER));
+      const next = new Uint8Array(cap);
+      if (this.body) next.set(this.body.subarray(0, this.bodyFill));
+      this.body = next;
+    }
+    this.body.set(part, this.bodyFill);
+    this.bodyFill = need;
   }
 
-  private readHeader(h: Uint8Array): { command: string; length: number; sum: Uint8Array } {
-    const at = this.consumed - HEADER_LENGTH;
-    for (let i = 0; i < 4; i++) {
-      if (h[i] !== this.magic[i]) {
-        throw new ProtocolError(
-          'BAD_MAGIC',
-          `${this.magicMessage()}: got ${Buffer.from(h.subarray(0, 4)).toString('hex')}`,
-          at,
-        );
-      }
+  private finish(header: Header, payload: Uint8Array): Frame {
+    const offset = this.start;
+    const sum = checksum(payload);
+    const want = header.sum;
+    if (sum[0] !== want[0] || sum[1] !== want[1] || sum[2] !== want[2] || sum[3] !== want[3]) {
+      throw new ProtocolError('BAD_CHECKSUM', `checksum mismatch for "${header.command}"`, offset);
     }
+    this.header = undefined;
+    this.start += HEADER_LENGTH + payload.length;
+    return { command: header.command, payload, offset };
+  }
+
+  private readHeader(h: Uint8Array): Header {
+    const at = this.start;
     let end = 4 + COMMAND_LENGTH;
     for (let i = 4; i < 4 + COMMAND_LENGTH; i++) {
       if (h[i] === 0) {
@@ -126,7 +176,7 @@ export class FrameParser {
     }
     for (let i = 4; i < 4 + COMMAND_LENGTH; i++) {
       const b = h[i] as number;
-      if (i < end ? b < 0x20 || b > 0x7e : b !== 0) {
+      if (i < end ? !isCommandByte(b) : b !== 0) {
         throw new ProtocolError(
           'BAD_COMMAND',
           'command must be printable ASCII, NUL-padded with nothing after the first NUL',
@@ -146,34 +196,8 @@ export class FrameParser {
     }
     return { command, length, sum: h.slice(20, 24) };
   }
+}
 
-  /** Removes and returns the first n buffered bytes (n <= size), copying only across chunks. */
-  private take(n: number): Uint8Array {
-    this.size -= n;
-    this.consumed += n;
-    const first = this.chunks[0];
-    if (n === 0) return new Uint8Array(0);
-    if (first && first.length >= n) {
-      const out = first.subarray(0, n);
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-      return out;
-    }
-    const out = new Uint8Array(n);
-    let filled = 0;
-    while (filled < n) {
-      const c = this.chunks[0] as Uint8Array;
-      const want = n - filled;
-      if (c.length <= want) {
-        out.set(c, filled);
-        filled += c.length;
-        this.chunks.shift();
-      } else {
-        out.set(c.subarray(0, want), filled);
-        this.chunks[0] = c.subarray(want);
-        filled += want;
-      }
-    }
-    return out;
-  }
+function hex(b: Uint8Array): string {
+  return Buffer.from(b).toString('hex');
 }

@@ -40,13 +40,16 @@ export class MessageStreamDecoder {
     return { messages };
   }
 
-  /** Call at end of input: leftover bytes are a truncated frame. */
+  /**
+   * Call at end of input: a started frame is truncated, even one whose header arrived
+   * complete and whose payload did not start (nothing is buffered then, but a frame is open).
+   */
   end(): ProtocolError | undefined {
     if (this.error) return this.error;
-    if (this.parser.buffered > 0) {
+    if (this.parser.inFrame) {
       this.error = new ProtocolError(
         'TRUNCATED',
-        `input ends inside a frame (${this.parser.buffered} bytes left over)`,
+        `input ends inside a frame (${this.parser.pendingBytes} bytes left over)`,
         this.parser.frameStart,
       );
     }

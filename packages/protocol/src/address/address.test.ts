@@ -9,8 +9,12 @@ import {
   addressToLegacyBytes,
   classifyAddress,
   decodeBip155,
+  describeAddress,
   formatEndpoint,
   formatIPv6,
+  isCanonicalHost,
+  isIPv4Mapped,
+  isRoutable,
   legacyBytesToAddress,
   onionFromPubkey,
   parseEndpoint,
@@ -59,8 +63,26 @@ describe('host and endpoint text', () => {
 });
 
 describe('reachability (as Core classifies)', () => {
-  it.each(vectors.reachability)('%s %s is %s', (network, host, expected) => {
+  it.each(vectors.reachability)('%s %s is %s %s', (network, host, expected, label) => {
     expect(classifyAddress(network as Network, host)).toBe(expected);
+    expect(isRoutable(network as Network, host)).toBe(expected === 'routable');
+    expect(describeAddress(network as Network, host)).toEqual(
+      label ? { reachability: expected, label } : { reachability: expected },
+    );
+  });
+});
+
+describe('IPv4-mapped IPv6 is IPv4', () => {
+  it.each(vectors.ipv6Mapped.text)('"%s": bytes on ipv6, never canonical there, parses as ipv4', (text) => {
+    const bytes = addressToBytes('ipv6', text);
+    expect(isIPv4Mapped(bytes)).toBe(true);
+    expect(isCanonicalHost('ipv6', text)).toBe(false);
+    expect(isCanonicalHost('ipv6', formatIPv6(bytes))).toBe(false);
+    expect(parseHost(text)).toEqual({ network: 'ipv4', host: addressFromBytes('ipv4', bytes.subarray(12)) });
+  });
+  it.each(vectors.ipv6Mapped.bytes)('%s has no ipv6 host string', (b) => {
+    expect(code(() => addressFromBytes('ipv6', hex(b)))).toBe('BAD_ADDRESS');
+    expect(legacyBytesToAddress(hex(b))?.network).toBe('ipv4');
   });
 });
 
@@ -76,15 +98,14 @@ describe('canonical strings round-trip', () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: size, maxLength: size }), (raw) => {
         const bytes = network === 'cjdns' ? Uint8Array.from([0xfc, ...raw.subarray(1)]) : raw;
+        if (network === 'ipv6' && isMapped(bytes)) {
+          expect(code(() => addressFromBytes(network, bytes))).toBe('BAD_ADDRESS');
+          return;
+        }
         const host = addressFromBytes(network, bytes);
         expect(addressToBytes(network, host)).toEqual(bytes);
-        const parsed = parseHost(host, { cjdns: network === 'cjdns' });
-        if (network === 'ipv6' && host.startsWith('::ffff:')) return; // mapped text means IPv4
-        expect(parsed).toEqual({
-          network: network === 'ipv6' && isMapped(bytes) ? 'ipv4' : network,
-          host: parsed.host,
-        });
-        if (!(network === 'ipv6' && isMapped(bytes))) expect(parsed.host).toBe(host);
+        expect(isCanonicalHost(network, host)).toBe(true);
+        expect(parseHost(host, { cjdns: network === 'cjdns' })).toEqual({ network, host });
       }),
     );
   });

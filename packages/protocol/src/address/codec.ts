@@ -35,6 +35,22 @@ export function networkFromBip155Id(id: number): Network | undefined {
   }
 }
 
+/**
+ * IPv4-mapped IPv6 (::ffff:a.b.c.d) is IPv4, as Core stores it: its one canonical form is the
+ * dotted IPv4 on network ipv4. So addressToBytes('ipv6', mapped) still returns its 16 bytes
+ * (input is canonicalised, e.g. by parseHost or isIPv4Mapped + the last 4 bytes), but no ipv6
+ * host string is canonical for it: addressFromBytes('ipv6', mapped) throws and
+ * isCanonicalHost('ipv6', mapped) is false. Otherwise one peer would have two identities.
+ */
+function mappedError(v4: string): ProtocolError {
+  return new ProtocolError('BAD_ADDRESS', `IPv4-mapped address is not an ipv6 host: use ipv4 ${v4}`);
+}
+
+/** True for 16 bytes in ::ffff:0:0/96, i.e. an IPv4 address in IPv6 form. */
+export function isIPv4Mapped(b: Uint8Array): boolean {
+  return b.length === 16 && hasPrefix(b, 0, IPV4_MAPPED);
+}
+
 /** Raw bytes to canonical host. Throws BAD_ADDRESS on a wrong length or an invalid encoding. */
 export function addressFromBytes(network: Network, b: Uint8Array): string {
   if (b.length !== ADDRESS_SIZE[network]) {
@@ -47,6 +63,7 @@ export function addressFromBytes(network: Network, b: Uint8Array): string {
     case 'ipv4':
       return formatIPv4(b);
     case 'ipv6':
+      if (hasPrefix(b, 0, IPV4_MAPPED)) throw mappedError(formatIPv4(b, 12));
       return formatIPv6(b);
     case 'cjdns':
       if (b[0] !== 0xfc) throw new ProtocolError('BAD_ADDRESS', 'CJDNS address must start with 0xfc');
@@ -66,6 +83,7 @@ export function addressToBytes(network: Network, host: string): Uint8Array {
       out = parseIPv4(host);
       break;
     case 'ipv6':
+      // A mapped literal is accepted here (its bytes are well defined); it is never canonical.
       out = parseIPv6(host);
       break;
     case 'cjdns':
@@ -83,8 +101,9 @@ export function addressToBytes(network: Network, host: string): Uint8Array {
 
 /**
  * Decodes one addrv2 address. Returns undefined for entries Core would not use (unknown
- * network ids, Tor v2, IPv6 entries embedding IPv4/Tor v2/internal prefixes); throws
- * BAD_ADDRESS for a known network with the wrong length.
+ * network ids, Tor v2, IPv6 entries embedding IPv4/Tor v2/internal prefixes, CJDNS outside
+ * fc00::/8); throws BAD_ADDRESS only for a known network with the wrong length, which
+ * makes Core reject the whole message.
  */
 export function decodeBip155(id: number, b: Uint8Array): { network: Network; host: string } | undefined {
   const network = networkFromBip155Id(id);
@@ -100,6 +119,8 @@ export function decodeBip155(id: number, b: Uint8Array): { network: Network; hos
       return undefined;
     }
   }
+  // Core accepts the length and only marks such an address invalid, so the entry is dropped.
+  if (network === 'cjdns' && b[0] !== 0xfc) return undefined;
   return { network, host: addressFromBytes(network, b) };
 }
 

@@ -72,7 +72,7 @@ export function formatEndpoint(e: { network: Network; host: string; port: number
   return e.network === 'ipv6' || e.network === 'cjdns' ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
 }
 
-/** True when `host` is already the canonical string for `network`. */
+/** True when `host` is already the canonical string for `network` (never for mapped IPv4 on ipv6). */
 export function isCanonicalHost(network: Network, host: string): boolean {
   try {
     return addressFromBytes(network, addressToBytes(network, host)) === host;

@@ -38,8 +38,14 @@ export function readAddrCount(r: Reader, command: string): number {
 export function decodeAddr(payload: Uint8Array): AddrMessage {
   const r = new Reader(payload);
   const count = readAddrCount(r, 'addr');
-  if (r.remaining !== count * ENTRY_SIZE) {
+  if (r.remaining < count * ENTRY_SIZE) {
     throw new ProtocolError('TRUNCATED', `addr declares ${count} entries but carries ${r.remaining} bytes`);
+  }
+  if (r.remaining > count * ENTRY_SIZE) {
+    throw new ProtocolError(
+      'MALFORMED',
+      `addr: ${r.remaining - count * ENTRY_SIZE} unexpected trailing bytes`,
+    );
   }
   // Fixed-size entries: read straight from a DataView instead of through the Reader (hot path).
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);

@@ -1,4 +1,4 @@
-import { addressToBytes, decodeBip155 } from '../address/codec.ts';
+import { addressToBytes, decodeBip155, isIPv4Mapped } from '../address/codec.ts';
 import { BIP155_ID } from '../address/types.ts';
 import { ProtocolError } from '../errors.ts';
 import { Reader } from '../reader.ts';
@@ -49,13 +49,14 @@ export function encodeAddrV2(m: { addresses: readonly AddrEntry[] }): Uint8Array
   const w = new Writer(9 + m.addresses.length * 24);
   w.varint(m.addresses.length);
   for (const a of m.addresses) {
-    const bytes = addressToBytes(a.network, a.host);
-    w.u32le(a.time)
-      .varint(a.services)
-      .u8(BIP155_ID[a.network])
-      .varint(bytes.length)
-      .bytes(bytes)
-      .u16be(a.port);
+    let bytes = addressToBytes(a.network, a.host);
+    let network = a.network;
+    // Core skips id-2 entries holding mapped IPv4, so send the address as the IPv4 it is.
+    if (network === 'ipv6' && isIPv4Mapped(bytes)) {
+      bytes = bytes.subarray(12);
+      network = 'ipv4';
+    }
+    w.u32le(a.time).varint(a.services).u8(BIP155_ID[network]).varint(bytes.length).bytes(bytes).u16be(a.port);
   }
   return w.finish();
 }

@@ -1,4 +1,3 @@
-import { ProtocolError } from '../errors.ts';
 import { Reader } from '../reader.ts';
 import { Writer } from '../writer.ts';
 
@@ -11,11 +10,11 @@ export interface SendCmpctMessage {
 
 export function decodeSendCmpct(payload: Uint8Array): SendCmpctMessage {
   const r = new Reader(payload);
-  const flag = r.u8();
-  if (flag > 1) throw new ProtocolError('MALFORMED', `sendcmpct announce must be 0 or 1, got ${flag}`);
+  // Core reads the flag as a bool: any nonzero byte is true.
+  const announce = r.u8() !== 0;
   const version = r.u64le();
   r.end('sendcmpct');
-  return { command: 'sendcmpct', announce: flag === 1, version };
+  return { command: 'sendcmpct', announce, version };
 }
 
 export function encodeSendCmpct(m: SendCmpctMessage): Uint8Array {

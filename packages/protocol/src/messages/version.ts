@@ -13,6 +13,7 @@ export interface VersionMessage {
   /** Sender's clock, Unix seconds (int64). */
   timestamp: bigint;
   addrRecv: NetAddrField;
+  /** This and the next three are VERSION_DEFAULTS' values when a short message left them out. */
   addrFrom: NetAddrField;
   nonce: bigint;
   userAgent: string;
@@ -21,35 +22,46 @@ export interface VersionMessage {
   relay?: boolean;
 }
 
+/**
+ * What Core assumes for fields a version message ends before: it reads addrFrom+nonce,
+ * the user agent and the start height each only if bytes remain. A nonce of 1 and a
+ * height of -1 are Core's own defaults; addrFrom is ignored by Core and left unspecified.
+ */
+export const VERSION_DEFAULTS = {
+  addrFrom: { services: 0n, network: 'ipv6', host: '::', port: 0 },
+  nonce: 1n,
+  userAgent: '',
+  startHeight: -1,
+} as const satisfies Partial<VersionMessage>;
+
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
+/**
+ * Accepts every prefix Core accepts: the message may end after addrRecv, after
+ * addrFrom+nonce, after the user agent or after the start height (a crawler still wants
+ * to record such peers). Ending inside a field is TRUNCATED.
+ */
 export function decodeVersion(payload: Uint8Array): VersionMessage {
   const r = new Reader(payload);
-  const version = r.i32le();
-  const services = r.u64le();
-  const timestamp = r.i64le();
-  const addrRecv = readNetAddr(r);
-  const addrFrom = readNetAddr(r);
-  const nonce = r.u64le();
-  const uaLength = r.varint(MAX_USER_AGENT_LENGTH);
-  const userAgent = utf8.decode(r.bytes(uaLength));
-  const startHeight = r.i32le();
   const msg: VersionMessage = {
     command: 'version',
-    version,
-    services,
-    timestamp,
-    addrRecv,
-    addrFrom,
-    nonce,
-    userAgent,
-    startHeight,
+    version: r.i32le(),
+    services: r.u64le(),
+    timestamp: r.i64le(),
+    addrRecv: readNetAddr(r),
+    addrFrom: { ...VERSION_DEFAULTS.addrFrom },
+    nonce: VERSION_DEFAULTS.nonce,
+    userAgent: VERSION_DEFAULTS.userAgent,
+    startHeight: VERSION_DEFAULTS.startHeight,
   };
   if (r.remaining > 0) {
-    const relay = r.u8();
-    if (relay > 1) throw new ProtocolError('MALFORMED', `version relay flag must be 0 or 1, got ${relay}`);
-    msg.relay = relay === 1;
+    msg.addrFrom = readNetAddr(r);
+    msg.nonce = r.u64le();
   }
+  if (r.remaining > 0) msg.userAgent = utf8.decode(r.bytes(r.varint(MAX_USER_AGENT_LENGTH)));
+  if (r.remaining > 0) msg.startHeight = r.i32le();
+  // Core reads relay as a bool: any nonzero byte is true.
+  if (r.remaining > 0) msg.relay = r.u8() !== 0;
   // Core ignores bytes after relay (future fields); so do we.
   return msg;
 }

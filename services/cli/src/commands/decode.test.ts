@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import vectors from '../../../../packages/protocol/fixtures/seed-notebook.json' with { type: 'json' };
@@ -7,7 +8,8 @@ const bin = path.resolve(import.meta.dirname, '../../bin/bitcrawl.mjs');
 const run = (args: string[], input: string | Buffer) =>
   spawnSync(process.execPath, [bin, ...args], { input });
 
-describe('bitcrawl decode', () => {
+// Each case spawns the CLI (through tsx, about a second each, more on a busy machine).
+describe('bitcrawl decode', { timeout: 60_000 }, () => {
   it('prints one JSON object per message from hex input, 64-bit values as strings', () => {
     const r = run(['decode', '--hex'], `${vectors.version.hex}\n${vectors.verack.hex}\n`);
     expect(r.status).toBe(0);
@@ -60,4 +62,49 @@ describe('bitcrawl decode', () => {
     expect(run(['decode', '--network', 'dogecoin'], '').status).toBe(2);
     expect(run(['decode', '--hex'], 'zz').stderr.toString()).toMatch(/not hex/);
   });
+
+  it('--hex: frames before a bad character are printed, then its byte offset, exit 1', () => {
+    const good = `${vectors.version.hex}\n${vectors.verack.hex}`;
+    for (const [tail, at] of [
+      ['zz', 154],
+      ['f9 g', 155],
+      ['f9bx', 155],
+      ['f9 be\tq', 156],
+    ] as const) {
+      const r = run(['decode', '--hex'], `${good}${tail}\n`);
+      expect(r.status).toBe(1);
+      expect(
+        r.stdout
+          .toString()
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l).command),
+      ).toEqual(['version', 'verack']);
+      expect(r.stderr.toString().trim()).toBe(`bitcrawl decode: not hex: "${tail.at(-1)}" at byte ${at}`);
+    }
+    const odd = run(['decode', '--hex'], `${good}f`);
+    expect(odd.stderr.toString().trim()).toBe(
+      'bitcrawl decode: odd number of hex digits: half a byte at byte 154',
+    );
+    expect(odd.status).toBe(1);
+  });
+
+  it('an undecoded command prints as its wire command with decoded: false and the payload', () => {
+    // inv with one entry: count 1, type 1 (tx), 32-byte hash
+    const payload = `0101000000${'ab'.repeat(32)}`;
+    const frame = Buffer.concat([
+      Buffer.from('f9beb4d9696e76000000000000000000', 'hex'),
+      Buffer.from('25000000', 'hex'),
+      checksum(Buffer.from(payload, 'hex')),
+      Buffer.from(payload, 'hex'),
+    ]);
+    const r = run(['decode'], frame);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout.toString())).toEqual({ offset: 0, command: 'inv', decoded: false, payload });
+  });
 });
+
+function checksum(b: Buffer): Buffer {
+  const once = createHash('sha256').update(b).digest();
+  return createHash('sha256').update(once).digest().subarray(0, 4);
+}
