@@ -137,6 +137,28 @@ describe('handshake state machine', () => {
     expect(r.state.tentativeMessages).toBe(1);
   });
 
+  it("Core's one-message addrv2 answer completes the harvest at once; other peers keep the idle gap", () => {
+    const answerOf = (version: Message, wantsV2: boolean, command: 'addr' | 'addrv2') => {
+      const pre: Message[] = wantsV2 ? [version, { command: 'sendaddrv2' }] : [version];
+      let state = run([...pre, { command: 'verack' }]).state;
+      const flags: string[] = [];
+      for (const m of [
+        { command, addresses: entries(8, 900), skipped: 0 }, // a relay first: never the end
+        { command, addresses: entries(300), skipped: 0 },
+      ] as Message[]) {
+        const r = step(state, m, params);
+        state = r.state;
+        if (r.answerComplete) flags.push(`complete after ${finalAnswer(state).length}`);
+      }
+      return flags;
+    };
+    expect(answerOf(theirVersion, true, 'addrv2')).toEqual(['complete after 300']);
+    expect(answerOf(theirVersion, false, 'addr')).toEqual([]); // pre-addrv2 Core: may split
+    expect(answerOf(theirVersion, true, 'addr')).toEqual([]);
+    const btcd = { ...theirVersion, userAgent: '/btcwire:0.5.0/btcd:0.24.2/' } as Message;
+    expect(answerOf(btcd, true, 'addrv2')).toEqual([]);
+  });
+
   it('answers are Observation entries, one per distinct endpoint', () => {
     const ready = run([theirVersion, { command: 'verack' }]).state;
     const twice = [...entries(20), ...entries(20)];

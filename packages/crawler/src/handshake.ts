@@ -60,6 +60,19 @@ export interface Step {
   tentativeStarted?: true;
   /** Set when the answer holds maxAddr entries: nothing more can be kept, end the visit. */
   answerFull?: true;
+  /** Set when the answer is known to be whole (see `sendsWholeAnswer`): end the visit now. */
+  answerComplete?: true;
+}
+
+/**
+ * Bitcoin Core sends its whole getaddr answer in one message (it holds at most 1000 entries,
+ * MAX_ADDR_TO_SEND), so once a Core node that negotiated addrv2 has sent a larger-than-relay
+ * addrv2, nothing more will come and waiting out the idle gap only holds the socket and the
+ * memory. Other software, and Core before addrv2 (0.21), keeps the idle-gap rule, since some
+ * implementations split their answers.
+ */
+export function sendsWholeAnswer(s: MachineState, command: 'addr' | 'addrv2'): boolean {
+  return command === 'addrv2' && s.theirAddrV2 && /^\/Satoshi:\d/.test(s.theirVersion?.userAgent ?? '');
 }
 
 /**
@@ -178,6 +191,7 @@ export function step(s: MachineState, msg: Message, p: HandshakeParams): Step {
       };
       flags.answerProgress = true;
       if (state.answer.size >= p.maxAddr) flags.answerFull = true;
+      if (state.answerMessages === 1 && sendsWholeAnswer(state, msg.command)) flags.answerComplete = true;
       break;
     }
     default:

@@ -199,17 +199,26 @@ describe('session bounds', () => {
     expect(obs.error).toMatch(/2000000 bytes, limit 1000000/);
   });
 
+  it("a Core node's one-message addrv2 answer ends the visit at once, without the idle gap", async () => {
+    const port = await scriptedPeer({ onGetaddr: (send) => send(addrv2(entries(50))) });
+    const { obs, elapsed } = await visit(port, { getaddrMs: 8_000, idleAfterAnswerMs: 8_000 });
+    expect(obs).toMatchObject({ outcome: 'ok', error: '' });
+    expect(obs.addrs).toHaveLength(50);
+    expect(elapsed).toBeLessThan(3_000);
+  });
+
   it('after the handshake, an oversized frame ends the visit: still ok, the error noted', async () => {
     const port = await scriptedPeer({
       onGetaddr: (send, write) => {
-        send(addrv2(entries(50)));
+        // A small answer (a Core addrv2 answer of more than 10 would end the visit at once).
+        send(addrv2(entries(7)));
         write(header('addrv2', MAX_CRAWL_FRAME_LENGTH + 1));
       },
     });
-    const { obs, elapsed } = await visit(port, { getaddrMs: 8_000, idleAfterAnswerMs: 8_000 });
+    const { obs, elapsed } = await visit(port, { getaddrMs: 8_000, tentativeIdleMs: 8_000 });
     expect(obs.outcome).toBe('ok');
     expect(obs.error).toMatch(/after handshake: OVERSIZED/);
-    expect(obs.addrs).toHaveLength(50);
+    expect(obs.addrs).toHaveLength(7);
     expect(elapsed).toBeLessThan(3_000);
   });
 

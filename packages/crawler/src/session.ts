@@ -185,6 +185,7 @@ export async function runSession(p: SessionParams): Promise<Observation> {
         if (r.tentativeStarted) arm(p.timeouts.tentativeIdleMs, 'small answer complete', getaddrDeadline);
         if (r.answerProgress) arm(p.timeouts.idleAfterAnswerMs, 'answer complete');
         if (r.answerFull) return finish('answer full');
+        if (r.answerComplete) return finish('answer complete');
       }
       if (error && !finished)
         finish('framing', {
