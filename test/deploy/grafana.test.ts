@@ -62,6 +62,13 @@ describe('Grafana provisioning and dashboards', () => {
     );
   });
 
+  it('queue-wide gauges every replica exports are not summed across replicas', () => {
+    const exprs = panels.flatMap((p) => p.targets.map((t) => t.expr ?? ''));
+    for (const e of exprs.filter((x) => x.includes('bullmq_job_count'))) expect(e).not.toMatch(/\bsum\b/);
+    for (const p of panels)
+      for (const t of p.targets) expect(t.rawSql ?? '', p.title).not.toMatch(/max\(crawl_id\)/);
+  });
+
   it('every metric a panel queries exists in a live /metrics scrape of a worker and an ingester', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'bitcrawl-graf-'));
     const text = (await scrape('worker', {})) + (await scrape('ingester', { STORE_DIR: dir }));

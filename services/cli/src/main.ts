@@ -35,6 +35,37 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`bitcrawl: invalid configuration:\n${lines.join('\n')}\n`);
       return 2;
     }
+    if (isCoded(err, 'MISSING_BINARY')) {
+      const binary = (err as { binary?: string }).binary ?? '';
+      const hint = INSTALL_HINTS[binary];
+      process.stderr.write(
+        `bitcrawl: ${err.message}\n` +
+          (hint
+            ? `  Debian/Ubuntu: sudo apt-get install ${hint.apt}\n  macOS:         brew install ${hint.brew}\n  Fedora/RHEL:   sudo dnf install ${hint.dnf}\n`
+            : ''),
+      );
+      return 1;
+    }
+    if (isCoded(err, 'INGESTER_FATAL')) {
+      process.stderr.write(`bitcrawl: ${err.message}\n`);
+      return 1;
+    }
     throw err;
   }
 }
+
+function isCoded(err: unknown, code: string): err is Error {
+  return err instanceof Error && (err as { code?: unknown }).code === code;
+}
+
+/** Packages that provide the servers bitcrawl starts itself (testkit's MissingBinaryError names the binary). */
+const INSTALL_HINTS: Record<string, { apt: string; brew: string; dnf: string }> = {
+  'redis-server': { apt: 'redis-server', brew: 'redis', dnf: 'redis' },
+  'clickhouse-server': {
+    apt: 'clickhouse-server (from packages.clickhouse.com)',
+    brew: '--cask clickhouse',
+    dnf: 'clickhouse-server (from packages.clickhouse.com)',
+  },
+  dnsmasq: { apt: 'dnsmasq-base', brew: 'dnsmasq', dnf: 'dnsmasq' },
+  microsocks: { apt: 'microsocks', brew: 'microsocks', dnf: 'microsocks' },
+};

@@ -151,10 +151,11 @@ async function waitForRound(
   signal: AbortSignal,
 ): Promise<number> {
   const { Redis } = await import('ioredis');
-  const { createCrawlQueue, Frontier, ingestBacklog } = await import('@bitcrawl/queue');
+  const { createCrawlQueue, Frontier, ingestBacklog, requeueLost } = await import('@bitcrawl/queue');
   const conn = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const frontier = new Frontier(conn);
   const queue = createCrawlQueue(conn);
+  let idleSince = 0;
   try {
     for (;;) {
       await new Promise((r) => setTimeout(r, 1000));
@@ -162,6 +163,16 @@ async function waitForRound(
       const p = await frontier.progress(crawlId);
       const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
       const backlog = await ingestBacklog(conn);
+      // Unvisited addresses and nothing queued for a while: a job was lost (e.g. the seeder
+      // died between admitting and enqueueing); give those addresses jobs again.
+      if (p.visited < p.seen && Object.values(c).every((n) => n === 0)) {
+        idleSince ||= Date.now();
+        if (Date.now() - idleSince >= 5000) {
+          const added = await requeueLost({ frontier, crawlQueue: queue, redis: conn }, crawlId);
+          if (added > 0) print(`round ${crawlId}: re-enqueued ${added} addresses whose jobs were lost`);
+          idleSince = 0;
+        }
+      } else idleSince = 0;
       print(
         `round ${crawlId}: visited ${p.visited}/${p.seen}, reachable ${p.ok}, queued ${Object.values(c).reduce((a, b) => a + b, 0)}, ingest backlog ${backlog}`,
       );

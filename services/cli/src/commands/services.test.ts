@@ -34,4 +34,17 @@ describe('service commands validate their configuration', () => {
       expect(r.stderr).toMatch(/REDIS_URL/);
     }
   });
+
+  it('a missing redis-server is one clear line with install hints, exit 1', () => {
+    const r = spawnSync(process.execPath, [bin, 'crawl', '--once', '--no-dns', '--seed', '127.0.0.1:1'], {
+      encoding: 'utf8',
+      env: { PATH: '/nonexistent' },
+    });
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/^bitcrawl: redis-server is not installed/);
+    expect(r.stderr).toMatch(/apt-get install redis-server/);
+    expect(r.stderr).toMatch(/brew install redis/);
+    expect(r.stderr).toMatch(/dnf install redis/);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
 });

@@ -39,6 +39,12 @@ describe('bitcrawl status', () => {
       expect(s.queue.waiting).toBe(3);
       const text = await runCommand(process.execPath, [bin, 'status', '--redis', redis.url]);
       expect(text.stdout).toMatch(/round st1 {2}visited 1\/3 {2}reachable 1 {2}queue: waiting 3/);
+      // without --redis, $REDIS_URL as it is when the command runs
+      const fromEnv = await runCommand(process.execPath, [bin, 'status', '--json'], {
+        env: { REDIS_URL: redis.url },
+      });
+      expect(fromEnv.status, fromEnv.stderr).toBe(0);
+      expect(JSON.parse(fromEnv.stdout)).toMatchObject({ round: 'st1' });
     } finally {
       await queue.close();
       conn.disconnect();

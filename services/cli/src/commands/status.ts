@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 
 const optsSchema = z.object({
-  redis: z.string().default(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'),
+  redis: z.string().default('redis://127.0.0.1:6379'),
   json: z.boolean().default(false),
   watch: z.boolean().default(false),
   interval: z.coerce.number().positive().default(2),
@@ -17,8 +17,9 @@ export function register(program: Command): void {
     .option('--json', 'one JSON object per sample')
     .option('--watch', 'refresh until interrupted')
     .option('--interval <seconds>', 'refresh interval with --watch', '2')
-    .action(async (raw: unknown) => {
-      const o = optsSchema.parse(raw);
+    .action(async (raw: Record<string, unknown>) => {
+      // --redis, else $REDIS_URL (read here, when the command runs), else the local default
+      const o = optsSchema.parse({ ...raw, redis: raw.redis ?? (process.env.REDIS_URL || undefined) });
       const { Redis } = await import('ioredis');
       const { createCrawlQueue, createStatusSampler, Frontier } = await import('@bitcrawl/queue');
       const bull = new Redis(o.redis, { maxRetriesPerRequest: null });

@@ -1,6 +1,6 @@
 import { type CrawlerConfig, createVisitor } from '@bitcrawl/crawler';
 import { type IngesterConfig, startIngester } from '@bitcrawl/ingester';
-import { createCrawlQueue, Frontier, ingestBacklog, type RevisitPolicy } from '@bitcrawl/queue';
+import { createCrawlQueue, Frontier, ingestBacklog, type RevisitPolicy, requeueLost } from '@bitcrawl/queue';
 import { newCrawlId, type SeederConfig, seedRound } from '@bitcrawl/seeder';
 import { migrate, openStore, roundSummary, type StoreOptions } from '@bitcrawl/storage';
 import { createMetrics, type Logger } from '@bitcrawl/telemetry';
@@ -58,25 +58,52 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
       o.worker,
     );
     const ingester = startIngester({ redis, store, logger: o.logger, metrics }, o.ingester);
+    // The ingester only stops early on an error it cannot retry: then the crawl cannot finish.
+    let ingesterDied: Error | undefined;
+    ingester.stopped.catch((err: Error) => {
+      ingesterDied = err;
+    });
+    const checkIngester = () => {
+      if (ingesterDied) throw ingesterDied;
+    };
 
-    let last = { at: Date.now(), visited: 0 };
-    for (;;) {
-      await new Promise((r) => setTimeout(r, 1000));
-      const p = await frontier.progress(crawlId);
-      const counts = await crawlQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-      const queued = Object.values(counts).reduce((a, b) => a + b, 0);
-      const now = Date.now();
-      const rate = ((p.visited - last.visited) * 1000) / Math.max(1, now - last.at);
-      last = { at: now, visited: p.visited };
-      o.progress(
-        `visited ${p.visited}/${p.seen}  reachable ${p.ok}  queued ${queued} (active ${counts.active ?? 0})  ${rate.toFixed(0)} visits/s  ingest backlog ${await ingestBacklog(redis)}`,
-      );
-      if (signal.aborted) break;
-      if (o.once && p.visited >= p.seen && queued === 0) break;
+    try {
+      let last = { at: Date.now(), visited: 0 };
+      let idleSince = 0;
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 1000));
+        checkIngester();
+        const p = await frontier.progress(crawlId);
+        const counts = await crawlQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+        const queued = Object.values(counts).reduce((a, b) => a + b, 0);
+        const now = Date.now();
+        const rate = ((p.visited - last.visited) * 1000) / Math.max(1, now - last.at);
+        last = { at: now, visited: p.visited };
+        o.progress(
+          `visited ${p.visited}/${p.seen}  reachable ${p.ok}  queued ${queued} (active ${counts.active ?? 0})  ${rate.toFixed(0)} visits/s  ingest backlog ${await ingestBacklog(redis)}`,
+        );
+        if (signal.aborted) break;
+        if (o.once && p.visited >= p.seen && queued === 0) break;
+        // Nothing queued but addresses left unvisited for a few seconds: their jobs were lost
+        // (a crash outside the frontier's outbox). Give them jobs again.
+        if (queued === 0 && p.visited < p.seen) {
+          idleSince ||= now;
+          if (now - idleSince >= 3000) {
+            const added = await requeueLost({ frontier, crawlQueue, redis }, crawlId);
+            if (added > 0) o.progress(`re-enqueued ${added} addresses whose jobs were lost`);
+            idleSince = 0;
+          }
+        } else idleSince = 0;
+      }
+    } finally {
+      await worker.close();
     }
-    await worker.close();
     // Let the ingester drain the stream, then stop it (it flushes what it holds).
-    while ((await ingestBacklog(redis)) > 0 && !signal.aborted) await new Promise((r) => setTimeout(r, 200));
+    while (!signal.aborted && (await ingestBacklog(redis)) > 0) {
+      checkIngester();
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    checkIngester();
     await ingester.stop();
     await crawlQueue.close();
     const rows = await roundSummary(store, crawlId);
