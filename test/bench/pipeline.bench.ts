@@ -242,7 +242,7 @@ try {
   const m = await dedupAndMemory(redis.url);
   console.log(`frontier de-duplication: ${m.checksPerSec.toFixed(0)} checks/s (batches of 1000, 90% known)`);
   console.log(
-    `redis memory: ${m.bytesPerAddress.toFixed(0)} bytes per tracked address (round seen+visited sets, revisit hashes)`,
+    `redis memory: ${m.bytesPerAddress.toFixed(0)} bytes per tracked address (round seen+visited sets, next-visit ZSET bitcrawl:addr:due, failure-count hash)`,
   );
   const chdbStore = await openStore({ dir: path.join(dir, 'chdb') });
   console.log(
