@@ -4,6 +4,9 @@ import { ProtocolError } from './errors.ts';
  * A bounds-checked little-endian reader over one payload. Every read past the end
  * throws ProtocolError('TRUNCATED'), so decoders never see undefined bytes.
  */
+/** Lazily filled BigInts for 0..65535 (u64 values that small are almost all service bits). */
+const SMALL_U64: (bigint | undefined)[] = new Array(65_536);
+
 export class Reader {
   pos = 0;
   private readonly view: DataView;
@@ -44,7 +47,19 @@ export class Reader {
     return this.view.getInt32(this.need(4), true);
   }
   u64le(): bigint {
-    return this.view.getBigUint64(this.need(8), true);
+    const at = this.need(8);
+    // Service bits are small and few: reuse their BigInts instead of allocating one per address.
+    if (this.view.getUint32(at + 4, true) === 0) {
+      const lo = this.view.getUint32(at, true);
+      if (lo < SMALL_U64.length) {
+        const cached = SMALL_U64[lo];
+        if (cached !== undefined) return cached;
+        const v = BigInt(lo);
+        SMALL_U64[lo] = v;
+        return v;
+      }
+    }
+    return this.view.getBigUint64(at, true);
   }
   i64le(): bigint {
     return this.view.getBigInt64(this.need(8), true);

@@ -20,6 +20,7 @@ import {
   parseEndpoint,
   parseHost,
 } from './index.ts';
+import { formatIPv4, parseIPv4 } from './ip.ts';
 import type { Network } from './types.ts';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
@@ -141,3 +142,33 @@ describe('canonical strings round-trip', () => {
 function isMapped(b: Uint8Array): boolean {
   return b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
 }
+
+describe('parseIPv4', () => {
+  const reference = (t: string) =>
+    ipaddr.IPv4.isValidFourPartDecimal(t) ? Array.from(ipaddr.IPv4.parse(t).toByteArray()) : undefined;
+  const part = fc.oneof(
+    fc.integer({ min: 0, max: 300 }).map(String),
+    fc.stringMatching(/^[0-9]{1,4}$/), // leading zeros, too many digits
+    fc.constantFrom('', ' 1', '0x1', '-1', '1a'),
+  );
+  it('agrees with ipaddr.js on any dotted text', () => {
+    fc.assert(
+      fc.property(fc.array(part, { minLength: 1, maxLength: 6 }), (parts) => {
+        const t = parts.join('.');
+        const got = parseIPv4(t);
+        expect(got ? Array.from(got) : undefined).toEqual(reference(t));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+  it('reads back every formatted address', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 4, maxLength: 4 }), (b) => {
+        expect(parseIPv4(formatIPv4(b))).toEqual(b);
+      }),
+    );
+    expect(
+      ['1.2.3', '1.2.3.4.', '.1.2.3', '01.2.3.4', '256.1.1.1', '1..2.3', '1.2.3.4 '].map(parseIPv4),
+    ).toEqual(Array(7).fill(undefined));
+  });
+});
