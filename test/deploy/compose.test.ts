@@ -91,7 +91,7 @@ describe('docker-compose.yml', () => {
 
   it('gives every bitcrawl service an environment its main.ts accepts', async () => {
     const { parseEnv } = await import('@bitcrawl/telemetry');
-    const schemas = {
+    const schemas: Record<string, { parse(input: unknown): unknown }> = {
       seeder: (await import('@bitcrawl/seeder')).seederEnvSchema,
       worker: (await import('@bitcrawl/worker')).workerEnvSchema,
       ingester: (await import('@bitcrawl/ingester')).ingesterEnvSchema,
@@ -104,7 +104,8 @@ describe('docker-compose.yml', () => {
     }
     // the case that crash-looped workers: optional proxies passed as '' when .env leaves them empty
     expect(services.worker?.environment?.PROXY_ONION).toBe('');
-    const worker = parseEnv(schemas.worker, services.worker?.environment ?? {});
+    const { workerEnvSchema } = await import('@bitcrawl/worker');
+    const worker = parseEnv(workerEnvSchema, services.worker?.environment ?? {});
     expect(worker.PROXY_ONION).toBeUndefined();
     expect(worker.CONCURRENCY).toBe(500);
     expect(worker.RESEED_EVERY_MS).toBe(21_600_000);
