@@ -172,20 +172,18 @@ describe('handshake state machine', () => {
       advertisedTs: 1,
     });
     // Same host on another port, or IPv6 text on CJDNS, is another endpoint.
-    const more = step(
-      r.state,
-      {
-        command: 'addrv2',
-        addresses: [
-          { ...entries(1)[0]!, port: 8334 },
-          { time: 1, services: 0n, network: 'ipv6', host: 'fc00::1', port: 8333 },
-          { time: 1, services: 0n, network: 'cjdns', host: 'fc00::1', port: 8333 },
-        ],
-        skipped: 0,
-      },
-      params,
-    );
+    const others: AddrEntry[] = [
+      { ...entries(1)[0]!, port: 8334 },
+      { time: 1, services: 0n, network: 'ipv6', host: 'fc00::1', port: 8333 },
+      { time: 1, services: 0n, network: 'cjdns', host: 'fc00::1', port: 8333 },
+    ];
+    const more = step(r.state, { command: 'addrv2', addresses: [...others, ...others], skipped: 0 }, params);
     expect(finalAnswer(more.state)).toHaveLength(23);
+    expect(
+      finalAnswer(more.state)
+        .filter((a) => a.host === 'fc00::1')
+        .map((a) => a.network),
+    ).toEqual(['ipv6', 'cjdns']);
   });
 
   it('a node that knows little: its small answer counts when nothing larger comes', () => {

@@ -214,9 +214,15 @@ function isSelfAnnouncement(s: MachineState, list: readonly AddrEntry[], p: Hand
  */
 function mergeInto(into: Map<string, GossipedAddress>, entries: readonly AddrEntry[], max: number): boolean {
   for (const a of entries) {
-    // host is canonical per network; only IPv6 and CJDNS share a text form, hence the network.
-    const key = `${a.host} ${a.port} ${a.network}`;
-    if (into.has(key)) continue;
+    // Keyed by the host string the decoder already made, so the common case allocates no key;
+    // the rare second port (or IPv6/CJDNS, which share a text form) of a host gets a full key.
+    let key = a.host;
+    const first = into.get(key);
+    if (first) {
+      if (first.port === a.port && first.network === a.network) continue;
+      key = `${a.host} ${a.port} ${a.network}`;
+      if (into.has(key)) continue;
+    }
     if (into.size >= max) return true;
     into.set(key, {
       network: a.network,
