@@ -3,8 +3,8 @@
  * (run in a child process so its memory is not counted), 2,000 concurrent sessions; then
  * the seed notebook's threaded design (python3, 50 blocking threads) against the same simnet.
  */
-import { spawn } from 'node:child_process';
-import { createReadStream, mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { createReadStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -38,7 +38,20 @@ async function readTargets(file: string): Promise<Target[]> {
   return out;
 }
 
-async function startSimnetProcess(): Promise<{ targets: Target[]; edges: number; stop: () => void }> {
+/** CPU time (user + system) a process has used, in ms, from /proc (Linux). */
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK; // utime, stime
+}
+
+async function startSimnetProcess(): Promise<{
+  targets: Target[];
+  edges: number;
+  pid: number;
+  stop: () => void;
+}> {
   const specPath = path.join(dir, 'spec.json');
   const truthPath = path.join(dir, 'truth.json');
   writeFileSync(
@@ -82,10 +95,15 @@ async function startSimnetProcess(): Promise<{ targets: Target[]; edges: number;
     if (m) edges = Number(m[1]);
     if (line.startsWith('ground truth:')) break;
   }
-  return { targets: await readTargets(truthPath), edges, stop: () => child.kill('SIGTERM') };
+  return {
+    targets: await readTargets(truthPath),
+    edges,
+    pid: child.pid as number,
+    stop: () => child.kill('SIGTERM'),
+  };
 }
 
-async function runOurs(targets: Target[]) {
+async function runOurs(targets: Target[], simnetPid: number) {
   const visitor = createVisitor(
     crawlerConfigSchema.parse({
       allowPrivate: true,
@@ -107,6 +125,9 @@ async function runOurs(targets: Target[]) {
   const sampler = setInterval(() => {
     if (active >= CONCURRENCY) rssAtConcurrency = Math.max(rssAtConcurrency, process.memoryUsage.rss());
   }, 50);
+  const rssBeforeMb = process.memoryUsage.rss() / 2 ** 20;
+  const cpu0 = process.cpuUsage();
+  const simCpu0 = processCpuMs(simnetPid);
   const start = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
@@ -122,8 +143,20 @@ async function runOurs(targets: Target[]) {
     }),
   );
   const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const simCpuMs = processCpuMs(simnetPid) - simCpu0;
   clearInterval(sampler);
-  return { visits: targets.length, ok, addrs, seconds, peak, rssMb: rssAtConcurrency / 2 ** 20 };
+  return {
+    visits: targets.length,
+    ok,
+    addrs,
+    seconds,
+    peak,
+    rssMb: rssAtConcurrency / 2 ** 20,
+    rssBeforeMb,
+    cpuMsPerSession: (cpu.user + cpu.system) / 1000 / targets.length,
+    simCpuMsPerSession: simCpuMs / targets.length,
+  };
 }
 
 function runBaseline(targets: Target[], magicHex: string) {
@@ -159,7 +192,7 @@ try {
   console.log(
     `simnet: ${sim.targets.length} reachable nodes, ${sim.edges} gossip edges, 50-250 ms latency per burst`,
   );
-  const ours = await runOurs(sim.targets);
+  const ours = await runOurs(sim.targets, sim.pid);
   const base = await runBaseline(sim.targets, 'f9beb4d9');
   const ourRate = ours.visits / ours.seconds;
   const baseRate = base.visits / base.seconds;
@@ -176,6 +209,13 @@ try {
   );
   console.log(
     'note: the simnet runs on the same 2 cores as the crawler, so both figures include its CPU contention',
+  );
+  console.log(
+    `RSS before the crawl (node, tsx loader, targets): ${ours.rssBeforeMb.toFixed(0)} MB; at ${CONCURRENCY} concurrent: ${ours.rssMb.toFixed(0)} MB`,
+  );
+  console.log(
+    `CPU per session (all threads, GC included): bitcrawl ${ours.cpuMsPerSession.toFixed(2)} ms, simnet ${ours.simCpuMsPerSession.toFixed(2)} ms ` +
+      `(${(ours.addrs / ours.visits).toFixed(0)} addresses per answer)`,
   );
   console.log(
     `ratio: ${(ourRate / baseRate).toFixed(1)}x the baseline's sessions/s (target >= 20x); RSS target <= 300 MB`,
