@@ -206,7 +206,7 @@ function syntheticObservations(n: number): Observation[] {
       host: `11.0.${i & 255}.${j}`,
       port: 8333,
       services: 1033n,
-      advertisedTs: 1_790_000_000,
+      time: 1_790_000_000,
     })),
   }));
 }

@@ -48,7 +48,7 @@ async function workerEnv(): Promise<Record<string, string>> {
     PROXY_ONION: p,
     PROXY_I2P: p,
     PROXY_CJDNS: p,
-    CONNECT_TIMEOUT_MS: '1500',
+    CONNECT_TIMEOUT_MS: '3000', // the default: SOCKS through a busy simnet front door needs the room
     HANDSHAKE_TIMEOUT_MS: '2500',
     GETADDR_TIMEOUT_MS: '3000',
     IDLE_TIMEOUT_MS: '500',

@@ -27,7 +27,11 @@ export type Timeouts = z.output<typeof timeoutsSchema>;
 
 export const DEFAULT_TIMEOUTS: Timeouts = timeoutsSchema.parse({});
 
-/** Built-in defaults for networks behind slow overlays; any explicitly configured value wins over them. */
+/**
+ * Built-in floors for networks behind slow overlays (building a Tor circuit or an I2P tunnel
+ * takes seconds). A global timeout may raise them but never lower them, so tightening the IP
+ * connect timeout cannot quietly fail every onion visit; `networkTimeouts` sets any value.
+ */
 export const NETWORK_DEFAULT_TIMEOUTS: Partial<Record<Network, Partial<Timeouts>>> = {
   onion: { connectMs: 30_000, handshakeMs: 30_000, sessionMs: 180_000 },
   i2p: { connectMs: 30_000, handshakeMs: 30_000, sessionMs: 180_000 },
@@ -78,8 +82,8 @@ const configObject = z.object({
 });
 
 /**
- * Resolves the timers of every network. Precedence, highest first: `networkTimeouts[network]`,
- * `timeouts`, the built-in per-network defaults (slow overlays), the built-in defaults.
+ * Resolves the timers of every network: `networkTimeouts[network]` wins; otherwise `timeouts`,
+ * but never below the slow-overlay floors; otherwise the built-in defaults.
  * A sessionMs nobody set grows to fit connect + handshake + getaddr + idle; one that was set
  * must leave room for the getaddr wait, or the config is rejected (no silent capping).
  */
@@ -91,7 +95,11 @@ function resolveTimeouts(
   const out = {} as Record<Network, Timeouts>;
   for (const network of NETWORKS) {
     const own = perNetwork[network] ?? {};
-    const t: Timeouts = { ...DEFAULT_TIMEOUTS, ...NETWORK_DEFAULT_TIMEOUTS[network], ...global, ...own };
+    const floor = NETWORK_DEFAULT_TIMEOUTS[network] ?? {};
+    const t: Timeouts = { ...DEFAULT_TIMEOUTS, ...floor, ...global, ...own };
+    for (const k of Object.keys(floor) as (keyof Timeouts)[]) {
+      if (own[k] === undefined) t[k] = Math.max(t[k], floor[k] as number);
+    }
     const sessionGiven = own.sessionMs !== undefined || global.sessionMs !== undefined;
     if (!sessionGiven) {
       t.sessionMs = Math.max(

@@ -169,7 +169,7 @@ describe('handshake state machine', () => {
       host: '10.0.0.0',
       port: 8333,
       services: 9n,
-      advertisedTs: 1,
+      time: 1,
     });
     // Same host on another port, or IPv6 text on CJDNS, is another endpoint.
     const others: AddrEntry[] = [

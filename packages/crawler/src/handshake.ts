@@ -36,7 +36,7 @@ export interface MachineState {
   theirAddrV2: boolean;
   /**
    * Merged getaddr answer, keyed by endpoint so parts and repeats de-duplicate. Values are
-   * already the Observation's address entries, so the harvest allocates one object per address.
+   * the decoded entries themselves (their shape is the Observation's), so the harvest copies nothing.
    */
   answer: Map<string, GossipedAddress>;
   /** Small (1-10 entry) messages after getaddr: relays, or the whole answer of a node that knows little. */
@@ -209,7 +209,7 @@ function isSelfAnnouncement(s: MachineState, list: readonly AddrEntry[], p: Hand
 }
 
 /**
- * Adds the entries not yet in `into` (mutating it), one object per new address. Returns true
+ * Adds the entries not yet in `into` (mutating it), storing the decoded entries themselves. Returns true
  * when `into` is full (maxAddr) and at least one entry had to be dropped.
  */
 function mergeInto(into: Map<string, GossipedAddress>, entries: readonly AddrEntry[], max: number): boolean {
@@ -224,13 +224,7 @@ function mergeInto(into: Map<string, GossipedAddress>, entries: readonly AddrEnt
       if (into.has(key)) continue;
     }
     if (into.size >= max) return true;
-    into.set(key, {
-      network: a.network,
-      host: a.host,
-      port: a.port,
-      services: a.services,
-      advertisedTs: a.time,
-    });
+    into.set(key, a); // the decoded entry is already an Observation address
   }
   return false;
 }

@@ -225,7 +225,7 @@ describe('proxy URLs', () => {
 });
 
 describe('timeouts', () => {
-  it('overlays get slow defaults; explicitly given values win over them', () => {
+  it('overlays get slow floors: a global value may raise them, only a per-network value lowers them', () => {
     const d = crawlerConfigFrom({ chain: 'mainnet' });
     expect(timeoutsFor(d, 'ipv4')).toMatchObject({
       connectMs: 3_000,
@@ -249,6 +249,15 @@ describe('timeouts', () => {
     });
     expect(timeoutsFor(per, 'i2p').connectMs).toBe(90_000);
     expect(timeoutsFor(per, 'onion').connectMs).toBe(60_000);
+    const tight = crawlerConfigFrom({
+      chain: 'mainnet',
+      connectMs: 1_500,
+      networkTimeouts: { i2p: { connectMs: 5_000 } },
+    });
+    expect(timeoutsFor(tight, 'ipv4').connectMs).toBe(1_500);
+    expect(timeoutsFor(tight, 'cjdns').connectMs).toBe(1_500);
+    expect(timeoutsFor(tight, 'onion').connectMs).toBe(30_000);
+    expect(timeoutsFor(tight, 'i2p').connectMs).toBe(5_000);
   });
 
   it('an unset session cap grows to fit the getaddr wait; a set one that cannot is rejected', () => {

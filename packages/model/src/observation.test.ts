@@ -19,7 +19,7 @@ const sample: Observation = {
   },
   connectMs: 3,
   handshakeMs: 9,
-  addrs: [{ network: 'onion', host: 'x.onion', port: 8333, services: 1033n, advertisedTs: 1_700_000_000 }],
+  addrs: [{ network: 'onion', host: 'x.onion', port: 8333, services: 1033n, time: 1_700_000_000 }],
 };
 
 describe('observation JSON', () => {

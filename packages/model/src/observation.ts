@@ -41,8 +41,11 @@ export const gossipedAddressSchema = z.object({
   host: z.string().min(1).max(80),
   port,
   services: u64,
-  /** Unix seconds the advertising node claims it last saw this address. */
-  advertisedTs: z.number().int().min(0).max(0xffff_ffff),
+  /**
+   * Unix seconds the advertising node claims it last saw this address (the entry's wire
+   * `time`; the same shape as the protocol's AddrEntry, so a harvest stores decoded entries as is).
+   */
+  time: z.number().int().min(0).max(0xffff_ffff),
 });
 export type GossipedAddress = z.output<typeof gossipedAddressSchema>;
 

@@ -35,7 +35,7 @@ const obs = (host: string, outcome: Observation['outcome'], addrs = 0, crawlId =
     host: `x${i}.onion`,
     port: 8333,
     services: 1033n,
-    advertisedTs: 1_790_000_000,
+    time: 1_790_000_000,
   })),
 });
 

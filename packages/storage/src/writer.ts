@@ -34,7 +34,7 @@ export function observationRows(batch: readonly Observation[]) {
       host: a.host,
       port: a.port,
       services: a.services.toString(),
-      advertised_ts: formatDateTime(a.advertisedTs * 1000),
+      advertised_ts: formatDateTime(a.time * 1000),
     })),
   );
   return { observations, gossip };

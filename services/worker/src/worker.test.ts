@@ -64,7 +64,7 @@ function instantVisitor(answers: Record<number, number[]> = {}): Visitor & { vis
         peer: null,
         connectMs: 1,
         handshakeMs: 1,
-        addrs: (answers[target.port] ?? []).map((p) => ({ ...addr(p), services: 1n, advertisedTs: 0 })),
+        addrs: (answers[target.port] ?? []).map((p) => ({ ...addr(p), services: 1n, time: 0 })),
       };
     },
   };
