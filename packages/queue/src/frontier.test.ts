@@ -135,9 +135,15 @@ describe('frontier crash recovery', () => {
       await f.admit('lost', [v4(9000)]);
       await f.record(observation(v4(9000), 'lost', 'ok'));
       await queue.add('visit', { crawlId: 'lost', ...addrs[0]! }, { jobId: jobIdFor('lost', addrs[0]!) });
-      expect(await requeueLost({ frontier: f, crawlQueue: queue, redis }, 'lost')).toBe(2499);
+      expect(await requeueLost({ frontier: f, crawlQueue: queue, redis }, 'lost')).toEqual({
+        added: 2499,
+        withJob: 1,
+      });
       expect(await queue.getJobCountByTypes('waiting')).toBe(2500);
-      expect(await requeueLost({ frontier: f, crawlQueue: queue, redis }, 'lost')).toBe(0);
+      expect(await requeueLost({ frontier: f, crawlQueue: queue, redis }, 'lost')).toEqual({
+        added: 0,
+        withJob: 2500,
+      });
     } finally {
       await queue.obliterate({ force: true });
       await queue.close();

@@ -33,19 +33,22 @@ export function createSeedQueue(connection: Redis): Queue {
  * Re-enqueues every address seen in the round but not yet recorded that has no job in the
  * crawl queue (a job lost to a crash outside the frontier's outbox, e.g. a seeder that died
  * between admitting and enqueueing). Safe at any time: job ids de-duplicate live jobs.
- * Returns how many jobs it added.
+ * Returns how many jobs it added, and how many unvisited addresses still have a job: once
+ * nothing is queued those are failed jobs (retries used up), which end the round unvisited.
  */
 export async function requeueLost(
   deps: { frontier: Frontier; crawlQueue: Queue<CrawlJob>; redis: Redis },
   crawlId: string,
-): Promise<number> {
+): Promise<{ added: number; withJob: number }> {
   let added = 0;
+  let withJob = 0;
   for await (const page of deps.frontier.unvisited(crawlId)) {
     const ids = page.map((a) => jobIdFor(crawlId, a));
     const pipe = deps.redis.pipeline();
     for (const id of ids) pipe.exists(deps.crawlQueue.toKey(id));
     const exists = (await pipe.exec()) ?? [];
     const lost = page.filter((_, i) => exists[i]?.[1] === 0);
+    withJob += page.length - lost.length;
     if (lost.length === 0) continue;
     await deps.crawlQueue.addBulk(
       lost.map((a) => ({
@@ -56,5 +59,5 @@ export async function requeueLost(
     );
     added += lost.length;
   }
-  return added;
+  return { added, withJob };
 }

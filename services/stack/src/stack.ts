@@ -168,8 +168,15 @@ async function waitForRound(
       if (p.visited < p.seen && Object.values(c).every((n) => n === 0)) {
         idleSince ||= Date.now();
         if (Date.now() - idleSince >= 5000) {
-          const added = await requeueLost({ frontier, crawlQueue: queue, redis: conn }, crawlId);
+          const { added, withJob } = await requeueLost({ frontier, crawlQueue: queue, redis: conn }, crawlId);
           if (added > 0) print(`round ${crawlId}: re-enqueued ${added} addresses whose jobs were lost`);
+          // Retries used up on infrastructure errors: the round cannot visit them; say so and end.
+          if (added === 0 && withJob > 0 && backlog === 0) {
+            print(
+              `round ${crawlId}: ${withJob} addresses left unvisited, their jobs failed (see Bull Board)`,
+            );
+            return 1;
+          }
           idleSince = 0;
         }
       } else idleSince = 0;

@@ -28,6 +28,8 @@ export interface CrawlSummary {
   reachable: number;
   seconds: number;
   byNetwork: { network: string; visited: number; reachable: number }[];
+  /** Addresses left unvisited because their jobs failed for good (0 in a healthy round). */
+  failedVisits: number;
 }
 
 /**
@@ -67,6 +69,7 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
       if (ingesterDied) throw ingesterDied;
     };
 
+    let failedVisits = 0;
     try {
       let last = { at: Date.now(), visited: 0 };
       let idleSince = 0;
@@ -85,12 +88,20 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
         if (signal.aborted) break;
         if (o.once && p.visited >= p.seen && queued === 0) break;
         // Nothing queued but addresses left unvisited for a few seconds: their jobs were lost
-        // (a crash outside the frontier's outbox). Give them jobs again.
+        // (a crash outside the frontier's outbox), so give them jobs again; or their jobs failed
+        // for good (retries used up on infrastructure errors), which --once reports and ends on.
         if (queued === 0 && p.visited < p.seen) {
           idleSince ||= now;
           if (now - idleSince >= 3000) {
-            const added = await requeueLost({ frontier, crawlQueue, redis }, crawlId);
+            const { added, withJob } = await requeueLost({ frontier, crawlQueue, redis }, crawlId);
             if (added > 0) o.progress(`re-enqueued ${added} addresses whose jobs were lost`);
+            if (added === 0 && withJob > 0 && o.once) {
+              failedVisits = withJob;
+              o.progress(
+                `${withJob} addresses left unvisited: their jobs failed (see the failed jobs in the queue)`,
+              );
+              break;
+            }
             idleSince = 0;
           }
         } else idleSince = 0;
@@ -118,6 +129,7 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
       reachable: byNetwork.reduce((s, r) => s + r.reachable, 0),
       seconds: (Date.now() - started) / 1000,
       byNetwork,
+      failedVisits,
     };
   } finally {
     await store.close();
