@@ -127,7 +127,10 @@ export async function runSession(p: SessionParams): Promise<Observation> {
       const v = state.theirVersion;
       const outcome: Outcome = done ? 'ok' : (failure?.outcome ?? 'handshake_timeout');
       // After a completed handshake a close is the normal end; only a protocol fault is worth noting.
-      const afterDone = failure && failure.outcome !== 'closed' ? `after handshake: ${failure.error}` : '';
+      const notes: string[] = [];
+      if (failure && failure.outcome !== 'closed') notes.push(`after handshake: ${failure.error}`);
+      if (state.truncated) notes.push(`answer truncated at ${p.maxAddr} addresses`);
+      const afterDone = notes.join('; ');
       const error = done ? afterDone : (failure?.error ?? why);
       resolve({
         ...base,
