@@ -154,8 +154,10 @@ export async function runSession(p: SessionParams): Promise<Observation> {
     const onAbort = () => finish('aborted', { outcome: 'handshake_timeout', error: 'visit aborted' });
     p.signal?.addEventListener('abort', onAbort, { once: true });
 
+    // One write per step: a step's messages (version + sendaddrv2, verack + getaddr) go together.
     const send = (msgs: Message[]) => {
-      for (const m of msgs) socket.write(encodeMessageFrame(p.magic, m));
+      if (msgs.length === 1) socket.write(encodeMessageFrame(p.magic, msgs[0] as Message));
+      else if (msgs.length > 1) socket.write(Buffer.concat(msgs.map((m) => encodeMessageFrame(p.magic, m))));
     };
 
     socket.on('data', (chunk: Buffer) => {

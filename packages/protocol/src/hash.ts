@@ -8,7 +8,11 @@ export function doubleSha256(data: Uint8Array): Uint8Array {
   return sha256(sha256(data));
 }
 
-/** The frame checksum: the first 4 bytes of double SHA-256 of the payload. */
+/** Checksum of an empty payload (verack, getaddr, sendaddrv2, ...: half of a handshake's frames). */
+const EMPTY_CHECKSUM = Uint8Array.of(0x5d, 0xf6, 0xe0, 0xe2);
+
+/** The frame checksum: the first 4 bytes of double SHA-256 of the payload. Do not mutate it. */
 export function checksum(payload: Uint8Array): Uint8Array {
+  if (payload.length === 0) return EMPTY_CHECKSUM;
   return doubleSha256(payload).subarray(0, 4);
 }

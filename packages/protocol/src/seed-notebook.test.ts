@@ -41,6 +41,7 @@ describe('seed notebook vectors', () => {
     const frames = new FrameParser(CHAINS.mainnet.magic).push(hex(vectors.verack.hex));
     expect(frames.map((f) => [f.command, f.payload.length])).toEqual([['verack', 0]]);
     expect(toHex(checksum(new Uint8Array(0)))).toBe(vectors.verack.checksum);
+    expect(toHex(doubleSha256(new Uint8Array(0)).subarray(0, 4))).toBe(vectors.verack.checksum);
     expect(decodeMessage(frames[0]!)).toEqual({ command: 'verack' });
   });
 
