@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { UsageError } from '../usage-error.ts';
 
 const optsSchema = z.object({
   nodes: z.coerce.number().int().positive().optional(),
@@ -23,7 +24,7 @@ export function register(program: Command): void {
     .action(async (raw: unknown) => {
       const o = optsSchema.parse(raw);
       const { startSimnet, simnetSpecSchema } = await import('@bitcrawl/simnet');
-      const fromFile = o.spec ? JSON.parse(await readFile(o.spec, 'utf8')) : {};
+      const fromFile = o.spec ? await readSpec(o.spec) : {};
       const spec = simnetSpecSchema.parse({
         kinds: {
           core: 8,
@@ -55,4 +56,23 @@ export function register(program: Command): void {
       await sim.stopped;
       line('simnet stopped');
     });
+}
+
+/** A spec file's JSON, or a usage error naming the file and what is wrong with it. */
+async function readSpec(file: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read spec ${file}: ${(err as Error).message}`);
+  }
+  let spec: unknown;
+  try {
+    spec = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`spec ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec))
+    throw new UsageError(`spec ${file} must be a JSON object`);
+  return spec as Record<string, unknown>;
 }
