@@ -21,6 +21,15 @@ afterAll(async () => {
 const logger = silentLogger();
 
 describe('seeder', () => {
+  it('refuses a --seed it cannot parse when the config is read, naming it', () => {
+    expect(
+      seederConfigSchema.parse({ seeds: ['127.1.0.1', '[::1]:18444', `${'a'.repeat(52)}.b32.i2p`] }).seeds,
+    ).toHaveLength(3);
+    expect(() => seederConfigSchema.parse({ seeds: ['127.1.0.1:8333', 'seed.example.org'] })).toThrow(
+      /seeds.*bad seed "seed\.example\.org"/s,
+    );
+  });
+
   it('resolves A and AAAA records of every DNS seed through the configured server', async () => {
     const config = seederConfigSchema.parse({
       chain: 'regtest',

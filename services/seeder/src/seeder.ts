@@ -1,14 +1,33 @@
 import { Resolver } from 'node:dns/promises';
-import { CHAIN_NAMES, CHAINS, type ChainName, type Endpoint, parseEndpoint } from '@bitcrawl/protocol';
+import {
+  CHAIN_NAMES,
+  CHAINS,
+  type ChainName,
+  type Endpoint,
+  ProtocolError,
+  parseEndpoint,
+} from '@bitcrawl/protocol';
 import { type CrawlJob, crawlIdSchema, type Frontier, jobIdFor } from '@bitcrawl/queue';
 import type { Logger } from '@bitcrawl/telemetry';
 import type { Queue } from 'bullmq';
 import { z } from 'zod';
 
+/** An address the seeder can parse (the port is optional: the chain's default is used). */
+function seedSchema() {
+  return z.string().superRefine((text, ctx) => {
+    try {
+      parseEndpoint(text, 8333, { cjdns: true });
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      ctx.addIssue({ code: 'custom', message: `bad seed "${text}": ${err.message}` });
+    }
+  });
+}
+
 export const seederConfigSchema = z.object({
   chain: z.enum(CHAIN_NAMES as [ChainName, ...ChainName[]]).default('mainnet'),
-  /** Extra "host:port" seeds, always used. */
-  seeds: z.array(z.string()).default([]),
+  /** Extra "host:port" seeds, always used; checked here so a typo fails at start, not mid-round. */
+  seeds: z.array(seedSchema()).default([]),
   /** Resolve the chain's DNS seeds (A and AAAA). */
   dns: z.boolean().default(true),
   /** Override the chain's DNS seed names (e.g. a private seeder). */
