@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from './migrate.ts';
 import { queryRows, roundSummary } from './queries.ts';
 import { openStore, type Store } from './store.ts';
-import { insertObservations } from './writer.ts';
+import { insertNodeGeo, insertObservations } from './writer.ts';
 
 const obs = (host: string, outcome: Observation['outcome'], addrs = 0, crawlId = 'r1'): Observation => ({
   ts: 1_790_000_000_123,
@@ -49,7 +49,13 @@ function suite(name: string, open: () => Promise<Store>) {
 
     it('applies the migrations once, idempotently', async () => {
       const first = await migrate(store);
-      expect(first).toEqual(['0001_observations', '0002_addr_gossip', '0003_views', '0004_round_summary']);
+      expect(first).toEqual([
+        '0001_observations',
+        '0002_addr_gossip',
+        '0003_views',
+        '0004_round_summary',
+        '0005_node_geo',
+      ]);
       expect(await migrate(store)).toEqual([]);
     });
 
@@ -89,6 +95,50 @@ function suite(name: string, open: () => Promise<Store>) {
         `SELECT outcome, crawl_id FROM nodes WHERE host = '1.2.3.5'`,
       );
       expect(n).toEqual({ outcome: 'ok', crawl_id: 'r2' });
+    });
+
+    it('node_geo keeps the newest row per address and nodes_geo joins it to nodes', async () => {
+      const geo = (host: string, asn: number, country: string, cloud: string, updated: string) => ({
+        network: 'ipv4',
+        host,
+        asn,
+        as_org: `AS-${asn}`,
+        country,
+        cloud,
+        updated,
+      });
+      await insertNodeGeo(store, [
+        geo('1.2.3.4', 64500, 'XA', '', '2026-01-01 00:00:00'),
+        geo('1.2.3.5', 64501, 'XB', 'Example Cloud', '2026-01-01 00:00:00'),
+      ]);
+      // A newer answer for 1.2.3.4 (say, a newer database) replaces the older one, merged or not.
+      await insertNodeGeo(store, [geo('1.2.3.4', 64502, 'XC', '', '2026-01-02 00:00:00')]);
+      const rows = await queryRows<Record<string, string | number>>(
+        store,
+        `SELECT host, outcome, asn, as_org, country, cloud FROM nodes_geo ORDER BY host`,
+      );
+      expect(rows.map((r) => ({ ...r, asn: Number(r.asn) }))).toEqual([
+        { host: '1.2.3.4', outcome: 'ok', asn: 64502, as_org: 'AS-64502', country: 'XC', cloud: '' },
+        {
+          host: '1.2.3.5',
+          outcome: 'ok',
+          asn: 64501,
+          as_org: 'AS-64501',
+          country: 'XB',
+          cloud: 'Example Cloud',
+        },
+        { host: '1.2.3.6', outcome: 'ok', asn: 0, as_org: '', country: '', cloud: '' },
+      ]);
+      const byCountry = await queryRows<{ country: string; n: string }>(
+        store,
+        `SELECT country, count() AS n FROM nodes_geo WHERE outcome = 'ok' AND country != '' GROUP BY country ORDER BY country`,
+      );
+      expect(byCountry.map((r) => [r.country, Number(r.n)])).toEqual([
+        ['XB', 1],
+        ['XC', 1],
+      ]);
+      const [dedup] = await queryRows<{ n: string }>(store, `SELECT count() AS n FROM node_geo FINAL`);
+      expect(Number(dedup?.n)).toBe(2);
     });
   });
 }

@@ -67,3 +67,28 @@ export async function insertObservations(
   });
   return { observations: observations.length, gossip: gossip.length };
 }
+
+/** One node_geo row: what the GeoIP/ASN database says about an IP address. */
+export interface NodeGeoRow {
+  network: string;
+  host: string;
+  asn: number;
+  as_org: string;
+  country: string;
+  /** Provider name, '' when the AS is not a known cloud/hosting provider. */
+  cloud: string;
+  /** 'YYYY-MM-DD hh:mm:ss' UTC (formatDateTime): the newest row per address wins. */
+  updated: string;
+}
+
+/** Inserts enrichment rows; re-inserting the same rows is harmless (ReplacingMergeTree on the address). */
+export async function insertNodeGeo(store: Store, rows: readonly NodeGeoRow[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  await store.client.insert({
+    table: 'node_geo',
+    values: rows as NodeGeoRow[],
+    format: 'JSONEachRow',
+    clickhouse_settings: store.settings,
+  });
+  return rows.length;
+}
