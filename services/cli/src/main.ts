@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ZodError } from 'zod';
 import { registerCommands } from './commands/index.ts';
+import { describeConnectionError } from './reachability.ts';
 import { UsageError } from './usage-error.ts';
 
 export { UsageError };
@@ -46,8 +47,13 @@ export async function main(argv: string[]): Promise<number> {
       );
       return 1;
     }
-    if (isCoded(err, 'INGESTER_FATAL')) {
+    if (isCoded(err, 'INGESTER_FATAL') || isCoded(err, 'UNREACHABLE')) {
       process.stderr.write(`bitcrawl: ${err.message}\n`);
+      return 1;
+    }
+    const unreachable = describeConnectionError(err);
+    if (unreachable) {
+      process.stderr.write(`bitcrawl: ${unreachable}\n`);
       return 1;
     }
     throw err;

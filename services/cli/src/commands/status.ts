@@ -20,6 +20,8 @@ export function register(program: Command): void {
     .action(async (raw: Record<string, unknown>) => {
       // --redis, else $REDIS_URL (read here, when the command runs), else the local default
       const o = optsSchema.parse({ ...raw, redis: raw.redis ?? (process.env.REDIS_URL || undefined) });
+      const { ensureRedisReachable } = await import('../reachability.ts');
+      await ensureRedisReachable(o.redis);
       const { Redis } = await import('ioredis');
       const { createCrawlQueue, createStatusSampler, Frontier } = await import('@bitcrawl/queue');
       const bull = new Redis(o.redis, { maxRetriesPerRequest: null });

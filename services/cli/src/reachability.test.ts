@@ -1,0 +1,27 @@
+import path from 'node:path';
+import { freePort, runCommand } from '@bitcrawl/testkit';
+import { describe, expect, it } from 'vitest';
+import { redactUrl } from './reachability.ts';
+
+const bin = path.resolve(import.meta.dirname, '../bin/bitcrawl.mjs');
+const cli = (args: string[]) => runCommand(process.execPath, [bin, ...args]);
+
+describe('one-shot commands against servers that are not there', () => {
+  it('status and query say which server they cannot reach, in one line, exit 1', async () => {
+    const port = await freePort(); // nothing listens on it
+    const status = await cli(['status', '--redis', `redis://:hunter2@127.0.0.1:${port}`]);
+    expect(status.status).toBe(1);
+    expect(status.stderr.trim()).toBe(
+      `bitcrawl: cannot reach Redis at redis://:***@127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}`,
+    );
+    const query = await cli(['query', '--clickhouse', `http://127.0.0.1:${port}`, 'SELECT 1']);
+    expect(query.status).toBe(1);
+    expect(query.stderr.trim()).toBe(`bitcrawl: cannot connect to 127.0.0.1:${port}: ECONNREFUSED`);
+  }, 30_000);
+
+  it('masks passwords in the URLs it prints', () => {
+    expect(redactUrl('redis://:pw@h:6379/0')).toBe('redis://:***@h:6379/0');
+    expect(redactUrl('http://u:pw@h:8123')).toBe('http://u:***@h:8123/');
+    expect(redactUrl('not a url')).toBe('not a url');
+  });
+});
