@@ -47,6 +47,11 @@ export async function main(argv: string[]): Promise<number> {
       );
       return 1;
     }
+    // A GeoIP/ASN or cloud ASN file that cannot be used (the message names the file and line).
+    if (err instanceof Error && /^(GEO_DB_|CLOUD_ASNS_)/.test(String((err as { code?: unknown }).code))) {
+      process.stderr.write(`bitcrawl: invalid configuration: ${err.message}\n`);
+      return 2;
+    }
     if (isCoded(err, 'INGESTER_FATAL') || isCoded(err, 'UNREACHABLE')) {
       process.stderr.write(`bitcrawl: ${err.message}\n`);
       return 1;

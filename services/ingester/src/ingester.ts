@@ -1,17 +1,27 @@
 import type { Observation } from '@bitcrawl/model';
 import { ingestBacklog, ObservationStreamReader } from '@bitcrawl/queue';
-import { insertObservations, type Store } from '@bitcrawl/storage';
+import { insertNodeGeo, insertObservations, type Store } from '@bitcrawl/storage';
 import type { Logger, Metrics } from '@bitcrawl/telemetry';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { type GeoEnricher, geoRows } from './geo.ts';
 
-export const ingesterConfigSchema = z.object({
-  batchSize: z.number().int().min(1).max(100_000).default(5_000),
-  flushIntervalMs: z.number().int().min(10).max(600_000).default(2_000),
-  consumer: z.string().min(1).max(100).default('ingester-1'),
-  /** Entries another consumer left unacked this long are taken over. */
-  claimIdleMs: z.number().int().min(1000).default(60_000),
-});
+export const ingesterConfigSchema = z
+  .object({
+    batchSize: z.number().int().min(1).max(100_000).default(5_000),
+    flushIntervalMs: z.number().int().min(10).max(600_000).default(2_000),
+    consumer: z.string().min(1).max(100).default('ingester-1'),
+    /** Entries another consumer left unacked this long are taken over. */
+    claimIdleMs: z.number().int().min(1000).default(60_000),
+    /** ip2asn-combined.tsv(.gz): when set, every batch also writes node_geo rows (loadGeoEnricher). */
+    geoDb: z.string().min(1).optional(),
+    /** JSON {"<asn>": "<provider>"} extending the built-in cloud ASN table; needs geoDb. */
+    cloudAsns: z.string().min(1).optional(),
+  })
+  .refine((c) => !c.cloudAsns || c.geoDb, {
+    message: 'the cloud ASN file needs a GeoIP/ASN database (GEOIP_ASN_DB / --geoip-asn-db)',
+    path: ['cloudAsns'],
+  });
 export type IngesterConfig = z.output<typeof ingesterConfigSchema>;
 
 export interface RunningIngester {
@@ -56,7 +66,7 @@ export function isTransientRedisError(err: unknown): boolean {
  * cannot fix stops the ingester and rejects `stopped` with an IngesterError.
  */
 export function startIngester(
-  deps: { redis: Redis; store: Store; logger: Logger; metrics?: Metrics },
+  deps: { redis: Redis; store: Store; logger: Logger; metrics?: Metrics; geo?: GeoEnricher | undefined },
   config: IngesterConfig,
 ): RunningIngester {
   const reader = new ObservationStreamReader(deps.redis, config.consumer, {
@@ -97,10 +107,13 @@ export function startIngester(
   };
 
   const flush = async (ids: string[], rows: Observation[]) => {
-    let written: { observations: number; gossip: number } | undefined;
+    let written: { observations: number; gossip: number; geo: number } | undefined;
+    // Computed once: the lookup is pure, and a retried insert must write the same rows.
+    const geo = deps.geo ? geoRows(rows, deps.geo) : [];
     for (let attempt = 0; !written; attempt++) {
       try {
-        written = await insertObservations(deps.store, rows);
+        const w = await insertObservations(deps.store, rows);
+        written = { ...w, geo: await insertNodeGeo(deps.store, geo) };
       } catch (err) {
         deps.metrics?.ingestBatches.inc({ result: 'error' });
         if (stopping && attempt >= 2) throw err;
@@ -117,6 +130,7 @@ export function startIngester(
     await redisRetry('ack', () => reader.ack(ids));
     deps.metrics?.ingestRows.inc({ table: 'observations' }, written.observations);
     deps.metrics?.ingestRows.inc({ table: 'addr_gossip' }, written.gossip);
+    if (deps.geo) deps.metrics?.ingestRows.inc({ table: 'node_geo' }, written.geo);
     deps.metrics?.ingestBatches.inc({ result: 'ok' });
     let oldest = Number.POSITIVE_INFINITY;
     for (const r of rows) oldest = Math.min(oldest, r.ts);

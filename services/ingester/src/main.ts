@@ -3,6 +3,7 @@ import { migrate, openStore } from '@bitcrawl/storage';
 import { createLogger, createMetrics, parseEnv, startMetricsServer } from '@bitcrawl/telemetry';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
+import { loadGeoEnricher } from './geo.ts';
 import { ingesterConfigSchema, startIngester } from './ingester.ts';
 
 const int = z.coerce.number().int().nonnegative();
@@ -21,6 +22,10 @@ export const ingesterEnvSchema = z.object({
   METRICS_PORT: int.default(9465),
   METRICS_HOST: z.string().default('127.0.0.1'),
   LOG_LEVEL: z.string().default('info'),
+  /** iptoasn.com's ip2asn-combined.tsv or .tsv.gz: enables node_geo enrichment. */
+  GEOIP_ASN_DB: z.string().optional(),
+  /** JSON {"<asn>": "<provider>"} added to the built-in cloud provider table. */
+  CLOUD_ASNS: z.string().optional(),
 });
 
 /**
@@ -32,18 +37,22 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
   const e = parseEnv(ingesterEnvSchema, env);
   const logger = createLogger({ service: 'ingester', level: e.LOG_LEVEL });
   const metrics = createMetrics({ service: 'ingester' });
-  const store = await openStore(e.CLICKHOUSE_URL ? { url: e.CLICKHOUSE_URL } : { dir: e.STORE_DIR });
-  const applied = await migrate(store);
-  logger.info({ store: store.describe, version: store.version, applied }, 'schema ready');
-  const redis = new Redis(e.REDIS_URL);
-  redis.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
   const config = ingesterConfigSchema.parse({
     batchSize: e.BATCH_SIZE,
     flushIntervalMs: e.FLUSH_INTERVAL_MS,
     consumer: e.CONSUMER_NAME ?? `${os.hostname()}-${process.pid}`,
     claimIdleMs: e.CLAIM_IDLE_MS,
+    geoDb: e.GEOIP_ASN_DB,
+    cloudAsns: e.CLOUD_ASNS,
   });
-  const running = startIngester({ redis, store, logger, metrics }, config);
+  // Before anything is opened: a bad database file is a configuration error, reported at once.
+  const geo = await loadGeoEnricher(config, logger);
+  const store = await openStore(e.CLICKHOUSE_URL ? { url: e.CLICKHOUSE_URL } : { dir: e.STORE_DIR });
+  const applied = await migrate(store);
+  logger.info({ store: store.describe, version: store.version, applied }, 'schema ready');
+  const redis = new Redis(e.REDIS_URL);
+  redis.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
+  const running = startIngester({ redis, store, logger, metrics, geo }, config);
   const server = await startMetricsServer({
     registry: metrics.registry,
     port: e.METRICS_PORT,

@@ -28,6 +28,8 @@ const optsSchema = z.object({
   getaddrTimeout: int.optional(),
   idleTimeout: int.optional(),
   logLevel: z.string().default('warn'),
+  geoipAsnDb: z.string().optional(),
+  cloudAsns: z.string().optional(),
 });
 
 /** `bitcrawl crawl`: the whole pipeline in one process, for one machine. */
@@ -61,6 +63,8 @@ export function register(program: Command): void {
     .option('--getaddr-timeout <ms>', 'how long to wait for a getaddr answer')
     .option('--idle-timeout <ms>', 'silence that ends an answer')
     .option('--log-level <level>', 'pino log level (to stderr)', 'warn')
+    .option('--geoip-asn-db <file>', 'ip2asn-combined.tsv(.gz): store GeoIP/ASN data in node_geo')
+    .option('--cloud-asns <file>', 'JSON {"<asn>": "<provider>"} added to the cloud provider table')
     .action(async (raw: unknown) => {
       const o = optsSchema.parse(raw);
       const { chainByName, ProtocolError } = await import('@bitcrawl/protocol');
@@ -108,7 +112,11 @@ export function register(program: Command): void {
             ...(o.dnsSeed ? { dnsSeeds: o.dnsSeed } : {}),
           }),
           worker: workerConfigSchema.parse({ concurrency: o.concurrency, shutdownGraceMs: 5_000 }),
-          ingester: ingesterConfigSchema.parse({ flushIntervalMs: 1_000 }),
+          ingester: ingesterConfigSchema.parse({
+            flushIntervalMs: 1_000,
+            geoDb: o.geoipAsnDb,
+            cloudAsns: o.cloudAsns,
+          }),
           revisit: DEFAULT_REVISIT,
           once: o.once,
           ...(o.crawlId ? { crawlId: o.crawlId } : {}),

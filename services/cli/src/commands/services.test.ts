@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -33,6 +35,32 @@ describe('service commands validate their configuration', () => {
       expect(r.status, svc).toBe(2);
       expect(r.stderr).toMatch(/REDIS_URL/);
     }
+  });
+
+  it('an unusable GeoIP/ASN database names the file and line, exit 2, no stack trace', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bitcrawl-geo-cfg-'));
+    const bad = path.join(dir, 'bad.tsv');
+    writeFileSync(bad, '192.0.2.0\t192.0.2.255\t64500\tZZ\tA\n192.0.3.0\t192.0.3.255\tAS1\tZZ\tB\n');
+    const run = (args: string[], env: Record<string, string> = {}) =>
+      spawnSync(process.execPath, [bin, ...args], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, ...env },
+      });
+    const ingester = run(['ingester'], {
+      REDIS_URL: 'redis://127.0.0.1:1',
+      STORE_DIR: dir,
+      GEOIP_ASN_DB: bad,
+    });
+    expect(ingester.status, ingester.stderr).toBe(2);
+    expect(ingester.stderr).toContain(`bitcrawl: invalid configuration: ${bad}:2: bad AS number "AS1"`);
+    expect(ingester.stderr).not.toMatch(/\n\s+at /);
+    const missing = path.join(dir, 'missing.tsv.gz');
+    const crawl = run(['crawl', '--once', '--no-dns', '--seed', '127.0.0.1:1', '--geoip-asn-db', missing]);
+    expect(crawl.status, crawl.stderr).toBe(2);
+    expect(crawl.stderr).toMatch(/^bitcrawl: invalid configuration: .*missing\.tsv\.gz: cannot read: ENOENT/);
+    const cloudOnly = run(['ingester', '--cloud-asns', bad], { REDIS_URL: 'redis://127.0.0.1:1' });
+    expect(cloudOnly.status).toBe(2);
+    expect(cloudOnly.stderr).toMatch(/cloudAsns: the cloud ASN file needs a GeoIP\/ASN database/);
   });
 
   it('a missing redis-server is one clear line with install hints, exit 1', () => {

@@ -94,6 +94,8 @@ export function register(program: Command): void {
     store: { env: 'STORE_DIR' },
     batchSize: { env: 'BATCH_SIZE' },
     consumer: { env: 'CONSUMER_NAME' },
+    geoipAsnDb: { env: 'GEOIP_ASN_DB' },
+    cloudAsns: { env: 'CLOUD_ASNS' },
   };
   program
     .command('ingester')
@@ -103,6 +105,8 @@ export function register(program: Command): void {
     .option('--store <dir>', 'STORE_DIR (embedded ClickHouse)')
     .option('--batch-size <n>', 'BATCH_SIZE')
     .option('--consumer <name>', 'CONSUMER_NAME')
+    .option('--geoip-asn-db <file>', 'GEOIP_ASN_DB (ip2asn-combined.tsv or .tsv.gz)')
+    .option('--cloud-asns <file>', 'CLOUD_ASNS (JSON {"<asn>": "<provider>"})')
     .option('--metrics-port <port>', 'METRICS_PORT')
     .option('--log-level <level>', 'LOG_LEVEL')
     .action(async (o: Record<string, unknown>) =>

@@ -1,5 +1,5 @@
 import { type CrawlerConfig, createVisitor } from '@bitcrawl/crawler';
-import { type IngesterConfig, startIngester } from '@bitcrawl/ingester';
+import { type IngesterConfig, loadGeoEnricher, startIngester } from '@bitcrawl/ingester';
 import { createCrawlQueue, Frontier, ingestBacklog, type RevisitPolicy, requeueLost } from '@bitcrawl/queue';
 import { newCrawlId, type SeederConfig, seedRound } from '@bitcrawl/seeder';
 import { migrate, openStore, roundSummary, type StoreOptions } from '@bitcrawl/storage';
@@ -39,6 +39,9 @@ export interface CrawlSummary {
  */
 export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): Promise<CrawlSummary> {
   const started = Date.now();
+  // First: a bad database file is a configuration error, reported before anything starts.
+  const geo = await loadGeoEnricher(o.ingester, o.logger);
+  if (geo) o.progress(`GeoIP/ASN: ${geo.db.ranges} ranges from ${o.ingester.geoDb}`);
   const privateRedis = o.redisUrl ? undefined : await startRedis();
   const redisUrl = o.redisUrl ?? privateRedis!.url;
   if (privateRedis) o.progress(`started a private redis-server at ${redisUrl}`);
@@ -59,7 +62,7 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
       { connection: bull, crawlQueue, frontier, visitor, logger: o.logger, metrics },
       o.worker,
     );
-    const ingester = startIngester({ redis, store, logger: o.logger, metrics }, o.ingester);
+    const ingester = startIngester({ redis, store, logger: o.logger, metrics, geo }, o.ingester);
     // The ingester only stops early on an error it cannot retry: then the crawl cannot finish.
     let ingesterDied: Error | undefined;
     ingester.stopped.catch((err: Error) => {
