@@ -3,6 +3,7 @@ import * as crawl from './crawl.ts';
 import * as dashboard from './dashboard.ts';
 import * as decode from './decode.ts';
 import * as query from './query.ts';
+import * as report from './report.ts';
 import * as services from './services.ts';
 import * as simnet from './simnet.ts';
 import * as stack from './stack.ts';
@@ -20,6 +21,7 @@ export function registerCommands(program: Command): void {
   simnet.register(program);
   services.register(program);
   query.register(program);
+  report.register(program);
   status.register(program);
   dashboard.register(program);
   stack.register(program);

@@ -1,0 +1,44 @@
+import { type Command, Option } from 'commander';
+import { z } from 'zod';
+import { UsageError } from '../usage-error.ts';
+
+const optsSchema = z.object({
+  clickhouse: z.string().optional(),
+  store: z.string().default('data'),
+  round: z.string().optional(),
+  rounds: z.coerce.number().int().min(1).max(1000).default(10),
+  format: z.enum(['table', 'json', 'csv']).default('table'),
+});
+
+/** `bitcrawl report`: reachable nodes over rounds, outcomes and errors, user agents, GeoIP/ASN/cloud. */
+export function register(program: Command): void {
+  program
+    .command('report')
+    .description(
+      'the crawl in numbers: reachable nodes over rounds, outcomes, errors, user agents, countries, ASes, cloud share',
+    )
+    .addOption(new Option('--clickhouse <url>', 'ClickHouse server URL').conflicts('store'))
+    .option('--store <dir>', 'embedded ClickHouse (chdb) directory', 'data')
+    .addOption(new Option('--round <id>', 'just this round').conflicts('rounds'))
+    .option('--rounds <n>', 'the newest N rounds', '10')
+    .option('--format <fmt>', 'table|json|csv', 'table')
+    .action(async (raw: unknown) => {
+      const o = optsSchema.parse(raw);
+      const { CRAWL_ID } = await import('../report/sql.ts');
+      if (o.round !== undefined && !CRAWL_ID.test(o.round))
+        throw new UsageError(`--round: bad round id "${o.round}" (letters, digits, '.', '_', '-')`);
+      const { openStore } = await import('@bitcrawl/storage');
+      const { buildReport, renderReport } = await import('../report/report.ts');
+      const store = await openStore(o.clickhouse ? { url: o.clickhouse } : { dir: o.store });
+      try {
+        const report = await buildReport(store, { rounds: o.rounds, ...(o.round ? { round: o.round } : {}) });
+        process.stdout.write(renderReport(report, o.format));
+      } catch (err) {
+        // ReportError (no such round, an id unsafe to put in SQL) or a ClickHouse error: one line.
+        process.stderr.write(`bitcrawl report: ${(err as Error).message.split('\n')[0]}\n`);
+        process.exitCode = 1;
+      } finally {
+        await store.close();
+      }
+    });
+}

@@ -1,0 +1,161 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Observation } from '@bitcrawl/model';
+import { insertNodeGeo, insertObservations, migrate, openStore, type Store } from '@bitcrawl/storage';
+import { type ClickHouseServer, startClickHouse } from '@bitcrawl/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildReport, renderReport, sparkline } from './report.ts';
+
+const visit = (
+  crawlId: string,
+  t: number,
+  host: string,
+  outcome: Observation['outcome'],
+  ua = '/Satoshi:31.0.0/',
+) =>
+  ({
+    ts: 1_790_000_000_000 + t * 1000,
+    crawlId,
+    network: host.includes(':') ? 'ipv6' : 'ipv4',
+    host,
+    port: 8333,
+    outcome,
+    error: outcome === 'ok' ? '' : outcome === 'refused' ? 'connect ECONNREFUSED' : 'handshake timed out',
+    peer:
+      outcome === 'ok'
+        ? {
+            protocolVersion: 70016,
+            services: 1033n,
+            userAgent: ua,
+            startHeight: 1,
+            relay: true,
+            clockOffsetS: 0,
+          }
+        : null,
+    connectMs: 1,
+    handshakeMs: 1,
+    addrs: [],
+  }) satisfies Observation;
+
+const geo = (host: string, asn: number, country: string, cloud = '') => ({
+  network: host.includes(':') ? 'ipv6' : 'ipv4',
+  host,
+  asn,
+  as_org: `ORG-${asn}`,
+  country,
+  cloud,
+  updated: '2026-09-21 00:00:00',
+});
+
+function suite(name: string, open: () => Promise<Store>) {
+  describe(`bitcrawl report on ${name}`, () => {
+    let store: Store;
+    beforeAll(async () => {
+      store = await open();
+      await migrate(store);
+    }, 90_000);
+    afterAll(() => store?.close());
+
+    it('is empty without rounds', async () => {
+      expect(await buildReport(store, { rounds: 5 })).toEqual({ rounds: [], sections: [] });
+    });
+
+    it('reports rounds, outcomes, errors, user agents; geo sections only with node_geo data', async () => {
+      await insertObservations(store, [
+        visit('ra', 0, '192.0.2.1', 'ok'),
+        visit('ra', 1, '192.0.2.2', 'refused'),
+        visit('rb', 100, '192.0.2.1', 'ok'),
+        visit('rb', 101, '192.0.2.2', 'ok', '/btcd:0.24.0/'),
+        visit('rb', 102, '192.0.2.3', 'ok'),
+        visit('rb', 103, '2001:db8::1', 'ok'),
+        visit('rb', 104, '192.0.2.4', 'handshake_timeout'),
+        visit('rb', 105, '192.0.2.5', 'refused'),
+      ]);
+      let r = await buildReport(store, { rounds: 10 });
+      expect(r.rounds).toEqual(['ra', 'rb']);
+      expect(r.sections.map((s) => s.key)).toEqual(['reachable', 'outcomes', 'errors', 'user_agents']);
+      const [reach, outcomes, errors, uas] = r.sections;
+      expect(reach?.rows).toEqual([
+        { round: 'ra', network: 'ipv4', visited: 2, reachable: 1 },
+        { round: 'rb', network: 'ipv4', visited: 5, reachable: 3 },
+        { round: 'rb', network: 'ipv6', visited: 1, reachable: 1 },
+      ]);
+      expect(reach?.lines).toEqual([
+        'ipv4     ▃█  min 1  max 3  last 3',
+        'ipv6     ▁█  min 0  max 1  last 1',
+      ]);
+      expect(outcomes?.rows).toContainEqual({ round: 'rb', outcome: 'ok', visits: 4, share: '66.7%' });
+      expect(outcomes?.rows).toContainEqual({ round: 'ra', outcome: 'refused', visits: 1, share: '50.0%' });
+      expect(errors?.rows).toEqual([
+        { outcome: 'refused', error: 'connect ECONNREFUSED', visits: 2 },
+        { outcome: 'handshake_timeout', error: 'handshake timed out', visits: 1 },
+      ]);
+      expect(uas?.rows).toEqual([
+        { user_agent: '/Satoshi:31.0.0/', nodes: 3 },
+        { user_agent: '/btcd:0.24.0/', nodes: 1 },
+      ]);
+
+      await insertNodeGeo(store, [
+        geo('192.0.2.1', 64500, 'XA', 'Example Cloud'),
+        geo('192.0.2.2', 64500, 'XA', 'Example Cloud'),
+        geo('2001:db8::1', 64511, 'XB'),
+        geo('192.0.2.5', 64501, 'XC'), // not reachable in rb: not counted
+      ]);
+      r = await buildReport(store, { round: 'rb', rounds: 10 });
+      expect(r.rounds).toEqual(['rb']);
+      const s = Object.fromEntries(r.sections.map((x) => [x.key, x.rows]));
+      expect(s.countries).toEqual([
+        { country: 'XA', nodes: 2, share: '50.0%' },
+        { country: '(no data)', nodes: 1, share: '25.0%' },
+        { country: 'XB', nodes: 1, share: '25.0%' },
+      ]);
+      expect(s.ases).toEqual([
+        { asn: 'AS64500', org: 'ORG-64500', nodes: 2, share: '50.0%' },
+        { asn: '(no data)', org: '', nodes: 1, share: '25.0%' },
+        { asn: 'AS64511', org: 'ORG-64511', nodes: 1, share: '25.0%' },
+      ]);
+      expect(s.cloud).toEqual([
+        { class: 'cloud', nodes: 2, share: '50.0%' },
+        { class: 'not cloud', nodes: 1, share: '25.0%' },
+        { class: '(no data)', nodes: 1, share: '25.0%' },
+      ]);
+      expect(s.cloud_providers).toEqual([{ provider: 'Example Cloud', nodes: 2, share: '50.0%' }]);
+
+      const table = renderReport(r, 'table');
+      expect(table).toMatch(
+        /== Reachable IPv4\/IPv6 nodes by country \(round rb, top 15\)\ncountry\s+nodes\s+share\n/,
+      );
+      expect(table).toContain('ipv4     █  min 3  max 3  last 3');
+      const csv = renderReport(r, 'csv');
+      expect(csv).toContain('# Cloud vs. non-cloud');
+      expect(csv).toContain('class,nodes,share\ncloud,2,50.0%\n');
+      expect(JSON.parse(renderReport(r, 'json')).sections.cloud_providers).toEqual(s.cloud_providers);
+    });
+
+    it('refuses a round id it would have to put into SQL unchecked', async () => {
+      await expect(buildReport(store, { round: 'nope', rounds: 1 })).rejects.toThrow(
+        /no observations for round nope/,
+      );
+      await expect(buildReport(store, { round: "x' OR 1=1 --", rounds: 1 })).rejects.toMatchObject({
+        code: 'REPORT',
+      });
+      // An id stored by something else is checked too before it goes into the next query.
+      await insertObservations(store, [visit("r'c", 200, '192.0.2.9', 'ok')]);
+      await expect(buildReport(store, { rounds: 10 })).rejects.toThrow(/refusing round id "r'c"/);
+    });
+  });
+}
+
+let server: ClickHouseServer;
+suite('clickhouse-server 18.16', async () => {
+  server = await startClickHouse();
+  return openStore({ url: server.url });
+});
+afterAll(() => server?.stop());
+suite('embedded chdb', () => openStore({ dir: mkdtempSync(path.join(tmpdir(), 'bitcrawl-report-')) }));
+
+it('sparkline scales to the series maximum', () => {
+  expect(sparkline([0, 1, 2, 4])).toBe('▁▃▅█');
+  expect(sparkline([0, 0])).toBe('▁▁');
+});

@@ -1,0 +1,144 @@
+import type { Store } from '@bitcrawl/storage';
+import { formatRows } from '../format.ts';
+import {
+  geoBreakdown,
+  hasGeo,
+  outcomesByRound,
+  reachableByRound,
+  selectRounds,
+  topErrors,
+  userAgents,
+} from './sql.ts';
+
+export interface Section {
+  key: string;
+  title: string;
+  rows: Record<string, string | number>[];
+  /** Extra lines under the table (the sparklines); table format only. */
+  lines?: string[];
+}
+
+export interface Report {
+  /** Round ids covered, oldest first; the snapshot sections describe the last one. */
+  rounds: string[];
+  sections: Section[];
+}
+
+const pct = (part: number, whole: number) => (whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : '-');
+const BARS = '▁▂▃▄▅▆▇█';
+
+/** One character per value, scaled to the series' maximum (graph-over-time at a glance). */
+export function sparkline(values: readonly number[]): string {
+  const max = Math.max(0, ...values);
+  return values.map((v) => (max === 0 ? BARS[0] : BARS[Math.min(7, Math.round((v / max) * 7))])).join('');
+}
+
+/** The crawl's headline numbers: over the selected rounds, and for the newest one of them. */
+export async function buildReport(store: Store, sel: { round?: string; rounds: number }): Promise<Report> {
+  const rounds = await selectRounds(store, sel);
+  if (rounds.length === 0) return { rounds, sections: [] };
+  const latest = rounds.at(-1) as string;
+  const sections: Section[] = [];
+
+  const reach = await reachableByRound(store, rounds);
+  const networks = [...new Set(reach.map((r) => r.network))].sort();
+  const series = networks.map((n) =>
+    rounds.map((id) => reach.find((r) => r.round === id && r.network === n)?.reachable ?? 0),
+  );
+  const width = Math.max(7, ...networks.map((n) => n.length));
+  sections.push({
+    key: 'reachable',
+    title: `Reachable nodes per network and round (${rounds.length} round${rounds.length > 1 ? 's' : ''}, oldest first)`,
+    rows: reach,
+    lines: networks.map((n, i) => {
+      const s = series[i] as number[];
+      return `${n.padEnd(width)}  ${sparkline(s)}  min ${Math.min(...s)}  max ${Math.max(...s)}  last ${s.at(-1)}`;
+    }),
+  });
+
+  const outcomes = await outcomesByRound(store, rounds);
+  const totals = new Map<string, number>();
+  for (const o of outcomes) totals.set(o.round, (totals.get(o.round) ?? 0) + o.visits);
+  const order = new Map(rounds.map((id, i) => [id, i]));
+  sections.push({
+    key: 'outcomes',
+    title: 'Visit outcomes per round',
+    rows: outcomes
+      .sort(
+        (a, b) =>
+          (order.get(a.round) ?? 0) - (order.get(b.round) ?? 0) ||
+          b.visits - a.visits ||
+          a.outcome.localeCompare(b.outcome),
+      )
+      .map((o) => ({ ...o, share: pct(o.visits, totals.get(o.round) ?? 0) })),
+  });
+  sections.push({
+    key: 'errors',
+    title: 'Top errors (all selected rounds)',
+    rows: await topErrors(store, rounds),
+  });
+  sections.push({
+    key: 'user_agents',
+    title: `User agents of reachable nodes (round ${latest}, top 15)`,
+    rows: await userAgents(store, latest),
+  });
+
+  if (await hasGeo(store)) {
+    const geo = await geoBreakdown(store, latest);
+    const total = geo.clouds.reduce((s, c) => s + c.nodes, 0);
+    sections.push({
+      key: 'countries',
+      title: `Reachable IPv4/IPv6 nodes by country (round ${latest}, top 15)`,
+      rows: geo.countries.map((c) => ({
+        country: c.country || '(no data)',
+        nodes: c.nodes,
+        share: pct(c.nodes, total),
+      })),
+    });
+    sections.push({
+      key: 'ases',
+      title: `Reachable IPv4/IPv6 nodes by AS (round ${latest}, top 15)`,
+      rows: geo.ases.map((a) => ({
+        asn: a.asn === 0 ? '(no data)' : `AS${a.asn}`,
+        org: a.org,
+        nodes: a.nodes,
+        share: pct(a.nodes, total),
+      })),
+    });
+    const cloud = geo.clouds.filter((c) => c.cloud !== '').reduce((s, c) => s + c.nodes, 0);
+    const noData = geo.clouds.filter((c) => c.noData).reduce((s, c) => s + c.nodes, 0);
+    sections.push({
+      key: 'cloud',
+      title: `Cloud vs. non-cloud (round ${latest}; cloud = AS of a known provider)`,
+      rows: [
+        { class: 'cloud', nodes: cloud, share: pct(cloud, total) },
+        { class: 'not cloud', nodes: total - cloud - noData, share: pct(total - cloud - noData, total) },
+        { class: '(no data)', nodes: noData, share: pct(noData, total) },
+      ],
+    });
+    sections.push({
+      key: 'cloud_providers',
+      title: `Reachable nodes per cloud provider (round ${latest})`,
+      rows: geo.clouds
+        .filter((c) => c.cloud !== '')
+        .map((c) => ({ provider: c.cloud, nodes: c.nodes, share: pct(c.nodes, total) })),
+    });
+  }
+  return { rounds, sections };
+}
+
+/** table: a titled table per section; csv: `# title` then CSV per section; json: one document. */
+export function renderReport(report: Report, format: 'table' | 'json' | 'csv'): string {
+  if (format === 'json') {
+    const sections = Object.fromEntries(report.sections.map((s) => [s.key, s.rows]));
+    return `${JSON.stringify({ rounds: report.rounds, sections })}\n`;
+  }
+  if (report.rounds.length === 0) return format === 'csv' ? '' : '(no rounds in the store)\n';
+  return report.sections
+    .map((s) =>
+      format === 'csv'
+        ? `# ${s.title}\n${formatRows(s.rows, 'csv')}`
+        : `== ${s.title}\n${formatRows(s.rows, 'table')}${s.lines?.length ? `\n${s.lines.join('\n')}\n` : ''}`,
+    )
+    .join('\n');
+}
