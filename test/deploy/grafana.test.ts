@@ -58,6 +58,8 @@ describe('Grafana provisioning and dashboards', () => {
         'Outcomes by class',
         'Reachable nodes per network (latest round)',
         'User agents of reachable nodes',
+        'Reachable nodes by country',
+        'Cloud share of reachable nodes',
       ]),
     );
   });
