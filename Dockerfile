@@ -11,6 +11,7 @@ WORKDIR /app
 # not on every source edit. (The CLI's bin script is linked by npm ci, so it comes too.)
 COPY package.json package-lock.json ./
 COPY packages/crawler/package.json packages/crawler/
+COPY packages/geo/package.json packages/geo/
 COPY packages/model/package.json packages/model/
 COPY packages/protocol/package.json packages/protocol/
 COPY packages/queue/package.json packages/queue/

@@ -109,6 +109,12 @@ describe('docker-compose.yml', () => {
     expect(worker.PROXY_ONION).toBeUndefined();
     expect(worker.CONCURRENCY).toBe(500);
     expect(worker.RESEED_EVERY_MS).toBe(21_600_000);
+    // GeoIP/ASN enrichment is off unless .env names a file in ./geoip (mounted read-only).
+    const { ingesterEnvSchema } = await import('@bitcrawl/ingester');
+    const ingester = parseEnv(ingesterEnvSchema, services.ingester?.environment ?? {});
+    expect(ingester.GEOIP_ASN_DB).toBeUndefined();
+    expect(ingester.CLOUD_ASNS).toBeUndefined();
+    expect((services.ingester as { volumes?: string[] }).volumes).toEqual([`${root}/geoip:/geoip:ro`]);
   });
 
   it('bounds Redis memory and checks Tor with a probe its image has', () => {
