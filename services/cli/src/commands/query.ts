@@ -13,7 +13,7 @@ export function register(program: Command): void {
   program
     .command('query')
     .description(
-      'run SQL against ClickHouse (tables: observations, addr_gossip; views: nodes, round_summary)',
+      'run SQL against ClickHouse (tables: observations, addr_gossip, node_geo; views: nodes, nodes_geo, round_summary)',
     )
     .argument('<sql>', 'the query')
     .option('--clickhouse <url>', 'ClickHouse server URL')
