@@ -7,7 +7,7 @@ const bin = path.resolve(import.meta.dirname, '../bin/bitcrawl.mjs');
 const cli = (args: string[]) => runCommand(process.execPath, [bin, ...args]);
 
 describe('one-shot commands against servers that are not there', () => {
-  it('status and query say which server they cannot reach, in one line, exit 1', async () => {
+  it('status, query and crawl --redis say which server they cannot reach, in one line, exit 1', async () => {
     const port = await freePort(); // nothing listens on it
     const status = await cli(['status', '--redis', `redis://:hunter2@127.0.0.1:${port}`]);
     expect(status.status).toBe(1);
@@ -17,6 +17,19 @@ describe('one-shot commands against servers that are not there', () => {
     const query = await cli(['query', '--clickhouse', `http://127.0.0.1:${port}`, 'SELECT 1']);
     expect(query.status).toBe(1);
     expect(query.stderr.trim()).toBe(`bitcrawl: cannot connect to 127.0.0.1:${port}: ECONNREFUSED`);
+    const crawl = await cli([
+      'crawl',
+      '--once',
+      '--no-dns',
+      '--seed',
+      '127.1.0.1',
+      '--redis',
+      `redis://127.0.0.1:${port}`,
+    ]);
+    expect(crawl.status).toBe(1);
+    expect(crawl.stderr.trim()).toBe(
+      `bitcrawl: cannot reach Redis at redis://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}`,
+    );
   }, 30_000);
 
   it('masks passwords in the URLs it prints', () => {

@@ -7,6 +7,7 @@ import { createMetrics, type Logger } from '@bitcrawl/telemetry';
 import { startRedis } from '@bitcrawl/testkit';
 import { startWorker, type WorkerConfig } from '@bitcrawl/worker';
 import { Redis } from 'ioredis';
+import { ensureRedisReachable } from '../reachability.ts';
 
 export interface LocalCrawlOptions {
   redisUrl?: string;
@@ -42,6 +43,8 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
   // First: a bad database file is a configuration error, reported before anything starts.
   const geo = await loadGeoEnricher(o.ingester, o.logger);
   if (geo) o.progress(`GeoIP/ASN: ${geo.db.ranges} ranges from ${o.ingester.geoDb}`);
+  // A --redis that is not there fails here, in one line, instead of retrying for ever.
+  if (o.redisUrl) await ensureRedisReachable(o.redisUrl);
   const privateRedis = o.redisUrl ? undefined : await startRedis();
   const redisUrl = o.redisUrl ?? privateRedis!.url;
   if (privateRedis) o.progress(`started a private redis-server at ${redisUrl}`);
