@@ -3,11 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createCrawlQueue, Frontier, jobIdFor } from '@bitcrawl/queue';
 import { type Simnet, startSimnet } from '@bitcrawl/simnet';
-import { type RedisServer, runCommand, startRedis } from '@bitcrawl/testkit';
+import { type RedisServer, startRedis } from '@bitcrawl/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const bin = path.resolve(import.meta.dirname, '../../services/cli/bin/bitcrawl.mjs');
+import { runCli, simnetCrawlArgs } from './cli.ts';
 
 let sim: Simnet;
 let redis: RedisServer;
@@ -37,26 +36,7 @@ describe('bitcrawl crawl --once with a job that fails for good', () => {
     }
 
     const dir = mkdtempSync(path.join(tmpdir(), 'bitcrawl-e2e-failjob-'));
-    const r = await runCommand(process.execPath, [
-      bin,
-      'crawl',
-      '--once',
-      '--no-dns',
-      '--allow-private',
-      '--redis',
-      redis.url,
-      '--store',
-      dir,
-      '--crawl-id',
-      crawlId,
-      ...sim.seeds.flatMap((s) => ['--seed', s]),
-      '--connect-timeout',
-      '1500',
-      '--getaddr-timeout',
-      '3000',
-      '--idle-timeout',
-      '300',
-    ]);
+    const r = await runCli(simnetCrawlArgs(sim, '--redis', redis.url, '--store', dir, '--crawl-id', crawlId));
     expect(r.status, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout.trim().split('\n').at(-1) as string);
     expect(summary).toMatchObject({ crawlId, failedVisits: 1, visited: sim.groundTruth.nodes.length });

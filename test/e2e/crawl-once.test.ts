@@ -3,13 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Simnet, startSimnet } from '@bitcrawl/simnet';
 import { openStore } from '@bitcrawl/storage';
-import { runCommand } from '@bitcrawl/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, simnetCrawlArgs } from './cli.ts';
 import { ALL_KINDS, compareWithTruth } from './truth-check.ts';
-
-const bin = path.resolve(import.meta.dirname, '../../services/cli/bin/bitcrawl.mjs');
-
-const runCli = (args: string[]) => runCommand(process.execPath, [bin, ...args]);
 
 let sim: Simnet;
 beforeAll(async () => {
@@ -30,34 +26,22 @@ describe('bitcrawl crawl --once on the embedded store', () => {
   it('finishes the round and ClickHouse matches the ground truth exactly', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'bitcrawl-e2e-store-'));
     const p = sim.socksProxy;
-    const r = await runCli([
-      'crawl',
-      '--once',
-      '--no-dns',
-      '--allow-private',
-      '--cjdns',
-      ...sim.seeds.flatMap((s) => ['--seed', s]),
-      '--proxy-onion',
-      p,
-      '--proxy-i2p',
-      p,
-      '--proxy-cjdns',
-      p,
-      '--store',
-      dir,
-      '--crawl-id',
-      'once1',
-      '--concurrency',
-      '300',
-      '--connect-timeout',
-      '1500',
-      '--handshake-timeout',
-      '2500',
-      '--getaddr-timeout',
-      '3000',
-      '--idle-timeout',
-      '500',
-    ]);
+    const r = await runCli(
+      simnetCrawlArgs(
+        sim,
+        '--cjdns',
+        '--proxy-onion',
+        p,
+        '--proxy-i2p',
+        p,
+        '--proxy-cjdns',
+        p,
+        '--store',
+        dir,
+        '--crawl-id',
+        'once1',
+      ),
+    );
     expect(r.status, r.stderr.slice(-2000)).toBe(0);
     const summary = JSON.parse(r.stdout.trim().split('\n').at(-1) as string);
     expect(summary.crawlId).toBe('once1');

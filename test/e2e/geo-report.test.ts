@@ -3,14 +3,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadGeoDb } from '@bitcrawl/geo';
 import { type Simnet, startSimnet } from '@bitcrawl/simnet';
-import { runCommand } from '@bitcrawl/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, simnetCrawlArgs } from './cli.ts';
 import { ALL_KINDS } from './truth-check.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const bin = path.join(root, 'services/cli/bin/bitcrawl.mjs');
 const fixtures = path.join(root, 'packages/geo/fixtures');
-const runCli = (args: string[]) => runCommand(process.execPath, [bin, ...args]);
 
 let sim: Simnet;
 beforeAll(async () => {
@@ -34,31 +32,19 @@ const counts = (keys: string[]) => {
 describe('bitcrawl crawl --geoip-asn-db, then bitcrawl report', () => {
   it('enriches the simnet crawl and reports countries, ASes and cloud share matching the ground truth', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'bitcrawl-e2e-geo-'));
-    const crawl = await runCli([
-      'crawl',
-      '--once',
-      '--no-dns',
-      '--allow-private',
-      ...sim.seeds.flatMap((s) => ['--seed', s]),
-      '--store',
-      dir,
-      '--crawl-id',
-      'geo1',
-      '--geoip-asn-db',
-      path.join(fixtures, 'ip2asn-test.tsv'),
-      '--cloud-asns',
-      path.join(fixtures, 'cloud-asns-test.json'),
-      '--concurrency',
-      '300',
-      '--connect-timeout',
-      '1500',
-      '--handshake-timeout',
-      '2500',
-      '--getaddr-timeout',
-      '3000',
-      '--idle-timeout',
-      '500',
-    ]);
+    const crawl = await runCli(
+      simnetCrawlArgs(
+        sim,
+        '--store',
+        dir,
+        '--crawl-id',
+        'geo1',
+        '--geoip-asn-db',
+        path.join(fixtures, 'ip2asn-test.tsv'),
+        '--cloud-asns',
+        path.join(fixtures, 'cloud-asns-test.json'),
+      ),
+    );
     expect(crawl.status, crawl.stderr.slice(-2000)).toBe(0);
     expect(crawl.stderr).toMatch(/GeoIP\/ASN: 8 ranges from .*ip2asn-test\.tsv/);
 
