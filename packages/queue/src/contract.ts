@@ -13,10 +13,14 @@ export const DEAD_LETTER_STREAM = `${PREFIX}:observations:dead`;
 export const INGEST_GROUP = 'ingester';
 export const CURRENT_ROUND_KEY = `${PREFIX}:round:current`;
 
-/** Round ids appear in Redis keys and BullMQ job ids: keep them to a safe alphabet. */
+/**
+ * Round ids appear in Redis keys, BullMQ job ids and (18.16 has no query parameters) SQL
+ * literals: keep them to a safe alphabet, and check with this one pattern everywhere.
+ */
+export const CRAWL_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 export const crawlIdSchema = z
   .string()
-  .regex(/^[A-Za-z0-9._-]{1,64}$/, 'crawl id: 1-64 characters of A-Z a-z 0-9 . _ -');
+  .regex(CRAWL_ID_PATTERN, 'crawl id: 1-64 characters of A-Z a-z 0-9 . _ -');
 
 export const crawlJobSchema = z.object({
   crawlId: crawlIdSchema,

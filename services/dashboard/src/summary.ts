@@ -1,4 +1,10 @@
-import { type CrawlJob, createStatusSampler, type Frontier, type StatusSample } from '@bitcrawl/queue';
+import {
+  CRAWL_ID_PATTERN,
+  type CrawlJob,
+  createStatusSampler,
+  type Frontier,
+  type StatusSample,
+} from '@bitcrawl/queue';
 import { queryRows, type Store } from '@bitcrawl/storage';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -18,7 +24,7 @@ export function createSummarizer(deps: {
   return async (): Promise<Summary> => {
     const s = await sample();
     let reachableByNetwork: Summary['reachableByNetwork'] = null;
-    if (deps.store && s.round && /^[A-Za-z0-9._-]+$/.test(s.round)) {
+    if (deps.store && s.round && CRAWL_ID_PATTERN.test(s.round)) {
       const rows = await queryRows<{ network: string; reachable: string; visited: string }>(
         deps.store,
         `SELECT network, reachable, visited FROM round_summary WHERE crawl_id = '${s.round}' ORDER BY network`,

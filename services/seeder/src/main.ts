@@ -1,5 +1,12 @@
 import { CHAIN_NAMES } from '@bitcrawl/protocol';
-import { createCrawlQueue, createSeedQueue, DEFAULT_REVISIT, Frontier, roundTtlMsFor } from '@bitcrawl/queue';
+import {
+  crawlIdSchema,
+  createCrawlQueue,
+  createSeedQueue,
+  DEFAULT_REVISIT,
+  Frontier,
+  roundTtlMsFor,
+} from '@bitcrawl/queue';
 import { createLogger, createMetrics, parseEnv, startMetricsServer } from '@bitcrawl/telemetry';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
@@ -35,7 +42,7 @@ export const seederEnvSchema = z.object({
   /** The workers' longest failure back-off: revisit state older than this is pruned at each reseed. */
   REVISIT_FAIL_MAX_MS: z.coerce.number().int().positive().default(DEFAULT_REVISIT.failMaxMs),
   /** Seed exactly this round and exit (scripts, tests). */
-  CRAWL_ID: z.string().optional(),
+  CRAWL_ID: crawlIdSchema.optional(),
   METRICS_PORT: z.coerce.number().int().nonnegative().default(9466),
   METRICS_HOST: z.string().default('127.0.0.1'),
   LOG_LEVEL: z.string().default('info'),

@@ -24,8 +24,8 @@ export function register(program: Command): void {
     .option('--format <fmt>', 'table|json|csv', 'table')
     .action(async (raw: unknown) => {
       const o = optsSchema.parse(raw);
-      const { CRAWL_ID } = await import('../report/sql.ts');
-      if (o.round !== undefined && !CRAWL_ID.test(o.round))
+      const { CRAWL_ID_PATTERN } = await import('@bitcrawl/queue');
+      if (o.round !== undefined && !CRAWL_ID_PATTERN.test(o.round))
         throw new UsageError(`--round: bad round id "${o.round}" (letters, digits, '.', '_', '-')`);
       const { openStore } = await import('@bitcrawl/storage');
       const { buildReport, renderReport } = await import('../report/report.ts');

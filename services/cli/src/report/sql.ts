@@ -1,20 +1,19 @@
+import { CRAWL_ID_PATTERN } from '@bitcrawl/queue';
 import { queryRows, type Store } from '@bitcrawl/storage';
 
 /**
  * The report's queries. ClickHouse 18.16 has no query parameters, so the only values put
- * into SQL are round ids that match CRAWL_ID (checked right before interpolation, including
+ * into SQL are round ids that match CRAWL_ID_PATTERN (checked right before interpolation, including
  * ids read back from the database) and integers; everything else is constant SQL. Joins are
  * `ANY LEFT JOIN ... USING` with aliased subqueries: the form 18.16 and current ClickHouse share.
  */
-export const CRAWL_ID = /^[A-Za-z0-9._-]{1,64}$/;
-
 export class ReportError extends Error {
   readonly code = 'REPORT';
 }
 
 const quote = (id: string) => {
-  if (!CRAWL_ID.test(id))
-    throw new ReportError(`refusing round id ${JSON.stringify(id)} (expected ${CRAWL_ID})`);
+  if (!CRAWL_ID_PATTERN.test(id))
+    throw new ReportError(`refusing round id ${JSON.stringify(id)} (expected ${CRAWL_ID_PATTERN})`);
   return `'${id}'`;
 };
 const inList = (ids: readonly string[]) => ids.map(quote).join(', ');
