@@ -53,6 +53,20 @@ const version: Message = {
   relay: false,
 };
 
+/** Our side as the crawler plays it: version + sendaddrv2 at once; verack and getaddr after theirs. */
+const asCrawler =
+  (getaddrs: number) =>
+  (send: (m: Message) => void, got: Message[]): void => {
+    if (got.length === 0) {
+      send(version);
+      send({ command: 'sendaddrv2' });
+    }
+    if (got.at(-1)?.command === 'verack') {
+      send({ command: 'verack' });
+      for (let i = 0; i < getaddrs; i++) send({ command: 'getaddr' });
+    }
+  };
+
 /** How many addresses a crawl from the seeds can discover through the gossip graph. */
 function reachableFromSeeds(truth: GroundTruth): number {
   const byEndpoint = new Map(truth.nodes.map((n) => [n.endpoint, n]));
@@ -122,16 +136,7 @@ describe('simnet', () => {
     try {
       const node = sim.groundTruth.nodes.find((n) => n.kind === 'core' && n.answer.length === 0)!;
       expect(node).toBeDefined();
-      const r = await talk(node, (send, got) => {
-        if (got.length === 0) {
-          send(version);
-          send({ command: 'sendaddrv2' });
-        }
-        if (got.at(-1)?.command === 'verack') {
-          send({ command: 'verack' });
-          send({ command: 'getaddr' });
-        }
-      });
+      const r = await talk(node, asCrawler(1));
       expect(r.got.map((m) => m.command)).toContain('feefilter');
       expect(r.got.some((m) => m.command === 'addr' || m.command === 'addrv2')).toBe(false);
       expect(r.closedByPeer).toBe(false);
@@ -188,17 +193,7 @@ describe('simnet', () => {
     const sim = await startSimnet({ seed: 9, nodes: 30, kinds: { core: 1 }, selfAnnounce: 0 });
     try {
       const node = sim.groundTruth.nodes[0]!;
-      const r = await talk(node, (send, got) => {
-        if (got.length === 0) {
-          send(version);
-          send({ command: 'sendaddrv2' });
-        }
-        if (got.at(-1)?.command === 'verack') {
-          send({ command: 'verack' });
-          send({ command: 'getaddr' });
-          send({ command: 'getaddr' });
-        }
-      });
+      const r = await talk(node, asCrawler(2));
       expect(r.got.map((m) => m.command)).toEqual([
         'version',
         'wtxidrelay',
