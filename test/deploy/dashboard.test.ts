@@ -49,12 +49,16 @@ const run = (service: string, env: Record<string, string>) => {
 describe('dashboard in headless Chromium', () => {
   it('shows live queue depth and progress during a simnet crawl, and serves Bull Board', async () => {
     const dash = await startDashboard({ REDIS_URL: redis.url, DASHBOARD_PORT: '0', LOG_LEVEL: 'error' });
+    let closed = false;
     try {
       const page = await browser.newPage();
       await page.goto(`http://127.0.0.1:${dash.port}/`);
       // Seed a round with no worker running: the seeds wait in the queue.
       const seeder = run('seeder', { SEEDS: sim.seeds.join(','), DNS: 'false', CRAWL_ID: 'dash1' });
-      await new Promise((r) => seeder.once('exit', r));
+      await new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('the seeder did not exit within 20 s')), 20_000);
+        seeder.once('exit', () => resolve(clearTimeout(timer)));
+      });
       await page.waitForFunction(() => document.getElementById('waiting')?.textContent === '3', undefined, {
         timeout: 15_000,
       });
@@ -84,8 +88,13 @@ describe('dashboard in headless Chromium', () => {
       const res = await board.goto(`http://127.0.0.1:${dash.port}/queues`);
       expect(res?.status()).toBe(200);
       expect(await board.title()).toMatch(/Bull Dashboard/i);
-    } finally {
+      // Both tabs are still open and polling: stopping the dashboard must not wait for them.
+      const t0 = Date.now();
       await dash.close();
+      closed = true;
+      expect(Date.now() - t0).toBeLessThan(5_000);
+    } finally {
+      if (!closed) await dash.close();
     }
   }, 90_000);
 });

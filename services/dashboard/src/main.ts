@@ -42,7 +42,11 @@ export async function startDashboard(
   return {
     port,
     async close() {
-      await new Promise<void>((r) => server.close(() => r()));
+      // Open browser tabs poll every second over keep-alive connections; close() alone would
+      // wait for them to go away, so the dashboard would never stop while someone watches it.
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      server.closeAllConnections();
+      await closed;
       await crawlQueue.close();
       await seedQueue.close();
       await store?.close();
