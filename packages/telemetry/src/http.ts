@@ -42,7 +42,13 @@ export function startMetricsServer(opts: {
       const a = server.address();
       resolve({
         port: typeof a === 'object' && a ? a.port : opts.port,
-        close: () => new Promise<void>((r) => server.close(() => r())),
+        // A scraper mid-request (or a slow client) would otherwise hold the process's
+        // shutdown open until it gives up; nothing served here is worth waiting for.
+        close: () => {
+          const closed = new Promise<void>((r) => server.close(() => r()));
+          server.closeAllConnections();
+          return closed;
+        },
       });
     });
   });

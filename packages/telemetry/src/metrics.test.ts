@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { startMetricsServer } from './http.ts';
 import { createMetrics } from './metrics.ts';
@@ -19,5 +20,23 @@ describe('metrics server', () => {
     } finally {
       await srv.close();
     }
+  });
+
+  it('closes promptly while a client holds a connection open mid-request (shutdown must not wait on scrapers)', async () => {
+    const m = createMetrics({ service: 'test', defaultMetrics: false });
+    const srv = await startMetricsServer({ registry: m.registry, port: 0 });
+    const client = net.connect(srv.port, '127.0.0.1');
+    client.on('error', () => {});
+    await new Promise((r) => client.once('connect', r));
+    client.write('GET /metrics HTTP/1.1\r\nHost: x\r\n'); // headers never finished
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = Date.now();
+    const outcome = await Promise.race([
+      srv.close().then(() => 'closed'),
+      new Promise((r) => setTimeout(() => r('still open after 3 s'), 3_000)),
+    ]);
+    client.destroy();
+    expect(outcome).toBe('closed');
+    expect(Date.now() - t0).toBeLessThan(3_000);
   });
 });
