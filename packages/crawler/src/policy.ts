@@ -1,5 +1,11 @@
 import type { Network } from '@bitcrawl/model';
-import { addressFromBytes, addressToBytes, classifyAddress, type Reachability } from '@bitcrawl/protocol';
+import {
+  addressFromBytes,
+  addressToBytes,
+  classifyAddress,
+  isIPv4Mapped,
+  type Reachability,
+} from '@bitcrawl/protocol';
 import ipaddr from 'ipaddr.js';
 import type { CrawlerConfig } from './config.ts';
 import { parseProxyUrl, type Route } from './dial.ts';
@@ -43,11 +49,6 @@ function embeddedIPv4(b: number[]): ipaddr.IPv4 | undefined {
   if (b[0] === 0x20 && b[1] === 0x02) return v4(2);
   if (b[0] === 0x20 && b[1] === 0x01 && b[2] === 0 && b[3] === 0) return v4(12, 0xff);
   return undefined;
-}
-
-function isMapped(b: Uint8Array): boolean {
-  for (let i = 0; i < 10; i++) if (b[i] !== 0) return false;
-  return b[10] === 0xff && b[11] === 0xff;
 }
 
 /**
@@ -107,7 +108,7 @@ export function createPolicy(config: CrawlerConfig): Policy {
       return { dial: false, reason: `invalid ${network} host "${host}": expected ${want}` };
     }
     // ::ffff:a.b.c.d is IPv4: classify, deny-match and dial it as such.
-    if (network === 'ipv6' && isMapped(bytes))
+    if (network === 'ipv6' && isIPv4Mapped(bytes))
       return decideIp('ipv4', addressFromBytes('ipv4', bytes.subarray(12)));
     const canonical = addressFromBytes(network, bytes);
     const addr = ipaddr.fromByteArray([...bytes]);

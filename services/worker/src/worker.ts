@@ -88,13 +88,14 @@ export async function processCrawlJob(
     signal,
     source,
   );
-  const candidates = obs.addrs.map((a) => ({ network: a.network, host: a.host, port: a.port }));
-  const { admitted, enqueue } = await deps.frontier.admitFrom(crawlId, target, candidates);
+  // The harvested entries go in as they are (no copy per address); only the few admitted
+  // ones become job data, field by field (an entry also carries a BigInt, which JSON cannot).
+  const { admitted, enqueue } = await deps.frontier.admitFrom(crawlId, target, obs.addrs);
   if (enqueue.length > 0) {
     await deps.crawlQueue.addBulk(
       enqueue.map((a) => ({
         name: 'visit',
-        data: { crawlId, ...a, source },
+        data: { crawlId, network: a.network, host: a.host, port: a.port, source },
         opts: { jobId: jobIdFor(crawlId, a) },
       })),
     );
