@@ -1,11 +1,15 @@
 /**
  * npm run bench:sessions — one crawler process against a simnet of 10,000 reachable nodes
  * (run in a child process so its memory is not counted), 2,000 concurrent sessions; then
- * the seed notebook's threaded design (python3, 50 blocking threads) against the same simnet.
+ * the seed notebook's threaded design (python3, 50 blocking threads) against the same simnet;
+ * then the rig's ceiling (ceiling-client.ts: no checksums, no decoding) to read both against.
+ *
+ * BENCH_SIMNET_CPUS / BENCH_CRAWLER_CPUS (taskset lists, e.g. "2,3" and "0,1") pin the simnet
+ * and the clients to separate cores on a machine that has them; by default all share.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createReadStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { crawlerConfigSchema } from '../src/config.ts';
@@ -14,6 +18,8 @@ import { createVisitor } from '../src/visitor.ts';
 const NODES = Number(process.env.BENCH_NODES ?? 10_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 2_000);
 const BASELINE_SECONDS = Number(process.env.BENCH_BASELINE_SECONDS ?? 30);
+const SIMNET_CPUS = process.env.BENCH_SIMNET_CPUS;
+const CRAWLER_CPUS = process.env.BENCH_CRAWLER_CPUS;
 const root = path.resolve(import.meta.dirname, '../../..');
 const dir = mkdtempSync(path.join(tmpdir(), 'bitcrawl-bench-'));
 
@@ -46,6 +52,11 @@ function processCpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK; // utime, stime
 }
 
+/** The command, under `taskset -c CPUS` when CPUS is given. */
+function pinned(cpus: string | undefined, cmd: string, args: string[]): [string, string[]] {
+  return cpus ? ['taskset', ['-c', cpus, cmd, ...args]] : [cmd, args];
+}
+
 async function startSimnetProcess(): Promise<{
   targets: Target[];
   edges: number;
@@ -69,8 +80,7 @@ async function startSimnetProcess(): Promise<{
     }),
   );
   const child = spawn(
-    process.execPath,
-    [
+    ...pinned(SIMNET_CPUS, process.execPath, [
       // e.g. BENCH_SIMNET_NODE_ARGS=--cpu-prof to profile the simnet side
       ...(process.env.BENCH_SIMNET_NODE_ARGS ?? '').split(' ').filter(Boolean),
       path.join(root, 'services/cli/bin/bitcrawl.mjs'),
@@ -81,7 +91,7 @@ async function startSimnetProcess(): Promise<{
       truthPath,
       '--duration',
       '900',
-    ],
+    ]),
     {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, NODE_OPTIONS: '' }, // the simnet is not the process under test
@@ -162,11 +172,13 @@ async function runOurs(targets: Target[], simnetPid: number) {
 function runBaseline(targets: Target[], magicHex: string) {
   return new Promise<{ visits: number; ok: number; seconds: number; peak_rss_mb: number }>(
     (resolve, reject) => {
-      const child = spawn('python3', [
-        path.join(import.meta.dirname, 'baseline_threaded.py'),
-        magicHex,
-        '50',
-      ]);
+      const child = spawn(
+        ...pinned(CRAWLER_CPUS, 'python3', [
+          path.join(import.meta.dirname, 'baseline_threaded.py'),
+          magicHex,
+          '50',
+        ]),
+      );
       let out = '';
       child.stdout.on('data', (d) => {
         out += d;
@@ -187,13 +199,57 @@ function runBaseline(targets: Target[], magicHex: string) {
   );
 }
 
+interface CeilingRun {
+  visits: number;
+  ok: number;
+  seconds: number;
+  peak: number;
+  cpuMsPerSession: number;
+  simCpuMsPerSession: number;
+}
+
+/** ceiling-client.ts in its own process over every target; the simnet's CPU is read around it. */
+async function runCeiling(targets: Target[], simnetPid: number, magicHex: string): Promise<CeilingRun> {
+  const file = path.join(dir, 'targets.txt');
+  writeFileSync(file, targets.map((t) => `${t.host} ${t.port}\n`).join(''));
+  const simCpu0 = processCpuMs(simnetPid);
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(
+      ...pinned(CRAWLER_CPUS, process.execPath, [
+        '--import',
+        'tsx',
+        path.join(import.meta.dirname, 'ceiling-client.ts'),
+        magicHex,
+        String(CONCURRENCY),
+        file,
+      ]),
+      { cwd: root, env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let text = '';
+    child.stdout.on('data', (d) => {
+      text += d;
+    });
+    child.on('close', (code) =>
+      code === 0 ? resolve(text) : reject(new Error(`ceiling client exited ${code}`)),
+    );
+  });
+  const simCpuMs = processCpuMs(simnetPid) - simCpu0;
+  const run = JSON.parse(out.trim().split('\n').pop() as string) as Omit<CeilingRun, 'simCpuMsPerSession'>;
+  return { ...run, simCpuMsPerSession: simCpuMs / run.visits };
+}
+
+if (CRAWLER_CPUS) execFileSync('taskset', ['-a', '-p', '-c', CRAWLER_CPUS, String(process.pid)]);
 const sim = await startSimnetProcess();
 try {
   console.log(
     `simnet: ${sim.targets.length} reachable nodes, ${sim.edges} gossip edges, 50-250 ms latency per burst`,
   );
+  // Warm-up: every node builds its cached getaddr answer (Core caches it for a day), so the
+  // crawler and the ceiling below both meet warm nodes.
+  await runCeiling(sim.targets, sim.pid, 'f9beb4d9');
   const ours = await runOurs(sim.targets, sim.pid);
   const base = await runBaseline(sim.targets, 'f9beb4d9');
+  const ceiling = await runCeiling(sim.targets, sim.pid, 'f9beb4d9');
   const ourRate = ours.visits / ours.seconds;
   const baseRate = base.visits / base.seconds;
   console.log('');
@@ -208,7 +264,12 @@ try {
     `addresses harvested by bitcrawl: ${ours.addrs}; node ${process.version}, NODE_OPTIONS=${process.env.NODE_OPTIONS ?? ''}`,
   );
   console.log(
-    'note: the simnet runs on the same 2 cores as the crawler, so both figures include its CPU contention',
+    `rig ceiling (headers only) ${String(ceiling.visits).padStart(4)} ${String(ceiling.ok).padStart(5)} ${ceiling.seconds.toFixed(1).padStart(9)} ${(ceiling.visits / ceiling.seconds).toFixed(0).padStart(11)} ${String(ceiling.peak).padStart(16)}`,
+  );
+  console.log(
+    SIMNET_CPUS || CRAWLER_CPUS
+      ? `pinned: simnet on CPUs ${SIMNET_CPUS ?? 'any'}, crawler, baseline and ceiling on ${CRAWLER_CPUS ?? 'any'}`
+      : `note: the simnet shares the machine's ${availableParallelism()} cores with the clients, so every figure includes its CPU`,
   );
   console.log(
     `RSS before the crawl (node, tsx loader, targets): ${ours.rssBeforeMb.toFixed(0)} MB; at ${CONCURRENCY} concurrent: ${ours.rssMb.toFixed(0)} MB`,
@@ -218,7 +279,14 @@ try {
       `(${(ours.addrs / ours.visits).toFixed(0)} addresses per answer)`,
   );
   console.log(
+    `CPU per session, rig ceiling: client ${ceiling.cpuMsPerSession.toFixed(2)} ms, simnet ${ceiling.simCpuMsPerSession.toFixed(2)} ms`,
+  );
+  console.log(
     `ratio: ${(ourRate / baseRate).toFixed(1)}x the baseline's sessions/s (target >= 20x); RSS target <= 300 MB`,
+  );
+  console.log(
+    `rig ceiling: ${(ceiling.visits / ceiling.seconds / baseRate).toFixed(1)}x the baseline; bitcrawl reaches ${((100 * ourRate * ceiling.seconds) / ceiling.visits).toFixed(0)}% of it ` +
+      '(no client on this rig can pass the ceiling: it skips all protocol work)',
   );
 } finally {
   sim.stop();

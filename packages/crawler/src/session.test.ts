@@ -8,7 +8,7 @@ import {
   FrameParser,
   type Message,
 } from '@bitcrawl/protocol';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_TIMEOUTS, type Timeouts } from './config.ts';
 import { MAX_CRAWL_FRAME_LENGTH, runSession } from './session.ts';
 
@@ -35,6 +35,8 @@ interface Script {
   /** Sent after our verack (e.g. a self-announcement). */
   afterVerack?: Message[];
   onGetaddr?: (send: (m: Message) => void, write: (b: Uint8Array) => void) => void;
+  /** Send the version burst (version, wtxidrelay, sendaddrv2, verack) in one write, as the simnet does. */
+  oneWriteBurst?: boolean;
 }
 
 const servers: net.Server[] = [];
@@ -63,7 +65,10 @@ async function scriptedPeer(script: Script): Promise<number> {
       for (const frame of parser.push(chunk)) {
         const m = decodeMessage(frame);
         if (m.command === 'version') {
-          send({
+          const burst: Uint8Array[] = [];
+          const sendOrGather = (x: Message) =>
+            script.oneWriteBurst ? burst.push(encodeMessageFrame(magic, x)) : send(x);
+          sendOrGather({
             command: 'version',
             version: 70016,
             services: 0xc09n,
@@ -75,9 +80,10 @@ async function scriptedPeer(script: Script): Promise<number> {
             startHeight: 1,
             relay: true,
           });
-          send({ command: 'wtxidrelay' });
-          send({ command: 'sendaddrv2' });
-          send({ command: 'verack' });
+          sendOrGather({ command: 'wtxidrelay' });
+          sendOrGather({ command: 'sendaddrv2' });
+          sendOrGather({ command: 'verack' });
+          if (burst.length > 0) write(Buffer.concat(burst));
         } else if (m.command === 'verack') {
           send({ command: 'sendcmpct', announce: false, version: 2n });
           send({ command: 'ping', nonce: 5n });
@@ -233,5 +239,34 @@ describe('session bounds', () => {
     expect(obs).toMatchObject({ outcome: 'connect_timeout', error: 'aborted' });
     await new Promise((r) => setTimeout(r, 50));
     expect(connected).toBe(false);
+  });
+});
+
+describe('session writes', () => {
+  it('answers a handshake burst that arrives whole with one write: verack and getaddr together', async () => {
+    const port = await scriptedPeer({ oneWriteBurst: true, onGetaddr: (send) => send(addrv2(entries(50))) });
+    const ours = new Set<net.Socket>();
+    const writes: string[][] = [];
+    const original = net.Socket.prototype.write;
+    const spy = vi.spyOn(net.Socket.prototype, 'write').mockImplementation(function (
+      this: net.Socket,
+      ...args: Parameters<net.Socket['write']>
+    ) {
+      // Only the crawler's socket: the peer's sockets are server-side (their server is set).
+      if (!(this as unknown as { server?: unknown }).server) {
+        ours.add(this);
+        writes.push(new FrameParser(magic).push(args[0] as Uint8Array).map((f) => f.command));
+      }
+      return original.apply(this, args);
+    });
+    try {
+      const { obs } = await visit(port);
+      expect(obs.outcome).toBe('ok');
+      expect(obs.addrs).toHaveLength(50);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(ours.size).toBe(1);
+    expect(writes).toEqual([['version', 'sendaddrv2'], ['verack', 'getaddr'], ['pong']]);
   });
 });

@@ -4,6 +4,7 @@ import type { Network, Observation, Outcome } from '@bitcrawl/model';
 import {
   decodeMessage,
   encodeMessageFrame,
+  type Frame,
   FrameParser,
   type Message,
   ProtocolError,
@@ -154,18 +155,24 @@ export async function runSession(p: SessionParams): Promise<Observation> {
     const onAbort = () => finish('aborted', { outcome: 'handshake_timeout', error: 'visit aborted' });
     p.signal?.addEventListener('abort', onAbort, { once: true });
 
-    // One write per step: a step's messages (version + sendaddrv2, verack + getaddr) go together.
-    const send = (msgs: Message[]) => {
+    // One write per chunk: what every frame of a chunk asks for (verack and getaddr, when
+    // Core's handshake burst arrives whole) goes in one socket write, one syscall.
+    const send = (msgs: readonly Message[]) => {
       if (msgs.length === 1) socket.write(encodeMessageFrame(p.magic, msgs[0] as Message));
       else if (msgs.length > 1) socket.write(Buffer.concat(msgs.map((m) => encodeMessageFrame(p.magic, m))));
     };
 
-    socket.on('data', (chunk: Buffer) => {
-      const { frames, error } = parser.feed(chunk);
+    /**
+     * Runs the frames of one chunk through the machine; what they ask to send is added to `out`.
+     * Returns why the visit is over when the answer is whole (sent `out` first: a pong owed stays owed).
+     */
+    const consume = (frames: readonly Frame[], out: Message[]): string | undefined => {
       for (const frame of frames) {
-        if (finished) return;
-        if (++messages > p.maxMessages)
-          return finish('too many messages', { outcome: 'malformed', error: 'message limit reached' });
+        if (finished) return undefined;
+        if (++messages > p.maxMessages) {
+          finish('too many messages', { outcome: 'malformed', error: 'message limit reached' });
+          return undefined;
+        }
         let msg: Message;
         try {
           msg = decodeMessage(frame);
@@ -173,14 +180,15 @@ export async function runSession(p: SessionParams): Promise<Observation> {
           if (!(err instanceof ProtocolError)) throw err;
           // Core ignores an addr of more than 1000 entries; so do we, and keep listening.
           if (err.code === 'TOO_MANY_ENTRIES') continue;
-          return finish('bad payload', {
+          finish('bad payload', {
             outcome: PROTOCOL_OUTCOME[err.code],
             error: `${err.code}: ${frame.command}: ${err.message}`,
           });
+          return undefined;
         }
         const r = step(state, msg, params);
         state = r.state;
-        send(r.send);
+        for (const m of r.send) out.push(m);
         if (r.handshakeDone) {
           handshakeAt = p.now();
           getaddrDeadline = handshakeAt + p.timeouts.getaddrMs;
@@ -189,10 +197,20 @@ export async function runSession(p: SessionParams): Promise<Observation> {
         // Armed once: Core answers promptly, relays trickle in at random and must not keep us.
         if (r.tentativeStarted) arm(p.timeouts.tentativeIdleMs, 'small answer complete', getaddrDeadline);
         if (r.answerProgress) arm(p.timeouts.idleAfterAnswerMs, 'answer complete');
-        if (r.answerFull) return finish('answer full');
-        if (r.answerComplete) return finish('answer complete');
+        if (r.answerFull) return 'answer full';
+        if (r.answerComplete) return 'answer complete';
       }
-      if (error && !finished)
+      return undefined;
+    };
+
+    socket.on('data', (chunk: Buffer) => {
+      const { frames, error } = parser.feed(chunk);
+      const out: Message[] = [];
+      const over = consume(frames, out);
+      if (finished) return;
+      send(out);
+      if (over) return finish(over);
+      if (error)
         finish('framing', {
           outcome: PROTOCOL_OUTCOME[error.code],
           error: `${error.code}: ${error.message}`,

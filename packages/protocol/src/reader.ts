@@ -64,6 +64,10 @@ export class Reader {
   i64le(): bigint {
     return this.view.getBigInt64(this.need(8), true);
   }
+  /** Passes over n bytes (bounds-checked) and returns their offset in `buf`: a read without a copy or a view. */
+  skip(n: number): number {
+    return this.need(n);
+  }
   bytes(n: number): Uint8Array {
     const at = this.need(n);
     return this.buf.subarray(at, at + n);

@@ -31,7 +31,8 @@ export function serveConnection(
     }, ms);
     timers.add(t);
   };
-  const write = (bytes: Uint8Array[]) => later(() => socket.write(Buffer.concat(bytes)));
+  const write = (bytes: Uint8Array | Uint8Array[]) =>
+    later(() => socket.write(Array.isArray(bytes) ? Buffer.concat(bytes) : bytes));
   const frame = (m: Message) => encodeMessageFrame(magic, m);
 
   switch (kind) {
@@ -86,7 +87,7 @@ function speakProtocol(
   socket: net.Socket,
   plan: NodePlan,
   magic: Uint8Array,
-  write: (b: Uint8Array[]) => void,
+  write: (b: Uint8Array | Uint8Array[]) => void,
   frame: (m: Message) => Uint8Array,
 ): void {
   const legacy = plan.truth.kind === 'legacy';
@@ -119,16 +120,7 @@ function speakProtocol(
         case 'version':
           if (gotVersion) break;
           gotVersion = true;
-          write(
-            legacy
-              ? [frame(versionOf(plan)), frame({ command: 'verack' })]
-              : [
-                  frame(versionOf(plan)),
-                  frame({ command: 'wtxidrelay' }),
-                  frame({ command: 'sendaddrv2' }),
-                  frame({ command: 'verack' }),
-                ],
-          );
+          write(handshakeBurst(plan, frame));
           break;
         case 'sendaddrv2':
         case 'wtxidrelay':
@@ -138,40 +130,20 @@ function speakProtocol(
           }
           if (m.command === 'sendaddrv2') peerWantsV2 = true;
           break;
-        case 'verack': {
+        case 'verack':
           gotVerack = true;
-          if (legacy) break;
-          const after = [
-            frame({ command: 'sendcmpct', announce: false, version: 2n }),
-            frame({ command: 'ping', nonce: 0x1234n }),
-            frame({ command: 'feefilter', feeRate: 1000n }),
-          ];
-          if (plan.selfAnnounce && plan.truth.network === 'ipv4') {
-            const self: AddrEntry = {
-              time: 1_700_000_000,
-              services: 0xc09n,
-              network: 'ipv4',
-              host: plan.truth.host,
-              port: plan.truth.port,
-            };
-            after.push(
-              frame(
-                peerWantsV2
-                  ? { command: 'addrv2', addresses: [self], skipped: 0 }
-                  : { command: 'addr', addresses: [self], skipped: 0 },
-              ),
-            );
-          }
-          write(after);
+          if (!legacy) write(afterVerackBurst(plan, peerWantsV2, frame));
           break;
-        }
         case 'ping':
           write([frame({ command: 'pong', nonce: m.nonce })]);
           break;
         case 'getaddr':
           if (answered || !gotVerack) break; // Core answers once per connection
           answered = true;
-          write(cachedAnswer(plan, peerWantsV2 && !legacy, frame));
+          {
+            const answer = cachedAnswer(plan, peerWantsV2 && !legacy, frame);
+            if (answer.length > 0) write(answer); // an empty answer is not sent
+          }
           break;
         default:
           break;
@@ -180,9 +152,70 @@ function speakProtocol(
   });
 }
 
+/**
+ * A node's first burst (version, wtxidrelay, sendaddrv2, verack; legacy: version, verack),
+ * encoded once per node per second: the version's timestamp is the only part that changes,
+ * and it has one-second resolution. Saves the simnet's CPU for the client under test.
+ */
+const handshakeCache = new WeakMap<NodePlan, { second: number; bytes: Uint8Array }>();
+function handshakeBurst(plan: NodePlan, frame: (m: Message) => Uint8Array): Uint8Array {
+  const second = Math.floor(Date.now() / 1000);
+  const hit = handshakeCache.get(plan);
+  if (hit?.second === second) return hit.bytes;
+  const bytes = Buffer.concat(
+    plan.truth.kind === 'legacy'
+      ? [frame(versionOf(plan)), frame({ command: 'verack' })]
+      : [
+          frame(versionOf(plan)),
+          frame({ command: 'wtxidrelay' }),
+          frame({ command: 'sendaddrv2' }),
+          frame({ command: 'verack' }),
+        ],
+  );
+  handshakeCache.set(plan, { second, bytes });
+  return bytes;
+}
+
+/** What a Core node sends after our verack: constant per node and addr format, so encoded once. */
+const afterVerackCache = new WeakMap<NodePlan, Map<boolean, Uint8Array>>();
+function afterVerackBurst(plan: NodePlan, v2: boolean, frame: (m: Message) => Uint8Array): Uint8Array {
+  let byVersion = afterVerackCache.get(plan);
+  if (!byVersion) {
+    byVersion = new Map();
+    afterVerackCache.set(plan, byVersion);
+  }
+  let bytes = byVersion.get(v2);
+  if (!bytes) {
+    const after = [
+      frame({ command: 'sendcmpct', announce: false, version: 2n }),
+      frame({ command: 'ping', nonce: 0x1234n }),
+      frame({ command: 'feefilter', feeRate: 1000n }),
+    ];
+    if (plan.selfAnnounce && plan.truth.network === 'ipv4') {
+      const self: AddrEntry = {
+        time: 1_700_000_000,
+        services: 0xc09n,
+        network: 'ipv4',
+        host: plan.truth.host,
+        port: plan.truth.port,
+      };
+      after.push(
+        frame(
+          v2
+            ? { command: 'addrv2', addresses: [self], skipped: 0 }
+            : { command: 'addr', addresses: [self], skipped: 0 },
+        ),
+      );
+    }
+    bytes = Buffer.concat(after);
+    byVersion.set(v2, bytes);
+  }
+  return bytes;
+}
+
 /** Core caches its getaddr answer for a day; the simnet caches the encoded frames (and saves the CPU). */
-const answerCache = new WeakMap<NodePlan, Map<boolean, Uint8Array[]>>();
-function cachedAnswer(plan: NodePlan, v2: boolean, frame: (m: Message) => Uint8Array): Uint8Array[] {
+const answerCache = new WeakMap<NodePlan, Map<boolean, Uint8Array>>();
+function cachedAnswer(plan: NodePlan, v2: boolean, frame: (m: Message) => Uint8Array): Uint8Array {
   let byVersion = answerCache.get(plan);
   if (!byVersion) {
     byVersion = new Map();
@@ -190,7 +223,7 @@ function cachedAnswer(plan: NodePlan, v2: boolean, frame: (m: Message) => Uint8A
   }
   let frames = byVersion.get(v2);
   if (!frames) {
-    frames = answerFrames(plan, v2, frame);
+    frames = Buffer.concat(answerFrames(plan, v2, frame)); // legacy's parts go in one write, as before
     byVersion.set(v2, frames);
   }
   return frames;

@@ -1,4 +1,5 @@
 import { addressToBytes, decodeBip155, isIPv4Mapped } from '../address/codec.ts';
+import { formatIPv4 } from '../address/ip.ts';
 import { BIP155_ID } from '../address/types.ts';
 import { ProtocolError } from '../errors.ts';
 import { Reader } from '../reader.ts';
@@ -25,6 +26,12 @@ export function decodeAddrV2(payload: Uint8Array): AddrV2Message {
     const services = r.varintBig();
     const id = r.u8();
     const len = r.varint(MAX_ADDRV2_ADDRESS_LENGTH);
+    if (id === 1 && len === 4) {
+      // IPv4, most of any real answer: formatted in place, without a view or an interim object.
+      const at = r.skip(4);
+      addresses.push({ time, services, network: 'ipv4', host: formatIPv4(r.buf, at), port: r.u16be() });
+      continue;
+    }
     const bytes = r.bytes(len);
     const port = r.u16be();
     let addr: ReturnType<typeof decodeBip155>;
