@@ -31,6 +31,8 @@ const NEVER: ReadonlySet<Reachability> = new Set(['unspecified', 'multicast', 'b
 
 type Ip = ipaddr.IPv4 | ipaddr.IPv6;
 
+const IPV4_MAPPED_PREFIX = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
+
 /**
  * IPv6 ranges that embed an IPv4 address the packets may end up at: NAT64 (64:ff9b::/96, RFC
  * 6052; 64:ff9b:1::/48, RFC 8215), IPv4-translated (::ffff:0:0:0/96, RFC 6145), IPv4-compatible
@@ -111,28 +113,24 @@ export function createPolicy(config: CrawlerConfig): Policy {
     if (network === 'ipv6' && isIPv4Mapped(bytes))
       return decideIp('ipv4', addressFromBytes('ipv4', bytes.subarray(12)));
     const canonical = addressFromBytes(network, bytes);
-    const addr = ipaddr.fromByteArray([...bytes]);
-    const related: Ip[] = [addr];
     if (network !== 'cjdns') {
       const why = refuseClass(classifyAddress(network, canonical), '');
       if (why) return { dial: false, reason: why };
     }
-    if (network === 'ipv4') {
-      // Let IPv6 deny ranges written as ::ffff:a.b.c.d/… cover IPv4 targets too.
-      related.push((addr as ipaddr.IPv4).toIPv4MappedAddress());
-    } else {
-      const inner = embeddedIPv4([...bytes]);
-      if (inner) {
-        const why = refuseClass(
-          classifyAddress('ipv4', inner.toString()),
-          ` embedded as ${inner.toString()}`,
-        );
-        if (why) return { dial: false, reason: why };
-        related.push(inner);
-      }
+    const inner = network === 'ipv4' ? undefined : embeddedIPv4([...bytes]);
+    if (inner) {
+      const why = refuseClass(classifyAddress('ipv4', inner.toString()), ` embedded as ${inner.toString()}`);
+      if (why) return { dial: false, reason: why };
     }
-    const d = denied(related);
-    if (d) return { dial: false, reason: d };
+    if (deny.length > 0) {
+      // The target and its other forms; built only when there is a list (they cost a parse each).
+      const related: Ip[] = [ipaddr.fromByteArray([...bytes])];
+      // Let IPv6 deny ranges written as ::ffff:a.b.c.d/… cover IPv4 targets too.
+      if (network === 'ipv4') related.push(ipaddr.fromByteArray([...IPV4_MAPPED_PREFIX, ...bytes]));
+      else if (inner) related.push(inner);
+      const d = denied(related);
+      if (d) return { dial: false, reason: d };
+    }
     const route = routes[network] ?? { kind: 'direct' };
     if (route.kind === 'socks' && route.type === 4 && network !== 'ipv4')
       return { dial: false, reason: `a SOCKS4 proxy cannot reach ${network} addresses` };

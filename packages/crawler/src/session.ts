@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type net from 'node:net';
 import type { Network, Observation, Outcome } from '@bitcrawl/model';
 import {
@@ -49,6 +49,19 @@ export interface SessionParams {
   signal?: AbortSignal;
 }
 
+/** Version nonces come from a pool refilled 512 at a time: one CSPRNG call per 512 sessions. */
+const noncePool = Buffer.alloc(4096);
+let nonceAt = noncePool.length;
+function nextNonce(): bigint {
+  if (nonceAt >= noncePool.length) {
+    randomFillSync(noncePool);
+    nonceAt = 0;
+  }
+  const n = noncePool.readBigUInt64LE(nonceAt);
+  nonceAt += 8;
+  return n;
+}
+
 const PROTOCOL_OUTCOME: Record<ProtocolErrorCode, Outcome> = {
   BAD_MAGIC: 'bad_magic',
   BAD_CHECKSUM: 'bad_checksum',
@@ -91,7 +104,7 @@ export async function runSession(p: SessionParams): Promise<Observation> {
       protocolVersion: PROTOCOL_VERSION,
       userAgent: p.userAgent,
       target: peer,
-      nonce: randomBytes(8).readBigUInt64LE(),
+      nonce: nextNonce(),
       nowS: Math.floor(p.now() / 1000),
       maxAddr: p.maxAddr,
     };
