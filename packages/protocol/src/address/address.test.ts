@@ -131,6 +131,15 @@ describe('canonical strings round-trip', () => {
     );
   });
 
+  it('"::" (the fast path) and its long forms parse to 16 zero bytes; a returned array is never shared', () => {
+    for (const text of ['::', '0::0', '0:0:0:0:0:0:0:0'])
+      expect(addressToBytes('ipv6', text)).toEqual(new Uint8Array(16));
+    const a = addressToBytes('ipv6', '::');
+    a[0] = 1;
+    expect(addressToBytes('ipv6', '::')).toEqual(new Uint8Array(16));
+    expect(code(() => addressToBytes('ipv6', ':::'))).toBe('BAD_ADDRESS');
+  });
+
   it('legacy 16-byte form maps IPv4 and refuses networks v1 cannot carry', () => {
     const v4 = addressToLegacyBytes('ipv4', '1.2.3.4');
     expect(v4 && legacyBytesToAddress(v4)).toEqual({ network: 'ipv4', host: '1.2.3.4' });

@@ -67,6 +67,8 @@ export function parseIPv4(text: string): Uint8Array | undefined {
 
 /** IPv6 text (no zone id) to 16 bytes. */
 export function parseIPv6(text: string): Uint8Array | undefined {
+  // "::" fills every version message's unused address fields; skip ipaddr.js's two parses for it.
+  if (text === '::') return new Uint8Array(16);
   if (text.includes('%') || !ipaddr.IPv6.isValid(text)) return undefined;
   return Uint8Array.from(ipaddr.IPv6.parse(text).toByteArray());
 }
