@@ -6,13 +6,14 @@
  * decoding a payload, and closes on the first addrv2 larger than a self-announcement.
  *
  * It is not a crawler; it measures what Node, the kernel and the simnet cost per session on
- * this machine, so the real crawler's figure can be read against it.
+ * this machine, so the real crawler's figure can be read against it. Run by the bench as its
+ * own process (see drive.ts).
  */
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { encodeMessageFrame } from '@bitcrawl/protocol';
+import { CHAINS, encodeMessageFrame } from '@bitcrawl/protocol';
+import { runClient } from './drive.ts';
 
-export interface CeilingTarget {
+interface CeilingTarget {
   host: string;
   port: number;
 }
@@ -29,7 +30,7 @@ function commandIs(header: Buffer, name: string): boolean {
   return true;
 }
 
-export function ceilingVisitor(magic: Uint8Array, timeoutMs: number) {
+function ceilingVisitor(magic: Uint8Array, timeoutMs: number) {
   const opening = Buffer.concat([
     encodeMessageFrame(magic, {
       command: 'version',
@@ -92,50 +93,7 @@ export function ceilingVisitor(magic: Uint8Array, timeoutMs: number) {
     });
 }
 
-/**
- * Run as a script by the bench (its own process, so the crawler's RSS figure is not touched):
- *   ceiling-client.ts MAGIC_HEX CONCURRENCY TARGETS_FILE ("host port" lines)
- * Prints one JSON line: visits, ok, seconds, peak, cpuMsPerSession.
- */
-async function main(): Promise<void> {
-  const [magicHex, concurrencyArg, file] = process.argv.slice(2);
-  if (!magicHex || !concurrencyArg || !file)
-    throw new Error('usage: ceiling-client.ts MAGIC CONCURRENCY FILE');
-  const targets = readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => {
-      const [host, port] = l.split(' ');
-      return { host: host as string, port: Number(port) };
-    });
-  const visit = ceilingVisitor(Buffer.from(magicHex, 'hex'), 30_000);
-  let next = 0;
-  let active = 0;
-  let peak = 0;
-  let ok = 0;
-  const cpu0 = process.cpuUsage();
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: Number(concurrencyArg) }, async () => {
-      while (next < targets.length) {
-        const t = targets[next++] as CeilingTarget;
-        peak = Math.max(peak, ++active);
-        if (await visit(t)) ok++;
-        active--;
-      }
-    }),
-  );
-  const seconds = (performance.now() - start) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  console.log(
-    JSON.stringify({
-      visits: targets.length,
-      ok,
-      seconds,
-      peak,
-      cpuMsPerSession: (cpu.user + cpu.system) / 1000 / targets.length,
-    }),
-  );
-}
-
-if (process.argv[1] === import.meta.filename) await main();
+await runClient((chain) => {
+  const visit = ceilingVisitor(CHAINS[chain].magic, 30_000);
+  return async (t) => ({ ok: await visit(t), addrs: 0 });
+});

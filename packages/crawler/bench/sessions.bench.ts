@@ -1,8 +1,10 @@
 /**
- * npm run bench:sessions — one crawler process against a simnet of 10,000 reachable nodes
- * (run in a child process so its memory is not counted), 2,000 concurrent sessions; then
- * the seed notebook's threaded design (python3, 50 blocking threads) against the same simnet;
- * then the rig's ceiling (ceiling-client.ts: no checksums, no decoding) to read both against.
+ * npm run bench:sessions — one crawler process (crawler-client.ts) against a simnet of 10,000
+ * reachable nodes (its own process), 2,000 concurrent sessions; then the seed notebook's
+ * threaded design (python3, 50 blocking threads) against the same simnet; then the rig's
+ * ceiling (ceiling-client.ts: no checksums, no decoding) to read both against. The two Node
+ * clients run as esbuild bundles on plain node, as the Docker image runs the worker, with the
+ * worker's heap capped at 256 MB.
  *
  * BENCH_SIMNET_CPUS / BENCH_CRAWLER_CPUS (taskset lists, e.g. "2,3" and "0,1") pin the simnet
  * and the clients to separate cores on a machine that has them; by default all share.
@@ -12,8 +14,8 @@ import { createReadStream, mkdtempSync, readFileSync, writeFileSync } from 'node
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { crawlerConfigSchema } from '../src/config.ts';
-import { createVisitor } from '../src/visitor.ts';
+import { build } from 'esbuild';
+import type { DriveResult } from './drive.ts';
 
 const NODES = Number(process.env.BENCH_NODES ?? 10_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 2_000);
@@ -113,60 +115,59 @@ async function startSimnetProcess(): Promise<{
   };
 }
 
-async function runOurs(targets: Target[], simnetPid: number) {
-  const visitor = createVisitor(
-    crawlerConfigSchema.parse({
-      allowPrivate: true,
-      timeouts: {
-        connectMs: 5_000,
-        handshakeMs: 10_000,
-        getaddrMs: 10_000,
-        idleAfterAnswerMs: 300,
-        sessionMs: 30_000,
+/** Bundles a client script: @bitcrawl/* sources inlined, npm packages left to node_modules. */
+async function bundle(entry: string): Promise<string> {
+  const outfile = path.join(root, 'node_modules/.cache/bitcrawl-bench', path.basename(entry, '.ts') + '.mjs');
+  await build({
+    entryPoints: [path.join(import.meta.dirname, entry)],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile,
+    logLevel: 'warning',
+    plugins: [
+      {
+        name: 'npm-external',
+        setup(b) {
+          b.onResolve({ filter: /^[^./]/ }, (args) =>
+            args.path.startsWith('@bitcrawl/') ? undefined : { path: args.path, external: true },
+          );
+        },
       },
-    }),
-  );
-  let next = 0;
-  let active = 0;
-  let peak = 0;
-  let ok = 0;
-  let addrs = 0;
-  let rssAtConcurrency = 0;
-  const sampler = setInterval(() => {
-    if (active >= CONCURRENCY) rssAtConcurrency = Math.max(rssAtConcurrency, process.memoryUsage.rss());
-  }, 50);
-  const rssBeforeMb = process.memoryUsage.rss() / 2 ** 20;
-  const cpu0 = process.cpuUsage();
+    ],
+  });
+  return outfile;
+}
+
+interface ClientRun extends DriveResult {
+  simCpuMsPerSession: number;
+}
+
+/** One client process over every target; the simnet's CPU is read around it. */
+async function runClient(script: string, targetsFile: string, simnetPid: number): Promise<ClientRun> {
   const simCpu0 = processCpuMs(simnetPid);
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < targets.length) {
-        const t = targets[next++]!;
-        active++;
-        peak = Math.max(peak, active);
-        const obs = await visitor.visit(t, { crawlId: 'bench' });
-        active--;
-        if (obs.outcome === 'ok') ok++;
-        addrs += obs.addrs.length;
-      }
-    }),
-  );
-  const seconds = (performance.now() - start) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  const simCpuMs = processCpuMs(simnetPid) - simCpu0;
-  clearInterval(sampler);
-  return {
-    visits: targets.length,
-    ok,
-    addrs,
-    seconds,
-    peak,
-    rssMb: rssAtConcurrency / 2 ** 20,
-    rssBeforeMb,
-    cpuMsPerSession: (cpu.user + cpu.system) / 1000 / targets.length,
-    simCpuMsPerSession: simCpuMs / targets.length,
-  };
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(
+      ...pinned(CRAWLER_CPUS, process.execPath, [
+        '--max-old-space-size=256',
+        script,
+        'mainnet',
+        String(CONCURRENCY),
+        targetsFile,
+      ]),
+      { env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let text = '';
+    child.stdout.on('data', (d) => {
+      text += d;
+    });
+    child.on('close', (code) =>
+      code === 0 ? resolve(text) : reject(new Error(`${path.basename(script)} exited ${code}`)),
+    );
+  });
+  const run = JSON.parse(out.trim().split('\n').pop() as string) as DriveResult;
+  return { ...run, simCpuMsPerSession: (processCpuMs(simnetPid) - simCpu0) / run.visits };
 }
 
 function runBaseline(targets: Target[], magicHex: string) {
@@ -199,46 +200,7 @@ function runBaseline(targets: Target[], magicHex: string) {
   );
 }
 
-interface CeilingRun {
-  visits: number;
-  ok: number;
-  seconds: number;
-  peak: number;
-  cpuMsPerSession: number;
-  simCpuMsPerSession: number;
-}
-
-/** ceiling-client.ts in its own process over every target; the simnet's CPU is read around it. */
-async function runCeiling(targets: Target[], simnetPid: number, magicHex: string): Promise<CeilingRun> {
-  const file = path.join(dir, 'targets.txt');
-  writeFileSync(file, targets.map((t) => `${t.host} ${t.port}\n`).join(''));
-  const simCpu0 = processCpuMs(simnetPid);
-  const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn(
-      ...pinned(CRAWLER_CPUS, process.execPath, [
-        '--import',
-        'tsx',
-        path.join(import.meta.dirname, 'ceiling-client.ts'),
-        magicHex,
-        String(CONCURRENCY),
-        file,
-      ]),
-      { cwd: root, env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    let text = '';
-    child.stdout.on('data', (d) => {
-      text += d;
-    });
-    child.on('close', (code) =>
-      code === 0 ? resolve(text) : reject(new Error(`ceiling client exited ${code}`)),
-    );
-  });
-  const simCpuMs = processCpuMs(simnetPid) - simCpu0;
-  const run = JSON.parse(out.trim().split('\n').pop() as string) as Omit<CeilingRun, 'simCpuMsPerSession'>;
-  return { ...run, simCpuMsPerSession: simCpuMs / run.visits };
-}
-
-if (CRAWLER_CPUS) execFileSync('taskset', ['-a', '-p', '-c', CRAWLER_CPUS, String(process.pid)]);
+const [crawlerScript, ceilingScript] = [await bundle('crawler-client.ts'), await bundle('ceiling-client.ts')];
 const sim = await startSimnetProcess();
 try {
   console.log(
@@ -246,10 +208,12 @@ try {
   );
   // Warm-up: every node builds its cached getaddr answer (Core caches it for a day), so the
   // crawler and the ceiling below both meet warm nodes.
-  await runCeiling(sim.targets, sim.pid, 'f9beb4d9');
-  const ours = await runOurs(sim.targets, sim.pid);
+  const targetsFile = path.join(dir, 'targets.txt');
+  writeFileSync(targetsFile, sim.targets.map((t) => `${t.host} ${t.port}\n`).join(''));
+  await runClient(ceilingScript, targetsFile, sim.pid);
+  const ours = await runClient(crawlerScript, targetsFile, sim.pid);
   const base = await runBaseline(sim.targets, 'f9beb4d9');
-  const ceiling = await runCeiling(sim.targets, sim.pid, 'f9beb4d9');
+  const ceiling = await runClient(ceilingScript, targetsFile, sim.pid);
   const ourRate = ours.visits / ours.seconds;
   const baseRate = base.visits / base.seconds;
   console.log('');
@@ -261,7 +225,7 @@ try {
     `threaded baseline (50) ${String(base.visits).padStart(8)} ${String(base.ok).padStart(5)} ${base.seconds.toFixed(1).padStart(9)} ${baseRate.toFixed(0).padStart(11)} ${'50'.padStart(16)} ${base.peak_rss_mb.toFixed(0).padStart(7)}  (peak)`,
   );
   console.log(
-    `addresses harvested by bitcrawl: ${ours.addrs}; node ${process.version}, NODE_OPTIONS=${process.env.NODE_OPTIONS ?? ''}`,
+    `addresses harvested by bitcrawl: ${ours.addrs}; node ${process.version}; clients run as esbuild bundles with --max-old-space-size=256`,
   );
   console.log(
     `rig ceiling (headers only) ${String(ceiling.visits).padStart(4)} ${String(ceiling.ok).padStart(5)} ${ceiling.seconds.toFixed(1).padStart(9)} ${(ceiling.visits / ceiling.seconds).toFixed(0).padStart(11)} ${String(ceiling.peak).padStart(16)}`,
@@ -272,10 +236,10 @@ try {
       : `note: the simnet shares the machine's ${availableParallelism()} cores with the clients, so every figure includes its CPU`,
   );
   console.log(
-    `RSS before the crawl (node, tsx loader, targets): ${ours.rssBeforeMb.toFixed(0)} MB; at ${CONCURRENCY} concurrent: ${ours.rssMb.toFixed(0)} MB`,
+    `crawler RSS before the crawl (node, code, targets): ${ours.rssBeforeMb.toFixed(0)} MB; at ${CONCURRENCY} concurrent: ${ours.rssMb.toFixed(0)} MB`,
   );
   console.log(
-    `CPU per session (all threads, GC included): bitcrawl ${ours.cpuMsPerSession.toFixed(2)} ms, simnet ${ours.simCpuMsPerSession.toFixed(2)} ms ` +
+    `CPU per session (all threads, GC and kernel included): bitcrawl ${ours.cpuMsPerSession.toFixed(2)} ms, simnet ${ours.simCpuMsPerSession.toFixed(2)} ms ` +
       `(${(ours.addrs / ours.visits).toFixed(0)} addresses per answer)`,
   );
   console.log(

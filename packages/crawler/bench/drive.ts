@@ -1,0 +1,85 @@
+/**
+ * The part bench:sessions' client processes share: read the targets, keep CONCURRENCY visits
+ * in flight until every target was visited once, and print one JSON line of figures.
+ * Each client runs as its own plain-node process (an esbuild bundle, as the Docker image runs
+ * the worker), so no client's memory or CPU is counted for another or for the bench itself.
+ */
+import { readFileSync } from 'node:fs';
+import { CHAINS, type ChainName } from '@bitcrawl/protocol';
+
+export interface BenchTarget {
+  network: 'ipv4';
+  host: string;
+  port: number;
+}
+
+export interface DriveResult {
+  visits: number;
+  ok: number;
+  addrs: number;
+  seconds: number;
+  peak: number;
+  /** Highest RSS sampled while CONCURRENCY visits were in flight. */
+  rssMb: number;
+  /** RSS with the code loaded and the targets read, before the first visit. */
+  rssBeforeMb: number;
+  cpuMsPerSession: number;
+}
+
+export type BenchVisit = (t: BenchTarget) => Promise<{ ok: boolean; addrs: number }>;
+
+/** argv: CHAIN CONCURRENCY TARGETS_FILE ("host port" lines). */
+export async function runClient(makeVisit: (chain: ChainName) => BenchVisit): Promise<void> {
+  const [chain, concurrencyArg, file] = process.argv.slice(2);
+  if (!chain || !(chain in CHAINS) || !concurrencyArg || !file)
+    throw new Error('usage: CLIENT CHAIN CONCURRENCY TARGETS_FILE');
+  const targets = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line): BenchTarget => {
+      const [host, port] = line.split(' ');
+      return { network: 'ipv4', host: host as string, port: Number(port) };
+    });
+  const result = await drive(targets, Number(concurrencyArg), makeVisit(chain as ChainName));
+  console.log(JSON.stringify(result));
+}
+
+async function drive(targets: BenchTarget[], concurrency: number, visit: BenchVisit): Promise<DriveResult> {
+  let next = 0;
+  let active = 0;
+  let peak = 0;
+  let ok = 0;
+  let addrs = 0;
+  let rssAtConcurrency = 0;
+  const sampler = setInterval(() => {
+    if (active >= concurrency) rssAtConcurrency = Math.max(rssAtConcurrency, process.memoryUsage.rss());
+  }, 50);
+  const rssBeforeMb = process.memoryUsage.rss() / 2 ** 20;
+  const cpu0 = process.cpuUsage();
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < targets.length) {
+        const t = targets[next++] as BenchTarget;
+        peak = Math.max(peak, ++active);
+        const r = await visit(t);
+        active--;
+        if (r.ok) ok++;
+        addrs += r.addrs;
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  clearInterval(sampler);
+  return {
+    visits: targets.length,
+    ok,
+    addrs,
+    seconds,
+    peak,
+    rssMb: rssAtConcurrency / 2 ** 20,
+    rssBeforeMb,
+    cpuMsPerSession: (cpu.user + cpu.system) / 1000 / targets.length,
+  };
+}
