@@ -151,6 +151,8 @@ async function runClient(script: string, targetsFile: string, simnetPid: number)
     const child = spawn(
       ...pinned(CRAWLER_CPUS, process.execPath, [
         '--max-old-space-size=256',
+        // e.g. BENCH_CLIENT_NODE_ARGS=--cpu-prof to profile the crawler and ceiling clients
+        ...(process.env.BENCH_CLIENT_NODE_ARGS ?? '').split(' ').filter(Boolean),
         script,
         'mainnet',
         String(CONCURRENCY),
