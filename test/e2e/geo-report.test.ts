@@ -113,4 +113,50 @@ describe('bitcrawl crawl --geoip-asn-db, then bitcrawl report', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--round: bad round id/);
   }, 240_000);
+
+  it('geo-backfill enriches a crawl made without the database; a second run writes nothing', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bitcrawl-e2e-backfill-'));
+    const crawl = await runCli(simnetCrawlArgs(sim, '--store', dir, '--crawl-id', 'geo2'));
+    expect(crawl.status, crawl.stderr.slice(-2000)).toBe(0);
+    const before = await runCli(['report', '--store', dir, '--format', 'json']);
+    const okIp = sim.groundTruth.nodes.filter(
+      (n) => n.expectedOutcome === 'ok' && (n.network === 'ipv4' || n.network === 'ipv6'),
+    );
+    // Without node_geo data the report has no geo sections.
+    const sectionsBefore = JSON.parse(before.stdout).sections as Record<string, Row[]>;
+    expect(sectionsBefore.reachable?.length).toBeGreaterThan(0);
+    expect(sectionsBefore.countries).toBeUndefined();
+
+    const args = ['geo-backfill', '--store', dir, '--geoip-asn-db', path.join(fixtures, 'ip2asn-test.tsv')];
+    const fill = await runCli([...args, '--cloud-asns', path.join(fixtures, 'cloud-asns-test.json')]);
+    expect(fill.status, fill.stderr).toBe(0);
+    const m = /looked up (\d+) visited IPv4\/IPv6 addresses, wrote (\d+) node_geo rows/.exec(fill.stdout);
+    expect(m, fill.stdout).not.toBeNull();
+    const [looked, wrote] = [Number(m?.[1]), Number(m?.[2])];
+    // Every reachable IPv4 host has data in the fixture; all IPv6 nodes share ::1.
+    expect(wrote).toBeGreaterThanOrEqual(okIp.filter((n) => n.network === 'ipv4').length + 1);
+    expect(looked).toBeGreaterThanOrEqual(wrote);
+
+    const after = await runCli(['report', '--store', dir, '--format', 'json']);
+    const { db } = await loadGeoDb(path.join(fixtures, 'ip2asn-test.tsv'));
+    const country = Object.fromEntries(
+      (JSON.parse(after.stdout).sections.countries as Row[]).map((c) => [c.country, c.nodes]),
+    );
+    expect(country).toEqual(
+      Object.fromEntries(counts(okIp.map((n) => db.lookup(n.network, n.host)?.country || '(no data)'))),
+    );
+
+    const again = await runCli(args);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(new RegExp(`looked up ${looked - wrote} visited .* wrote 0 node_geo rows`));
+    const bad = await runCli([
+      'geo-backfill',
+      '--store',
+      dir,
+      '--geoip-asn-db',
+      path.join(dir, 'missing.tsv'),
+    ]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+  }, 240_000);
 });

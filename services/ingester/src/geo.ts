@@ -33,13 +33,16 @@ export async function loadGeoEnricher(
   return { db: loaded.db, cloud: cloudLookup(extra) };
 }
 
+/** What geoRows needs of a visit (an Observation is one). */
+export type VisitedAddress = Pick<Observation, 'network' | 'host' | 'ts'>;
+
 /**
  * One node_geo row per distinct IPv4/IPv6 address in the batch that the database knows
  * (addresses without data get no row). `updated` is the address's newest visit in the batch,
  * so a re-delivered batch writes identical rows.
  */
-export function geoRows(batch: readonly Observation[], geo: GeoEnricher): NodeGeoRow[] {
-  const newest = new Map<string, Observation>();
+export function geoRows(batch: readonly VisitedAddress[], geo: GeoEnricher): NodeGeoRow[] {
+  const newest = new Map<string, VisitedAddress>();
   for (const o of batch) {
     if (o.network !== 'ipv4' && o.network !== 'ipv6') continue;
     const key = `${o.network}|${o.host}`;

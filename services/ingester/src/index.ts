@@ -1,3 +1,4 @@
 export * from './geo.ts';
+export * from './geo-backfill.ts';
 export * from './ingester.ts';
 export { ingesterEnvSchema, main } from './main.ts';

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import * as crawl from './crawl.ts';
 import * as dashboard from './dashboard.ts';
 import * as decode from './decode.ts';
+import * as geoBackfill from './geo-backfill.ts';
 import * as query from './query.ts';
 import * as report from './report.ts';
 import * as services from './services.ts';
@@ -22,6 +23,7 @@ export function registerCommands(program: Command): void {
   services.register(program);
   query.register(program);
   report.register(program);
+  geoBackfill.register(program);
   status.register(program);
   dashboard.register(program);
   stack.register(program);

@@ -1,0 +1,111 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Observation } from '@bitcrawl/model';
+import {
+  insertNodeGeo,
+  insertObservations,
+  migrate,
+  openStore,
+  queryRows,
+  type Store,
+} from '@bitcrawl/storage';
+import { silentLogger } from '@bitcrawl/telemetry';
+import { type ClickHouseServer, startClickHouse } from '@bitcrawl/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadGeoEnricher } from './geo.ts';
+import { backfillGeo } from './geo-backfill.ts';
+
+const fixtures = path.resolve(import.meta.dirname, '../../../packages/geo/fixtures');
+const T0 = 1_790_000_000_000;
+
+const visit = (network: Observation['network'], host: string, port: number, tsS: number): Observation => ({
+  ts: T0 + tsS * 1000,
+  crawlId: 'old-round',
+  network,
+  host,
+  port,
+  outcome: 'ok',
+  error: '',
+  peer: null,
+  connectMs: 1,
+  handshakeMs: 0,
+  addrs: [],
+});
+
+// Sorted by (network, host) the addresses without data (10.0.0.1, 127.0.0.9: AS 0, 203.0.113.5:
+// not routed) sit between ones with data, so paging past them is exercised with 3 per page.
+const visits = [
+  visit('ipv4', '10.0.0.1', 8333, 1),
+  visit('ipv4', '127.0.0.9', 8333, 2),
+  visit('ipv4', '127.1.1.5', 8333, 3),
+  visit('ipv4', '127.1.1.5', 8334, 9), // newest visit of 127.1.1.5: its `updated`
+  visit('ipv4', '127.1.2.200', 8333, 4),
+  visit('ipv4', '127.2.0.1', 8333, 5),
+  visit('ipv4', '192.0.2.3', 8333, 6), // enriched already (below): left alone unless `all`
+  visit('ipv4', '198.51.100.7', 8333, 7),
+  visit('ipv4', '203.0.113.5', 8333, 8),
+  visit('ipv6', '::1', 20001, 10),
+  visit('onion', `${'a'.repeat(56)}.onion`, 8333, 11), // not an IP network: never looked up
+];
+
+let ch: ClickHouseServer;
+beforeAll(async () => {
+  ch = await startClickHouse();
+}, 90_000);
+afterAll(async () => {
+  await ch?.stop();
+});
+
+const geoTable = async (store: Store) =>
+  (
+    await queryRows<Record<string, string | number>>(
+      store,
+      'SELECT host, asn, as_org, country, cloud, toUnixTimestamp(updated) AS t FROM node_geo FINAL ORDER BY network, host',
+    )
+  ).map((r) => `${r.host} AS${r.asn} ${r.as_org} ${r.country} ${r.cloud || '-'} +${Number(r.t) - T0 / 1000}`);
+
+describe.each([
+  ['clickhouse-server 18.16', () => openStore({ url: ch.url })],
+  ['embedded chdb', () => openStore({ dir: mkdtempSync(path.join(tmpdir(), 'bitcrawl-backfill-chdb-')) })],
+])('geo backfill on %s', (_name, open) => {
+  it('enriches the visited addresses without a node_geo row, page by page; `all` re-writes every one', async () => {
+    const store = await open();
+    try {
+      await migrate(store);
+      await insertObservations(store, visits);
+      const old = { network: 'ipv4', host: '192.0.2.3', asn: 1, as_org: 'OLD', country: 'QQ', cloud: '' };
+      await insertNodeGeo(store, [{ ...old, updated: '2026-01-01 00:00:00' }]);
+      const geo = await loadGeoEnricher(
+        {
+          geoDb: path.join(fixtures, 'ip2asn-test.tsv'),
+          cloudAsns: path.join(fixtures, 'cloud-asns-test.json'),
+        },
+        silentLogger(),
+      );
+      if (!geo) throw new Error('no enricher');
+      const pages: number[] = [];
+      const first = await backfillGeo(store, geo, { pageSize: 3, onPage: (d) => pages.push(d.addresses) });
+      // 9 IP addresses visited, 1 enriched already; 5 of the other 8 have data.
+      expect(first).toEqual({ addresses: 8, written: 5 });
+      expect(pages).toEqual([3, 6, 8]);
+      expect(await geoTable(store)).toEqual([
+        '127.1.1.5 AS64501 SIMNET-ALPHA example loopback AS XA Example Cloud +9',
+        '127.1.2.200 AS64503 SIMNET-CHARLIE XC - +4',
+        '127.2.0.1 AS64504 SIMNET-REST XD - +5',
+        '192.0.2.3 AS1 OLD QQ - +-' + String(T0 / 1000 - Date.UTC(2026, 0, 1) / 1000),
+        '198.51.100.7 AS64510 EXAMPLE-NET-2 XY - +7',
+        '::1 AS64505 SIMNET-V6 XB Example Cloud +10',
+      ]);
+
+      // Again: only the three addresses without data are still missing; nothing is written.
+      expect(await backfillGeo(store, geo, { pageSize: 3 })).toEqual({ addresses: 3, written: 0 });
+
+      // `all`: every address is looked up again and the old answer is replaced.
+      expect(await backfillGeo(store, geo, { pageSize: 4, all: true })).toEqual({ addresses: 9, written: 6 });
+      expect((await geoTable(store))[3]).toBe('192.0.2.3 AS64500 EXAMPLE-NET ZZ - +6');
+    } finally {
+      await store.close();
+    }
+  });
+});
