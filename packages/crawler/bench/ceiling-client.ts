@@ -3,7 +3,9 @@
  * do against the simnet and still get the answer. It sends pre-encoded bytes (version +
  * sendaddrv2, then verack + getaddr once their verack is seen: the same two writes and the
  * same round trips as a real session), walks frame headers without checking a checksum or
- * decoding a payload, and closes on the first addrv2 larger than a self-announcement.
+ * decoding a payload, and closes on the header of the first addrv2 larger than a
+ * self-announcement (before its payload has arrived) without ever answering ping: an upper
+ * bound, a little above what any client that reads the whole answer could reach.
  *
  * It is not a crawler; it measures what Node, the kernel and the simnet cost per session on
  * this machine, so the real crawler's figure can be read against it. Run by the bench as its

@@ -100,6 +100,8 @@ async function startSimnetProcess(): Promise<{
     },
   );
   process.once('exit', () => child.kill('SIGKILL'));
+  // Ctrl-C must not leave the simnet holding its 10,000 ports for its whole --duration.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
   const lines = createInterface({ input: child.stdout! });
   let edges = 0;
   for await (const line of lines) {
@@ -160,13 +162,17 @@ async function runClient(script: string, targetsFile: string, simnetPid: number)
       ]),
       { env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'inherit'] },
     );
+    const onExit = () => child.kill('SIGKILL');
+    process.once('exit', onExit);
     let text = '';
     child.stdout.on('data', (d) => {
       text += d;
     });
-    child.on('close', (code) =>
-      code === 0 ? resolve(text) : reject(new Error(`${path.basename(script)} exited ${code}`)),
-    );
+    child.on('close', (code) => {
+      process.off('exit', onExit);
+      if (code === 0) resolve(text);
+      else reject(new Error(`${path.basename(script)} exited ${code}`));
+    });
   });
   const run = JSON.parse(out.trim().split('\n').pop() as string) as DriveResult;
   return { ...run, simCpuMsPerSession: (processCpuMs(simnetPid) - simCpu0) / run.visits };
@@ -216,12 +222,15 @@ try {
   const ours = await runClient(crawlerScript, targetsFile, sim.pid);
   const base = await runBaseline(sim.targets, 'f9beb4d9');
   const ceiling = await runClient(ceilingScript, targetsFile, sim.pid);
-  const ourRate = ours.visits / ours.seconds;
-  const baseRate = base.visits / base.seconds;
+  // Rates count completed sessions (outcome ok), so a client that fails fast cannot look fast.
+  const ourRate = ours.ok / ours.seconds;
+  const baseRate = base.ok / base.seconds;
+  const ceilingRate = ceiling.ok / ceiling.seconds;
+  const rss = (mb: number) => (mb > 0 ? mb.toFixed(0) : 'n/a'); // n/a: never reached CONCURRENCY
   console.log('');
   console.log('                         visits    ok   seconds  sessions/s  peak concurrent  RSS MB');
   console.log(
-    `bitcrawl (1 process)   ${String(ours.visits).padStart(8)} ${String(ours.ok).padStart(5)} ${ours.seconds.toFixed(1).padStart(9)} ${ourRate.toFixed(0).padStart(11)} ${String(ours.peak).padStart(16)} ${ours.rssMb.toFixed(0).padStart(7)}  (RSS at ${CONCURRENCY} concurrent)`,
+    `bitcrawl (1 process)   ${String(ours.visits).padStart(8)} ${String(ours.ok).padStart(5)} ${ours.seconds.toFixed(1).padStart(9)} ${ourRate.toFixed(0).padStart(11)} ${String(ours.peak).padStart(16)} ${rss(ours.rssMb).padStart(7)}  (RSS at ${CONCURRENCY} concurrent)`,
   );
   console.log(
     `threaded baseline (50) ${String(base.visits).padStart(8)} ${String(base.ok).padStart(5)} ${base.seconds.toFixed(1).padStart(9)} ${baseRate.toFixed(0).padStart(11)} ${'50'.padStart(16)} ${base.peak_rss_mb.toFixed(0).padStart(7)}  (peak)`,
@@ -230,7 +239,7 @@ try {
     `addresses harvested by bitcrawl: ${ours.addrs}; node ${process.version}; clients run as esbuild bundles with --max-old-space-size=256`,
   );
   console.log(
-    `rig ceiling (headers only) ${String(ceiling.visits).padStart(4)} ${String(ceiling.ok).padStart(5)} ${ceiling.seconds.toFixed(1).padStart(9)} ${(ceiling.visits / ceiling.seconds).toFixed(0).padStart(11)} ${String(ceiling.peak).padStart(16)}`,
+    `rig ceiling (headers only) ${String(ceiling.visits).padStart(4)} ${String(ceiling.ok).padStart(5)} ${ceiling.seconds.toFixed(1).padStart(9)} ${ceilingRate.toFixed(0).padStart(11)} ${String(ceiling.peak).padStart(16)}`,
   );
   console.log(
     SIMNET_CPUS || CRAWLER_CPUS
@@ -238,7 +247,7 @@ try {
       : `note: the simnet shares the machine's ${availableParallelism()} cores with the clients, so every figure includes its CPU`,
   );
   console.log(
-    `crawler RSS before the crawl (node, code, targets): ${ours.rssBeforeMb.toFixed(0)} MB; at ${CONCURRENCY} concurrent: ${ours.rssMb.toFixed(0)} MB`,
+    `crawler RSS before the crawl (node, code, targets): ${ours.rssBeforeMb.toFixed(0)} MB; at ${CONCURRENCY} concurrent: ${rss(ours.rssMb)} MB`,
   );
   console.log(
     `CPU per session (all threads, GC and kernel included): bitcrawl ${ours.cpuMsPerSession.toFixed(2)} ms, simnet ${ours.simCpuMsPerSession.toFixed(2)} ms ` +
@@ -251,7 +260,7 @@ try {
     `ratio: ${(ourRate / baseRate).toFixed(1)}x the baseline's sessions/s (target >= 20x); RSS target <= 300 MB`,
   );
   console.log(
-    `rig ceiling: ${(ceiling.visits / ceiling.seconds / baseRate).toFixed(1)}x the baseline; bitcrawl reaches ${((100 * ourRate * ceiling.seconds) / ceiling.visits).toFixed(0)}% of it ` +
+    `rig ceiling: ${(ceilingRate / baseRate).toFixed(1)}x the baseline; bitcrawl reaches ${((100 * ourRate) / ceilingRate).toFixed(0)}% of it ` +
       '(no client on this rig can pass the ceiling: it skips all protocol work)',
   );
 } finally {

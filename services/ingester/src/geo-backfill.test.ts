@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Observation } from '@bitcrawl/model';
 import {
+  formatDateTime,
   insertNodeGeo,
   insertObservations,
   migrate,
@@ -75,7 +76,8 @@ describe.each([
       await migrate(store);
       await insertObservations(store, visits);
       const old = { network: 'ipv4', host: '192.0.2.3', asn: 1, as_org: 'OLD', country: 'QQ', cloud: '' };
-      await insertNodeGeo(store, [{ ...old, updated: '2026-01-01 00:00:00' }]);
+      // As the ingester wrote it with an older database: `updated` is the address's newest visit.
+      await insertNodeGeo(store, [{ ...old, updated: formatDateTime(T0 + 6000) }]);
       const geo = await loadGeoEnricher(
         {
           geoDb: path.join(fixtures, 'ip2asn-test.tsv'),
@@ -93,7 +95,7 @@ describe.each([
         '127.1.1.5 AS64501 SIMNET-ALPHA example loopback AS XA Example Cloud +9',
         '127.1.2.200 AS64503 SIMNET-CHARLIE XC - +4',
         '127.2.0.1 AS64504 SIMNET-REST XD - +5',
-        '192.0.2.3 AS1 OLD QQ - +-' + String(T0 / 1000 - Date.UTC(2026, 0, 1) / 1000),
+        '192.0.2.3 AS1 OLD QQ - +6',
         '198.51.100.7 AS64510 EXAMPLE-NET-2 XY - +7',
         '::1 AS64505 SIMNET-V6 XB Example Cloud +10',
       ]);
@@ -101,9 +103,27 @@ describe.each([
       // Again: only the three addresses without data are still missing; nothing is written.
       expect(await backfillGeo(store, geo, { pageSize: 3 })).toEqual({ addresses: 3, written: 0 });
 
-      // `all`: every address is looked up again and the old answer is replaced.
+      // `all`: every address is looked up again and the old answer is replaced, as the report
+      // and nodes_geo read it (argMax by `updated`, no FINAL), before any merge.
       expect(await backfillGeo(store, geo, { pageSize: 4, all: true })).toEqual({ addresses: 9, written: 6 });
-      expect((await geoTable(store))[3]).toBe('192.0.2.3 AS64500 EXAMPLE-NET ZZ - +6');
+      const latest = await queryRows<Record<string, string | number>>(
+        store,
+        `SELECT argMax(as_org, updated) AS org, argMax(country, updated) AS country FROM node_geo
+         WHERE network = 'ipv4' AND host = '192.0.2.3'`,
+      );
+      expect(latest).toEqual([{ org: 'EXAMPLE-NET', country: 'ZZ' }]);
+      // ... because the new row is newer than the old one, not tied with it (a tie is a coin toss).
+      const newer = await queryRows<{ n: string | number }>(
+        store,
+        `SELECT count() AS n FROM node_geo WHERE host = '192.0.2.3' AND updated > toDateTime('${formatDateTime(T0 + 6000)}', 'UTC')`,
+      );
+      expect(Number(newer[0]?.n)).toBe(1);
+
+      // A host that is not an address (a visit refused as not_dialable keeps it as given) is
+      // looked up and gets no row; as a page key it is quoted safely. One address per page.
+      await insertObservations(store, [visit('ipv4', "9.9.9.9'\\x", 8333, 12)]);
+      expect(await backfillGeo(store, geo, { pageSize: 1 })).toEqual({ addresses: 4, written: 0 });
+      expect(await backfillGeo(store, geo, { pageSize: 1, all: true })).toEqual({ addresses: 10, written: 6 });
     } finally {
       await store.close();
     }

@@ -21,8 +21,8 @@ export interface GeoBackfillOptions {
 /**
  * Writes node_geo rows for visited addresses the ingester did not enrich: those visited
  * before GEOIP_ASN_DB was set, or (with `all`) every address, so a newer database replaces the
- * older answers. Each row's `updated` is the address's newest visit, as the ingester writes it,
- * so running it twice writes the same rows. SQL that ClickHouse 18.16 and chdb both accept.
+ * older answers. A missing row gets `updated` = the address's newest visit, as the ingester
+ * writes it; with `all`, now, so the new answer wins. SQL that ClickHouse 18.16 and chdb accept.
  */
 export async function backfillGeo(
   store: Store,
@@ -31,30 +31,47 @@ export async function backfillGeo(
 ): Promise<GeoBackfillResult> {
   const pageSize = opts.pageSize ?? 50_000;
   if (!Number.isInteger(pageSize) || pageSize < 1)
-    throw new RangeError(`pageSize must be a positive integer`);
-  const missingOnly = opts.all ? '' : 'AND (network, host) NOT IN (SELECT network, host FROM node_geo)';
+    throw new RangeError('pageSize must be a positive integer');
+  // With `all`, rows must beat what the ingester wrote from the older database for the same
+  // newest visit: argMax(..., updated) on a tie keeps either one. Now is later than any visit.
+  const nowMs = Date.now();
   const done: GeoBackfillResult = { addresses: 0, written: 0 };
-  // A stable order over a GROUP BY, paged with LIMIT/OFFSET. Without `all`, the rows a page
-  // writes leave the result set, so the next page starts after the addresses left without data.
-  let offset = 0;
+  let after: { network: string; host: string } | undefined;
   for (;;) {
+    // Keyset paging on the (network, host) order: each page starts after the last one's key,
+    // so it neither re-reads nor skips whatever the pages before it wrote.
+    const from = after
+      ? `AND (network > ${literal(after.network)} OR (network = ${literal(after.network)} AND host > ${literal(after.host)}))`
+      : '';
+    const missingOnly = opts.all
+      ? ''
+      : `AND (network, host) NOT IN (SELECT network, host FROM node_geo WHERE network IN ('ipv4', 'ipv6') ${from})`;
     const page = await queryRows<{ network: Network; host: string; ts: string | number }>(
       store,
       `SELECT network, host, toUInt64(max(ts)) AS ts FROM observations
-       WHERE network IN ('ipv4', 'ipv6') ${missingOnly}
-       GROUP BY network, host ORDER BY network, host LIMIT ${pageSize} OFFSET ${offset}`,
+       WHERE network IN ('ipv4', 'ipv6') ${from} ${missingOnly}
+       GROUP BY network, host ORDER BY network, host LIMIT ${pageSize}`,
     );
     if (page.length === 0) break;
     const rows = geoRows(
-      page.map((r) => ({ network: r.network, host: r.host, ts: Number(r.ts) * 1000 })),
+      page.map((r) => ({
+        network: r.network,
+        host: r.host,
+        ts: opts.all ? Math.max(nowMs, Number(r.ts) * 1000) : Number(r.ts) * 1000,
+      })),
       geo,
     );
-    const written = await insertNodeGeo(store, rows);
     done.addresses += page.length;
-    done.written += written;
-    offset += opts.all ? page.length : page.length - written;
+    done.written += await insertNodeGeo(store, rows);
     opts.onPage?.({ ...done });
+    const last = page[page.length - 1] as { network: string; host: string };
+    after = { network: last.network, host: last.host };
     if (page.length < pageSize) break;
   }
   return done;
+}
+
+/** A ClickHouse string literal (backslash and quote escaped): 18.16 has no query parameters. */
+function literal(s: string): string {
+  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }

@@ -33,8 +33,10 @@ export function register(program: Command): void {
       // Loaded before the store opens: a bad file is a configuration error, reported on one line.
       const geo = await loadGeoEnricher({ geoDb: o.geoipAsnDb, cloudAsns: o.cloudAsns }, logger);
       if (!geo) throw new Error('unreachable: --geoip-asn-db is required');
-      const store = await openStore(o.clickhouse ? { url: o.clickhouse } : { dir: o.store });
+      let store: Awaited<ReturnType<typeof openStore>> | undefined;
       try {
+        // Inside the try: a bad URL, a refused login or a locked chdb directory is one line too.
+        store = await openStore(o.clickhouse ? { url: o.clickhouse } : { dir: o.store });
         await migrate(store); // node_geo may not exist yet in a store made before it
         const done = await backfillGeo(store, geo, {
           all: o.all,
@@ -49,7 +51,7 @@ export function register(program: Command): void {
         process.stderr.write(`bitcrawl geo-backfill: ${(err as Error).message.split('\n')[0]}\n`);
         process.exitCode = 1;
       } finally {
-        await store.close();
+        await store?.close();
       }
     });
 }
