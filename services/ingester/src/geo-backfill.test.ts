@@ -123,7 +123,10 @@ describe.each([
       // looked up and gets no row; as a page key it is quoted safely. One address per page.
       await insertObservations(store, [visit('ipv4', "9.9.9.9'\\x", 8333, 12)]);
       expect(await backfillGeo(store, geo, { pageSize: 1 })).toEqual({ addresses: 4, written: 0 });
-      expect(await backfillGeo(store, geo, { pageSize: 1, all: true })).toEqual({ addresses: 10, written: 6 });
+      expect(await backfillGeo(store, geo, { pageSize: 1, all: true })).toEqual({
+        addresses: 10,
+        written: 6,
+      });
     } finally {
       await store.close();
     }
