@@ -2,6 +2,7 @@ import type { AddrEntry, Message } from '@bitcrawl/protocol';
 import { describe, expect, it } from 'vitest';
 import {
   finalAnswer,
+  forkState,
   type HandshakeParams,
   initialState,
   type MachineState,
@@ -189,11 +190,7 @@ describe('handshake state machine', () => {
   it('a node that knows little: its small answer counts when nothing larger comes', () => {
     const ready = run([theirVersion, { command: 'verack' }]).state;
     for (const n of [2, 6, 10]) {
-      const r = step(
-        structuredClone(ready),
-        { command: 'addrv2', addresses: entries(n), skipped: 0 },
-        params,
-      );
+      const r = step(forkState(ready), { command: 'addrv2', addresses: entries(n), skipped: 0 }, params);
       expect(r.state.phase).toBe('awaiting_answer');
       expect(r.tentativeStarted, `${n}`).toBe(true);
       expect(r.answerProgress).toBeUndefined();
@@ -207,19 +204,11 @@ describe('handshake state machine', () => {
 
   it('a one-entry message after getaddr is an answer (5-8 known addresses), unless it is the peer itself', () => {
     const ready = run([theirVersion, { command: 'verack' }]).state;
-    const one = step(
-      structuredClone(ready),
-      { command: 'addrv2', addresses: entries(1, 77), skipped: 0 },
-      params,
-    );
+    const one = step(forkState(ready), { command: 'addrv2', addresses: entries(1, 77), skipped: 0 }, params);
     expect(one.tentativeStarted).toBe(true);
     expect(finalAnswer(one.state).map((a) => a.host)).toEqual(['10.0.0.77']);
     const self: AddrEntry = { time: 5, services: 0xc09n, network: 'ipv4', host: '1.2.3.4', port: 8333 };
-    const announced = step(
-      structuredClone(ready),
-      { command: 'addrv2', addresses: [self], skipped: 0 },
-      params,
-    );
+    const announced = step(forkState(ready), { command: 'addrv2', addresses: [self], skipped: 0 }, params);
     expect(announced.tentativeStarted).toBeUndefined();
     expect(finalAnswer(announced.state)).toHaveLength(0);
     expect(announced.state.unsolicited).toBe(1);

@@ -1,5 +1,6 @@
 import type { GossipedAddress, Network } from '@bitcrawl/model';
 import type { AddrEntry, Message, NetAddrField, VersionMessage } from '@bitcrawl/protocol';
+import { AddressSet } from './address-set.ts';
 
 /**
  * The client side of a visit as a pure state machine: feed it the peer's messages, send what
@@ -23,7 +24,7 @@ export interface HandshakeParams {
 }
 
 /**
- * The machine is pure in what it decides, but for speed the two address Maps are mutated in
+ * The machine is pure in what it decides, but for speed the two address sets are mutated in
  * place (an answer is up to maxAddr entries; copying them on every message would cost
  * O(n) per message). So a state passed to `step` is consumed: keep using the returned one.
  */
@@ -34,13 +35,10 @@ export interface MachineState {
   sentVerack: boolean;
   /** Peer asked for addrv2 (it sent sendaddrv2 before its verack). */
   theirAddrV2: boolean;
-  /**
-   * Merged getaddr answer, keyed by endpoint so parts and repeats de-duplicate. Values are
-   * the decoded entries themselves (their shape is the Observation's), so the harvest copies nothing.
-   */
-  answer: Map<string, GossipedAddress>;
+  /** Merged getaddr answer: parts and repeats de-duplicate by endpoint. */
+  answer: AddressSet;
   /** Small (1-10 entry) messages after getaddr: relays, or the whole answer of a node that knows little. */
-  tentative: Map<string, GossipedAddress>;
+  tentative: AddressSet;
   answerMessages: number;
   tentativeMessages: number;
   /** Addr messages that are not part of the answer (before getaddr, empty, self-announcements). */
@@ -92,13 +90,18 @@ export function initialState(): MachineState {
     gotVerack: false,
     sentVerack: false,
     theirAddrV2: false,
-    answer: new Map(),
-    tentative: new Map(),
+    answer: new AddressSet(),
+    tentative: new AddressSet(),
     answerMessages: 0,
     tentativeMessages: 0,
     unsolicited: 0,
     truncated: false,
   };
+}
+
+/** A copy of `s` that `step` can consume while `s` stays usable (to explore two continuations). */
+export function forkState(s: MachineState): MachineState {
+  return { ...s, answer: s.answer.clone(), tentative: s.tentative.clone() };
 }
 
 function legacyField(t: HandshakeParams['target']): NetAddrField {
@@ -177,12 +180,12 @@ export function step(s: MachineState, msg: Message, p: HandshakeParams): Step {
         break;
       }
       if (state.phase === 'awaiting_answer' && n <= MAX_RELAY_ENTRIES) {
-        mergeInto(state.tentative, list, p.maxAddr);
+        state.tentative.add(list, p.maxAddr);
         if (state.tentativeMessages === 0) flags.tentativeStarted = true;
         state = { ...state, tentativeMessages: state.tentativeMessages + 1 };
         break;
       }
-      const truncated = mergeInto(state.answer, list, p.maxAddr);
+      const truncated = state.answer.add(list, p.maxAddr);
       state = {
         ...state,
         phase: 'harvesting',
@@ -208,28 +211,7 @@ function isSelfAnnouncement(s: MachineState, list: readonly AddrEntry[], p: Hand
   return a.network === p.target.network && a.host === p.target.host;
 }
 
-/**
- * Adds the entries not yet in `into` (mutating it), storing the decoded entries themselves. Returns true
- * when `into` is full (maxAddr) and at least one entry had to be dropped.
- */
-function mergeInto(into: Map<string, GossipedAddress>, entries: readonly AddrEntry[], max: number): boolean {
-  for (const a of entries) {
-    // Keyed by the host string the decoder already made, so the common case allocates no key;
-    // the rare second port (or IPv6/CJDNS, which share a text form) of a host gets a full key.
-    let key = a.host;
-    const first = into.get(key);
-    if (first) {
-      if (first.port === a.port && first.network === a.network) continue;
-      key = `${a.host} ${a.port} ${a.network}`;
-      if (into.has(key)) continue;
-    }
-    if (into.size >= max) return true;
-    into.set(key, a); // the decoded entry is already an Observation address
-  }
-  return false;
-}
-
 /** The harvested answer: the large messages if any came, else the small post-getaddr ones. */
 export function finalAnswer(s: MachineState): GossipedAddress[] {
-  return Array.from((s.answer.size > 0 ? s.answer : s.tentative).values());
+  return (s.answer.size > 0 ? s.answer : s.tentative).values();
 }

@@ -37,6 +37,8 @@ interface Script {
   onGetaddr?: (send: (m: Message) => void, write: (b: Uint8Array) => void) => void;
   /** Send the version burst (version, wtxidrelay, sendaddrv2, verack) in one write, as the simnet does. */
   oneWriteBurst?: boolean;
+  /** Send what answers one chunk (sendcmpct, ping, feefilter and the getaddr answer) in one write. */
+  oneWritePerChunk?: boolean;
 }
 
 const servers: net.Server[] = [];
@@ -55,13 +57,17 @@ async function scriptedPeer(script: Script): Promise<number> {
     const write = (b: Uint8Array) => {
       if (!socket.destroyed) socket.write(b);
     };
-    const send = (m: Message) => write(encodeMessageFrame(magic, m));
     if (script.onConnect) {
       socket.resume();
       return script.onConnect(write);
     }
     const parser = new FrameParser(magic);
     socket.on('data', (chunk) => {
+      const gathered: Uint8Array[] = [];
+      const send = (m: Message) =>
+        script.oneWritePerChunk
+          ? gathered.push(encodeMessageFrame(magic, m))
+          : write(encodeMessageFrame(magic, m));
       for (const frame of parser.push(chunk)) {
         const m = decodeMessage(frame);
         if (m.command === 'version') {
@@ -93,6 +99,7 @@ async function scriptedPeer(script: Script): Promise<number> {
           script.onGetaddr?.(send, write);
         }
       }
+      if (gathered.length > 0) write(Buffer.concat(gathered));
     });
   });
   servers.push(server);
@@ -243,8 +250,8 @@ describe('session bounds', () => {
 });
 
 describe('session writes', () => {
-  it('answers a handshake burst that arrives whole with one write: verack and getaddr together', async () => {
-    const port = await scriptedPeer({ oneWriteBurst: true, onGetaddr: (send) => send(addrv2(entries(50))) });
+  /** Runs a visit, recording the commands of each write the crawler's socket makes. */
+  async function recordWrites(port: number) {
     const ours = new Set<net.Socket>();
     const writes: string[][] = [];
     const original = net.Socket.prototype.write;
@@ -261,12 +268,37 @@ describe('session writes', () => {
     });
     try {
       const { obs } = await visit(port);
-      expect(obs.outcome).toBe('ok');
-      expect(obs.addrs).toHaveLength(50);
+      expect(ours.size).toBe(1);
+      return { obs, writes };
     } finally {
       spy.mockRestore();
     }
-    expect(ours.size).toBe(1);
+  }
+
+  it('answers a handshake burst that arrives whole with one write: verack and getaddr together; a ping alone gets its pong', async () => {
+    // The answer comes 100 ms after the ping, so the ping arrives in a chunk of its own.
+    const port = await scriptedPeer({
+      oneWriteBurst: true,
+      onGetaddr: (send) => setTimeout(() => send(addrv2(entries(50))), 100),
+    });
+    const { obs, writes } = await recordWrites(port);
+    expect(obs.outcome).toBe('ok');
+    expect(obs.addrs).toHaveLength(50);
     expect(writes).toEqual([['version', 'sendaddrv2'], ['verack', 'getaddr'], ['pong']]);
+  });
+
+  it('writes nothing more when the chunk that holds a ping also completes the answer (we disconnect)', async () => {
+    const port = await scriptedPeer({
+      oneWriteBurst: true,
+      oneWritePerChunk: true,
+      onGetaddr: (send) => send(addrv2(entries(50))),
+    });
+    const { obs, writes } = await recordWrites(port);
+    expect(obs.outcome).toBe('ok');
+    expect(obs.addrs).toHaveLength(50);
+    expect(writes).toEqual([
+      ['version', 'sendaddrv2'],
+      ['verack', 'getaddr'],
+    ]);
   });
 });

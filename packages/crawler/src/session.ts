@@ -62,6 +62,33 @@ function nextNonce(): bigint {
   return n;
 }
 
+/**
+ * Frames without a payload (verack, getaddr, sendaddrv2) are the same bytes on every session
+ * of a chain, so they are encoded once per magic; version and pong are encoded per session.
+ */
+const constantFrames = new Map<number, Map<string, Uint8Array>>();
+function frameOf(magic: Uint8Array, msg: Message): Uint8Array {
+  if (msg.command !== 'verack' && msg.command !== 'getaddr' && msg.command !== 'sendaddrv2')
+    return encodeMessageFrame(magic, msg);
+  // Keyed by the magic's value (one entry per chain in use), not by the array's identity.
+  const key =
+    ((magic[0] as number) << 24) |
+    ((magic[1] as number) << 16) |
+    ((magic[2] as number) << 8) |
+    (magic[3] as number);
+  let byCommand = constantFrames.get(key);
+  if (!byCommand) {
+    byCommand = new Map();
+    constantFrames.set(key, byCommand);
+  }
+  let frame = byCommand.get(msg.command);
+  if (!frame) {
+    frame = encodeMessageFrame(magic, msg);
+    byCommand.set(msg.command, frame);
+  }
+  return frame;
+}
+
 const PROTOCOL_OUTCOME: Record<ProtocolErrorCode, Outcome> = {
   BAD_MAGIC: 'bad_magic',
   BAD_CHECKSUM: 'bad_checksum',
@@ -171,13 +198,13 @@ export async function runSession(p: SessionParams): Promise<Observation> {
     // One write per chunk: what every frame of a chunk asks for (verack and getaddr, when
     // Core's handshake burst arrives whole) goes in one socket write, one syscall.
     const send = (msgs: readonly Message[]) => {
-      if (msgs.length === 1) socket.write(encodeMessageFrame(p.magic, msgs[0] as Message));
-      else if (msgs.length > 1) socket.write(Buffer.concat(msgs.map((m) => encodeMessageFrame(p.magic, m))));
+      if (msgs.length === 1) socket.write(frameOf(p.magic, msgs[0] as Message));
+      else if (msgs.length > 1) socket.write(Buffer.concat(msgs.map((m) => frameOf(p.magic, m))));
     };
 
     /**
      * Runs the frames of one chunk through the machine; what they ask to send is added to `out`.
-     * Returns why the visit is over when the answer is whole (sent `out` first: a pong owed stays owed).
+     * Returns why the visit is over when the answer is whole.
      */
     const consume = (frames: readonly Frame[], out: Message[]): string | undefined => {
       for (const frame of frames) {
@@ -221,8 +248,10 @@ export async function runSession(p: SessionParams): Promise<Observation> {
       const out: Message[] = [];
       const over = consume(frames, out);
       if (finished) return;
-      send(out);
+      // A pong owed in the chunk that completes the answer is not sent: we disconnect now, and a
+      // write just before the close costs both ends a syscall and the peer a read for nothing.
       if (over) return finish(over);
+      send(out);
       if (error)
         finish('framing', {
           outcome: PROTOCOL_OUTCOME[error.code],

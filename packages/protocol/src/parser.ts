@@ -16,7 +16,53 @@ export interface Frame {
 interface Header {
   command: string;
   length: number;
-  sum: Uint8Array;
+  /** The header's checksum bytes as a little-endian u32. */
+  sum: number;
+}
+
+/**
+ * The commands a crawl sees on almost every frame, as strings made once: a header names one of
+ * these far more often than not, and matching its bytes is cheaper than building a new string.
+ */
+const KNOWN_COMMANDS = [
+  'version',
+  'verack',
+  'sendaddrv2',
+  'wtxidrelay',
+  'sendcmpct',
+  'ping',
+  'pong',
+  'feefilter',
+  'addr',
+  'addrv2',
+  'getaddr',
+  'sendheaders',
+  'inv',
+  'getheaders',
+  'headers',
+];
+
+/** Little-endian u32 at `at` (a plain read, without a DataView per header). */
+function u32le(b: Uint8Array, at: number): number {
+  return (
+    ((b[at] as number) |
+      ((b[at + 1] as number) << 8) |
+      ((b[at + 2] as number) << 16) |
+      ((b[at + 3] as number) << 24)) >>>
+    0
+  );
+}
+
+/** The command in h[4..end): a known one's shared string, else a new one. */
+function commandName(h: Uint8Array, end: number): string {
+  const n = end - 4;
+  for (const c of KNOWN_COMMANDS) {
+    if (c.length !== n) continue;
+    let i = 0;
+    while (i < n && c.charCodeAt(i) === h[4 + i]) i++;
+    if (i === n) return c;
+  }
+  return String.fromCharCode(...h.subarray(4, end));
 }
 
 /** Smallest payload buffer we allocate; growth doubles from here up to the declared length. */
@@ -155,9 +201,7 @@ export class FrameParser {
 
   private finish(header: Header, payload: Uint8Array): Frame {
     const offset = this.start;
-    const sum = checksum(payload);
-    const want = header.sum;
-    if (sum[0] !== want[0] || sum[1] !== want[1] || sum[2] !== want[2] || sum[3] !== want[3]) {
+    if (u32le(checksum(payload), 0) !== header.sum) {
       throw new ProtocolError('BAD_CHECKSUM', `checksum mismatch for "${header.command}"`, offset);
     }
     this.header = undefined;
@@ -185,8 +229,8 @@ export class FrameParser {
       }
     }
     if (end === 4) throw new ProtocolError('BAD_COMMAND', 'empty command', at);
-    const command = String.fromCharCode(...h.subarray(4, end));
-    const length = new DataView(h.buffer, h.byteOffset, h.byteLength).getUint32(16, true);
+    const command = commandName(h, end);
+    const length = u32le(h, 16);
     if (length > this.maxLength) {
       throw new ProtocolError(
         'OVERSIZED',
@@ -194,7 +238,7 @@ export class FrameParser {
         at,
       );
     }
-    return { command, length, sum: h.slice(20, 24) };
+    return { command, length, sum: u32le(h, 20) };
   }
 }
 

@@ -104,6 +104,9 @@ function speakProtocol(
       socket.destroy();
       return;
     }
+    // What the chunk's frames ask for goes out after one latency, in one write (as one TCP
+    // segment would carry Core's replies to messages that arrived together).
+    const out: Uint8Array[] = [];
     for (const f of frames) {
       let m: Message;
       try {
@@ -120,7 +123,7 @@ function speakProtocol(
         case 'version':
           if (gotVersion) break;
           gotVersion = true;
-          write(handshakeBurst(plan, frame));
+          out.push(handshakeBurst(plan, frame));
           break;
         case 'sendaddrv2':
         case 'wtxidrelay':
@@ -132,23 +135,25 @@ function speakProtocol(
           break;
         case 'verack':
           gotVerack = true;
-          if (!legacy) write(afterVerackBurst(plan, peerWantsV2, frame));
+          if (!legacy) out.push(afterVerackBurst(plan, peerWantsV2, frame));
           break;
         case 'ping':
-          write([frame({ command: 'pong', nonce: m.nonce })]);
+          out.push(frame({ command: 'pong', nonce: m.nonce }));
           break;
         case 'getaddr':
           if (answered || !gotVerack) break; // Core answers once per connection
           answered = true;
           {
             const answer = cachedAnswer(plan, peerWantsV2 && !legacy, frame);
-            if (answer.length > 0) write(answer); // an empty answer is not sent
+            if (answer.length > 0) out.push(answer); // an empty answer is not sent
           }
           break;
         default:
           break;
       }
     }
+    if (out.length === 1) write(out[0] as Uint8Array);
+    else if (out.length > 1) write(out);
   });
 }
 

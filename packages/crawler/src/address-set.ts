@@ -1,0 +1,121 @@
+import type { GossipedAddress } from '@bitcrawl/model';
+import type { AddrEntry } from '@bitcrawl/protocol';
+
+/**
+ * The distinct addresses of a getaddr answer, in arrival order; distinct means a different
+ * (network, host, port). Values are the decoded entries themselves (their shape is the
+ * Observation's), so a harvest copies nothing.
+ *
+ * Bitcoin Core sends its whole answer in one message, so the common case is one `add` into an
+ * empty set. That case is de-duplicated with a scratch hash table shared by every set (an `add`
+ * runs to completion before any other can start), which allocates nothing per entry. A second
+ * `add` (split answers, relays, a hostile peer's stream of small messages) builds a Map index
+ * once and uses it from then on, so no sequence of messages costs more than one Map lookup per
+ * entry.
+ */
+export class AddressSet {
+  private readonly entries: GossipedAddress[] = [];
+  private index: Map<string, GossipedAddress> | undefined;
+
+  get size(): number {
+    return this.entries.length;
+  }
+
+  /** An independent copy (the entries themselves are shared: they are never mutated). */
+  clone(): AddressSet {
+    const c = new AddressSet();
+    c.entries.push(...this.entries);
+    if (this.index) c.index = new Map(this.index);
+    return c;
+  }
+
+  /** The distinct entries in arrival order. The array is the set's own: do not mutate it. */
+  values(): GossipedAddress[] {
+    return this.entries;
+  }
+
+  /**
+   * Adds the entries not yet present, up to `max` in all. Returns true when the set is full and
+   * at least one new entry had to be dropped.
+   */
+  add(list: readonly AddrEntry[], max: number): boolean {
+    if (this.entries.length === 0 && this.index === undefined && list.length <= SCRATCH_MAX) {
+      return addFirst(this.entries, list, max);
+    }
+    if (!this.index) {
+      this.index = new Map();
+      for (const a of this.entries) indexAdd(this.index, a);
+    }
+    for (const a of list) {
+      if (indexHas(this.index, a)) continue;
+      if (this.entries.length >= max) return true;
+      indexAdd(this.index, a);
+      this.entries.push(a);
+    }
+    return false;
+  }
+}
+
+// --- the one-message path: open addressing over entry indices, stamped instead of cleared ---
+
+/** Largest message the scratch table takes; the decoders cap addr/addrv2 at 1000 entries. */
+const SCRATCH_MAX = 1024;
+const SLOTS = 4096; // a power of two, at least 4 × SCRATCH_MAX: short probe runs
+const slotEntry = new Int32Array(SLOTS);
+const slotStamp = new Uint32Array(SLOTS);
+let stamp = 0;
+
+function addFirst(into: GossipedAddress[], list: readonly AddrEntry[], max: number): boolean {
+  stamp = (stamp + 1) >>> 0;
+  if (stamp === 0) {
+    slotStamp.fill(0); // after 2^32 - 1 uses; 0 never marks a live slot
+    stamp = 1;
+  }
+  for (const a of list) {
+    let slot = hashOf(a) & (SLOTS - 1);
+    let seen = false;
+    while (slotStamp[slot] === stamp) {
+      if (same(into[slotEntry[slot] as number] as GossipedAddress, a)) {
+        seen = true;
+        break;
+      }
+      slot = (slot + 1) & (SLOTS - 1);
+    }
+    if (seen) continue;
+    if (into.length >= max) return true;
+    slotStamp[slot] = stamp;
+    slotEntry[slot] = into.length;
+    into.push(a);
+  }
+  return false;
+}
+
+/** FNV-1a over the host's characters, mixed with the port. */
+function hashOf(a: AddrEntry): number {
+  let h = 0x811c9dc5;
+  const s = a.host;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return Math.imul(h ^ a.port, 0x01000193) >>> 0;
+}
+
+function same(x: AddrEntry, y: AddrEntry): boolean {
+  return x.host === y.host && x.port === y.port && x.network === y.network;
+}
+
+// --- the general path: a Map keyed by the host string, which the decoder already made ---
+
+/** The common case needs no new key; a host's second port or network (IPv6 and CJDNS share a text form) gets a full key. */
+function indexHas(index: Map<string, GossipedAddress>, a: AddrEntry): boolean {
+  const first = index.get(a.host);
+  if (!first) return false;
+  return same(first, a) || index.has(fullKey(a));
+}
+
+function indexAdd(index: Map<string, GossipedAddress>, a: GossipedAddress): void {
+  if (!index.has(a.host)) index.set(a.host, a);
+  else index.set(fullKey(a), a);
+}
+
+function fullKey(a: AddrEntry): string {
+  return `${a.host} ${a.port} ${a.network}`;
+}
