@@ -40,14 +40,16 @@ const entry: fc.Arbitrary<AddrEntry> = fc
   );
 
 describe('AddressSet', () => {
-  it('keeps the first of each endpoint in arrival order, up to max, over any sequence of messages', () => {
+  it('keeps the first of each endpoint in arrival order, up to max, over any sequence of messages, mutating none', () => {
     fc.assert(
       fc.property(
         fc.array(fc.array(entry, { maxLength: 60 }), { minLength: 1, maxLength: 6 }),
         fc.integer({ min: 1, max: 80 }),
         (lists, max) => {
+          const before = lists.map((l) => [...l]);
           const set = new AddressSet();
           const truncated = lists.map((l) => set.add(l, max));
+          expect(lists).toEqual(before); // an adopted message array is never mutated
           const want = reference(lists, max);
           expect(set.values()).toEqual(want.values);
           expect(set.size).toBe(want.values.length);

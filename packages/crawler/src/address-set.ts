@@ -7,14 +7,17 @@ import type { AddrEntry } from '@bitcrawl/protocol';
  * Observation's), so a harvest copies nothing.
  *
  * Bitcoin Core sends its whole answer in one message, so the common case is one `add` into an
- * empty set. That case is de-duplicated with a scratch hash table shared by every set (an `add`
- * runs to completion before any other can start), which allocates nothing per entry. A second
+ * empty set. That case is checked for repeats with a scratch hash table shared by every set (an
+ * `add` runs to completion before any other can start), which allocates nothing per entry, and
+ * an answer without repeats is kept as the very array it came in (never mutated). A second
  * `add` (split answers, relays, a hostile peer's stream of small messages) builds a Map index
  * once and uses it from then on, so no sequence of messages costs more than one Map lookup per
  * entry.
  */
 export class AddressSet {
-  private readonly entries: GossipedAddress[] = [];
+  private entries: GossipedAddress[] = [];
+  /** `entries` is the caller's array, adopted whole: copy it before the first change. */
+  private adopted = false;
   private index: Map<string, GossipedAddress> | undefined;
 
   get size(): number {
@@ -24,7 +27,7 @@ export class AddressSet {
   /** An independent copy (the entries themselves are shared: they are never mutated). */
   clone(): AddressSet {
     const c = new AddressSet();
-    c.entries.push(...this.entries);
+    c.entries = this.entries.slice();
     if (this.index) c.index = new Map(this.index);
     return c;
   }
@@ -40,7 +43,19 @@ export class AddressSet {
    */
   add(list: readonly AddrEntry[], max: number): boolean {
     if (this.entries.length === 0 && this.index === undefined && list.length <= SCRATCH_MAX) {
+      // A whole answer without repeats that fits (Core's, nearly always) is kept as the
+      // decoder's own array: no copy, no growth.
+      if (list.length === 0) return false;
+      if (list.length <= max && !hasRepeats(list)) {
+        this.entries = list as GossipedAddress[];
+        this.adopted = true;
+        return false;
+      }
       return addFirst(this.entries, list, max);
+    }
+    if (this.adopted) {
+      this.entries = this.entries.slice();
+      this.adopted = false;
     }
     if (!this.index) {
       this.index = new Map();
@@ -65,12 +80,32 @@ const slotEntry = new Int32Array(SLOTS);
 const slotStamp = new Uint32Array(SLOTS);
 let stamp = 0;
 
-function addFirst(into: GossipedAddress[], list: readonly AddrEntry[], max: number): boolean {
+function nextStamp(): void {
   stamp = (stamp + 1) >>> 0;
   if (stamp === 0) {
     slotStamp.fill(0); // after 2^32 - 1 uses; 0 never marks a live slot
     stamp = 1;
   }
+}
+
+/** True when some endpoint occurs twice in `list` (list.length <= SCRATCH_MAX). */
+function hasRepeats(list: readonly AddrEntry[]): boolean {
+  nextStamp();
+  for (let i = 0; i < list.length; i++) {
+    const a = list[i] as AddrEntry;
+    let slot = hashOf(a) & (SLOTS - 1);
+    while (slotStamp[slot] === stamp) {
+      if (same(list[slotEntry[slot] as number] as AddrEntry, a)) return true;
+      slot = (slot + 1) & (SLOTS - 1);
+    }
+    slotStamp[slot] = stamp;
+    slotEntry[slot] = i;
+  }
+  return false;
+}
+
+function addFirst(into: GossipedAddress[], list: readonly AddrEntry[], max: number): boolean {
+  nextStamp();
   for (const a of list) {
     let slot = hashOf(a) & (SLOTS - 1);
     let seen = false;

@@ -57,23 +57,63 @@ const SOCKS_REPLY_OUTCOME: Record<string, DialError['code']> = {
 
 const aborted = () => new DialError('connect_timeout', 'aborted');
 
-/** Opens a TCP connection, directly or through a SOCKS proxy, within `timeoutMs`. */
+/**
+ * Receives a connection's bytes. The chunk may be a view into a read buffer that is reused
+ * as soon as the call returns: copy whatever must outlive the call.
+ */
+export type OnData = (chunk: Uint8Array) => void;
+
+/**
+ * One read buffer for every direct connection (Node's `onread`): a read fills it and the
+ * receiver consumes it before the next read can start, so no per-read buffer is allocated
+ * (with thousands of sessions, those allocations and their GC were a large share of the CPU).
+ */
+const READ_BUFFER = Buffer.alloc(64 * 1024);
+
+/**
+ * Opens a TCP connection, directly or through a SOCKS proxy, within `timeoutMs`. With
+ * `onData`, the connection's bytes go there (see OnData) and the socket emits no 'data';
+ * without it, read them from the socket as usual.
+ */
 export function dial(
   target: DialTarget,
   route: Route,
   timeoutMs: number,
   signal?: AbortSignal,
+  onData?: OnData,
 ): Promise<net.Socket> {
   if (signal?.aborted) return Promise.reject(aborted());
-  return route.kind === 'direct'
-    ? dialDirect(target, timeoutMs, signal)
-    : dialSocks(target, route, timeoutMs, signal);
+  if (route.kind === 'direct') return dialDirect(target, timeoutMs, signal, onData);
+  return dialSocks(target, route, timeoutMs, signal).then((socket) => {
+    if (onData) socket.on('data', onData);
+    return socket;
+  });
 }
 
-function dialDirect(target: DialTarget, timeoutMs: number, signal?: AbortSignal): Promise<net.Socket> {
+function dialDirect(
+  target: DialTarget,
+  timeoutMs: number,
+  signal?: AbortSignal,
+  onData?: OnData,
+): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(aborted());
-    const socket = net.connect({ host: target.host, port: target.port, noDelay: true });
+    const socket = net.connect({
+      host: target.host,
+      port: target.port,
+      noDelay: true,
+      ...(onData
+        ? {
+            onread: {
+              buffer: READ_BUFFER,
+              callback: (n: number, buf: Uint8Array) => {
+                onData(buf.subarray(0, n));
+                return true; // keep reading (false would pause the socket)
+              },
+            },
+          }
+        : {}),
+    });
     const fail = (err: DialError) => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);

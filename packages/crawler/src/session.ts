@@ -11,7 +11,7 @@ import {
   type ProtocolErrorCode,
 } from '@bitcrawl/protocol';
 import type { Timeouts } from './config.ts';
-import { DialError, dial, type Route } from './dial.ts';
+import { DialError, dial, type OnData, type Route } from './dial.ts';
 import {
   finalAnswer,
   type HandshakeParams,
@@ -110,9 +110,19 @@ export async function runSession(p: SessionParams): Promise<Observation> {
   const base = { ts: startedAt, crawlId: p.crawlId, ...p.target };
   const deadline = startedAt + p.timeouts.sessionMs;
   const peer = p.dialTarget ?? p.target;
+  // Bytes that arrive before the session below takes over are copied aside (the dialer's read
+  // buffer is reused); in practice none do, since it takes over as soon as the dial resolves.
+  let early: Uint8Array[] | undefined = [];
+  let onData: OnData = (chunk) => early?.push(Uint8Array.from(chunk));
   let socket: net.Socket;
   try {
-    socket = await dial(peer, p.route, Math.min(p.timeouts.connectMs, p.timeouts.sessionMs), p.signal);
+    socket = await dial(
+      peer,
+      p.route,
+      Math.min(p.timeouts.connectMs, p.timeouts.sessionMs),
+      p.signal,
+      (chunk) => onData(chunk),
+    );
   } catch (err) {
     const e = err instanceof DialError ? err : new DialError('unreachable', String(err));
     return {
@@ -161,7 +171,6 @@ export async function runSession(p: SessionParams): Promise<Observation> {
       clearTimeout(phaseTimer);
       clearTimeout(sessionTimer);
       p.signal?.removeEventListener('abort', onAbort);
-      socket.removeAllListeners('data');
       socket.on('error', () => {});
       socket.destroy();
       const done = state.phase !== 'handshake';
@@ -243,7 +252,8 @@ export async function runSession(p: SessionParams): Promise<Observation> {
       return undefined;
     };
 
-    socket.on('data', (chunk: Buffer) => {
+    onData = (chunk) => {
+      if (finished) return;
       const { frames, error } = parser.feed(chunk);
       const out: Message[] = [];
       const over = consume(frames, out);
@@ -257,7 +267,7 @@ export async function runSession(p: SessionParams): Promise<Observation> {
           outcome: PROTOCOL_OUTCOME[error.code],
           error: `${error.code}: ${error.message}`,
         });
-    });
+    };
     socket.on('error', (err: NodeJS.ErrnoException) =>
       finish('socket error', { outcome: 'closed', error: `${err.code ?? 'error'}: ${err.message}` }),
     );
@@ -268,5 +278,7 @@ export async function runSession(p: SessionParams): Promise<Observation> {
 
     arm(p.timeouts.handshakeMs, 'handshake deadline');
     send(openingMessages(params));
+    for (const chunk of early ?? []) onData(chunk);
+    early = undefined;
   });
 }

@@ -7,6 +7,24 @@ import { ProtocolError } from './errors.ts';
 /** Lazily filled BigInts for 0..65535 (u64 values that small are almost all service bits). */
 const SMALL_U64: (bigint | undefined)[] = new Array(65_536);
 
+/** A little-endian u64 at `at` of `view`, small values (service bits) as shared BigInts. */
+export function u64leAt(view: DataView, at: number): bigint {
+  if (view.getUint32(at + 4, true) === 0) {
+    const lo = view.getUint32(at, true);
+    if (lo < SMALL_U64.length) return smallU64(lo);
+  }
+  return view.getBigUint64(at, true);
+}
+
+/** The shared BigInt for v in 0..65535. */
+function smallU64(v: number): bigint {
+  const cached = SMALL_U64[v];
+  if (cached !== undefined) return cached;
+  const big = BigInt(v);
+  SMALL_U64[v] = big;
+  return big;
+}
+
 export class Reader {
   pos = 0;
   private readonly view: DataView;
@@ -47,19 +65,8 @@ export class Reader {
     return this.view.getInt32(this.need(4), true);
   }
   u64le(): bigint {
-    const at = this.need(8);
     // Service bits are small and few: reuse their BigInts instead of allocating one per address.
-    if (this.view.getUint32(at + 4, true) === 0) {
-      const lo = this.view.getUint32(at, true);
-      if (lo < SMALL_U64.length) {
-        const cached = SMALL_U64[lo];
-        if (cached !== undefined) return cached;
-        const v = BigInt(lo);
-        SMALL_U64[lo] = v;
-        return v;
-      }
-    }
-    return this.view.getBigUint64(at, true);
+    return u64leAt(this.view, this.need(8));
   }
   i64le(): bigint {
     return this.view.getBigInt64(this.need(8), true);
@@ -76,11 +83,11 @@ export class Reader {
   /** CompactSize as bigint (values up to 2^64-1). Non-canonical encodings are MALFORMED, as in Core. */
   varintBig(): bigint {
     const first = this.u8();
-    if (first < 0xfd) return BigInt(first);
+    if (first < 0xfd) return smallU64(first);
     if (first === 0xfd) {
       const v = this.u16le();
       if (v < 0xfd) throw new ProtocolError('MALFORMED', 'non-canonical CompactSize');
-      return BigInt(v);
+      return smallU64(v); // addrv2 carries services as a CompactSize: 0xc09 is 3 bytes
     }
     if (first === 0xfe) {
       const v = this.u32le();

@@ -6,9 +6,18 @@ import { ProtocolError } from '../errors.ts';
  * the hot path. IPv6 text goes through ipaddr.js, which is strict and well tested.
  */
 
+/** "0." .. "255." and "0" .. "255": a dotted quad is then three concatenations, not seven. */
+const OCTET_DOT = Array.from({ length: 256 }, (_, i) => `${i}.`);
+const OCTET = Array.from({ length: 256 }, (_, i) => `${i}`);
+
 /** Formats 4 bytes at `off` as dotted decimal. */
 export function formatIPv4(b: Uint8Array, off = 0): string {
-  return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
+  return (
+    (OCTET_DOT[b[off] as number] as string) +
+    (OCTET_DOT[b[off + 1] as number] as string) +
+    (OCTET_DOT[b[off + 2] as number] as string) +
+    (OCTET[b[off + 3] as number] as string)
+  );
 }
 
 /** RFC 5952: lowercase, no leading zeros, the longest run (>= 2) of zero groups compressed, first on ties. */

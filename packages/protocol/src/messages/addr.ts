@@ -1,7 +1,7 @@
 import { addressToLegacyBytes, legacyBytesToAddress } from '../address/codec.ts';
 import type { Network } from '../address/types.ts';
 import { ProtocolError } from '../errors.ts';
-import { Reader } from '../reader.ts';
+import { Reader, u64leAt } from '../reader.ts';
 import { Writer } from '../writer.ts';
 
 /** Core's MAX_ADDR_TO_SEND: a message with more entries is misbehaviour and is ignored. */
@@ -49,7 +49,8 @@ export function decodeAddr(payload: Uint8Array): AddrMessage {
   }
   // Fixed-size entries: read straight from a DataView instead of through the Reader (hot path).
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
-  const addresses: AddrEntry[] = [];
+  const addresses: AddrEntry[] = new Array(count); // sized once: push would grow it by copies
+  let n = 0;
   let skipped = 0;
   for (let i = 0, off = r.pos; i < count; i++, off += ENTRY_SIZE) {
     const addr = legacyBytesToAddress(payload, off + 12);
@@ -57,14 +58,15 @@ export function decodeAddr(payload: Uint8Array): AddrMessage {
       skipped++;
       continue;
     }
-    addresses.push({
+    addresses[n++] = {
       time: view.getUint32(off, true),
-      services: view.getBigUint64(off + 4, true),
+      services: u64leAt(view, off + 4),
       network: addr.network,
       host: addr.host,
       port: view.getUint16(off + 28, false),
-    });
+    };
   }
+  addresses.length = n;
   return { command: 'addr', addresses, skipped };
 }
 

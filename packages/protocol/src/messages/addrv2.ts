@@ -19,7 +19,9 @@ export interface AddrV2Message {
 export function decodeAddrV2(payload: Uint8Array): AddrV2Message {
   const r = new Reader(payload);
   const count = readAddrCount(r, 'addrv2');
-  const addresses: AddrEntry[] = [];
+  // Sized once (a count is at most 1000): growing by push copies the array several times.
+  const addresses: AddrEntry[] = new Array(count);
+  let n = 0;
   let skipped = 0;
   for (let i = 0; i < count; i++) {
     const time = r.u32le();
@@ -29,7 +31,7 @@ export function decodeAddrV2(payload: Uint8Array): AddrV2Message {
     if (id === 1 && len === 4) {
       // IPv4, most of any real answer: formatted in place, without a view or an interim object.
       const at = r.skip(4);
-      addresses.push({ time, services, network: 'ipv4', host: formatIPv4(r.buf, at), port: r.u16be() });
+      addresses[n++] = { time, services, network: 'ipv4', host: formatIPv4(r.buf, at), port: r.u16be() };
       continue;
     }
     const bytes = r.bytes(len);
@@ -46,9 +48,10 @@ export function decodeAddrV2(payload: Uint8Array): AddrV2Message {
       skipped++;
       continue;
     }
-    addresses.push({ time, services, network: addr.network, host: addr.host, port });
+    addresses[n++] = { time, services, network: addr.network, host: addr.host, port };
   }
   r.end('addrv2');
+  addresses.length = n;
   return { command: 'addrv2', addresses, skipped };
 }
 
