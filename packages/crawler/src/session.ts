@@ -113,7 +113,11 @@ export async function runSession(p: SessionParams): Promise<Observation> {
   // Bytes that arrive before the session below takes over are copied aside (the dialer's read
   // buffer is reused); in practice none do, since it takes over as soon as the dial resolves.
   let early: Uint8Array[] | undefined = [];
-  let onData: OnData = (chunk) => early?.push(Uint8Array.from(chunk));
+  let earlyBytes = 0;
+  let onData: OnData = (chunk) => {
+    earlyBytes += chunk.length;
+    if (earlyBytes <= MAX_CRAWL_FRAME_LENGTH) early?.push(Uint8Array.from(chunk)); // bounded all the same
+  };
   let socket: net.Socket;
   try {
     socket = await dial(
@@ -278,6 +282,11 @@ export async function runSession(p: SessionParams): Promise<Observation> {
 
     arm(p.timeouts.handshakeMs, 'handshake deadline');
     send(openingMessages(params));
+    if (earlyBytes > MAX_CRAWL_FRAME_LENGTH)
+      finish('framing', {
+        outcome: 'oversized',
+        error: `over ${MAX_CRAWL_FRAME_LENGTH} bytes before the session began`,
+      });
     for (const chunk of early ?? []) onData(chunk);
     early = undefined;
   });

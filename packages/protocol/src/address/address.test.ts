@@ -176,6 +176,19 @@ describe('parseIPv4', () => {
         expect(parseIPv4(formatIPv4(b))).toEqual(b);
       }),
     );
+    // Every octet value in every position, and every text length from 7 to 15, at an offset.
+    for (let v = 0; v < 256; v++) {
+      for (const quad of [
+        [v, 0, 0, 0],
+        [1, v, 22, 3],
+        [255, 0, v, 9],
+        [100, 10, 1, v],
+        [v, v, v, v],
+      ]) {
+        const b = Uint8Array.of(7, 7, ...quad);
+        expect(formatIPv4(b, 2)).toBe(quad.join('.'));
+      }
+    }
     expect(
       ['1.2.3', '1.2.3.4.', '.1.2.3', '01.2.3.4', '256.1.1.1', '1..2.3', '1.2.3.4 '].map(parseIPv4),
     ).toEqual(Array(7).fill(undefined));

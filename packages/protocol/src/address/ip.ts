@@ -6,18 +6,57 @@ import { ProtocolError } from '../errors.ts';
  * the hot path. IPv6 text goes through ipaddr.js, which is strict and well tested.
  */
 
-/** "0." .. "255." and "0" .. "255": a dotted quad is then three concatenations, not seven. */
-const OCTET_DOT = Array.from({ length: 256 }, (_, i) => `${i}.`);
-const OCTET = Array.from({ length: 256 }, (_, i) => `${i}`);
+/** Character codes of the dotted quad being formatted (at most 15). */
+const codes = new Array<number>(15).fill(0);
 
-/** Formats 4 bytes at `off` as dotted decimal. */
+/** Appends the decimal digits of v (0-255) to `codes` at n; returns the new length. */
+function putOctet(v: number, n: number): number {
+  if (v >= 100) {
+    codes[n++] = 48 + ((v / 100) | 0);
+    codes[n++] = 48 + (((v / 10) | 0) % 10);
+  } else if (v >= 10) {
+    codes[n++] = 48 + ((v / 10) | 0);
+  }
+  codes[n++] = 48 + (v % 10);
+  return n;
+}
+
+/**
+ * Formats 4 bytes at `off` as dotted decimal. Every address of every addr answer comes through
+ * here, so the string is made by one String.fromCharCode call with one argument per character:
+ * one flat string, where concatenation would allocate the pieces too and, from 13 characters
+ * on, a rope that hashing the host then has to flatten.
+ */
 export function formatIPv4(b: Uint8Array, off = 0): string {
-  return (
-    (OCTET_DOT[b[off] as number] as string) +
-    (OCTET_DOT[b[off + 1] as number] as string) +
-    (OCTET_DOT[b[off + 2] as number] as string) +
-    (OCTET[b[off + 3] as number] as string)
-  );
+  let n = putOctet(b[off] as number, 0);
+  codes[n++] = 46;
+  n = putOctet(b[off + 1] as number, n);
+  codes[n++] = 46;
+  n = putOctet(b[off + 2] as number, n);
+  codes[n++] = 46;
+  n = putOctet(b[off + 3] as number, n);
+  const c = codes as number[] & { [i: number]: number };
+  const f = String.fromCharCode;
+  switch (n) {
+    case 7:
+      return f(c[0], c[1], c[2], c[3], c[4], c[5], c[6]);
+    case 8:
+      return f(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]);
+    case 9:
+      return f(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]);
+    case 10:
+      return f(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9]);
+    case 11:
+      return f(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10]);
+    case 12:
+      return f(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11]);
+    case 13:
+      return f(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12]);
+    case 14:
+      return f(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13]);
+    default:
+      return f(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13], c[14]);
+  }
 }
 
 /** RFC 5952: lowercase, no leading zeros, the longest run (>= 2) of zero groups compressed, first on ties. */
