@@ -24,6 +24,8 @@ export interface DriveResult {
   /** RSS with the code loaded and the targets read, before the first visit. */
   rssBeforeMb: number;
   cpuMsPerSession: number;
+  /** Share of the crawl's wall time the event loop was busy (1 = its one JS thread was the limit). */
+  eventLoopBusy: number;
 }
 
 export type BenchVisit = (t: BenchTarget) => Promise<{ ok: boolean; addrs: number }>;
@@ -56,6 +58,7 @@ async function drive(targets: BenchTarget[], concurrency: number, visit: BenchVi
   }, 50);
   const rssBeforeMb = process.memoryUsage.rss() / 2 ** 20;
   const cpu0 = process.cpuUsage();
+  const elu0 = performance.eventLoopUtilization();
   const start = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -71,6 +74,7 @@ async function drive(targets: BenchTarget[], concurrency: number, visit: BenchVi
   );
   const seconds = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  const elu = performance.eventLoopUtilization(elu0);
   clearInterval(sampler);
   return {
     visits: targets.length,
@@ -81,5 +85,6 @@ async function drive(targets: BenchTarget[], concurrency: number, visit: BenchVi
     rssMb: rssAtConcurrency / 2 ** 20,
     rssBeforeMb,
     cpuMsPerSession: (cpu.user + cpu.system) / 1000 / targets.length,
+    eventLoopBusy: elu.utilization,
   };
 }

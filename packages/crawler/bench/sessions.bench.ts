@@ -256,6 +256,13 @@ try {
   console.log(
     `CPU per session, rig ceiling: client ${ceiling.cpuMsPerSession.toFixed(2)} ms, simnet ${ceiling.simCpuMsPerSession.toFixed(2)} ms`,
   );
+  // A busy share near 100% means the crawler's one JS thread set the rate: sessions/s is then
+  // about 1 / (its main-thread ms per session), whatever cores the simnet or GC threads have.
+  console.log(
+    `event loop busy during the crawl: bitcrawl ${(100 * ours.eventLoopBusy).toFixed(0)}% ` +
+      `(${((1000 * ours.eventLoopBusy * ours.seconds) / ours.visits).toFixed(2)} ms of main thread per session), ` +
+      `rig ceiling ${(100 * ceiling.eventLoopBusy).toFixed(0)}%`,
+  );
   console.log(
     `ratio: ${(ourRate / baseRate).toFixed(1)}x the baseline's sessions/s (target >= 20x); RSS target <= 300 MB`,
   );
