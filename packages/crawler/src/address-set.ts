@@ -88,16 +88,24 @@ function nextStamp(): void {
   }
 }
 
+/**
+ * The slot holding the entry of `pool` equal to `a` (slotStamp[slot] === stamp), or else the
+ * free slot where `a` goes.
+ */
+function probe(pool: readonly AddrEntry[], a: AddrEntry): number {
+  let slot = hashOf(a) & (SLOTS - 1);
+  while (slotStamp[slot] === stamp && !same(pool[slotEntry[slot] as number] as AddrEntry, a)) {
+    slot = (slot + 1) & (SLOTS - 1);
+  }
+  return slot;
+}
+
 /** True when some endpoint occurs twice in `list` (list.length <= SCRATCH_MAX). */
 function hasRepeats(list: readonly AddrEntry[]): boolean {
   nextStamp();
   for (let i = 0; i < list.length; i++) {
-    const a = list[i] as AddrEntry;
-    let slot = hashOf(a) & (SLOTS - 1);
-    while (slotStamp[slot] === stamp) {
-      if (same(list[slotEntry[slot] as number] as AddrEntry, a)) return true;
-      slot = (slot + 1) & (SLOTS - 1);
-    }
+    const slot = probe(list, list[i] as AddrEntry);
+    if (slotStamp[slot] === stamp) return true;
     slotStamp[slot] = stamp;
     slotEntry[slot] = i;
   }
@@ -107,16 +115,8 @@ function hasRepeats(list: readonly AddrEntry[]): boolean {
 function addFirst(into: GossipedAddress[], list: readonly AddrEntry[], max: number): boolean {
   nextStamp();
   for (const a of list) {
-    let slot = hashOf(a) & (SLOTS - 1);
-    let seen = false;
-    while (slotStamp[slot] === stamp) {
-      if (same(into[slotEntry[slot] as number] as GossipedAddress, a)) {
-        seen = true;
-        break;
-      }
-      slot = (slot + 1) & (SLOTS - 1);
-    }
-    if (seen) continue;
+    const slot = probe(into, a);
+    if (slotStamp[slot] === stamp) continue;
     if (into.length >= max) return true;
     slotStamp[slot] = stamp;
     slotEntry[slot] = into.length;
