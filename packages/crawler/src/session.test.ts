@@ -302,3 +302,33 @@ describe('session writes', () => {
     ]);
   });
 });
+
+describe('session reads', () => {
+  it('reassembles answers delivered in small pieces while other sessions read (one shared read buffer)', async () => {
+    // Two peers send different 700-entry answers in 97-byte pieces, 1 ms apart, so reads of
+    // both sockets interleave: a frame kept as a view into a reused read buffer would corrupt.
+    const drip = (from: number) => (_send: (m: Message) => void, write: (b: Uint8Array) => void) => {
+      const bytes = encodeMessageFrame(magic, addrv2(entries(700, from)));
+      let at = 0;
+      const next = () => {
+        if (at >= bytes.length) return;
+        write(bytes.subarray(at, at + 97));
+        at += 97;
+        timers.push(setTimeout(next, 1));
+      };
+      next();
+    };
+    const [a, b] = await Promise.all([
+      scriptedPeer({ onGetaddr: drip(0) }),
+      scriptedPeer({ onGetaddr: drip(5_000) }),
+    ]);
+    const [va, vb] = await Promise.all([visit(a), visit(b)]);
+    for (const [v, from] of [
+      [va, 0],
+      [vb, 5_000],
+    ] as const) {
+      expect(v.obs).toMatchObject({ outcome: 'ok', error: '' });
+      expect(v.obs.addrs).toEqual(entries(700, from));
+    }
+  });
+});
