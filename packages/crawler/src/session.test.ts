@@ -10,7 +10,7 @@ import {
 } from '@bitcrawl/protocol';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_TIMEOUTS, type Timeouts } from './config.ts';
-import { MAX_CRAWL_FRAME_LENGTH, runSession } from './session.ts';
+import { clockOffset, MAX_CRAWL_FRAME_LENGTH, runSession } from './session.ts';
 
 /*
  * Sessions against a scripted peer on 127.0.0.1 (an ephemeral port, so no clash with simnets).
@@ -330,5 +330,15 @@ describe('session reads', () => {
       expect(v.obs).toMatchObject({ outcome: 'ok', error: '' });
       expect(v.obs.addrs).toEqual(entries(700, from));
     }
+  });
+});
+
+describe('clockOffset', () => {
+  it('is their clock minus ours, clamped to Int32 whatever int64 the peer sends', () => {
+    expect(clockOffset(1_700_000_010n, 1_700_000_000)).toBe(10);
+    expect(clockOffset(1_699_999_990n, 1_700_000_000)).toBe(-10);
+    expect(clockOffset(1_700_000_000_000n, 1_700_000_000)).toBe(0x7fff_ffff); // milliseconds
+    expect(clockOffset(2n ** 62n, 1_700_000_000)).toBe(0x7fff_ffff);
+    expect(clockOffset(-(2n ** 63n), 1_700_000_000)).toBe(-0x8000_0000);
   });
 });

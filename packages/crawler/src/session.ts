@@ -1,6 +1,12 @@
 import { randomFillSync } from 'node:crypto';
 import type net from 'node:net';
-import type { Network, Observation, Outcome } from '@bitcrawl/model';
+import {
+  MAX_ERROR_LENGTH,
+  type Network,
+  type Observation,
+  type Outcome,
+  truncateText,
+} from '@bitcrawl/model';
 import {
   decodeMessage,
   encodeMessageFrame,
@@ -87,6 +93,17 @@ function frameOf(magic: Uint8Array, msg: Message): Uint8Array {
     byCommand.set(msg.command, frame);
   }
   return frame;
+}
+
+/**
+ * Their clock minus ours in seconds, clamped to Int32: the version timestamp is any int64 the
+ * peer likes (a peer sending milliseconds, or 2^62), and the Observation stores an Int32.
+ */
+export function clockOffset(theirs: bigint, nowS: number): number {
+  const d = theirs - BigInt(nowS);
+  if (d > 0x7fff_ffffn) return 0x7fff_ffff;
+  if (d < -0x8000_0000n) return -0x8000_0000;
+  return Number(d);
 }
 
 const PROTOCOL_OUTCOME: Record<ProtocolErrorCode, Outcome> = {
@@ -189,7 +206,7 @@ export async function runSession(p: SessionParams): Promise<Observation> {
       resolve({
         ...base,
         outcome,
-        error: error.slice(0, 1024),
+        error: truncateText(error, MAX_ERROR_LENGTH),
         peer: v
           ? {
               protocolVersion: v.version,
@@ -197,7 +214,7 @@ export async function runSession(p: SessionParams): Promise<Observation> {
               userAgent: v.userAgent,
               startHeight: v.startHeight,
               relay: v.relay ?? true,
-              clockOffsetS: Number(v.timestamp) - params.nowS,
+              clockOffsetS: clockOffset(v.timestamp, params.nowS),
             }
           : null,
         connectMs,

@@ -1,4 +1,4 @@
-import type { Observation } from '@bitcrawl/model';
+import { MAX_ERROR_LENGTH, type Observation, truncateText } from '@bitcrawl/model';
 import { CHAINS } from '@bitcrawl/protocol';
 import type { Logger, Metrics } from '@bitcrawl/telemetry';
 import { type CrawlerConfig, timeoutsFor } from './config.ts';
@@ -42,7 +42,7 @@ export function createVisitor(config: CrawlerConfig, deps: VisitorDeps = {}): Vi
           crawlId: ctx.crawlId,
           ...target,
           outcome: 'not_dialable',
-          error: decision.reason.slice(0, 1024),
+          error: truncateText(decision.reason, MAX_ERROR_LENGTH),
           peer: null,
           connectMs: 0,
           handshakeMs: 0,

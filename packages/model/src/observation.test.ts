@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type Observation, observationFromJson, observationToJson } from './observation.ts';
+import {
+  MAX_TS_MS,
+  type Observation,
+  observationFromJson,
+  observationToJson,
+  truncateText,
+} from './observation.ts';
 
 const sample: Observation = {
   ts: 1_700_000_000_000,
@@ -37,5 +43,26 @@ describe('observation JSON', () => {
   it('rejects services beyond uint64', () => {
     const bad = observationToJson(sample).replace('18446744073709551615', '18446744073709551616');
     expect(() => observationFromJson(bad)).toThrow(/uint64/);
+  });
+});
+
+describe('observation bounds', () => {
+  it('truncateText never leaves half of a surrogate pair', () => {
+    const text = `${'x'.repeat(1023)}😀tail`;
+    const cut = truncateText(text, 1024);
+    expect(cut).toBe('x'.repeat(1023));
+    expect(truncateText('short', 1024)).toBe('short');
+    expect(truncateText(`${'y'.repeat(1024)}😀`, 1024)).toHaveLength(1024);
+  });
+
+  it('rejects a clock offset outside Int32 and a time past ClickHouse DateTime', () => {
+    const json = (o: Observation) => observationToJson(o);
+    const offset = (s: number) =>
+      json({ ...sample, peer: { ...(sample.peer as NonNullable<Observation['peer']>), clockOffsetS: s } });
+    expect(() => observationFromJson(offset(0x7fff_ffff))).not.toThrow();
+    expect(() => observationFromJson(offset(-0x8000_0000))).not.toThrow();
+    expect(() => observationFromJson(offset(0x8000_0000))).toThrow(/clockOffsetS/);
+    expect(() => observationFromJson(json({ ...sample, ts: MAX_TS_MS }))).not.toThrow();
+    expect(() => observationFromJson(json({ ...sample, ts: MAX_TS_MS + 1 }))).toThrow(/ts/);
   });
 });

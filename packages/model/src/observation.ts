@@ -56,21 +56,40 @@ export const peerVersionSchema = z.object({
   userAgent: z.string().max(256),
   startHeight: z.number().int(),
   relay: z.boolean(),
-  /** Their clock minus ours, in seconds (from the version timestamp). */
-  clockOffsetS: z.number().int(),
+  /**
+   * Their clock minus ours, in seconds (from the version timestamp, which the peer chooses:
+   * the crawler clamps it to this Int32 range, the column's).
+   */
+  clockOffsetS: z.number().int().min(-0x8000_0000).max(0x7fff_ffff),
 });
 export type PeerVersion = z.output<typeof peerVersionSchema>;
 
+/** The last millisecond a ClickHouse DateTime (UInt32 seconds) holds. */
+export const MAX_TS_MS = 0xffff_ffff * 1000;
+
+/** Longest `error` text an Observation carries. */
+export const MAX_ERROR_LENGTH = 1024;
+
+/**
+ * `text` cut to at most `max` UTF-16 units without splitting a surrogate pair: a lone half is
+ * not valid Unicode, and ClickHouse refuses a row that holds one.
+ */
+export function truncateText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.charCodeAt(max - 1) >= 0xd800 && text.charCodeAt(max - 1) <= 0xdbff ? max - 1 : max;
+  return text.slice(0, cut);
+}
+
 export const observationSchema = z.object({
   /** Milliseconds since the Unix epoch when the visit started. */
-  ts: z.number().int().nonnegative(),
+  ts: z.number().int().nonnegative().max(MAX_TS_MS),
   crawlId: z.string().min(1).max(128),
   network: z.enum(NETWORKS),
   host: z.string().min(1).max(80),
   port,
   outcome: z.enum(OUTCOMES),
   /** Human-readable detail for a failed visit (error code and message); empty when ok. */
-  error: z.string().max(1024),
+  error: z.string().max(MAX_ERROR_LENGTH),
   peer: peerVersionSchema.nullable(),
   connectMs: z.number().int().nonnegative(),
   handshakeMs: z.number().int().nonnegative(),
