@@ -64,8 +64,13 @@ export const peerVersionSchema = z.object({
 });
 export type PeerVersion = z.output<typeof peerVersionSchema>;
 
-/** The last millisecond a ClickHouse DateTime (UInt32 seconds) holds. */
-export const MAX_TS_MS = 0xffff_ffff * 1000;
+/**
+ * The last second a DateTime column stores correctly on every supported engine
+ * (2105-12-31 23:59:59 UTC: ClickHouse 18.16 wraps later ones, though the type is UInt32).
+ */
+export const MAX_DATETIME_S = 4_291_747_199;
+/** The last millisecond an Observation's `ts` may name (see MAX_DATETIME_S). */
+export const MAX_TS_MS = MAX_DATETIME_S * 1000 + 999;
 
 /** Longest `error` text an Observation carries. */
 export const MAX_ERROR_LENGTH = 1024;

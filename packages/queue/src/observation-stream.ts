@@ -27,6 +27,11 @@ export interface ReaderOptions {
  * (XAUTOCLAIM, continuing from its cursor). Entries that fail validation go to a dead-letter
  * stream with the reason, so nothing is silently dropped and one bad entry blocks nothing.
  */
+/** Dead letters kept (approximately: Redis trims whole nodes of the stream). */
+export const DEAD_LETTER_MAX = 10_000;
+/** Longest entry text kept in a dead letter: more than any valid Observation (10,000 addresses). */
+const MAX_DEAD_TEXT = 4_000_000;
+
 export class ObservationStreamReader {
   /** Next id to read of this consumer's own pending entries; null once they are all returned. */
   private ownPending: string | null = '0';
@@ -112,18 +117,39 @@ export class ObservationStreamReader {
         observations.push(observationFromJson(raw));
         ids.push(id);
       } catch (err) {
-        dead.push({ id, raw: raw.slice(0, 100_000), error: (err as Error).message.slice(0, 2000) });
+        dead.push({ id, raw, error: (err as Error).message });
       }
     }
-    if (dead.length > 0) {
-      const m = this.redis.multi();
-      for (const d of dead) m.xadd(DEAD_LETTER_STREAM, '*', 'id', d.id, 'error', d.error, 'obs', d.raw);
-      m.xack(OBSERVATION_STREAM, INGEST_GROUP, ...dead.map((d) => d.id));
-      m.xdel(OBSERVATION_STREAM, ...dead.map((d) => d.id));
-      await m.exec();
-      for (const d of dead) this.opts.onDeadLetter?.({ id: d.id, error: d.error });
-    }
+    await this.deadLetter(dead);
     return { ids, observations };
+  }
+
+  /**
+   * Moves entries out of the stream (acked and deleted) into the dead-letter stream, each with
+   * its reason and its text. The dead-letter stream keeps the newest ~DEAD_LETTER_MAX entries.
+   */
+  async deadLetter(dead: readonly { id: string; raw: string; error: string }[]): Promise<void> {
+    if (dead.length === 0) return;
+    const m = this.redis.multi();
+    for (const d of dead) {
+      m.xadd(
+        DEAD_LETTER_STREAM,
+        'MAXLEN',
+        '~',
+        String(DEAD_LETTER_MAX),
+        '*',
+        'id',
+        d.id,
+        'error',
+        d.error.slice(0, 2000),
+        'obs',
+        d.raw.slice(0, MAX_DEAD_TEXT),
+      );
+    }
+    m.xack(OBSERVATION_STREAM, INGEST_GROUP, ...dead.map((d) => d.id));
+    m.xdel(OBSERVATION_STREAM, ...dead.map((d) => d.id));
+    await m.exec();
+    for (const d of dead) this.opts.onDeadLetter?.({ id: d.id, error: d.error.slice(0, 2000) });
   }
 
   /** Call after the batch is durably stored. */

@@ -1,4 +1,6 @@
+export * from './isolate.ts';
 export * from './migrate.ts';
 export * from './queries.ts';
+export * from './rejection.ts';
 export * from './store.ts';
 export * from './writer.ts';

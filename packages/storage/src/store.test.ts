@@ -1,13 +1,15 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Observation } from '@bitcrawl/model';
+import { MAX_DATETIME_S, type Observation } from '@bitcrawl/model';
 import { type ClickHouseServer, startClickHouse } from '@bitcrawl/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertIsolatingRejects } from './isolate.ts';
 import { migrate } from './migrate.ts';
 import { queryRows, roundSummary } from './queries.ts';
+import { clickhouseErrorCode, isRejectedData } from './rejection.ts';
 import { openStore, type Store } from './store.ts';
-import { insertNodeGeo, insertObservations } from './writer.ts';
+import { insertNodeGeo, insertObservations, observationRows } from './writer.ts';
 
 const obs = (host: string, outcome: Observation['outcome'], addrs = 0, crawlId = 'r1'): Observation => ({
   ts: 1_790_000_000_123,
@@ -139,6 +141,56 @@ function suite(name: string, open: () => Promise<Store>) {
       ]);
       const [dedup] = await queryRows<{ n: string }>(store, `SELECT count() AS n FROM node_geo FINAL`);
       expect(Number(dedup?.n)).toBe(2);
+    });
+
+    it('stores text with half a surrogate pair (as U+FFFD) and peer times past 2105 (as its last second)', async () => {
+      const o = obs('1.9.9.1', 'refused', 0, 'rtext');
+      o.error = `${'x'.repeat(10)}\ud83d`;
+      const p = { ...obs('1.9.9.2', 'ok', 1, 'rtext') };
+      p.addrs = [{ ...(p.addrs[0] as Observation['addrs'][number]), time: 0xffff_ffff }];
+      await insertObservations(store, [o, p]);
+      const [row] = await queryRows<{ error: string }>(
+        store,
+        `SELECT error FROM observations WHERE crawl_id = 'rtext' AND host = '1.9.9.1'`,
+      );
+      expect(row?.error).toBe(`${'x'.repeat(10)}\ufffd`);
+      const [adv] = await queryRows<{ t: string }>(
+        store,
+        `SELECT toUInt32(advertised_ts) AS t FROM addr_gossip WHERE crawl_id = 'rtext'`,
+      );
+      expect(Number(adv?.t)).toBe(MAX_DATETIME_S);
+    });
+
+    it('sets aside only the rows ClickHouse refuses; an outage-like error is thrown, not set aside', async () => {
+      const rows = observationRows(
+        Array.from({ length: 9 }, (_, i) => obs(`1.8.8.${i}`, 'refused', 0, 'riso')),
+      ).observations;
+      // Half a surrogate pair, put in after the writer's clean-up: the engine's own refusal.
+      rows[2] = { ...(rows[2] as (typeof rows)[number]), error: 'bad \ud83d' };
+      rows[7] = { ...(rows[7] as (typeof rows)[number]), error: 'bad \ud800 too' };
+      const insert = async (batch: readonly unknown[]) => {
+        await store.client.insert({
+          table: 'observations',
+          values: [...batch],
+          format: 'JSONEachRow',
+          clickhouse_settings: store.settings,
+        });
+      };
+      const { accepted, rejected } = await insertIsolatingRejects(rows, insert);
+      expect(rejected.map((r) => r.item.host)).toEqual(['1.8.8.2', '1.8.8.7']);
+      expect(rejected.every((r) => /surrogate/i.test(r.error))).toBe(true);
+      expect(accepted).toHaveLength(7);
+      const [n] = await queryRows<{ n: string }>(
+        store,
+        `SELECT count() AS n FROM observations FINAL WHERE crawl_id = 'riso'`,
+      );
+      expect(Number(n?.n)).toBe(7);
+      const missing = async (batch: readonly unknown[]) => {
+        await store.client.insert({ table: 'no_such_table', values: [...batch], format: 'JSONEachRow' });
+      };
+      await expect(insertIsolatingRejects(rows, missing)).rejects.toSatisfy(
+        (e: unknown) => clickhouseErrorCode(e) === 60 && !isRejectedData(e),
+      );
     });
   });
 }

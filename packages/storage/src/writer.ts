@@ -1,21 +1,32 @@
-import type { Observation } from '@bitcrawl/model';
+import { MAX_DATETIME_S, type Observation } from '@bitcrawl/model';
 import { formatDateTime } from './migrate.ts';
 import type { Store } from './store.ts';
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g'); // for replace only: a /g regex keeps state in test()
+
+/**
+ * `s` with any lone surrogate (half of a UTF-16 pair, which no UTF-8 text can hold) replaced
+ * by U+FFFD: ClickHouse refuses a row that holds one, and the rest of the text is worth keeping.
+ */
+export function wellFormed(s: string): string {
+  return LONE_SURROGATE.test(s) ? s.replace(LONE_SURROGATES, '\uFFFD') : s;
+}
 
 /** Rows for the two tables; 64-bit values go as decimal strings, which both engines accept. */
 export function observationRows(batch: readonly Observation[]) {
   const observations = batch.map((o) => ({
     ts: formatDateTime(o.ts),
     ts_ms: o.ts,
-    crawl_id: o.crawlId,
+    crawl_id: wellFormed(o.crawlId),
     network: o.network,
-    host: o.host,
+    host: wellFormed(o.host),
     port: o.port,
     outcome: o.outcome,
-    error: o.error,
+    error: wellFormed(o.error),
     protocol_version: o.peer?.protocolVersion ?? 0,
     services: (o.peer?.services ?? 0n).toString(),
-    user_agent: o.peer?.userAgent ?? '',
+    user_agent: wellFormed(o.peer?.userAgent ?? ''),
     start_height: o.peer?.startHeight ?? 0,
     relay: o.peer?.relay ? 1 : 0,
     clock_offset_s: o.peer?.clockOffsetS ?? 0,
@@ -26,15 +37,17 @@ export function observationRows(batch: readonly Observation[]) {
   const gossip = batch.flatMap((o) =>
     o.addrs.map((a) => ({
       ts: formatDateTime(o.ts),
-      crawl_id: o.crawlId,
+      crawl_id: wellFormed(o.crawlId),
       src_network: o.network,
-      src_host: o.host,
+      src_host: wellFormed(o.host),
       src_port: o.port,
       network: a.network,
-      host: a.host,
+      host: wellFormed(a.host),
       port: a.port,
       services: a.services.toString(),
-      advertised_ts: formatDateTime(a.time * 1000),
+      // A peer may claim any uint32 time (0xffffffff is common junk); later than the last
+      // second every engine stores, it is stored as that second.
+      advertised_ts: formatDateTime(Math.min(a.time, MAX_DATETIME_S) * 1000),
     })),
   );
   return { observations, gossip };

@@ -75,6 +75,51 @@ describe('ingester', () => {
     }
   }, 120_000);
 
+  it('sets a row ClickHouse refuses aside as a dead letter; the rest of its batch is stored and acked', async () => {
+    const conn = new Redis(redis.url);
+    const frontier = new Frontier(conn);
+    // The real store, but a batch holding this host is refused with the error a real 18.16
+    // gives for half a surrogate pair (the writer now cleans that up, so no Observation that
+    // passes the contract still makes the engine refuse a row: this stands in for the unknown one).
+    const poison = '198.51.100.66';
+    const refusing: Store = {
+      ...store,
+      client: new Proxy(store.client, {
+        get(target, prop, receiver) {
+          if (prop !== 'insert') return Reflect.get(target, prop, receiver);
+          return async (params: Parameters<Store['client']['insert']>[0]) => {
+            if (JSON.stringify(params.values).includes(poison))
+              throw new Error(
+                'Code: 25, e.displayText() = DB::Exception: Cannot parse escape sequence: missing second part of surrogate pair',
+              );
+            return target.insert(params);
+          };
+        },
+      }),
+    };
+    const ingester = startIngester(
+      { redis: conn, store: refusing, logger: silentLogger() },
+      ingesterConfigSchema.parse({ batchSize: 100, flushIntervalMs: 200, consumer: 'i-refuse' }),
+    );
+    const row = (i: number) => ({ ...obs(i), crawlId: 'refused-row' });
+    try {
+      for (let i = 0; i < 30; i++) await frontier.record(i === 13 ? { ...row(i), host: poison } : row(i));
+      await until(async () => (await ingestBacklog(conn)) === 0, 20_000);
+      const [n] = await queryRows<{ n: string }>(
+        store,
+        `SELECT count() AS n FROM observations FINAL WHERE crawl_id = 'refused-row'`,
+      );
+      expect(Number(n?.n)).toBe(29);
+      const dead = (await conn.xrange('bitcrawl:observations:dead', '-', '+')) as [string, string[]][];
+      const mine = dead.map(([, f]) => f).filter((f) => (f[f.indexOf('obs') + 1] ?? '').includes(poison));
+      expect(mine).toHaveLength(1);
+      expect(mine[0]?.[mine[0].indexOf('error') + 1]).toMatch(/^ClickHouse refused the row: Code: 25/);
+    } finally {
+      await ingester.stop();
+      conn.disconnect();
+    }
+  }, 60_000);
+
   it('waits out a Redis outage and carries on; counts and logs dead letters', async () => {
     const { mkdtempSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');

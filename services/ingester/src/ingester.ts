@@ -1,6 +1,6 @@
-import type { Observation } from '@bitcrawl/model';
+import { type Observation, observationToJson } from '@bitcrawl/model';
 import { ingestBacklog, ObservationStreamReader } from '@bitcrawl/queue';
-import { insertNodeGeo, insertObservations, type Store } from '@bitcrawl/storage';
+import { insertIsolatingRejects, insertNodeGeo, insertObservations, type Store } from '@bitcrawl/storage';
 import type { Logger, Metrics } from '@bitcrawl/telemetry';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
@@ -108,12 +108,29 @@ export function startIngester(
 
   const flush = async (ids: string[], rows: Observation[]) => {
     let written: { observations: number; gossip: number; geo: number } | undefined;
+    let refused: { id: string; raw: string; error: string }[] = [];
     // Computed once: the lookup is pure, and a retried insert must write the same rows.
     const geo = deps.geo ? geoRows(rows, deps.geo) : [];
+    const entries = rows.map((row, i) => ({ id: ids[i] as string, row }));
     for (let attempt = 0; !written; attempt++) {
       try {
-        const w = await insertObservations(deps.store, rows);
-        written = { ...w, geo: await insertNodeGeo(deps.store, geo) };
+        // A row ClickHouse refuses as data is set aside, not retried forever with its batch.
+        const { accepted, rejected } = await insertIsolatingRejects(entries, async (batch) => {
+          await insertObservations(
+            deps.store,
+            batch.map((e) => e.row),
+          );
+        });
+        refused = rejected.map((r) => ({
+          id: r.item.id,
+          raw: observationToJson(r.item.row),
+          error: `ClickHouse refused the row: ${r.error}`,
+        }));
+        written = {
+          observations: accepted.length,
+          gossip: accepted.reduce((n, e) => n + e.row.addrs.length, 0),
+          geo: await insertNodeGeo(deps.store, geo),
+        };
       } catch (err) {
         deps.metrics?.ingestBatches.inc({ result: 'error' });
         if (stopping && attempt >= 2) throw err;
@@ -127,6 +144,11 @@ export function startIngester(
     }
     // Stored: ack (retried through Redis outages; a re-insert after a lost ack is de-duplicated
     // by the table, a lost row is not). Metrics only after, outside any retry loop.
+    if (refused.length > 0) {
+      await redisRetry('dead-lettering refused rows', () => reader.deadLetter(refused));
+      const gone = new Set(refused.map((r) => r.id));
+      ids = ids.filter((id) => !gone.has(id));
+    }
     await redisRetry('ack', () => reader.ack(ids));
     deps.metrics?.ingestRows.inc({ table: 'observations' }, written.observations);
     deps.metrics?.ingestRows.inc({ table: 'addr_gossip' }, written.gossip);
