@@ -90,7 +90,10 @@ return { out, unfinished }
  * reachableMs, failBaseMs, failMaxMs, ttl seconds.
  */
 const RECORD = `
-if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then
+  redis.call('DEL', KEYS[6]) -- what a late twin visit admitted, its caller has enqueued
+  return 0
+end
 local ttl = tonumber(ARGV[8])
 redis.call('EXPIRE', KEYS[1], ttl)
 redis.call('XADD', KEYS[2], '*', 'obs', ARGV[2])
@@ -220,6 +223,11 @@ export class Frontier {
     } while (cursor !== '0');
   }
 
+  /** Forgets the outbox of `source` (after its unvisited members were enqueued). */
+  async clearOutbox(crawlId: string, source: Addr): Promise<void> {
+    await this.redis.del(outboxKey(crawlId, addressKey(source)));
+  }
+
   async isRecorded(crawlId: string, a: Addr): Promise<boolean> {
     return (await this.redis.sismember(keys(crawlId).visited, addressKey(a))) === 1;
   }
@@ -227,7 +235,7 @@ export class Frontier {
   /**
    * Atomically marks the address visited, appends its observation to the stream and clears
    * its outbox, once per round: a re-delivered job cannot record a second visit. Returns
-   * false if already recorded.
+   * false if already recorded (the outbox is cleared all the same: the caller enqueued it).
    */
   async record(obs: Observation): Promise<boolean> {
     const k = keys(obs.crawlId);

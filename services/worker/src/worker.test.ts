@@ -190,6 +190,30 @@ describe('crash between admit and enqueue', () => {
     expect(await processCrawlJob(deps, job)).toBe('already-recorded');
   });
 
+  it('a redelivered job for an address its twin recorded enqueues what the stale twin admitted later, then clears the outbox', async () => {
+    const frontier = new Frontier(redis);
+    await enqueue('tw', [8101]);
+    const src = addr(8101);
+    const job = await queue.getJob(jobIdFor('tw', src));
+    if (!job) throw new Error('no job');
+    const deps = {
+      connection: bull,
+      crawlQueue: queue,
+      frontier,
+      visitor: instantVisitor({ 8101: [] }),
+      logger,
+    };
+    // Worker B (the job's lock had lapsed) visits and records 8101.
+    expect(await processCrawlJob(deps, job)).toBe('ok');
+    // Worker A's stale visit of 8101 returns now: it admits 8102, then dies before enqueueing.
+    await frontier.admitFrom('tw', src, [addr(8102)]);
+    expect(await queue.getJob(jobIdFor('tw', addr(8102)))).toBeUndefined();
+    // A's job is delivered again.
+    expect(await processCrawlJob(deps, job)).toBe('already-recorded');
+    expect(await queue.getJob(jobIdFor('tw', addr(8102)))).toBeDefined();
+    expect((await frontier.admitFrom('tw', src, [])).enqueue).toEqual([]); // outbox cleared
+  });
+
   it('a round run to the end by workers leaves seen == visited after such a crash', async () => {
     const frontier = new Frontier(redis);
     await enqueue('end', [9001]);

@@ -81,8 +81,15 @@ export async function processCrawlJob(
   const parsed = crawlJobSchema.safeParse(job.data);
   if (!parsed.success) throw new UnrecoverableError(`bad crawl job ${job.id}: ${parsed.error.message}`);
   const { crawlId, ...target } = parsed.data;
-  if (await deps.frontier.isRecorded(crawlId, target)) return 'already-recorded';
   const source = formatEndpoint(target);
+  if (await deps.frontier.isRecorded(crawlId, target)) {
+    // A twin of this job (its lock lapsed and another worker took it over) may have admitted
+    // addresses after the record and died before enqueueing them: enqueue what its outbox holds.
+    const { enqueue } = await deps.frontier.admitFrom(crawlId, target, []);
+    await enqueueVisits(deps, crawlId, source, enqueue);
+    await deps.frontier.clearOutbox(crawlId, target);
+    return 'already-recorded';
+  }
   const obs = await untilAborted(
     deps.visitor.visit(target, { crawlId, ...(signal ? { signal } : {}) }),
     signal,
@@ -91,18 +98,27 @@ export async function processCrawlJob(
   // The harvested entries go in as they are (no copy per address); only the few admitted
   // ones become job data, field by field (an entry also carries a BigInt, which JSON cannot).
   const { admitted, enqueue } = await deps.frontier.admitFrom(crawlId, target, obs.addrs);
-  if (enqueue.length > 0) {
-    await deps.crawlQueue.addBulk(
-      enqueue.map((a) => ({
-        name: 'visit',
-        data: { crawlId, network: a.network, host: a.host, port: a.port, source },
-        opts: { jobId: jobIdFor(crawlId, a) },
-      })),
-    );
-  }
+  await enqueueVisits(deps, crawlId, source, enqueue);
   deps.metrics?.addressesEnqueued.inc(admitted.length);
   await deps.frontier.record(obs);
   return obs.outcome;
+}
+
+/** One job per address (the job id de-duplicates live jobs for the same address and round). */
+async function enqueueVisits(
+  deps: WorkerDeps,
+  crawlId: string,
+  source: string,
+  addrs: readonly { network: CrawlJob['network']; host: string; port: number }[],
+): Promise<void> {
+  if (addrs.length === 0) return;
+  await deps.crawlQueue.addBulk(
+    addrs.map((a) => ({
+      name: 'visit',
+      data: { crawlId, network: a.network, host: a.host, port: a.port, source },
+      opts: { jobId: jobIdFor(crawlId, a) },
+    })),
+  );
 }
 
 export interface RunningWorker {
