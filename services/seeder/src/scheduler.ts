@@ -31,6 +31,9 @@ export async function runSeeder(
       { name: 'reseed', data: { reason: 'schedule' } },
     );
   } else {
+    // 0 means one round and no schedule: also drop a schedule an earlier run left in Redis,
+    // which would otherwise go on starting rounds at its old interval.
+    await deps.seedQueue.removeJobScheduler('reseed');
     await deps.seedQueue.add('reseed', { reason: 'manual' });
   }
   return { close: () => worker.close() };

@@ -120,4 +120,36 @@ describe('seeder scheduler', () => {
       conn.disconnect();
     }
   }, 20_000);
+
+  it('with reseedEveryMs 0, runs one round and removes a schedule an earlier run left', async () => {
+    const { runSeeder } = await import('./scheduler.ts');
+    const { createSeedQueue } = await import('@bitcrawl/queue');
+    const bull = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const conn = new Redis(redis.url);
+    const crawlQueue = createCrawlQueue(bull);
+    const seedQueue = createSeedQueue(bull);
+    const frontier = new Frontier(conn);
+    await seedQueue.upsertJobScheduler(
+      'reseed',
+      { every: 3_600_000 },
+      { name: 'reseed', data: { reason: 'schedule' } },
+    );
+    expect(await seedQueue.getJobSchedulers()).toHaveLength(1);
+    const config = seederConfigSchema.parse({
+      chain: 'regtest',
+      seeds: ['127.0.6.2:18444'],
+      dns: false,
+      reseedEveryMs: 0,
+    });
+    const running = await runSeeder({ frontier, crawlQueue, logger, connection: bull, seedQueue }, config);
+    try {
+      expect(await seedQueue.getJobSchedulers()).toHaveLength(0);
+    } finally {
+      await running.close();
+      await seedQueue.close();
+      await crawlQueue.close();
+      bull.disconnect();
+      conn.disconnect();
+    }
+  }, 20_000);
 });
