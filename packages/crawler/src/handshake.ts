@@ -170,12 +170,7 @@ export function step(s: MachineState, msg: Message, p: HandshakeParams): Step {
     case 'addrv2': {
       const list = msg.addresses;
       const n = list.length;
-      if (
-        state.phase === 'handshake' ||
-        n === 0 ||
-        state.answer.size >= p.maxAddr ||
-        isSelfAnnouncement(state, list, p)
-      ) {
+      if (!acceptsAddr(state, p.maxAddr) || n === 0 || isSelfAnnouncement(state, list, p)) {
         state = { ...state, unsolicited: state.unsolicited + 1 };
         break;
       }
@@ -202,6 +197,14 @@ export function step(s: MachineState, msg: Message, p: HandshakeParams): Step {
       break;
   }
   return { state, send, ...flags };
+}
+
+/**
+ * Whether an addr/addrv2 message could count now. When not (still in the handshake, or the
+ * answer is full) `step` only counts it as unsolicited, so the session need not decode it.
+ */
+export function acceptsAddr(s: MachineState, maxAddr: number): boolean {
+  return s.phase !== 'handshake' && s.answer.size < maxAddr;
 }
 
 /** A one-entry message naming the peer itself, while we wait for the answer. */

@@ -342,3 +342,18 @@ describe('clockOffset', () => {
     expect(clockOffset(-(2n ** 63n), 1_700_000_000)).toBe(-0x8000_0000);
   });
 });
+
+describe('session bounds', () => {
+  it('stops a peer that repeats the same 1000 addresses over and over at the address budget, keeping the answer', async () => {
+    const same: Message = { command: 'addr', addresses: entries(1000), skipped: 0 };
+    const port = await scriptedPeer({
+      onGetaddr: (send) => {
+        for (let i = 0; i < 20; i++) send(same);
+      },
+    });
+    const { obs } = await visit(port); // maxAddr 5000: budget 2 * 5000 + 2 * 1000
+    expect(obs.outcome).toBe('ok');
+    expect(obs.error).toBe('after handshake: more than 12000 addresses received');
+    expect(obs.addrs).toHaveLength(1000);
+  });
+});

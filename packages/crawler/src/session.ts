@@ -12,6 +12,7 @@ import {
   encodeMessageFrame,
   type Frame,
   FrameParser,
+  MAX_ADDR_ENTRIES,
   type Message,
   ProtocolError,
   type ProtocolErrorCode,
@@ -19,6 +20,7 @@ import {
 import type { Timeouts } from './config.ts';
 import { DialError, dial, type OnData, type Route } from './dial.ts';
 import {
+  acceptsAddr,
   finalAnswer,
   type HandshakeParams,
   initialState,
@@ -170,6 +172,9 @@ export async function runSession(p: SessionParams): Promise<Observation> {
     let state: MachineState = initialState();
     let handshakeAt = 0;
     let messages = 0;
+    /** Addr entries decoded so far: bounded, so repeats cannot keep us hashing and formatting. */
+    let entries = 0;
+    const entryBudget = 2 * p.maxAddr + 2 * MAX_ADDR_ENTRIES;
     let finished = false;
     let phaseTimer: NodeJS.Timeout | undefined;
     /** Absolute end of the getaddr wait; a tentative answer never extends it. */
@@ -243,6 +248,10 @@ export async function runSession(p: SessionParams): Promise<Observation> {
           finish('too many messages', { outcome: 'malformed', error: 'message limit reached' });
           return undefined;
         }
+        const isAddr = frame.command === 'addr' || frame.command === 'addrv2';
+        // What the machine would discard is not decoded: a peer could otherwise make us hash
+        // and format up to 1000 entries a frame (Tor v3: a SHA3 each) for nothing.
+        if (isAddr && !acceptsAddr(state, p.maxAddr)) continue;
         let msg: Message;
         try {
           msg = decodeMessage(frame);
@@ -255,6 +264,16 @@ export async function runSession(p: SessionParams): Promise<Observation> {
             error: `${err.code}: ${frame.command}: ${err.message}`,
           });
           return undefined;
+        }
+        if (msg.command === 'addr' || msg.command === 'addrv2') {
+          entries += msg.addresses.length;
+          if (entries > entryBudget) {
+            finish('address budget', {
+              outcome: 'malformed',
+              error: `more than ${entryBudget} addresses received`,
+            });
+            return undefined;
+          }
         }
         const r = step(state, msg, params);
         state = r.state;
