@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DialError, dial } from './dial.ts';
+import { DialError, DialInfrastructureError, dial, dialErrorFor } from './dial.ts';
 
 const servers: net.Server[] = [];
 const sockets: net.Socket[] = [];
@@ -108,7 +108,7 @@ describe('dial through SOCKS', () => {
     expect(reached).toBe(false);
   });
 
-  it('a proxy that refuses connections is proxy_error', async () => {
+  it('a proxy that refuses connections is our failure (PROXY_UNREACHABLE), not an outcome of the peer', async () => {
     const port = await listen(() => {});
     await new Promise((r) => servers.pop()!.close(r));
     const err = await dial(
@@ -116,6 +116,25 @@ describe('dial through SOCKS', () => {
       { kind: 'socks', type: 5, host: '127.0.0.1', port },
       1_000,
     ).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'proxy_error' });
+    expect(err).toBeInstanceOf(DialInfrastructureError);
+    expect(err).toMatchObject({ code: 'PROXY_UNREACHABLE' });
+  });
+});
+
+describe('dialErrorFor', () => {
+  const errno = (code: string) => Object.assign(new Error(`connect ${code}`), { code });
+  it('charges the local host, not the peer, for running out of descriptors, buffers or ports', () => {
+    for (const code of ['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM', 'EADDRNOTAVAIL']) {
+      const e = dialErrorFor(errno(code));
+      expect(e, code).toBeInstanceOf(DialInfrastructureError);
+      expect(e.code).toBe('LOCAL_RESOURCES');
+    }
+  });
+  it('maps what the network says about the peer to its outcome', () => {
+    expect(dialErrorFor(errno('ECONNREFUSED'))).toMatchObject({ code: 'refused' });
+    expect(dialErrorFor(errno('ETIMEDOUT'))).toMatchObject({ code: 'connect_timeout' });
+    expect(dialErrorFor(errno('EHOSTUNREACH'))).toMatchObject({ code: 'unreachable' });
+    expect(dialErrorFor(errno('ECONNRESET'))).toMatchObject({ code: 'closed' });
+    expect(dialErrorFor(errno('EWHATEVER'))).toMatchObject({ code: 'unreachable' });
   });
 });

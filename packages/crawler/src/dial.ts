@@ -13,6 +13,33 @@ export class DialError extends Error {
   }
 }
 
+/**
+ * The crawler's side failed, not the peer: its own resources ran out (EMFILE, ENFILE, ENOBUFS,
+ * ENOMEM, EADDRNOTAVAIL: no descriptors, buffers or local ports left), or the SOCKS proxy
+ * itself cannot be reached. Nothing is learnt about the peer, so it is no Observation: the
+ * visit throws it and the job is retried later, like any infrastructure failure.
+ */
+export class DialInfrastructureError extends Error {
+  override readonly name = 'DialInfrastructureError';
+  constructor(
+    readonly code: 'LOCAL_RESOURCES' | 'PROXY_UNREACHABLE',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Socket errors that say the local host is out of something. */
+const LOCAL_ERRORS = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM', 'EADDRNOTAVAIL']);
+
+/** What a failed connect says: about the peer (a DialError) or about us (a DialInfrastructureError). */
+export function dialErrorFor(err: NodeJS.ErrnoException): DialError | DialInfrastructureError {
+  const code = err.code ?? '';
+  const message = `${code || 'error'}: ${err.message}`;
+  if (LOCAL_ERRORS.has(code)) return new DialInfrastructureError('LOCAL_RESOURCES', message);
+  return new DialError(SYSCALL_OUTCOME[code] ?? 'unreachable', message);
+}
+
 /** A proxy URL that is not socks5://, socks5h:// or socks4:// host:port. */
 export class ProxyUrlError extends Error {
   override readonly name = 'ProxyUrlError';
@@ -42,7 +69,6 @@ const SYSCALL_OUTCOME: Record<string, DialError['code']> = {
   ETIMEDOUT: 'connect_timeout',
   EHOSTUNREACH: 'unreachable',
   ENETUNREACH: 'unreachable',
-  EADDRNOTAVAIL: 'unreachable',
   ECONNRESET: 'closed',
   EPIPE: 'closed',
 };
@@ -114,7 +140,7 @@ function dialDirect(
           }
         : {}),
     });
-    const fail = (err: DialError) => {
+    const fail = (err: DialError | DialInfrastructureError) => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       socket.destroy();
@@ -132,14 +158,7 @@ function dialDirect(
       socket.removeAllListeners('error');
       resolve(socket);
     });
-    socket.once('error', (err: NodeJS.ErrnoException) => {
-      fail(
-        new DialError(
-          SYSCALL_OUTCOME[err.code ?? ''] ?? 'unreachable',
-          `${err.code ?? 'error'}: ${err.message}`,
-        ),
-      );
-    });
+    socket.once('error', (err: NodeJS.ErrnoException) => fail(dialErrorFor(err)));
   });
 }
 
@@ -159,7 +178,11 @@ async function dialSocks(
     toProxy = await dialDirect({ host: proxy.host, port: proxy.port }, timeoutMs, signal);
   } catch (err) {
     if (signal?.aborted) throw aborted();
-    throw new DialError('proxy_error', `proxy ${proxy.host}:${proxy.port}: ${(err as Error).message}`);
+    if (err instanceof DialInfrastructureError) throw err;
+    throw new DialInfrastructureError(
+      'PROXY_UNREACHABLE',
+      `proxy ${proxy.host}:${proxy.port}: ${(err as Error).message}`,
+    );
   }
   const onAbort = () => toProxy.destroy();
   signal?.addEventListener('abort', onAbort, { once: true });

@@ -18,7 +18,7 @@ import {
   type ProtocolErrorCode,
 } from '@bitcrawl/protocol';
 import type { Timeouts } from './config.ts';
-import { DialError, dial, type OnData, type Route } from './dial.ts';
+import { DialError, DialInfrastructureError, dial, type OnData, type Route } from './dial.ts';
 import {
   acceptsAddr,
   finalAnswer,
@@ -147,6 +147,7 @@ export async function runSession(p: SessionParams): Promise<Observation> {
       (chunk) => onData(chunk),
     );
   } catch (err) {
+    if (err instanceof DialInfrastructureError) throw err; // ours, not the peer's: retried later
     const e = err instanceof DialError ? err : new DialError('unreachable', String(err));
     return {
       ...base,

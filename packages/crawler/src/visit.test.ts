@@ -147,7 +147,7 @@ describe('visits against every simnet node kind', () => {
     expect((await strict.visit(mapped, { crawlId: 't' })).outcome).toBe('not_dialable');
   }, 20_000);
 
-  it('an unreachable proxy is proxy_error', async () => {
+  it('an unreachable proxy makes the visit throw (retried later), recording nothing about the peer', async () => {
     const v = createVisitor(
       crawlerConfigSchema.parse({
         allowPrivate: true,
@@ -157,6 +157,9 @@ describe('visits against every simnet node kind', () => {
       }),
     );
     const core = truth.nodes.find((n) => n.kind === 'core' && n.network === 'ipv4')!;
-    expect((await v.visit(core, { crawlId: 't' })).outcome).toBe('proxy_error');
+    await expect(v.visit(core, { crawlId: 't' })).rejects.toMatchObject({
+      name: 'DialInfrastructureError',
+      code: 'PROXY_UNREACHABLE',
+    });
   });
 });

@@ -52,7 +52,12 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`bitcrawl: invalid configuration: ${err.message}\n`);
       return 2;
     }
-    if (isCoded(err, 'INGESTER_FATAL') || isCoded(err, 'UNREACHABLE')) {
+    if (
+      isCoded(err, 'INGESTER_FATAL') ||
+      isCoded(err, 'UNREACHABLE') ||
+      isCoded(err, 'PROXY_UNREACHABLE') ||
+      isCoded(err, 'LOCAL_RESOURCES')
+    ) {
       process.stderr.write(`bitcrawl: ${err.message}\n`);
       return 1;
     }

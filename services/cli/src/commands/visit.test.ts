@@ -51,4 +51,13 @@ describe('bitcrawl visit', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(r.stdout).toBe('');
   }, 20_000);
+
+  it('a proxy that cannot be reached is one line and exit 1, not an observation of the node', async () => {
+    const node = sim.groundTruth.nodes[0]!;
+    const r = await run(['visit', node.endpoint, '--allow-private', '--proxy', 'socks5://127.0.0.1:1']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^bitcrawl: proxy 127\.0\.0\.1:1: ECONNREFUSED/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stdout).toBe('');
+  }, 20_000);
 });
