@@ -190,3 +190,17 @@ describe('ingester', () => {
     }
   }, 30_000);
 });
+
+describe('ingester config', () => {
+  it('refuses a claim timeout that would take entries back from its own unflushed buffer', () => {
+    const r = ingesterConfigSchema.safeParse({ flushIntervalMs: 30_000, claimIdleMs: 40_000 });
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0]).toMatchObject({
+      path: ['claimIdleMs'],
+      message: /CLAIM_IDLE_MS .* FLUSH_INTERVAL_MS/,
+    });
+    expect(ingesterConfigSchema.safeParse({ flushIntervalMs: 2_000, claimIdleMs: 60_000 }).success).toBe(
+      true,
+    );
+  });
+});

@@ -21,7 +21,21 @@ export const ingesterConfigSchema = z
   .refine((c) => !c.cloudAsns || c.geoDb, {
     message: 'the cloud ASN file needs a GeoIP/ASN database (GEOIP_ASN_DB / --geoip-asn-db)',
     path: ['cloudAsns'],
+  })
+  // Entries wait in the ingester's own buffer up to a flush interval (and its insert); claimed
+  // sooner, they would be taken back from itself and stored twice.
+  .refine((c) => c.claimIdleMs > 2 * c.flushIntervalMs, {
+    message: 'CLAIM_IDLE_MS must be more than twice FLUSH_INTERVAL_MS',
+    path: ['claimIdleMs'],
   });
+
+/**
+ * A batch is also flushed once it holds this many gossiped addresses: a batch of BATCH_SIZE
+ * reachable visits of up to 10,000 addresses each would otherwise hold millions of rows.
+ */
+const MAX_BATCH_ADDRS = 200_000;
+/** Entries per stream read: with up to 10,000 addresses each, a read is held whole in memory. */
+const READ_ENTRIES = 100;
 export type IngesterConfig = z.output<typeof ingesterConfigSchema>;
 
 export interface RunningIngester {
@@ -70,7 +84,7 @@ export function startIngester(
   config: IngesterConfig,
 ): RunningIngester {
   const reader = new ObservationStreamReader(deps.redis, config.consumer, {
-    batch: Math.min(config.batchSize, 1000),
+    batch: Math.min(config.batchSize, READ_ENTRIES),
     blockMs: Math.min(1000, config.flushIntervalMs),
     claimIdleMs: config.claimIdleMs,
     onDeadLetter: ({ id, error }) => {
@@ -163,6 +177,7 @@ export function startIngester(
     await redisRetry('creating the consumer group', () => reader.ensureGroup());
     let ids: string[] = [];
     let rows: Observation[] = [];
+    let addrs = 0;
     let firstAt = 0;
     while (!stopping || ids.length > 0) {
       if (!stopping) {
@@ -171,18 +186,21 @@ export function startIngester(
           if (batch.ids.length > 0 && ids.length === 0) firstAt = Date.now();
           ids = ids.concat(batch.ids);
           rows = rows.concat(batch.observations);
+          for (const o of batch.observations) addrs += o.addrs.length;
           const backlog = await redisRetry('reading the backlog', () => ingestBacklog(deps.redis));
           if (backlog !== undefined) deps.metrics?.ingestBacklog.set(backlog);
         }
       }
       const due =
         ids.length >= config.batchSize ||
+        addrs >= MAX_BATCH_ADDRS ||
         (ids.length > 0 && Date.now() - firstAt >= config.flushIntervalMs) ||
         stopping;
       if (due && ids.length > 0) {
         await flush(ids, rows);
         ids = [];
         rows = [];
+        addrs = 0;
       }
     }
   };
