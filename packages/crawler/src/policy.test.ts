@@ -83,7 +83,6 @@ describe('dial policy', () => {
     for (const host of [
       '64:ff9b::7f00:1', // NAT64 of 127.0.0.1
       '64:ff9b::a00:1', // NAT64 of 10.0.0.1
-      '64:ff9b:1::c0a8:1', // local-use NAT64 of 192.168.0.1
       '2002:7f00:1::1', // 6to4 of 127.0.0.1
       '2001:0:4136:e378:8000:63bf:80ff:fffe', // Teredo, client 127.0.0.1
       '::7f00:1', // IPv4-compatible 127.0.0.1
@@ -91,6 +90,14 @@ describe('dial policy', () => {
       expect(policy().decide({ network: 'ipv6', host }), host).toMatchObject({
         dial: false,
         reason: expect.stringMatching(/embedded as/),
+      });
+    }
+    // Local-use NAT64 (RFC 8215) is not globally reachable, whatever it embeds and wherever
+    // (its prefix length, and so the IPv4's position, is the local network's choice).
+    for (const host of ['64:ff9b:1::c0a8:1', '64:ff9b:1::808:808', '64:ff9b:1:808:808::']) {
+      expect(policy().decide({ network: 'ipv6', host }), host).toMatchObject({
+        dial: false,
+        reason: expect.stringMatching(/non-routable address \(rfc8215\)/),
       });
     }
     // NAT64 is routable in Core when the IPv4 inside is.

@@ -4,7 +4,9 @@ import type { Network } from './types.ts';
 /**
  * Why an address is (not) worth dialing, following Bitcoin Core's CNetAddr::IsValid and
  * IsRoutable (src/netaddress.cpp). Current Core excludes 240/4 (IsReserved) from IsRoutable.
- * Multicast is also refused here: Core does not list it, but no TCP peer can live there.
+ * Multicast is also refused here: Core does not list it, but no TCP peer can live there. So
+ * is local-use NAT64 (64:ff9b:1::/48, RFC 8215), which Core counts as routable: from outside it
+ * leads nowhere, and from inside, into the crawler operator's own network.
  */
 export type Reachability =
   | 'routable'
@@ -23,6 +25,7 @@ export type Reachability =
   | 'rfc4843' // 2001:10::/28 ORCHID
   | 'rfc7343' // 2001:20::/28 ORCHIDv2
   | 'internal' // fd6b:88c0:8724::/48, Core's internal names
+  | 'rfc8215' // 64:ff9b:1::/48 local-use NAT64 (not globally reachable; Core: routable)
   | 'multicast' // 224/4, ff00::/8
   | 'reserved'; // 240/4 (Core: IsReserved)
 
@@ -86,6 +89,9 @@ function classifyIPv6(b: Uint8Array): AddressClass {
   if (w0 === 0x2001 && (w1 & 0xfff0) === 0x0010) return is('rfc4843');
   if (w0 === 0x2001 && (w1 & 0xfff0) === 0x0020) return is('rfc7343');
   if (b[0] === 0xff) return is('multicast');
+  // Local-use NAT64 only works inside the network that runs it, with a prefix length (and so an
+  // IPv4 position) of its choosing: no embedded IPv4 can be read off it safely.
+  if (w0 === 0x0064 && w1 === 0xff9b && b[4] === 0 && b[5] === 1) return is('rfc8215');
   const routable = (label: RoutableLabel): AddressClass => ({ reachability: 'routable', label });
   if (w0 === 0x0064 && w1 === 0xff9b && zeros(b, 4, 12)) return routable('rfc6052');
   if (zeros(b, 0, 8) && b[8] === 0xff && b[9] === 0xff && b[10] === 0 && b[11] === 0)
