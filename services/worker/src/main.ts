@@ -17,7 +17,8 @@ const int = z.coerce.number().int().nonnegative();
 export const workerEnvSchema = z.object({
   REDIS_URL: z.string().url(),
   CHAIN: z.enum(CHAIN_NAMES as [string, ...string[]]).default('mainnet'),
-  CONCURRENCY: int.default(500),
+  // Bounds as workerConfigSchema's, so a bad value is reported with the variable's name.
+  CONCURRENCY: int.min(1).max(10_000).default(500),
   ALLOW_PRIVATE: bool.default(false),
   DENY_CIDRS: z.string().default(''),
   PROXY: z.string().url().optional(),
@@ -29,8 +30,8 @@ export const workerEnvSchema = z.object({
   HANDSHAKE_TIMEOUT_MS: int.optional(),
   GETADDR_TIMEOUT_MS: int.optional(),
   IDLE_TIMEOUT_MS: int.optional(),
-  LOCK_DURATION_MS: int.default(30_000),
-  STALLED_INTERVAL_MS: int.default(30_000),
+  LOCK_DURATION_MS: int.min(1000).default(30_000),
+  STALLED_INTERVAL_MS: int.min(1000).default(30_000),
   SHUTDOWN_GRACE_MS: int.default(20_000),
   REVISIT_REACHABLE_MS: int.default(DEFAULT_REVISIT.reachableMs),
   REVISIT_FAIL_BASE_MS: int.default(DEFAULT_REVISIT.failBaseMs),

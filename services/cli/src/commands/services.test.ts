@@ -24,6 +24,18 @@ describe('service commands validate their configuration', () => {
     );
     expect(c.status).toBe(2);
     expect(c.stderr).toMatch(/CONCURRENCY/);
+    // In range for the environment's type but not for the worker: still named.
+    for (const [name, value] of [
+      ['CONCURRENCY', '0'],
+      ['LOCK_DURATION_MS', '500'],
+    ] as const) {
+      const z = spawnSync(process.execPath, [bin, 'worker'], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, REDIS_URL: 'redis://127.0.0.1:1', [name]: value },
+      });
+      expect(z.status, name).toBe(2);
+      expect(z.stderr).toMatch(new RegExp(name));
+    }
   });
 
   it('a missing REDIS_URL is reported for each service', () => {
