@@ -144,6 +144,14 @@ describe('seeder scheduler', () => {
     const running = await runSeeder({ frontier, crawlQueue, logger, connection: bull, seedQueue }, config);
     try {
       expect(await seedQueue.getJobSchedulers()).toHaveLength(0);
+      // Its one round runs to the end before anything is torn down under it.
+      const end = Date.now() + 8000;
+      const busy = async () => {
+        const c = await seedQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+        return Object.values(c).some((n) => n > 0);
+      };
+      while ((await busy()) && Date.now() < end) await new Promise((res) => setTimeout(res, 100));
+      expect(await busy()).toBe(false);
     } finally {
       await running.close();
       await seedQueue.close();
