@@ -14,11 +14,13 @@ export async function runSeeder(
 ): Promise<{ close(): Promise<void> }> {
   const worker = new Worker(
     SEED_QUEUE,
-    async () => {
+    async (job) => {
       // Housekeeping first: revisit state older than the longest back-off is forgotten.
       const pruned = await deps.frontier.prune();
       if (pruned > 0) deps.logger.info({ pruned }, 'pruned stale revisit state');
-      const crawlId = newCrawlId();
+      // Named after the job's creation, not this attempt: a retried job (it failed after
+      // starting its round) goes on seeding the same round instead of starting another.
+      const crawlId = newCrawlId(job.timestamp);
       return seedRound(deps, config, crawlId);
     },
     { connection: deps.connection, prefix: PREFIX, concurrency: 1 },

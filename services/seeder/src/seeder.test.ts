@@ -1,4 +1,4 @@
-import { createCrawlQueue, Frontier, parseJobId } from '@bitcrawl/queue';
+import { createCrawlQueue, Frontier, jobIdFor, parseJobId } from '@bitcrawl/queue';
 import { silentLogger } from '@bitcrawl/telemetry';
 import { type DnsServer, type RedisServer, startDnsmasq, startRedis } from '@bitcrawl/testkit';
 import { Redis } from 'ioredis';
@@ -120,6 +120,68 @@ describe('seeder scheduler', () => {
       conn.disconnect();
     }
   }, 20_000);
+
+  it('a reseed job retried after it started its round goes on with that round (no second round)', async () => {
+    const { runSeeder } = await import('./scheduler.ts');
+    const { createSeedQueue } = await import('@bitcrawl/queue');
+    const bull = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const conn = new Redis(redis.url);
+    const crawlQueue = createCrawlQueue(bull);
+    const seedQueue = createSeedQueue(bull);
+    const frontier = new Frontier(conn);
+    // The first attempt fails while enqueueing its seeds, after the round was started.
+    let failures = 1;
+    const flaky = new Proxy(crawlQueue, {
+      get(target, prop, receiver) {
+        if (prop === 'addBulk' && failures > 0) {
+          return async () => {
+            failures--;
+            throw new Error('Connection lost (injected)');
+          };
+        }
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    const started: string[] = [];
+    const startRound = frontier.startRound.bind(frontier);
+    frontier.startRound = async (id: string) => {
+      started.push(id);
+      return startRound(id);
+    };
+    const config = seederConfigSchema.parse({
+      chain: 'regtest',
+      seeds: ['127.0.6.3:18444'],
+      dns: false,
+      reseedEveryMs: 0,
+    });
+    const running = await runSeeder(
+      { frontier, crawlQueue: flaky, logger, connection: bull, seedQueue },
+      config,
+    );
+    try {
+      const end = Date.now() + 15_000;
+      while (started.length < 2 && Date.now() < end) await new Promise((res) => setTimeout(res, 100));
+      expect(started).toHaveLength(2); // the failed attempt and its retry
+      expect(started[1]).toBe(started[0]);
+      const round = started[0] as string;
+      const waitSeeded = Date.now() + 5_000;
+      while (
+        !(await crawlQueue.getJob(jobIdFor(round, { network: 'ipv4', host: '127.0.6.3', port: 18444 }))) &&
+        Date.now() < waitSeeded
+      )
+        await new Promise((res) => setTimeout(res, 100));
+      expect(
+        await crawlQueue.getJob(jobIdFor(round, { network: 'ipv4', host: '127.0.6.3', port: 18444 })),
+      ).toBeDefined();
+      expect((await frontier.progress(round)).seen).toBe(1);
+    } finally {
+      await running.close();
+      await seedQueue.close();
+      await crawlQueue.close();
+      bull.disconnect();
+      conn.disconnect();
+    }
+  }, 30_000);
 
   it('with reseedEveryMs 0, runs one round and removes a schedule an earlier run left', async () => {
     const { runSeeder } = await import('./scheduler.ts');
