@@ -87,14 +87,32 @@ describe('seeder', () => {
 });
 
 describe('seeder scheduler', () => {
-  it('starts a round on every tick of its BullMQ job scheduler', async () => {
-    const { runSeeder } = await import('./scheduler.ts');
+  /** Connections, queues and a frontier for one scheduler test; `close` tears them down. */
+  async function schedulerRig() {
     const { createSeedQueue } = await import('@bitcrawl/queue');
     const bull = new Redis(redis.url, { maxRetriesPerRequest: null });
     const conn = new Redis(redis.url);
     const crawlQueue = createCrawlQueue(bull);
     const seedQueue = createSeedQueue(bull);
     const frontier = new Frontier(conn);
+    return {
+      bull,
+      crawlQueue,
+      seedQueue,
+      frontier,
+      async close(running: { close(): Promise<void> }) {
+        await running.close();
+        await seedQueue.close();
+        await crawlQueue.close();
+        bull.disconnect();
+        conn.disconnect();
+      },
+    };
+  }
+
+  it('starts a round on every tick of its BullMQ job scheduler', async () => {
+    const { runSeeder } = await import('./scheduler.ts');
+    const { bull, crawlQueue, seedQueue, frontier, close } = await schedulerRig();
     const config = seederConfigSchema.parse({
       chain: 'regtest',
       seeds: ['127.0.6.1:18444'],
@@ -113,22 +131,13 @@ describe('seeder scheduler', () => {
       expect(rounds.size).toBeGreaterThanOrEqual(2);
       for (const r of rounds) expect((await frontier.progress(r)).seen).toBe(1);
     } finally {
-      await running.close();
-      await seedQueue.close();
-      await crawlQueue.close();
-      bull.disconnect();
-      conn.disconnect();
+      await close(running);
     }
   }, 20_000);
 
   it('a reseed job retried after it started its round goes on with that round (no second round)', async () => {
     const { runSeeder } = await import('./scheduler.ts');
-    const { createSeedQueue } = await import('@bitcrawl/queue');
-    const bull = new Redis(redis.url, { maxRetriesPerRequest: null });
-    const conn = new Redis(redis.url);
-    const crawlQueue = createCrawlQueue(bull);
-    const seedQueue = createSeedQueue(bull);
-    const frontier = new Frontier(conn);
+    const { bull, crawlQueue, seedQueue, frontier, close } = await schedulerRig();
     // The first attempt fails while enqueueing its seeds, after the round was started.
     let failures = 1;
     const flaky = new Proxy(crawlQueue, {
@@ -175,22 +184,13 @@ describe('seeder scheduler', () => {
       ).toBeDefined();
       expect((await frontier.progress(round)).seen).toBe(1);
     } finally {
-      await running.close();
-      await seedQueue.close();
-      await crawlQueue.close();
-      bull.disconnect();
-      conn.disconnect();
+      await close(running);
     }
   }, 30_000);
 
   it('with reseedEveryMs 0, runs one round and removes a schedule an earlier run left', async () => {
     const { runSeeder } = await import('./scheduler.ts');
-    const { createSeedQueue } = await import('@bitcrawl/queue');
-    const bull = new Redis(redis.url, { maxRetriesPerRequest: null });
-    const conn = new Redis(redis.url);
-    const crawlQueue = createCrawlQueue(bull);
-    const seedQueue = createSeedQueue(bull);
-    const frontier = new Frontier(conn);
+    const { bull, crawlQueue, seedQueue, frontier, close } = await schedulerRig();
     await seedQueue.upsertJobScheduler(
       'reseed',
       { every: 3_600_000 },
@@ -215,11 +215,7 @@ describe('seeder scheduler', () => {
       while ((await busy()) && Date.now() < end) await new Promise((res) => setTimeout(res, 100));
       expect(await busy()).toBe(false);
     } finally {
-      await running.close();
-      await seedQueue.close();
-      await crawlQueue.close();
-      bull.disconnect();
-      conn.disconnect();
+      await close(running);
     }
   }, 20_000);
 });
