@@ -34,12 +34,14 @@ export function observationRows(batch: readonly Observation[]) {
     handshake_ms: o.handshakeMs,
     addrs_received: o.addrs.length,
   }));
-  const gossip = batch.flatMap((o) =>
-    o.addrs.map((a) => ({
-      ts: formatDateTime(o.ts),
-      crawl_id: wellFormed(o.crawlId),
+  const gossip = batch.flatMap((o, i) => {
+    // The source's values, made once: an observation carries up to 10,000 addresses.
+    const { ts, crawl_id, host: src_host } = observations[i] as (typeof observations)[number];
+    return o.addrs.map((a) => ({
+      ts,
+      crawl_id,
       src_network: o.network,
-      src_host: wellFormed(o.host),
+      src_host,
       src_port: o.port,
       network: a.network,
       host: wellFormed(a.host),
@@ -48,8 +50,8 @@ export function observationRows(batch: readonly Observation[]) {
       // A peer may claim any uint32 time (0xffffffff is common junk); later than the last
       // second every engine stores, it is stored as that second.
       advertised_ts: formatDateTime(Math.min(a.time, MAX_DATETIME_S) * 1000),
-    })),
-  );
+    }));
+  });
   return { observations, gossip };
 }
 
