@@ -4,7 +4,7 @@
  * Each client runs as its own plain-node process (an esbuild bundle, as the Docker image runs
  * the worker), so no client's memory or CPU is counted for another or for the bench itself.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { CHAINS, type ChainName } from '@bitcrawl/protocol';
 
 export interface BenchTarget {
@@ -26,6 +26,21 @@ export interface DriveResult {
   cpuMsPerSession: number;
   /** Share of the crawl's wall time the event loop was busy (1 = its one JS thread was the limit). */
   eventLoopBusy: number;
+  /**
+   * The main thread's own time per session (Linux schedstat; null elsewhere): on a core, and
+   * runnable but waiting for one. Busy wall time is about their sum: a large wait says the
+   * machine's cores, not this thread's work, set the rate.
+   */
+  mainCpuMsPerSession: number | null;
+  mainWaitMsPerSession: number | null;
+}
+
+/** The main thread's [on-CPU ns, run-queue wait ns], or null where /proc has no schedstat. */
+function mainThreadSchedstat(): [number, number] | null {
+  const file = `/proc/self/task/${process.pid}/schedstat`;
+  if (!existsSync(file)) return null;
+  const [cpu, wait] = readFileSync(file, 'utf8').trim().split(' ').map(Number);
+  return cpu === undefined || wait === undefined ? null : [cpu, wait];
 }
 
 export type BenchVisit = (t: BenchTarget) => Promise<{ ok: boolean; addrs: number }>;
@@ -59,6 +74,7 @@ async function drive(targets: BenchTarget[], concurrency: number, visit: BenchVi
   const rssBeforeMb = process.memoryUsage.rss() / 2 ** 20;
   const cpu0 = process.cpuUsage();
   const elu0 = performance.eventLoopUtilization();
+  const sched0 = mainThreadSchedstat();
   const start = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -75,6 +91,7 @@ async function drive(targets: BenchTarget[], concurrency: number, visit: BenchVi
   const seconds = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const elu = performance.eventLoopUtilization(elu0);
+  const sched1 = mainThreadSchedstat();
   clearInterval(sampler);
   return {
     visits: targets.length,
@@ -86,5 +103,7 @@ async function drive(targets: BenchTarget[], concurrency: number, visit: BenchVi
     rssBeforeMb,
     cpuMsPerSession: (cpu.user + cpu.system) / 1000 / targets.length,
     eventLoopBusy: elu.utilization,
+    mainCpuMsPerSession: sched0 && sched1 ? (sched1[0] - sched0[0]) / 1e6 / targets.length : null,
+    mainWaitMsPerSession: sched0 && sched1 ? (sched1[1] - sched0[1]) / 1e6 / targets.length : null,
   };
 }

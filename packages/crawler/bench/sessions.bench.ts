@@ -56,6 +56,13 @@ function processCpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK; // utime, stime
 }
 
+/** Jiffies the whole machine spent [busy, in all] since boot, from /proc/stat (Linux). */
+function machineJiffies(): [number, number] {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0); // user nice system idle iowait irq softirq steal
+  return [total - (f[3] ?? 0) - (f[4] ?? 0), total];
+}
+
 /** The command, under `taskset -c CPUS` when CPUS is given. */
 function pinned(cpus: string | undefined, cmd: string, args: string[]): [string, string[]] {
   return cpus ? ['taskset', ['-c', cpus, cmd, ...args]] : [cmd, args];
@@ -146,11 +153,14 @@ async function bundle(entry: string): Promise<string> {
 
 interface ClientRun extends DriveResult {
   simCpuMsPerSession: number;
+  /** Share of all the machine's cores that were busy while the client ran (every process). */
+  machineBusy: number;
 }
 
 /** One client process over every target; the simnet's CPU is read around it. */
 async function runClient(script: string, targetsFile: string, simnetPid: number): Promise<ClientRun> {
   const simCpu0 = processCpuMs(simnetPid);
+  const jiffies0 = machineJiffies();
   const out = await new Promise<string>((resolve, reject) => {
     const child = spawn(
       ...pinned(CRAWLER_CPUS, process.execPath, [
@@ -176,8 +186,14 @@ async function runClient(script: string, targetsFile: string, simnetPid: number)
       else reject(new Error(`${path.basename(script)} exited ${code}`));
     });
   });
+  const jiffies1 = machineJiffies();
   const run = JSON.parse(out.trim().split('\n').pop() as string) as DriveResult;
-  return { ...run, simCpuMsPerSession: (processCpuMs(simnetPid) - simCpu0) / run.visits };
+  return {
+    ...run,
+    simCpuMsPerSession: (processCpuMs(simnetPid) - simCpu0) / run.visits,
+    // Over the client's whole life (start-up included), so a little below the crawl's own share.
+    machineBusy: (jiffies1[0] - jiffies0[0]) / Math.max(1, jiffies1[1] - jiffies0[1]),
+  };
 }
 
 function runBaseline(targets: Target[], magicHex: string) {
@@ -216,8 +232,9 @@ try {
   console.log(
     `simnet: ${sim.targets.length} reachable nodes, ${sim.edges} gossip edges, 50-250 ms latency per burst`,
   );
-  // Warm-up: every node builds its cached getaddr answer (Core caches it for a day), so the
-  // crawler and the ceiling below both meet warm nodes.
+  // Warm-up: one visit to every node first, so the crawler and the ceiling below both meet a
+  // simnet whose code is compiled and whose per-node version bursts are cached (its getaddr
+  // answers it encodes at start, as Core has its answer cached for a day).
   const targetsFile = path.join(dir, 'targets.txt');
   writeFileSync(targetsFile, sim.targets.map((t) => `${t.host} ${t.port}\n`).join(''));
   await runClient(ceilingScript, targetsFile, sim.pid);
@@ -271,6 +288,14 @@ try {
       `(${((1000 * ours.eventLoopBusy * ours.seconds) / ours.visits).toFixed(2)} ms of main thread per session), ` +
       `rig ceiling ${(100 * ceiling.eventLoopBusy).toFixed(0)}%`,
   );
+  if (ours.mainCpuMsPerSession !== null && ours.mainWaitMsPerSession !== null)
+    // Busy wall time = on a core + runnable but waiting for one. A large wait with the machine
+    // near 100% busy means the cores (shared with the simnet and V8's GC threads) set the rate.
+    console.log(
+      `bitcrawl's main thread per session: ${ours.mainCpuMsPerSession.toFixed(2)} ms on a core, ` +
+        `${ours.mainWaitMsPerSession.toFixed(2)} ms runnable but waiting for one; ` +
+        `the machine's ${availableParallelism()} cores were ${(100 * ours.machineBusy).toFixed(0)}% busy during the run`,
+    );
   console.log(
     `ratio: ${(ourRate / baseRate).toFixed(1)}x the baseline's sessions/s (target >= 20x); RSS target <= 300 MB`,
   );

@@ -218,6 +218,18 @@ function afterVerackBurst(plan: NodePlan, v2: boolean, frame: (m: Message) => Ui
   return bytes;
 }
 
+/**
+ * Encodes, ahead of any visit, the getaddr answer the node will give a current client (addrv2;
+ * a legacy node's addr), as Core has its answer cached long before a crawler asks (21-27 h).
+ * A visit then costs the simnet only what a real node's costs it: reads, writes and timers,
+ * not building the answer. Other answer forms are still encoded (and cached) on first use.
+ */
+export function prepareAnswer(plan: NodePlan, magic: Uint8Array): void {
+  const kind = plan.truth.kind;
+  if (kind !== 'core' && kind !== 'legacy' && kind !== 'addr_flood') return;
+  cachedAnswer(plan, kind !== 'legacy', (m) => encodeMessageFrame(magic, m));
+}
+
 /** Core caches its getaddr answer for a day; the simnet caches the encoded frames (and saves the CPU). */
 const answerCache = new WeakMap<NodePlan, Map<boolean, Uint8Array>>();
 function cachedAnswer(plan: NodePlan, v2: boolean, frame: (m: Message) => Uint8Array): Uint8Array {

@@ -5,7 +5,7 @@ import { startFrontDoor } from './front-door.ts';
 import { generate, type NodePlan } from './generate.ts';
 import type { GroundTruth } from './ground-truth.ts';
 import { writeGroundTruth } from './ground-truth-file.ts';
-import { serveConnection } from './node.ts';
+import { prepareAnswer, serveConnection } from './node.ts';
 import { type SimnetSpecInput, simnetSpecSchema } from './spec.ts';
 
 export interface Simnet {
@@ -35,6 +35,7 @@ export async function startSimnet(
   const servers: net.Server[] = [];
 
   const listeners = plan.nodes.filter((n) => n.listen && n.truth.kind !== 'blackhole');
+  for (const n of listeners) prepareAnswer(n, magic);
   const cleanup: (() => Promise<void>)[] = [];
   try {
     for (let i = 0; i < listeners.length; i += 500) {
