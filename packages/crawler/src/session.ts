@@ -108,6 +108,9 @@ export function clockOffset(theirs: bigint, nowS: number): number {
   return Number(d);
 }
 
+/** Errors after our own destroy() say nothing new; one listener function serves every session. */
+const ignore = () => {};
+
 const PROTOCOL_OUTCOME: Record<ProtocolErrorCode, Outcome> = {
   BAD_MAGIC: 'bad_magic',
   BAD_CHECKSUM: 'bad_checksum',
@@ -198,7 +201,7 @@ export async function runSession(p: SessionParams): Promise<Observation> {
       clearTimeout(phaseTimer);
       clearTimeout(sessionTimer);
       p.signal?.removeEventListener('abort', onAbort);
-      socket.on('error', () => {});
+      socket.on('error', ignore);
       socket.destroy();
       const done = state.phase !== 'handshake';
       const v = state.theirVersion;
@@ -284,11 +287,12 @@ export async function runSession(p: SessionParams): Promise<Observation> {
           getaddrDeadline = handshakeAt + p.timeouts.getaddrMs;
           arm(p.timeouts.getaddrMs, 'getaddr deadline');
         }
+        // The caller ends the visit at once: no idle timer to arm (and clear) first.
+        if (r.answerFull) return 'answer full';
+        if (r.answerComplete) return 'answer complete';
         // Armed once: Core answers promptly, relays trickle in at random and must not keep us.
         if (r.tentativeStarted) arm(p.timeouts.tentativeIdleMs, 'small answer complete', getaddrDeadline);
         if (r.answerProgress) arm(p.timeouts.idleAfterAnswerMs, 'answer complete');
-        if (r.answerFull) return 'answer full';
-        if (r.answerComplete) return 'answer complete';
       }
       return undefined;
     };
