@@ -16,7 +16,7 @@ export interface StatusSample {
 
 /** Samples the crawl's live state from Redis; used by `bitcrawl status` and the dashboard. */
 export function createStatusSampler(deps: { redis: Redis; frontier: Frontier; crawlQueue: Queue<CrawlJob> }) {
-  let prev: { at: number; visited: number } | undefined;
+  let prev: { at: number; round: string; visited: number } | undefined;
   return async (): Promise<StatusSample> => {
     const round = await deps.frontier.currentRound();
     const progress = round ? await deps.frontier.progress(round) : null;
@@ -29,9 +29,12 @@ export function createStatusSampler(deps: { redis: Redis; frontier: Frontier; cr
       'failed',
     );
     const at = Date.now();
+    // A new round counts its visits from 0: no rate across the change (it came out hugely negative).
     const visitsPerSecond =
-      prev && progress && at > prev.at ? ((progress.visited - prev.visited) * 1000) / (at - prev.at) : null;
-    if (progress) prev = { at, visited: progress.visited };
+      prev && progress && round === prev.round && at > prev.at
+        ? ((progress.visited - prev.visited) * 1000) / (at - prev.at)
+        : null;
+    if (progress && round) prev = { at, round, visited: progress.visited };
     return { at, round, progress, queue, ingestBacklog: await ingestBacklog(deps.redis), visitsPerSecond };
   };
 }
