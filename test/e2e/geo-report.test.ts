@@ -29,6 +29,15 @@ const counts = (keys: string[]) => {
   return m;
 };
 
+describe('bitcrawl report on a store without crawls', () => {
+  it('says there are no rounds (exit 0) instead of failing on tables that do not exist yet', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bitcrawl-e2e-empty-'));
+    const r = await runCli(['report', '--store', dir]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('(no rounds in the store)\n');
+  }, 60_000);
+});
+
 describe('bitcrawl crawl --geoip-asn-db, then bitcrawl report', () => {
   it('enriches the simnet crawl and reports countries, ASes and cloud share matching the ground truth', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'bitcrawl-e2e-geo-'));

@@ -27,10 +27,13 @@ export function register(program: Command): void {
       const { CRAWL_ID_PATTERN } = await import('@bitcrawl/queue');
       if (o.round !== undefined && !CRAWL_ID_PATTERN.test(o.round))
         throw new UsageError(`--round: bad round id "${o.round}" (letters, digits, '.', '_', '-')`);
-      const { openStore } = await import('@bitcrawl/storage');
+      const { migrate, openStore } = await import('@bitcrawl/storage');
       const { buildReport, renderReport } = await import('../report/report.ts');
       const store = await openStore(o.clickhouse ? { url: o.clickhouse } : { dir: o.store });
       try {
+        // A store made before a later migration (node_geo), or an empty one, reports what it has
+        // ("no rounds" when empty) instead of failing on a missing table.
+        await migrate(store);
         const report = await buildReport(store, { rounds: o.rounds, ...(o.round ? { round: o.round } : {}) });
         process.stdout.write(renderReport(report, o.format));
       } catch (err) {

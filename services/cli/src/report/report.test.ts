@@ -21,7 +21,12 @@ const visit = (
     host,
     port: 8333,
     outcome,
-    error: outcome === 'ok' ? '' : outcome === 'refused' ? 'connect ECONNREFUSED' : 'handshake timed out',
+    error:
+      outcome === 'ok'
+        ? ''
+        : outcome === 'refused'
+          ? `ECONNREFUSED: connect ECONNREFUSED ${host.includes(':') ? `[${host}]` : host}:8333`
+          : 'handshake timed out',
     peer:
       outcome === 'ok'
         ? {
@@ -71,6 +76,7 @@ function suite(name: string, open: () => Promise<Store>) {
         visit('rb', 103, '2001:db8::1', 'ok'),
         visit('rb', 104, '192.0.2.4', 'handshake_timeout'),
         visit('rb', 105, '192.0.2.5', 'refused'),
+        visit('rb', 106, '2001:db8::7', 'refused'),
       ]);
       let r = await buildReport(store, { rounds: 10 });
       expect(r.rounds).toEqual(['ra', 'rb']);
@@ -79,16 +85,17 @@ function suite(name: string, open: () => Promise<Store>) {
       expect(reach?.rows).toEqual([
         { round: 'ra', network: 'ipv4', visited: 2, reachable: 1 },
         { round: 'rb', network: 'ipv4', visited: 5, reachable: 3 },
-        { round: 'rb', network: 'ipv6', visited: 1, reachable: 1 },
+        { round: 'rb', network: 'ipv6', visited: 2, reachable: 1 },
       ]);
       expect(reach?.lines).toEqual([
         'ipv4     ▃█  min 1  max 3  last 3',
         'ipv6     ▁█  min 0  max 1  last 1',
       ]);
-      expect(outcomes?.rows).toContainEqual({ round: 'rb', outcome: 'ok', visits: 4, share: '66.7%' });
+      expect(outcomes?.rows).toContainEqual({ round: 'rb', outcome: 'ok', visits: 4, share: '57.1%' });
       expect(outcomes?.rows).toContainEqual({ round: 'ra', outcome: 'refused', visits: 1, share: '50.0%' });
       expect(errors?.rows).toEqual([
-        { outcome: 'refused', error: 'connect ECONNREFUSED', visits: 2 },
+        // One row for every refusal, whichever address it named.
+        { outcome: 'refused', error: 'ECONNREFUSED: connect ECONNREFUSED <addr>', visits: 3 },
         { outcome: 'handshake_timeout', error: 'handshake timed out', visits: 1 },
       ]);
       expect(uas?.rows).toEqual([

@@ -64,13 +64,22 @@ export async function outcomesByRound(store: Store, ids: readonly string[]) {
   ).map((r) => ({ round: String(r.crawl_id), outcome: String(r.outcome), visits: num(r.visits) }));
 }
 
+/**
+ * An error text with any IPv4 or IPv6 address (and port) in it replaced by <addr>: Node's socket
+ * errors name the target ("connect ECONNREFUSED 192.0.2.1:8333"), which would otherwise give
+ * every refusing address its own row and bury the most common failure. Bracket classes, not
+ * backslashes, so the pattern reads the same through the SQL literal on 18.16 and current engines.
+ */
+const ERROR_CLASS =
+  "replaceRegexpAll(error, '[[]?[0-9A-Fa-f]*:[0-9A-Fa-f]*:[0-9A-Fa-f:.]*[]]?(:[0-9]+)?|[0-9]{1,3}([.][0-9]{1,3}){3}(:[0-9]+)?', '<addr>')";
+
 export async function topErrors(store: Store, ids: readonly string[]) {
   return (
     await queryRows(
       store,
-      `SELECT outcome, error, count() AS visits FROM observations FINAL WHERE crawl_id IN (${inList(ids)}) AND error != '' GROUP BY outcome, error ORDER BY visits DESC, error LIMIT 15`,
+      `SELECT outcome, ${ERROR_CLASS} AS error_class, count() AS visits FROM observations FINAL WHERE crawl_id IN (${inList(ids)}) AND error != '' GROUP BY outcome, error_class ORDER BY visits DESC, error_class LIMIT 15`,
     )
-  ).map((r) => ({ outcome: String(r.outcome), error: String(r.error), visits: num(r.visits) }));
+  ).map((r) => ({ outcome: String(r.outcome), error: String(r.error_class), visits: num(r.visits) }));
 }
 
 export async function userAgents(store: Store, id: string) {
