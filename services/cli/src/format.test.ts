@@ -26,8 +26,14 @@ describe('formatRows', () => {
   });
 
   it('aligns numbers right and text left', () => {
-    expect(formatRows([{ name: 'ab', n: 5 }, { name: 'c', n: 10 }], 'table')).toBe(
-      'name   n\n----  --\nab     5\nc     10\n(2 rows)\n',
-    );
+    expect(
+      formatRows(
+        [
+          { name: 'ab', n: 5 },
+          { name: 'c', n: 10 },
+        ],
+        'table',
+      ),
+    ).toBe('name   n\n----  --\nab     5\nc     10\n(2 rows)\n');
   });
 });
