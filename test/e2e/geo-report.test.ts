@@ -56,6 +56,10 @@ describe('bitcrawl crawl --geoip-asn-db, then bitcrawl report', () => {
     );
     expect(crawl.status, crawl.stderr.slice(-2000)).toBe(0);
     expect(crawl.stderr).toMatch(/GeoIP\/ASN: 8 ranges from .*ip2asn-test\.tsv/);
+    // The same round id again, with a new private Redis: refused, or every figure would double.
+    const again = await runCli(simnetCrawlArgs(sim, '--store', dir, '--crawl-id', 'geo1'));
+    expect(again.status, again.stderr.slice(-2000)).toBe(2);
+    expect(again.stderr).toMatch(/--crawl-id geo1: the store already has \d+ visits of that round/);
 
     const r = await runCli(['report', '--store', dir, '--format', 'json']);
     expect(r.status, r.stderr).toBe(0);

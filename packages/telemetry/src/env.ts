@@ -19,3 +19,30 @@ export function withoutEmpty(env: Readonly<Record<string, string | undefined>>):
   for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') out[k] = v;
   return out;
 }
+
+/**
+ * Runs `parse` (a service config schema's parse over values read from the environment) and,
+ * when it throws a validation error, renames each issue's path to the variable the value came
+ * from: `names` maps a config path ("batchSize", "timeouts.connectMs") to its variable, and
+ * the longest matching prefix wins. The operator then reads "BATCH_SIZE: Too small", not a
+ * config field name they never set.
+ */
+export function withEnvNames<T>(names: Readonly<Record<string, string>>, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    const issues = (err as { issues?: { path: PropertyKey[] }[] }).issues;
+    if (Array.isArray(issues)) {
+      for (const issue of issues) {
+        for (let n = issue.path.length; n > 0; n--) {
+          const name = names[issue.path.slice(0, n).map(String).join('.')];
+          if (name) {
+            issue.path = [name, ...issue.path.slice(n)];
+            break;
+          }
+        }
+      }
+    }
+    throw err;
+  }
+}

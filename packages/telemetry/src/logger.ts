@@ -9,6 +9,9 @@ export interface LoggerOptions {
   destination?: NodeJS.WritableStream;
 }
 
+/** pino's levels: any other value made pino throw at start, after config had passed. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
 /** One pino logger per process, created in main.ts and passed down. */
 export function createLogger(opts: LoggerOptions): Logger {
   const options = { level: opts.level ?? 'info', base: { service: opts.service } };

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { createCrawlQueue, createSeedQueue, Frontier } from '@bitcrawl/queue';
 import { openStore } from '@bitcrawl/storage';
-import { createLogger, parseEnv } from '@bitcrawl/telemetry';
+import { createLogger, LOG_LEVELS, parseEnv } from '@bitcrawl/telemetry';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { createDashboardApp } from './app.ts';
@@ -14,7 +14,7 @@ export const dashboardEnvSchema = z.object({
   CLICKHOUSE_URL: z.string().url().optional(),
   DASHBOARD_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   DASHBOARD_HOST: z.string().default('127.0.0.1'),
-  LOG_LEVEL: z.string().default('info'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
 });
 
 export async function startDashboard(

@@ -1,6 +1,13 @@
 import os from 'node:os';
 import { migrate, openStore } from '@bitcrawl/storage';
-import { createLogger, createMetrics, parseEnv, startMetricsServer } from '@bitcrawl/telemetry';
+import {
+  createLogger,
+  createMetrics,
+  LOG_LEVELS,
+  parseEnv,
+  startMetricsServer,
+  withEnvNames,
+} from '@bitcrawl/telemetry';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { loadGeoEnricher } from './geo.ts';
@@ -21,12 +28,22 @@ export const ingesterEnvSchema = z.object({
   CLAIM_IDLE_MS: int.default(60_000),
   METRICS_PORT: int.default(9465),
   METRICS_HOST: z.string().default('127.0.0.1'),
-  LOG_LEVEL: z.string().default('info'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   /** iptoasn.com's ip2asn-combined.tsv or .tsv.gz: enables node_geo enrichment. */
   GEOIP_ASN_DB: z.string().optional(),
   /** JSON {"<asn>": "<provider>"} added to the built-in cloud provider table. */
   CLOUD_ASNS: z.string().optional(),
 });
+
+/** The variable each ingester config field comes from (for validation messages). */
+const INGESTER_ENV_NAMES = {
+  batchSize: 'BATCH_SIZE',
+  flushIntervalMs: 'FLUSH_INTERVAL_MS',
+  consumer: 'CONSUMER_NAME',
+  claimIdleMs: 'CLAIM_IDLE_MS',
+  geoDb: 'GEOIP_ASN_DB',
+  cloudAsns: 'CLOUD_ASNS',
+};
 
 /**
  * `bitcrawl ingester`: applies migrations, then moves observations into ClickHouse until
@@ -37,14 +54,16 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
   const e = parseEnv(ingesterEnvSchema, env);
   const logger = createLogger({ service: 'ingester', level: e.LOG_LEVEL });
   const metrics = createMetrics({ service: 'ingester' });
-  const config = ingesterConfigSchema.parse({
-    batchSize: e.BATCH_SIZE,
-    flushIntervalMs: e.FLUSH_INTERVAL_MS,
-    consumer: e.CONSUMER_NAME ?? `${os.hostname()}-${process.pid}`,
-    claimIdleMs: e.CLAIM_IDLE_MS,
-    geoDb: e.GEOIP_ASN_DB,
-    cloudAsns: e.CLOUD_ASNS,
-  });
+  const config = withEnvNames(INGESTER_ENV_NAMES, () =>
+    ingesterConfigSchema.parse({
+      batchSize: e.BATCH_SIZE,
+      flushIntervalMs: e.FLUSH_INTERVAL_MS,
+      consumer: e.CONSUMER_NAME ?? `${os.hostname()}-${process.pid}`,
+      claimIdleMs: e.CLAIM_IDLE_MS,
+      geoDb: e.GEOIP_ASN_DB,
+      cloudAsns: e.CLOUD_ASNS,
+    }),
+  );
   // Before anything is opened: a bad database file is a configuration error, reported at once.
   const geo = await loadGeoEnricher(config, logger);
   const store = await openStore(e.CLICKHOUSE_URL ? { url: e.CLICKHOUSE_URL } : { dir: e.STORE_DIR });

@@ -7,7 +7,14 @@ import {
   Frontier,
   roundTtlMsFor,
 } from '@bitcrawl/queue';
-import { createLogger, createMetrics, parseEnv, startMetricsServer } from '@bitcrawl/telemetry';
+import {
+  createLogger,
+  createMetrics,
+  LOG_LEVELS,
+  parseEnv,
+  startMetricsServer,
+  withEnvNames,
+} from '@bitcrawl/telemetry';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { runSeeder } from './scheduler.ts';
@@ -45,21 +52,33 @@ export const seederEnvSchema = z.object({
   CRAWL_ID: crawlIdSchema.optional(),
   METRICS_PORT: z.coerce.number().int().nonnegative().default(9466),
   METRICS_HOST: z.string().default('127.0.0.1'),
-  LOG_LEVEL: z.string().default('info'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
 });
+
+/** The variable each seeder config field comes from (for validation messages). */
+const SEEDER_ENV_NAMES = {
+  chain: 'CHAIN',
+  seeds: 'SEEDS',
+  dns: 'DNS',
+  dnsServers: 'DNS_SERVERS',
+  dnsSeeds: 'DNS_SEEDS',
+  reseedEveryMs: 'RESEED_EVERY_MS',
+};
 
 /** `bitcrawl seeder`: starts rounds on a schedule (or one round with CRAWL_ID) from DNS, SEEDS and fixed seeds. */
 export async function main(env: NodeJS.ProcessEnv): Promise<void> {
   const e = parseEnv(seederEnvSchema, env);
   const logger = createLogger({ service: 'seeder', level: e.LOG_LEVEL });
-  const config = seederConfigSchema.parse({
-    chain: e.CHAIN,
-    seeds: e.SEEDS,
-    dns: e.DNS,
-    dnsServers: e.DNS_SERVERS,
-    ...(e.DNS_SEEDS ? { dnsSeeds: e.DNS_SEEDS.split(',').map((s) => s.trim()) } : {}),
-    reseedEveryMs: e.RESEED_EVERY_MS,
-  });
+  const config = withEnvNames(SEEDER_ENV_NAMES, () =>
+    seederConfigSchema.parse({
+      chain: e.CHAIN,
+      seeds: e.SEEDS,
+      dns: e.DNS,
+      dnsServers: e.DNS_SERVERS,
+      ...(e.DNS_SEEDS ? { dnsSeeds: e.DNS_SEEDS.split(',').map((s) => s.trim()) } : {}),
+      reseedEveryMs: e.RESEED_EVERY_MS,
+    }),
+  );
   const bull = new Redis(e.REDIS_URL, { maxRetriesPerRequest: null });
   const redis = new Redis(e.REDIS_URL);
   const crawlQueue = createCrawlQueue(bull);

@@ -2,7 +2,14 @@ import os from 'node:os';
 import { crawlerConfigFrom, createVisitor } from '@bitcrawl/crawler';
 import { CHAIN_NAMES, type ChainName } from '@bitcrawl/protocol';
 import { createCrawlQueue, DEFAULT_REVISIT, Frontier, roundTtlMsFor } from '@bitcrawl/queue';
-import { createLogger, createMetrics, parseEnv, startMetricsServer } from '@bitcrawl/telemetry';
+import {
+  createLogger,
+  createMetrics,
+  LOG_LEVELS,
+  parseEnv,
+  startMetricsServer,
+  withEnvNames,
+} from '@bitcrawl/telemetry';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { startWorker, workerConfigSchema } from './worker.ts';
@@ -42,36 +49,62 @@ export const workerEnvSchema = z.object({
   ROUND_TTL_MS: z.coerce.number().int().positive().optional(),
   METRICS_PORT: int.default(9464),
   METRICS_HOST: z.string().default('127.0.0.1'),
-  LOG_LEVEL: z.string().default('info'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
 });
+
+/** The variable each crawler/worker config field comes from (for validation messages). */
+const CRAWLER_ENV_NAMES = {
+  chain: 'CHAIN',
+  allowPrivate: 'ALLOW_PRIVATE',
+  cjdnsRoute: 'CJDNS_ROUTE',
+  denyCidrs: 'DENY_CIDRS',
+  proxy: 'PROXY',
+  'proxies.onion': 'PROXY_ONION',
+  'proxies.i2p': 'PROXY_I2P',
+  'proxies.cjdns': 'PROXY_CJDNS',
+  'timeouts.connectMs': 'CONNECT_TIMEOUT_MS',
+  'timeouts.handshakeMs': 'HANDSHAKE_TIMEOUT_MS',
+  'timeouts.getaddrMs': 'GETADDR_TIMEOUT_MS',
+  'timeouts.idleAfterAnswerMs': 'IDLE_TIMEOUT_MS',
+};
+const WORKER_ENV_NAMES = {
+  concurrency: 'CONCURRENCY',
+  lockDurationMs: 'LOCK_DURATION_MS',
+  stalledIntervalMs: 'STALLED_INTERVAL_MS',
+  shutdownGraceMs: 'SHUTDOWN_GRACE_MS',
+};
 
 /** `bitcrawl worker`: parses the environment once, wires the worker, runs until SIGTERM/SIGINT. */
 export async function main(env: NodeJS.ProcessEnv): Promise<void> {
   const e = parseEnv(workerEnvSchema, env);
   const logger = createLogger({ service: 'worker', level: e.LOG_LEVEL });
   const metrics = createMetrics({ service: 'worker' });
-  const crawler = crawlerConfigFrom({
-    chain: e.CHAIN as ChainName,
-    allowPrivate: e.ALLOW_PRIVATE,
-    cjdnsRoute: e.CJDNS_ROUTE,
-    denyCidrs: e.DENY_CIDRS.split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
-    proxy: e.PROXY,
-    proxyOnion: e.PROXY_ONION,
-    proxyI2p: e.PROXY_I2P,
-    proxyCjdns: e.PROXY_CJDNS,
-    connectMs: e.CONNECT_TIMEOUT_MS,
-    handshakeMs: e.HANDSHAKE_TIMEOUT_MS,
-    getaddrMs: e.GETADDR_TIMEOUT_MS,
-    idleAfterAnswerMs: e.IDLE_TIMEOUT_MS,
-  });
-  const config = workerConfigSchema.parse({
-    concurrency: e.CONCURRENCY,
-    lockDurationMs: e.LOCK_DURATION_MS,
-    stalledIntervalMs: e.STALLED_INTERVAL_MS,
-    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
-  });
+  const crawler = withEnvNames(CRAWLER_ENV_NAMES, () =>
+    crawlerConfigFrom({
+      chain: e.CHAIN as ChainName,
+      allowPrivate: e.ALLOW_PRIVATE,
+      cjdnsRoute: e.CJDNS_ROUTE,
+      denyCidrs: e.DENY_CIDRS.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+      proxy: e.PROXY,
+      proxyOnion: e.PROXY_ONION,
+      proxyI2p: e.PROXY_I2P,
+      proxyCjdns: e.PROXY_CJDNS,
+      connectMs: e.CONNECT_TIMEOUT_MS,
+      handshakeMs: e.HANDSHAKE_TIMEOUT_MS,
+      getaddrMs: e.GETADDR_TIMEOUT_MS,
+      idleAfterAnswerMs: e.IDLE_TIMEOUT_MS,
+    }),
+  );
+  const config = withEnvNames(WORKER_ENV_NAMES, () =>
+    workerConfigSchema.parse({
+      concurrency: e.CONCURRENCY,
+      lockDurationMs: e.LOCK_DURATION_MS,
+      stalledIntervalMs: e.STALLED_INTERVAL_MS,
+      shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    }),
+  );
   const bull = new Redis(e.REDIS_URL, { maxRetriesPerRequest: null });
   const redis = new Redis(e.REDIS_URL);
   const crawlQueue = createCrawlQueue(bull);

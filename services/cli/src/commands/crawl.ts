@@ -22,12 +22,15 @@ const optsSchema = z.object({
   clickhouse: z.string().optional(),
   store: z.string().default('data'),
   once: z.boolean().default(false),
-  crawlId: z.string().optional(),
+  crawlId: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'crawl id: 1-64 characters of A-Z a-z 0-9 . _ -')
+    .optional(),
   connectTimeout: int.optional(),
   handshakeTimeout: int.optional(),
   getaddrTimeout: int.optional(),
   idleTimeout: int.optional(),
-  logLevel: z.string().default('warn'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
   geoipAsnDb: z.string().optional(),
   cloudAsns: z.string().optional(),
 });

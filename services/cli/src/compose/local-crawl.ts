@@ -8,6 +8,7 @@ import { startRedis } from '@bitcrawl/testkit';
 import { startWorker, type WorkerConfig } from '@bitcrawl/worker';
 import { Redis } from 'ioredis';
 import { ensureRedisReachable } from '../reachability.ts';
+import { UsageError } from '../usage-error.ts';
 
 export interface LocalCrawlOptions {
   redisUrl?: string;
@@ -58,6 +59,7 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
     const crawlQueue = createCrawlQueue(bull);
     const frontier = new Frontier(redis, o.revisit);
     const crawlId = o.crawlId ?? newCrawlId();
+    if (o.crawlId) await refuseRestartedRound(store, frontier, o.crawlId);
     const seeded = await seedRound({ frontier, crawlQueue, logger: o.logger }, o.seeder, crawlId);
     o.progress(`round ${crawlId}: ${seeded.enqueued} seed addresses enqueued`);
     const visitor = createVisitor(o.crawler, { logger: o.logger, metrics });
@@ -143,4 +145,24 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
     redis.disconnect();
     await privateRedis?.stop();
   }
+}
+
+/**
+ * A --crawl-id the store already holds, in a Redis that knows nothing of it (a private Redis,
+ * or another one), would visit every address again under the same round id: the report would
+ * count each twice. Continuing a round is what the Redis that crawled it is for.
+ */
+async function refuseRestartedRound(
+  store: Awaited<ReturnType<typeof openStore>>,
+  frontier: Frontier,
+  crawlId: string,
+): Promise<void> {
+  if ((await frontier.progress(crawlId)).seen > 0) return; // this Redis has the round: it continues
+  const stored = (await roundSummary(store, crawlId)).reduce((n, r) => n + Number(r.visited), 0);
+  if (stored > 0)
+    throw new UsageError(
+      `--crawl-id ${crawlId}: the store already has ${stored} visits of that round, and this Redis has no ` +
+        'record of it, so its addresses would be visited and counted again; choose a new --crawl-id, ' +
+        'or pass the --redis that crawled it to continue the round',
+    );
 }
