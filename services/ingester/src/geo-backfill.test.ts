@@ -89,7 +89,7 @@ describe.each([
       const pages: number[] = [];
       const first = await backfillGeo(store, geo, { pageSize: 3, onPage: (d) => pages.push(d.addresses) });
       // 9 IP addresses visited, 1 enriched already; 5 of the other 8 have data.
-      expect(first).toEqual({ addresses: 8, written: 5 });
+      expect(first).toEqual({ addresses: 8, written: 5, withoutData: 3 });
       expect(pages).toEqual([3, 6, 8]);
       expect(await geoTable(store)).toEqual([
         '127.1.1.5 AS64501 SIMNET-ALPHA example loopback AS XA Example Cloud +9',
@@ -101,11 +101,38 @@ describe.each([
       ]);
 
       // Again: only the three addresses without data are still missing; nothing is written.
-      expect(await backfillGeo(store, geo, { pageSize: 3 })).toEqual({ addresses: 3, written: 0 });
+      expect(await backfillGeo(store, geo, { pageSize: 3 })).toEqual({
+        addresses: 3,
+        written: 0,
+        withoutData: 3,
+      });
+
+      // An older database knew 10.0.0.1; the new one does not. Once `all` has run, "no data" must
+      // be the newest answer, not the old database's.
+      const stale = {
+        network: 'ipv4',
+        host: '10.0.0.1',
+        asn: 7,
+        as_org: 'STALE',
+        country: 'QS',
+        cloud: 'Old Cloud',
+      };
+      await insertNodeGeo(store, [{ ...stale, updated: formatDateTime(T0 + 1000) }]);
 
       // `all`: every address is looked up again and the old answer is replaced, as the report
       // and nodes_geo read it (argMax by `updated`, no FINAL), before any merge.
-      expect(await backfillGeo(store, geo, { pageSize: 4, all: true })).toEqual({ addresses: 9, written: 6 });
+      // 9 addresses: 6 with data, 3 no-data rows.
+      expect(await backfillGeo(store, geo, { pageSize: 4, all: true })).toEqual({
+        addresses: 9,
+        written: 9,
+        withoutData: 3,
+      });
+      const gone = await queryRows<Record<string, string | number>>(
+        store,
+        `SELECT argMax(asn, updated) AS asn, argMax(as_org, updated) AS org, argMax(cloud, updated) AS cloud
+         FROM node_geo WHERE network = 'ipv4' AND host = '10.0.0.1'`,
+      );
+      expect(gone.map((r) => ({ ...r, asn: Number(r.asn) }))).toEqual([{ asn: 0, org: '', cloud: '' }]);
       const latest = await queryRows<Record<string, string | number>>(
         store,
         `SELECT argMax(as_org, updated) AS org, argMax(country, updated) AS country FROM node_geo
@@ -122,10 +149,16 @@ describe.each([
       // A host that is not an address (a visit refused as not_dialable keeps it as given) is
       // looked up and gets no row; as a page key it is quoted safely. One address per page.
       await insertObservations(store, [visit('ipv4', "9.9.9.9'\\x", 8333, 12)]);
-      expect(await backfillGeo(store, geo, { pageSize: 1 })).toEqual({ addresses: 4, written: 0 });
+      // (The three no-data addresses have rows now, written by `all`: only the new host is missing.)
+      expect(await backfillGeo(store, geo, { pageSize: 1 })).toEqual({
+        addresses: 1,
+        written: 0,
+        withoutData: 1,
+      });
       expect(await backfillGeo(store, geo, { pageSize: 1, all: true })).toEqual({
         addresses: 10,
-        written: 6,
+        written: 10,
+        withoutData: 4,
       });
     } finally {
       await store.close();

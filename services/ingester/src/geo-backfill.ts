@@ -5,8 +5,10 @@ import { type GeoEnricher, geoRows } from './geo.ts';
 export interface GeoBackfillResult {
   /** Distinct visited IPv4/IPv6 addresses looked up. */
   addresses: number;
-  /** node_geo rows written (addresses the database knows). */
+  /** node_geo rows written: addresses the database knows, and with `all` also no-data rows. */
   written: number;
+  /** Addresses the database has no data for. */
+  withoutData: number;
 }
 
 export interface GeoBackfillOptions {
@@ -21,8 +23,10 @@ export interface GeoBackfillOptions {
 /**
  * Writes node_geo rows for visited addresses the ingester did not enrich: those visited
  * before GEOIP_ASN_DB was set, or (with `all`) every address, so a newer database replaces the
- * older answers. A missing row gets `updated` = the address's newest visit, as the ingester
- * writes it; with `all`, now, so the new answer wins. SQL that ClickHouse 18.16 and chdb accept.
+ * older answers, "no data" included (a no-data row, asn 0). Without `all`, an address the
+ * database does not know gets no row, so a later run (with a newer database) tries it again.
+ * A missing row gets `updated` = the address's newest visit, as the ingester writes it; with
+ * `all`, now, so the new answer wins. SQL that ClickHouse 18.16 and chdb accept.
  */
 export async function backfillGeo(
   store: Store,
@@ -35,7 +39,7 @@ export async function backfillGeo(
   // With `all`, rows must beat what the ingester wrote from the older database for the same
   // newest visit: argMax(..., updated) on a tie keeps either one. Now is later than any visit.
   const nowMs = Date.now();
-  const done: GeoBackfillResult = { addresses: 0, written: 0 };
+  const done: GeoBackfillResult = { addresses: 0, written: 0, withoutData: 0 };
   let after: { network: string; host: string } | undefined;
   for (;;) {
     // Keyset paging on the (network, host) order: each page starts after the last one's key,
@@ -60,8 +64,10 @@ export async function backfillGeo(
         ts: opts.all ? Math.max(nowMs, Number(r.ts) * 1000) : Number(r.ts) * 1000,
       })),
       geo,
+      { noData: opts.all === true },
     );
     done.addresses += page.length;
+    done.withoutData += page.length - rows.length + rows.filter((r) => r.asn === 0).length;
     done.written += await insertNodeGeo(store, rows);
     opts.onPage?.({ ...done });
     const last = page[page.length - 1] as { network: string; host: string };

@@ -59,7 +59,7 @@ describe.each([
   ['clickhouse-server 18.16', () => openStore({ url: ch.url })],
   ['embedded chdb', () => openStore({ dir: mkdtempSync(path.join(tmpdir(), 'bitcrawl-geo-chdb-')) })],
 ])('ingester with GEOIP_ASN_DB on %s', (_name, open) => {
-  it('writes one node_geo row per known IP address in the batch; nodes_geo joins them', async () => {
+  it('writes one node_geo row per IP address in the batch (no-data rows too); nodes_geo joins them', async () => {
     const store: Store = await open();
     const conn = new Redis(redis.url);
     const geo = await loadGeoEnricher(config, silentLogger());
@@ -78,7 +78,20 @@ describe.each([
         store,
         `SELECT network, host, asn, as_org, country, cloud, toUnixTimestamp(updated) AS t FROM node_geo FINAL ORDER BY network, host`,
       );
+      // The addresses the database does not know get a no-data row (asn 0, ''), so a newer
+      // database's "nothing known" replaces an older one's answer.
+      const noData = (host: string, t: number) => ({
+        network: 'ipv4',
+        host,
+        asn: 0,
+        as_org: '',
+        country: '',
+        cloud: '',
+        t,
+      });
       expect(rows.map((r) => ({ ...r, asn: Number(r.asn), t: Number(r.t) }))).toEqual([
+        noData('10.0.0.1', 1_790_000_008),
+        noData('127.0.0.9', 1_790_000_008),
         {
           network: 'ipv4',
           host: '127.1.1.5',

@@ -37,11 +37,18 @@ export async function loadGeoEnricher(
 export type VisitedAddress = Pick<Observation, 'network' | 'host' | 'ts'>;
 
 /**
- * One node_geo row per distinct IPv4/IPv6 address in the batch that the database knows
- * (addresses without data get no row). `updated` is the address's newest visit in the batch,
- * so a re-delivered batch writes identical rows.
+ * One node_geo row per distinct IPv4/IPv6 address in the batch. An address the database has no
+ * data for gets a no-data row (asn 0, empty strings: what every reader already shows as "no
+ * data") when `noData` is set, else none. The no-data row is what lets a newer database's
+ * "nothing known" replace an older database's answer; without it the old answer stayed newest.
+ * `updated` is the address's newest visit in the batch, so a re-delivered batch writes
+ * identical rows.
  */
-export function geoRows(batch: readonly VisitedAddress[], geo: GeoEnricher): NodeGeoRow[] {
+export function geoRows(
+  batch: readonly VisitedAddress[],
+  geo: GeoEnricher,
+  opts: { noData?: boolean } = {},
+): NodeGeoRow[] {
   const newest = new Map<string, VisitedAddress>();
   for (const o of batch) {
     if (o.network !== 'ipv4' && o.network !== 'ipv6') continue;
@@ -52,14 +59,14 @@ export function geoRows(batch: readonly VisitedAddress[], geo: GeoEnricher): Nod
   const rows: NodeGeoRow[] = [];
   for (const o of newest.values()) {
     const info = geo.db.lookup(o.network, o.host);
-    if (!info) continue;
+    if (!info && !opts.noData) continue;
     rows.push({
       network: o.network,
       host: o.host,
-      asn: info.asn,
-      as_org: info.asOrg,
-      country: info.country,
-      cloud: geo.cloud(info.asn) ?? '',
+      asn: info?.asn ?? 0,
+      as_org: info?.asOrg ?? '',
+      country: info?.country ?? '',
+      cloud: info ? (geo.cloud(info.asn) ?? '') : '',
       updated: formatDateTime(o.ts),
     });
   }

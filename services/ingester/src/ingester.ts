@@ -124,7 +124,7 @@ export function startIngester(
     let written: { observations: number; gossip: number; geo: number } | undefined;
     let refused: { id: string; raw: string; error: string }[] = [];
     // Computed once: the lookup is pure, and a retried insert must write the same rows.
-    const geo = deps.geo ? geoRows(rows, deps.geo) : [];
+    const geo = deps.geo ? geoRows(rows, deps.geo, { noData: true }) : [];
     const entries = rows.map((row, i) => ({ id: ids[i] as string, row }));
     for (let attempt = 0; !written; attempt++) {
       try {

@@ -45,7 +45,7 @@ export function register(program: Command): void {
         });
         process.stdout.write(
           `geo-backfill: looked up ${done.addresses} visited IPv4/IPv6 addresses, wrote ${done.written} node_geo rows` +
-            ` (${done.addresses - done.written} without data in the database)\n`,
+            ` (${done.withoutData} without data in the database)\n`,
         );
       } catch (err) {
         process.stderr.write(`bitcrawl geo-backfill: ${(err as Error).message.split('\n')[0]}\n`);
