@@ -117,6 +117,31 @@ describe('docker-compose.yml', () => {
     expect((services.ingester as { volumes?: string[] }).volumes).toEqual([`${root}/geoip:/geoip:ro`]);
   });
 
+  it('has Prometheus scrape every service that serves /metrics, on the port it serves', async () => {
+    const { parseEnv } = await import('@bitcrawl/telemetry');
+    const prom = parse(readFileSync(path.join(root, 'infra/prometheus/prometheus.yml'), 'utf8')) as {
+      scrape_configs: { dns_sd_configs?: { names: string[]; port: number }[] }[];
+    };
+    const targets = new Map(
+      prom.scrape_configs.flatMap((c) =>
+        (c.dns_sd_configs ?? []).flatMap((d) => d.names.map((n) => [n, d.port])),
+      ),
+    );
+    const schemas: Record<string, { parse(input: unknown): unknown }> = {
+      seeder: (await import('@bitcrawl/seeder')).seederEnvSchema,
+      worker: (await import('@bitcrawl/worker')).workerEnvSchema,
+      ingester: (await import('@bitcrawl/ingester')).ingesterEnvSchema,
+    };
+    for (const [name, schema] of Object.entries(schemas)) {
+      const env = parseEnv(schema, services[name]?.environment ?? {}) as {
+        METRICS_PORT: number;
+        METRICS_HOST: string;
+      };
+      expect(env.METRICS_HOST, name).toBe('0.0.0.0');
+      expect(targets.get(name), name).toBe(env.METRICS_PORT);
+    }
+  });
+
   it('bounds Redis memory and checks Tor with a probe its image has', () => {
     const redisCmd = ((services.redis as { command?: string[] }).command ?? []).join(' ');
     expect(redisCmd).toMatch(/--maxmemory "\$\$?REDIS_MAXMEMORY"/);

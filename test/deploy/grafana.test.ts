@@ -86,6 +86,13 @@ describe('Grafana provisioning and dashboards', () => {
     for (const m of used) expect(exported, m).toContain(m);
   }, 90_000);
 
+  it('ClickHouse panels that read observations stay inside the dashboard time range', () => {
+    for (const p of panels)
+      for (const t of p.targets)
+        if (t.rawSql && /\bFROM observations\b/.test(t.rawSql))
+          expect(t.rawSql, p.title).toMatch(/FROM observations WHERE \$__timeFilter\(ts\)/);
+  });
+
   it('every ClickHouse panel query runs against the migrated schema (chdb)', async () => {
     const store = await openStore({ dir: mkdtempSync(path.join(tmpdir(), 'bitcrawl-graf-chdb-')) });
     try {
@@ -94,7 +101,10 @@ describe('Grafana provisioning and dashboards', () => {
         p.targets.map((t) => t.rawSql).filter((s): s is string => Boolean(s)),
       );
       expect(sqls.length).toBeGreaterThanOrEqual(3);
-      for (const sql of sqls) await expect(queryRows(store, sql), sql).resolves.toBeInstanceOf(Array);
+      // $__timeFilter(col) as the ClickHouse plugin expands it, for the dashboard's default 6 h.
+      const expand = (sql: string) =>
+        sql.replace(/\$__timeFilter\((\w+)\)/g, '$1 >= now() - INTERVAL 6 HOUR AND $1 <= now()');
+      for (const sql of sqls) await expect(queryRows(store, expand(sql)), sql).resolves.toBeInstanceOf(Array);
     } finally {
       await store.close();
     }
