@@ -1,4 +1,11 @@
 /**
+ * The message for a URL variable that does not parse. Passwords are pasted into REDIS_URL and
+ * CLICKHOUSE_URL (docker-compose does so from .env), and a secret with / @ # ? breaks the URL.
+ */
+export const URL_WITH_SECRET_HINT =
+  'not a valid URL (a password in it must be URL-safe: letters and digits, or percent-encoded)';
+
+/**
  * Parses a service's environment with its schema, treating a variable set to '' as unset.
  * docker-compose passes `${VAR:-}` as an empty string when VAR is not in .env, and shells
  * often export `VAR=`; both mean "not configured", so optional variables stay undefined and

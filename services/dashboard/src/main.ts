@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { createCrawlQueue, createSeedQueue, Frontier } from '@bitcrawl/queue';
 import { openStore } from '@bitcrawl/storage';
-import { createLogger, LOG_LEVELS, parseEnv } from '@bitcrawl/telemetry';
+import { createLogger, LOG_LEVELS, parseEnv, URL_WITH_SECRET_HINT } from '@bitcrawl/telemetry';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { createDashboardApp } from './app.ts';
@@ -9,9 +9,9 @@ import { createSummarizer } from './summary.ts';
 
 /** Every variable the dashboard reads; a variable set to '' counts as unset (parseEnv). */
 export const dashboardEnvSchema = z.object({
-  REDIS_URL: z.string().url(),
+  REDIS_URL: z.string().url(URL_WITH_SECRET_HINT),
   /** Per-network counts come from this ClickHouse server; without it the page shows Redis numbers only. */
-  CLICKHOUSE_URL: z.string().url().optional(),
+  CLICKHOUSE_URL: z.string().url(URL_WITH_SECRET_HINT).optional(),
   DASHBOARD_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   DASHBOARD_HOST: z.string().default('127.0.0.1'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),

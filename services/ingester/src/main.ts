@@ -6,6 +6,7 @@ import {
   LOG_LEVELS,
   parseEnv,
   startMetricsServer,
+  URL_WITH_SECRET_HINT,
   withEnvNames,
 } from '@bitcrawl/telemetry';
 import { Redis } from 'ioredis';
@@ -17,9 +18,9 @@ const int = z.coerce.number().int().nonnegative();
 
 /** Every variable the ingester reads; a variable set to '' counts as unset (parseEnv). */
 export const ingesterEnvSchema = z.object({
-  REDIS_URL: z.string().url(),
+  REDIS_URL: z.string().url(URL_WITH_SECRET_HINT),
   /** A ClickHouse server; without it, embedded chdb under STORE_DIR. */
-  CLICKHOUSE_URL: z.string().url().optional(),
+  CLICKHOUSE_URL: z.string().url(URL_WITH_SECRET_HINT).optional(),
   STORE_DIR: z.string().default('data'),
   BATCH_SIZE: int.default(5_000),
   FLUSH_INTERVAL_MS: int.default(2_000),

@@ -13,6 +13,7 @@ import {
   LOG_LEVELS,
   parseEnv,
   startMetricsServer,
+  URL_WITH_SECRET_HINT,
   withEnvNames,
 } from '@bitcrawl/telemetry';
 import { Redis } from 'ioredis';
@@ -33,7 +34,7 @@ const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' |
 
 /** Every variable the seeder reads; a variable set to '' counts as unset (parseEnv). */
 export const seederEnvSchema = z.object({
-  REDIS_URL: z.string().url(),
+  REDIS_URL: z.string().url(URL_WITH_SECRET_HINT),
   CHAIN: z.enum(CHAIN_NAMES as [string, ...string[]]).default('mainnet'),
   SEEDS: list,
   DNS: bool.default(true),

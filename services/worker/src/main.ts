@@ -8,6 +8,7 @@ import {
   LOG_LEVELS,
   parseEnv,
   startMetricsServer,
+  URL_WITH_SECRET_HINT,
   withEnvNames,
 } from '@bitcrawl/telemetry';
 import { Redis } from 'ioredis';
@@ -22,7 +23,7 @@ const int = z.coerce.number().int().nonnegative();
  * A variable set to '' counts as unset (parseEnv).
  */
 export const workerEnvSchema = z.object({
-  REDIS_URL: z.string().url(),
+  REDIS_URL: z.string().url(URL_WITH_SECRET_HINT),
   CHAIN: z.enum(CHAIN_NAMES as [string, ...string[]]).default('mainnet'),
   // Bounds as workerConfigSchema's, so a bad value is reported with the variable's name.
   CONCURRENCY: int.min(1).max(10_000).default(500),

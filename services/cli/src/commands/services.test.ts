@@ -14,6 +14,13 @@ describe('service commands validate their configuration', () => {
     });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/REDIS_URL/);
+    // A base64 secret pasted into the URL (as compose does from .env): the hint says why.
+    const b64 = spawnSync(process.execPath, [bin, 'worker'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, REDIS_URL: 'redis://:Zk3/q+Rt9w==@redis:6379' },
+    });
+    expect(b64.status).toBe(2);
+    expect(b64.stderr).toMatch(/REDIS_URL: not a valid URL \(a password in it must be URL-safe/);
     const c = spawnSync(
       process.execPath,
       [bin, 'worker', '--redis', 'redis://127.0.0.1:1', '--concurrency', 'lots'],
