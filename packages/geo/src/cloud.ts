@@ -68,12 +68,20 @@ export function parseCloudAsns(text: string, file = '(cloud ASNs)'): Map<number,
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return bad('not a JSON object');
   const out = new Map<number, string>();
+  const keyOf = new Map<number, string>();
   for (const [k, v] of Object.entries(json)) {
     const asn = Number(k.replace(/^AS/i, ''));
     if (!/^(AS)?\d{1,10}$/i.test(k) || asn > 0xffff_ffff) bad(`bad AS number "${k}"`);
     if (typeof v !== 'string' || v.length > 100)
       bad(`provider for "${k}" must be a string of at most 100 characters`);
-    out.set(asn, (v as string).trim());
+    // "64500", "AS64500" and "0064500" are one AS: two of them would silently keep the last.
+    const earlier = keyOf.get(asn);
+    if (earlier !== undefined) bad(`"${earlier}" and "${k}" name the same AS ${asn}`);
+    keyOf.set(asn, k);
+    // Only "" removes a built-in entry; a name of blanks is a mistake, not a removal.
+    const name = (v as string).trim();
+    if (name === '' && v !== '') bad(`provider for "${k}" is blank (use "" to remove a built-in entry)`);
+    out.set(asn, name);
   }
   return out;
 }

@@ -175,6 +175,11 @@ describe('cloud providers', () => {
     expect(cloud(15169)).toBeUndefined(); // "" removes a built-in entry
     expect(cloud(16509)).toBe('Amazon AWS');
     expect(() => parseCloudAsns('[1]', 'c.json')).toThrow(/c\.json: not a JSON object/);
+    expect(() => parseCloudAsns('{"64500": "A", "AS64500": "B"}', 'c.json')).toThrow(
+      /"64500" and "AS64500" name the same AS 64500/,
+    );
+    expect(() => parseCloudAsns('{"16509": "  "}', 'c.json')).toThrow(/provider for "16509" is blank/);
+    expect(parseCloudAsns('{"16509": ""}').get(16509)).toBe('');
     expect(() => parseCloudAsns('{"x": "A"}', 'c.json')).toThrow(/bad AS number "x"/);
     expect(() => parseCloudAsns('{"1": 2}', 'c.json')).toThrow(/must be a string/);
     expect(() => parseCloudAsns('{', 'c.json')).toThrow(
