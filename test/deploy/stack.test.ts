@@ -77,4 +77,37 @@ describe('npm run stack -- --workers 3', () => {
       await s.close();
     }
   }, 240_000);
+
+  it('stops with status 2 when a service exits 2 (bad configuration) instead of restarting it for ever', async () => {
+    const store = mkdtempSync(path.join(tmpdir(), 'bitcrawl-stack-bad-'));
+    const bin = path.join(root, 'services/cli/bin/bitcrawl.mjs');
+    const args = [
+      'stack',
+      '--workers',
+      '1',
+      '--once',
+      '--store',
+      store,
+      '--dashboard-port',
+      String(await freePort()),
+    ];
+    const out = await new Promise<{ code: number | null; text: string }>((resolve) => {
+      const child = spawn(process.execPath, [bin, ...args, '--no-dns', '--seed', '127.0.0.1:notaport'], {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let text = '';
+      child.stdout.on('data', (d) => {
+        text += d;
+      });
+      child.stderr.on('data', (d) => {
+        text += d;
+      });
+      child.on('close', (code) => resolve({ code, text }));
+    });
+    expect(out.code, out.text.slice(-3000)).toBe(2);
+    expect(out.text).toMatch(/bad seed "127\.0\.0\.1:notaport"/);
+    expect(out.text).toMatch(/stack: seeder exited with status 2: its configuration is invalid/);
+    expect(out.text).not.toMatch(/restarts \d/);
+  }, 120_000);
 });

@@ -56,7 +56,7 @@ const usersXml = `<?xml version="1.0"?>
  * Starts Debian's clickhouse-server (18.16) with a private data directory on free
  * loopback ports. Waits until the HTTP interface answers `SELECT 1`.
  */
-export async function startClickHouse(): Promise<ClickHouseServer> {
+export async function startClickHouse(opts: { ownProcessGroup?: boolean } = {}): Promise<ClickHouseServer> {
   const bin = which('clickhouse-server');
   if (!bin) throw new MissingBinaryError('clickhouse-server', 'clickhouse-server');
   const dir = mkdtempSync(path.join(tmpdir(), 'bitcrawl-ch-'));
@@ -67,7 +67,10 @@ export async function startClickHouse(): Promise<ClickHouseServer> {
   const url = `http://127.0.0.1:${httpPort}`;
   let proc: ReturnType<typeof spawnManaged> | undefined;
   const start = async () => {
-    const p = spawnManaged(bin, [`--config-file=${path.join(dir, 'config.xml')}`], { cwd: dir });
+    const p = spawnManaged(bin, [`--config-file=${path.join(dir, 'config.xml')}`], {
+      cwd: dir,
+      ownProcessGroup: opts.ownProcessGroup === true,
+    });
     proc = p;
     try {
       await waitForPort(httpPort, '127.0.0.1', 60_000);

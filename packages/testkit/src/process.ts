@@ -35,9 +35,29 @@ export interface ManagedProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
+export interface SpawnOptions {
+  cwd?: string;
+  /**
+   * Run the server in its own process group. A terminal's Ctrl-C signals the whole foreground
+   * group: a server in ours would die at that same moment, under the graceful shutdown that
+   * still needs it (a crawl's private Redis holds what the ingester has yet to store). Only
+   * stop() ends it then, and our own exit kills it, so it does not outlive us.
+   */
+  ownProcessGroup?: boolean;
+}
+
 /** Spawns a server process, keeps the last 8 KiB of its output, and stops it on demand. */
-export function spawnManaged(bin: string, args: string[], opts: { cwd?: string } = {}): ManagedProcess {
-  const child = spawn(bin, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnManaged(bin: string, args: string[], opts: SpawnOptions = {}): ManagedProcess {
+  const child = spawn(bin, args, {
+    cwd: opts.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.ownProcessGroup === true,
+  });
+  if (opts.ownProcessGroup) {
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    child.once('exit', () => process.off('exit', killOnExit));
+  }
   let tail = '';
   const keep = (b: Buffer) => {
     tail = (tail + b.toString('utf8')).slice(-8192);

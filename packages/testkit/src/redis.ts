@@ -12,7 +12,7 @@ export interface RedisServer {
 
 /** Starts a private redis-server on a free loopback port (no persistence unless asked). */
 export async function startRedis(
-  opts: { port?: number; appendonly?: boolean; dir?: string } = {},
+  opts: { port?: number; appendonly?: boolean; dir?: string; ownProcessGroup?: boolean } = {},
 ): Promise<RedisServer> {
   const bin = which('redis-server');
   if (!bin) throw new MissingBinaryError('redis-server', 'redis-server');
@@ -34,7 +34,7 @@ export async function startRedis(
     '--daemonize',
     'no',
   ];
-  const proc = spawnManaged(bin, args);
+  const proc = spawnManaged(bin, args, { ownProcessGroup: opts.ownProcessGroup === true });
   try {
     await waitForPort(port);
   } catch (err) {

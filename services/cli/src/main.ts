@@ -56,7 +56,8 @@ export async function main(argv: string[]): Promise<number> {
       isCoded(err, 'INGESTER_FATAL') ||
       isCoded(err, 'UNREACHABLE') ||
       isCoded(err, 'PROXY_UNREACHABLE') ||
-      isCoded(err, 'LOCAL_RESOURCES')
+      isCoded(err, 'LOCAL_RESOURCES') ||
+      isCoded(err, 'STORE_UNUSABLE')
     ) {
       process.stderr.write(`bitcrawl: ${err.message}\n`);
       return 1;

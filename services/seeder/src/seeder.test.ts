@@ -31,6 +31,24 @@ describe('seeder', () => {
     ]);
   });
 
+  it('refuses a DNS server that is not an IP address with an optional port, naming it', () => {
+    const ok = ['127.0.0.1', '127.0.0.1:5353', '::1', '[::1]:5353', '2001:db8::53'];
+    expect(seederConfigSchema.parse({ dnsServers: ok }).dnsServers).toEqual(ok);
+    const bad = seederConfigSchema.safeParse({
+      dnsServers: ['nonsense', '127.0.0.1:99999', '127.0.0.1:0', 'dns.example.org:53', '::1:99999x'],
+    });
+    expect(bad.error?.issues.map((i) => i.path.join('.'))).toEqual([
+      'dnsServers.0',
+      'dnsServers.1',
+      'dnsServers.2',
+      'dnsServers.3',
+      'dnsServers.4',
+    ]);
+    expect(bad.error?.issues[1]?.message).toBe(
+      'bad DNS server "127.0.0.1:99999" (expected an IP address, ip:port, or [ipv6]:port)',
+    );
+  });
+
   it('resolves A and AAAA records of every DNS seed through the configured server', async () => {
     const config = seederConfigSchema.parse({
       chain: 'regtest',

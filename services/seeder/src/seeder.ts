@@ -1,4 +1,5 @@
 import { Resolver } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import {
   CHAIN_NAMES,
   CHAINS,
@@ -24,6 +25,23 @@ function seedSchema() {
   });
 }
 
+/**
+ * What Resolver.setServers takes: an IP literal, optionally with a port (IPv6 in brackets then).
+ * Checked with the config, so a typo is a configuration error at start, not a failed reseed
+ * every time (and an out-of-range port is refused, not wrapped modulo 65536 by the resolver).
+ */
+function dnsServerSchema() {
+  return z.string().superRefine((s, ctx) => {
+    const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(s) ?? /^([^:]+):(\d{1,5})$/.exec(s);
+    const [ip, port] = m ? [m[1] as string, Number(m[2])] : [s, 53];
+    if (isIP(ip) === 0 || port < 1 || port > 65535)
+      ctx.addIssue({
+        code: 'custom',
+        message: `bad DNS server "${s}" (expected an IP address, ip:port, or [ipv6]:port)`,
+      });
+  });
+}
+
 export const seederConfigSchema = z.object({
   chain: z.enum(CHAIN_NAMES as [ChainName, ...ChainName[]]).default('mainnet'),
   /** Extra "host:port" seeds, always used; checked here so a typo fails at start, not mid-round. */
@@ -32,8 +50,8 @@ export const seederConfigSchema = z.object({
   dns: z.boolean().default(true),
   /** Override the chain's DNS seed names (e.g. a private seeder). */
   dnsSeeds: z.array(z.string()).optional(),
-  /** "ip:port" DNS servers to ask instead of the system resolver. */
-  dnsServers: z.array(z.string()).default([]),
+  /** DNS servers to ask instead of the system resolver: "ip", "ip:port" or "[ipv6]:port". */
+  dnsServers: z.array(dnsServerSchema()).default([]),
   dnsTimeoutMs: z.number().int().positive().default(5_000),
   /** Use the chain's fixed seeds when DNS and --seed give nothing. */
   fixedSeedFallback: z.boolean().default(true),

@@ -42,12 +42,14 @@ export async function runStack(
   print: (s: string) => void,
   signal: AbortSignal,
 ): Promise<number> {
-  const redis: RedisServer = await startRedis({ appendonly: true });
+  // Redis and ClickHouse in their own process groups: a terminal's Ctrl-C reaches the services
+  // (they shut down gracefully) but must not take the servers down under them.
+  const redis: RedisServer = await startRedis({ appendonly: true, ownProcessGroup: true });
   let ch: ClickHouseServer | undefined;
   if (!o.store) {
     if (!which('clickhouse-server'))
       throw new Error('no clickhouse-server on PATH: install it or pass --store DIR for embedded ClickHouse');
-    ch = await startClickHouse();
+    ch = await startClickHouse({ ownProcessGroup: true });
   }
   const base: Record<string, string> = {
     REDIS_URL: redis.url,
@@ -98,6 +100,10 @@ export async function runStack(
         .join('  '),
     );
   let stopping = false;
+  /** Set when a service exits 2 (its configuration is bad): restarting cannot help. */
+  let fatal: string | undefined;
+  const stop = new AbortController();
+  signal.addEventListener('abort', () => stop.abort(), { once: true });
   const start = (s: Service) => {
     const env: Record<string, string> = { ...process.env, ...base, ...s.env } as Record<string, string>;
     if (env.CLICKHOUSE_URL === '') delete env.CLICKHOUSE_URL;
@@ -107,8 +113,12 @@ export async function runStack(
     child.once('exit', (code) => {
       s.exitCode = code;
       s.state = stopping ? 'stopped' : 'exited';
+      if (!stopping && code === 2) {
+        fatal ??= `${s.name} exited with status 2: its configuration is invalid (see its message above)`;
+        stop.abort();
+      }
       // One-shot seeder (--once) exits 0 by design; anything else that dies is restarted.
-      if (!stopping && !(s.name === 'seeder' && o.once && code === 0)) {
+      else if (!stopping && !(s.name === 'seeder' && o.once && code === 0)) {
         s.restarts++;
         setTimeout(() => !stopping && start(s), 1000);
       }
@@ -123,17 +133,28 @@ export async function runStack(
 
   let status = 0;
   try {
-    if (o.once) status = await waitForRound(redis.url, crawlId, print, signal);
-    else await new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
+    if (o.once) status = await waitForRound(redis.url, crawlId, print, stop.signal);
+    else if (!stop.signal.aborted)
+      await new Promise<void>((r) => stop.signal.addEventListener('abort', () => r(), { once: true }));
   } finally {
     stopping = true;
+    // SIGTERM, then SIGKILL for a service still running after STOP_GRACE_MS (one stuck on a
+    // server that went away must not keep the stack, or outlive it).
     await Promise.all(
       services.map(
         (s) =>
           new Promise<void>((r) => {
-            if (!s.child || s.child.exitCode !== null) return r();
-            s.child.once('exit', () => r());
-            s.child.kill('SIGTERM');
+            const child = s.child;
+            if (!child || child.exitCode !== null || child.signalCode !== null) return r();
+            const kill = setTimeout(() => {
+              print(`${s.name} did not stop within ${STOP_GRACE_MS / 1000} s: killing it`);
+              child.kill('SIGKILL');
+            }, STOP_GRACE_MS);
+            child.once('exit', () => {
+              clearTimeout(kill);
+              r();
+            });
+            child.kill('SIGTERM');
           }),
       ),
     );
@@ -141,8 +162,15 @@ export async function runStack(
     await redis.stop();
     await ch?.stop();
   }
+  if (fatal) {
+    print(`stack: ${fatal}`);
+    return 2;
+  }
   return status;
 }
+
+/** How long a service may take to stop after SIGTERM (the worker's own grace is 20 s). */
+const STOP_GRACE_MS = 30_000;
 
 async function waitForRound(
   redisUrl: string,

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { createCrawlQueue, Frontier } from '@bitcrawl/queue';
 import { type RedisServer, runCommand, startRedis } from '@bitcrawl/testkit';
@@ -49,5 +50,33 @@ describe('bitcrawl status', () => {
       await queue.close();
       conn.disconnect();
     }
+  }, 30_000);
+
+  it('--watch ends on Ctrl-C at once, whatever the interval; an interval over an hour is refused', async () => {
+    const child = spawn(process.execPath, [
+      bin,
+      'status',
+      '--watch',
+      '--interval',
+      '600',
+      '--redis',
+      redis.url,
+    ]);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d;
+    });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const deadline = Date.now() + 10_000;
+    while (!out.includes('round') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const sentAt = Date.now();
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(Date.now() - sentAt).toBeLessThan(5_000);
+    expect(out.split('\n').filter(Boolean)).toHaveLength(1);
+
+    const big = await runCommand(process.execPath, [bin, 'status', '--watch', '--interval', '3000000']);
+    expect(big.status).toBe(2);
+    expect(big.stderr).toMatch(/interval/);
   }, 30_000);
 });

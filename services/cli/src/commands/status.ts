@@ -5,7 +5,8 @@ const optsSchema = z.object({
   redis: z.string().default('redis://127.0.0.1:6379'),
   json: z.boolean().default(false),
   watch: z.boolean().default(false),
-  interval: z.coerce.number().positive().default(2),
+  // At most an hour: beyond 2^31 ms a timer fires at once, which made a huge value a busy loop.
+  interval: z.coerce.number().min(0.1).max(3600).default(2),
 });
 
 /** `bitcrawl status`: queue depth by state, round progress, ingest backlog, visits/s. */
@@ -29,9 +30,14 @@ export function register(program: Command): void {
       const queue = createCrawlQueue(bull);
       const sampleStatus = createStatusSampler({ redis, frontier: new Frontier(redis), crawlQueue: queue });
       let stop = false;
-      process.once('SIGINT', () => {
+      // Ctrl-C ends the wait between samples at once, not after the rest of the interval.
+      let wake: (() => void) | undefined;
+      const onSignal = () => {
         stop = true;
-      });
+        wake?.();
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
       try {
         do {
           const sample = await sampleStatus();
@@ -55,9 +61,18 @@ export function register(program: Command): void {
                 '\n',
             );
           }
-          if (o.watch && !stop) await new Promise((r) => setTimeout(r, o.interval * 1000));
+          if (o.watch && !stop)
+            await new Promise<void>((r) => {
+              const timer = setTimeout(r, o.interval * 1000);
+              wake = () => {
+                clearTimeout(timer);
+                r();
+              };
+            });
         } while (o.watch && !stop);
       } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
         await queue.close();
         bull.disconnect();
         redis.disconnect();

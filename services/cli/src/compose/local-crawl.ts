@@ -7,7 +7,7 @@ import { createMetrics, type Logger } from '@bitcrawl/telemetry';
 import { startRedis } from '@bitcrawl/testkit';
 import { startWorker, type WorkerConfig } from '@bitcrawl/worker';
 import { Redis } from 'ioredis';
-import { ensureRedisReachable } from '../reachability.ts';
+import { describeConnectionError, ensureRedisReachable } from '../reachability.ts';
 import { UsageError } from '../usage-error.ts';
 
 export interface LocalCrawlOptions {
@@ -32,6 +32,27 @@ export interface CrawlSummary {
   byNetwork: { network: string; visited: number; reachable: number }[];
   /** Addresses left unvisited because their jobs failed for good (0 in a healthy round). */
   failedVisits: number;
+  /** Stopped by a signal before the round was done: the figures are of a partial round. */
+  interrupted: boolean;
+}
+
+/** How long each shutdown step (worker, ingester, queue) may take before the crawl goes on. */
+const SHUTDOWN_STEP_MS = 30_000;
+
+/** Whether `p` settled within `ms` (its result or error is not needed, only that it ended). */
+async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const ended = await Promise.race([
+    p.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((r) => {
+      timer = setTimeout(() => r(false), ms);
+    }),
+  ]);
+  clearTimeout(timer);
+  return ended;
 }
 
 /**
@@ -46,15 +67,20 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
   if (geo) o.progress(`GeoIP/ASN: ${geo.db.ranges} ranges from ${o.ingester.geoDb}`);
   // A --redis that is not there fails here, in one line, instead of retrying for ever.
   if (o.redisUrl) await ensureRedisReachable(o.redisUrl);
-  const privateRedis = o.redisUrl ? undefined : await startRedis();
-  const redisUrl = o.redisUrl ?? privateRedis!.url;
-  if (privateRedis) o.progress(`started a private redis-server at ${redisUrl}`);
-  const bull = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const redis = new Redis(redisUrl);
-  const store = await openStore(o.store);
+  // The store before the private Redis: a store that cannot be opened then leaves nothing running.
+  const store = await openCrawlStore(o.store);
   o.progress(`storage: ${store.describe} (ClickHouse ${store.version})`);
+  let privateRedis: Awaited<ReturnType<typeof startRedis>> | undefined;
+  let bull: Redis | undefined;
+  let redis: Redis | undefined;
   const metrics = createMetrics({ service: 'crawl', defaultMetrics: false });
   try {
+    // Its own process group: Ctrl-C must not stop it under the shutdown that still drains it.
+    privateRedis = o.redisUrl ? undefined : await startRedis({ ownProcessGroup: true });
+    const redisUrl = o.redisUrl ?? (privateRedis as NonNullable<typeof privateRedis>).url;
+    if (privateRedis) o.progress(`started a private redis-server at ${redisUrl}`);
+    bull = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    redis = new Redis(redisUrl);
     await migrate(store);
     const crawlQueue = createCrawlQueue(bull);
     const frontier = new Frontier(redis, o.revisit);
@@ -115,7 +141,9 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
         } else idleSince = 0;
       }
     } finally {
-      await worker.close();
+      // Bounded: with Redis gone (killed, out of memory) the close would wait on it for ever.
+      if (!(await within(worker.close(), SHUTDOWN_STEP_MS)))
+        o.progress(`the worker did not stop within ${SHUTDOWN_STEP_MS / 1000} s; going on without it`);
     }
     // Let the ingester drain the stream, then stop it (it flushes what it holds).
     while (!signal.aborted && (await ingestBacklog(redis)) > 0) {
@@ -123,8 +151,11 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
       await new Promise((r) => setTimeout(r, 200));
     }
     checkIngester();
-    await ingester.stop();
-    await crawlQueue.close();
+    if (!(await within(ingester.stop(), SHUTDOWN_STEP_MS)))
+      o.progress(
+        `the ingester did not stop within ${SHUTDOWN_STEP_MS / 1000} s: what it held is still in Redis, not stored`,
+      );
+    await within(crawlQueue.close(), SHUTDOWN_STEP_MS);
     const rows = await roundSummary(store, crawlId);
     const byNetwork = rows.map((r) => ({
       network: r.network,
@@ -138,12 +169,32 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
       seconds: (Date.now() - started) / 1000,
       byNetwork,
       failedVisits,
+      interrupted: signal.aborted,
     };
   } finally {
     await store.close();
-    bull.disconnect();
-    redis.disconnect();
+    bull?.disconnect();
+    redis?.disconnect();
     await privateRedis?.stop();
+  }
+}
+
+/** The store could not be opened (not a connection failure: a bad --store directory, say). */
+export class StoreUnusableError extends Error {
+  readonly code = 'STORE_UNUSABLE';
+}
+
+async function openCrawlStore(opts: StoreOptions): Promise<Awaited<ReturnType<typeof openStore>>> {
+  try {
+    return await openStore(opts);
+  } catch (err) {
+    if (describeConnectionError(err)) throw err; // printed as "cannot connect to ..." by main
+    const where = opts.url
+      ? `ClickHouse at ${opts.url.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@')}`
+      : `--store ${opts.dir ?? 'data'}`;
+    throw new StoreUnusableError(
+      `cannot open the store (${where}): ${(err as Error).message.split('\n')[0]}`,
+    );
   }
 }
 

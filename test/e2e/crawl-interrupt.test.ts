@@ -1,0 +1,63 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type Simnet, startSimnet } from '@bitcrawl/simnet';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bin, simnetCrawlArgs } from './cli.ts';
+
+let sim: Simnet;
+beforeAll(async () => {
+  // Slow nodes, so the round is still running when Ctrl-C comes.
+  sim = await startSimnet({ seed: 52, nodes: 300, kinds: { core: 1 }, latencyMs: { min: 800, max: 1500 } });
+});
+afterAll(() => sim?.stop());
+
+const portOpen = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port }, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
+
+describe('Ctrl-C during bitcrawl crawl --once', () => {
+  it('stops gracefully with its private Redis still up, stores what it had, says the round is partial, exits 130', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bitcrawl-e2e-interrupt-'));
+    // Its own process group, as a terminal's foreground job: SIGINT goes to the whole group,
+    // the crawl and every child it started in the group.
+    const child = spawn(process.execPath, [bin, ...simnetCrawlArgs(sim, '--store', dir)], { detached: true });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d;
+    });
+    const enqueued = new Promise<void>((resolve) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d;
+        if (/seed addresses enqueued/.test(stderr)) resolve();
+      });
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await enqueued;
+      await new Promise((r) => setTimeout(r, 2500));
+      process.kill(-(child.pid as number), 'SIGINT');
+      const code = await exited;
+      expect(code, stderr.slice(-2000)).toBe(130);
+      const summary = JSON.parse(stdout.trim().split('\n').pop() as string);
+      expect(summary.interrupted).toBe(true);
+      // What was visited before the interrupt was drained into the store, not lost with Redis.
+      expect(summary.visited).toBeGreaterThan(0);
+      expect(summary.visited).toBeLessThan(sim.groundTruth.nodes.length);
+      // The private redis-server is stopped by the crawl, not left behind.
+      const port = Number(/private redis-server at redis:\/\/127\.0\.0\.1:(\d+)/.exec(stderr)?.[1]);
+      expect(port).toBeGreaterThan(0);
+      expect(await portOpen(port)).toBe(false);
+    } finally {
+      if (child.exitCode === null) process.kill(-(child.pid as number), 'SIGKILL');
+    }
+  }, 120_000);
+});
