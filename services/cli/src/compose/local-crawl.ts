@@ -4,7 +4,7 @@ import { createCrawlQueue, Frontier, ingestBacklog, type RevisitPolicy, requeueL
 import { newCrawlId, type SeederConfig, seedRound } from '@bitcrawl/seeder';
 import { migrate, openStore, roundSummary, type StoreOptions } from '@bitcrawl/storage';
 import { createMetrics, type Logger } from '@bitcrawl/telemetry';
-import { startRedis } from '@bitcrawl/testkit';
+import { MissingBinaryError, startRedis, which } from '@bitcrawl/testkit';
 import { startWorker, type WorkerConfig } from '@bitcrawl/worker';
 import { Redis } from 'ioredis';
 import { describeConnectionError, ensureRedisReachable } from '../reachability.ts';
@@ -67,6 +67,7 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
   if (geo) o.progress(`GeoIP/ASN: ${geo.db.ranges} ranges from ${o.ingester.geoDb}`);
   // A --redis that is not there fails here, in one line, instead of retrying for ever.
   if (o.redisUrl) await ensureRedisReachable(o.redisUrl);
+  else if (!which('redis-server')) throw new MissingBinaryError('redis-server', 'redis-server');
   // The store before the private Redis: a store that cannot be opened then leaves nothing running.
   const store = await openCrawlStore(o.store);
   o.progress(`storage: ${store.describe} (ClickHouse ${store.version})`);
