@@ -52,7 +52,7 @@ export interface Step {
   send: Message[];
   /** Set on the message that completes the handshake. */
   handshakeDone?: true;
-  /** Set when a message added to the answer (restart the idle timer). */
+  /** Set when a message added new entries to the answer (restart the idle timer). */
   answerProgress?: true;
   /** Set on the first small message after getaddr (start the tentative timer, once). */
   tentativeStarted?: true;
@@ -83,6 +83,13 @@ export function sendsWholeAnswer(s: MachineState, command: 'addr' | 'addrv2'): b
  * own address is its self-announcement and never counts.
  */
 export const MAX_RELAY_ENTRIES = 10;
+
+/**
+ * How many entries the small post-getaddr messages may add up to. A real small answer is at
+ * most 10 entries and relays trickle in a few at a time; a peer streaming small messages must
+ * not make us hold maxAddr entries that the final answer may never use.
+ */
+export const MAX_TENTATIVE_ENTRIES = 100;
 
 export function initialState(): MachineState {
   return {
@@ -175,19 +182,23 @@ export function step(s: MachineState, msg: Message, p: HandshakeParams): Step {
         break;
       }
       if (state.phase === 'awaiting_answer' && n <= MAX_RELAY_ENTRIES) {
-        state.tentative.add(list, p.maxAddr);
+        state.tentative.add(list, Math.min(p.maxAddr, MAX_TENTATIVE_ENTRIES));
         if (state.tentativeMessages === 0) flags.tentativeStarted = true;
         state = { ...state, tentativeMessages: state.tentativeMessages + 1 };
         break;
       }
+      const before = state.answer.size;
       const truncated = state.answer.add(list, p.maxAddr);
       state = {
         ...state,
         phase: 'harvesting',
+        // The small messages are only the answer when no large one comes: one has.
+        tentative: state.tentative.size > 0 ? new AddressSet() : state.tentative,
         answerMessages: state.answerMessages + 1,
         truncated: state.truncated || truncated,
       };
-      flags.answerProgress = true;
+      // Only new entries are progress: a peer resending what we have must not keep the visit open.
+      if (state.answer.size > before) flags.answerProgress = true;
       if (state.answer.size >= p.maxAddr) flags.answerFull = true;
       if (state.answerMessages === 1 && sendsWholeAnswer(state, msg.command)) flags.answerComplete = true;
       break;

@@ -10,7 +10,8 @@ import {
 } from '@bitcrawl/protocol';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_TIMEOUTS, type Timeouts } from './config.ts';
-import { clockOffset, MAX_CRAWL_FRAME_LENGTH, runSession } from './session.ts';
+import { MAX_TENTATIVE_ENTRIES } from './handshake.ts';
+import { clockOffset, MAX_CRAWL_FRAME_LENGTH, MAX_HANDSHAKE_FRAME_LENGTH, runSession } from './session.ts';
 
 /*
  * Sessions against a scripted peer on 127.0.0.1 (an ephemeral port, so no clash with simnets).
@@ -209,7 +210,87 @@ describe('session bounds', () => {
     const port = await scriptedPeer({ onConnect: (write) => write(header('version', 2_000_000)) });
     const { obs } = await visit(port);
     expect(obs.outcome).toBe('oversized');
-    expect(obs.error).toMatch(/2000000 bytes, limit 1000000/);
+    expect(obs.error).toMatch(/2000000 bytes, limit 65536/);
+  });
+
+  it('before the handshake only small frames are taken; after it, frames up to the crawl limit', async () => {
+    // 100 KB: nothing a peer sends before verack is that large (version is a few hundred bytes).
+    const before = await scriptedPeer({ onConnect: (write) => write(header('inv', 100_000)) });
+    const a = await visit(before);
+    expect(a.obs.outcome).toBe('oversized');
+    expect(a.obs.error).toMatch(/100000 bytes, limit 65536/);
+    expect(MAX_HANDSHAKE_FRAME_LENGTH).toBe(65_536);
+    const after = await scriptedPeer({
+      afterVerack: [{ command: 'unknown', name: 'bigjunk', payload: new Uint8Array(100_000) } as Message],
+      onGetaddr: (send) => send(addrv2(entries(50))),
+    });
+    const b = await visit(after, { getaddrMs: 8_000 });
+    expect(b.obs).toMatchObject({ outcome: 'ok', error: '' });
+    expect(b.obs.addrs).toHaveLength(50);
+  });
+
+  it('a peer resending addresses we already have does not keep the visit open', async () => {
+    const same: Message = { command: 'addr', addresses: entries(11), skipped: 0 };
+    const port = await scriptedPeer({
+      onGetaddr: (send) => {
+        send(same);
+        timers.push(setInterval(() => send(same), 100));
+      },
+    });
+    const { obs, elapsed } = await visit(port, {
+      getaddrMs: 8_000,
+      idleAfterAnswerMs: 500,
+      sessionMs: 20_000,
+    });
+    expect(obs).toMatchObject({ outcome: 'ok', error: '' });
+    expect(obs.addrs).toHaveLength(11);
+    expect(elapsed).toBeLessThan(3_000);
+  });
+
+  it('an answer that keeps growing is cut at the getaddr deadline plus one idle gap', async () => {
+    let i = 0;
+    const port = await scriptedPeer({
+      onGetaddr: (send) => {
+        timers.push(
+          setInterval(() => send({ command: 'addr', addresses: entries(11, 11 * i++), skipped: 0 }), 100),
+        );
+      },
+    });
+    const { obs, elapsed } = await visit(port, {
+      getaddrMs: 1_000,
+      idleAfterAnswerMs: 500,
+      sessionMs: 20_000,
+    });
+    expect(obs.outcome).toBe('ok');
+    expect(obs.addrs.length).toBeGreaterThan(11);
+    expect(elapsed).toBeGreaterThanOrEqual(1_000);
+    expect(elapsed).toBeLessThan(3_500);
+  });
+
+  it('small messages after getaddr are kept up to a small bound, not maxAddr', async () => {
+    const port = await scriptedPeer({
+      onGetaddr: (send) => {
+        for (let i = 0; i < 300; i++) send(addrv2(entries(10, 10 * i)));
+      },
+    });
+    const { obs } = await visit(port, { getaddrMs: 8_000, tentativeIdleMs: 300 });
+    expect(obs.outcome).toBe('ok');
+    expect(obs.addrs).toHaveLength(MAX_TENTATIVE_ENTRIES);
+  });
+
+  it('addrv2 entries skipped as unknown networks count against the address budget', async () => {
+    // 1000 entries of network id 99 (unknown: skipped, still parsed): time, services, id, len, addr, port.
+    const entry = [0, 0, 0, 0, 1, 99, 4, 1, 2, 3, 4, 0x20, 0x8d];
+    const payload = Uint8Array.from([0xfd, 0xe8, 0x03, ...Array.from({ length: 1000 }, () => entry).flat()]);
+    const frame = encodeFrame(magic, 'addrv2', payload);
+    const port = await scriptedPeer({
+      onGetaddr: (_send, write) => {
+        for (let i = 0; i < 20; i++) write(frame);
+      },
+    });
+    const { obs } = await visit(port, { getaddrMs: 3_000 }); // maxAddr 5000: budget 12000
+    expect(obs.outcome).toBe('ok');
+    expect(obs.error).toBe('after handshake: more than 12000 addresses received');
   });
 
   it("a Core node's one-message addrv2 answer ends the visit at once, without the idle gap", async () => {

@@ -41,6 +41,13 @@ export const PROTOCOL_VERSION = 70016;
  */
 export const MAX_CRAWL_FRAME_LENGTH = 1_000_000;
 
+/**
+ * The largest frame before the handshake is done. What a peer sends then is version (a few
+ * hundred bytes; Core caps the user agent at 256), verack, wtxidrelay, sendaddrv2: 64 KiB is
+ * generous, and keeps a peer from making us reassemble and hash megabyte frames we discard.
+ */
+export const MAX_HANDSHAKE_FRAME_LENGTH = 64 * 1024;
+
 export interface SessionParams {
   crawlId: string;
   /** The target as requested: what the Observation records. */
@@ -172,7 +179,7 @@ export async function runSession(p: SessionParams): Promise<Observation> {
       nowS: Math.floor(p.now() / 1000),
       maxAddr: p.maxAddr,
     };
-    const parser = new FrameParser(p.magic, { maxLength: MAX_CRAWL_FRAME_LENGTH });
+    const parser = new FrameParser(p.magic, { maxLength: MAX_HANDSHAKE_FRAME_LENGTH });
     let state: MachineState = initialState();
     let handshakeAt = 0;
     let messages = 0;
@@ -270,7 +277,8 @@ export async function runSession(p: SessionParams): Promise<Observation> {
           return undefined;
         }
         if (msg.command === 'addr' || msg.command === 'addrv2') {
-          entries += msg.addresses.length;
+          // Skipped entries (unknown network ids, ...) were parsed too: they count.
+          entries += msg.addresses.length + msg.skipped;
           if (entries > entryBudget) {
             finish('address budget', {
               outcome: 'malformed',
@@ -283,6 +291,7 @@ export async function runSession(p: SessionParams): Promise<Observation> {
         state = r.state;
         for (const m of r.send) out.push(m);
         if (r.handshakeDone) {
+          parser.setMaxLength(MAX_CRAWL_FRAME_LENGTH); // the answer may now come
           handshakeAt = p.now();
           getaddrDeadline = handshakeAt + p.timeouts.getaddrMs;
           arm(p.timeouts.getaddrMs, 'getaddr deadline');
@@ -292,7 +301,13 @@ export async function runSession(p: SessionParams): Promise<Observation> {
         if (r.answerComplete) return 'answer complete';
         // Armed once: Core answers promptly, relays trickle in at random and must not keep us.
         if (r.tentativeStarted) arm(p.timeouts.tentativeIdleMs, 'small answer complete', getaddrDeadline);
-        if (r.answerProgress) arm(p.timeouts.idleAfterAnswerMs, 'answer complete');
+        // Each new part restarts the idle gap, but never past the getaddr deadline plus one gap.
+        if (r.answerProgress)
+          arm(
+            p.timeouts.idleAfterAnswerMs,
+            'answer complete',
+            getaddrDeadline + p.timeouts.idleAfterAnswerMs,
+          );
       }
       return undefined;
     };

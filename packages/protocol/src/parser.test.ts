@@ -128,6 +128,31 @@ describe('FrameParser', () => {
     );
   });
 
+  it('setMaxLength applies to the frames whose header is still to come', () => {
+    const parser = new FrameParser(magic, { maxLength: 8 });
+    const ping = encodeMessageFrame(magic, { command: 'ping', nonce: 1n }); // 8-byte payload
+    const feefilter = encodeMessageFrame(magic, { command: 'feefilter', feeRate: 1n });
+    const version = encodeMessageFrame(magic, {
+      command: 'version',
+      version: 70016,
+      services: 0n,
+      timestamp: 0n,
+      addrRecv: { services: 0n, network: 'ipv6', host: '::', port: 0 },
+      addrFrom: { services: 0n, network: 'ipv6', host: '::', port: 0 },
+      nonce: 0n,
+      userAgent: '/x/',
+      startHeight: 0,
+      relay: false,
+    });
+    // A header already read keeps the limit it was read with; the next one meets the new limit.
+    expect(parser.push(Buffer.concat([ping, feefilter.subarray(0, HEADER_LENGTH)]))).toHaveLength(1);
+    parser.setMaxLength(1000);
+    expect(parser.push(Buffer.concat([feefilter.subarray(HEADER_LENGTH), version]))).toHaveLength(2);
+    parser.setMaxLength(0);
+    expect(() => parser.push(ping)).toThrow(expect.objectContaining({ code: 'OVERSIZED' }));
+    expect(() => new FrameParser(magic).setMaxLength(MAX_MESSAGE_LENGTH + 1)).toThrow(RangeError);
+  });
+
   it('parser and encoder agree on commands: printable ASCII 0x20-0x7e, 1-12 characters', () => {
     const frames = new FrameParser(magic).push(encodeFrame(magic, 'a b~', new Uint8Array(0)));
     expect(frames.map((f) => f.command)).toEqual(['a b~']);

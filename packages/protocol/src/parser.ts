@@ -86,7 +86,7 @@ export class FrameParser {
   private bodyFill = 0;
   private start = 0;
   private failed: ProtocolError | undefined;
-  private readonly maxLength: number;
+  private maxLength: number;
 
   constructor(
     private readonly magic: Uint8Array,
@@ -94,6 +94,17 @@ export class FrameParser {
   ) {
     const max = opts.maxLength ?? MAX_MESSAGE_LENGTH;
     // NaN or a fraction would silently disable or skew the limit.
+    if (!Number.isInteger(max) || max < 0 || max > MAX_MESSAGE_LENGTH) {
+      throw new RangeError(`maxLength must be an integer from 0 to ${MAX_MESSAGE_LENGTH}, got ${max}`);
+    }
+    this.maxLength = max;
+  }
+
+  /**
+   * Changes the length limit for frames whose header has not been read yet: a crawl session
+   * allows small frames until its handshake is done and raises the limit for the answer.
+   */
+  setMaxLength(max: number): void {
     if (!Number.isInteger(max) || max < 0 || max > MAX_MESSAGE_LENGTH) {
       throw new RangeError(`maxLength must be an integer from 0 to ${MAX_MESSAGE_LENGTH}, got ${max}`);
     }
