@@ -35,6 +35,12 @@ describe('bitcrawl report on a store without crawls', () => {
     const r = await runCli(['report', '--store', dir]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toBe('(no rounds in the store)\n');
+    // A directory that does not exist is a mistake, not a store to create: query and report say so.
+    for (const cmd of [['report'], ['query', 'SELECT 1']]) {
+      const missing = await runCli([...cmd, '--store', path.join(dir, 'typo')]);
+      expect(missing.status, cmd[0]).toBe(2);
+      expect(missing.stderr).toMatch(/^bitcrawl: no store at .*typo: crawl into it first/);
+    }
   }, 60_000);
 });
 

@@ -92,7 +92,7 @@ export function createPolicy(config: CrawlerConfig): Policy {
   const refuseClass = (cls: Reachability, what: string): string | undefined => {
     if (NEVER.has(cls)) return `cannot connect to a ${cls} address${what}`;
     if (cls !== 'routable' && !config.allowPrivate)
-      return `non-routable address (${cls}${what}); set allowPrivate to dial it`;
+      return `non-routable address (${cls}${what}); --allow-private (ALLOW_PRIVATE=true) dials it`;
     return undefined;
   };
 
@@ -163,7 +163,10 @@ export function createPolicy(config: CrawlerConfig): Policy {
             return decideOverlay(network, host);
           case 'cjdns':
             if (!config.cjdnsRoute)
-              return { dial: false, reason: 'no CJDNS route on this host (set cjdnsRoute)' };
+              return {
+                dial: false,
+                reason: 'no CJDNS route on this host (--cjdns, CJDNS_ROUTE=true, says there is one)',
+              };
             return decideIp('cjdns', host);
           case 'ipv4':
           case 'ipv6':

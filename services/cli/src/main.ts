@@ -57,7 +57,8 @@ export async function main(argv: string[]): Promise<number> {
       isCoded(err, 'UNREACHABLE') ||
       isCoded(err, 'PROXY_UNREACHABLE') ||
       isCoded(err, 'LOCAL_RESOURCES') ||
-      isCoded(err, 'STORE_UNUSABLE')
+      isCoded(err, 'STORE_UNUSABLE') ||
+      isCoded(err, 'PORT_IN_USE')
     ) {
       process.stderr.write(`bitcrawl: ${err.message}\n`);
       return 1;

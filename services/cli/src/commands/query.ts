@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { formatRows } from '../format.ts';
+import { requireExistingStore } from '../store-dir.ts';
 
 const optsSchema = z.object({
   clickhouse: z.string().optional(),
@@ -21,6 +22,7 @@ export function register(program: Command): void {
     .option('--format <fmt>', 'table|json|csv', 'table')
     .action(async (sql: string, raw: unknown) => {
       const o = optsSchema.parse(raw);
+      requireExistingStore(o);
       const { openStore, queryRows } = await import('@bitcrawl/storage');
       const store = await openStore(o.clickhouse ? { url: o.clickhouse } : { dir: o.store });
       try {

@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
+import { requireExistingStore } from '../store-dir.ts';
 import { UsageError } from '../usage-error.ts';
 
 const optsSchema = z.object({
@@ -24,6 +25,7 @@ export function register(program: Command): void {
     .option('--format <fmt>', 'table|json|csv', 'table')
     .action(async (raw: unknown) => {
       const o = optsSchema.parse(raw);
+      requireExistingStore(o);
       const { CRAWL_ID_PATTERN } = await import('@bitcrawl/queue');
       if (o.round !== undefined && !CRAWL_ID_PATTERN.test(o.round))
         throw new UsageError(`--round: bad round id "${o.round}" (letters, digits, '.', '_', '-')`);

@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCommand } from '@bitcrawl/testkit';
@@ -27,4 +28,43 @@ describe('bitcrawl simnet --spec', () => {
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
   }, 60_000);
+
+  it('by default has every network and kind, writes its ground truth under the temp dir, and names a port clash in one line', async () => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'bitcrawl-simnet-cwd-'));
+    const spec = file('ports.json', JSON.stringify({ nodes: 40, port: 28_555, ipv6BasePort: 45_000 }));
+    const first = spawn(process.execPath, [bin, 'simnet', '--spec', spec, '--duration', '20'], { cwd });
+    let out = '';
+    first.stdout.on('data', (d: Buffer) => {
+      out += d;
+    });
+    const exited = new Promise<void>((r) => first.once('exit', () => r()));
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!out.includes('crawl it:') && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      const truthPath = /ground truth: (.*)/.exec(out)?.[1] as string;
+      expect(truthPath.startsWith(tmpdir())).toBe(true);
+      expect(readdirSync(cwd)).toEqual([]); // nothing written where it was started
+      const networks = new Set(
+        readFileSync(truthPath, 'utf8')
+          .split('\n')
+          .slice(1)
+          .filter(Boolean)
+          .map((l) => JSON.parse(l).network as string),
+      );
+      expect([...networks].sort()).toEqual(['cjdns', 'i2p', 'ipv4', 'ipv6', 'onion']);
+      expect(out).toMatch(/--proxy-cjdns socks5:\/\/127\.0\.0\.1:\d+ --cjdns/);
+
+      const second = await runCommand(process.execPath, [bin, 'simnet', '--spec', spec, '--duration', '1'], {
+        cwd,
+      });
+      expect(second.status).toBe(1);
+      expect(second.stderr).toMatch(/EADDRINUSE.*another simnet \(or another server\) holds its ports/);
+      expect(second.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      first.kill('SIGTERM');
+      await exited;
+    }
+    expect(existsSync(path.join(cwd, 'simnet-ground-truth.json'))).toBe(false);
+  }, 90_000);
 });

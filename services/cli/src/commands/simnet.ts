@@ -1,4 +1,7 @@
+import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { UsageError } from '../usage-error.ts';
@@ -7,7 +10,7 @@ const optsSchema = z.object({
   nodes: z.coerce.number().int().positive().optional(),
   seed: z.coerce.number().int().optional(),
   spec: z.string().optional(),
-  groundTruth: z.string().default('simnet-ground-truth.json'),
+  groundTruth: z.string().optional(),
   duration: z.coerce.number().positive().default(600),
 });
 
@@ -19,12 +22,16 @@ export function register(program: Command): void {
     .option('--nodes <n>', 'number of IPv4 nodes')
     .option('--seed <n>', 'PRNG seed (same spec and seed, same network)')
     .option('--spec <file>', 'JSON spec (see packages/simnet/src/spec.ts)')
-    .option('--ground-truth <file>', 'where to write the ground truth', 'simnet-ground-truth.json')
+    .option(
+      '--ground-truth <file>',
+      'where to write the ground truth (default: a new file under the temp dir)',
+    )
     .option('--duration <seconds>', 'stop after this long', '600')
     .action(async (raw: unknown) => {
       const o = optsSchema.parse(raw);
       const { startSimnet, simnetSpecSchema } = await import('@bitcrawl/simnet');
       const fromFile = o.spec ? await readSpec(o.spec) : {};
+      // Without a spec: every node kind and every network, so a demo crawl meets all of them.
       const spec = simnetSpecSchema.parse({
         kinds: {
           core: 8,
@@ -32,23 +39,42 @@ export function register(program: Command): void {
           silent: 0.2,
           garbage: 0.2,
           wrong_magic: 0.2,
+          bad_checksum: 0.2,
+          oversized: 0.2,
           reset_after_version: 0.2,
+          slowloris: 0.1,
           addr_flood: 0.2,
+          blackhole: 0.1,
         },
+        ipv6: 10,
+        onion: 10,
+        i2p: 5,
+        cjdns: 5,
         ...fromFile,
         ...(o.nodes ? { nodes: o.nodes } : {}),
         ...(o.seed !== undefined ? { seed: o.seed } : {}),
         durationMs: Math.round(o.duration * 1000),
       });
-      const sim = await startSimnet(spec, { groundTruthPath: o.groundTruth });
+      const groundTruth =
+        o.groundTruth ?? path.join(mkdtempSync(path.join(tmpdir(), 'bitcrawl-simnet-')), 'ground-truth.json');
+      let sim: Awaited<ReturnType<typeof startSimnet>>;
+      try {
+        sim = await startSimnet(spec, { groundTruthPath: groundTruth });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE')
+          throw new SimnetPortInUseError(
+            `${(err as Error).message.split('\n')[0]}: another simnet (or another server) holds its ports; stop it, or give this one another "port" / "ipv6BasePort" in a --spec`,
+          );
+        throw err;
+      }
       const t = sim.groundTruth;
       const line = (s: string) => process.stdout.write(`${s}\n`);
       line(`simnet up: ${t.nodes.length} addresses, ${t.edgeCount} gossip edges, chain ${t.chain}`);
       line(`seeds: ${sim.seeds.join(' ')}`);
       line(`socks proxy (onion/i2p/cjdns): ${sim.socksProxy}`);
-      line(`ground truth: ${o.groundTruth}`);
+      line(`ground truth: ${groundTruth}`);
       line(
-        `crawl it: npx bitcrawl crawl --once --no-dns --allow-private ${sim.seeds.map((s) => `--seed ${s}`).join(' ')} --proxy-onion ${sim.socksProxy} --proxy-i2p ${sim.socksProxy}`,
+        `crawl it: npx bitcrawl crawl --once --no-dns --allow-private ${sim.seeds.map((s) => `--seed ${s}`).join(' ')} --proxy-onion ${sim.socksProxy} --proxy-i2p ${sim.socksProxy} --proxy-cjdns ${sim.socksProxy} --cjdns`,
       );
       const stop = () => void sim.stop();
       process.once('SIGINT', stop);
@@ -56,6 +82,11 @@ export function register(program: Command): void {
       await sim.stopped;
       line('simnet stopped');
     });
+}
+
+/** The simnet's addresses are taken (by a simnet already running, say). */
+export class SimnetPortInUseError extends Error {
+  readonly code = 'PORT_IN_USE';
 }
 
 /** A spec file's JSON, or a usage error naming the file and what is wrong with it. */

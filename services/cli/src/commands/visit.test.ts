@@ -9,7 +9,7 @@ const run = (args: string[]) => runCommand(process.execPath, [bin, ...args]);
 
 let sim: Simnet;
 beforeAll(async () => {
-  sim = await startSimnet({ seed: 3, nodes: 10, kinds: { core: 1 } });
+  sim = await startSimnet({ seed: 3, nodes: 10, kinds: { core: 1 }, onion: 1, i2p: 1 });
 });
 afterAll(() => sim?.stop());
 
@@ -31,6 +31,19 @@ describe('bitcrawl visit', () => {
     });
     expect(obs.addrs).toHaveLength(node.answer.length);
   }, 20_000);
+
+  it('reaches .onion and .b32.i2p nodes through --proxy-onion / --proxy-i2p (crawl names them so too)', async () => {
+    for (const [network, flag] of [
+      ['onion', '--proxy-onion'],
+      ['i2p', '--proxy-i2p'],
+      ['onion', '--onion-proxy'], // the older spelling still works
+    ] as const) {
+      const node = sim.groundTruth.nodes.find((n) => n.network === network)!;
+      const r = await run(['visit', node.endpoint, flag, sim.socksProxy, '--getaddr-timeout', '3000']);
+      expect(r.status, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout), flag).toMatchObject({ outcome: 'ok', network, host: node.host });
+    }
+  }, 60_000);
 
   it('refuses a private target without --allow-private, still exit 0', async () => {
     const r = await run(['visit', sim.groundTruth.nodes[0]!.endpoint]);

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import { UsageError } from '../usage-error.ts';
 
@@ -6,6 +6,10 @@ const optsSchema = z.object({
   network: z.string().default('mainnet'),
   allowPrivate: z.boolean().default(false),
   proxy: z.string().optional(),
+  // crawl's names; --onion-proxy / --i2p-proxy are kept as their older spellings.
+  proxyOnion: z.string().optional(),
+  proxyI2p: z.string().optional(),
+  proxyCjdns: z.string().optional(),
   onionProxy: z.string().optional(),
   i2pProxy: z.string().optional(),
   cjdns: z.boolean().default(false),
@@ -26,8 +30,11 @@ export function register(program: Command): void {
       '--proxy <url>',
       'SOCKS proxy for all IPv4/IPv6/onion traffic (socks5://[user:pass@]host:port, socks5h://, socks4://)',
     )
-    .option('--onion-proxy <url>', 'SOCKS proxy for .onion (Tor)')
-    .option('--i2p-proxy <url>', 'SOCKS proxy for .b32.i2p (i2pd)')
+    .option('--proxy-onion <url>', 'SOCKS proxy for .onion (Tor)')
+    .option('--proxy-i2p <url>', 'SOCKS proxy for .b32.i2p (i2pd)')
+    .option('--proxy-cjdns <url>', 'SOCKS proxy for CJDNS (with --cjdns)')
+    .addOption(new Option('--onion-proxy <url>', 'same as --proxy-onion').hideHelp())
+    .addOption(new Option('--i2p-proxy <url>', 'same as --proxy-i2p').hideHelp())
     .option('--cjdns', 'this host has a CJDNS route (fc00::/8 targets are CJDNS)')
     .option('--connect-timeout <ms>', 'connect timeout')
     .option('--handshake-timeout <ms>', 'handshake timeout')
@@ -47,8 +54,9 @@ export function register(program: Command): void {
           allowPrivate: o.allowPrivate,
           cjdnsRoute: o.cjdns,
           proxy: o.proxy,
-          proxyOnion: o.onionProxy,
-          proxyI2p: o.i2pProxy,
+          proxyOnion: o.proxyOnion ?? o.onionProxy,
+          proxyI2p: o.proxyI2p ?? o.i2pProxy,
+          proxyCjdns: o.proxyCjdns,
           connectMs: o.connectTimeout,
           handshakeMs: o.handshakeTimeout,
           getaddrMs: o.getaddrTimeout,
