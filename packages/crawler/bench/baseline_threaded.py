@@ -68,6 +68,9 @@ def main():
     n = 0
     for line in sys.stdin:
         host, port = line.split()
+        # Plain blocking sockets, no policy: only 127.0.0.0/8 literals may be dialed.
+        if not (host.startswith('127.') and all(p.isdigit() for p in host.split('.')) and len(host.split('.')) == 4):
+            sys.exit(f'bench target {host} is not a 127.0.0.0/8 address')
         q.put((host, int(port))); n += 1
     for _ in range(THREADS): q.put(None)
     t0 = time.time()

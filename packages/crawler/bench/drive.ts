@@ -55,6 +55,10 @@ export async function runClient(makeVisit: (chain: ChainName) => BenchVisit): Pr
     .filter(Boolean)
     .map((line): BenchTarget => {
       const [host, port] = line.split(' ');
+      // The ceiling client dials with no policy in between: a name or a non-loopback address
+      // here would be a lookup or a connection off this machine. Refuse it outright.
+      if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host ?? ''))
+        throw new Error(`bench target "${host}" is not a 127.0.0.0/8 address`);
       return { network: 'ipv4', host: host as string, port: Number(port) };
     });
   const result = await drive(targets, Number(concurrencyArg), makeVisit(chain as ChainName));

@@ -33,6 +33,8 @@ interface Target {
   port: number;
 }
 
+const LOOPBACK_V4 = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+
 /** Reads only the endpoints from the NDJSON ground truth, so its answers do not inflate our RSS. */
 async function readTargets(file: string): Promise<Target[]> {
   const out: Target[] = [];
@@ -43,6 +45,9 @@ async function readTargets(file: string): Promise<Target[]> {
       continue;
     }
     const n = JSON.parse(line) as Target;
+    // The baseline and the ceiling dial what they are given, with no policy: only 127/8 literals.
+    if (n.network !== 'ipv4' || !LOOPBACK_V4.test(n.host))
+      throw new Error(`bench target ${n.host}:${n.port} (${n.network}) is not a 127.0.0.0/8 address`);
     out.push({ network: n.network, host: n.host, port: n.port });
   }
   return out;
@@ -83,6 +88,10 @@ async function startSimnetProcess(): Promise<{
       nodes: NODES,
       kinds: { core: 1 },
       unreachableFraction: 0,
+      ipv6: 0, // IPv4 only, and nothing the raw-socket clients would have to resolve or route
+      onion: 0,
+      i2p: 0,
+      cjdns: 0,
       table: { min: 200, max: 2000 }, // answers of 46-460 addresses
       latencyMs: { min: 50, max: 250 }, // per burst, so round trips of ~100-500 ms as on the internet
       selfAnnounce: 0.5,

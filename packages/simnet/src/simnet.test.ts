@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { coreAnswerSize, generate } from './generate.ts';
 import type { GroundTruth } from './ground-truth.ts';
 import { startSimnet } from './simnet.ts';
-import { simnetSpecSchema } from './spec.ts';
+import { DEMO_SPEC, NODE_KINDS, simnetSpecSchema } from './spec.ts';
 
 const magic = CHAINS.mainnet.magic;
 
@@ -263,4 +263,20 @@ describe('simnet', () => {
     });
     expect(refused).toBe(true);
   }, 30_000);
+});
+
+describe('DEMO_SPEC (bitcrawl simnet without a spec)', () => {
+  it('has every node kind and nodes of every network, so a demo crawl meets every outcome', () => {
+    for (const k of NODE_KINDS) expect(DEMO_SPEC.kinds[k], k).toBeGreaterThan(0);
+    const plan = generate(simnetSpecSchema.parse({ ...DEMO_SPEC, nodes: 300 }));
+    const networks = new Set(plan.truth.nodes.map((n) => n.network));
+    expect([...networks].sort()).toEqual(['cjdns', 'i2p', 'ipv4', 'ipv6', 'onion']);
+    const kinds = new Set<string>(plan.truth.nodes.map((n) => n.kind));
+    for (const k of NODE_KINDS) expect(kinds.has(k), k).toBe(true);
+  });
+
+  it('is not applied to a spec: what a spec does not ask for does not appear', () => {
+    const plan = generate(simnetSpecSchema.parse({ nodes: 50 }));
+    expect(new Set(plan.truth.nodes.map((n) => n.network))).toEqual(new Set(['ipv4']));
+  });
 });

@@ -17,6 +17,31 @@ export const NODE_KINDS = [
 ] as const;
 export type NodeKind = (typeof NODE_KINDS)[number];
 
+/**
+ * What `bitcrawl simnet` runs without a spec file: every node kind among the IPv4 nodes and
+ * nodes of every network, so a demo crawl meets every outcome. A spec file starts from the
+ * schema's defaults instead (IPv4 Core nodes only), so nothing it does not ask for appears.
+ */
+export const DEMO_SPEC = {
+  kinds: {
+    core: 8,
+    legacy: 1,
+    silent: 0.2,
+    slowloris: 0.1,
+    garbage: 0.2,
+    bad_checksum: 0.2,
+    wrong_magic: 0.2,
+    oversized: 0.2,
+    reset_after_version: 0.2,
+    addr_flood: 0.2,
+    blackhole: 0.1,
+  } satisfies Record<NodeKind, number>,
+  ipv6: 10,
+  onion: 10,
+  i2p: 5,
+  cjdns: 5,
+} as const;
+
 const fraction = z.number().min(0).max(1);
 const DEFAULT_AGENTS: Record<string, number> = {
   '/Satoshi:31.0.0/': 1,
