@@ -23,6 +23,21 @@ beforeAll(async () => {
 });
 afterAll(() => sim?.stop());
 
+/** Runs a command to its end; stdout and stderr interleaved, as a terminal shows them. */
+function runToEnd(cmd: string, args: string[]): Promise<{ code: number | null; text: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout.on('data', (d) => {
+      text += d;
+    });
+    child.stderr.on('data', (d) => {
+      text += d;
+    });
+    child.on('close', (code) => resolve({ code, text }));
+  });
+}
+
 describe('npm run stack -- --workers 3', () => {
   it('runs the compose topology as local processes and crawls a simnet to completion into ClickHouse', async () => {
     const store = mkdtempSync(path.join(tmpdir(), 'bitcrawl-stack-'));
@@ -54,17 +69,7 @@ describe('npm run stack -- --workers 3', () => {
       '--env',
       'IDLE_TIMEOUT_MS=500',
     ];
-    const out = await new Promise<{ code: number | null; text: string }>((resolve) => {
-      const child = spawn('npm', args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-      let text = '';
-      child.stdout.on('data', (d) => {
-        text += d;
-      });
-      child.stderr.on('data', (d) => {
-        text += d;
-      });
-      child.on('close', (code) => resolve({ code, text }));
-    });
+    const out = await runToEnd('npm', args);
     expect(out.code, out.text.slice(-3000)).toBe(0);
     expect(out.text).toMatch(/worker-3=running\(pid \d+\)/);
     const crawlId = /round (stack\d+): visited/.exec(out.text)?.[1] as string;
@@ -91,20 +96,7 @@ describe('npm run stack -- --workers 3', () => {
       '--dashboard-port',
       String(await freePort()),
     ];
-    const out = await new Promise<{ code: number | null; text: string }>((resolve) => {
-      const child = spawn(process.execPath, [bin, ...args, '--no-dns', '--seed', '127.0.0.1:notaport'], {
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let text = '';
-      child.stdout.on('data', (d) => {
-        text += d;
-      });
-      child.stderr.on('data', (d) => {
-        text += d;
-      });
-      child.on('close', (code) => resolve({ code, text }));
-    });
+    const out = await runToEnd(process.execPath, [bin, ...args, '--no-dns', '--seed', '127.0.0.1:notaport']);
     expect(out.code, out.text.slice(-3000)).toBe(2);
     expect(out.text).toMatch(/bad seed "127\.0\.0\.1:notaport"/);
     expect(out.text).toMatch(/stack: seeder exited with status 2: its configuration is invalid/);
