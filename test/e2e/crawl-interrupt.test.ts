@@ -60,4 +60,31 @@ describe('Ctrl-C during bitcrawl crawl --once', () => {
       if (child.exitCode === null) process.kill(-(child.pid as number), 'SIGKILL');
     }
   }, 120_000);
+
+  it('a second Ctrl-C ends it at once, and takes its private redis-server with it', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bitcrawl-e2e-interrupt2-'));
+    const child = spawn(process.execPath, [bin, ...simnetCrawlArgs(sim, '--store', dir)], { detached: true });
+    let stderr = '';
+    const enqueued = new Promise<void>((resolve) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d;
+        if (/seed addresses enqueued/.test(stderr)) resolve();
+      });
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await enqueued;
+      const port = Number(/private redis-server at redis:\/\/127\.0\.0\.1:(\d+)/.exec(stderr)?.[1]);
+      expect(await portOpen(port)).toBe(true);
+      process.kill(-(child.pid as number), 'SIGINT');
+      await new Promise((r) => setTimeout(r, 300));
+      process.kill(-(child.pid as number), 'SIGINT');
+      expect(await exited).toBe(130);
+      // Its own process group kept it from the terminal's signal; the crawl's exit stopped it.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await portOpen(port)).toBe(false);
+    } finally {
+      if (child.exitCode === null) process.kill(-(child.pid as number), 'SIGKILL');
+    }
+  }, 120_000);
 });

@@ -78,6 +78,10 @@ describe.each([
       const old = { network: 'ipv4', host: '192.0.2.3', asn: 1, as_org: 'OLD', country: 'QQ', cloud: '' };
       // As the ingester wrote it with an older database: `updated` is the address's newest visit.
       await insertNodeGeo(store, [{ ...old, updated: formatDateTime(T0 + 6000) }]);
+      // The ingester's no-data row for an address its (older) database did not know: still
+      // unanswered, so a plain backfill with this database fills it in.
+      const unknown = { network: 'ipv4', host: '198.51.100.7', asn: 0, as_org: '', country: '', cloud: '' };
+      await insertNodeGeo(store, [{ ...unknown, updated: formatDateTime(T0 + 1000) }]);
       const geo = await loadGeoEnricher(
         {
           geoDb: path.join(fixtures, 'ip2asn-test.tsv'),
@@ -149,11 +153,11 @@ describe.each([
       // A host that is not an address (a visit refused as not_dialable keeps it as given) is
       // looked up and gets no row; as a page key it is quoted safely. One address per page.
       await insertObservations(store, [visit('ipv4', "9.9.9.9'\\x", 8333, 12)]);
-      // (The three no-data addresses have rows now, written by `all`: only the new host is missing.)
+      // No-data rows (written by `all`) still count as unanswered: those three and the new host.
       expect(await backfillGeo(store, geo, { pageSize: 1 })).toEqual({
-        addresses: 1,
+        addresses: 4,
         written: 0,
-        withoutData: 1,
+        withoutData: 4,
       });
       expect(await backfillGeo(store, geo, { pageSize: 1, all: true })).toEqual({
         addresses: 10,

@@ -21,10 +21,11 @@ export interface GeoBackfillOptions {
 }
 
 /**
- * Writes node_geo rows for visited addresses the ingester did not enrich: those visited
- * before GEOIP_ASN_DB was set, or (with `all`) every address, so a newer database replaces the
- * older answers, "no data" included (a no-data row, asn 0). Without `all`, an address the
- * database does not know gets no row, so a later run (with a newer database) tries it again.
+ * Writes node_geo rows for visited addresses without an answer: visited before GEOIP_ASN_DB
+ * was set, or unknown to the database then (a no-data row); or (with `all`) every address, so
+ * a newer database replaces the older answers, "no data" included (a no-data row, asn 0).
+ * Without `all`, an address the database does not know gets no row, so a later run (with a
+ * newer database) tries it again.
  * A missing row gets `updated` = the address's newest visit, as the ingester writes it; with
  * `all`, now, so the new answer wins. SQL that ClickHouse 18.16 and chdb accept.
  */
@@ -47,9 +48,12 @@ export async function backfillGeo(
     const from = after
       ? `AND (network > ${literal(after.network)} OR (network = ${literal(after.network)} AND host > ${literal(after.host)}))`
       : '';
+    // Without `all`: addresses with no answer yet, i.e. no node_geo row, or a newest row that
+    // is a no-data row (the ingester writes those for what its database did not know).
     const missingOnly = opts.all
       ? ''
-      : `AND (network, host) NOT IN (SELECT network, host FROM node_geo WHERE network IN ('ipv4', 'ipv6') ${from})`;
+      : `AND (network, host) NOT IN (SELECT network, host FROM node_geo WHERE network IN ('ipv4', 'ipv6') ${from}
+           GROUP BY network, host HAVING argMax(asn, updated) != 0)`;
     const page = await queryRows<{ network: Network; host: string; ts: string | number }>(
       store,
       `SELECT network, host, toUInt64(max(ts)) AS ts FROM observations

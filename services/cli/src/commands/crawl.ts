@@ -87,10 +87,9 @@ export function register(program: Command): void {
       }
       const logger = createLogger({ service: 'crawl', level: o.logLevel, destination: process.stderr });
       const controller = new AbortController();
-      const abort = () => controller.abort();
-      // The first signal stops the crawl gracefully (a second one ends the process at once).
-      const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-      for (const sig of signals) process.once(sig, abort);
+      // The first signal stops the crawl gracefully; a second one ends the process at once.
+      const { onStopSignals } = await import('../stop-signals.ts');
+      const offSignals = onStopSignals(() => controller.abort());
       const summary = await runLocalCrawl(
         {
           ...(o.redis ? { redisUrl: o.redis } : {}),
@@ -129,7 +128,7 @@ export function register(program: Command): void {
         },
         controller.signal,
       );
-      for (const sig of signals) process.off(sig, abort);
+      offSignals();
       process.stdout.write(`${JSON.stringify(summary)}\n`);
       // A partial round is not a finished one: scripts see it in the status as in the summary.
       if (summary.interrupted) process.exitCode = 130;

@@ -37,8 +37,8 @@ export function register(program: Command): void {
       if (!o.dns) env.DNS = 'false';
       if (o.allowPrivate) env.ALLOW_PRIVATE = 'true';
       const controller = new AbortController();
-      process.once('SIGINT', () => controller.abort());
-      process.once('SIGTERM', () => controller.abort());
+      const { onStopSignals } = await import('../stop-signals.ts');
+      onStopSignals(() => controller.abort());
       const cli = path.resolve(import.meta.dirname, '../../bin/bitcrawl.mjs');
       process.exitCode = await runStack(
         {
