@@ -23,68 +23,68 @@ const portOpen = (port: number) =>
     s.on('error', () => resolve(false));
   });
 
+/**
+ * `crawl --once` over the simnet in its own process group, as a terminal's foreground job: a
+ * SIGINT to the group reaches the crawl and every child it started in the group. Resolves once
+ * the round is seeded, with the private Redis's port.
+ */
+async function startCrawl(name: string) {
+  const dir = mkdtempSync(path.join(tmpdir(), `bitcrawl-e2e-${name}-`));
+  const child = spawn(process.execPath, [bin, ...simnetCrawlArgs(sim, '--store', dir)], { detached: true });
+  const out = { stdout: '', stderr: '' };
+  child.stdout.on('data', (d: Buffer) => {
+    out.stdout += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve) => {
+    child.stderr.on('data', (d: Buffer) => {
+      out.stderr += d;
+      if (/seed addresses enqueued/.test(out.stderr)) resolve();
+    });
+  });
+  const redisPort = Number(/private redis-server at redis:\/\/127\.0\.0\.1:(\d+)/.exec(out.stderr)?.[1]);
+  return {
+    out,
+    exited,
+    redisPort,
+    interrupt: () => process.kill(-(child.pid as number), 'SIGINT'),
+    kill: () => child.exitCode === null && process.kill(-(child.pid as number), 'SIGKILL'),
+  };
+}
+
 describe('Ctrl-C during bitcrawl crawl --once', () => {
   it('stops gracefully with its private Redis still up, stores what it had, says the round is partial, exits 130', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'bitcrawl-e2e-interrupt-'));
-    // Its own process group, as a terminal's foreground job: SIGINT goes to the whole group,
-    // the crawl and every child it started in the group.
-    const child = spawn(process.execPath, [bin, ...simnetCrawlArgs(sim, '--store', dir)], { detached: true });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d;
-    });
-    const enqueued = new Promise<void>((resolve) => {
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d;
-        if (/seed addresses enqueued/.test(stderr)) resolve();
-      });
-    });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const crawl = await startCrawl('interrupt');
     try {
-      await enqueued;
       await new Promise((r) => setTimeout(r, 2500));
-      process.kill(-(child.pid as number), 'SIGINT');
-      const code = await exited;
-      expect(code, stderr.slice(-2000)).toBe(130);
-      const summary = JSON.parse(stdout.trim().split('\n').pop() as string);
+      crawl.interrupt();
+      expect(await crawl.exited, crawl.out.stderr.slice(-2000)).toBe(130);
+      const summary = JSON.parse(crawl.out.stdout.trim().split('\n').pop() as string);
       expect(summary.interrupted).toBe(true);
       // What was visited before the interrupt was drained into the store, not lost with Redis.
       expect(summary.visited).toBeGreaterThan(0);
       expect(summary.visited).toBeLessThan(sim.groundTruth.nodes.length);
       // The private redis-server is stopped by the crawl, not left behind.
-      const port = Number(/private redis-server at redis:\/\/127\.0\.0\.1:(\d+)/.exec(stderr)?.[1]);
-      expect(port).toBeGreaterThan(0);
-      expect(await portOpen(port)).toBe(false);
+      expect(crawl.redisPort).toBeGreaterThan(0);
+      expect(await portOpen(crawl.redisPort)).toBe(false);
     } finally {
-      if (child.exitCode === null) process.kill(-(child.pid as number), 'SIGKILL');
+      crawl.kill();
     }
   }, 120_000);
 
   it('a second Ctrl-C ends it at once, and takes its private redis-server with it', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'bitcrawl-e2e-interrupt2-'));
-    const child = spawn(process.execPath, [bin, ...simnetCrawlArgs(sim, '--store', dir)], { detached: true });
-    let stderr = '';
-    const enqueued = new Promise<void>((resolve) => {
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d;
-        if (/seed addresses enqueued/.test(stderr)) resolve();
-      });
-    });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const crawl = await startCrawl('interrupt2');
     try {
-      await enqueued;
-      const port = Number(/private redis-server at redis:\/\/127\.0\.0\.1:(\d+)/.exec(stderr)?.[1]);
-      expect(await portOpen(port)).toBe(true);
-      process.kill(-(child.pid as number), 'SIGINT');
+      expect(await portOpen(crawl.redisPort)).toBe(true);
+      crawl.interrupt();
       await new Promise((r) => setTimeout(r, 300));
-      process.kill(-(child.pid as number), 'SIGINT');
-      expect(await exited).toBe(130);
+      crawl.interrupt();
+      expect(await crawl.exited).toBe(130);
       // Its own process group kept it from the terminal's signal; the crawl's exit stopped it.
       await new Promise((r) => setTimeout(r, 300));
-      expect(await portOpen(port)).toBe(false);
+      expect(await portOpen(crawl.redisPort)).toBe(false);
     } finally {
-      if (child.exitCode === null) process.kill(-(child.pid as number), 'SIGKILL');
+      crawl.kill();
     }
   }, 120_000);
 });

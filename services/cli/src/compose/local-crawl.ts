@@ -2,12 +2,12 @@ import { type CrawlerConfig, createVisitor } from '@bitcrawl/crawler';
 import { type IngesterConfig, loadGeoEnricher, startIngester } from '@bitcrawl/ingester';
 import { createCrawlQueue, Frontier, ingestBacklog, type RevisitPolicy, requeueLost } from '@bitcrawl/queue';
 import { newCrawlId, type SeederConfig, seedRound } from '@bitcrawl/seeder';
-import { migrate, openStore, roundSummary, type StoreOptions } from '@bitcrawl/storage';
+import { migrate, openStore, roundSummary, type Store, type StoreOptions } from '@bitcrawl/storage';
 import { createMetrics, type Logger } from '@bitcrawl/telemetry';
 import { MissingBinaryError, startRedis, which } from '@bitcrawl/testkit';
 import { startWorker, type WorkerConfig } from '@bitcrawl/worker';
 import { Redis } from 'ioredis';
-import { describeConnectionError, ensureRedisReachable } from '../reachability.ts';
+import { describeConnectionError, ensureRedisReachable, redactUrl } from '../reachability.ts';
 import { UsageError } from '../usage-error.ts';
 
 export interface LocalCrawlOptions {
@@ -185,14 +185,12 @@ export class StoreUnusableError extends Error {
   readonly code = 'STORE_UNUSABLE';
 }
 
-async function openCrawlStore(opts: StoreOptions): Promise<Awaited<ReturnType<typeof openStore>>> {
+async function openCrawlStore(opts: StoreOptions): Promise<Store> {
   try {
     return await openStore(opts);
   } catch (err) {
     if (describeConnectionError(err)) throw err; // printed as "cannot connect to ..." by main
-    const where = opts.url
-      ? `ClickHouse at ${opts.url.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@')}`
-      : `--store ${opts.dir ?? 'data'}`;
+    const where = opts.url ? `ClickHouse at ${redactUrl(opts.url)}` : `--store ${opts.dir ?? 'data'}`;
     throw new StoreUnusableError(
       `cannot open the store (${where}): ${(err as Error).message.split('\n')[0]}`,
     );
@@ -204,11 +202,7 @@ async function openCrawlStore(opts: StoreOptions): Promise<Awaited<ReturnType<ty
  * or another one), would visit every address again under the same round id: the report would
  * count each twice. Continuing a round is what the Redis that crawled it is for.
  */
-async function refuseRestartedRound(
-  store: Awaited<ReturnType<typeof openStore>>,
-  frontier: Frontier,
-  crawlId: string,
-): Promise<void> {
+async function refuseRestartedRound(store: Store, frontier: Frontier, crawlId: string): Promise<void> {
   if ((await frontier.progress(crawlId)).seen > 0) return; // this Redis has the round: it continues
   const stored = (await roundSummary(store, crawlId)).reduce((n, r) => n + Number(r.visited), 0);
   if (stored > 0)
