@@ -65,6 +65,13 @@ describe('docker-compose.yml', () => {
   it('lets the worker scale: no container_name, no host ports', () => {
     expect(services.worker?.container_name).toBeUndefined();
     expect(services.worker?.ports).toBeUndefined();
+  });
+
+  it("runs the worker with the crawler's WORKER_V8_FLAGS", async () => {
+    const { WORKER_V8_FLAGS } = await import('@bitcrawl/crawler');
+    const flags = (services.worker?.environment?.NODE_OPTIONS ?? '').split(/\s+/);
+    expect(WORKER_V8_FLAGS.length).toBeGreaterThan(0);
+    for (const f of WORKER_V8_FLAGS) expect(flags).toContain(f);
     for (const s of Object.values(services)) expect(s.container_name).toBeUndefined();
   });
 

@@ -35,6 +35,7 @@ def handshake(address):
     return sock, stream, version
 
 stats = {'visits': 0, 'ok': 0, 'addr_msgs': 0, 'errors': 0}
+done_at = []  # completion time of each ok visit (the bench's steady rate, as drive.ts computes it)
 lock = threading.Lock()
 
 def worker(address_queue):
@@ -61,7 +62,7 @@ def worker(address_queue):
             sock.close()
         with lock:
             stats['visits'] += 1
-            if ok: stats['ok'] += 1; stats['addr_msgs'] += 1
+            if ok: stats['ok'] += 1; stats['addr_msgs'] += 1; done_at.append(time.time())
 
 def main():
     q = queue.Queue()
@@ -82,6 +83,11 @@ def main():
     with open('/proc/self/status') as f:
         for l in f:
             if l.startswith('VmHWM:'): rss_kb = int(l.split()[1])
-    print(json.dumps({**stats, 'seconds': elapsed, 'peak_rss_mb': rss_kb / 1024}))
+    # ok visits per second between the 10th and 90th percentile completion (drive.ts: steadyRate)
+    steady = 0
+    if len(done_at) >= 10:
+        lo, hi = int(0.1 * (len(done_at) - 1)), int(0.9 * (len(done_at) - 1))
+        if done_at[hi] > done_at[lo]: steady = (hi - lo) / (done_at[hi] - done_at[lo])
+    print(json.dumps({**stats, 'seconds': elapsed, 'steady_rate': steady, 'peak_rss_mb': rss_kb / 1024}))
 
 main()

@@ -1,6 +1,6 @@
 /**
  * The part bench:sessions' client processes share: read the targets, keep CONCURRENCY visits
- * in flight until every target was visited once, and print one JSON line of figures.
+ * in flight until every target was visited PASSES times, and print one JSON line of figures.
  * Each client runs as its own plain-node process (an esbuild bundle, as the Docker image runs
  * the worker), so no client's memory or CPU is counted for another or for the bench itself.
  */
@@ -18,6 +18,13 @@ export interface DriveResult {
   ok: number;
   addrs: number;
   seconds: number;
+  /**
+   * Completed (ok) sessions per second between the 10th and the 90th percentile of their
+   * completion times: the rate a worker holds on a long queue, without the start (CONCURRENCY
+   * dials at once, nothing completes for a round trip or two) and the drain (the last
+   * sessions finishing at falling concurrency), which a finite target list adds to `seconds`.
+   */
+  steadyRate: number;
   peak: number;
   /** Highest RSS sampled while CONCURRENCY visits were in flight. */
   rssMb: number;
@@ -45,11 +52,24 @@ function mainThreadSchedstat(): [number, number] | null {
 
 export type BenchVisit = (t: BenchTarget) => Promise<{ ok: boolean; addrs: number }>;
 
-/** argv: CHAIN CONCURRENCY TARGETS_FILE ("host port" lines). */
+/**
+ * Ok sessions per second between the 10th and 90th percentile of the ok completion times
+ * (ms, in completion order). The same rule is applied to the baseline's times.
+ */
+export function steadyRate(doneAt: ArrayLike<number>, count: number): number {
+  if (count < 10) return 0;
+  const lo = Math.floor(0.1 * (count - 1));
+  const hi = Math.floor(0.9 * (count - 1));
+  const ms = (doneAt[hi] as number) - (doneAt[lo] as number);
+  return ms > 0 ? ((hi - lo) * 1000) / ms : 0;
+}
+
+/** argv: CHAIN CONCURRENCY TARGETS_FILE ("host port" lines) [PASSES (1)]. */
 export async function runClient(makeVisit: (chain: ChainName) => BenchVisit): Promise<void> {
-  const [chain, concurrencyArg, file] = process.argv.slice(2);
-  if (!chain || !(chain in CHAINS) || !concurrencyArg || !file)
-    throw new Error('usage: CLIENT CHAIN CONCURRENCY TARGETS_FILE');
+  const [chain, concurrencyArg, file, passesArg = '1'] = process.argv.slice(2);
+  const passes = Number(passesArg);
+  if (!chain || !(chain in CHAINS) || !concurrencyArg || !file || !Number.isInteger(passes) || passes < 1)
+    throw new Error('usage: CLIENT CHAIN CONCURRENCY TARGETS_FILE [PASSES]');
   const targets = readFileSync(file, 'utf8')
     .split('\n')
     .filter(Boolean)
@@ -61,11 +81,19 @@ export async function runClient(makeVisit: (chain: ChainName) => BenchVisit): Pr
         throw new Error(`bench target "${host}" is not a 127.0.0.0/8 address`);
       return { network: 'ipv4', host: host as string, port: Number(port) };
     });
-  const result = await drive(targets, Number(concurrencyArg), makeVisit(chain as ChainName));
+  const result = await drive(targets, passes, Number(concurrencyArg), makeVisit(chain as ChainName));
   console.log(JSON.stringify(result));
 }
 
-async function drive(targets: BenchTarget[], concurrency: number, visit: BenchVisit): Promise<DriveResult> {
+async function drive(
+  targets: BenchTarget[],
+  passes: number,
+  concurrency: number,
+  visit: BenchVisit,
+): Promise<DriveResult> {
+  const visits = targets.length * passes;
+  /** Completion time of each ok session, in order; preallocated so recording costs nothing. */
+  const doneAt = new Float64Array(visits);
   let next = 0;
   let active = 0;
   let peak = 0;
@@ -82,12 +110,13 @@ async function drive(targets: BenchTarget[], concurrency: number, visit: BenchVi
   const start = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < targets.length) {
-        const t = targets[next++] as BenchTarget;
+      while (next < visits) {
+        // Pass after pass over the same nodes: a new connection gets Core's (cached) answer again.
+        const t = targets[next++ % targets.length] as BenchTarget;
         peak = Math.max(peak, ++active);
         const r = await visit(t);
         active--;
-        if (r.ok) ok++;
+        if (r.ok) doneAt[ok++] = performance.now();
         addrs += r.addrs;
       }
     }),
@@ -98,16 +127,17 @@ async function drive(targets: BenchTarget[], concurrency: number, visit: BenchVi
   const sched1 = mainThreadSchedstat();
   clearInterval(sampler);
   return {
-    visits: targets.length,
+    visits,
     ok,
     addrs,
     seconds,
+    steadyRate: steadyRate(doneAt, ok),
     peak,
     rssMb: rssAtConcurrency / 2 ** 20,
     rssBeforeMb,
-    cpuMsPerSession: (cpu.user + cpu.system) / 1000 / targets.length,
+    cpuMsPerSession: (cpu.user + cpu.system) / 1000 / visits,
     eventLoopBusy: elu.utilization,
-    mainCpuMsPerSession: sched0 && sched1 ? (sched1[0] - sched0[0]) / 1e6 / targets.length : null,
-    mainWaitMsPerSession: sched0 && sched1 ? (sched1[1] - sched0[1]) / 1e6 / targets.length : null,
+    mainCpuMsPerSession: sched0 && sched1 ? (sched1[0] - sched0[0]) / 1e6 / visits : null,
+    mainWaitMsPerSession: sched0 && sched1 ? (sched1[1] - sched0[1]) / 1e6 / visits : null,
   };
 }

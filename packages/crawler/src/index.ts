@@ -4,3 +4,4 @@ export * from './handshake.ts';
 export * from './policy.ts';
 export * from './session.ts';
 export * from './visitor.ts';
+export * from './worker-flags.ts';

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { WORKER_V8_FLAGS } from '@bitcrawl/crawler';
 import {
   type ClickHouseServer,
   freePort,
@@ -23,6 +24,8 @@ export type StackOptions = z.output<typeof stackOptionsSchema>;
 interface Service {
   name: string;
   args: string[];
+  /** Node/V8 flags before the script (the workers': as docker-compose.yml runs them). */
+  nodeArgs?: readonly string[];
   env: Record<string, string>;
   child?: ChildProcess;
   state: 'starting' | 'running' | 'exited' | 'stopped';
@@ -70,6 +73,7 @@ export async function runStack(
       Array.from({ length: o.workers }, async (_, i) => ({
         name: `worker-${i + 1}`,
         args: ['worker'],
+        nodeArgs: WORKER_V8_FLAGS,
         env: { METRICS_PORT: String(await freePort()) },
         state: 'starting' as const,
         restarts: 0,
@@ -107,7 +111,10 @@ export async function runStack(
   const start = (s: Service) => {
     const env: Record<string, string> = { ...process.env, ...base, ...s.env } as Record<string, string>;
     if (env.CLICKHOUSE_URL === '') delete env.CLICKHOUSE_URL;
-    const child = spawn(process.execPath, [cli, ...s.args], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, [...(s.nodeArgs ?? []), cli, ...s.args], {
+      env,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     s.child = child;
     s.state = 'running';
     child.once('exit', (code) => {

@@ -1,0 +1,12 @@
+/**
+ * V8 flags a worker process should run with, set in docker-compose.yml's worker NODE_OPTIONS
+ * (test/deploy/compose.test.ts holds the two together), by `npm run stack` for its workers and
+ * by bench:sessions for the crawler it measures.
+ *
+ * A visit's state (socket, parser, machine, timers) lives for its round trips, about a second.
+ * With V8's default 16 MB semi-space a young-generation GC comes every ~0.1 s at 2,000
+ * concurrent visits, so every visit's state is promoted and then collected by full GCs: about
+ * a fifth of the crawler's CPU (bench:sessions, BENCH_SEMI_SPACE_MB=16 to compare). With 48 MB
+ * most of it dies young, for some 60 MB more RSS at 2,000 concurrent visits.
+ */
+export const WORKER_V8_FLAGS: readonly string[] = ['--max-semi-space-size=48'];
