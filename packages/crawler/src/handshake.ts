@@ -140,31 +140,37 @@ export function openingMessages(p: HandshakeParams): Message[] {
   ];
 }
 
-export function step(s: MachineState, msg: Message, p: HandshakeParams): Step {
-  const send: Message[] = [];
-  let state = s;
-  const flags: Omit<Step, 'state' | 'send'> = {};
+/**
+ * The handshake is done once both versions and veracks are exchanged: send getaddr. A module
+ * function, not a closure in `step`: step runs for every message of thousands of sessions.
+ */
+function completeIfReady(state: MachineState, r: Step): MachineState {
+  if (state.phase === 'handshake' && state.theirVersion && state.gotVerack && state.sentVerack) {
+    r.send.push({ command: 'getaddr' });
+    r.handshakeDone = true;
+    return { ...state, phase: 'awaiting_answer' };
+  }
+  return state;
+}
 
-  const completeIfReady = () => {
-    if (state.phase === 'handshake' && state.theirVersion && state.gotVerack && state.sentVerack) {
-      state = { ...state, phase: 'awaiting_answer' };
-      send.push({ command: 'getaddr' });
-      flags.handshakeDone = true;
-    }
-  };
+export function step(s: MachineState, msg: Message, p: HandshakeParams): Step {
+  // The result is built in place (its flags set as they arise), `state` filled in at the end.
+  const r: Step = { state: s, send: [] };
+  const send = r.send;
+  let state = s;
 
   switch (msg.command) {
     case 'version':
       if (!state.theirVersion) {
         state = { ...state, theirVersion: msg, sentVerack: true };
         send.push({ command: 'verack' });
-        completeIfReady();
+        state = completeIfReady(state, r);
       }
       break;
     case 'verack':
       if (!state.gotVerack) {
         state = { ...state, gotVerack: true };
-        completeIfReady();
+        state = completeIfReady(state, r);
       }
       break;
     case 'sendaddrv2':
@@ -183,7 +189,7 @@ export function step(s: MachineState, msg: Message, p: HandshakeParams): Step {
       }
       if (state.phase === 'awaiting_answer' && n <= MAX_RELAY_ENTRIES) {
         state.tentative.add(list, Math.min(p.maxAddr, MAX_TENTATIVE_ENTRIES));
-        if (state.tentativeMessages === 0) flags.tentativeStarted = true;
+        if (state.tentativeMessages === 0) r.tentativeStarted = true;
         state = { ...state, tentativeMessages: state.tentativeMessages + 1 };
         break;
       }
@@ -198,16 +204,17 @@ export function step(s: MachineState, msg: Message, p: HandshakeParams): Step {
         truncated: state.truncated || truncated,
       };
       // Only new entries are progress: a peer resending what we have must not keep the visit open.
-      if (state.answer.size > before) flags.answerProgress = true;
-      if (state.answer.size >= p.maxAddr) flags.answerFull = true;
-      if (state.answerMessages === 1 && sendsWholeAnswer(state, msg.command)) flags.answerComplete = true;
+      if (state.answer.size > before) r.answerProgress = true;
+      if (state.answer.size >= p.maxAddr) r.answerFull = true;
+      if (state.answerMessages === 1 && sendsWholeAnswer(state, msg.command)) r.answerComplete = true;
       break;
     }
     default:
       // wtxidrelay, sendheaders, sendcmpct, feefilter, inv, getheaders, ...: nothing to answer.
       break;
   }
-  return { state, send, ...flags };
+  r.state = state;
+  return r;
 }
 
 /**

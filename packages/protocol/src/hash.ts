@@ -17,3 +17,17 @@ export function checksum(payload: Uint8Array): Uint8Array {
   if (payload.length === 0) return EMPTY_CHECKSUM;
   return doubleSha256(payload).subarray(0, 4);
 }
+
+/**
+ * The checksum as the little-endian u32 the frame header carries, for comparing without the
+ * subarray view `checksum` allocates: the parser checks every frame of every session.
+ */
+export function checksumU32(payload: Uint8Array): number {
+  if (payload.length === 0) return EMPTY_CHECKSUM_U32;
+  const d = doubleSha256(payload);
+  return (
+    ((d[0] as number) | ((d[1] as number) << 8) | ((d[2] as number) << 16) | ((d[3] as number) << 24)) >>> 0
+  );
+}
+
+const EMPTY_CHECKSUM_U32 = 0xe2e0f65d;

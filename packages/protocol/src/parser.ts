@@ -1,6 +1,6 @@
 import { ProtocolError } from './errors.ts';
 import { COMMAND_LENGTH, HEADER_LENGTH, isCommandByte, MAX_MESSAGE_LENGTH } from './framer.ts';
-import { checksum } from './hash.ts';
+import { checksumU32 } from './hash.ts';
 
 export interface Frame {
   command: string;
@@ -212,7 +212,7 @@ export class FrameParser {
 
   private finish(header: Header, payload: Uint8Array): Frame {
     const offset = this.start;
-    if (u32le(checksum(payload), 0) !== header.sum) {
+    if (checksumU32(payload) !== header.sum) {
       throw new ProtocolError('BAD_CHECKSUM', `checksum mismatch for "${header.command}"`, offset);
     }
     this.header = undefined;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import vectors from '../fixtures/seed-notebook.json' with { type: 'json' };
-import { checksum, doubleSha256 } from './hash.ts';
+import { checksum, checksumU32, doubleSha256 } from './hash.ts';
 import { messageToJson } from './json.ts';
 import { decodeMessage } from './message.ts';
 import { CHAINS } from './networks.ts';
@@ -14,6 +14,9 @@ describe('seed notebook vectors', () => {
     const input = new TextEncoder().encode(vectors.doubleSha256.input);
     expect(toHex(doubleSha256(input))).toBe(vectors.doubleSha256.hex);
     expect(toHex(checksum(input))).toBe(vectors.doubleSha256.checksum);
+    // The parser's form: the same 4 bytes read as the header's little-endian u32.
+    expect(checksumU32(input)).toBe(Buffer.from(vectors.doubleSha256.checksum, 'hex').readUInt32LE(0));
+    expect(checksumU32(new Uint8Array(0))).toBe(Buffer.from(checksum(new Uint8Array(0))).readUInt32LE(0));
   });
 
   it('VERSION frames and decodes to its true values', () => {

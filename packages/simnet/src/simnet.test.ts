@@ -228,6 +228,31 @@ describe('simnet', () => {
     }
   });
 
+  it("a node's version carries the time of each visit (its skew at most 5 s), the frame's checksum valid", async () => {
+    const sim = await startSimnet({ seed: 9, nodes: 30, kinds: { core: 1 }, selfAnnounce: 0 });
+    try {
+      const node = sim.groundTruth.nodes[0]!;
+      const stamps: bigint[] = [];
+      for (let visit = 0; visit < 2; visit++) {
+        const before = Math.floor(Date.now() / 1000);
+        // `talk` parses every frame: a stale checksum would throw BAD_CHECKSUM here.
+        const r = await talk(node, asCrawler(0), 200);
+        const after = Math.floor(Date.now() / 1000);
+        const v = r.got[0];
+        if (v?.command !== 'version') throw new Error(`expected version, got ${v?.command}`);
+        expect(Number(v.timestamp)).toBeGreaterThanOrEqual(before - 5);
+        expect(Number(v.timestamp)).toBeLessThanOrEqual(after + 5);
+        expect(v.userAgent).toBe(node.version?.userAgent ?? '/Satoshi:31.0.0/');
+        stamps.push(v.timestamp);
+        // The second visit comes in a later second, so the node re-stamps its cached burst.
+        if (visit === 0) await new Promise((r) => setTimeout(r, 1100));
+      }
+      expect((stamps[1] as bigint) - (stamps[0] as bigint)).toBeGreaterThanOrEqual(1n);
+    } finally {
+      await sim.stop();
+    }
+  });
+
   it('a legacy node answers addr v1 split over several messages', async () => {
     const sim = await startSimnet({ seed: 4, nodes: 40, kinds: { legacy: 1 } });
     try {
