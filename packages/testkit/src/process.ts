@@ -41,9 +41,42 @@ export interface SpawnOptions {
    * Run the server in its own process group. A terminal's Ctrl-C signals the whole foreground
    * group: a server in ours would die at that same moment, under the graceful shutdown that
    * still needs it (a crawl's private Redis holds what the ingester has yet to store). Only
-   * stop() ends it then, and our own exit kills it, so it does not outlive us.
+   * stop() ends it then, and our own exit kills it; if we die without running exit handlers
+   * (SIGKILL, a crash of node itself), a small guard process (GUARD_SCRIPT) ends it within
+   * seconds, so it never outlives us.
    */
   ownProcessGroup?: boolean;
+}
+
+/**
+ * Watches two pids: $1 (us) and $2 (the server, leader of its own process group). When we are
+ * gone and the server is not, it sends the server's group SIGTERM, then SIGKILL after 10 s.
+ * It ends by itself once the server is gone. A shell loop, not a node process: it costs
+ * about a megabyte, for as long as the server runs.
+ */
+const GUARD_SCRIPT = [
+  'parent=$1; group=$2',
+  'while kill -0 "$parent" 2>/dev/null && kill -0 "$group" 2>/dev/null; do sleep 1; done',
+  'kill -0 "$group" 2>/dev/null || exit 0',
+  'kill -TERM "-$group" 2>/dev/null',
+  'i=0; while [ $i -lt 10 ] && kill -0 "$group" 2>/dev/null; do sleep 1; i=$((i + 1)); done',
+  'kill -KILL "-$group" 2>/dev/null; exit 0',
+].join('\n');
+
+/** Starts the guard for a server in its own process group (see GUARD_SCRIPT). */
+function guardServer(serverPid: number): ChildProcess {
+  // Detached too: a Ctrl-C to our group must not take the guard with it.
+  const guard = spawn(
+    '/bin/sh',
+    ['-c', GUARD_SCRIPT, 'bitcrawl-guard', String(process.pid), String(serverPid)],
+    {
+      detached: true,
+      stdio: 'ignore',
+    },
+  );
+  guard.on('error', () => {}); // no /bin/sh: the exit handler below still covers normal exits
+  guard.unref();
+  return guard;
 }
 
 /** Spawns a server process, keeps the last 8 KiB of its output, and stops it on demand. */
@@ -53,10 +86,14 @@ export function spawnManaged(bin: string, args: string[], opts: SpawnOptions = {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: opts.ownProcessGroup === true,
   });
-  if (opts.ownProcessGroup) {
+  if (opts.ownProcessGroup && child.pid !== undefined) {
+    const guard = guardServer(child.pid);
     const killOnExit = () => child.kill('SIGKILL');
     process.once('exit', killOnExit);
-    child.once('exit', () => process.off('exit', killOnExit));
+    child.once('exit', () => {
+      process.off('exit', killOnExit);
+      guard.kill('SIGKILL'); // its job is done; do not leave it polling for up to a second
+    });
   }
   let tail = '';
   const keep = (b: Buffer) => {
