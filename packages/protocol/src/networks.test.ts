@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseEndpoint } from './address/index.ts';
 import { ProtocolError } from './errors.ts';
-import { CHAINS, chainByMagic, chainByName } from './networks.ts';
+import { CHAINS, type ChainName, chainByMagic, chainByName } from './networks.ts';
 import { serviceNames } from './services.ts';
 
 describe('chain parameters', () => {
@@ -34,12 +34,28 @@ describe('chain parameters', () => {
       );
     }
   });
-  it('every mainnet fixed seed parses as an endpoint', () => {
-    expect(CHAINS.mainnet.fixedSeeds.length).toBeGreaterThan(100);
-    const networks = new Set(
-      CHAINS.mainnet.fixedSeeds.map((s) => parseEndpoint(s, 8333, { cjdns: true }).network),
-    );
-    expect([...networks].sort()).toEqual(['cjdns', 'i2p', 'ipv4', 'ipv6']);
+  it("every chain's fixed seeds parse as endpoints of the networks Core lists them for", () => {
+    const networksOf = (name: ChainName) =>
+      [
+        ...new Set(
+          CHAINS[name].fixedSeeds.map(
+            (s) => parseEndpoint(s, CHAINS[name].defaultPort, { cjdns: true }).network,
+          ),
+        ),
+      ].sort();
+    expect(CHAINS.mainnet.fixedSeeds.length).toBeGreaterThan(2000);
+    expect(networksOf('mainnet')).toEqual(['cjdns', 'i2p', 'ipv4', 'ipv6', 'onion']);
+    expect(CHAINS.testnet4.fixedSeeds.length).toBeGreaterThan(200);
+    expect(networksOf('testnet4')).toEqual(['cjdns', 'i2p', 'ipv4', 'ipv6', 'onion']);
+    expect(CHAINS.signet.fixedSeeds.length).toBeGreaterThan(150);
+    expect(networksOf('signet')).toEqual(['cjdns', 'i2p', 'ipv4', 'ipv6', 'onion']);
+    // Core's nodes_test.txt lists no endpoints (only obsolete Tor v2 names, long removed).
+    expect(CHAINS.testnet.fixedSeeds).toEqual([]);
+    expect(CHAINS.regtest.fixedSeeds).toEqual([]);
+    // IP seeds carry their chain's port; I2P ones port 0, as Core writes them.
+    for (const name of ['mainnet', 'testnet4', 'signet'] as const)
+      for (const s of CHAINS[name].fixedSeeds)
+        expect(s.endsWith(s.includes('.b32.i2p') ? ':0' : `:${CHAINS[name].defaultPort}`)).toBe(true);
   });
 });
 

@@ -1,5 +1,8 @@
 import { ProtocolError } from './errors.ts';
 import mainnetSeeds from './fixed-seeds/mainnet.json' with { type: 'json' };
+import signetSeeds from './fixed-seeds/signet.json' with { type: 'json' };
+import testnetSeeds from './fixed-seeds/testnet.json' with { type: 'json' };
+import testnet4Seeds from './fixed-seeds/testnet4.json' with { type: 'json' };
 
 export type ChainName = 'mainnet' | 'testnet' | 'testnet4' | 'signet' | 'regtest';
 export const CHAIN_NAMES: readonly ChainName[] = ['mainnet', 'testnet', 'testnet4', 'signet', 'regtest'];
@@ -13,10 +16,10 @@ export interface ChainParams {
   /** DNS seeds as Bitcoin Core v31 ships them (src/kernel/chainparams.cpp). */
   dnsSeeds: readonly string[];
   /**
-   * Fallback "host:port" endpoints when DNS gives nothing (Core's contrib/seeds data).
-   * Core also ships fixed seeds for testnet3, testnet4 and signet; we carry only mainnet's
-   * for now, because those lists have not been imported from a Core release yet (they must
-   * come from Core's data, not be made up). Those chains fall back to DNS seeds alone.
+   * Fallback "host:port" endpoints when DNS gives nothing: Core's contrib/seeds lists
+   * (nodes_main.txt, nodes_testnet4.txt, nodes_signet.txt; every network, Tor and I2P
+   * included), each file's source commit recorded in fixed-seeds/*.json. Core's testnet3
+   * list (nodes_test.txt) holds no endpoints, so testnet falls back to DNS seeds alone.
    */
   fixedSeeds: readonly string[];
 }
@@ -55,21 +58,33 @@ export const CHAINS: Readonly<Record<ChainName, ChainParams>> = {
     ],
     mainnetSeeds.seeds,
   ),
-  testnet: chain('testnet', '0b110907', 18333, [
-    'testnet-seed.bitcoin.jonasschnelli.ch',
-    'seed.tbtc.petertodd.net',
-    'seed.testnet.bitcoin.sprovoost.nl',
-    'testnet-seed.bluematt.me',
-    'seed.testnet.achownodes.xyz',
-  ]),
-  testnet4: chain('testnet4', '1c163f28', 48333, [
-    'seed.testnet4.bitcoin.sprovoost.nl',
-    'seed.testnet4.wiz.biz',
-  ]),
-  signet: chain('signet', '0a03cf40', 38333, [
-    'seed.signet.bitcoin.sprovoost.nl',
-    'seed.signet.achownodes.xyz',
-  ]),
+  testnet: chain(
+    'testnet',
+    '0b110907',
+    18333,
+    [
+      'testnet-seed.bitcoin.jonasschnelli.ch',
+      'seed.tbtc.petertodd.net',
+      'seed.testnet.bitcoin.sprovoost.nl',
+      'testnet-seed.bluematt.me',
+      'seed.testnet.achownodes.xyz',
+    ],
+    testnetSeeds.seeds,
+  ),
+  testnet4: chain(
+    'testnet4',
+    '1c163f28',
+    48333,
+    ['seed.testnet4.bitcoin.sprovoost.nl', 'seed.testnet4.wiz.biz'],
+    testnet4Seeds.seeds,
+  ),
+  signet: chain(
+    'signet',
+    '0a03cf40',
+    38333,
+    ['seed.signet.bitcoin.sprovoost.nl', 'seed.signet.achownodes.xyz'],
+    signetSeeds.seeds,
+  ),
   regtest: chain('regtest', 'fabfb5da', 18444, []),
 };
 

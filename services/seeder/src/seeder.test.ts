@@ -1,3 +1,4 @@
+import { CHAINS } from '@bitcrawl/protocol';
 import { createCrawlQueue, Frontier, jobIdFor, parseJobId } from '@bitcrawl/queue';
 import { silentLogger } from '@bitcrawl/telemetry';
 import { type DnsServer, type RedisServer, startDnsmasq, startRedis } from '@bitcrawl/testkit';
@@ -71,8 +72,24 @@ describe('seeder', () => {
       dnsServers: [dns.server],
     });
     const targets = await seedTargets(config, logger);
-    expect(targets.length).toBeGreaterThan(100);
-    expect(new Set(targets.map((t) => t.network))).toEqual(new Set(['ipv4', 'ipv6', 'i2p', 'cjdns']));
+    expect(targets.length).toBe(CHAINS.mainnet.fixedSeeds.length);
+    expect(new Set(targets.map((t) => t.network))).toEqual(
+      new Set(['ipv4', 'ipv6', 'i2p', 'cjdns', 'onion']),
+    );
+  });
+
+  it("uses testnet4's and signet's fixed seeds, with their ports", async () => {
+    for (const chain of ['testnet4', 'signet'] as const) {
+      const config = seederConfigSchema.parse({
+        chain,
+        dnsSeeds: ['seed.missing.test'],
+        dnsServers: [dns.server],
+      });
+      const targets = await seedTargets(config, logger);
+      expect(targets.length).toBeGreaterThan(100);
+      const ipPorts = new Set(targets.filter((t) => t.network === 'ipv4').map((t) => t.port));
+      expect([...ipPorts]).toEqual([CHAINS[chain].defaultPort]);
+    }
   });
 
   it('enqueues --seed addresses and DNS results once for the round', async () => {
