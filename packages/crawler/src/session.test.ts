@@ -179,6 +179,23 @@ describe('session timers against a scripted Core-like peer', () => {
     expect(b.elapsed).toBeLessThan(2_500);
   });
 
+  it('the session cap ends a visit in any phase, and says so', async () => {
+    // Handshake: a peer that never speaks, with the cap shorter than the handshake deadline.
+    const silent = await scriptedPeer({ onConnect: () => {} });
+    const a = await visit(silent, { handshakeMs: 5_000, sessionMs: 400 });
+    expect(a.obs).toMatchObject({ outcome: 'handshake_timeout', error: 'session time cap reached' });
+    expect(a.elapsed).toBeGreaterThanOrEqual(350);
+    expect(a.elapsed).toBeLessThan(2_000);
+    // Getaddr wait: no answer, the cap shorter than the getaddr deadline; the handshake was done.
+    const mute = await scriptedPeer({});
+    const b = await visit(mute, { getaddrMs: 5_000, sessionMs: 600 });
+    expect(b.obs.outcome).toBe('ok');
+    expect(b.elapsed).toBeLessThan(2_000);
+    // Where a phase deadline comes first, it is the reason.
+    const c = await visit(silent, { handshakeMs: 300, sessionMs: 5_000 });
+    expect(c.obs).toMatchObject({ outcome: 'handshake_timeout', error: 'handshake deadline' });
+  });
+
   it('a full answer (maxAddr) ends the visit at once', async () => {
     // The peer keeps the connection open and keeps sending: only the cap can end this early.
     const port = await scriptedPeer({
