@@ -115,8 +115,6 @@ export function clockOffset(theirs: bigint, nowS: number): number {
   return Number(d);
 }
 
-/** Errors after our own destroy() say nothing new; one listener function serves every session. */
-const ignore = () => {};
 
 const PROTOCOL_OUTCOME: Record<ProtocolErrorCode, Outcome> = {
   BAD_MAGIC: 'bad_magic',
@@ -212,7 +210,7 @@ export async function runSession(p: SessionParams): Promise<Observation> {
       finished = true;
       clearTimeout(phaseTimer);
       p.signal?.removeEventListener('abort', onAbort);
-      socket.on('error', ignore);
+      // Errors after our own destroy() still reach the 'error' listener below, which ignores them.
       socket.destroy();
       const done = state.phase !== 'handshake';
       const v = state.theirVersion;
