@@ -115,7 +115,6 @@ export function clockOffset(theirs: bigint, nowS: number): number {
   return Number(d);
 }
 
-
 const PROTOCOL_OUTCOME: Record<ProtocolErrorCode, Outcome> = {
   BAD_MAGIC: 'bad_magic',
   BAD_CHECKSUM: 'bad_checksum',
