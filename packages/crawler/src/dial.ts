@@ -172,7 +172,7 @@ async function dialSocks(
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<net.Socket> {
-  const startedAt = Date.now();
+  const startedAt = performance.now();
   let toProxy: net.Socket;
   try {
     toProxy = await dialDirect({ host: proxy.host, port: proxy.port }, timeoutMs, signal);
@@ -197,7 +197,7 @@ async function dialSocks(
       },
       command: 'connect',
       destination: { host: target.host, port: target.port },
-      timeout: Math.max(1, timeoutMs - (Date.now() - startedAt)),
+      timeout: Math.max(1, timeoutMs - (performance.now() - startedAt)),
       existing_socket: toProxy,
     });
     socket.setNoDelay(true);

@@ -111,7 +111,7 @@ async function scriptedPeer(script: Script): Promise<number> {
 async function visit(
   port: number,
   t: Partial<Timeouts> = {},
-  over: { maxAddr?: number; signal?: AbortSignal } = {},
+  over: { maxAddr?: number; signal?: AbortSignal; now?: () => number } = {},
 ) {
   const started = Date.now();
   const obs = await runSession({
@@ -123,7 +123,7 @@ async function visit(
     timeouts: { ...DEFAULT_TIMEOUTS, connectMs: 1_000, handshakeMs: 2_000, sessionMs: 20_000, ...t },
     maxAddr: over.maxAddr ?? 5_000,
     maxMessages: 5_000,
-    now: Date.now,
+    now: over.now ?? Date.now,
     ...(over.signal ? { signal: over.signal } : {}),
   });
   return { obs, elapsed: Date.now() - started };
@@ -194,6 +194,33 @@ describe('session timers against a scripted Core-like peer', () => {
     // Where a phase deadline comes first, it is the reason.
     const c = await visit(silent, { handshakeMs: 300, sessionMs: 5_000 });
     expect(c.obs).toMatchObject({ outcome: 'handshake_timeout', error: 'handshake deadline' });
+  });
+
+  it('a wall clock stepped back mid-visit neither stretches the visit past its cap nor makes a duration negative', async () => {
+    // A peer that keeps sending a few new addresses within every idle gap, for as long as we listen.
+    const port = await scriptedPeer({
+      onGetaddr: (send) => {
+        let i = 0;
+        timers.push(
+          setInterval(
+            () => send({ command: 'addr', addresses: entries(20, 1000 + 20 * i++), skipped: 0 }),
+            100,
+          ),
+        );
+      },
+    });
+    const started = Date.now();
+    const steppedBack = () => Date.now() - (Date.now() - started > 300 ? 10_000 : 0);
+    const { obs, elapsed } = await visit(
+      port,
+      { getaddrMs: 1_400, idleAfterAnswerMs: 300, sessionMs: 1_500 },
+      { now: steppedBack },
+    );
+    expect(obs.outcome).toBe('ok');
+    expect(elapsed).toBeGreaterThanOrEqual(1_400);
+    expect(elapsed).toBeLessThan(3_000);
+    expect(obs.connectMs).toBeGreaterThanOrEqual(0);
+    expect(obs.handshakeMs).toBeGreaterThanOrEqual(0);
   });
 
   it('a full answer (maxAddr) ends the visit at once', async () => {

@@ -60,6 +60,7 @@ export interface SessionParams {
   timeouts: Timeouts;
   maxAddr: number;
   maxMessages: number;
+  /** The wall clock, for the Observation's time and the version's timestamp. */
   now: () => number;
   signal?: AbortSignal;
 }
@@ -134,7 +135,10 @@ const PROTOCOL_OUTCOME: Record<ProtocolErrorCode, Outcome> = {
 export async function runSession(p: SessionParams): Promise<Observation> {
   const startedAt = p.now();
   const base = { ts: startedAt, crawlId: p.crawlId, ...p.target };
-  const deadline = startedAt + p.timeouts.sessionMs;
+  // Deadlines and durations run on the monotonic clock: a wall clock stepped back (NTP, a VM
+  // restored) must neither stretch a visit past its cap nor make a duration negative.
+  const t0 = performance.now();
+  const deadline = t0 + p.timeouts.sessionMs;
   const peer = p.dialTarget ?? p.target;
   // Bytes that arrive before the session below takes over are copied aside (the dialer's read
   // buffer is reused); in practice none do, since it takes over as soon as the dial resolves.
@@ -161,12 +165,13 @@ export async function runSession(p: SessionParams): Promise<Observation> {
       outcome: e.code,
       error: e.message,
       peer: null,
-      connectMs: p.now() - startedAt,
+      connectMs: Math.round(performance.now() - t0),
       handshakeMs: 0,
       addrs: [],
     };
   }
-  const connectMs = p.now() - startedAt;
+  const connectedAt = performance.now();
+  const connectMs = Math.round(connectedAt - t0);
   return new Promise<Observation>((resolve) => {
     const params: HandshakeParams = {
       protocolVersion: PROTOCOL_VERSION,
@@ -195,7 +200,7 @@ export async function runSession(p: SessionParams): Promise<Observation> {
      */
     const arm = (ms: number, why: string, until = deadline) => {
       clearTimeout(phaseTimer);
-      const now = p.now();
+      const now = performance.now();
       const wait = Math.min(ms, until - now);
       const capped = deadline - now <= wait;
       phaseTimer = setTimeout(
@@ -235,7 +240,7 @@ export async function runSession(p: SessionParams): Promise<Observation> {
             }
           : null,
         connectMs,
-        handshakeMs: done ? handshakeAt - startedAt - connectMs : 0,
+        handshakeMs: done ? Math.round(handshakeAt - connectedAt) : 0,
         addrs: done ? finalAnswer(state) : [],
       });
     };
@@ -293,7 +298,7 @@ export async function runSession(p: SessionParams): Promise<Observation> {
         for (const m of r.send) out.push(m);
         if (r.handshakeDone) {
           parser.setMaxLength(MAX_CRAWL_FRAME_LENGTH); // the answer may now come
-          handshakeAt = p.now();
+          handshakeAt = performance.now();
           getaddrDeadline = handshakeAt + p.timeouts.getaddrMs;
           arm(p.timeouts.getaddrMs, 'getaddr deadline');
         }

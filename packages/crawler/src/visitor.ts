@@ -28,6 +28,7 @@ export function createVisitor(config: CrawlerConfig, deps: VisitorDeps = {}): Vi
   const magic = CHAINS[config.chain].magic;
   return {
     async visit(target, ctx) {
+      const t0 = performance.now(); // monotonic: a wall-clock step must not make a duration negative
       let decision: Decision;
       try {
         decision = policy.decide(target);
@@ -69,7 +70,7 @@ export function createVisitor(config: CrawlerConfig, deps: VisitorDeps = {}): Vi
         }
       }
       deps.metrics?.visits.inc({ outcome: obs.outcome, network: obs.network });
-      deps.metrics?.visitDuration.observe({ outcome: obs.outcome }, (now() - obs.ts) / 1000);
+      deps.metrics?.visitDuration.observe({ outcome: obs.outcome }, (performance.now() - t0) / 1000);
       deps.metrics?.addressesReceived.inc(obs.addrs.length);
       deps.logger?.debug({ target, outcome: obs.outcome, addrs: obs.addrs.length }, 'visit');
       return obs;

@@ -42,24 +42,32 @@ export interface SpawnOptions {
    * group: a server in ours would die at that same moment, under the graceful shutdown that
    * still needs it (a crawl's private Redis holds what the ingester has yet to store). Only
    * stop() ends it then, and our own exit kills it; if we die without running exit handlers
-   * (SIGKILL, a crash of node itself), a small guard process (GUARD_SCRIPT) ends it within
-   * seconds, so it never outlives us.
+   * (SIGKILL, a crash of node itself), a small guard process (GUARD_SCRIPT, Linux) ends it
+   * within seconds.
    */
   ownProcessGroup?: boolean;
 }
 
 /**
- * Watches two pids: $1 (us) and $2 (the server, leader of its own process group). When we are
- * gone and the server is not, it sends the server's group SIGTERM, then SIGKILL after 10 s.
- * It ends by itself once the server is gone. A shell loop, not a node process: it costs
- * about a megabyte, for as long as the server runs.
+ * Watches two pids: $1 (us, its parent) and $2 (the server, leader of its own process group).
+ * We are gone when the guard has been re-parented (to init or a subreaper): unlike `kill -0`,
+ * that holds even while our corpse waits to be reaped. The server counts as gone when /proc has
+ * no live process for it (a zombie is gone). Once we are gone and the server is not, it sends
+ * the server's group SIGTERM, then SIGKILL after 10 s. It ends by itself once the server is
+ * gone. A shell loop (Linux /proc), not a node process: it costs about a megabyte.
  */
 const GUARD_SCRIPT = [
   'parent=$1; group=$2',
-  'while kill -0 "$parent" 2>/dev/null && kill -0 "$group" 2>/dev/null; do sleep 1; done',
-  'kill -0 "$group" 2>/dev/null || exit 0',
+  // Field 3 of /proc/PID/stat (after the command name, which may hold spaces and parentheses).
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
+  'state() { s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1; s=${s##*) }; echo "${s%% *}"; }',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
+  'ppid() { s=$(cat "/proc/$$/stat" 2>/dev/null) || return 1; s=${s##*) }; s=${s#* }; echo "${s%% *}"; }',
+  'alive() { st=$(state "$1") && [ -n "$st" ] && [ "$st" != Z ]; }',
+  'while [ "$(ppid)" = "$parent" ] && alive "$group"; do sleep 1; done',
+  'alive "$group" || exit 0',
   'kill -TERM "-$group" 2>/dev/null',
-  'i=0; while [ $i -lt 10 ] && kill -0 "$group" 2>/dev/null; do sleep 1; i=$((i + 1)); done',
+  'i=0; while [ $i -lt 10 ] && alive "$group"; do sleep 1; i=$((i + 1)); done',
   'kill -KILL "-$group" 2>/dev/null; exit 0',
 ].join('\n');
 
@@ -88,7 +96,15 @@ export function spawnManaged(bin: string, args: string[], opts: SpawnOptions = {
   });
   if (opts.ownProcessGroup && child.pid !== undefined) {
     const guard = guardServer(child.pid);
-    const killOnExit = () => child.kill('SIGKILL');
+    const group = child.pid;
+    // The whole group: a server's own children (a Redis save, say) go with it.
+    const killOnExit = () => {
+      try {
+        process.kill(-group, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    };
     process.once('exit', killOnExit);
     child.once('exit', () => {
       process.off('exit', killOnExit);
