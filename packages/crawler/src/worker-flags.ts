@@ -7,7 +7,7 @@
  * With V8's default 16 MB semi-space a young-generation GC comes every ~0.1 s at 2,000
  * concurrent visits, so every visit's state is promoted and then collected by full GCs: about
  * a fifth of the crawler's CPU (bench:sessions, BENCH_SEMI_SPACE_MB=16 to compare). With 32 MB
- * semi-spaces much of it dies young, for about 30 MB more RSS at 2,000 concurrent visits. 64 MB
+ * semi-spaces much of it dies young, for 20-70 MB more RSS at 2,000 concurrent visits. 64 MB
  * (V8 rounds a semi-space up to a power of two: 33-64 all mean 64) saves a few percent more CPU
  * but adds another 64 MB, which put the RSS within a few MB of the 300 MB budget at 2,000
  * concurrent visits.
