@@ -18,16 +18,19 @@ export function checksum(payload: Uint8Array): Uint8Array {
   return doubleSha256(payload).subarray(0, 4);
 }
 
-/**
- * The checksum as the little-endian u32 the frame header carries, for comparing without the
- * subarray view `checksum` allocates: the parser checks every frame of every session.
- */
-export function checksumU32(payload: Uint8Array): number {
-  if (payload.length === 0) return EMPTY_CHECKSUM_U32;
-  const d = doubleSha256(payload);
+/** The first 4 bytes of `b` as a little-endian u32, as a frame header carries the checksum. */
+function u32le(b: Uint8Array): number {
   return (
-    ((d[0] as number) | ((d[1] as number) << 8) | ((d[2] as number) << 16) | ((d[3] as number) << 24)) >>> 0
+    ((b[0] as number) | ((b[1] as number) << 8) | ((b[2] as number) << 16) | ((b[3] as number) << 24)) >>> 0
   );
 }
 
-const EMPTY_CHECKSUM_U32 = 0xe2e0f65d;
+const EMPTY_CHECKSUM_U32 = u32le(EMPTY_CHECKSUM);
+
+/**
+ * The checksum as the header's u32, for comparing without the subarray view `checksum`
+ * allocates: the parser checks every frame of every session.
+ */
+export function checksumU32(payload: Uint8Array): number {
+  return payload.length === 0 ? EMPTY_CHECKSUM_U32 : u32le(doubleSha256(payload));
+}
