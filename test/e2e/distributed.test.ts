@@ -97,10 +97,12 @@ describe('seeder + 3 worker processes + ingester on redis-server and clickhouse-
     };
     try {
       let ingester = service('ingester', ingestEnv);
+      // The third worker runs two crawl threads (THREADS=2): one process, two engines.
+      const threadedMetrics = `http://127.0.0.1:${await freePort()}`;
       const workers = [
         service('worker', env),
         service('worker', { ...env, METRICS_PORT: String(await freePort()) }),
-        service('worker', { ...env, METRICS_PORT: String(await freePort()) }),
+        service('worker', { ...env, THREADS: '2', METRICS_PORT: new URL(threadedMetrics).port }),
       ];
       const seeder = service('seeder', { SEEDS: sim.seeds.join(','), DNS: 'false', CRAWL_ID });
       expect(await exited(seeder)).toBe(0);
@@ -140,10 +142,21 @@ describe('seeder + 3 worker processes + ingester on redis-server and clickhouse-
         'the round to finish',
       );
       await waitFor(async () => (await ingestBacklog(conn)) === 0, 60_000, 'the ingest backlog to drain');
+      // The threaded worker's /metrics sums its threads: one family per metric, visits counted.
+      const text = await (await fetch(`${threadedMetrics}/metrics`)).text();
+      const visits = [...text.matchAll(/^bitcrawl_visits_total\{[^}]*\} (\d+)$/gm)].reduce(
+        (n, m) => n + Number(m[1]),
+        0,
+      );
+      expect(visits).toBeGreaterThan(0);
+      expect(text.match(/^# TYPE bitcrawl_visits_total /gm)).toHaveLength(1);
+      expect(text).toMatch(/^bitcrawl_process_process_cpu_seconds_total/m);
+      expect(text).toMatch(/^bullmq_job_count/m);
+      expect((await fetch(`${threadedMetrics}/healthz`)).status).toBe(200);
       // SIGTERM: the surviving workers exit within the grace period.
       const t = Date.now();
       for (const w of workers.slice(1)) w.kill('SIGTERM');
-      await Promise.all(workers.slice(1).map(exited));
+      expect(await Promise.all(workers.slice(1).map(exited))).toEqual([0, 0]);
       expect(Date.now() - t).toBeLessThan(15_000);
       ingester.kill('SIGTERM');
       await exited(ingester);

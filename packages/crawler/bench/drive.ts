@@ -5,7 +5,9 @@
  * the worker), so no client's memory or CPU is counted for another or for the bench itself.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { CHAINS, type ChainName } from '@bitcrawl/protocol';
+import { sizeCrawlThreadHeaps } from '../src/worker-flags.ts';
 
 export interface BenchTarget {
   network: 'ipv4';
@@ -40,6 +42,8 @@ export interface DriveResult {
    */
   mainCpuMsPerSession: number | null;
   mainWaitMsPerSession: number | null;
+  /** Threads the visits ran on (see runClient). */
+  threads: number;
 }
 
 /** The main thread's [on-CPU ns, run-queue wait ns], or null where /proc has no schedstat. */
@@ -64,12 +68,40 @@ export function steadyRate(doneAt: ArrayLike<number>, count: number): number {
   return ms > 0 ? ((hi - lo) * 1000) / ms : 0;
 }
 
-/** argv: CHAIN CONCURRENCY TARGETS_FILE ("host port" lines) [PASSES (1)]. */
+/**
+ * argv: CHAIN CONCURRENCY TARGETS_FILE ("host port" lines) [PASSES (1)] [THREADS (1)].
+ *
+ * THREADS > 1 runs the visits on that many threads of this process, each its own event loop
+ * with its share of CONCURRENCY and every THREADS-th target, as a worker with THREADS=N runs
+ * its crawl threads (each a whole engine; nothing per visit crosses threads). Each thread's
+ * semi-space is sized as the worker sizes it (sizeCrawlThreadHeaps). The figures are the
+ * process's: CPU and RSS are process-wide, completions are merged from all threads.
+ */
 export async function runClient(makeVisit: (chain: ChainName) => BenchVisit): Promise<void> {
-  const [chain, concurrencyArg, file, passesArg = '1'] = process.argv.slice(2);
+  const share = workerData as ThreadShare | null;
+  if (!isMainThread && share?.benchThread) {
+    const { chain, targets, passes, concurrency } = share;
+    const r = await drive(targets, passes, concurrency, makeVisit(chain));
+    parentPort?.postMessage(r, [r.doneAt.buffer as ArrayBuffer]);
+    return;
+  }
+  const [chain, concurrencyArg, file, passesArg = '1', threadsArg = '1'] = process.argv.slice(2);
   const passes = Number(passesArg);
-  if (!chain || !(chain in CHAINS) || !concurrencyArg || !file || !Number.isInteger(passes) || passes < 1)
-    throw new Error('usage: CLIENT CHAIN CONCURRENCY TARGETS_FILE [PASSES]');
+  const threads = Number(threadsArg);
+  const concurrency = Number(concurrencyArg);
+  if (
+    !chain ||
+    !(chain in CHAINS) ||
+    !Number.isInteger(concurrency) ||
+    concurrency < 1 ||
+    !file ||
+    !Number.isInteger(passes) ||
+    passes < 1 ||
+    !Number.isInteger(threads) ||
+    threads < 1 ||
+    threads > concurrency
+  )
+    throw new Error('usage: CLIENT CHAIN CONCURRENCY TARGETS_FILE [PASSES] [THREADS]');
   const targets = readFileSync(file, 'utf8')
     .split('\n')
     .filter(Boolean)
@@ -81,8 +113,89 @@ export async function runClient(makeVisit: (chain: ChainName) => BenchVisit): Pr
         throw new Error(`bench target "${host}" is not a 127.0.0.0/8 address`);
       return { network: 'ipv4', host: host as string, port: Number(port) };
     });
-  const result = await drive(targets, passes, Number(concurrencyArg), makeVisit(chain as ChainName));
-  console.log(JSON.stringify(result));
+  const result =
+    threads === 1
+      ? await drive(targets, passes, concurrency, makeVisit(chain as ChainName))
+      : await driveThreads(chain as ChainName, targets, passes, concurrency, threads);
+  const { doneAt: _, ...figures } = result;
+  console.log(JSON.stringify(figures));
+}
+
+interface ThreadShare {
+  benchThread: true;
+  chain: ChainName;
+  targets: BenchTarget[];
+  passes: number;
+  concurrency: number;
+}
+
+/** Per-thread results merged into the process's figures. */
+async function driveThreads(
+  chain: ChainName,
+  targets: BenchTarget[],
+  passes: number,
+  concurrency: number,
+  threads: number,
+): Promise<ThreadResult> {
+  sizeCrawlThreadHeaps(threads);
+  const cpu0 = process.cpuUsage();
+  const rssBeforeMb = process.memoryUsage.rss() / 2 ** 20;
+  const script = process.argv[1] as string;
+  const results = await Promise.all(
+    Array.from({ length: threads }, (_, i) => {
+      const share: ThreadShare = {
+        benchThread: true,
+        chain,
+        targets: targets.filter((_, j) => j % threads === i),
+        passes,
+        concurrency: Math.floor(concurrency / threads) + (i < concurrency % threads ? 1 : 0),
+      };
+      return new Promise<ThreadResult>((resolve, reject) => {
+        const w = new Worker(script, { workerData: share });
+        w.once('message', resolve);
+        w.once('error', reject);
+        w.once('exit', (code) => reject(new Error(`bench thread ${i} exited ${code} without a result`)));
+      });
+    }),
+  );
+  const cpu = process.cpuUsage(cpu0);
+  const visits = results.reduce((n, r) => n + r.visits, 0);
+  const ok = results.reduce((n, r) => n + r.ok, 0);
+  const doneAt = new Float64Array(ok);
+  let at = 0;
+  for (const r of results) {
+    doneAt.set(r.doneAt.subarray(0, r.ok), at);
+    at += r.ok;
+  }
+  doneAt.sort();
+  const start = Math.min(...results.map((r) => r.startedAt));
+  const end = Math.max(...results.map((r) => r.endedAt));
+  return {
+    visits,
+    ok,
+    addrs: results.reduce((n, r) => n + r.addrs, 0),
+    seconds: (end - start) / 1000,
+    steadyRate: steadyRate(doneAt, ok),
+    peak: results.reduce((n, r) => n + r.peak, 0),
+    // Process-wide RSS, sampled by each thread while it ran its full share.
+    rssMb: Math.max(...results.map((r) => r.rssMb)),
+    rssBeforeMb,
+    cpuMsPerSession: (cpu.user + cpu.system) / 1000 / visits, // every thread, and their start-up
+    eventLoopBusy: Math.max(...results.map((r) => r.eventLoopBusy)), // the busiest loop
+    mainCpuMsPerSession: null, // schedstat is per thread; the per-thread figures are not merged
+    mainWaitMsPerSession: null,
+    threads,
+    startedAt: start,
+    endedAt: end,
+    doneAt,
+  };
+}
+
+/** A drive's figures, with what merging threads needs: absolute times (ms since the epoch). */
+interface ThreadResult extends DriveResult {
+  startedAt: number;
+  endedAt: number;
+  doneAt: Float64Array;
 }
 
 async function drive(
@@ -90,7 +203,7 @@ async function drive(
   passes: number,
   concurrency: number,
   visit: BenchVisit,
-): Promise<DriveResult> {
+): Promise<ThreadResult> {
   const visits = targets.length * passes;
   /** Completion time of each ok session, in order; preallocated so recording costs nothing. */
   const doneAt = new Float64Array(visits);
@@ -116,12 +229,13 @@ async function drive(
         peak = Math.max(peak, ++active);
         const r = await visit(t);
         active--;
-        if (r.ok) doneAt[ok++] = performance.now();
+        if (r.ok) doneAt[ok++] = performance.timeOrigin + performance.now(); // comparable across threads
         addrs += r.addrs;
       }
     }),
   );
-  const seconds = (performance.now() - start) / 1000;
+  const end = performance.now();
+  const seconds = (end - start) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const elu = performance.eventLoopUtilization(elu0);
   const sched1 = mainThreadSchedstat();
@@ -139,5 +253,9 @@ async function drive(
     eventLoopBusy: elu.utilization,
     mainCpuMsPerSession: sched0 && sched1 ? (sched1[0] - sched0[0]) / 1e6 / visits : null,
     mainWaitMsPerSession: sched0 && sched1 ? (sched1[1] - sched0[1]) / 1e6 / visits : null,
+    threads: 1,
+    startedAt: performance.timeOrigin + start,
+    endedAt: performance.timeOrigin + end,
+    doneAt,
   };
 }

@@ -1,7 +1,8 @@
 /**
  * npm run bench:sessions — one crawler process (crawler-client.ts) against a simnet of 10,000
  * reachable nodes (its own process), 2,000 concurrent sessions, BENCH_PASSES (3) passes over
- * the nodes per run, BENCH_RUNS times (3; the median run is reported); then the seed
+ * the nodes per run, BENCH_RUNS times (3; the median run is reported), on BENCH_THREADS (2)
+ * crawl threads as a worker with THREADS=2 runs them, and the same on one thread; then the seed
  * notebook's threaded design (python3, 50 blocking threads) against the same simnet; then the
  * rig's ceiling (ceiling-client.ts: no checksums, no decoding) to read both against. The two
  * Node clients run as esbuild bundles on plain node, as the Docker image runs the worker, with
@@ -20,8 +21,8 @@ import { createReadStream, mkdtempSync, readFileSync, writeFileSync } from 'node
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { build } from 'esbuild';
-import { WORKER_V8_FLAGS } from '../src/worker-flags.ts';
+import { WORKER_SEMI_SPACE_MB, WORKER_V8_FLAGS } from '../src/worker-flags.ts';
+import { bundleClient } from './bundle.ts';
 import type { DriveResult } from './drive.ts';
 
 const NODES = Number(process.env.BENCH_NODES ?? 10_000);
@@ -43,6 +44,8 @@ const CLIENT_V8_FLAGS = [
       : f,
   ),
 ];
+/** Crawl threads in the crawler process (a worker's THREADS); the one-thread figures are printed too. */
+const THREADS = Math.max(1, Math.floor(Number(process.env.BENCH_THREADS ?? 2)));
 const SIMNET_CPUS = process.env.BENCH_SIMNET_CPUS;
 const CRAWLER_CPUS = process.env.BENCH_CRAWLER_CPUS;
 const root = path.resolve(import.meta.dirname, '../../..');
@@ -156,31 +159,6 @@ async function startSimnetProcess(): Promise<{
   };
 }
 
-/** Bundles a client script: @bitcrawl/* sources inlined, npm packages left to node_modules. */
-async function bundle(entry: string): Promise<string> {
-  const outfile = path.join(root, 'node_modules/.cache/bitcrawl-bench', path.basename(entry, '.ts') + '.mjs');
-  await build({
-    entryPoints: [path.join(import.meta.dirname, entry)],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile,
-    logLevel: 'warning',
-    plugins: [
-      {
-        name: 'npm-external',
-        setup(b) {
-          b.onResolve({ filter: /^[^./]/ }, (args) =>
-            args.path.startsWith('@bitcrawl/') ? undefined : { path: args.path, external: true },
-          );
-        },
-      },
-    ],
-  });
-  return outfile;
-}
-
 interface ClientRun extends DriveResult {
   simCpuMsPerSession: number;
   /** Share of all the machine's cores that were busy while the client ran (every process). */
@@ -193,6 +171,7 @@ async function runClient(
   targetsFile: string,
   simnetPid: number,
   passes: number,
+  threads = 1,
 ): Promise<ClientRun> {
   const simCpu0 = processCpuMs(simnetPid);
   const jiffies0 = machineJiffies();
@@ -207,6 +186,7 @@ async function runClient(
         String(CONCURRENCY),
         targetsFile,
         String(passes),
+        String(threads),
       ]),
       { env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'inherit'] },
     );
@@ -266,7 +246,10 @@ function runBaseline(targets: Target[], magicHex: string) {
   });
 }
 
-const [crawlerScript, ceilingScript] = [await bundle('crawler-client.ts'), await bundle('ceiling-client.ts')];
+const [crawlerScript, ceilingScript] = [
+  await bundleClient('crawler-client.ts'),
+  await bundleClient('ceiling-client.ts'),
+];
 const sim = await startSimnetProcess();
 try {
   console.log(
@@ -278,10 +261,19 @@ try {
   const targetsFile = path.join(dir, 'targets.txt');
   writeFileSync(targetsFile, sim.targets.map((t) => `${t.host} ${t.port}\n`).join(''));
   await runClient(ceilingScript, targetsFile, sim.pid, 1);
+  // Threaded and one-thread runs alternate, so a drift in the machine's speed hits both alike.
   const runs: ClientRun[] = [];
-  for (let i = 0; i < RUNS; i++) runs.push(await runClient(crawlerScript, targetsFile, sim.pid, PASSES));
-  runs.sort((a, b) => a.steadyRate - b.steadyRate);
-  const ours = runs[Math.floor(runs.length / 2)] as ClientRun;
+  const single: ClientRun[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    runs.push(await runClient(crawlerScript, targetsFile, sim.pid, PASSES, THREADS));
+    if (THREADS > 1) single.push(await runClient(crawlerScript, targetsFile, sim.pid, PASSES, 1));
+  }
+  const median = (rs: ClientRun[]) => {
+    rs.sort((a, b) => a.steadyRate - b.steadyRate);
+    return rs[Math.floor(rs.length / 2)] as ClientRun;
+  };
+  const ours = median(runs);
+  const oursSingle = single.length > 0 ? median(single) : undefined;
   const base = await runBaseline(sim.targets, 'f9beb4d9');
   const ceiling = await runClient(ceilingScript, targetsFile, sim.pid, PASSES);
   // Rates count completed sessions (outcome ok), so a client that fails fast cannot look fast.
@@ -305,7 +297,16 @@ try {
   console.log('                                                    sessions/s    concurrent');
   // The RSS shown is the highest of all runs, not the median run's: a bound must hold every time.
   const worstRss = Math.max(...runs.map((r) => r.rssMb));
-  row('bitcrawl (1 process)', ours, ourRate, ours.peak, rss(worstRss));
+  const label = (n: number) => `bitcrawl (${n} thread${n > 1 ? 's' : ''})`;
+  row(label(THREADS), ours, ourRate, ours.peak, rss(worstRss));
+  if (oursSingle)
+    row(
+      label(1),
+      oursSingle,
+      oursSingle.steadyRate,
+      oursSingle.peak,
+      rss(Math.max(...single.map((r) => r.rssMb))),
+    );
   row('threaded baseline (50)', base, baseRate, 50, base.peak_rss_mb.toFixed(0));
   row('rig ceiling (headers only)', ceiling, ceilingRate, ceiling.peak, '');
   console.log(
@@ -315,12 +316,19 @@ try {
     `bitcrawl's RSS is its highest sample while ${CONCURRENCY} sessions were in flight, in any run ` +
       `(${runs.map((r) => rss(r.rssMb)).join(', ')} MB); the baseline's is its peak`,
   );
+  const all = (rs: ClientRun[]) =>
+    rs.map((r) => `${r.steadyRate.toFixed(0)}/${whole(r).toFixed(0)}`).join(', ');
   console.log(
-    `bitcrawl: the median of ${runs.length} runs of ${PASSES} passes over the nodes; all runs (steady/whole): ` +
-      `${runs.map((r) => `${r.steadyRate.toFixed(0)}/${whole(r).toFixed(0)}`).join(', ')} sessions/s`,
+    `bitcrawl: one process, ${CONCURRENCY} concurrent sessions on ${THREADS} crawl thread(s) (a worker's THREADS; ` +
+      `each thread its share of the sessions and its own event loop); the median of ${runs.length} runs of ` +
+      `${PASSES} passes over the nodes; all runs (steady/whole): ${all(runs)} sessions/s` +
+      (oursSingle ? `; on 1 thread: ${all(single)}` : ''),
   );
   console.log(
-    `addresses harvested by bitcrawl: ${ours.addrs}; node ${process.version}; clients run as esbuild bundles with ${CLIENT_V8_FLAGS.join(' ')}`,
+    `addresses harvested by bitcrawl: ${ours.addrs}; node ${process.version}; clients run as esbuild bundles with ${CLIENT_V8_FLAGS.join(' ')}` +
+      (THREADS > 1
+        ? ` (each of bitcrawl's ${THREADS} crawl threads with a ${Math.floor(WORKER_SEMI_SPACE_MB / THREADS)} MB semi-space, as a worker sizes them)`
+        : ''),
   );
   console.log(
     SIMNET_CPUS || CRAWLER_CPUS
@@ -328,7 +336,7 @@ try {
       : `note: the simnet shares the machine's ${availableParallelism()} cores with the clients, so every figure includes its CPU`,
   );
   console.log(
-    `crawler RSS before the crawl (node, code, targets): ${ours.rssBeforeMb.toFixed(0)} MB; at ${CONCURRENCY} concurrent: ${rss(worstRss)} MB (the highest of the runs)`,
+    `crawler RSS before the crawl (node, code, targets${THREADS > 1 ? '; before its threads start' : ''}): ${ours.rssBeforeMb.toFixed(0)} MB; at ${CONCURRENCY} concurrent: ${rss(worstRss)} MB (the highest of the runs)`,
   );
   console.log(
     `CPU per session (all threads, GC and kernel included): bitcrawl ${ours.cpuMsPerSession.toFixed(2)} ms, simnet ${ours.simCpuMsPerSession.toFixed(2)} ms ` +
@@ -339,22 +347,34 @@ try {
   );
   // A busy share near 100% means the crawler's one JS thread set the rate: sessions/s is then
   // about 1 / (its main-thread ms per session), whatever cores the simnet or GC threads have.
+  // Each thread runs 1/THREADS of the visits: its busy time over its own visits.
   console.log(
-    `event loop busy during the crawl: bitcrawl ${(100 * ours.eventLoopBusy).toFixed(0)}% ` +
-      `(${((1000 * ours.eventLoopBusy * ours.seconds) / ours.visits).toFixed(2)} ms of main thread per session), ` +
+    `event loop busy during the crawl: bitcrawl ${(100 * ours.eventLoopBusy).toFixed(0)}%` +
+      `${THREADS > 1 ? ' (the busier thread)' : ''} ` +
+      `(${((1000 * ours.eventLoopBusy * ours.seconds * THREADS) / ours.visits).toFixed(2)} ms of JS thread per session), ` +
       `rig ceiling ${(100 * ceiling.eventLoopBusy).toFixed(0)}%`,
   );
-  if (ours.mainCpuMsPerSession !== null && ours.mainWaitMsPerSession !== null)
+  if (oursSingle)
+    console.log(
+      `bitcrawl on 1 thread: ${oursSingle.cpuMsPerSession.toFixed(2)} ms CPU per session, event loop busy ` +
+        `${(100 * oursSingle.eventLoopBusy).toFixed(0)}%: one JS thread is the limit there, so the process uses ` +
+        `${(100 * oursSingle.machineBusy).toFixed(0)}% of the machine (with ${THREADS} threads: ${(100 * ours.machineBusy).toFixed(0)}%)`,
+    );
+  const schedOf = oursSingle ?? ours;
+  if (schedOf.mainCpuMsPerSession !== null && schedOf.mainWaitMsPerSession !== null)
     // Busy wall time = on a core + runnable but waiting for one. A large wait with the machine
     // near 100% busy means the cores (shared with the simnet and V8's GC threads) set the rate.
     console.log(
-      `bitcrawl's main thread per session: ${ours.mainCpuMsPerSession.toFixed(2)} ms on a core, ` +
-        `${ours.mainWaitMsPerSession.toFixed(2)} ms runnable but waiting for one; ` +
-        `the machine's ${availableParallelism()} cores were ${(100 * ours.machineBusy).toFixed(0)}% busy during the run`,
+      `bitcrawl's JS thread per session (1-thread run): ${schedOf.mainCpuMsPerSession.toFixed(2)} ms on a core, ` +
+        `${schedOf.mainWaitMsPerSession.toFixed(2)} ms runnable but waiting for one; ` +
+        `the machine's ${availableParallelism()} cores were ${(100 * schedOf.machineBusy).toFixed(0)}% busy during the run`,
     );
   console.log(
     `ratio: ${(ourRate / baseRate).toFixed(1)}x the baseline's steady sessions/s (target >= 20x); ` +
-      `over the whole runs ${(whole(ours) / whole(base)).toFixed(1)}x; RSS target <= 300 MB`,
+      `over the whole runs ${(whole(ours) / whole(base)).toFixed(1)}x; RSS target <= 300 MB` +
+      (oursSingle
+        ? `; on 1 thread ${(oursSingle.steadyRate / baseRate).toFixed(1)}x (whole ${(whole(oursSingle) / whole(base)).toFixed(1)}x)`
+        : ''),
   );
   console.log(
     `rig ceiling: ${(ceilingRate / baseRate).toFixed(1)}x the baseline; bitcrawl reaches ${((100 * ourRate) / ceilingRate).toFixed(0)}% of it ` +

@@ -1,15 +1,34 @@
+import v8 from 'node:v8';
+
+/**
+ * The semi-space (MB) one crawl engine runs with. A visit's state (socket, parser, machine,
+ * timers) lives for its round trips, about a second. With V8's default 16 MB semi-space a
+ * young-generation GC comes every ~0.1 s at 2,000 concurrent visits, so every visit's state is
+ * promoted and then collected by full GCs: about a fifth of the crawler's CPU (bench:sessions,
+ * BENCH_SEMI_SPACE_MB=16 to compare). With 32 MB semi-spaces much of it dies young, for 20-70
+ * MB more RSS at 2,000 concurrent visits. 64 MB (V8 rounds a semi-space up to a power of two:
+ * 33-64 all mean 64) saves a few percent more CPU but adds another 64 MB, which put the RSS
+ * within a few MB of the 300 MB budget at 2,000 concurrent visits.
+ */
+export const WORKER_SEMI_SPACE_MB = 32;
+
 /**
  * V8 flags a worker process should run with, set in docker-compose.yml's worker NODE_OPTIONS
  * (test/deploy/compose.test.ts holds the two together), by `npm run stack` for its workers and
  * by bench:sessions for the crawler it measures.
- *
- * A visit's state (socket, parser, machine, timers) lives for its round trips, about a second.
- * With V8's default 16 MB semi-space a young-generation GC comes every ~0.1 s at 2,000
- * concurrent visits, so every visit's state is promoted and then collected by full GCs: about
- * a fifth of the crawler's CPU (bench:sessions, BENCH_SEMI_SPACE_MB=16 to compare). With 32 MB
- * semi-spaces much of it dies young, for 20-70 MB more RSS at 2,000 concurrent visits. 64 MB
- * (V8 rounds a semi-space up to a power of two: 33-64 all mean 64) saves a few percent more CPU
- * but adds another 64 MB, which put the RSS within a few MB of the 300 MB budget at 2,000
- * concurrent visits.
  */
-export const WORKER_V8_FLAGS: readonly string[] = ['--max-semi-space-size=32'];
+export const WORKER_V8_FLAGS: readonly string[] = [`--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`];
+
+/**
+ * Before starting `threads` crawl threads (each an isolate with its share of the sessions):
+ * gives each isolate created from now on 1/threads of the engine's semi-space, so the young
+ * generation of the whole process stays that of one engine (each thread allocates at
+ * 1/threads the rate, so its GCs come as often as one engine's would). Measured with two
+ * threads at 2,000 concurrent visits: 16 MB each ran as fast as 32 MB each, for 70-80 MB less
+ * RSS. A V8 flag, because the process-wide one (NODE_OPTIONS) overrides a Worker's
+ * resourceLimits; an isolate reads it when it is created, so the running ones keep theirs.
+ */
+export function sizeCrawlThreadHeaps(threads: number): void {
+  if (threads <= 1) return;
+  v8.setFlagsFromString(`--max-semi-space-size=${Math.max(1, Math.floor(WORKER_SEMI_SPACE_MB / threads))}`);
+}

@@ -11,7 +11,8 @@ export interface MetricsServer {
  * and GET /healthz. Binds to `host` (127.0.0.1 by default; 0.0.0.0 inside containers).
  */
 export function startMetricsServer(opts: {
-  registry: Registry;
+  /** A prom-client Registry, or anything that renders one (the worker sums its threads' registries). */
+  registry: Pick<Registry, 'metrics' | 'contentType'>;
   port: number;
   host?: string;
   extra?: () => Promise<string>;

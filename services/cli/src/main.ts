@@ -58,7 +58,8 @@ export async function main(argv: string[]): Promise<number> {
       isCoded(err, 'PROXY_UNREACHABLE') ||
       isCoded(err, 'LOCAL_RESOURCES') ||
       isCoded(err, 'STORE_UNUSABLE') ||
-      isCoded(err, 'PORT_IN_USE')
+      isCoded(err, 'PORT_IN_USE') ||
+      isCoded(err, 'ENGINE_THREAD_DIED')
     ) {
       process.stderr.write(`bitcrawl: ${err.message}\n`);
       return 1;

@@ -1,151 +1,122 @@
 import os from 'node:os';
-import { crawlerConfigFrom, createVisitor } from '@bitcrawl/crawler';
-import { CHAIN_NAMES, type ChainName } from '@bitcrawl/protocol';
-import { createCrawlQueue, DEFAULT_REVISIT, Frontier, roundTtlMsFor } from '@bitcrawl/queue';
-import {
-  createLogger,
-  createMetrics,
-  LOG_LEVELS,
-  parseEnv,
-  startMetricsServer,
-  URL_WITH_SECRET_HINT,
-  withEnvNames,
-} from '@bitcrawl/telemetry';
+import { createCrawlQueue } from '@bitcrawl/queue';
+import { createLogger, createMetrics, parseEnv, startMetricsServer } from '@bitcrawl/telemetry';
 import { Redis } from 'ioredis';
-import { z } from 'zod';
-import { startWorker, workerConfigSchema } from './worker.ts';
+import { AggregatorRegistry } from 'prom-client';
+import { startEngine } from './engine.ts';
+import { configsFrom, type WorkerEnv, workerEnvSchema } from './env.ts';
+import { engineThreadData, runEngineThread, startEngineThreads } from './threads.ts';
 
-const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
-const int = z.coerce.number().int().nonnegative();
+export { workerEnvSchema };
+
+export interface WorkerMainOptions {
+  /**
+   * The script a crawl thread runs when THREADS > 1: the bitcrawl CLI entry (the `worker`
+   * command passes its own). Required then; a library caller that wants threads names it.
+   */
+  threadEntry?: string;
+}
 
 /**
- * Every variable the worker reads; docker-compose.yml and `npm run stack` set these.
- * A variable set to '' counts as unset (parseEnv).
+ * `bitcrawl worker`: parses the environment once, wires the worker (on this thread, or one
+ * engine per crawl thread), runs until SIGTERM/SIGINT. In a crawl thread it runs that thread.
  */
-export const workerEnvSchema = z.object({
-  REDIS_URL: z.string().url(URL_WITH_SECRET_HINT),
-  CHAIN: z.enum(CHAIN_NAMES as [string, ...string[]]).default('mainnet'),
-  // Bounds as workerConfigSchema's, so a bad value is reported with the variable's name.
-  CONCURRENCY: int.min(1).max(10_000).default(500),
-  ALLOW_PRIVATE: bool.default(false),
-  DENY_CIDRS: z.string().default(''),
-  PROXY: z.string().url().optional(),
-  PROXY_ONION: z.string().url().optional(),
-  PROXY_I2P: z.string().url().optional(),
-  PROXY_CJDNS: z.string().url().optional(),
-  CJDNS_ROUTE: bool.default(false),
-  CONNECT_TIMEOUT_MS: int.optional(),
-  HANDSHAKE_TIMEOUT_MS: int.optional(),
-  GETADDR_TIMEOUT_MS: int.optional(),
-  IDLE_TIMEOUT_MS: int.optional(),
-  LOCK_DURATION_MS: int.min(1000).default(30_000),
-  STALLED_INTERVAL_MS: int.min(1000).default(30_000),
-  SHUTDOWN_GRACE_MS: int.default(20_000),
-  REVISIT_REACHABLE_MS: int.default(DEFAULT_REVISIT.reachableMs),
-  REVISIT_FAIL_BASE_MS: int.default(DEFAULT_REVISIT.failBaseMs),
-  REVISIT_FAIL_MAX_MS: int.default(DEFAULT_REVISIT.failMaxMs),
-  /** The seeder's schedule; round keys expire 2x this + 1 h after their last write. */
-  RESEED_EVERY_MS: int.default(6 * 3_600_000),
-  /** Overrides the round TTL derived from RESEED_EVERY_MS. */
-  ROUND_TTL_MS: z.coerce.number().int().positive().optional(),
-  METRICS_PORT: int.default(9464),
-  METRICS_HOST: z.string().default('127.0.0.1'),
-  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
-});
-
-/** The variable each crawler/worker config field comes from (for validation messages). */
-const CRAWLER_ENV_NAMES = {
-  chain: 'CHAIN',
-  allowPrivate: 'ALLOW_PRIVATE',
-  cjdnsRoute: 'CJDNS_ROUTE',
-  denyCidrs: 'DENY_CIDRS',
-  proxy: 'PROXY',
-  'proxies.onion': 'PROXY_ONION',
-  'proxies.i2p': 'PROXY_I2P',
-  'proxies.cjdns': 'PROXY_CJDNS',
-  'timeouts.connectMs': 'CONNECT_TIMEOUT_MS',
-  'timeouts.handshakeMs': 'HANDSHAKE_TIMEOUT_MS',
-  'timeouts.getaddrMs': 'GETADDR_TIMEOUT_MS',
-  'timeouts.idleAfterAnswerMs': 'IDLE_TIMEOUT_MS',
-};
-const WORKER_ENV_NAMES = {
-  concurrency: 'CONCURRENCY',
-  lockDurationMs: 'LOCK_DURATION_MS',
-  stalledIntervalMs: 'STALLED_INTERVAL_MS',
-  shutdownGraceMs: 'SHUTDOWN_GRACE_MS',
-};
-
-/** `bitcrawl worker`: parses the environment once, wires the worker, runs until SIGTERM/SIGINT. */
-export async function main(env: NodeJS.ProcessEnv): Promise<void> {
+export async function main(env: NodeJS.ProcessEnv, opts: WorkerMainOptions = {}): Promise<void> {
+  const thread = engineThreadData();
+  if (thread) return runEngineThread(thread);
   const e = parseEnv(workerEnvSchema, env);
+  const configs = configsFrom(e); // every value checked before anything starts
   const logger = createLogger({ service: 'worker', level: e.LOG_LEVEL });
   const metrics = createMetrics({ service: 'worker' });
-  const crawler = withEnvNames(CRAWLER_ENV_NAMES, () =>
-    crawlerConfigFrom({
-      chain: e.CHAIN as ChainName,
-      allowPrivate: e.ALLOW_PRIVATE,
-      cjdnsRoute: e.CJDNS_ROUTE,
-      denyCidrs: e.DENY_CIDRS.split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-      proxy: e.PROXY,
-      proxyOnion: e.PROXY_ONION,
-      proxyI2p: e.PROXY_I2P,
-      proxyCjdns: e.PROXY_CJDNS,
-      connectMs: e.CONNECT_TIMEOUT_MS,
-      handshakeMs: e.HANDSHAKE_TIMEOUT_MS,
-      getaddrMs: e.GETADDR_TIMEOUT_MS,
-      idleAfterAnswerMs: e.IDLE_TIMEOUT_MS,
-    }),
-  );
-  const config = withEnvNames(WORKER_ENV_NAMES, () =>
-    workerConfigSchema.parse({
-      concurrency: e.CONCURRENCY,
-      lockDurationMs: e.LOCK_DURATION_MS,
-      stalledIntervalMs: e.STALLED_INTERVAL_MS,
-      shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
-    }),
-  );
-  const bull = new Redis(e.REDIS_URL, { maxRetriesPerRequest: null });
-  const redis = new Redis(e.REDIS_URL);
-  const crawlQueue = createCrawlQueue(bull);
-  const frontier = new Frontier(redis, {
-    reachableMs: e.REVISIT_REACHABLE_MS,
-    failBaseMs: e.REVISIT_FAIL_BASE_MS,
-    failMaxMs: e.REVISIT_FAIL_MAX_MS,
-    roundTtlMs: e.ROUND_TTL_MS ?? roundTtlMsFor(e.RESEED_EVERY_MS),
-  });
-  const running = startWorker(
-    {
-      connection: bull,
-      crawlQueue,
-      frontier,
-      visitor: createVisitor(crawler, { logger, metrics }),
-      logger,
-      metrics,
-    },
-    config,
-  );
+  if (e.THREADS > 1) return runThreaded(e, opts, logger, metrics);
+  const engine = startEngine(e, configs, { logger, metrics });
   const server = await startMetricsServer({
     registry: metrics.registry,
     port: e.METRICS_PORT,
     host: e.METRICS_HOST,
-    extra: () => crawlQueue.exportPrometheusMetrics(),
+    extra: () => engine.crawlQueue.exportPrometheusMetrics(),
   });
   logger.info(
-    { concurrency: config.concurrency, metrics: server.port, host: os.hostname() },
+    { concurrency: configs.worker.concurrency, metrics: server.port, host: os.hostname() },
     'worker started',
   );
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
+  await untilSignal().signalled;
+  logger.info({ graceMs: configs.worker.shutdownGraceMs }, 'stopping: finishing in-flight visits');
+  await engine.close();
+  await server.close();
+  logger.info('worker stopped');
+}
+
+/** Resolves on SIGTERM or SIGINT; `cancel` removes the handlers when something else ends the wait. */
+function untilSignal(): { signalled: Promise<void>; cancel: () => void } {
+  let cancel = () => {};
+  const signalled = new Promise<void>((resolve) => {
+    const stop = () => {
+      cancel();
+      resolve();
+    };
+    cancel = () => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+    };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
-  logger.info({ graceMs: config.shutdownGraceMs }, 'stopping: finishing in-flight visits');
-  await running.close();
-  await crawlQueue.close();
+  return { signalled, cancel };
+}
+
+/** THREADS > 1: the crawl threads do the work; this thread serves their summed metrics. */
+async function runThreaded(
+  e: WorkerEnv,
+  opts: WorkerMainOptions,
+  logger: ReturnType<typeof createLogger>,
+  metrics: ReturnType<typeof createMetrics>,
+): Promise<void> {
+  if (!opts.threadEntry) throw new Error('THREADS > 1 needs the script a crawl thread runs (threadEntry)');
+  const threads = startEngineThreads({ entry: opts.threadEntry, env: e, logger });
+  // Only for the queue's own figures (BullMQ's exportPrometheusMetrics); the threads crawl.
+  const redis = new Redis(e.REDIS_URL, { maxRetriesPerRequest: null });
+  const crawlQueue = createCrawlQueue(redis);
+  const stop = async () => {
+    await threads.close();
+    await crawlQueue.close();
+    redis.disconnect();
+  };
+  try {
+    await threads.ready;
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const server = await startMetricsServer({
+    registry: {
+      contentType: metrics.registry.contentType,
+      // Counters, gauges and histograms add up across threads; process figures are this thread's.
+      metrics: async () =>
+        AggregatorRegistry.aggregate([
+          await metrics.registry.getMetricsAsJSON(),
+          ...(await threads.metrics()),
+        ]).metrics(),
+    },
+    port: e.METRICS_PORT,
+    host: e.METRICS_HOST,
+    extra: () => crawlQueue.exportPrometheusMetrics(),
+    healthy: () => threads.alive(),
+  });
+  logger.info(
+    { concurrency: e.CONCURRENCY, threads: e.THREADS, metrics: server.port, host: os.hostname() },
+    'worker started',
+  );
+  const signal = untilSignal();
+  const died = await Promise.race([
+    signal.signalled.then(() => undefined),
+    threads.died.catch((err: unknown) => err),
+  ]);
+  signal.cancel();
+  if (died) logger.fatal({ err: (died as Error).message }, 'a crawl thread died: stopping the worker');
+  else logger.info({ graceMs: e.SHUTDOWN_GRACE_MS }, 'stopping: finishing in-flight visits');
+  await stop();
   await server.close();
-  bull.disconnect();
-  redis.disconnect();
+  if (died) throw died;
   logger.info('worker stopped');
 }

@@ -61,6 +61,7 @@ export function register(program: Command): void {
     ...common,
     network: { env: 'CHAIN' },
     concurrency: { env: 'CONCURRENCY' },
+    threads: { env: 'THREADS' },
     allowPrivate: { env: 'ALLOW_PRIVATE', bool: '' },
     proxy: { env: 'PROXY' },
     proxyOnion: { env: 'PROXY_ONION' },
@@ -76,6 +77,7 @@ export function register(program: Command): void {
     .option('--redis <url>', 'REDIS_URL')
     .option('--network <name>', 'CHAIN')
     .option('--concurrency <n>', 'CONCURRENCY')
+    .option('--threads <n>', 'THREADS: crawl threads (event loops) sharing CONCURRENCY')
     .option('--allow-private', 'ALLOW_PRIVATE=true')
     .option('--proxy <url>', 'PROXY')
     .option('--proxy-onion <url>', 'PROXY_ONION')
@@ -85,7 +87,11 @@ export function register(program: Command): void {
     .option('--metrics-port <port>', 'METRICS_PORT')
     .option('--log-level <level>', 'LOG_LEVEL')
     .action(async (o: Record<string, unknown>) =>
-      (await import('@bitcrawl/worker')).main({ ...process.env, ...overlay(o, worker) }),
+      (await import('@bitcrawl/worker')).main(
+        { ...process.env, ...overlay(o, worker) },
+        // A crawl thread (THREADS > 1) runs this same CLI entry, as `bitcrawl worker`.
+        { threadEntry: process.argv[1] },
+      ),
     );
 
   const ingester: FlagMap = {

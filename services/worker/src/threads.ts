@@ -1,0 +1,178 @@
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { sizeCrawlThreadHeaps } from '@bitcrawl/crawler';
+import { createLogger, createMetrics, type Logger } from '@bitcrawl/telemetry';
+import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+import { startEngine } from './engine.ts';
+import { configsFrom, type WorkerEnv } from './env.ts';
+
+/**
+ * Crawl threads (THREADS > 1): one worker process runs several event loops, each a whole crawl
+ * engine (its own Redis connections and BullMQ consumer), so nothing per visit crosses threads
+ * (cloning an Observation of hundreds of addresses costs more than the visit). The main
+ * thread only starts and stops them, serves the summed metrics, and fails the process when one
+ * dies, so the orchestrator restarts it (a dead thread's jobs go back to the queue when their
+ * locks lapse, as a dead process's do).
+ */
+
+/** The workerData key that marks a thread as a crawl thread. */
+const ENGINE_THREAD = 'bitcrawlEngineThread';
+
+export interface EngineThreadData {
+  index: number;
+  /** The environment as the main thread parsed it: a thread does not read process.env. */
+  env: WorkerEnv;
+  concurrency: number;
+}
+
+type ToThread = { type: 'metrics'; id: number } | { type: 'stop' };
+type FromThread =
+  | { type: 'ready' }
+  | { type: 'metrics'; id: number; data: MetricObjectWithValues<MetricValue<string>>[] };
+
+/** This thread's crawl-thread data, when it is one (see startEngineThreads). */
+export function engineThreadData(): EngineThreadData | undefined {
+  if (isMainThread) return undefined;
+  return (workerData as Record<string, EngineThreadData> | null)?.[ENGINE_THREAD];
+}
+
+/** CONCURRENCY shared out: 1001 over 2 threads is 501 and 500. */
+export function splitConcurrency(total: number, threads: number): number[] {
+  const base = Math.floor(total / threads);
+  return Array.from({ length: threads }, (_, i) => base + (i < total % threads ? 1 : 0));
+}
+
+/** A thread that did not stop when asked is terminated after this long past the shutdown grace. */
+const STOP_MARGIN_MS = 10_000;
+/** A metrics scrape waits this long for a thread's figures. */
+const METRICS_WAIT_MS = 3_000;
+
+export class EngineThreadError extends Error {
+  readonly code = 'ENGINE_THREAD_DIED';
+}
+
+export interface EngineThreads {
+  /** Resolves once every thread has started its engine. */
+  ready: Promise<void>;
+  /** Rejects with EngineThreadError when a thread ends without being asked to. */
+  died: Promise<never>;
+  /** Every thread's metrics, as registry.getMetricsAsJSON() gives them. */
+  metrics(): Promise<MetricObjectWithValues<MetricValue<string>>[][]>;
+  alive(): boolean;
+  /** Asks every thread to stop (each finishes or hands back its visits) and waits for them. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts `env.THREADS` crawl threads. `entry` is the script a thread runs: the bitcrawl CLI
+ * (dev: bin/bitcrawl.mjs, which loads the TypeScript; image: the bundle), with argv `worker`;
+ * its `main` sees the workerData and runs `runEngineThread` instead of parsing anything.
+ */
+export function startEngineThreads(opts: { entry: string; env: WorkerEnv; logger: Logger }): EngineThreads {
+  const { env, logger } = opts;
+  let stopping = false;
+  let failed: ((err: Error) => void) | undefined;
+  const died = new Promise<never>((_, reject) => {
+    failed = reject;
+  });
+  died.catch(() => {}); // observed by whoever awaits it; never an unhandled rejection
+  const pending = new Map<number, (data: MetricObjectWithValues<MetricValue<string>>[]) => void>();
+  let nextId = 0;
+  sizeCrawlThreadHeaps(env.THREADS); // the threads share one engine's young generation
+  const threads = splitConcurrency(env.CONCURRENCY, env.THREADS).map((concurrency, index) => {
+    const data: EngineThreadData = { index, env, concurrency };
+    const worker = new Worker(opts.entry, { argv: ['worker'], workerData: { [ENGINE_THREAD]: data } });
+    let exited = false;
+    const ready = new Promise<void>((resolve) => {
+      worker.on('message', (m: FromThread) => {
+        if (m.type === 'ready') resolve();
+        else if (m.type === 'metrics') pending.get(m.id)?.(m.data);
+      });
+    });
+    const exit = new Promise<void>((resolve) => {
+      worker.on('error', (err) => logger.error({ thread: index, err: err.message }, 'crawl thread failed'));
+      worker.on('exit', (code) => {
+        exited = true;
+        resolve();
+        if (!stopping)
+          failed?.(new EngineThreadError(`crawl thread ${index} ended (exit code ${code}) while running`));
+      });
+    });
+    return { worker, ready, exit, isExited: () => exited };
+  });
+  return {
+    ready: Promise.race([Promise.all(threads.map((t) => t.ready)).then(() => {}), died]),
+    died,
+    alive: () => !stopping && threads.every((t) => !t.isExited()),
+    async metrics() {
+      const live = threads.filter((t) => !t.isExited());
+      const answers = await Promise.all(
+        live.map(
+          (t) =>
+            new Promise<MetricObjectWithValues<MetricValue<string>>[]>((resolve) => {
+              const id = nextId++;
+              const timer = setTimeout(() => {
+                pending.delete(id);
+                resolve([]); // a busy or dying thread: this scrape goes without its figures
+              }, METRICS_WAIT_MS);
+              pending.set(id, (data) => {
+                clearTimeout(timer);
+                pending.delete(id);
+                resolve(data);
+              });
+              t.worker.postMessage({ type: 'metrics', id } satisfies ToThread);
+            }),
+        ),
+      );
+      return answers;
+    },
+    async close() {
+      stopping = true;
+      for (const t of threads) if (!t.isExited()) t.worker.postMessage({ type: 'stop' } satisfies ToThread);
+      const bound = env.SHUTDOWN_GRACE_MS + STOP_MARGIN_MS;
+      await Promise.all(
+        threads.map(async (t) => {
+          let timer: NodeJS.Timeout | undefined;
+          const late = new Promise<'late'>((r) => {
+            timer = setTimeout(() => r('late'), bound);
+          });
+          if ((await Promise.race([t.exit, late])) === 'late') {
+            logger.warn({ bound }, 'a crawl thread did not stop in time: terminating it');
+            await t.worker.terminate();
+          }
+          clearTimeout(timer);
+        }),
+      );
+    },
+  };
+}
+
+/** A crawl thread's life: start its engine, answer metrics requests, stop when asked. */
+export async function runEngineThread(d: EngineThreadData): Promise<void> {
+  const port = parentPort;
+  if (!port) throw new Error('runEngineThread runs only in a worker thread');
+  const logger = createLogger({ service: 'worker', level: d.env.LOG_LEVEL }).child({ thread: d.index });
+  // Process-wide figures (CPU, RSS, handles) come from the main thread's registry alone.
+  const metrics = createMetrics({ service: 'worker', defaultMetrics: false });
+  const configs = configsFrom(d.env);
+  const engine = startEngine(
+    d.env,
+    { ...configs, worker: { ...configs.worker, concurrency: d.concurrency } },
+    {
+      logger,
+      metrics,
+    },
+  );
+  await new Promise<void>((resolve) => {
+    port.on('message', (m: ToThread) => {
+      if (m.type === 'stop') resolve();
+      else if (m.type === 'metrics')
+        void metrics.registry
+          .getMetricsAsJSON()
+          .then((data) => port.postMessage({ type: 'metrics', id: m.id, data } satisfies FromThread));
+    });
+    port.postMessage({ type: 'ready' } satisfies FromThread);
+  });
+  await engine.close();
+  port.removeAllListeners('message');
+  port.unref(); // nothing left to wait for: the thread ends
+}
