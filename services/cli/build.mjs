@@ -16,13 +16,19 @@ for (const group of ['packages', 'services']) {
 }
 external.add('chdb/*');
 external.add('@bull-board/api/*');
+// Two scripts: the CLI, and the one a crawl thread of `bitcrawl worker` runs (THREADS > 1),
+// which holds only the worker's engine.
 await build({
-  entryPoints: [path.join(import.meta.dirname, 'src/entry.ts')],
+  entryPoints: [
+    { in: path.join(import.meta.dirname, 'src/entry.ts'), out: 'bitcrawl' },
+    { in: path.join(root, 'services/worker/src/thread-entry.ts'), out: 'worker-thread' },
+  ],
   bundle: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  outfile: path.join(import.meta.dirname, 'dist/bitcrawl.mjs'),
+  outdir: path.join(import.meta.dirname, 'dist'),
+  outExtension: { '.js': '.mjs' },
   external: [...external],
   banner: { js: '#!/usr/bin/env node' },
   logLevel: 'warning',

@@ -6,20 +6,26 @@ import { UsageError } from './usage-error.ts';
 
 export { UsageError };
 
+/** Where the CLI's entry script finds its companions (set by bin/bitcrawl.mjs and the bundle's entry). */
+export interface CliEntry {
+  /** The script a crawl thread of `bitcrawl worker` runs (THREADS > 1). */
+  workerThreadEntry?: string;
+}
+
 /** Builds the `bitcrawl` program. Each command lives in ./commands and only wires config to a package. */
-export function buildProgram(): Command {
+export function buildProgram(entry: CliEntry = {}): Command {
   const program = new Command('bitcrawl')
     .description('A distributed crawler of the Bitcoin peer-to-peer network')
     .version('0.1.0')
     .exitOverride()
     .showHelpAfterError();
-  registerCommands(program);
+  registerCommands(program, entry);
   return program;
 }
 
 /** Runs the CLI and returns the process exit code (2 for bad arguments, as documented). */
-export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+export async function main(argv: string[], entry: CliEntry = {}): Promise<number> {
+  const program = buildProgram(entry);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

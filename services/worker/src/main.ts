@@ -5,25 +5,23 @@ import { Redis } from 'ioredis';
 import { AggregatorRegistry } from 'prom-client';
 import { startEngine } from './engine.ts';
 import { configsFrom, type WorkerEnv, workerEnvSchema } from './env.ts';
-import { engineThreadData, runEngineThread, startEngineThreads } from './threads.ts';
+import { startEngineThreads } from './threads.ts';
 
 export { workerEnvSchema };
 
 export interface WorkerMainOptions {
   /**
-   * The script a crawl thread runs when THREADS > 1: the bitcrawl CLI entry (the `worker`
-   * command passes its own). Required then; a library caller that wants threads names it.
+   * The script a crawl thread runs when THREADS > 1: one that runs ./thread-entry.ts (the CLI
+   * passes its worker-thread.mjs). Required then; a library caller that wants threads names it.
    */
   threadEntry?: string;
 }
 
 /**
  * `bitcrawl worker`: parses the environment once, wires the worker (on this thread, or one
- * engine per crawl thread), runs until SIGTERM/SIGINT. In a crawl thread it runs that thread.
+ * engine per crawl thread), runs until SIGTERM/SIGINT.
  */
 export async function main(env: NodeJS.ProcessEnv, opts: WorkerMainOptions = {}): Promise<void> {
-  const thread = engineThreadData();
-  if (thread) return runEngineThread(thread);
   const e = parseEnv(workerEnvSchema, env);
   const configs = configsFrom(e); // every value checked before anything starts
   const logger = createLogger({ service: 'worker', level: e.LOG_LEVEL });

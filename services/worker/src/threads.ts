@@ -63,9 +63,9 @@ export interface EngineThreads {
 }
 
 /**
- * Starts `env.THREADS` crawl threads. `entry` is the script a thread runs: the bitcrawl CLI
- * (dev: bin/bitcrawl.mjs, which loads the TypeScript; image: the bundle), with argv `worker`;
- * its `main` sees the workerData and runs `runEngineThread` instead of parsing anything.
+ * Starts `env.THREADS` crawl threads. `entry` is the script a thread runs, one that runs
+ * ./thread-entry.ts (the CLI's worker-thread.mjs: dev, bin/ loads the TypeScript; image, the
+ * bundle), which finds its share in workerData and runs `runEngineThread`.
  */
 export function startEngineThreads(opts: { entry: string; env: WorkerEnv; logger: Logger }): EngineThreads {
   const { env, logger } = opts;
@@ -80,7 +80,7 @@ export function startEngineThreads(opts: { entry: string; env: WorkerEnv; logger
   sizeCrawlThreadHeaps(env.THREADS); // the threads share one engine's young generation
   const threads = splitConcurrency(env.CONCURRENCY, env.THREADS).map((concurrency, index) => {
     const data: EngineThreadData = { index, env, concurrency };
-    const worker = new Worker(opts.entry, { argv: ['worker'], workerData: { [ENGINE_THREAD]: data } });
+    const worker = new Worker(opts.entry, { workerData: { [ENGINE_THREAD]: data } });
     let exited = false;
     const ready = new Promise<void>((resolve) => {
       worker.on('message', (m: FromThread) => {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { CliEntry } from '../main.ts';
 import * as crawl from './crawl.ts';
 import * as dashboard from './dashboard.ts';
 import * as decode from './decode.ts';
@@ -15,12 +16,12 @@ import * as visit from './visit.ts';
  * Every command module exports `register(program)`. Heavy modules are imported
  * lazily inside each action so `bitcrawl decode` does not load BullMQ or chdb.
  */
-export function registerCommands(program: Command): void {
+export function registerCommands(program: Command, entry: CliEntry = {}): void {
   decode.register(program);
   crawl.register(program);
   visit.register(program);
   simnet.register(program);
-  services.register(program);
+  services.register(program, entry);
   query.register(program);
   report.register(program);
   geoBackfill.register(program);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { CliEntry } from '../main.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -27,7 +28,7 @@ const common: FlagMap = {
  * variables or the equivalent flags (validated with zod in the service's main.ts; a bad value
  * names the variable and exits 2).
  */
-export function register(program: Command): void {
+export function register(program: Command, entry: CliEntry = {}): void {
   const seeder: FlagMap = {
     ...common,
     network: { env: 'CHAIN' },
@@ -89,8 +90,7 @@ export function register(program: Command): void {
     .action(async (o: Record<string, unknown>) =>
       (await import('@bitcrawl/worker')).main(
         { ...process.env, ...overlay(o, worker) },
-        // A crawl thread (THREADS > 1) runs this same CLI entry, as `bitcrawl worker`.
-        { threadEntry: process.argv[1] },
+        entry.workerThreadEntry ? { threadEntry: entry.workerThreadEntry } : {},
       ),
     );
 
