@@ -1,16 +1,18 @@
 /**
  * npm run bench:pipeline — the distributed pipeline on this machine, with real servers:
  *  1. wall time for one round over a simnet of 20,000 addresses (6,000 reachable) with 1, 2 and 4
- *     worker processes (plus seeder and ingester processes, redis-server, clickhouse-server);
+ *     worker processes, and with 1 worker process on 2 crawl threads (THREADS=2), plus seeder
+ *     and ingester processes, redis-server, clickhouse-server; each worker's peak RSS;
  *  2. frontier de-duplication checks/s (batches of 1000 addresses, 90% already seen);
  *  3. Redis bytes per tracked address;
  *  4. ingest rows/s on embedded chdb and on clickhouse-server.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { WORKER_V8_FLAGS } from '@bitcrawl/crawler';
 import type { Observation } from '@bitcrawl/model';
 import { createCrawlQueue, Frontier, ingestBacklog } from '@bitcrawl/queue';
 import { insertObservations, migrate, openStore, type Store } from '@bitcrawl/storage';
@@ -18,7 +20,10 @@ import { freePort, startClickHouse, startRedis } from '@bitcrawl/testkit';
 import { Redis } from 'ioredis';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const bin = path.join(root, 'services/cli/bin/bitcrawl.mjs');
+// Every service runs from the CLI's esbuild bundle, as the Docker image runs them (the sources
+// through tsx hold their compiled code and source maps too: 100+ MB more per worker).
+execFileSync(process.execPath, [path.join(root, 'services/cli/build.mjs')], { stdio: 'inherit' });
+const bin = path.join(root, 'services/cli/dist/bitcrawl.mjs');
 const dir = mkdtempSync(path.join(tmpdir(), 'bitcrawl-pipeline-'));
 const REACHABLE = Number(process.env.BENCH_REACHABLE ?? 6000);
 const children = new Set<ChildProcess>();
@@ -82,18 +87,32 @@ async function startSimnet(): Promise<{ seeds: string[]; total: number; stop: ()
   };
 }
 
+/** A process's peak RSS (VmHWM) in MB, from /proc (Linux). */
+function peakRssMb(pid: number | undefined): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 async function round(
   workers: number,
   seeds: string[],
   redisUrl: string,
   chUrl: string,
-): Promise<{ seconds: number; visited: number; ok: number }> {
+  threads = 1,
+): Promise<{ seconds: number; visited: number; ok: number; peakRssMb: number[] }> {
   const conn = new Redis(redisUrl, { maxRetriesPerRequest: null });
   await conn.flushall();
-  const crawlId = `bench${workers}`;
+  const crawlId = `bench${workers}x${threads}`;
   const env = {
     REDIS_URL: redisUrl,
     CONCURRENCY: String(Math.floor(1000 / workers) + 100),
+    THREADS: String(threads),
+    // As docker-compose.yml runs a worker: its old-generation cap and WORKER_V8_FLAGS.
+    NODE_OPTIONS: ['--max-old-space-size=512', ...WORKER_V8_FLAGS].join(' '),
     ALLOW_PRIVATE: 'true',
     CONNECT_TIMEOUT_MS: '3000',
     HANDSHAKE_TIMEOUT_MS: '5000',
@@ -129,11 +148,12 @@ async function round(
   const seconds = (performance.now() - start) / 1000;
   while ((await ingestBacklog(conn)) > 0) await new Promise((r) => setTimeout(r, 200));
   const p = await frontier.progress(crawlId);
+  const peaks = ws.map((w) => peakRssMb(w.pid));
   for (const w of [...ws, ingester]) w.kill('SIGTERM');
   await Promise.all([...ws, ingester].map(exited));
   await queue.close();
   conn.disconnect();
-  return { seconds, visited: p.visited, ok: p.ok };
+  return { seconds, visited: p.visited, ok: p.ok, peakRssMb: peaks };
 }
 
 async function dedupAndMemory(redisUrl: string) {
@@ -237,10 +257,17 @@ try {
   console.log(
     `simnet: ${sim.total} addresses, ${REACHABLE} reachable (Core-like, 20-100 ms latency per burst); redis-server ${redis.url}; clickhouse-server 18.16`,
   );
-  for (const n of [1, 2, 4]) {
-    const r = await round(n, sim.seeds, redis.url, ch.url);
+  for (const [n, threads] of [
+    [1, 1],
+    [1, 2],
+    [2, 1],
+    [4, 1],
+  ] as const) {
+    const r = await round(n, sim.seeds, redis.url, ch.url, threads);
     console.log(
-      `round with ${n} worker process(es): ${r.seconds.toFixed(1)} s  (${r.visited} visited, ${r.ok} reachable, ${(r.visited / r.seconds).toFixed(0)} visits/s)`,
+      `round with ${n} worker process(es)${threads > 1 ? ` on ${threads} crawl threads` : ''}: ${r.seconds.toFixed(1)} s  ` +
+        `(${r.visited} visited, ${r.ok} reachable, ${(r.visited / r.seconds).toFixed(0)} visits/s; ` +
+        `worker peak RSS ${r.peakRssMb.map((mb) => mb.toFixed(0)).join(', ')} MB)`,
     );
   }
   const m = await dedupAndMemory(redis.url);

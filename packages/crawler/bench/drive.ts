@@ -71,11 +71,11 @@ export function steadyRate(doneAt: ArrayLike<number>, count: number): number {
 /**
  * argv: CHAIN CONCURRENCY TARGETS_FILE ("host port" lines) [PASSES (1)] [THREADS (1)].
  *
- * THREADS > 1 runs the visits on that many threads of this process, each its own event loop
- * with its share of CONCURRENCY and every THREADS-th target, as a worker with THREADS=N runs
- * its crawl threads (each a whole engine; nothing per visit crosses threads). Each thread's
- * semi-space is sized as the worker sizes it (sizeCrawlThreadHeaps). The figures are the
- * process's: CPU and RSS are process-wide, completions are merged from all threads.
+ * THREADS > 1 runs the visits on that many event loops of this process, as a worker with
+ * THREADS=N runs its engines: this thread and N - 1 crawl threads, each with its share of
+ * CONCURRENCY and every N-th target (nothing per visit crosses threads), the threads' heaps
+ * sized as the worker sizes them (sizeCrawlThreadHeaps). The figures are the process's: CPU
+ * and RSS are process-wide, completions are merged from all of them.
  */
 export async function runClient(makeVisit: (chain: ChainName) => BenchVisit): Promise<void> {
   const share = workerData as ThreadShare | null;
@@ -116,7 +116,7 @@ export async function runClient(makeVisit: (chain: ChainName) => BenchVisit): Pr
   const result =
     threads === 1
       ? await drive(targets, passes, concurrency, makeVisit(chain as ChainName))
-      : await driveThreads(chain as ChainName, targets, passes, concurrency, threads);
+      : await driveThreads(chain as ChainName, targets, passes, concurrency, threads, makeVisit);
   const { doneAt: _, ...figures } = result;
   console.log(JSON.stringify(figures));
 }
@@ -129,35 +129,38 @@ interface ThreadShare {
   concurrency: number;
 }
 
-/** Per-thread results merged into the process's figures. */
+/** This thread's share and the crawl threads' results, merged into the process's figures. */
 async function driveThreads(
   chain: ChainName,
   targets: BenchTarget[],
   passes: number,
   concurrency: number,
   threads: number,
+  makeVisit: (chain: ChainName) => BenchVisit,
 ): Promise<ThreadResult> {
   sizeCrawlThreadHeaps(threads);
   const cpu0 = process.cpuUsage();
   const rssBeforeMb = process.memoryUsage.rss() / 2 ** 20;
   const script = process.argv[1] as string;
-  const results = await Promise.all(
-    Array.from({ length: threads }, (_, i) => {
-      const share: ThreadShare = {
-        benchThread: true,
-        chain,
-        targets: targets.filter((_, j) => j % threads === i),
-        passes,
-        concurrency: Math.floor(concurrency / threads) + (i < concurrency % threads ? 1 : 0),
-      };
-      return new Promise<ThreadResult>((resolve, reject) => {
-        const w = new Worker(script, { workerData: share });
-        w.once('message', resolve);
-        w.once('error', reject);
-        w.once('exit', (code) => reject(new Error(`bench thread ${i} exited ${code} without a result`)));
-      });
-    }),
-  );
+  const shareOf = (i: number) => ({
+    targets: targets.filter((_, j) => j % threads === i),
+    concurrency: Math.floor(concurrency / threads) + (i < concurrency % threads ? 1 : 0),
+  });
+  const spawned = Array.from({ length: threads - 1 }, (_, k) => {
+    const i = k + 1; // share 0 is this thread's
+    const share: ThreadShare = { benchThread: true, chain, passes, ...shareOf(i) };
+    return new Promise<ThreadResult>((resolve, reject) => {
+      const w = new Worker(script, { workerData: share });
+      w.once('message', resolve);
+      w.once('error', reject);
+      w.once('exit', (code) => reject(new Error(`bench thread ${i} exited ${code} without a result`)));
+    });
+  });
+  const own = shareOf(0);
+  const results = await Promise.all([
+    drive(own.targets, passes, own.concurrency, makeVisit(chain)),
+    ...spawned,
+  ]);
   const cpu = process.cpuUsage(cpu0);
   const visits = results.reduce((n, r) => n + r.visits, 0);
   const ok = results.reduce((n, r) => n + r.ok, 0);

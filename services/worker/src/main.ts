@@ -1,11 +1,9 @@
 import os from 'node:os';
-import { createCrawlQueue } from '@bitcrawl/queue';
 import { createLogger, createMetrics, parseEnv, startMetricsServer } from '@bitcrawl/telemetry';
-import { Redis } from 'ioredis';
 import { AggregatorRegistry } from 'prom-client';
 import { startEngine } from './engine.ts';
 import { configsFrom, type WorkerEnv, workerEnvSchema } from './env.ts';
-import { startEngineThreads } from './threads.ts';
+import { splitConcurrency, startEngineThreads } from './threads.ts';
 
 export { workerEnvSchema };
 
@@ -26,7 +24,7 @@ export async function main(env: NodeJS.ProcessEnv, opts: WorkerMainOptions = {})
   const configs = configsFrom(e); // every value checked before anything starts
   const logger = createLogger({ service: 'worker', level: e.LOG_LEVEL });
   const metrics = createMetrics({ service: 'worker' });
-  if (e.THREADS > 1) return runThreaded(e, opts, logger, metrics);
+  if (e.THREADS > 1) return runThreaded(e, configs, opts, logger, metrics);
   const engine = startEngine(e, configs, { logger, metrics });
   const server = await startMetricsServer({
     registry: metrics.registry,
@@ -63,23 +61,23 @@ function untilSignal(): { signalled: Promise<void>; cancel: () => void } {
   return { signalled, cancel };
 }
 
-/** THREADS > 1: the crawl threads do the work; this thread serves their summed metrics. */
+/** THREADS > 1: this thread runs one engine, and THREADS - 1 crawl threads run the others. */
 async function runThreaded(
   e: WorkerEnv,
+  configs: ReturnType<typeof configsFrom>,
   opts: WorkerMainOptions,
   logger: ReturnType<typeof createLogger>,
   metrics: ReturnType<typeof createMetrics>,
 ): Promise<void> {
   if (!opts.threadEntry) throw new Error('THREADS > 1 needs the script a crawl thread runs (threadEntry)');
-  const threads = startEngineThreads({ entry: opts.threadEntry, env: e, logger });
-  // Only for the queue's own figures (BullMQ's exportPrometheusMetrics); the threads crawl.
-  const redis = new Redis(e.REDIS_URL, { maxRetriesPerRequest: null });
-  const crawlQueue = createCrawlQueue(redis);
-  const stop = async () => {
-    await threads.close();
-    await crawlQueue.close();
-    redis.disconnect();
-  };
+  const [own, ...shares] = splitConcurrency(e.CONCURRENCY, e.THREADS) as [number, ...number[]];
+  const threads = startEngineThreads({ entry: opts.threadEntry, env: e, shares, logger });
+  const engine = startEngine(
+    e,
+    { ...configs, worker: { ...configs.worker, concurrency: own } },
+    { logger: logger.child({ thread: 0 }), metrics },
+  );
+  const stop = () => Promise.all([threads.close(), engine.close()]);
   try {
     await threads.ready;
   } catch (err) {
@@ -89,7 +87,7 @@ async function runThreaded(
   const server = await startMetricsServer({
     registry: {
       contentType: metrics.registry.contentType,
-      // Counters, gauges and histograms add up across threads; process figures are this thread's.
+      // Counters, gauges and histograms add up across engines; process figures are this thread's.
       metrics: async () =>
         AggregatorRegistry.aggregate([
           await metrics.registry.getMetricsAsJSON(),
@@ -98,7 +96,7 @@ async function runThreaded(
     },
     port: e.METRICS_PORT,
     host: e.METRICS_HOST,
-    extra: () => crawlQueue.exportPrometheusMetrics(),
+    extra: () => engine.crawlQueue.exportPrometheusMetrics(),
     healthy: () => threads.alive(),
   });
   logger.info(

@@ -43,23 +43,29 @@ describe('splitConcurrency', () => {
 });
 
 describe('startEngineThreads', () => {
-  it('starts THREADS threads with their share, gathers their metrics, and stops them', async () => {
+  it('starts a thread per share, with its share, gathers their metrics, and stops them', async () => {
     const threads = startEngineThreads({
       entry: cooperative,
       env: env({ THREADS: '3', CONCURRENCY: '10' }),
+      shares: [3, 4],
       logger: silentLogger(),
     });
     await threads.ready;
     expect(threads.alive()).toBe(true);
     const figures = await threads.metrics();
-    expect(figures.map((f) => f[0]?.values[0]?.value).sort()).toEqual([3, 3, 4]);
+    expect(figures.map((f) => f[0]?.values[0]?.value).sort()).toEqual([3, 4]);
     await threads.close();
     expect(threads.alive()).toBe(false);
   });
 
   it('fails ready with ENGINE_THREAD_DIED when a thread ends before starting', async () => {
     const dies = script('dies.mjs', 'process.exit(3);');
-    const threads = startEngineThreads({ entry: dies, env: env({ THREADS: '2' }), logger: silentLogger() });
+    const threads = startEngineThreads({
+      entry: dies,
+      env: env({ THREADS: '3' }),
+      shares: [1, 1],
+      logger: silentLogger(),
+    });
     await expect(threads.ready).rejects.toMatchObject({ code: 'ENGINE_THREAD_DIED' });
     await threads.close();
   });
@@ -71,7 +77,12 @@ describe('startEngineThreads', () => {
 parentPort.on('message', () => {});
 setTimeout(() => { throw new Error('boom'); }, 100);`,
     );
-    const threads = startEngineThreads({ entry: later, env: env({ THREADS: '2' }), logger: silentLogger() });
+    const threads = startEngineThreads({
+      entry: later,
+      env: env({ THREADS: '3' }),
+      shares: [1, 1],
+      logger: silentLogger(),
+    });
     await threads.ready;
     await expect(threads.died).rejects.toMatchObject({ code: 'ENGINE_THREAD_DIED' });
     expect(threads.alive()).toBe(false);
@@ -87,6 +98,7 @@ parentPort.postMessage({ type: 'ready' });`,
     const threads = startEngineThreads({
       entry: stubborn,
       env: env({ THREADS: '2', SHUTDOWN_GRACE_MS: '0' }),
+      shares: [1],
       logger: silentLogger(),
     });
     await threads.ready;
@@ -108,7 +120,7 @@ describe('main with THREADS > 1', () => {
     METRICS_PORT: '0',
     LOG_LEVEL: 'silent',
     SHUTDOWN_GRACE_MS: '200',
-    THREADS: '2',
+    THREADS: '3', // this thread's engine and two crawl threads
     ...over,
   });
 
@@ -128,12 +140,13 @@ describe('main with THREADS > 1', () => {
       'dies-later.mjs',
       `parentPort.postMessage({ type: 'ready' });
 parentPort.on('message', (m) => { if (m.type === 'stop') { parentPort.removeAllListeners('message'); parentPort.unref(); } });
-if (workerData.bitcrawlEngineThread.index === 1) setTimeout(() => process.exit(4), 200);`,
+if (workerData.bitcrawlEngineThread.index === 2) setTimeout(() => process.exit(4), 200);`,
     );
     const t = Date.now();
     await expect(main(envOf({}), { threadEntry: later })).rejects.toMatchObject({
       code: 'ENGINE_THREAD_DIED',
     });
-    expect(Date.now() - t).toBeLessThan(5_000); // thread 0 stopped when asked, not terminated late
+    // The other thread stopped when asked (not terminated late), and this thread's engine closed.
+    expect(Date.now() - t).toBeLessThan(5_000);
   });
 });

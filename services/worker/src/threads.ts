@@ -8,10 +8,11 @@ import { configsFrom, type WorkerEnv } from './env.ts';
 /**
  * Crawl threads (THREADS > 1): one worker process runs several event loops, each a whole crawl
  * engine (its own Redis connections and BullMQ consumer), so nothing per visit crosses threads
- * (cloning an Observation of hundreds of addresses costs more than the visit). The main
- * thread only starts and stops them, serves the summed metrics, and fails the process when one
- * dies, so the orchestrator restarts it (a dead thread's jobs go back to the queue when their
- * locks lapse, as a dead process's do).
+ * (cloning an Observation of hundreds of addresses costs more than the visit). The main thread
+ * runs one engine itself and THREADS - 1 crawl threads beside it (an idle extra isolate would
+ * cost ~40 MB); it serves the summed metrics, and fails the process when a thread dies, so the
+ * orchestrator restarts it (a dead thread's jobs go back to the queue when their locks lapse,
+ * as a dead process's do).
  */
 
 /** The workerData key that marks a thread as a crawl thread. */
@@ -63,11 +64,17 @@ export interface EngineThreads {
 }
 
 /**
- * Starts `env.THREADS` crawl threads. `entry` is the script a thread runs, one that runs
- * ./thread-entry.ts (the CLI's worker-thread.mjs: dev, bin/ loads the TypeScript; image, the
- * bundle), which finds its share in workerData and runs `runEngineThread`.
+ * Starts one crawl thread per entry of `shares` (its concurrency), sized for `env.THREADS`
+ * engines in all. `entry` is the script a thread runs, one that runs ./thread-entry.ts (the
+ * CLI's worker-thread.mjs: dev, bin/ loads the TypeScript; image, the bundle), which finds its
+ * share in workerData and runs `runEngineThread`.
  */
-export function startEngineThreads(opts: { entry: string; env: WorkerEnv; logger: Logger }): EngineThreads {
+export function startEngineThreads(opts: {
+  entry: string;
+  env: WorkerEnv;
+  shares: readonly number[];
+  logger: Logger;
+}): EngineThreads {
   const { env, logger } = opts;
   let stopping = false;
   let failed: ((err: Error) => void) | undefined;
@@ -77,8 +84,9 @@ export function startEngineThreads(opts: { entry: string; env: WorkerEnv; logger
   died.catch(() => {}); // observed by whoever awaits it; never an unhandled rejection
   const pending = new Map<number, (data: MetricObjectWithValues<MetricValue<string>>[]) => void>();
   let nextId = 0;
-  sizeCrawlThreadHeaps(env.THREADS); // the threads share one engine's young generation
-  const threads = splitConcurrency(env.CONCURRENCY, env.THREADS).map((concurrency, index) => {
+  sizeCrawlThreadHeaps(env.THREADS); // the engines share one engine's heap
+  const threads = opts.shares.map((concurrency, i) => {
+    const index = i + 1; // engine 0 is the main thread's
     const data: EngineThreadData = { index, env, concurrency };
     const worker = new Worker(opts.entry, { workerData: { [ENGINE_THREAD]: data } });
     let exited = false;
