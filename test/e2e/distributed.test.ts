@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { createCrawlQueue, Frontier, ingestBacklog } from '@bitcrawl/queue';
 import { type Simnet, startSimnet } from '@bitcrawl/simnet';
 import { openStore, type Store } from '@bitcrawl/storage';
@@ -23,11 +24,16 @@ let ch: ClickHouseServer;
 let store: Store;
 const children = new Set<ChildProcess>();
 
-function service(name: 'seeder' | 'worker' | 'ingester', env: Record<string, string>): ChildProcess {
+function service(
+  name: 'seeder' | 'worker' | 'ingester',
+  env: Record<string, string>,
+  stdout?: (line: string) => void,
+): ChildProcess {
   const child = spawn(process.execPath, [bin, name], {
     env: { ...process.env, LOG_LEVEL: 'warn', REDIS_URL: redis.url, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', stdout ? 'pipe' : 'ignore', 'pipe'],
   });
+  if (stdout && child.stdout) createInterface({ input: child.stdout }).on('line', stdout);
   child.stderr?.on('data', (d) => process.stderr.write(`[${name} ${child.pid}] ${d}`));
   children.add(child);
   child.on('exit', () => children.delete(child));
@@ -97,12 +103,20 @@ describe('seeder + 3 worker processes + ingester on redis-server and clickhouse-
     };
     try {
       let ingester = service('ingester', ingestEnv);
-      // The third worker runs two crawl threads (THREADS=2): one process, two engines.
+      // The third worker runs two engines (THREADS=2: its main thread's and a crawl thread's).
       const threadedMetrics = `http://127.0.0.1:${await freePort()}`;
+      const engineStops: { thread: number; jobsCompleted: number }[] = [];
       const workers = [
         service('worker', env),
         service('worker', { ...env, METRICS_PORT: String(await freePort()) }),
-        service('worker', { ...env, THREADS: '2', METRICS_PORT: new URL(threadedMetrics).port }),
+        service(
+          'worker',
+          { ...env, THREADS: '2', LOG_LEVEL: 'info', METRICS_PORT: new URL(threadedMetrics).port },
+          (line) => {
+            if (!line.includes('"crawl engine stopped"')) return; // pino's JSON lines
+            engineStops.push(JSON.parse(line) as { thread: number; jobsCompleted: number });
+          },
+        ),
       ];
       const seeder = service('seeder', { SEEDS: sim.seeds.join(','), DNS: 'false', CRAWL_ID });
       expect(await exited(seeder)).toBe(0);
@@ -151,6 +165,7 @@ describe('seeder + 3 worker processes + ingester on redis-server and clickhouse-
       expect(visits).toBeGreaterThan(0);
       expect(text.match(/^# TYPE bitcrawl_visits_total /gm)).toHaveLength(1);
       expect(text).toMatch(/^bitcrawl_process_process_cpu_seconds_total/m);
+      expect(text).toMatch(/^bitcrawl_process_process_start_time_seconds/m);
       expect(text).toMatch(/^bullmq_job_count/m);
       expect((await fetch(`${threadedMetrics}/healthz`)).status).toBe(200);
       // SIGTERM: the surviving workers exit within the grace period.
@@ -158,6 +173,9 @@ describe('seeder + 3 worker processes + ingester on redis-server and clickhouse-
       for (const w of workers.slice(1)) w.kill('SIGTERM');
       expect(await Promise.all(workers.slice(1).map(exited))).toEqual([0, 0]);
       expect(Date.now() - t).toBeLessThan(15_000);
+      // Both engines of the threaded worker took part in the round.
+      expect(engineStops.map((s) => s.thread).sort()).toEqual([0, 1]);
+      for (const s of engineStops) expect(s.jobsCompleted).toBeGreaterThan(0);
       ingester.kill('SIGTERM');
       await exited(ingester);
 

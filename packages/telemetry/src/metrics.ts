@@ -1,5 +1,8 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
+/** The prefix of the process figures prom-client collects (CPU, RSS, heap, event loop, ...). */
+export const PROCESS_PREFIX = 'bitcrawl_process_';
+
 /**
  * Every metric bitcrawl exports, named once here so dashboards, alerts and tests agree.
  * Each process creates one registry in main.ts.
@@ -7,8 +10,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 export function createMetrics(opts: { service: string; defaultMetrics?: boolean }) {
   const registry = new Registry();
   registry.setDefaultLabels({ service: opts.service });
-  if (opts.defaultMetrics !== false)
-    collectDefaultMetrics({ register: registry, prefix: 'bitcrawl_process_' });
+  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: PROCESS_PREFIX });
   const r = [registry];
   return {
     registry,

@@ -9,6 +9,8 @@ import { startWorker, type WorkerConfig } from './worker.ts';
 /** One crawl engine: its own Redis connections, crawl queue, frontier, visitor and BullMQ worker. */
 export interface Engine {
   crawlQueue: Queue<CrawlJob>;
+  /** Jobs this engine has completed (its share of the work, for its stop log). */
+  jobsCompleted(): number;
   /** Finishes (or after the grace, hands back) the in-flight visits, then closes its connections. */
   close(): Promise<void>;
 }
@@ -42,8 +44,13 @@ export function startEngine(
     },
     configs.worker,
   );
+  let completed = 0;
+  running.worker.on('completed', () => {
+    completed++;
+  });
   return {
     crawlQueue,
+    jobsCompleted: () => completed,
     async close() {
       await running.close();
       await crawlQueue.close();

@@ -1,9 +1,15 @@
 import os from 'node:os';
-import { createLogger, createMetrics, parseEnv, startMetricsServer } from '@bitcrawl/telemetry';
+import {
+  createLogger,
+  createMetrics,
+  PROCESS_PREFIX,
+  parseEnv,
+  startMetricsServer,
+} from '@bitcrawl/telemetry';
 import { AggregatorRegistry } from 'prom-client';
 import { startEngine } from './engine.ts';
 import { configsFrom, type WorkerEnv, workerEnvSchema } from './env.ts';
-import { splitConcurrency, startEngineThreads } from './threads.ts';
+import { type EngineThreads, splitConcurrency, startEngineThreads } from './threads.ts';
 
 export { workerEnvSchema };
 
@@ -71,29 +77,30 @@ async function runThreaded(
 ): Promise<void> {
   if (!opts.threadEntry) throw new Error('THREADS > 1 needs the script a crawl thread runs (threadEntry)');
   const [own, ...shares] = splitConcurrency(e.CONCURRENCY, e.THREADS) as [number, ...number[]];
+  const signal = untilSignal(); // from the start: a SIGTERM while the threads start stops them too
   const threads = startEngineThreads({ entry: opts.threadEntry, env: e, shares, logger });
+  const first = await Promise.race([
+    threads.ready.then(
+      () => 'ready' as const,
+      (err: unknown) => err,
+    ),
+    signal.signalled.then(() => 'signal' as const),
+  ]);
+  if (first !== 'ready') {
+    signal.cancel();
+    await threads.close().catch(() => {}); // what failed is reported below, or it was a SIGTERM
+    if (first === 'signal') return logger.info('worker stopped before it started');
+    throw first;
+  }
+  // This thread's own engine starts once the threads run, so a thread that fails to start
+  // never has it to stop half-started.
   const engine = startEngine(
     e,
     { ...configs, worker: { ...configs.worker, concurrency: own } },
     { logger: logger.child({ thread: 0 }), metrics },
   );
-  const stop = () => Promise.all([threads.close(), engine.close()]);
-  try {
-    await threads.ready;
-  } catch (err) {
-    await stop();
-    throw err;
-  }
   const server = await startMetricsServer({
-    registry: {
-      contentType: metrics.registry.contentType,
-      // Counters, gauges and histograms add up across engines; process figures are this thread's.
-      metrics: async () =>
-        AggregatorRegistry.aggregate([
-          await metrics.registry.getMetricsAsJSON(),
-          ...(await threads.metrics()),
-        ]).metrics(),
-    },
+    registry: { contentType: metrics.registry.contentType, metrics: () => threadedMetrics(metrics, threads) },
     port: e.METRICS_PORT,
     host: e.METRICS_HOST,
     extra: () => engine.crawlQueue.exportPrometheusMetrics(),
@@ -103,7 +110,6 @@ async function runThreaded(
     { concurrency: e.CONCURRENCY, threads: e.THREADS, metrics: server.port, host: os.hostname() },
     'worker started',
   );
-  const signal = untilSignal();
   const died = await Promise.race([
     signal.signalled.then(() => undefined),
     threads.died.catch((err: unknown) => err),
@@ -111,8 +117,36 @@ async function runThreaded(
   signal.cancel();
   if (died) logger.fatal({ err: (died as Error).message }, 'a crawl thread died: stopping the worker');
   else logger.info({ graceMs: e.SHUTDOWN_GRACE_MS }, 'stopping: finishing in-flight visits');
-  await stop();
+  const [ownStop, threadsStop] = await Promise.allSettled([
+    engine
+      .close()
+      .then(() => logger.info({ thread: 0, jobsCompleted: engine.jobsCompleted() }, 'crawl engine stopped')),
+    threads.close(),
+  ]);
   await server.close();
   if (died) throw died;
+  for (const r of [ownStop, threadsStop]) if (r.status === 'rejected') throw r.reason;
   logger.info('worker stopped');
+}
+
+/**
+ * /metrics of a threaded worker: the engines' counters, gauges and histograms summed over this
+ * thread and the crawl threads; the process figures (CPU, RSS, handles, this thread's heap and
+ * event loop) as this thread's registry has them, since summing them is meaningless and
+ * prom-client's aggregation drops some (the start time).
+ */
+export async function threadedMetrics(
+  own: ReturnType<typeof createMetrics>,
+  threads: Pick<EngineThreads, 'metrics'>,
+): Promise<string> {
+  const mine = await own.registry.getMetricsAsJSON();
+  const isProcess = (name: string) => name.startsWith(PROCESS_PREFIX);
+  const engines = AggregatorRegistry.aggregate([
+    mine.filter((m) => !isProcess(m.name)),
+    ...(await threads.metrics()).map((t) => t.filter((m) => !isProcess(m.name))),
+  ]);
+  const processText = await Promise.all(
+    mine.filter((m) => isProcess(m.name)).map((m) => own.registry.getSingleMetricAsString(m.name)),
+  );
+  return `${await engines.metrics()}${processText.map((t) => `${t}\n`).join('')}`;
 }

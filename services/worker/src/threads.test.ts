@@ -1,11 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { silentLogger } from '@bitcrawl/telemetry';
+import { createMetrics, silentLogger } from '@bitcrawl/telemetry';
 import { type RedisServer, startRedis } from '@bitcrawl/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workerEnvSchema } from './env.ts';
-import { main } from './main.ts';
+import { main, threadedMetrics } from './main.ts';
 import { splitConcurrency, startEngineThreads } from './threads.ts';
 
 // Stand-in thread scripts: the protocol between the main thread and a crawl thread, without
@@ -32,6 +32,30 @@ parentPort.postMessage({ type: 'ready' });`,
 
 const env = (over: Record<string, string>) =>
   workerEnvSchema.parse({ REDIS_URL: 'redis://127.0.0.1:1', SHUTDOWN_GRACE_MS: '200', ...over });
+
+describe('THREADS in the environment', () => {
+  it('may not exceed CONCURRENCY: every engine needs a session', () => {
+    expect(() => env({ THREADS: '3', CONCURRENCY: '2' })).toThrow(/THREADS must not exceed CONCURRENCY/);
+    expect(env({ THREADS: '2', CONCURRENCY: '2' }).THREADS).toBe(2);
+  });
+});
+
+describe('threadedMetrics', () => {
+  it("sums the engines' figures, shows this thread's process figures once, one family per name", async () => {
+    const own = createMetrics({ service: 'worker' });
+    own.visits.inc({ outcome: 'ok', network: 'ipv4' }, 2);
+    const other = createMetrics({ service: 'worker', defaultMetrics: false });
+    other.visits.inc({ outcome: 'ok', network: 'ipv4' }, 5);
+    other.sessionsActive.set(7);
+    const data = await other.registry.getMetricsAsJSON();
+    const text = await threadedMetrics(own, { metrics: async () => [data] });
+    expect(text).toMatch(/^bitcrawl_visits_total\{outcome="ok",network="ipv4",service="worker"\} 7$/m);
+    expect(text).toMatch(/^bitcrawl_sessions_active\{service="worker"\} 7$/m);
+    expect(text).toMatch(/^bitcrawl_process_process_start_time_seconds\{service="worker"\} \d+/m);
+    const families = [...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]);
+    expect(new Set(families).size).toBe(families.length);
+  });
+});
 
 describe('splitConcurrency', () => {
   it('shares CONCURRENCY out whole, the remainder to the first threads', () => {
@@ -103,10 +127,61 @@ parentPort.postMessage({ type: 'ready' });`,
     });
     await threads.ready;
     const t = Date.now();
-    await threads.close(); // grace 0 + the 10 s margin, then terminate()
+    // grace 0 + the 10 s margin, then terminate(): a failure to stop, reported as one
+    await expect(threads.close()).rejects.toMatchObject({ code: 'ENGINE_THREAD_DIED' });
     expect(Date.now() - t).toBeGreaterThanOrEqual(9_000);
     expect(threads.alive()).toBe(false);
   }, 20_000);
+
+  it('ends a thread that reports its engine stopped, whatever timer it has left', async () => {
+    const lingering = script(
+      'lingering.mjs',
+      `parentPort.on('message', (m) => {
+  if (m.type !== 'stop') return;
+  setTimeout(() => {}, 60_000); // as BullMQ's stalled-job check can leave one
+  parentPort.postMessage({ type: 'stopped' });
+});
+parentPort.postMessage({ type: 'ready' });`,
+    );
+    const threads = startEngineThreads({
+      entry: lingering,
+      env: env({ THREADS: '2' }),
+      shares: [1],
+      logger: silentLogger(),
+    });
+    await threads.ready;
+    const t = Date.now();
+    await threads.close();
+    expect(Date.now() - t).toBeLessThan(3_000);
+  });
+
+  it('gives a thread that does not answer a scrape in time its last figures, so counters never go back', async () => {
+    const stalls = script(
+      'stalls.mjs',
+      `let asked = 0;
+parentPort.on('message', (m) => {
+  if (m.type === 'stop') { parentPort.removeAllListeners('message'); parentPort.unref(); return; }
+  if (m.type !== 'metrics') return;
+  if (++asked === 2) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 4_000); // busy past the wait
+  parentPort.postMessage({ type: 'metrics', id: m.id, data: [{ name: 'bitcrawl_visits_total', help: 'h',
+    type: 'counter', aggregator: 'sum', values: [{ labels: {}, value: 100 * asked }] }] });
+});
+parentPort.postMessage({ type: 'ready' });`,
+    );
+    const threads = startEngineThreads({
+      entry: stalls,
+      env: env({ THREADS: '2' }),
+      shares: [1],
+      logger: silentLogger(),
+    });
+    await threads.ready;
+    const value = async () => (await threads.metrics())[0]?.[0]?.values[0]?.value;
+    expect(await value()).toBe(100);
+    expect(await value()).toBe(100); // the stalled answer: the previous one
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await value()).toBe(300);
+    await threads.close();
+  }, 15_000);
 });
 
 describe('main with THREADS > 1', () => {
@@ -128,11 +203,13 @@ describe('main with THREADS > 1', () => {
     await expect(main(envOf({}))).rejects.toThrow(/threadEntry/);
   });
 
-  it('fails with ENGINE_THREAD_DIED when a crawl thread cannot start, after stopping the others', async () => {
+  it('fails with ENGINE_THREAD_DIED, promptly, when a crawl thread cannot start', async () => {
     const dies = script('dies-at-start.mjs', 'process.exit(3);');
+    const t = Date.now();
     await expect(main(envOf({}), { threadEntry: dies })).rejects.toMatchObject({
       code: 'ENGINE_THREAD_DIED',
     });
+    expect(Date.now() - t).toBeLessThan(5_000);
   });
 
   it('stops the worker and fails with ENGINE_THREAD_DIED when a running crawl thread dies', async () => {

@@ -28,7 +28,9 @@ export interface EngineThreadData {
 type ToThread = { type: 'metrics'; id: number } | { type: 'stop' };
 type FromThread =
   | { type: 'ready' }
+  | { type: 'stopped' }
   | { type: 'metrics'; id: number; data: MetricObjectWithValues<MetricValue<string>>[] };
+type ThreadMetrics = MetricObjectWithValues<MetricValue<string>>[];
 
 /** This thread's crawl-thread data, when it is one (see startEngineThreads). */
 export function engineThreadData(): EngineThreadData | undefined {
@@ -56,10 +58,17 @@ export interface EngineThreads {
   ready: Promise<void>;
   /** Rejects with EngineThreadError when a thread ends without being asked to. */
   died: Promise<never>;
-  /** Every thread's metrics, as registry.getMetricsAsJSON() gives them. */
-  metrics(): Promise<MetricObjectWithValues<MetricValue<string>>[][]>;
+  /**
+   * Every thread's metrics, as registry.getMetricsAsJSON() gives them. A thread that does not
+   * answer in time is given its last answer: a counter missing from one scrape would read as a
+   * reset to Prometheus, and rate() would count the thread's whole total again.
+   */
+  metrics(): Promise<ThreadMetrics[]>;
   alive(): boolean;
-  /** Asks every thread to stop (each finishes or hands back its visits) and waits for them. */
+  /**
+   * Asks every thread to stop (each finishes or hands back its visits) and waits for them.
+   * Rejects with EngineThreadError if one failed while stopping (its visits wait for their locks).
+   */
   close(): Promise<void>;
 }
 
@@ -77,27 +86,36 @@ export function startEngineThreads(opts: {
 }): EngineThreads {
   const { env, logger } = opts;
   let stopping = false;
+  let failedStopping = false;
   let failed: ((err: Error) => void) | undefined;
   const died = new Promise<never>((_, reject) => {
     failed = reject;
   });
   died.catch(() => {}); // observed by whoever awaits it; never an unhandled rejection
-  const pending = new Map<number, (data: MetricObjectWithValues<MetricValue<string>>[]) => void>();
+  const pending = new Map<number, (data: ThreadMetrics) => void>();
   let nextId = 0;
-  sizeCrawlThreadHeaps(env.THREADS); // the engines share one engine's heap
+  sizeCrawlThreadHeaps(env.THREADS); // the crawl threads share out the heap caps
   const threads = opts.shares.map((concurrency, i) => {
     const index = i + 1; // engine 0 is the main thread's
     const data: EngineThreadData = { index, env, concurrency };
     const worker = new Worker(opts.entry, { workerData: { [ENGINE_THREAD]: data } });
     let exited = false;
+    let last: ThreadMetrics = [];
     const ready = new Promise<void>((resolve) => {
       worker.on('message', (m: FromThread) => {
         if (m.type === 'ready') resolve();
         else if (m.type === 'metrics') pending.get(m.id)?.(m.data);
+        // Its engine is closed (visits finished or handed back, connections closed): a library
+        // timer left behind (BullMQ's stalled-job check, when closed during its first pass)
+        // must not hold the thread for its interval.
+        else if (m.type === 'stopped') void worker.terminate();
       });
     });
     const exit = new Promise<void>((resolve) => {
-      worker.on('error', (err) => logger.error({ thread: index, err: err.message }, 'crawl thread failed'));
+      worker.on('error', (err) => {
+        if (stopping) failedStopping = true;
+        logger.error({ thread: index, err: err.message }, 'crawl thread failed');
+      });
       worker.on('exit', (code) => {
         exited = true;
         resolve();
@@ -105,34 +123,28 @@ export function startEngineThreads(opts: {
           failed?.(new EngineThreadError(`crawl thread ${index} ended (exit code ${code}) while running`));
       });
     });
-    return { worker, ready, exit, isExited: () => exited };
+    const metrics = () =>
+      new Promise<ThreadMetrics>((resolve) => {
+        const id = nextId++;
+        const timer = setTimeout(() => {
+          pending.delete(id);
+          resolve(last); // busy: its previous figures, so no counter appears to go back
+        }, METRICS_WAIT_MS);
+        pending.set(id, (answer) => {
+          clearTimeout(timer);
+          pending.delete(id);
+          last = answer;
+          resolve(answer);
+        });
+        worker.postMessage({ type: 'metrics', id } satisfies ToThread);
+      });
+    return { worker, ready, exit, isExited: () => exited, metrics, lastMetrics: () => last };
   });
   return {
     ready: Promise.race([Promise.all(threads.map((t) => t.ready)).then(() => {}), died]),
     died,
     alive: () => !stopping && threads.every((t) => !t.isExited()),
-    async metrics() {
-      const live = threads.filter((t) => !t.isExited());
-      const answers = await Promise.all(
-        live.map(
-          (t) =>
-            new Promise<MetricObjectWithValues<MetricValue<string>>[]>((resolve) => {
-              const id = nextId++;
-              const timer = setTimeout(() => {
-                pending.delete(id);
-                resolve([]); // a busy or dying thread: this scrape goes without its figures
-              }, METRICS_WAIT_MS);
-              pending.set(id, (data) => {
-                clearTimeout(timer);
-                pending.delete(id);
-                resolve(data);
-              });
-              t.worker.postMessage({ type: 'metrics', id } satisfies ToThread);
-            }),
-        ),
-      );
-      return answers;
-    },
+    metrics: () => Promise.all(threads.map((t) => (t.isExited() ? t.lastMetrics() : t.metrics()))),
     async close() {
       stopping = true;
       for (const t of threads) if (!t.isExited()) t.worker.postMessage({ type: 'stop' } satisfies ToThread);
@@ -145,11 +157,13 @@ export function startEngineThreads(opts: {
           });
           if ((await Promise.race([t.exit, late])) === 'late') {
             logger.warn({ bound }, 'a crawl thread did not stop in time: terminating it');
+            failedStopping = true;
             await t.worker.terminate();
           }
           clearTimeout(timer);
         }),
       );
+      if (failedStopping) throw new EngineThreadError('a crawl thread failed while stopping');
     },
   };
 }
@@ -181,6 +195,8 @@ export async function runEngineThread(d: EngineThreadData): Promise<void> {
     port.postMessage({ type: 'ready' } satisfies FromThread);
   });
   await engine.close();
+  logger.info({ jobsCompleted: engine.jobsCompleted() }, 'crawl engine stopped');
   port.removeAllListeners('message');
-  port.unref(); // nothing left to wait for: the thread ends
+  port.postMessage({ type: 'stopped' } satisfies FromThread); // the main thread ends this thread
+  port.unref();
 }
