@@ -35,6 +35,8 @@ export interface DriveResult {
   cpuMsPerSession: number;
   /** Share of the crawl's wall time the event loop was busy (1 = its one JS thread was the limit). */
   eventLoopBusy: number;
+  /** Event-loop busy time per session (ms), over every loop that ran visits (JS work per visit). */
+  busyMsPerSession: number;
   /**
    * The main thread's own time per session (Linux schedstat; null elsewhere): on a core, and
    * runnable but waiting for one. Busy wall time is about their sum: a large wait says the
@@ -185,6 +187,7 @@ async function driveThreads(
     rssBeforeMb,
     cpuMsPerSession: (cpu.user + cpu.system) / 1000 / visits, // every thread, and their start-up
     eventLoopBusy: Math.max(...results.map((r) => r.eventLoopBusy)), // the busiest loop
+    busyMsPerSession: results.reduce((ms, r) => ms + r.busyMsPerSession * r.visits, 0) / visits,
     mainCpuMsPerSession: null, // schedstat is per thread; the per-thread figures are not merged
     mainWaitMsPerSession: null,
     threads,
@@ -254,6 +257,7 @@ async function drive(
     rssBeforeMb,
     cpuMsPerSession: (cpu.user + cpu.system) / 1000 / visits,
     eventLoopBusy: elu.utilization,
+    busyMsPerSession: elu.active / visits,
     mainCpuMsPerSession: sched0 && sched1 ? (sched1[0] - sched0[0]) / 1e6 / visits : null,
     mainWaitMsPerSession: sched0 && sched1 ? (sched1[1] - sched0[1]) / 1e6 / visits : null,
     threads: 1,

@@ -327,7 +327,7 @@ try {
   console.log(
     `addresses harvested by bitcrawl: ${ours.addrs}; node ${process.version}; clients run as esbuild bundles with ${CLIENT_V8_FLAGS.join(' ')}` +
       (THREADS > 1
-        ? ` (each of bitcrawl's ${THREADS} crawl threads with a ${Math.floor(WORKER_SEMI_SPACE_MB / THREADS)} MB semi-space, as a worker sizes them)`
+        ? ` (bitcrawl's crawl thread${THREADS > 2 ? 's' : ''} beside the main thread with a ${Math.floor(WORKER_SEMI_SPACE_MB / THREADS)} MB semi-space, as a worker sizes them)`
         : ''),
   );
   console.log(
@@ -351,14 +351,14 @@ try {
   console.log(
     `event loop busy during the crawl: bitcrawl ${(100 * ours.eventLoopBusy).toFixed(0)}%` +
       `${THREADS > 1 ? ' (the busier thread)' : ''} ` +
-      `(${((1000 * ours.eventLoopBusy * ours.seconds * THREADS) / ours.visits).toFixed(2)} ms of JS thread per session), ` +
+      `(${ours.busyMsPerSession.toFixed(2)} ms of JS thread per session), ` +
       `rig ceiling ${(100 * ceiling.eventLoopBusy).toFixed(0)}%`,
   );
   if (oursSingle)
     console.log(
       `bitcrawl on 1 thread: ${oursSingle.cpuMsPerSession.toFixed(2)} ms CPU per session, event loop busy ` +
-        `${(100 * oursSingle.eventLoopBusy).toFixed(0)}%: one JS thread is the limit there, so the process uses ` +
-        `${(100 * oursSingle.machineBusy).toFixed(0)}% of the machine (with ${THREADS} threads: ${(100 * ours.machineBusy).toFixed(0)}%)`,
+        `${(100 * oursSingle.eventLoopBusy).toFixed(0)}%: one JS thread is the limit there; the machine's cores ` +
+        `(simnet included) were ${(100 * oursSingle.machineBusy).toFixed(0)}% busy (with ${THREADS} threads: ${(100 * ours.machineBusy).toFixed(0)}%)`,
     );
   const schedOf = oursSingle ?? ours;
   if (schedOf.mainCpuMsPerSession !== null && schedOf.mainWaitMsPerSession !== null)

@@ -20,17 +20,19 @@ export const WORKER_SEMI_SPACE_MB = 32;
 export const WORKER_V8_FLAGS: readonly string[] = [`--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`];
 
 /**
- * Before starting `threads` crawl threads (each an isolate with its share of the sessions):
- * gives each isolate created from now on 1/threads of the engine's heap, so the process's
- * memory stays about that of one engine. The semi-space: each thread allocates at 1/threads the
- * rate, so its young GCs come as often as one engine's would; measured with two threads at
- * 2,000 concurrent visits, 16 MB each ran as fast as 32 MB each, for 70-80 MB less RSS. The old
- * generation: this process's cap (--max-old-space-size, as heap_size_limit shows it: the old
- * generation plus three semi-spaces) shared out, since V8 lets garbage grow up to near its cap
- * before collecting it (a worker at 2,000 visits peaked at ~230 MB RSS under a 256 MB cap, at
- * ~360 MB under 512 MB, crawling as fast). V8 flags, because the process-wide ones (NODE_OPTIONS)
- * override a Worker's resourceLimits; an isolate reads them when it is created, so the running
- * ones keep theirs.
+ * Before starting crawl threads for `threads` engines in all (each thread an isolate with its
+ * share of the sessions): gives each isolate created from now on 1/threads of the engine's heap
+ * caps; the running main isolate keeps its own.
+ * - The semi-space: each thread allocates at 1/threads the rate, so its young GCs come as often
+ *   as one engine's would. Measured with two threads at 2,000 concurrent visits, 16 MB each ran
+ *   as fast as 32 MB each, for 70-80 MB less RSS.
+ * - The old generation: this process's cap (--max-old-space-size, as heap_size_limit shows it:
+ *   the old generation plus three semi-spaces, taken to be WORKER_SEMI_SPACE_MB's; with no cap,
+ *   V8's default for the machine), shared out. V8 lets garbage grow toward its cap before it
+ *   collects it: one worker at 2,000 visits peaked at ~230 MB RSS under a 256 MB cap, at 234-358
+ *   MB under 512 MB, crawling as fast.
+ * V8 flags, because the process-wide ones (NODE_OPTIONS) override a Worker's resourceLimits; an
+ * isolate reads them when it is created, so the running ones keep theirs.
  */
 export function sizeCrawlThreadHeaps(threads: number): void {
   if (threads <= 1) return;
