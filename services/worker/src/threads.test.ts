@@ -98,8 +98,8 @@ describe('startEngineThreads', () => {
     const later = script(
       'later.mjs',
       `parentPort.postMessage({ type: 'ready' });
-parentPort.on('message', () => {});
-setTimeout(() => { throw new Error('boom'); }, 100);`,
+parentPort.on('message', (m) => { if (m.type === 'stop') { parentPort.removeAllListeners('message'); parentPort.unref(); } });
+if (workerData.bitcrawlEngineThread.index === 1) setTimeout(() => { throw new Error('boom'); }, 100);`,
     );
     const threads = startEngineThreads({
       entry: later,
@@ -111,6 +111,22 @@ setTimeout(() => { throw new Error('boom'); }, 100);`,
     await expect(threads.died).rejects.toMatchObject({ code: 'ENGINE_THREAD_DIED' });
     expect(threads.alive()).toBe(false);
     await threads.close();
+  });
+
+  it('fails close with ENGINE_THREAD_DIED when a thread fails while stopping', async () => {
+    const failsOnStop = script(
+      'fails-on-stop.mjs',
+      `parentPort.on('message', (m) => { if (m.type === 'stop') throw new Error('close failed'); });
+parentPort.postMessage({ type: 'ready' });`,
+    );
+    const threads = startEngineThreads({
+      entry: failsOnStop,
+      env: env({ THREADS: '2' }),
+      shares: [1],
+      logger: silentLogger(),
+    });
+    await threads.ready;
+    await expect(threads.close()).rejects.toMatchObject({ code: 'ENGINE_THREAD_DIED' });
   });
 
   it('terminates a thread that does not stop within the grace', async () => {
