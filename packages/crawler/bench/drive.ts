@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { CHAINS, type ChainName } from '@bitcrawl/protocol';
-import { sizeCrawlThreadHeaps } from '../src/worker-flags.ts';
+import { sizeCrawlThreadHeaps, splitConcurrency } from '../src/worker-flags.ts';
 
 export interface BenchTarget {
   network: 'ipv4';
@@ -144,9 +144,10 @@ async function driveThreads(
   const cpu0 = process.cpuUsage();
   const rssBeforeMb = process.memoryUsage.rss() / 2 ** 20;
   const script = process.argv[1] as string;
+  const shares = splitConcurrency(concurrency, threads);
   const shareOf = (i: number) => ({
     targets: targets.filter((_, j) => j % threads === i),
-    concurrency: Math.floor(concurrency / threads) + (i < concurrency % threads ? 1 : 0),
+    concurrency: shares[i] as number,
   });
   const spawned = Array.from({ length: threads - 1 }, (_, k) => {
     const i = k + 1; // share 0 is this thread's

@@ -41,3 +41,12 @@ export function sizeCrawlThreadHeaps(threads: number): void {
   v8.setFlagsFromString(`--max-semi-space-size=${semiMb}`);
   v8.setFlagsFromString(`--max-old-space-size=${Math.max(64, Math.floor(oldMb / threads))}`);
 }
+
+/**
+ * A worker's CONCURRENCY shared out over its `engines` (THREADS): 1001 over 2 is 501 and 500.
+ * The worker and bench:sessions share it out the same way.
+ */
+export function splitConcurrency(total: number, engines: number): number[] {
+  const base = Math.floor(total / engines);
+  return Array.from({ length: engines }, (_, i) => base + (i < total % engines ? 1 : 0));
+}

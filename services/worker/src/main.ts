@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { splitConcurrency } from '@bitcrawl/crawler';
 import {
   createLogger,
   createMetrics,
@@ -9,7 +10,7 @@ import {
 import { AggregatorRegistry } from 'prom-client';
 import { startEngine } from './engine.ts';
 import { configsFrom, type WorkerEnv, workerEnvSchema } from './env.ts';
-import { type EngineThreads, splitConcurrency, startEngineThreads } from './threads.ts';
+import { type EngineThreads, startEngineThreads } from './threads.ts';
 
 export { workerEnvSchema };
 

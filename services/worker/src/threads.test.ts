@@ -6,7 +6,7 @@ import { type RedisServer, startRedis } from '@bitcrawl/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workerEnvSchema } from './env.ts';
 import { main, threadedMetrics } from './main.ts';
-import { splitConcurrency, startEngineThreads } from './threads.ts';
+import { startEngineThreads } from './threads.ts';
 
 // Stand-in thread scripts: the protocol between the main thread and a crawl thread, without
 // Redis. The real entry (the CLI) is exercised by test/e2e/distributed.test.ts.
@@ -54,15 +54,6 @@ describe('threadedMetrics', () => {
     expect(text).toMatch(/^bitcrawl_process_process_start_time_seconds\{service="worker"\} \d+/m);
     const families = [...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]);
     expect(new Set(families).size).toBe(families.length);
-  });
-});
-
-describe('splitConcurrency', () => {
-  it('shares CONCURRENCY out whole, the remainder to the first threads', () => {
-    expect(splitConcurrency(1001, 2)).toEqual([501, 500]);
-    expect(splitConcurrency(2000, 2)).toEqual([1000, 1000]);
-    expect(splitConcurrency(5, 3)).toEqual([2, 2, 1]);
-    expect(splitConcurrency(7, 1)).toEqual([7]);
   });
 });
 

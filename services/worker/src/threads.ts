@@ -1,5 +1,6 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { sizeCrawlThreadHeaps } from '@bitcrawl/crawler';
+
 import { createLogger, createMetrics, type Logger } from '@bitcrawl/telemetry';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import { startEngine } from './engine.ts';
@@ -26,22 +27,16 @@ export interface EngineThreadData {
 }
 
 type ToThread = { type: 'metrics'; id: number } | { type: 'stop' };
+type ThreadMetrics = MetricObjectWithValues<MetricValue<string>>[];
 type FromThread =
   | { type: 'ready' }
   | { type: 'stopped' }
-  | { type: 'metrics'; id: number; data: MetricObjectWithValues<MetricValue<string>>[] };
-type ThreadMetrics = MetricObjectWithValues<MetricValue<string>>[];
+  | { type: 'metrics'; id: number; data: ThreadMetrics };
 
 /** This thread's crawl-thread data, when it is one (see startEngineThreads). */
 export function engineThreadData(): EngineThreadData | undefined {
   if (isMainThread) return undefined;
   return (workerData as Record<string, EngineThreadData> | null)?.[ENGINE_THREAD];
-}
-
-/** CONCURRENCY shared out: 1001 over 2 threads is 501 and 500. */
-export function splitConcurrency(total: number, threads: number): number[] {
-  const base = Math.floor(total / threads);
-  return Array.from({ length: threads }, (_, i) => base + (i < total % threads ? 1 : 0));
 }
 
 /** A thread that did not stop when asked is terminated after this long past the shutdown grace. */
