@@ -112,7 +112,13 @@ export const simnetSpecSchema = z
       .default(600_000),
     /** Port of every IPv4 node (distinct 127.x.y.z addresses); IPv6 nodes use distinct ports from ipv6BasePort. */
     port: z.number().int().min(1).max(65535).default(8333),
-    ipv6BasePort: z.number().int().min(1024).max(60_000).default(40_000),
+    /**
+     * IPv6 nodes listen on ::1 from here (up to 2,000 ports), dead ones are dialed from here +
+     * 5,000. Below Linux's ephemeral range (32768-60999) by default: a server started on a free
+     * port (port 0) or an outgoing connection's local port is never one of these, so a node's
+     * listen cannot collide with them, nor a "dead" port turn out to be served.
+     */
+    ipv6BasePort: z.number().int().min(1024).max(60_000).default(20_000),
   })
   .refine((s) => Object.values(s.kinds).some((w) => (w ?? 0) > 0), {
     message: 'kinds needs a positive weight',
