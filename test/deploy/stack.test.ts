@@ -4,9 +4,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Simnet, startSimnet } from '@bitcrawl/simnet';
 import { openStore, queryRows } from '@bitcrawl/storage';
-import { freePort } from '@bitcrawl/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { budget, freePort } from '@bitcrawl/testkit';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ALL_KINDS, compareWithTruth } from '../e2e/truth-check.ts';
+
+// Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
+vi.setConfig({ testTimeout: budget(240_000) });
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -81,7 +84,7 @@ describe('npm run stack -- --workers 3', () => {
     } finally {
       await s.close();
     }
-  }, 240_000);
+  });
 
   it('stops with status 2 when a service exits 2 (bad configuration) instead of restarting it for ever', async () => {
     const store = mkdtempSync(path.join(tmpdir(), 'bitcrawl-stack-bad-'));
@@ -101,5 +104,5 @@ describe('npm run stack -- --workers 3', () => {
     expect(out.text).toMatch(/bad seed "127\.0\.0\.1:notaport"/);
     expect(out.text).toMatch(/stack: seeder exited with status 2: its configuration is invalid/);
     expect(out.text).not.toMatch(/restarts \d/);
-  }, 120_000);
+  });
 });

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MAX_DATETIME_S, type Observation } from '@bitcrawl/model';
-import { type ClickHouseServer, startClickHouse } from '@bitcrawl/testkit';
+import { budget, type ClickHouseServer, startClickHouse } from '@bitcrawl/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertIsolatingRejects } from './isolate.ts';
 import { migrate } from './migrate.ts';
@@ -46,7 +46,7 @@ function suite(name: string, open: () => Promise<Store>) {
     let store: Store;
     beforeAll(async () => {
       store = await open();
-    }, 90_000);
+    }, budget(90_000));
     afterAll(() => store?.close());
 
     it('applies the migrations once, idempotently', async () => {

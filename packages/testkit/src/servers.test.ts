@@ -1,7 +1,11 @@
 import { Resolver } from 'node:dns/promises';
 import net from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { startClickHouse, startDnsmasq, startMicrosocks, startRedis } from './index.ts';
+import { budget } from './time-budget.ts';
+
+// Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
+vi.setConfig({ testTimeout: budget(90_000) });
 
 function redisPing(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -32,7 +36,7 @@ describe('testkit starts real servers on loopback', () => {
     } finally {
       await ch.stop();
     }
-  }, 90_000);
+  });
 
   it('dnsmasq serves only the given names', async () => {
     const dns = await startDnsmasq({ 'seed.example.test': ['127.0.0.7', '::1'] });

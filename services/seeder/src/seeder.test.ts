@@ -1,10 +1,13 @@
 import { CHAINS } from '@bitcrawl/protocol';
 import { createCrawlQueue, Frontier, jobIdFor, parseJobId } from '@bitcrawl/queue';
 import { silentLogger } from '@bitcrawl/telemetry';
-import { type DnsServer, type RedisServer, startDnsmasq, startRedis } from '@bitcrawl/testkit';
+import { budget, type DnsServer, type RedisServer, startDnsmasq, startRedis } from '@bitcrawl/testkit';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { seederConfigSchema, seedRound, seedTargets } from './seeder.ts';
+
+// Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
+vi.setConfig({ testTimeout: budget(30_000) });
 
 let dns: DnsServer;
 let redis: RedisServer;
@@ -168,7 +171,7 @@ describe('seeder scheduler', () => {
     } finally {
       await close(running);
     }
-  }, 20_000);
+  });
 
   it('a reseed job retried after it started its round goes on with that round (no second round)', async () => {
     const { runSeeder } = await import('./scheduler.ts');
@@ -221,7 +224,7 @@ describe('seeder scheduler', () => {
     } finally {
       await close(running);
     }
-  }, 30_000);
+  });
 
   it('with reseedEveryMs 0, runs one round and removes a schedule an earlier run left', async () => {
     const { runSeeder } = await import('./scheduler.ts');
@@ -252,5 +255,5 @@ describe('seeder scheduler', () => {
     } finally {
       await close(running);
     }
-  }, 20_000);
+  });
 });

@@ -2,9 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { CLI_BIN, cliBudget } from '@bitcrawl/testkit';
+import { describe, expect, it, vi } from 'vitest';
 
-const bin = path.resolve(import.meta.dirname, '../../bin/bitcrawl.mjs');
+// Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
+vi.setConfig({ testTimeout: cliBudget(11, 60_000) });
+
+const bin = CLI_BIN;
 
 describe('service commands validate their configuration', () => {
   it('a bad value names the variable and exits 2', () => {
@@ -50,7 +54,7 @@ describe('service commands validate their configuration', () => {
       expect(z.status, `${service} ${name}`).toBe(2);
       expect(z.stderr).toMatch(new RegExp(`^bitcrawl: invalid configuration:\\n  ${name}: `));
     }
-  }, 60_000);
+  });
 
   it('a missing REDIS_URL is reported for each service', () => {
     for (const svc of ['seeder', 'ingester']) {

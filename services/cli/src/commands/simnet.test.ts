@@ -2,10 +2,13 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runCommand } from '@bitcrawl/testkit';
-import { describe, expect, it } from 'vitest';
+import { CLI_BIN, cliBudget, runCommand } from '@bitcrawl/testkit';
+import { describe, expect, it, vi } from 'vitest';
 
-const bin = path.resolve(import.meta.dirname, '../../bin/bitcrawl.mjs');
+// Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
+vi.setConfig({ testTimeout: cliBudget(4, 90_000) });
+
+const bin = CLI_BIN;
 const dir = mkdtempSync(path.join(tmpdir(), 'bitcrawl-simnet-spec-'));
 const file = (name: string, text: string) => {
   const p = path.join(dir, name);
@@ -27,7 +30,7 @@ describe('bitcrawl simnet --spec', () => {
       expect(r.stderr).toMatch(message);
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
-  }, 60_000);
+  });
 
   it('writes its ground truth under the temp dir, not where it runs, and names a port clash in one line', async () => {
     const cwd = mkdtempSync(path.join(tmpdir(), 'bitcrawl-simnet-cwd-'));
@@ -43,7 +46,7 @@ describe('bitcrawl simnet --spec', () => {
     });
     const exited = new Promise<void>((r) => first.once('exit', () => r()));
     try {
-      const deadline = Date.now() + 30_000;
+      const deadline = Date.now() + cliBudget(1, 10_000);
       while (!out.includes('crawl it:') && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 100));
       const truthPath = /ground truth: (.*)/.exec(out)?.[1] as string;
@@ -70,5 +73,5 @@ describe('bitcrawl simnet --spec', () => {
       await exited;
     }
     expect(existsSync(path.join(cwd, 'simnet-ground-truth.json'))).toBe(false);
-  }, 90_000);
+  });
 });

@@ -1,9 +1,11 @@
-import path from 'node:path';
 import { type Simnet, startSimnet } from '@bitcrawl/simnet';
-import { runCommand } from '@bitcrawl/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI_BIN, cliBudget, runCommand } from '@bitcrawl/testkit';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
-const bin = path.resolve(import.meta.dirname, '../../bin/bitcrawl.mjs');
+// Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
+vi.setConfig({ testTimeout: cliBudget(3, 60_000) });
+
+const bin = CLI_BIN;
 
 const run = (args: string[]) => runCommand(process.execPath, [bin, ...args]);
 
@@ -30,7 +32,7 @@ describe('bitcrawl visit', () => {
       },
     });
     expect(obs.addrs).toHaveLength(node.answer.length);
-  }, 20_000);
+  });
 
   it('reaches .onion and .b32.i2p nodes through --proxy-onion / --proxy-i2p (crawl names them so too)', async () => {
     for (const [network, flag] of [
@@ -43,19 +45,19 @@ describe('bitcrawl visit', () => {
       expect(r.status, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout), flag).toMatchObject({ outcome: 'ok', network, host: node.host });
     }
-  }, 60_000);
+  });
 
   it('refuses a private target without --allow-private, still exit 0', async () => {
     const r = await run(['visit', sim.groundTruth.nodes[0]!.endpoint]);
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ outcome: 'not_dialable' });
-  }, 20_000);
+  });
 
   it('exits 2 on a bad endpoint', async () => {
     const r = await run(['visit', '999.1.1.1:8333']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/not an IPv4/);
-  }, 20_000);
+  });
 
   it('exits 2 with a clear message on a bad --proxy, before any dial', async () => {
     const r = await run(['visit', '1.2.3.4:8333', '--proxy', 'http://127.0.0.1:9']);
@@ -63,7 +65,7 @@ describe('bitcrawl visit', () => {
     expect(r.stderr).toMatch(/invalid proxy URL "http:\/\/127\.0\.0\.1:9": unsupported scheme "http:"/);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(r.stdout).toBe('');
-  }, 20_000);
+  });
 
   it('a proxy that cannot be reached is one line and exit 1, not an observation of the node', async () => {
     const node = sim.groundTruth.nodes[0]!;
@@ -72,5 +74,5 @@ describe('bitcrawl visit', () => {
     expect(r.stderr).toMatch(/^bitcrawl: proxy 127\.0\.0\.1:1: ECONNREFUSED/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(r.stdout).toBe('');
-  }, 20_000);
+  });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Observation } from '@bitcrawl/model';
 import { insertNodeGeo, insertObservations, migrate, openStore, type Store } from '@bitcrawl/storage';
-import { type ClickHouseServer, startClickHouse } from '@bitcrawl/testkit';
+import { budget, type ClickHouseServer, startClickHouse } from '@bitcrawl/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildReport, renderReport, sparkline } from './report.ts';
 
@@ -59,7 +59,7 @@ function suite(name: string, open: () => Promise<Store>) {
     beforeAll(async () => {
       store = await open();
       await migrate(store);
-    }, 90_000);
+    }, budget(90_000));
     afterAll(() => store?.close());
 
     it('is empty without rounds', async () => {
