@@ -1,5 +1,8 @@
 import { Resolver } from 'node:dns/promises';
+import { existsSync, mkdtempSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { startClickHouse, startDnsmasq, startMicrosocks, startRedis } from './index.ts';
 import { budget } from './time-budget.ts';
@@ -35,6 +38,25 @@ describe('testkit starts real servers on loopback', () => {
       expect((await res.text()).trim()).toMatch(/^18\.16/);
     } finally {
       await ch.stop();
+    }
+  });
+
+  it('clickhouse-server with a data folder keeps its tables and rows for the next server on it', async () => {
+    const dataDir = path.join(mkdtempSync(path.join(tmpdir(), 'bitcrawl-ch-keep-')), 'clickhouse');
+    const sql = async (url: string, q: string) => {
+      const res = await fetch(`${url}/?query=${encodeURIComponent(q)}`, { method: 'POST' });
+      return (await res.text()).trim();
+    };
+    const first = await startClickHouse({ dataDir });
+    await sql(first.url, 'CREATE TABLE kept (n UInt8) ENGINE = MergeTree ORDER BY n');
+    await sql(first.url, 'INSERT INTO kept VALUES (7)');
+    await first.stop();
+    expect(existsSync(path.join(dataDir, 'data'))).toBe(true);
+    const second = await startClickHouse({ dataDir });
+    try {
+      expect(await sql(second.url, 'SELECT sum(n) FROM kept')).toBe('7');
+    } finally {
+      await second.stop();
     }
   });
 

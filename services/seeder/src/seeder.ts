@@ -130,9 +130,5 @@ export async function seedRound(
   return { found: targets.length, enqueued: admitted.length };
 }
 
-export function newCrawlId(now = Date.now()): string {
-  return `r${new Date(now)
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z')}`;
-}
+/** Round ids have one format everywhere (crawl, seeder, stack): see @bitcrawl/queue. */
+export { newCrawlId } from '@bitcrawl/queue';

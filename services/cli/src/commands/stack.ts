@@ -1,11 +1,12 @@
 import path from 'node:path';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { z } from 'zod';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 const optsSchema = z.object({
   workers: z.coerce.number().int().min(1).max(64).default(2),
   store: z.string().optional(),
+  data: z.string().default('data/clickhouse'),
   once: z.boolean().default(false),
   dashboardPort: z.coerce.number().int().min(0).max(65535).default(8080),
   seed: z.array(z.string()).default([]),
@@ -20,7 +21,17 @@ export function register(program: Command): void {
     .command('stack')
     .description('run redis, clickhouse, seeder, N workers, ingester and dashboard as local processes')
     .option('--workers <n>', 'worker processes', '2')
-    .option('--store <dir>', 'embedded ClickHouse (chdb) instead of clickhouse-server from PATH')
+    .addOption(
+      new Option('--data <dir>', "clickhouse-server's data folder, kept when the stack stops").default(
+        'data/clickhouse',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--store <dir>',
+        'embedded ClickHouse (chdb) instead of clickhouse-server from PATH',
+      ).conflicts('data'),
+    )
     .option('--once', 'crawl one round, wait for it to be stored, stop everything')
     .option('--dashboard-port <port>', 'dashboard port on 127.0.0.1', '8080')
     .option('--seed <host:port>', 'seed address (repeatable) -> SEEDS', collect)
@@ -45,6 +56,7 @@ export function register(program: Command): void {
           workers: o.workers,
           once: o.once,
           dashboardPort: o.dashboardPort,
+          data: o.data,
           env,
           ...(o.store ? { store: o.store } : {}),
         },
