@@ -3,4 +3,5 @@ export * from './migrate.ts';
 export * from './queries.ts';
 export * from './rejection.ts';
 export * from './store.ts';
+export * from './unrouted.ts';
 export * from './writer.ts';

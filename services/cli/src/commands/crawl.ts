@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
+import { redactUrl } from '../reachability.ts';
 import { UsageError } from '../usage-error.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -130,7 +131,16 @@ export function register(program: Command): void {
       );
       offSignals();
       process.stdout.write(`${JSON.stringify(summary)}\n`);
+      const read = o.clickhouse ? `--clickhouse ${redactUrl(o.clickhouse)}` : `--store ${o.store}`;
+      process.stderr.write(
+        `round ${summary.crawlId}: stored in ${summary.store} (bitcrawl report ${read} --round ${summary.crawlId})\n`,
+      );
       // A partial round is not a finished one: scripts see it in the status as in the summary.
       if (summary.interrupted) process.exitCode = 130;
+      // Nothing answered: a dead network must not look like a successful crawl.
+      else if (summary.reachable === 0) {
+        process.stderr.write('bitcrawl: no peer reachable: check the network\n');
+        process.exitCode = 3;
+      }
     });
 }

@@ -1,14 +1,22 @@
 import { type CrawlerConfig, createVisitor } from '@bitcrawl/crawler';
 import { type IngesterConfig, loadGeoEnricher, startIngester } from '@bitcrawl/ingester';
 import { createCrawlQueue, Frontier, ingestBacklog, type RevisitPolicy, requeueLost } from '@bitcrawl/queue';
-import { newCrawlId, type SeederConfig, seedRound } from '@bitcrawl/seeder';
-import { migrate, openStore, roundSummary, type Store, type StoreOptions } from '@bitcrawl/storage';
+import { newCrawlId, type SeederConfig, type SeedSources, seedRound } from '@bitcrawl/seeder';
+import {
+  migrate,
+  openStore,
+  roundSummary,
+  type Store,
+  type StoreOptions,
+  unroutedByNetwork,
+} from '@bitcrawl/storage';
 import { createMetrics, type Logger } from '@bitcrawl/telemetry';
 import { MissingBinaryError, startRedis, which } from '@bitcrawl/testkit';
 import { startWorker, type WorkerConfig } from '@bitcrawl/worker';
 import { Redis } from 'ioredis';
 import { describeConnectionError, ensureRedisReachable, redactUrl } from '../reachability.ts';
 import { UsageError } from '../usage-error.ts';
+import { seedLines, unroutedLines } from './crawl-messages.ts';
 
 export interface LocalCrawlOptions {
   redisUrl?: string;
@@ -26,10 +34,17 @@ export interface LocalCrawlOptions {
 
 export interface CrawlSummary {
   crawlId: string;
+  /** Addresses dialed (those this host had no way to reach are counted in `notDialed`, not here). */
   visited: number;
   reachable: number;
   seconds: number;
-  byNetwork: { network: string; visited: number; reachable: number }[];
+  byNetwork: { network: string; visited: number; reachable: number; notDialed: number }[];
+  /** Addresses not dialed for want of a proxy or route (onion, I2P, CJDNS), per network. */
+  notDialed: number;
+  /** Where the round's seeds came from (--seed, DNS, or Bitcoin Core's fixed seeds). */
+  seeds: SeedSources;
+  /** Where the round is stored: the embedded store's directory or the server's URL. */
+  store: string;
   /** Addresses left unvisited because their jobs failed for good (0 in a healthy round). */
   failedVisits: number;
   /** Stopped by a signal before the round was done: the figures are of a partial round. */
@@ -87,8 +102,10 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
     const frontier = new Frontier(redis, o.revisit);
     const crawlId = o.crawlId ?? newCrawlId();
     if (o.crawlId) await refuseRestartedRound(store, frontier, o.crawlId);
-    const seeded = await seedRound({ frontier, crawlQueue, logger: o.logger }, o.seeder, crawlId);
-    o.progress(`round ${crawlId}: ${seeded.enqueued} seed addresses enqueued`);
+    // The seeder's warnings (DNS failures, fixed seeds) are said in words below, not as JSON too.
+    const seedLogger = o.logger.isLevelEnabled('debug') ? o.logger : o.logger.child({}, { level: 'error' });
+    const seeded = await seedRound({ frontier, crawlQueue, logger: seedLogger }, o.seeder, crawlId);
+    for (const line of seedLines(crawlId, seeded.enqueued, seeded.sources, o.seeder.chain)) o.progress(line);
     const visitor = createVisitor(o.crawler, { logger: o.logger, metrics });
     const worker = startWorker(
       { connection: bull, crawlQueue, frontier, visitor, logger: o.logger, metrics },
@@ -158,17 +175,27 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
       );
     await within(crawlQueue.close(), SHUTDOWN_STEP_MS);
     const rows = await roundSummary(store, crawlId);
-    const byNetwork = rows.map((r) => ({
-      network: r.network,
-      visited: Number(r.visited),
-      reachable: Number(r.reachable),
-    }));
+    // Addresses never dialed for want of a proxy or route are no visits: counted apart, one line each.
+    const unrouted = await unroutedByNetwork(store, crawlId);
+    for (const line of unroutedLines(unrouted)) o.progress(line);
+    const byNetwork = rows.map((r) => {
+      const notDialed = unrouted.find((u) => u.network === r.network)?.addresses ?? 0;
+      return {
+        network: r.network,
+        visited: Number(r.visited) - notDialed,
+        reachable: Number(r.reachable),
+        notDialed,
+      };
+    });
     return {
       crawlId,
       visited: byNetwork.reduce((s, r) => s + r.visited, 0),
       reachable: byNetwork.reduce((s, r) => s + r.reachable, 0),
       seconds: (Date.now() - started) / 1000,
       byNetwork,
+      notDialed: byNetwork.reduce((s, r) => s + r.notDialed, 0),
+      seeds: seeded.sources,
+      store: store.describe,
       failedVisits,
       interrupted: signal.aborted,
     };
