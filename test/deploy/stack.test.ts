@@ -18,6 +18,7 @@ beforeAll(async () => {
   sim = await startSimnet({
     seed: 44,
     nodes: 400,
+    port: 28_433, // not 8333: other simnets (other test runs on the machine) listen there
     kinds: ALL_KINDS,
     onion: 10,
     i2p: 10,

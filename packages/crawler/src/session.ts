@@ -63,6 +63,12 @@ export interface SessionParams {
   /** The wall clock, for the Observation's time and the version's timestamp. */
   now: () => number;
   signal?: AbortSignal;
+  /**
+   * Told each time the visit starts waiting in a phase: 'connect', then the reason its timer
+   * would end it ('handshake deadline', 'getaddr deadline', 'small answer complete', 'answer
+   * complete') and for how long at most (`bitcrawl visit` shows it on a terminal).
+   */
+  onPhase?: (phase: string, ms: number) => void;
 }
 
 /** Version nonces come from a pool refilled 512 at a time: one CSPRNG call per 512 sessions. */
@@ -149,6 +155,7 @@ export async function runSession(p: SessionParams): Promise<Observation> {
     if (earlyBytes <= MAX_CRAWL_FRAME_LENGTH) early?.push(Uint8Array.from(chunk)); // bounded all the same
   };
   let socket: net.Socket;
+  p.onPhase?.('connect', Math.min(p.timeouts.connectMs, p.timeouts.sessionMs));
   try {
     socket = await dial(
       peer,
@@ -203,6 +210,7 @@ export async function runSession(p: SessionParams): Promise<Observation> {
       const now = performance.now();
       const wait = Math.min(ms, until - now);
       const capped = deadline - now <= wait;
+      p.onPhase?.(why, Math.max(0, wait));
       phaseTimer = setTimeout(
         () => finish(capped ? 'session time cap reached' : why),
         Math.max(0, capped ? deadline - now : wait),

@@ -12,7 +12,10 @@ export interface VisitTarget {
 }
 
 export interface Visitor {
-  visit(target: VisitTarget, ctx: { crawlId: string; signal?: AbortSignal }): Promise<Observation>;
+  visit(
+    target: VisitTarget,
+    ctx: { crawlId: string; signal?: AbortSignal; onPhase?: (phase: string, ms: number) => void },
+  ): Promise<Observation>;
 }
 
 export interface VisitorDeps {
@@ -64,6 +67,7 @@ export function createVisitor(config: CrawlerConfig, deps: VisitorDeps = {}): Vi
             maxMessages: config.maxMessagesPerSession,
             now,
             ...(ctx.signal ? { signal: ctx.signal } : {}),
+            ...(ctx.onPhase ? { onPhase: ctx.onPhase } : {}),
           });
         } finally {
           deps.metrics?.sessionsActive.dec();

@@ -35,6 +35,8 @@ export const workerEnvSchema = z
     HANDSHAKE_TIMEOUT_MS: int.optional(),
     GETADDR_TIMEOUT_MS: int.optional(),
     IDLE_TIMEOUT_MS: int.optional(),
+    TENTATIVE_IDLE_MS: int.optional(),
+    SESSION_TIMEOUT_MS: int.optional(),
     LOCK_DURATION_MS: int.min(1000).default(30_000),
     STALLED_INTERVAL_MS: int.min(1000).default(30_000),
     SHUTDOWN_GRACE_MS: int.default(20_000),
@@ -69,6 +71,8 @@ const CRAWLER_ENV_NAMES = {
   'timeouts.handshakeMs': 'HANDSHAKE_TIMEOUT_MS',
   'timeouts.getaddrMs': 'GETADDR_TIMEOUT_MS',
   'timeouts.idleAfterAnswerMs': 'IDLE_TIMEOUT_MS',
+  'timeouts.tentativeIdleMs': 'TENTATIVE_IDLE_MS',
+  'timeouts.sessionMs': 'SESSION_TIMEOUT_MS',
 };
 const WORKER_ENV_NAMES = {
   concurrency: 'CONCURRENCY',
@@ -97,6 +101,8 @@ export function configsFrom(e: WorkerEnv): { crawler: CrawlerConfig; worker: Wor
       handshakeMs: e.HANDSHAKE_TIMEOUT_MS,
       getaddrMs: e.GETADDR_TIMEOUT_MS,
       idleAfterAnswerMs: e.IDLE_TIMEOUT_MS,
+      tentativeIdleMs: e.TENTATIVE_IDLE_MS,
+      sessionMs: e.SESSION_TIMEOUT_MS,
     }),
   );
   const worker = withEnvNames(WORKER_ENV_NAMES, () =>

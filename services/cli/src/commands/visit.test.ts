@@ -11,7 +11,15 @@ const run = (args: string[]) => runCommand(process.execPath, [bin, ...args]);
 
 let sim: Simnet;
 beforeAll(async () => {
-  sim = await startSimnet({ seed: 3, nodes: 10, kinds: { core: 1 }, onion: 1, i2p: 1 });
+  // Not port 8333: other simnets (other test runs on this machine) listen there.
+  sim = await startSimnet({
+    seed: 3,
+    nodes: 12,
+    kinds: { core: 1, silent: 0.3 },
+    onion: 1,
+    i2p: 1,
+    port: 28_334,
+  });
 });
 afterAll(() => sim?.stop());
 
@@ -47,10 +55,70 @@ describe('bitcrawl visit', () => {
     }
   });
 
-  it('refuses a private target without --allow-private, still exit 0', async () => {
+  it('refuses a private target without --allow-private: exit 1, the JSON still printed', async () => {
     const r = await run(['visit', sim.groundTruth.nodes[0]!.endpoint]);
-    expect(r.status).toBe(0);
+    expect(r.status).toBe(1);
     expect(JSON.parse(r.stdout)).toMatchObject({ outcome: 'not_dialable' });
+  });
+
+  // Issue 17, finding 6: "check my node" exited 0 for not_dialable and handshake_timeout, waited
+  // silently, and some timers could not be set at all.
+  it('exit 1 for a node that does not answer, with the JSON; an onion without proxy names --proxy-onion', async () => {
+    const silent = sim.groundTruth.nodes.find((n) => n.kind === 'silent')!;
+    const r = await run(['visit', silent.endpoint, '--allow-private', '--handshake-timeout', '500']);
+    expect(r.status, r.stderr).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ outcome: 'handshake_timeout', host: silent.host });
+    const onion = sim.groundTruth.nodes.find((n) => n.network === 'onion')!;
+    const o = await run(['visit', onion.endpoint]);
+    expect(o.status).toBe(1);
+    expect(JSON.parse(o.stdout).error).toMatch(
+      /no proxy configured for onion \(--proxy-onion URL, or PROXY_ONION\)/,
+    );
+  });
+
+  it('every timer is a flag and a variable; a bad one is exit 2 naming the flag', async () => {
+    const node = sim.groundTruth.nodes.find((n) => n.kind === 'core')!.endpoint;
+    const flags = await run([
+      'visit',
+      node,
+      '--allow-private',
+      '--getaddr-timeout',
+      '3000',
+      '--session-timeout',
+      '1000',
+    ]);
+    expect(flags.status).toBe(2);
+    expect(flags.stderr).toMatch(/--getaddr-timeout \(3000\) must be less than --session-timeout \(1000\)/);
+    const env = await runCommand(process.execPath, [bin, 'visit', node, '--allow-private'], {
+      env: { GETADDR_TIMEOUT_MS: '3000', SESSION_TIMEOUT_MS: '1000' },
+    });
+    expect(env.status).toBe(2);
+    expect(env.stderr).toMatch(/--getaddr-timeout \(3000\) must be less than --session-timeout \(1000\)/);
+    const bad = await runCommand(process.execPath, [bin, 'visit', node], {
+      env: { TENTATIVE_IDLE_MS: 'soon' },
+    });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--tentative-idle-timeout \(or TENTATIVE_IDLE_MS\): expected milliseconds/);
+    // Set and used: a 1-entry-or-more answer is taken after this wait instead of the default 10 s.
+    const ok = await run([
+      'visit',
+      node,
+      '--allow-private',
+      '--profile',
+      'loopback',
+      '--tentative-idle-timeout',
+      '200',
+    ]);
+    expect(ok.status, ok.stderr).toBe(0);
+  });
+
+  it('on a terminal, stderr shows the phase it is waiting in and the flag that sets it', async () => {
+    const silent = sim.groundTruth.nodes.find((n) => n.kind === 'silent')!;
+    // script(1) gives the command a terminal; its output is what the terminal showed.
+    const cmd = `${process.execPath} ${bin} visit ${silent.endpoint} --allow-private --handshake-timeout 1500 >/dev/null`;
+    const r = await runCommand('script', ['-qec', cmd, '/dev/null']);
+    expect(r.stdout).toContain('handshake: waiting for version/verack (up to 1.5 s, --handshake-timeout)');
+    expect(r.status).toBe(1);
   });
 
   it('exits 2 on a bad endpoint', async () => {
