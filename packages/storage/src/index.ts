@@ -5,3 +5,4 @@ export * from './rejection.ts';
 export * from './store.ts';
 export * from './unrouted.ts';
 export * from './writer.ts';
+export * from './typed-rows.ts';

@@ -38,7 +38,7 @@ export async function main(argv: string[], entry: CliEntry = {}): Promise<number
       return 2;
     }
     if (err instanceof ZodError) {
-      const lines = err.issues.map((i) => `  ${i.path.join('.') || '(value)'}: ${i.message}`);
+      const lines = err.issues.map((i) => `  ${i.path.join('.') || '(value)'}: ${inWords(i)}`);
       process.stderr.write(`bitcrawl: invalid configuration:\n${lines.join('\n')}\n`);
       return 2;
     }
@@ -77,6 +77,19 @@ export async function main(argv: string[], entry: CliEntry = {}): Promise<number
     }
     throw err;
   }
+}
+
+/** What to set, for a setting that is missing (zod says "expected string, received undefined"). */
+const MISSING_HINTS: Record<string, string> = {
+  REDIS_URL:
+    'set REDIS_URL=redis://HOST:6379 (with a password: redis://:PASSWORD@HOST:6379), or pass --redis URL',
+};
+
+function inWords(issue: ZodError['issues'][number]): string {
+  const name = String(issue.path[0] ?? '');
+  if (issue.code === 'invalid_type' && /received undefined/.test(issue.message))
+    return `not set: ${MISSING_HINTS[name] ?? `set ${name}`}`;
+  return issue.message;
 }
 
 function isCoded(err: unknown, code: string): err is Error {

@@ -63,7 +63,9 @@ describe('service commands validate their configuration', () => {
         env: { PATH: process.env.PATH },
       });
       expect(r.status, svc).toBe(2);
-      expect(r.stderr).toMatch(/REDIS_URL/);
+      // In words, saying what to set (issue 17, finding 7), not zod's "received undefined".
+      expect(r.stderr).toContain('REDIS_URL: not set: set REDIS_URL=redis://HOST:6379');
+      expect(r.stderr).not.toMatch(/received undefined/);
     }
   });
 
