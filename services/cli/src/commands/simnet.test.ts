@@ -39,7 +39,7 @@ describe('bitcrawl simnet --spec', () => {
       'ports.json',
       JSON.stringify({ nodes: 40, port: 28_555, ipv6BasePort: 45_000, ipv6: 2, onion: 2, i2p: 1, cjdns: 1 }),
     );
-    const first = spawn(process.execPath, [bin, 'simnet', '--spec', spec, '--duration', '20'], { cwd });
+    const first = spawn(process.execPath, [bin, 'simnet', '--spec', spec, '--duration', '600'], { cwd });
     let out = '';
     first.stdout.on('data', (d: Buffer) => {
       out += d;
@@ -61,6 +61,24 @@ describe('bitcrawl simnet --spec', () => {
       );
       expect([...networks].sort()).toEqual(['cjdns', 'i2p', 'ipv4', 'ipv6', 'onion']);
       expect(out).toMatch(/--proxy-cjdns socks5:\/\/127\.0\.0\.1:\d+ --cjdns/);
+
+      // Issue 17, finding 5: the printed command, pasted as it is, crawls the whole simnet
+      // (every network through its proxy, loopback timers), nothing to fill in.
+      const crawlLine = /crawl it: npx bitcrawl (.*)/.exec(out)?.[1] as string;
+      expect(crawlLine).toContain('--profile loopback');
+      expect(crawlLine).not.toMatch(/PORT/);
+      const store = mkdtempSync(path.join(tmpdir(), 'bitcrawl-simnet-crawl-'));
+      const crawl = await runCommand(process.execPath, [bin, ...crawlLine.split(' '), '--store', store]);
+      expect(crawl.status, crawl.stderr.slice(-2000)).toBe(0);
+      const alive = readFileSync(truthPath, 'utf8')
+        .split('\n')
+        .slice(1)
+        .filter(Boolean)
+        .filter((l) => JSON.parse(l).kind !== 'dead').length;
+      expect(JSON.parse(crawl.stdout)).toMatchObject({ reachable: alive, notDialed: 0 });
+      expect(out).toMatch(
+        /or as the compose topology: npx bitcrawl stack .*--env PROXY_CJDNS=socks5:\S+ --env CJDNS_ROUTE=true --profile loopback/,
+      );
 
       const second = await runCommand(process.execPath, [bin, 'simnet', '--spec', spec, '--duration', '1'], {
         cwd,

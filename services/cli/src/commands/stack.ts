@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
+import { PROFILES, TIMEOUT_OPTIONS } from '../timeout-options.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 const optsSchema = z.object({
@@ -13,6 +14,7 @@ const optsSchema = z.object({
   dns: z.boolean().default(true),
   allowPrivate: z.boolean().default(false),
   env: z.array(z.string().regex(/^[A-Z_][A-Z0-9_]*=.*$/, 'use KEY=VALUE')).default([]),
+  profile: z.string().optional(),
 });
 
 /** `bitcrawl stack` (npm run stack): the compose topology as local processes. */
@@ -38,11 +40,20 @@ export function register(program: Command): void {
     .option('--no-dns', 'do not resolve DNS seeds -> DNS=false')
     .option('--allow-private', 'allow loopback/private targets -> ALLOW_PRIVATE=true')
     .option('--env <KEY=VALUE>', 'extra environment for every service (repeatable)', collect)
+    .addOption(
+      new Option(
+        '--profile <name>',
+        "the workers' timers: internet (defaults) or loopback (simnets, labs)",
+      ).choices(Object.keys(PROFILES)),
+    )
     .action(async (raw: unknown) => {
       const o = optsSchema.parse(raw);
       const { runStack } = await import('@bitcrawl/stack');
-      const env: Record<string, string> = Object.fromEntries(
-        o.env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+      // The profile's timers as the workers' variables; an --env of the same name beats them.
+      const env: Record<string, string> = profileEnv(o.profile);
+      Object.assign(
+        env,
+        Object.fromEntries(o.env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
       );
       if (o.seed.length) env.SEEDS = o.seed.join(',');
       if (!o.dns) env.DNS = 'false';
@@ -65,4 +76,15 @@ export function register(program: Command): void {
         controller.signal,
       );
     });
+}
+
+/** A timer profile as the environment variables the workers read. */
+function profileEnv(name: string | undefined): Record<string, string> {
+  const timers = name ? (PROFILES[name] ?? {}) : {};
+  const env: Record<string, string> = {};
+  for (const t of TIMEOUT_OPTIONS) {
+    const v = timers[t.config];
+    if (v !== undefined) env[t.env] = String(v);
+  }
+  return env;
 }

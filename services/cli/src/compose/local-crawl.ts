@@ -135,7 +135,7 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
         const rate = ((p.visited - last.visited) * 1000) / Math.max(1, now - last.at);
         last = { at: now, visited: p.visited };
         o.progress(
-          `visited ${p.visited}/${p.seen}  reachable ${p.ok}  queued ${queued} (active ${counts.active ?? 0})  ${rate.toFixed(0)} visits/s  ingest backlog ${await ingestBacklog(redis)}`,
+          `visited ${p.visited}/${p.seen}  reachable ${p.ok}  queued ${queued} (active ${counts.active ?? 0})  ${rate.toFixed(0)} visits/s  ingest backlog ${await ingestBacklog(redis)}${stalledWhy(rate, counts.active ?? 0, o.crawler)}`,
         );
         if (signal.aborted) break;
         if (o.once && p.visited >= p.seen && queued === 0) break;
@@ -238,4 +238,14 @@ async function refuseRestartedRound(store: Store, frontier: Frontier, crawlId: s
         'record of it, so its addresses would be visited and counted again; choose a new --crawl-id, ' +
         'or pass the --redis that crawled it to continue the round',
     );
+}
+
+/**
+ * Why a crawl makes no progress while visits are active: they wait on slow peers (most often a
+ * getaddr answer that never comes: a node that knows fewer than 5 addresses does not answer).
+ */
+function stalledWhy(rate: number, active: number, crawler: CrawlerConfig): string {
+  if (rate > 0 || active === 0) return '';
+  const s = Math.round(crawler.timeouts.getaddrMs / 1000);
+  return `  (${active} visits waiting on slow peers: a getaddr answer is waited for up to ${s} s, --getaddr-timeout; on loopback use --profile loopback)`;
 }
