@@ -1,3 +1,4 @@
+import { which } from '@bitcrawl/testkit';
 import { Command, CommanderError } from 'commander';
 import { ZodError } from 'zod';
 import { registerCommands } from './commands/index.ts';
@@ -44,13 +45,8 @@ export async function main(argv: string[], entry: CliEntry = {}): Promise<number
     }
     if (isCoded(err, 'MISSING_BINARY')) {
       const binary = (err as { binary?: string }).binary ?? '';
-      const hint = INSTALL_HINTS[binary];
-      process.stderr.write(
-        `bitcrawl: ${err.message}\n` +
-          (hint
-            ? `  Debian/Ubuntu: sudo apt-get install ${hint.apt}\n  macOS:         brew install ${hint.brew}\n  Fedora/RHEL:   sudo dnf install ${hint.dnf}\n`
-            : ''),
-      );
+      // One line: what to run on this machine.
+      process.stderr.write(`bitcrawl: ${binary} is not installed: ${installLine(binary)}\n`);
       return 1;
     }
     // A GeoIP/ASN or cloud ASN file that cannot be used (the message names the file and line).
@@ -90,6 +86,17 @@ function inWords(issue: ZodError['issues'][number]): string {
   if (issue.code === 'invalid_type' && /received undefined/.test(issue.message))
     return `not set: ${MISSING_HINTS[name] ?? `set ${name}`}`;
   return issue.message;
+}
+
+/** The command that installs `binary` here (npm run setup does it for redis-server). */
+function installLine(binary: string): string {
+  const hint = INSTALL_HINTS[binary];
+  if (!hint) return `install ${binary} so that it is on PATH`;
+  const setup = binary === 'redis-server' ? 'run `npm run setup` in the bitcrawl folder, or ' : '';
+  if (process.platform === 'darwin') return `${setup}run: brew install ${hint.brew}`;
+  if (which('apt-get')) return `${setup}run: sudo apt-get install ${hint.apt}`;
+  if (which('dnf')) return `${setup}run: sudo dnf install ${hint.dnf}`;
+  return `${setup}install it with your package manager (apt-get install ${hint.apt}, brew install ${hint.brew}, dnf install ${hint.dnf})`;
 }
 
 function isCoded(err: unknown, code: string): err is Error {

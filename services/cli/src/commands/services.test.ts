@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CLI_BIN, cliBudget } from '@bitcrawl/testkit';
@@ -101,10 +101,28 @@ describe('service commands validate their configuration', () => {
       env: { PATH: '/nonexistent' },
     });
     expect(r.status, r.stderr).toBe(1);
-    expect(r.stderr).toMatch(/^bitcrawl: redis-server is not installed/);
+    // One line saying what to run (no package manager on this PATH: every one of them).
+    expect(r.stderr).toMatch(
+      /^bitcrawl: redis-server is not installed: run `npm run setup` in the bitcrawl folder, or /,
+    );
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/apt-get install redis-server/);
     expect(r.stderr).toMatch(/brew install redis/);
     expect(r.stderr).toMatch(/dnf install redis/);
-    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    // With apt-get on PATH (and still no redis-server), the one line is apt's.
+    const aptOnly = mkdtempSync(path.join(tmpdir(), 'bitcrawl-apt-only-'));
+    symlinkSync('/usr/bin/apt-get', path.join(aptOnly, 'apt-get'));
+    const apt = spawnSync(
+      process.execPath,
+      [CLI_BIN, 'crawl', '--once', '--no-dns', '--seed', '127.0.0.1:1'],
+      {
+        encoding: 'utf8',
+        env: { PATH: aptOnly },
+      },
+    );
+    expect(apt.status).toBe(1);
+    expect(apt.stderr).toBe(
+      'bitcrawl: redis-server is not installed: run `npm run setup` in the bitcrawl folder, or run: sudo apt-get install redis-server\n',
+    );
   });
 });
