@@ -46,4 +46,33 @@ describe('bitcrawl query and report: output and where they read', () => {
     expect(flag.status, flag.stderr).toBe(0);
     expect(JSON.parse(flag.stdout).v).not.toMatch(/^18\./);
   });
+
+  it('a query over a store of several rounds says so, and names the newest (issue 17, finding 4)', async () => {
+    const { openStore, migrate } = await import('@bitcrawl/storage');
+    const store = await openStore({ url: ch.url });
+    try {
+      await migrate(store);
+      for (const [id, ts, ms] of [
+        ['r20261124T160442Z', '2026-11-24 16:04:42', 1_795_536_282_000],
+        ['lab-b', '2026-11-25 09:00:00', 1_795_597_200_000],
+      ] as const)
+        await store.client.command({
+          query: `INSERT INTO observations (ts, ts_ms, crawl_id, network, host, port, outcome) VALUES ('${ts}', ${ms}, '${id}', 'ipv4', '203.0.113.1', 8333, 'ok')`,
+          clickhouse_settings: store.settings,
+        });
+    } finally {
+      await store.close();
+    }
+    const all = await run(['query', '--clickhouse', ch.url, 'SELECT count() AS n FROM observations']);
+    expect(all.status, all.stderr).toBe(0);
+    expect(all.stderr).toContain('(rows of all 2 rounds in the store; the newest is lab-b:');
+    const one = await run([
+      'query',
+      '--clickhouse',
+      ch.url,
+      'SELECT count() AS n FROM observations WHERE crawl_id = (SELECT argMax(crawl_id, ts_ms) FROM observations)',
+    ]);
+    expect(one.stderr).toBe('');
+    expect(one.stdout).toMatch(/^n\n-\n1\n/);
+  });
 });

@@ -25,6 +25,11 @@ export function register(program: Command): void {
       // JSON: counts as numbers (as report prints them), a string only past 2^53.
       const rows = withExactNumbers(await queryTypedRows(store, sql));
       process.stdout.write(formatRows(rows, o.format));
+      // A store holds every round crawled into it: a query that does not pick one says so.
+      if (!/crawl_id/i.test(sql)) {
+        const note = await roundsNote(store, queryTypedRows);
+        if (note) process.stderr.write(`${note}\n`);
+      }
     } catch (err) {
       process.stderr.write(`bitcrawl query: ${(err as Error).message.split('\n')[0]}\n`);
       process.exitCode = 1;
@@ -32,4 +37,25 @@ export function register(program: Command): void {
       await store.close();
     }
   });
+}
+
+/** "rounds in the store: N ..." when it holds more than one (nothing for an empty or new store). */
+async function roundsNote(
+  store: import('@bitcrawl/storage').Store,
+  query: typeof import('@bitcrawl/storage').queryTypedRows,
+): Promise<string | undefined> {
+  try {
+    const { rows } = await query(
+      store,
+      'SELECT uniqExact(crawl_id) AS n, argMax(crawl_id, ts_ms) AS newest FROM observations',
+    );
+    const n = Number(rows[0]?.n ?? 0);
+    if (n < 2) return undefined;
+    return (
+      `(rows of all ${n} rounds in the store; the newest is ${String(rows[0]?.newest)}: ` +
+      'add WHERE crawl_id = (SELECT argMax(crawl_id, ts_ms) FROM observations) for it alone)'
+    );
+  } catch {
+    return undefined; // no observations table yet: nothing to say
+  }
 }
