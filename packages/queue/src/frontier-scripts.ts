@@ -40,7 +40,7 @@ const script = (lua: string): Script => ({ lua, sha: createHash('sha1').update(l
  * buffer: one round trip per visit, no per-address strings in between.
  */
 
-/** Lua that walks a packed list (a BIP155 addrv2 payload) in P; defines `entries(p, fn)`. */
+/** Lua that collects the entry keys of a packed list (a BIP155 addrv2 payload): `entry_keys(p)`. */
 const WALK = `
 local function csize(p, pos)
   local b = string.byte(p, pos)
@@ -50,43 +50,70 @@ local function csize(p, pos)
   for i = len, 1, -1 do v = v * 256 + string.byte(p, pos + i) end
   return v, pos + 1 + len
 end
-local function entries(p, fn)
-  if #p == 0 then return end
+local function entry_keys(p)
+  local ks = {}
+  if #p == 0 then return ks end
   local count, pos = csize(p, 1)
   for i = 1, count do
     local _, at = csize(p, pos + 4)
     local len, addr = csize(p, at + 1)
     pos = addr + len + 2
-    fn(i, string.sub(p, at, pos - 1))
+    ks[i] = string.sub(p, at, pos - 1)
   end
+  return ks
 end
 `;
 
 /*
- * Admission of one key, shared by ADMIT and COMMIT: not yet seen this round and due (or forced).
- * KEYS[seenIdx] is the round's seen set, KEYS[dueIdx] the due ZSET.
+ * Admission of a list of keys, shared by ADMIT and COMMIT: those not yet seen this round and
+ * due (or forced), each once. Batched: one SMISMEMBER, one ZMSCORE and one SADD per 1,000
+ * keys, not three calls per key (a call from Lua costs about a microsecond; an answer has
+ * 1,000 entries, a round 15 million). Returns the 1-based indices admitted and their keys.
  */
-const ADMIT_ONE = `
-local function admit_one(seen, due, key, now)
-  if redis.call('SISMEMBER', seen, key) == 1 then return false end
-  local nxt = redis.call('ZSCORE', due, key)
-  if nxt and tonumber(nxt) > now then return false end
-  redis.call('SADD', seen, key)
-  return true
+const ADMIT_LIST = `
+local function admit_list(seen, due, ks, now)
+  local idx, admitted, once = {}, {}, {}
+  for from = 1, #ks, 1000 do
+    local to = math.min(from + 999, #ks)
+    local known = redis.call('SMISMEMBER', seen, unpack(ks, from, to))
+    local fresh, at = {}, {}
+    for j = 1, #known do
+      local k = ks[from + j - 1]
+      if known[j] == 0 and not once[k] then
+        once[k] = true
+        fresh[#fresh + 1] = k
+        at[#at + 1] = from + j - 1
+      end
+    end
+    if #fresh > 0 then
+      local scores = redis.call('ZMSCORE', due, unpack(fresh))
+      local add = {}
+      for j = 1, #fresh do
+        local nxt = scores[j]
+        if (not nxt) or tonumber(nxt) <= now then
+          add[#add + 1] = fresh[j]
+          idx[#idx + 1] = at[j]
+        end
+      end
+      if #add > 0 then
+        redis.call('SADD', seen, unpack(add))
+        for j = 1, #add do admitted[#admitted + 1] = add[j] end
+      end
+    end
+  end
+  return idx, admitted
 end
 `;
 
 /*
  * Seeds. KEYS: seen, due. ARGV: now, ttl seconds, keys... Returns the 1-based indices admitted.
  */
-export const ADMIT = script(`${ADMIT_ONE}
-local now = tonumber(ARGV[1])
-local out = {}
-for i = 3, #ARGV do
-  if admit_one(KEYS[1], KEYS[2], ARGV[i], now) then out[#out + 1] = i - 2 end
-end
-if #out > 0 then redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2])) end
-return out
+export const ADMIT = script(`${ADMIT_LIST}
+local ks = {}
+for i = 3, #ARGV do ks[i - 2] = ARGV[i] end
+local idx = admit_list(KEYS[1], KEYS[2], ks, tonumber(ARGV[1]))
+if #idx > 0 then redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2])) end
+return idx
 `);
 
 /* The outbox's members not yet visited (what a visit admitted and may not have enqueued). */
@@ -121,7 +148,7 @@ return out
  * Returns {1, admitted indices (1-based)...} or, for an address already recorded,
  * {0, unfinished outbox keys...}.
  */
-export const COMMIT = script(`${WALK}${ADMIT_ONE}${UNFINISHED}
+export const COMMIT = script(`${WALK}${ADMIT_LIST}${UNFINISHED}
 local ttl = tonumber(ARGV[9])
 if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then
   local out = unfinished(KEYS[6], KEYS[1])
@@ -141,14 +168,7 @@ else
   redis.call('ZADD', KEYS[3], now + backoff, ARGV[1])
 end
 redis.call('EXPIRE', KEYS[5], ttl)
-local admitted = {1}
-local keys = {}
-entries(ARGV[3], function(i, key)
-  if admit_one(KEYS[7], KEYS[3], key, now) then
-    admitted[#admitted + 1] = i
-    keys[#keys + 1] = key
-  end
-end)
+local idx, keys = admit_list(KEYS[7], KEYS[3], entry_keys(ARGV[3]), now)
 if #keys > 0 then
   redis.call('EXPIRE', KEYS[7], ttl)
   for i = 1, #keys, 1000 do
@@ -156,7 +176,8 @@ if #keys > 0 then
   end
   redis.call('EXPIRE', KEYS[6], ttl)
 end
-return admitted
+table.insert(idx, 1, 1)
+return idx
 `);
 
 /*
