@@ -40,7 +40,7 @@ async function twoRounds(store: Awaited<ReturnType<typeof openStore>>): Promise<
       clickhouse_settings: store.settings,
     });
     await store.client.command({
-      query: `INSERT INTO addr_gossip (ts, crawl_id, src_network, src_host, src_port, network, host, port, services, advertised_ts)
+      query: `INSERT INTO addr_gossip_v1 (ts, crawl_id, src_network, src_host, src_port, network, host, port, services, advertised_ts)
         VALUES ('${r.ts}', '${r.id}', 'ipv4', '${host}', 8333, 'onion', '${onion}', 8333, 1, '${r.ts}')`,
       clickhouse_settings: store.settings,
     });

@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import { ZodError, z } from 'zod';
+import type { CliEntry } from '../main.ts';
 import { redactUrl } from '../reachability.ts';
 import { addTimeoutOptions, timerErrorInFlags, timersFrom } from '../timeout-options.ts';
 import { UsageError } from '../usage-error.ts';
@@ -34,7 +35,7 @@ const optsSchema = z.object({
 });
 
 /** `bitcrawl crawl`: the whole pipeline in one process, for one machine. */
-export function register(program: Command): void {
+export function register(program: Command, entry: CliEntry = {}): void {
   const cmd = program
     .command('crawl')
     .description('crawl a network with seeder, worker and ingester in one process')
@@ -124,6 +125,8 @@ export function register(program: Command): void {
         ...(o.crawlId ? { crawlId: o.crawlId } : {}),
         progress: (line) => process.stderr.write(`${line}\n`),
         logger,
+        logLevel: o.logLevel,
+        ...(entry.ingestThreadEntry ? { ingestThreadEntry: entry.ingestThreadEntry } : {}),
       },
       controller.signal,
     );

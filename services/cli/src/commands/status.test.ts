@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { EMPTY_PACKED } from '@bitcrawl/protocol';
 import { createCrawlQueue, Frontier } from '@bitcrawl/queue';
 import { budget, CLI_BIN, cliBudget, type RedisServer, runCommand, startRedis } from '@bitcrawl/testkit';
 import { Redis } from 'ioredis';
@@ -33,7 +34,7 @@ describe('bitcrawl status', () => {
         peer: null,
         connectMs: 1,
         handshakeMs: 1,
-        addrs: [],
+        addrs: EMPTY_PACKED,
       });
       const r = await runCommand(process.execPath, [bin, 'status', '--json', '--redis', redis.url]);
       expect(r.status, r.stderr).toBe(0);

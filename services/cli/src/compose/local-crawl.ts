@@ -1,5 +1,5 @@
 import { type CrawlerConfig, createVisitor } from '@bitcrawl/crawler';
-import { type IngesterConfig, loadGeoEnricher, startIngester } from '@bitcrawl/ingester';
+import { type IngesterConfig, loadGeoEnricher, startIngester, startIngestThread } from '@bitcrawl/ingester';
 import { createCrawlQueue, Frontier, ingestBacklog, type RevisitPolicy, requeueLost } from '@bitcrawl/queue';
 import { newCrawlId, type SeederConfig, type SeedSources, seedRound } from '@bitcrawl/seeder';
 import {
@@ -10,7 +10,7 @@ import {
   type StoreOptions,
   unroutedByNetwork,
 } from '@bitcrawl/storage';
-import { createMetrics, type Logger } from '@bitcrawl/telemetry';
+import { createMetrics, type Logger, type LogLevel } from '@bitcrawl/telemetry';
 import { MissingBinaryError, startRedis, which } from '@bitcrawl/testkit';
 import { startWorker, type WorkerConfig } from '@bitcrawl/worker';
 import { Redis } from 'ioredis';
@@ -30,6 +30,12 @@ export interface LocalCrawlOptions {
   crawlId?: string;
   progress: (line: string) => void;
   logger: Logger;
+  logLevel?: LogLevel;
+  /**
+   * The ingest thread's script: ingestion then runs on its own thread, off the crawl's event
+   * loop. Without it (in-process tests) the ingester shares the crawl's loop.
+   */
+  ingestThreadEntry?: string;
 }
 
 export interface CrawlSummary {
@@ -78,8 +84,10 @@ async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
 export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): Promise<CrawlSummary> {
   const started = Date.now();
   // First: a bad database file is a configuration error, reported before anything starts.
-  const geo = await loadGeoEnricher(o.ingester, o.logger);
+  // (The ingest thread loads its own copy; this one only checks the file and is dropped.)
+  let geo = await loadGeoEnricher(o.ingester, o.logger);
   if (geo) o.progress(`GeoIP/ASN: ${geo.db.ranges} ranges from ${o.ingester.geoDb}`);
+  if (o.ingestThreadEntry) geo = undefined;
   // A --redis that is not there fails here, in one line, instead of retrying for ever.
   if (o.redisUrl) await ensureRedisReachable(o.redisUrl);
   else if (!which('redis-server')) throw new MissingBinaryError('redis-server', 'redis-server');
@@ -89,6 +97,7 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
   let privateRedis: Awaited<ReturnType<typeof startRedis>> | undefined;
   let bull: Redis | undefined;
   let redis: Redis | undefined;
+  let ingestRedis: Redis | undefined;
   const metrics = createMetrics({ service: 'crawl', defaultMetrics: false });
   try {
     // Its own process group: Ctrl-C must not stop it under the shutdown that still drains it.
@@ -97,6 +106,10 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
     if (privateRedis) o.progress(`started a private redis-server at ${redisUrl}`);
     bull = new Redis(redisUrl, { maxRetriesPerRequest: null });
     redis = new Redis(redisUrl);
+    // Its own connection: the ingester blocks on XREADGROUP, and a Redis connection runs one
+    // command at a time, so sharing the frontier's made every admission wait out that block
+    // (about a second per gossip hop). The ingest thread opens its own.
+    if (!o.ingestThreadEntry) ingestRedis = new Redis(redisUrl);
     await migrate(store);
     const crawlQueue = createCrawlQueue(bull);
     const frontier = new Frontier(redis, o.revisit);
@@ -111,7 +124,14 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
       { connection: bull, crawlQueue, frontier, visitor, logger: o.logger, metrics },
       o.worker,
     );
-    const ingester = startIngester({ redis, store, logger: o.logger, metrics, geo }, o.ingester);
+    const ingester = o.ingestThreadEntry
+      ? await startIngestThread(o.ingestThreadEntry, {
+          redisUrl,
+          store: o.store,
+          config: o.ingester,
+          logLevel: o.logLevel ?? 'warn',
+        })
+      : startIngester({ redis: ingestRedis as Redis, store, logger: o.logger, metrics, geo }, o.ingester);
     // The ingester only stops early on an error it cannot retry: then the crawl cannot finish.
     let ingesterDied: Error | undefined;
     ingester.stopped.catch((err: Error) => {
@@ -203,6 +223,7 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
     await store.close();
     bull?.disconnect();
     redis?.disconnect();
+    ingestRedis?.disconnect();
     await privateRedis?.stop();
   }
 }
