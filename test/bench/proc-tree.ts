@@ -105,9 +105,11 @@ export function watchTree(root: number, extra: number[] = [], intervalMs = 200) 
       if (!st) continue;
       const prev = seen.get(pid);
       const rss = readPeakRssMb(pid);
+      // Read every time: a process can exec another program (pyenv's shims are bash scripts).
+      const name = processName(pid);
       seen.set(pid, {
         pid,
-        name: prev?.name && prev.name !== '?' ? prev.name : processName(pid),
+        name: name === '?' ? (prev?.name ?? name) : name,
         cpuMs: Math.max(prev?.cpuMs ?? 0, st.cpuMs),
         peakRssMb: Math.max(prev?.peakRssMb ?? 0, rss),
       });

@@ -3,6 +3,7 @@
  * (`stack --once`, clickhouse-server), or the notebook's threaded baseline. Each returns the
  * same figures, taken from /proc, the store, Redis and the command's own output.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -280,8 +281,12 @@ export async function stackRound(net: Network, capS: number): Promise<RoundFigur
  */
 export async function baselineRound(net: Network, capS: number): Promise<RoundFigures> {
   let tree: ReturnType<typeof watchTree> | undefined;
+  // The interpreter itself, not a wrapper (pyenv's shims are bash scripts that stay in the tree).
+  const python = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], {
+    encoding: 'utf8',
+  }).trim();
   const r = await run(
-    'python3',
+    python,
     [path.join(root, 'packages/crawler/bench/baseline_threaded.py'), 'f9beb4d9', '50', '--discover'],
     {
       capMs: capS * 1000,
