@@ -40,13 +40,13 @@ function readPeakRssMb(pid: number): number {
 export function processName(pid: number): string {
   try {
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-    const exe = (argv[0] ?? '?').split('/').at(-1) as string;
+    // Servers retitle themselves ("redis-server 127.0.0.1:6379", "redis-aof-rewrite ...").
+    const exe = (argv[0] ?? '?').split(' ')[0]?.split('/').at(-1) as string;
     if (exe === 'node' || exe.startsWith('node')) {
       const cli = argv.findIndex((a) => /bitcrawl\.mjs$|worker-thread\.mjs$/.test(a));
       const sub = cli >= 0 ? argv[cli + 1] : undefined;
       return sub && !sub.startsWith('-') ? `node ${sub}` : 'node';
     }
-    if (exe.startsWith('redis-server')) return 'redis-server';
     return exe;
   } catch {
     return '?';

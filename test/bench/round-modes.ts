@@ -27,7 +27,9 @@ export interface RoundFigures {
   procs: ProcFigures[];
   loopLagP99Ms?: number;
   loopLagSource?: string;
+  /** Redis used_memory over the empty server's, per address the round saw: after it, and at its peak. */
   redisBytesPerAddress?: number;
+  redisPeakBytesPerAddress?: number;
   /** Ingest backlog when the last visit ended, and the seconds from then to the process's end. */
   backlogAtLastVisit?: number;
   ingestTailS?: number;
@@ -52,6 +54,33 @@ function progressWatch() {
         w.lastVisitAt = at;
         w.backlog = p.backlog;
       }
+    },
+  };
+}
+
+/** Polls a Redis's used_memory each second: the first reading (empty), the last and the largest. */
+function memoryPoll(conn: () => Redis | undefined) {
+  const m = { empty: Number.NaN, last: Number.NaN, peak: Number.NaN };
+  const read = async () => {
+    try {
+      const info = await conn()?.info('memory');
+      const used = Number(/used_memory:(\d+)/.exec(info ?? '')?.[1]);
+      if (!Number.isFinite(used)) return;
+      if (Number.isNaN(m.empty)) m.empty = used;
+      m.last = used;
+      m.peak = Number.isNaN(m.peak) ? used : Math.max(m.peak, used);
+    } catch {}
+  };
+  const timer = setInterval(read, 1_000);
+  return {
+    read,
+    stop: () => clearInterval(timer),
+    perAddress(seen: number) {
+      if (!(seen > 0) || !Number.isFinite(m.last - m.empty)) return {};
+      return {
+        redisBytesPerAddress: (m.last - m.empty) / seen,
+        redisPeakBytesPerAddress: (m.peak - m.empty) / seen,
+      };
     },
   };
 }
@@ -104,8 +133,8 @@ export async function crawlRound(net: Network, capS: number, useBundle: boolean)
   const store = mkdtempSync(path.join(tmpdir(), 'bench-round-store-'));
   const crawlId = `benchround${Date.now()}`;
   try {
-    const memory = async () => Number(/used_memory:(\d+)/.exec(await conn.info('memory'))?.[1]);
-    const emptyBytes = await memory();
+    const memory = memoryPoll(() => conn);
+    await memory.read();
     const progress = progressWatch();
     const servers = descendantsNamed(process.pid, /^redis-server$/);
     let tree: ReturnType<typeof watchTree> | undefined;
@@ -139,7 +168,8 @@ export async function crawlRound(net: Network, capS: number, useBundle: boolean)
       },
     );
     const procs = tree?.stop() ?? [];
-    const usedBytes = await memory();
+    memory.stop();
+    await memory.read();
     const status = await run(process.execPath, [bin, 'status', '--json', '--redis', redis.url], {
       capMs: 120_000,
     });
@@ -153,7 +183,7 @@ export async function crawlRound(net: Network, capS: number, useBundle: boolean)
       ...figures,
       procs,
       ...(typeof lag === 'number' ? { loopLagP99Ms: lag, loopLagSource: 'crawl summary loopLagP99Ms' } : {}),
-      ...(seen > 0 ? { redisBytesPerAddress: (usedBytes - emptyBytes) / seen } : {}),
+      ...memory.perAddress(seen),
       ...tail(progress.w, r),
     };
   } finally {
@@ -211,16 +241,8 @@ export async function stackRound(net: Network, capS: number): Promise<RoundFigur
     let lag: ReturnType<typeof workerLagScraper> | undefined;
     let crawlId = '';
     let redis: Redis | undefined;
-    const mem = { empty: Number.NaN, last: Number.NaN };
-    const poll = setInterval(async () => {
-      try {
-        const used = Number(/used_memory:(\d+)/.exec((await redis?.info('memory')) ?? '')?.[1]);
-        if (Number.isFinite(used)) {
-          if (Number.isNaN(mem.empty)) mem.empty = used;
-          if (!progress.w.lastVisitAt) mem.last = used;
-        }
-      } catch {}
-    }, 1_000);
+    // The stack's own Redis: read until the stack stops it (after the round is stored).
+    const memory = memoryPoll(() => redis);
     const r = await run(
       process.execPath,
       [
@@ -245,14 +267,21 @@ export async function stackRound(net: Network, capS: number): Promise<RoundFigur
         onLine: (line, at) => {
           progress.line(line, at);
           const url = /^stack: redis (redis:\/\/[\d.:]+)/.exec(line)?.[1];
-          if (url && !redis) redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+          if (url && !redis) {
+            redis = new Redis(url, {
+              maxRetriesPerRequest: 1,
+              enableOfflineQueue: false,
+              retryStrategy: () => null,
+            });
+            redis.on('error', () => {});
+          }
           crawlId ||= /round (stack\d+):/.exec(line)?.[1] ?? '';
           if (!parseProgress(line) && !/=running|=stopped|=exited/.test(line))
             process.stderr.write(`  | ${line}\n`);
         },
       },
     );
-    clearInterval(poll);
+    memory.stop();
     redis?.disconnect();
     const procs = tree?.stop() ?? [];
     const figures = crawlId
@@ -265,9 +294,7 @@ export async function stackRound(net: Network, capS: number): Promise<RoundFigur
       ...figures,
       procs,
       ...(lag?.stop() ?? {}),
-      ...(progress.w.seen > 0 && Number.isFinite(mem.last - mem.empty)
-        ? { redisBytesPerAddress: (mem.last - mem.empty) / progress.w.seen }
-        : {}),
+      ...memory.perAddress(progress.w.seen),
       ...tail(progress.w, r),
     };
   } finally {

@@ -16,7 +16,8 @@ const cpuMs = (f: RoundFigures) => f.procs.reduce((t, p) => t + p.cpuMs, 0);
 function rssCell(f: RoundFigures): string[] {
   const byName = new Map<string, number[]>();
   for (const p of f.procs) {
-    if (p.peakRssMb <= 0 || p.name === 'sh') continue;
+    // sh and sleep: testkit's guards that stop a server with its parent.
+    if (p.peakRssMb <= 0 || p.name === 'sh' || p.name === 'sleep') continue;
     byName.set(p.name, [...(byName.get(p.name) ?? []), p.peakRssMb]);
   }
   return [...byName]
@@ -49,7 +50,8 @@ export function renderTable(shape: Shape, runs: RoundFigures[]): string {
     ['connect p99, ms (connected visits)', `<= ${CONNECT_P99_TARGET_MS}`, (f) => num(f.connectP99Ms, 0)],
     ['handshake p99, ms (ok visits)', '', (f) => num(f.handshakeP99Ms, 0)],
     ['event-loop lag p99, ms', `<= ${LOOP_LAG_P99_TARGET_MS}`, (f) => num(f.loopLagP99Ms, 1)],
-    ['Redis bytes per address', '', (f) => num(f.redisBytesPerAddress, 0)],
+    ['Redis bytes per address, at the end', '', (f) => num(f.redisBytesPerAddress, 0)],
+    ['  (at its peak during the round)', '', (f) => num(f.redisPeakBytesPerAddress, 0)],
     [
       'ingest backlog at last visit',
       '',
