@@ -64,10 +64,10 @@ function parents(): Map<number, number> {
   return out;
 }
 
-/** The pids under `root` (not itself) whose name matches, e.g. the servers the bench started. */
-export function descendantsNamed(root: number, name: RegExp): number[] {
-  const byParent = parents();
-  const tree = new Set([root]);
+/** `roots` and every process below them. */
+function treeOf(roots: number[], byParent: Map<number, number>): Set<number> {
+  const tree = new Set(roots);
+  // Children appear after their parents in no particular order: iterate to a fixpoint.
   for (let grew = true; grew; ) {
     grew = false;
     for (const [pid, ppid] of byParent) {
@@ -77,6 +77,12 @@ export function descendantsNamed(root: number, name: RegExp): number[] {
       }
     }
   }
+  return tree;
+}
+
+/** The pids under `root` (not itself) whose name matches, e.g. the servers the bench started. */
+export function descendantsNamed(root: number, name: RegExp): number[] {
+  const tree = treeOf([root], parents());
   tree.delete(root);
   return [...tree].filter((pid) => name.test(processName(pid)));
 }
@@ -88,19 +94,7 @@ export function descendantsNamed(root: number, name: RegExp): number[] {
 export function watchTree(root: number, extra: number[] = [], intervalMs = 200) {
   const seen = new Map<number, ProcFigures>();
   const sample = () => {
-    const tree = new Set([root, ...extra]);
-    const byParent = parents();
-    // Children appear after their parents in no particular order: iterate to a fixpoint.
-    for (let grew = true; grew; ) {
-      grew = false;
-      for (const [pid, ppid] of byParent) {
-        if (!tree.has(pid) && tree.has(ppid)) {
-          tree.add(pid);
-          grew = true;
-        }
-      }
-    }
-    for (const pid of tree) {
+    for (const pid of treeOf([root, ...extra], parents())) {
       const st = readStat(pid);
       if (!st) continue;
       const prev = seen.get(pid);

@@ -3,14 +3,14 @@
  * (`stack --once`, clickhouse-server), or the notebook's threaded baseline. Each returns the
  * same figures, taken from /proc, the store, Redis and the command's own output.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort, startClickHouse, startRedis } from '@bitcrawl/testkit';
 import { Redis } from 'ioredis';
-import { descendantsNamed, type ProcFigures, processEnv, watchTree } from './proc-tree.ts';
-import { bin, bundle, parseProgress, query, type Ran, root, run } from './round-cli.ts';
+import { descendantsNamed, type ProcFigures, watchTree } from './proc-tree.ts';
+import { bin, bundle, parseProgress, query, run } from './round-cli.ts';
+import { endedAs, ingestTail, memoryPoll, progressWatch, workerLagScraper } from './round-probes.ts';
 
 export interface RoundFigures {
   mode: 'crawl' | 'stack' | 'baseline';
@@ -40,53 +40,6 @@ export interface Network {
   /** Endpoints ("host:port") the ground truth expects to answer (outcome ok). */
   reachable: Set<string>;
 }
-
-/** Progress lines: when and with what backlog the last visit ended; the largest "seen". */
-function progressWatch() {
-  const w = { seen: 0, lastVisitAt: 0, backlog: undefined as number | undefined };
-  return {
-    w,
-    line(line: string, at: number) {
-      const p = parseProgress(line);
-      if (!p) return;
-      w.seen = Math.max(w.seen, p.seen);
-      if (!w.lastVisitAt && p.seen > 0 && p.visited >= p.seen && p.queued === 0) {
-        w.lastVisitAt = at;
-        w.backlog = p.backlog;
-      }
-    },
-  };
-}
-
-/** Polls a Redis's used_memory each second: the first reading (empty), the last and the largest. */
-function memoryPoll(conn: () => Redis | undefined) {
-  const m = { empty: Number.NaN, last: Number.NaN, peak: Number.NaN };
-  const read = async () => {
-    try {
-      const info = await conn()?.info('memory');
-      const used = Number(/used_memory:(\d+)/.exec(info ?? '')?.[1]);
-      if (!Number.isFinite(used)) return;
-      if (Number.isNaN(m.empty)) m.empty = used;
-      m.last = used;
-      m.peak = Number.isNaN(m.peak) ? used : Math.max(m.peak, used);
-    } catch {}
-  };
-  const timer = setInterval(read, 1_000);
-  return {
-    read,
-    stop: () => clearInterval(timer),
-    perAddress(seen: number) {
-      if (!(seen > 0) || !Number.isFinite(m.last - m.empty)) return {};
-      return {
-        redisBytesPerAddress: (m.last - m.empty) / seen,
-        redisPeakBytesPerAddress: (m.peak - m.empty) / seen,
-      };
-    },
-  };
-}
-
-const ended = (r: Ran, capS: number) =>
-  r.capped ? `killed at the ${capS} s cap` : r.code === 0 ? 'exit 0' : `exit ${r.code ?? r.signal}`;
 
 async function storeFigures(
   where: { store: string } | { clickhouse: string },
@@ -178,52 +131,18 @@ export async function crawlRound(net: Network, capS: number, useBundle: boolean)
     const lag = summary.loopLagP99Ms;
     return {
       mode: 'crawl',
-      ended: ended(r, capS),
+      ended: endedAs(r, capS),
       roundS: (r.endedAt - r.startedAt) / 1000,
       ...figures,
       procs,
       ...(typeof lag === 'number' ? { loopLagP99Ms: lag, loopLagSource: 'crawl summary loopLagP99Ms' } : {}),
       ...memory.perAddress(seen),
-      ...tail(progress.w, r),
+      ...ingestTail(progress.w, r),
     };
   } finally {
     conn.disconnect();
     await redis.stop();
   }
-}
-
-const tail = (w: ReturnType<typeof progressWatch>['w'], r: Ran) =>
-  w.lastVisitAt
-    ? { backlogAtLastVisit: w.backlog ?? 0, ingestTailS: (r.endedAt - w.lastVisitAt) / 1000 }
-    : {};
-
-/** Event-loop lag p99 of each worker, from its /metrics (the largest sample over the round). */
-function workerLagScraper(tree: () => ProcFigures[]) {
-  let maxS: number | undefined;
-  let source: string | undefined;
-  const timer = setInterval(async () => {
-    for (const p of tree().filter((x) => x.name === 'node worker')) {
-      const port = processEnv(p.pid, 'METRICS_PORT');
-      if (!port) continue;
-      try {
-        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-        const m =
-          /^(bitcrawl_event_loop_lag_p99_seconds|bitcrawl_process_nodejs_eventloop_lag_p99_seconds)(?:\{[^}]*\})? ([\d.e+-]+)$/m.exec(
-            text,
-          );
-        if (m) {
-          source = `max over the round of worker /metrics ${m[1]}`;
-          maxS = Math.max(maxS ?? 0, Number(m[2]));
-        }
-      } catch {}
-    }
-  }, 2_000);
-  return {
-    stop() {
-      clearInterval(timer);
-      return maxS === undefined ? {} : { loopLagP99Ms: maxS * 1000, loopLagSource: source as string };
-    },
-  };
 }
 
 /**
@@ -289,57 +208,15 @@ export async function stackRound(net: Network, capS: number): Promise<RoundFigur
       : { found: 0, visits: 0 };
     return {
       mode: 'stack',
-      ended: ended(r, capS),
+      ended: endedAs(r, capS),
       roundS: (r.endedAt - r.startedAt) / 1000,
       ...figures,
       procs,
       ...(lag?.stop() ?? {}),
       ...memory.perAddress(progress.w.seen),
-      ...tail(progress.w, r),
+      ...ingestTail(progress.w, r),
     };
   } finally {
     await ch.stop();
   }
-}
-
-/**
- * The notebook's threaded crawler (50 threads, a queue of addresses, each worker visits and
- * queues what `addr` answers bring), discovering from the same seeds.
- */
-export async function baselineRound(net: Network, capS: number): Promise<RoundFigures> {
-  let tree: ReturnType<typeof watchTree> | undefined;
-  // The interpreter itself, not a wrapper (pyenv's shims are bash scripts that stay in the tree).
-  const python = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], {
-    encoding: 'utf8',
-  }).trim();
-  const r = await run(
-    python,
-    [path.join(root, 'packages/crawler/bench/baseline_threaded.py'), 'f9beb4d9', '50', '--discover'],
-    {
-      capMs: capS * 1000,
-      stdin: net.seeds.map((s) => s.replace(/:(\d+)$/, ' $1')).join('\n'),
-      onStart: (pid) => {
-        tree = watchTree(pid);
-      },
-    },
-  );
-  const procs = tree?.stop() ?? [];
-  const out = JSON.parse(r.stdout.trim().split('\n').at(-1) || '{}') as {
-    visits?: number;
-    found?: string[];
-    first_visit_s?: number;
-    last_found_s?: number;
-  };
-  const found = (out.found ?? []).filter((e) => net.reachable.has(e)).length;
-  return {
-    mode: 'baseline',
-    ended: ended(r, capS),
-    roundS: (r.endedAt - r.startedAt) / 1000,
-    ...(out.last_found_s !== undefined
-      ? { lastFoundS: out.last_found_s - (out.first_visit_s ?? 0), lastFoundFromStartS: out.last_found_s }
-      : {}),
-    found,
-    visits: out.visits ?? 0,
-    procs,
-  };
 }

@@ -20,8 +20,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DROPPED_RANGE, readGroundTruth } from '@bitcrawl/simnet';
 import { which } from '@bitcrawl/testkit';
+import { baselineRound } from './round-baseline.ts';
 import { root, startUntil } from './round-cli.ts';
-import { baselineRound, crawlRound, type Network, type RoundFigures, stackRound } from './round-modes.ts';
+import { crawlRound, type Network, type RoundFigures, stackRound } from './round-modes.ts';
 import { renderTable } from './round-report.ts';
 import { SHAPES, type Shape, type ShapeName } from './round-shapes.ts';
 
