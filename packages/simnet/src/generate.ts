@@ -1,6 +1,7 @@
 import type { Network, Outcome } from '@bitcrawl/model';
 import { type AddrEntry, addressFromBytes, formatEndpoint } from '@bitcrawl/protocol';
-import type { GroundTruth, TruthAddr, TruthNode } from './ground-truth.ts';
+import type { GroundTruth, TruthNode } from './ground-truth.ts';
+import { NO_ANSWER, withLazyAnswer } from './lazy-answer.ts';
 import { Rng } from './rng.ts';
 import { EXPECTED_OUTCOME, NODE_KINDS, type NodeKind, type SimnetSpec } from './spec.ts';
 
@@ -27,7 +28,6 @@ export interface Plan {
 }
 
 const LEGACY_AGENTS = ['/Satoshi:0.16.3/', '/Satoshi:0.18.1/', '/Satoshi:0.20.1/'];
-const ADDR_SERVICES = [0x1n, 0x9n, 0x409n, 0xc09n, 0x449n];
 
 /** 127.a.b.c for index i of a region, never .0 or .255 in the last two octets. */
 export function loopbackV4(region: number, i: number): string {
@@ -259,52 +259,4 @@ function buildAnswers(nodes: NodePlan[], spec: SimnetSpec, rng: Rng): void {
     n.answerTo = Uint32Array.from(set);
     n.truth.answerCount = n.answerTo.length;
   });
-}
-
-const NO_ANSWER = new Uint32Array(0);
-
-/**
- * Gives a plan its `answer` (AddrEntry) and its truth's `answer` (TruthAddr) as getters over
- * answerTo: each edge's time and services come from a hash of the pair, so nothing per edge
- * is stored beyond its 4-byte index.
- */
-function withLazyAnswer(
-  nodes: NodePlan[],
-  seed: number,
-  plan: Omit<NodePlan, 'answer' | 'truth'> & { truth: Omit<TruthNode, 'answer'> },
-): NodePlan {
-  const from = nodes.length;
-  const entries = (): AddrEntry[] =>
-    Array.from(plan.answerTo, (to) => {
-      const h = mix(from + seed * 65_537, to);
-      const t = (nodes[to] as NodePlan).truth;
-      return {
-        time: 1_700_000_000 + (h % 10_000_001),
-        services: ADDR_SERVICES[(h >>> 24) % ADDR_SERVICES.length] as bigint,
-        network: t.network,
-        host: t.host,
-        port: t.port,
-      };
-    });
-  Object.defineProperty(plan.truth, 'answer', {
-    enumerable: true,
-    get: (): TruthAddr[] =>
-      entries().map((a) => ({
-        network: a.network,
-        host: a.host,
-        port: a.port,
-        services: String(a.services),
-        time: a.time,
-      })),
-  });
-  Object.defineProperty(plan, 'answer', { enumerable: true, get: entries });
-  return plan as NodePlan;
-}
-
-/** A 32-bit hash of an edge (murmur3's finalizer over both ends). */
-function mix(a: number, b: number): number {
-  let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ b;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
 }
