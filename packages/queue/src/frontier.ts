@@ -3,6 +3,7 @@ import { cursorServices, decodeBip155, endpointFromKey, endpointKey, walkPacked 
 import type { Redis } from 'ioredis';
 import { CURRENT_ROUND_KEY, OBSERVATION_STREAM, PREFIX } from './contract.ts';
 import { ADMIT, BEGIN, COMMIT, PRUNE, runScript } from './frontier-scripts.ts';
+import { KnownKeys } from './known-keys.ts';
 
 /**
  * The crawl frontier in Redis. Within a round (crawl id) each address is admitted once
@@ -65,6 +66,7 @@ export interface CommitResult {
 
 export class Frontier {
   private readonly ttlS: number;
+  private readonly known = new KnownKeys();
 
   constructor(
     private readonly redis: Redis,
@@ -129,6 +131,7 @@ export class Frontier {
    */
   async commit(obs: Observation): Promise<CommitResult> {
     const k = keys(obs.crawlId);
+    const { candidates, remember } = this.known.unknown(obs.crawlId, obs.addrs);
     const [flag, ...rest] = (await runScript(
       this.redis,
       COMMIT,
@@ -143,11 +146,13 @@ export class Frontier {
         String(this.policy.failBaseMs),
         String(this.policy.failMaxMs),
         String(this.ttlS),
+        Buffer.from(candidates.buffer, candidates.byteOffset, candidates.byteLength),
       ],
       true,
     )) as [number, ...(number | Buffer)[]];
     if (flag !== 1) return { recorded: false, enqueue: (rest as Buffer[]).map(endpointFromKey) };
-    return { recorded: true, enqueue: pickEntries(obs.addrs, rest as number[]) };
+    remember();
+    return { recorded: true, enqueue: pickEntries(candidates, rest as number[]) };
   }
 
   /** Records the visit (and admits its answer); false if it was recorded already. */
