@@ -239,7 +239,7 @@ export class FrameParser {
         );
       }
     }
-    if (end === 4) throw new ProtocolError('BAD_COMMAND', 'empty command', at);
+    // An empty command (twelve NULs) is valid to Core: an unknown message, ignored.
     const command = commandName(h, end);
     const length = u32le(h, 16);
     if (length > this.maxLength) {

@@ -50,7 +50,7 @@ export function decodeAddrV2(payload: Uint8Array): AddrV2Message {
     }
     addresses[n++] = { time, services, network: addr.network, host: addr.host, port };
   }
-  r.end('addrv2');
+  // Bytes after the last entry are ignored, as Core ignores them.
   addresses.length = n;
   return { command: 'addrv2', addresses, skipped };
 }
