@@ -22,11 +22,13 @@ import { DialError, DialInfrastructureError, dial, type OnData, type Route } fro
 import {
   acceptsAddr,
   finalAnswer,
+  type HandshakeFault,
   type HandshakeParams,
   initialState,
   type MachineState,
   openingMessages,
   step,
+  versionFirst,
 } from './handshake.ts';
 
 export const PROTOCOL_VERSION = 70016;
@@ -254,6 +256,12 @@ export async function runSession(p: SessionParams): Promise<Observation> {
       else if (msgs.length > 1) socket.write(Buffer.concat(msgs.map((m) => frameOf(p.magic, m))));
     };
 
+    /** A rule Core disconnects for (obsolete version, version not first): `malformed`. */
+    const fail = (f: HandshakeFault): undefined => {
+      finish('handshake rule', { outcome: 'malformed', error: `${f.code}: ${f.reason}` });
+      return undefined;
+    };
+
     /**
      * Runs the frames of one chunk through the machine; what they ask to send is added to `out`.
      * Returns why the visit is over when the answer is whole.
@@ -268,14 +276,18 @@ export async function runSession(p: SessionParams): Promise<Observation> {
         const isAddr = frame.command === 'addr' || frame.command === 'addrv2';
         // What the machine would discard is not decoded: a peer could otherwise make us hash
         // and format up to 1000 entries a frame (Tor v3: a SHA3 each) for nothing.
-        if (isAddr && !acceptsAddr(state, p.maxAddr)) continue;
+        if (isAddr && !acceptsAddr(state, p.maxAddr)) {
+          const fault = versionFirst(state, frame.command);
+          if (fault) return fail(fault);
+          continue;
+        }
         let msg: Message;
         try {
           msg = decodeMessage(frame);
         } catch (err) {
           if (!(err instanceof ProtocolError)) throw err;
-          // Core ignores an addr of more than 1000 entries; so do we, and keep listening.
-          if (err.code === 'TOO_MANY_ENTRIES') continue;
+          // Core disconnects a peer sending more than 1000 entries (misbehaviour); we end the
+          // visit too, keeping what was harvested, with the error noted.
           finish('bad payload', {
             outcome: PROTOCOL_OUTCOME[err.code],
             error: `${err.code}: ${frame.command}: ${err.message}`,
@@ -295,6 +307,7 @@ export async function runSession(p: SessionParams): Promise<Observation> {
         }
         const r = step(state, msg, params);
         state = r.state;
+        if (r.fail) return fail(r.fail);
         for (const m of r.send) out.push(m);
         if (r.handshakeDone) {
           parser.setMaxLength(MAX_CRAWL_FRAME_LENGTH); // the answer may now come
