@@ -65,6 +65,8 @@ const configObject = z.object({
   userAgent: z.string().max(256).default(`/bitcrawl:${CRAWLER_VERSION}/`),
   /** Off by default: loopback, RFC 1918 and other non-routable targets are refused (not_dialable). */
   allowPrivate: z.boolean().default(false),
+  /** Off by default: gossiped IPv4/IPv6 addresses on Core's bad ports (policy.ts) are not dialed. */
+  allowBadPorts: z.boolean().default(false),
   denyCidrs: z.array(z.string()).default([]),
   /** SOCKS proxy for IPv4, IPv6 and onion traffic. */
   proxy: proxyUrlSchema.optional(),
@@ -136,6 +138,7 @@ export function timeoutsFor(config: CrawlerConfig, network: Network): Timeouts {
 export interface CrawlerOptions {
   chain: ChainName;
   allowPrivate?: boolean;
+  allowBadPorts?: boolean;
   cjdnsRoute?: boolean;
   denyCidrs?: string[];
   proxy?: string | undefined;
@@ -160,6 +163,7 @@ export function crawlerConfigFrom(o: CrawlerOptions): CrawlerConfig {
   return crawlerConfigSchema.parse({
     chain: o.chain,
     allowPrivate: o.allowPrivate ?? false,
+    allowBadPorts: o.allowBadPorts ?? false,
     cjdnsRoute: o.cjdnsRoute ?? false,
     denyCidrs: o.denyCidrs ?? [],
     ...defined({ proxy: o.proxy }),

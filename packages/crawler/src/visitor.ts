@@ -12,7 +12,11 @@ export interface VisitTarget {
 }
 
 export interface Visitor {
-  visit(target: VisitTarget, ctx: { crawlId: string; signal?: AbortSignal }): Promise<Observation>;
+  /** `explicit`: the target was named by the operator (a seed, `bitcrawl visit`), not gossip. */
+  visit(
+    target: VisitTarget,
+    ctx: { crawlId: string; signal?: AbortSignal; explicit?: boolean },
+  ): Promise<Observation>;
 }
 
 export interface VisitorDeps {
@@ -31,13 +35,14 @@ export function createVisitor(config: CrawlerConfig, deps: VisitorDeps = {}): Vi
       const t0 = performance.now(); // monotonic: a wall-clock step must not make a duration negative
       let decision: Decision;
       try {
-        decision = policy.decide(target);
+        decision = policy.decide(target, { explicit: ctx.explicit === true });
       } catch (err) {
         // The policy does not throw for a target; should it ever, the target is still just not dialable.
         decision = { dial: false, reason: `invalid target: ${(err as Error).message}` };
       }
       let obs: Observation;
       if (!decision.dial) {
+        if (decision.rule) deps.metrics?.dialRefused.inc({ rule: decision.rule });
         obs = {
           ts: now(),
           crawlId: ctx.crawlId,

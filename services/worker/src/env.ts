@@ -25,6 +25,7 @@ export const workerEnvSchema = z
      */
     THREADS: int.min(1).max(64).default(1),
     ALLOW_PRIVATE: bool.default(false),
+    ALLOW_BAD_PORTS: bool.default(false),
     DENY_CIDRS: z.string().default(''),
     PROXY: z.string().url().optional(),
     PROXY_ONION: z.string().url().optional(),
@@ -59,6 +60,7 @@ export const workerEnvSchema = z
 const CRAWLER_ENV_NAMES = {
   chain: 'CHAIN',
   allowPrivate: 'ALLOW_PRIVATE',
+  allowBadPorts: 'ALLOW_BAD_PORTS',
   cjdnsRoute: 'CJDNS_ROUTE',
   denyCidrs: 'DENY_CIDRS',
   proxy: 'PROXY',
@@ -85,6 +87,7 @@ export function configsFrom(e: WorkerEnv): { crawler: CrawlerConfig; worker: Wor
     crawlerConfigFrom({
       chain: e.CHAIN as ChainName,
       allowPrivate: e.ALLOW_PRIVATE,
+      allowBadPorts: e.ALLOW_BAD_PORTS,
       cjdnsRoute: e.CJDNS_ROUTE,
       denyCidrs: e.DENY_CIDRS.split(',')
         .map((s) => s.trim())

@@ -80,7 +80,7 @@ export async function processCrawlJob(
 ): Promise<string> {
   const parsed = crawlJobSchema.safeParse(job.data);
   if (!parsed.success) throw new UnrecoverableError(`bad crawl job ${job.id}: ${parsed.error.message}`);
-  const { crawlId, ...target } = parsed.data;
+  const { crawlId, source: from, ...target } = parsed.data;
   const source = formatEndpoint(target);
   if (await deps.frontier.isRecorded(crawlId, target)) {
     // A twin of this job (its lock lapsed and another worker took it over) may have admitted
@@ -91,7 +91,8 @@ export async function processCrawlJob(
     return 'already-recorded';
   }
   const obs = await untilAborted(
-    deps.visitor.visit(target, { crawlId, ...(signal ? { signal } : {}) }),
+    // Seeds were named by the operator (--seed, DNS seeds): gossip rules such as bad ports do not apply.
+    deps.visitor.visit(target, { crawlId, explicit: from === 'seed', ...(signal ? { signal } : {}) }),
     signal,
     source,
   );
