@@ -1,6 +1,7 @@
 import { NETWORKS, type Network } from '@bitcrawl/model';
 import { CHAIN_NAMES, type ChainName } from '@bitcrawl/protocol';
 import { z } from 'zod';
+import { DEFAULT_MAX_BUFFERED_BYTES } from './byte-budget.ts';
 import { parseProxyUrl } from './dial.ts';
 
 export const CRAWLER_VERSION = '0.1.0';
@@ -81,6 +82,16 @@ const configObject = z.object({
   /** Bounds against hostile peers. An Observation carries at most 10,000 addresses. */
   maxAddrPerSession: z.number().int().positive().max(10_000).default(5_000),
   maxMessagesPerSession: z.number().int().positive().max(1_000_000).default(5_000),
+  /**
+   * Bytes of unfinished peer frames this engine may hold across all its sessions (byte-budget.ts);
+   * a worker's budget is split between its engines by their share of CONCURRENCY.
+   */
+  maxBufferedBytes: z
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .max(16 * 1024 ** 3)
+    .default(DEFAULT_MAX_BUFFERED_BYTES),
 });
 
 /**
@@ -140,6 +151,7 @@ export interface CrawlerOptions {
   allowPrivate?: boolean;
   allowBadPorts?: boolean;
   cjdnsRoute?: boolean;
+  maxBufferedBytes?: number | undefined;
   denyCidrs?: string[];
   proxy?: string | undefined;
   proxyOnion?: string | undefined;
@@ -166,6 +178,7 @@ export function crawlerConfigFrom(o: CrawlerOptions): CrawlerConfig {
     allowBadPorts: o.allowBadPorts ?? false,
     cjdnsRoute: o.cjdnsRoute ?? false,
     denyCidrs: o.denyCidrs ?? [],
+    ...defined({ maxBufferedBytes: o.maxBufferedBytes }),
     ...defined({ proxy: o.proxy }),
     proxies: defined({ onion: o.proxyOnion, i2p: o.proxyI2p, cjdns: o.proxyCjdns }),
     // Only what was given: a default spelled out here would beat the per-network defaults.

@@ -17,6 +17,7 @@ import {
   ProtocolError,
   type ProtocolErrorCode,
 } from '@bitcrawl/protocol';
+import type { ByteBudget } from './byte-budget.ts';
 import type { Timeouts } from './config.ts';
 import { DialError, DialInfrastructureError, dial, type OnData, type Route } from './dial.ts';
 import {
@@ -65,6 +66,8 @@ export interface SessionParams {
   /** The wall clock, for the Observation's time and the version's timestamp. */
   now: () => number;
   signal?: AbortSignal;
+  /** The engine's budget for unfinished frames; the session accounts its parser against it. */
+  budget?: ByteBudget;
 }
 
 /** Version nonces come from a pool refilled 512 at a time: one CSPRNG call per 512 sessions. */
@@ -211,22 +214,28 @@ export async function runSession(p: SessionParams): Promise<Observation> {
       );
     };
 
-    const finish = (why: string, failure?: { outcome: Outcome; error: string }) => {
+    /** `final`: the outcome stands even after the handshake (the budget shed the visit). */
+    const finish = (why: string, failure?: { outcome: Outcome; error: string; final?: true }) => {
       if (finished) return;
       finished = true;
+      account?.close();
       clearTimeout(phaseTimer);
       p.signal?.removeEventListener('abort', onAbort);
       // Errors after our own destroy() still reach the 'error' listener below, which ignores them.
       socket.destroy();
       const done = state.phase !== 'handshake';
       const v = state.theirVersion;
-      const outcome: Outcome = done ? 'ok' : (failure?.outcome ?? 'handshake_timeout');
+      const outcome: Outcome = failure?.final
+        ? failure.outcome
+        : done
+          ? 'ok'
+          : (failure?.outcome ?? 'handshake_timeout');
       // After a completed handshake a close is the normal end; only a protocol fault is worth noting.
       const notes: string[] = [];
       if (failure && failure.outcome !== 'closed') notes.push(`after handshake: ${failure.error}`);
       if (state.truncated) notes.push(`answer truncated at ${p.maxAddr} addresses`);
       const afterDone = notes.join('; ');
-      const error = done ? afterDone : (failure?.error ?? why);
+      const error = failure?.final ? failure.error : done ? afterDone : (failure?.error ?? why);
       resolve({
         ...base,
         outcome,
@@ -246,6 +255,8 @@ export async function runSession(p: SessionParams): Promise<Observation> {
         addrs: done ? finalAnswer(state) : [],
       });
     };
+    const overBudget = (error: string) => finish('byte budget', { outcome: 'malformed', error, final: true });
+    const account = p.budget?.open(overBudget);
     const onAbort = () => finish('aborted', { outcome: 'handshake_timeout', error: 'visit aborted' });
     p.signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -337,6 +348,11 @@ export async function runSession(p: SessionParams): Promise<Observation> {
       const out: Message[] = [];
       const over = consume(frames, out);
       if (finished) return;
+      if (account && (parser.inFrame || account.bytes > 0)) {
+        const refused = account.update(parser.frameStart, parser.pendingLength, parser.allocated);
+        if (refused) return overBudget(refused);
+        if (finished) return; // shed to make room
+      }
       // A pong owed in the chunk that completes the answer is not sent: we disconnect now, and a
       // write just before the close costs both ends a syscall and the peer a read for nothing.
       if (over) return finish(over);

@@ -1,6 +1,7 @@
 import { MAX_ERROR_LENGTH, type Observation, truncateText } from '@bitcrawl/model';
 import { CHAINS } from '@bitcrawl/protocol';
 import type { Logger, Metrics } from '@bitcrawl/telemetry';
+import { ByteBudget } from './byte-budget.ts';
 import { type CrawlerConfig, timeoutsFor } from './config.ts';
 import { createPolicy, type Decision } from './policy.ts';
 import { runSession } from './session.ts';
@@ -30,6 +31,11 @@ export function createVisitor(config: CrawlerConfig, deps: VisitorDeps = {}): Vi
   const policy = createPolicy(config);
   const now = deps.now ?? Date.now;
   const magic = CHAINS[config.chain].magic;
+  const metrics = deps.metrics;
+  const budget = new ByteBudget(config.maxBufferedBytes, undefined, {
+    onChange: metrics ? (used) => metrics.bufferedBytes.set(used) : undefined,
+    onEnd: metrics ? (how) => metrics.budgetShed.inc({ how }) : undefined,
+  });
   return {
     async visit(target, ctx) {
       const t0 = performance.now(); // monotonic: a wall-clock step must not make a duration negative
@@ -68,6 +74,7 @@ export function createVisitor(config: CrawlerConfig, deps: VisitorDeps = {}): Vi
             maxAddr: config.maxAddrPerSession,
             maxMessages: config.maxMessagesPerSession,
             now,
+            budget,
             ...(ctx.signal ? { signal: ctx.signal } : {}),
           });
         } finally {

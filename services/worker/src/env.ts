@@ -36,6 +36,8 @@ export const workerEnvSchema = z
     HANDSHAKE_TIMEOUT_MS: int.optional(),
     GETADDR_TIMEOUT_MS: int.optional(),
     IDLE_TIMEOUT_MS: int.optional(),
+    /** Bytes of unfinished peer frames the whole process may hold (split between its engines). */
+    MAX_BUFFERED_BYTES: int.optional(),
     LOCK_DURATION_MS: int.min(1000).default(30_000),
     STALLED_INTERVAL_MS: int.min(1000).default(30_000),
     SHUTDOWN_GRACE_MS: int.default(20_000),
@@ -71,6 +73,7 @@ const CRAWLER_ENV_NAMES = {
   'timeouts.handshakeMs': 'HANDSHAKE_TIMEOUT_MS',
   'timeouts.getaddrMs': 'GETADDR_TIMEOUT_MS',
   'timeouts.idleAfterAnswerMs': 'IDLE_TIMEOUT_MS',
+  maxBufferedBytes: 'MAX_BUFFERED_BYTES',
 };
 const WORKER_ENV_NAMES = {
   concurrency: 'CONCURRENCY',
@@ -80,6 +83,22 @@ const WORKER_ENV_NAMES = {
 };
 
 export type WorkerEnv = z.output<typeof workerEnvSchema>;
+
+/**
+ * The configs of one crawl engine running `concurrency` of the worker's sessions: its share of
+ * CONCURRENCY, and the same share of the process's byte budget (at least 1 MiB).
+ */
+export function engineConfigs(
+  configs: { crawler: CrawlerConfig; worker: WorkerConfig },
+  concurrency: number,
+): { crawler: CrawlerConfig; worker: WorkerConfig } {
+  const share = concurrency / configs.worker.concurrency;
+  const maxBufferedBytes = Math.max(1024 * 1024, Math.floor(configs.crawler.maxBufferedBytes * share));
+  return {
+    crawler: { ...configs.crawler, maxBufferedBytes },
+    worker: { ...configs.worker, concurrency },
+  };
+}
 
 /** The crawler and worker configs the environment describes (a bad value names its variable). */
 export function configsFrom(e: WorkerEnv): { crawler: CrawlerConfig; worker: WorkerConfig } {
@@ -100,6 +119,7 @@ export function configsFrom(e: WorkerEnv): { crawler: CrawlerConfig; worker: Wor
       handshakeMs: e.HANDSHAKE_TIMEOUT_MS,
       getaddrMs: e.GETADDR_TIMEOUT_MS,
       idleAfterAnswerMs: e.IDLE_TIMEOUT_MS,
+      maxBufferedBytes: e.MAX_BUFFERED_BYTES,
     }),
   );
   const worker = withEnvNames(WORKER_ENV_NAMES, () =>
