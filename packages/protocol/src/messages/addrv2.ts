@@ -35,7 +35,8 @@ export function decodeAddrV2(payload: Uint8Array): AddrV2Message {
       continue;
     }
     const bytes = r.bytes(len);
-    const port = r.u16be();
+    // The address is judged before the port is read, as Core does (a wrong length is MALFORMED
+    // even when the message also ends early).
     let addr: ReturnType<typeof decodeBip155>;
     try {
       addr = decodeBip155(id, bytes);
@@ -44,6 +45,7 @@ export function decodeAddrV2(payload: Uint8Array): AddrV2Message {
         throw new ProtocolError('MALFORMED', `addrv2 entry ${i}: ${err.message}`);
       throw err;
     }
+    const port = r.u16be();
     if (!addr) {
       skipped++;
       continue;
