@@ -3,7 +3,12 @@ import { CHAIN_NAMES, type ChainName } from '@bitcrawl/protocol';
 import { DEFAULT_REVISIT } from '@bitcrawl/queue';
 import { LOG_LEVELS, URL_WITH_SECRET_HINT, withEnvNames } from '@bitcrawl/telemetry';
 import { z } from 'zod';
-import { type WorkerConfig, workerConfigSchema } from './worker.ts';
+import {
+  DEFAULT_LOCK_DURATION_MS,
+  DEFAULT_STALLED_INTERVAL_MS,
+  type WorkerConfig,
+  workerConfigSchema,
+} from './worker.ts';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const int = z.coerce.number().int().nonnegative();
@@ -38,8 +43,8 @@ export const workerEnvSchema = z
     IDLE_TIMEOUT_MS: int.optional(),
     /** Bytes of unfinished peer frames the whole process may hold (split between its engines). */
     MAX_BUFFERED_BYTES: int.optional(),
-    LOCK_DURATION_MS: int.min(1000).default(30_000),
-    STALLED_INTERVAL_MS: int.min(1000).default(30_000),
+    LOCK_DURATION_MS: int.min(1000).default(DEFAULT_LOCK_DURATION_MS),
+    STALLED_INTERVAL_MS: int.min(1000).default(DEFAULT_STALLED_INTERVAL_MS),
     SHUTDOWN_GRACE_MS: int.default(20_000),
     REVISIT_REACHABLE_MS: int.default(DEFAULT_REVISIT.reachableMs),
     REVISIT_FAIL_BASE_MS: int.default(DEFAULT_REVISIT.failBaseMs),

@@ -15,11 +15,22 @@ import { type Job, type Queue, UnrecoverableError, WaitingError, Worker } from '
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 
+/**
+ * A killed worker's active jobs return once their lock lapses (at most LOCK_DURATION_MS after
+ * its last renewal) and a stalled check that finds them lockless runs (checks every
+ * STALLED_INTERVAL_MS; a job must have been seen active by one check first): with 5 s and 2.5 s,
+ * within about 7.5-10 s. Locks are renewed every half duration, in one Redis call for all of a
+ * worker's jobs, so an event loop stalled over 2.5 s lets a lock lapse and the job run twice (the
+ * frontier records it once). The old 30 s / 30 s made a killed worker cost a round up to a minute.
+ */
+export const DEFAULT_LOCK_DURATION_MS = 5_000;
+export const DEFAULT_STALLED_INTERVAL_MS = 2_500;
+
 export const workerConfigSchema = z.object({
   concurrency: z.number().int().min(1).max(10_000).default(500),
   /** Longer than the longest visit is not needed (locks are renewed), but a dead worker's jobs wait this long. */
-  lockDurationMs: z.number().int().min(1000).default(30_000),
-  stalledIntervalMs: z.number().int().min(1000).default(30_000),
+  lockDurationMs: z.number().int().min(1000).default(DEFAULT_LOCK_DURATION_MS),
+  stalledIntervalMs: z.number().int().min(1000).default(DEFAULT_STALLED_INTERVAL_MS),
   /** On close, how long in-flight visits may finish before they are aborted and handed back. */
   shutdownGraceMs: z.number().int().min(0).default(20_000),
 });
