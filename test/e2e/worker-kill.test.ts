@@ -34,7 +34,7 @@ function service(name: 'seeder' | 'worker', env: Record<string, string>): ChildP
 
 const exited = (c: ChildProcess) =>
   new Promise<number | null>((r) =>
-    c.exitCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code)),
+    c.exitCode !== null || c.signalCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code)),
   );
 
 beforeAll(async () => {
@@ -89,7 +89,8 @@ async function round(kill: boolean): Promise<{ ms: number; visited: number }> {
       const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
       if (p.seen > 0 && p.visited === p.seen && Object.values(c).every((n) => n === 0))
         return { ms: performance.now() - t0, visited: p.visited };
-      if (performance.now() - t0 > 240_000) throw new Error('the round did not finish in 240 s');
+      if (performance.now() - t0 > 240_000)
+        throw new Error(`the round did not finish in 240 s: ${JSON.stringify({ ...p, ...c })}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   } finally {
