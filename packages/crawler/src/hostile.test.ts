@@ -1,5 +1,5 @@
 import type { Observation } from '@bitcrawl/model';
-import { type AddrEntry, encodeFrame, Writer } from '@bitcrawl/protocol';
+import { type AddrEntry, encodeFrame, unpackAddrs, Writer } from '@bitcrawl/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { crawlerConfigSchema } from './config.ts';
 import {
@@ -153,7 +153,11 @@ describe('hostile peers: after the handshake', () => {
     const { obs } = await visit(port);
     expect(obs.outcome).toBe('ok');
     expect(obs.error).toBe('');
-    expect(obs.addrs.map((a) => a.host).sort()).toEqual(['198.51.100.1', '198.51.100.2']);
+    expect(
+      unpackAddrs(obs.addrs)
+        .map((a) => a.host)
+        .sort(),
+    ).toEqual(['198.51.100.1', '198.51.100.2']);
   });
 
   it.each([
@@ -219,7 +223,7 @@ describe('hostile peers: after the handshake', () => {
     );
     const { obs, elapsed } = await visit(port);
     expect(obs.outcome).toBe('ok');
-    expect(obs.addrs).toEqual([]);
+    expect(unpackAddrs(obs.addrs)).toEqual([]);
     expect(elapsed).toBeLessThan(T.handshakeMs + T.getaddrMs + SLACK_MS);
   });
 
@@ -261,9 +265,9 @@ describe('hostile gossip: what an answer may make us dial', () => {
     const port = await start(afterHandshake((s) => s.write(answer)));
     const { obs } = await visit(port);
     expect(obs.outcome).toBe('ok');
-    expect(obs.addrs).toHaveLength(250);
+    expect(unpackAddrs(obs.addrs)).toHaveLength(250);
     const visitor = gossipVisitor();
-    const bad = obs.addrs.filter((a) => a.port === 0 || BAD_PORTS.has(a.port));
+    const bad = unpackAddrs(obs.addrs).filter((a) => a.port === 0 || BAD_PORTS.has(a.port));
     expect(bad.length).toBe(1 + [...BAD_PORTS].filter((p) => p < 250).length);
     for (const a of bad) {
       const o = await judge(visitor, a);
@@ -300,8 +304,8 @@ describe('hostile gossip: what an answer may make us dial', () => {
     const strict = createVisitor(
       crawlerConfigSchema.parse({ chain: 'regtest', timeouts: { ...T, sessionMs: SESSION_MS } }),
     );
-    expect(obs.addrs.length).toBeGreaterThanOrEqual(forms.length - 2); // addrv2 may carry mapped ones as IPv4
-    for (const a of obs.addrs) {
+    expect(unpackAddrs(obs.addrs).length).toBeGreaterThanOrEqual(forms.length - 2); // addrv2 may carry mapped ones as IPv4
+    for (const a of unpackAddrs(obs.addrs)) {
       const o = await judge(strict, a);
       expect(o.outcome, `${a.network} ${a.host}`).toBe('not_dialable');
       expect(o.error).toMatch(/non-routable|cannot connect/);

@@ -9,6 +9,7 @@ import {
 } from '@bitcrawl/model';
 import {
   decodeMessage,
+  EMPTY_PACKED,
   encodeMessageFrame,
   type Frame,
   FrameParser,
@@ -16,6 +17,7 @@ import {
   type Message,
   ProtocolError,
   type ProtocolErrorCode,
+  packAddrs,
 } from '@bitcrawl/protocol';
 import type { ByteBudget } from './byte-budget.ts';
 import type { Timeouts } from './config.ts';
@@ -172,7 +174,7 @@ export async function runSession(p: SessionParams): Promise<Observation> {
       peer: null,
       connectMs: Math.round(performance.now() - t0),
       handshakeMs: 0,
-      addrs: [],
+      addrs: EMPTY_PACKED,
     };
   }
   const connectedAt = performance.now();
@@ -252,7 +254,7 @@ export async function runSession(p: SessionParams): Promise<Observation> {
           : null,
         connectMs,
         handshakeMs: done ? Math.round(handshakeAt - connectedAt) : 0,
-        addrs: done ? finalAnswer(state) : [],
+        addrs: done ? packAddrs(finalAnswer(state)) : EMPTY_PACKED,
       });
     };
     const overBudget = (error: string) => finish('byte budget', { outcome: 'malformed', error, final: true });
