@@ -19,7 +19,7 @@ export type Decision =
   | { dial: false; reason: string; rule?: GossipRule };
 
 /** The rules that apply to gossiped targets only (counted by rule in /metrics). */
-export type GossipRule = 'bad_port' | 'port_zero';
+export type GossipRule = 'bad_port' | 'port_zero' | 'per_ip';
 
 export interface Policy {
   /**

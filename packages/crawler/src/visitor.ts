@@ -16,8 +16,14 @@ export interface Visitor {
   /** `explicit`: the target was named by the operator (a seed, `bitcrawl visit`), not gossip. */
   visit(
     target: VisitTarget,
-    ctx: { crawlId: string; signal?: AbortSignal; explicit?: boolean },
+    ctx: { crawlId: string; signal?: AbortSignal; explicit?: boolean; refused?: Refusal },
   ): Promise<Observation>;
+}
+
+/** A gossip rule the caller applied before the visit (the per-IP cap): recorded as not_dialable. */
+export interface Refusal {
+  rule: 'per_ip';
+  reason: string;
 }
 
 export interface VisitorDeps {
@@ -41,7 +47,9 @@ export function createVisitor(config: CrawlerConfig, deps: VisitorDeps = {}): Vi
       const t0 = performance.now(); // monotonic: a wall-clock step must not make a duration negative
       let decision: Decision;
       try {
-        decision = policy.decide(target, { explicit: ctx.explicit === true });
+        decision = ctx.refused
+          ? { dial: false, rule: ctx.refused.rule, reason: ctx.refused.reason }
+          : policy.decide(target, { explicit: ctx.explicit === true });
       } catch (err) {
         // The policy does not throw for a target; should it ever, the target is still just not dialable.
         decision = { dial: false, reason: `invalid target: ${(err as Error).message}` };

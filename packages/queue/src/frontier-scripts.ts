@@ -117,8 +117,9 @@ return out
  * revisit time, the round's ok count) and admit its answer, keeping what it admitted in the
  * source's outbox until the caller has enqueued it (clearOutbox).
  * KEYS: visited, stream, due, fails, meta, outbox, seen.
- * ARGV: key, header json, packed addrs, ok, now, reachableMs, failBaseMs, failMaxMs, ttl seconds.
- * Returns {1, admitted indices (1-based)...} or, for an address already recorded,
+ * ARGV: key, header json, packed addrs, ok, now, reachableMs, failBaseMs, failMaxMs, ttl seconds,
+ * new addresses one source may add (0: no cap).
+ * Returns {1, admitted indices (1-based)..., [-capped]} or, for an address already recorded,
  * {0, unfinished outbox keys...}.
  */
 export const COMMIT = script(`${WALK}${ADMIT_ONE}${UNFINISHED}
@@ -143,8 +144,14 @@ end
 redis.call('EXPIRE', KEYS[5], ttl)
 local admitted = {1}
 local keys = {}
+-- The per-source cap (ARGV[10], 0: none): past it nothing more of this answer is admitted;
+-- unseen entries left out are counted and returned last, negated.
+local cap = tonumber(ARGV[10]) or 0
+local capped = 0
 entries(ARGV[3], function(i, key)
-  if admit_one(KEYS[7], KEYS[3], key, now) then
+  if cap > 0 and #keys >= cap then
+    if redis.call('SISMEMBER', KEYS[7], key) == 0 then capped = capped + 1 end
+  elseif admit_one(KEYS[7], KEYS[3], key, now) then
     admitted[#admitted + 1] = i
     keys[#keys + 1] = key
   end
@@ -156,7 +163,25 @@ if #keys > 0 then
   end
   redis.call('EXPIRE', KEYS[6], ttl)
 end
+if capped > 0 then admitted[#admitted + 1] = -capped end
 return admitted
+`);
+
+/*
+ * The per-IP cap, at visit time: whether an endpoint may take one of its host's endpoint slots
+ * this round. The round's hosts HASH maps a host (endpoint key without its port) to the ports
+ * that took a slot, two bytes each; a port already there passes again (a redelivered job).
+ * KEYS: hosts. ARGV: host key, port (2 bytes), slots per host, ttl seconds. Returns 1 or 0.
+ */
+export const CLAIM_ENDPOINT = script(`
+local ports = redis.call('HGET', KEYS[1], ARGV[1]) or ''
+for i = 1, #ports, 2 do
+  if string.sub(ports, i, i + 1) == ARGV[2] then return 1 end
+end
+if #ports / 2 >= tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ports .. ARGV[2])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
+return 1
 `);
 
 /*

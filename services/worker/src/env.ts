@@ -1,6 +1,6 @@
 import { type CrawlerConfig, crawlerConfigFrom } from '@bitcrawl/crawler';
 import { CHAIN_NAMES, type ChainName } from '@bitcrawl/protocol';
-import { DEFAULT_REVISIT } from '@bitcrawl/queue';
+import { DEFAULT_GOSSIP_CAPS, DEFAULT_REVISIT } from '@bitcrawl/queue';
 import { LOG_LEVELS, URL_WITH_SECRET_HINT, withEnvNames } from '@bitcrawl/telemetry';
 import { z } from 'zod';
 import {
@@ -43,6 +43,10 @@ export const workerEnvSchema = z
     IDLE_TIMEOUT_MS: int.optional(),
     /** Bytes of unfinished peer frames the whole process may hold (split between its engines). */
     MAX_BUFFERED_BYTES: int.optional(),
+    /** Endpoints (ports) of one host a round visits; gossip naming more is not_dialable. */
+    MAX_ENDPOINTS_PER_IP: int.min(1).default(DEFAULT_GOSSIP_CAPS.perHost),
+    /** New addresses one visited peer may add to a round. */
+    MAX_NEW_PER_SOURCE: int.min(1).default(DEFAULT_GOSSIP_CAPS.perSource),
     LOCK_DURATION_MS: int.min(1000).default(DEFAULT_LOCK_DURATION_MS),
     STALLED_INTERVAL_MS: int.min(1000).default(DEFAULT_STALLED_INTERVAL_MS),
     SHUTDOWN_GRACE_MS: int.default(20_000),

@@ -1,6 +1,6 @@
 import type { Visitor } from '@bitcrawl/crawler';
 import type { Observation } from '@bitcrawl/model';
-import { formatEndpoint, isCanonicalHost } from '@bitcrawl/protocol';
+import { classifyAddress, formatEndpoint, isCanonicalHost } from '@bitcrawl/protocol';
 import {
   type Candidate,
   CRAWL_QUEUE,
@@ -104,9 +104,26 @@ export async function processCrawlJob(
     if (begun.enqueue.length > 0) await deps.frontier.clearOutbox(crawlId, target);
     return 'already-recorded';
   }
+  // Seeds were named by the operator (--seed, DNS seeds): gossip rules (bad ports, the per-IP
+  // cap) do not apply to them. Nor does the per-IP cap to loopback, dialed only with
+  // ALLOW_PRIVATE: a test network on this machine (the simnet's IPv6 nodes all live on ::1).
+  const explicit = from === 'seed';
+  const refused =
+    !explicit &&
+    classifyAddress(network, host) !== 'loopback' &&
+    !(await deps.frontier.claimEndpoint(crawlId, target))
+      ? {
+          rule: 'per_ip' as const,
+          reason: `more than ${deps.frontier.caps.perHost} endpoints of ${host} this round (MAX_ENDPOINTS_PER_IP)`,
+        }
+      : undefined;
   const obs = await untilAborted(
-    // Seeds were named by the operator (--seed, DNS seeds): gossip rules such as bad ports do not apply.
-    deps.visitor.visit(target, { crawlId, explicit: from === 'seed', ...(signal ? { signal } : {}) }),
+    deps.visitor.visit(target, {
+      crawlId,
+      explicit,
+      ...(refused ? { refused } : {}),
+      ...(signal ? { signal } : {}),
+    }),
     signal,
     source,
   );
@@ -114,6 +131,7 @@ export async function processCrawlJob(
   await enqueueVisits(deps, crawlId, source, committed.enqueue);
   if (committed.enqueue.length > 0) await deps.frontier.clearOutbox(crawlId, target);
   if (committed.recorded) deps.metrics?.addressesEnqueued.inc(committed.enqueue.length);
+  if (committed.capped) deps.metrics?.dialRefused.inc({ rule: 'per_source' }, committed.capped);
   return committed.recorded ? obs.outcome : 'already-recorded';
 }
 
