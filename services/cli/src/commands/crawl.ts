@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
+import type { CliEntry } from '../main.ts';
 import { UsageError } from '../usage-error.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -12,7 +13,7 @@ const optsSchema = z.object({
   dnsServer: z.array(z.string()).default([]),
   dnsSeed: z.array(z.string()).optional(),
   allowPrivate: z.boolean().default(false),
-  concurrency: int.default(500),
+  concurrency: int.default(2000),
   proxy: z.string().optional(),
   proxyOnion: z.string().optional(),
   proxyI2p: z.string().optional(),
@@ -36,7 +37,7 @@ const optsSchema = z.object({
 });
 
 /** `bitcrawl crawl`: the whole pipeline in one process, for one machine. */
-export function register(program: Command): void {
+export function register(program: Command, entry: CliEntry = {}): void {
   program
     .command('crawl')
     .description('crawl a network with seeder, worker and ingester in one process')
@@ -50,7 +51,7 @@ export function register(program: Command): void {
     )
     .option('--dns-seed <name>', 'DNS seed name instead of the chain defaults (repeatable)', collect)
     .option('--allow-private', 'allow loopback/private targets (simnets, labs)')
-    .option('--concurrency <n>', 'concurrent visits', '500')
+    .option('--concurrency <n>', 'concurrent visits (lowered to what ulimit -n allows)', '2000')
     .option('--proxy <url>', 'SOCKS5 proxy for all IPv4/IPv6/onion traffic')
     .option('--proxy-onion <url>', 'SOCKS5 proxy for .onion (Tor)')
     .option('--proxy-i2p <url>', 'SOCKS5 proxy for .b32.i2p (i2pd)')
@@ -125,6 +126,8 @@ export function register(program: Command): void {
           ...(o.crawlId ? { crawlId: o.crawlId } : {}),
           progress: (line) => process.stderr.write(`${line}\n`),
           logger,
+          logLevel: o.logLevel,
+          ...(entry.ingestThreadEntry ? { ingestThreadEntry: entry.ingestThreadEntry } : {}),
         },
         controller.signal,
       );
