@@ -134,12 +134,28 @@ if #idx > 0 then redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2])) end
 return idx
 `);
 
-/* The outbox's members not yet recorded (what a visit admitted and may not have enqueued). */
+/*
+ * The outbox's keys not yet recorded (what a visit admitted and may not have enqueued). The
+ * outbox is one string, the admitted keys back to back (each says its length: id, length,
+ * address, port), not a set of members: it lives for one job.
+ */
 const UNFINISHED = `
 local function unfinished(outbox, round)
   local out = {}
-  for _, a in ipairs(redis.call('SMEMBERS', outbox)) do
-    if redis.call('HGET', round, a) ~= '1' then out[#out + 1] = a end
+  local blob = redis.call('GET', outbox)
+  if not blob then return out end
+  local ks, pos = {}, 1
+  while pos < #blob do
+    local len = string.byte(blob, pos + 1)
+    ks[#ks + 1] = string.sub(blob, pos, pos + len + 3)
+    pos = pos + len + 4
+  end
+  for from = 1, #ks, 1000 do
+    local to = math.min(from + 999, #ks)
+    local state = redis.call('HMGET', round, unpack(ks, from, to))
+    for j = 1, to - from + 1 do
+      if state[j] ~= '1' then out[#out + 1] = ks[from + j - 1] end
+    end
   end
   return out
 end
@@ -163,8 +179,9 @@ return out
  * source's outbox until the caller has enqueued it (clearOutbox).
  * KEYS: round, stream, revisit, meta, outbox.
  * ARGV: key, header json, packed addrs, ok, now, reachableMs, failBaseMs, failMaxMs, ttl seconds,
+ * the candidates (the entries of the answer this worker has not asked about yet, packed),
  * new addresses one source may add (0: no cap).
- * Returns {1, admitted indices (1-based)..., [-capped]} or, for an address already recorded,
+ * Returns {1, admitted indices into the candidates (1-based)..., [-capped]} or, for an address already recorded,
  * {0, unfinished outbox keys...}.
  */
 export const COMMIT = script(`${WALK}${ADMIT_LIST}${UNFINISHED}
@@ -189,13 +206,8 @@ else
   redis.call('HSET', KEYS[3], ARGV[1], string.format('%.0f', (now + backoff) * 16 + fails))
 end
 redis.call('EXPIRE', KEYS[4], ttl)
-local idx, keys, capped = admit_list(KEYS[1], KEYS[3], entry_keys(ARGV[3]), now, tonumber(ARGV[10]))
-if #keys > 0 then
-  for i = 1, #keys, 1000 do
-    redis.call('SADD', KEYS[5], unpack(keys, i, math.min(i + 999, #keys)))
-  end
-  redis.call('EXPIRE', KEYS[5], ttl)
-end
+local idx, keys, capped = admit_list(KEYS[1], KEYS[3], entry_keys(ARGV[10]), now, tonumber(ARGV[11]))
+if #keys > 0 then redis.call('SET', KEYS[5], table.concat(keys), 'EX', ttl) end
 table.insert(idx, 1, 1)
 if capped > 0 then idx[#idx + 1] = -capped end
 return idx

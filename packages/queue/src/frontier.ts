@@ -3,6 +3,7 @@ import { cursorServices, decodeBip155, endpointFromKey, endpointKey, walkPacked 
 import type { Redis } from 'ioredis';
 import { CURRENT_ROUND_KEY, OBSERVATION_STREAM, PREFIX } from './contract.ts';
 import { ADMIT, BEGIN, CLAIM_ENDPOINT, COMMIT, PRUNE, runScript } from './frontier-scripts.ts';
+import { KnownKeys } from './known-keys.ts';
 
 /**
  * The crawl frontier in Redis. Within a round (crawl id) each address is admitted once
@@ -82,6 +83,7 @@ export interface CommitResult {
 export class Frontier {
   private readonly ttlS: number;
   readonly caps: GossipCaps;
+  private readonly known = new KnownKeys();
 
   constructor(
     private readonly redis: Redis,
@@ -147,6 +149,7 @@ export class Frontier {
    */
   async commit(obs: Observation): Promise<CommitResult> {
     const k = keys(obs.crawlId);
+    const { candidates, remember } = this.known.unknown(obs.crawlId, obs.addrs);
     const [flag, ...rest] = (await runScript(
       this.redis,
       COMMIT,
@@ -161,6 +164,7 @@ export class Frontier {
         String(this.policy.failBaseMs),
         String(this.policy.failMaxMs),
         String(this.ttlS),
+        Buffer.from(candidates.buffer, candidates.byteOffset, candidates.byteLength),
         String(this.caps.perSource),
       ],
       true,
@@ -168,8 +172,10 @@ export class Frontier {
     if (flag !== 1) return { recorded: false, enqueue: (rest as Buffer[]).map(endpointFromKey) };
     const last = rest.at(-1) as number | undefined;
     const capped = last !== undefined && last < 0 ? -last : 0;
+    // What the per-source cap left out is not in the round: other sources must still ask about it.
+    if (capped === 0) remember();
     const indices = (capped > 0 ? rest.slice(0, -1) : rest) as number[];
-    return { recorded: true, enqueue: pickEntries(obs.addrs, indices), ...(capped > 0 ? { capped } : {}) };
+    return { recorded: true, enqueue: pickEntries(candidates, indices), ...(capped > 0 ? { capped } : {}) };
   }
 
   /**

@@ -56,6 +56,8 @@ export interface PackedCursor {
   addrAt: number;
   addrLen: number;
   port: number;
+  /** Where the entry starts (its time field); it ends at keyEnd. */
+  entryAt: number;
   /** The entry's key: network id, address length, address and port (the frontier's dedup key). */
   keyAt: number;
   keyEnd: number;
@@ -113,6 +115,7 @@ export function walkPacked(p: PackedAddrs, each: (c: PackedCursor) => void): num
     addrAt: 0,
     addrLen: 0,
     port: 0,
+    entryAt: 0,
     keyAt: 0,
     keyEnd: 0,
   };
@@ -122,6 +125,7 @@ export function walkPacked(p: PackedAddrs, each: (c: PackedCursor) => void): num
   for (let i = 0; i < count; i++) {
     if (at + 5 > n) fail('truncated');
     c.index = i;
+    c.entryAt = at;
     c.time =
       ((p[at] as number) | ((p[at + 1] as number) << 8) | ((p[at + 2] as number) << 16)) +
       (p[at + 3] as number) * 0x1000000;
