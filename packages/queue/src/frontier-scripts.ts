@@ -84,8 +84,10 @@ local function fail_count(v) return tonumber(v) % 16 end
  * a round 15 million). Returns the 1-based indices admitted and their keys.
  */
 const ADMIT_LIST = `${REVISIT}
-local function admit_list(round, revisit, ks, now)
+local function admit_list(round, revisit, ks, now, cap)
   local idx, admitted, once = {}, {}, {}
+  -- The per-source cap (cap > 0): past it nothing more is admitted; what was left out is counted.
+  local capped = 0
   for from = 1, #ks, 1000 do
     local to = math.min(from + 999, #ks)
     local known = redis.call('HMGET', round, unpack(ks, from, to))
@@ -104,16 +106,20 @@ local function admit_list(round, revisit, ks, now)
       for j = 1, #fresh do
         local v = nexts[j]
         if (not v) or next_visit(v) <= now then
-          add[#add + 1] = fresh[j]
-          add[#add + 1] = '0'
-          idx[#idx + 1] = at[j]
-          admitted[#admitted + 1] = fresh[j]
+          if cap and cap > 0 and #idx >= cap then
+            capped = capped + 1
+          else
+            add[#add + 1] = fresh[j]
+            add[#add + 1] = '0'
+            idx[#idx + 1] = at[j]
+            admitted[#admitted + 1] = fresh[j]
+          end
         end
       end
       if #add > 0 then redis.call('HSET', round, unpack(add)) end
     end
   end
-  return idx, admitted
+  return idx, admitted, capped
 end
 `;
 
@@ -173,8 +179,9 @@ return out
  * source's outbox until the caller has enqueued it (clearOutbox).
  * KEYS: round, stream, revisit, meta, outbox.
  * ARGV: key, header json, packed addrs, ok, now, reachableMs, failBaseMs, failMaxMs, ttl seconds,
- * the candidates (the entries of the answer this worker has not asked about yet, packed).
- * Returns {1, admitted indices into the candidates (1-based)...} or, for an address already recorded,
+ * the candidates (the entries of the answer this worker has not asked about yet, packed),
+ * new addresses one source may add (0: no cap).
+ * Returns {1, admitted indices into the candidates (1-based)..., [-capped]} or, for an address already recorded,
  * {0, unfinished outbox keys...}.
  */
 export const COMMIT = script(`${WALK}${ADMIT_LIST}${UNFINISHED}
@@ -199,10 +206,28 @@ else
   redis.call('HSET', KEYS[3], ARGV[1], string.format('%.0f', (now + backoff) * 16 + fails))
 end
 redis.call('EXPIRE', KEYS[4], ttl)
-local idx, keys = admit_list(KEYS[1], KEYS[3], entry_keys(ARGV[10]), now)
+local idx, keys, capped = admit_list(KEYS[1], KEYS[3], entry_keys(ARGV[10]), now, tonumber(ARGV[11]))
 if #keys > 0 then redis.call('SET', KEYS[5], table.concat(keys), 'EX', ttl) end
 table.insert(idx, 1, 1)
+if capped > 0 then idx[#idx + 1] = -capped end
 return idx
+`);
+
+/*
+ * The per-IP cap, at visit time: whether an endpoint may take one of its host's endpoint slots
+ * this round. The round's hosts HASH maps a host (endpoint key without its port) to the ports
+ * that took a slot, two bytes each; a port already there passes again (a redelivered job).
+ * KEYS: hosts. ARGV: host key, port (2 bytes), slots per host, ttl seconds. Returns 1 or 0.
+ */
+export const CLAIM_ENDPOINT = script(`
+local ports = redis.call('HGET', KEYS[1], ARGV[1]) or ''
+for i = 1, #ports, 2 do
+  if string.sub(ports, i, i + 1) == ARGV[2] then return 1 end
+end
+if #ports / 2 >= tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ports .. ARGV[2])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
+return 1
 `);
 
 /*
