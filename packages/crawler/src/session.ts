@@ -19,16 +19,19 @@ import {
   type ProtocolErrorCode,
   packAddrs,
 } from '@bitcrawl/protocol';
+import type { ByteBudget } from './byte-budget.ts';
 import type { Timeouts } from './config.ts';
-import { DialError, DialInfrastructureError, dial, type OnData, type Route } from './dial.ts';
+import { DialError, DialInfrastructureError, dial, dialSlot, type OnData, type Route } from './dial.ts';
 import {
   acceptsAddr,
   finalAnswer,
+  type HandshakeFault,
   type HandshakeParams,
   initialState,
   type MachineState,
   openingMessages,
   step,
+  versionFirst,
 } from './handshake.ts';
 
 export const PROTOCOL_VERSION = 70016;
@@ -71,6 +74,8 @@ export interface SessionParams {
    * complete') and for how long at most (`bitcrawl visit` shows it on a terminal).
    */
   onPhase?: (phase: string, ms: number) => void;
+  /** The engine's budget for unfinished frames; the session accounts its parser against it. */
+  budget?: ByteBudget;
 }
 
 /** Version nonces come from a pool refilled 512 at a time: one CSPRNG call per 512 sessions. */
@@ -141,6 +146,9 @@ const PROTOCOL_OUTCOME: Record<ProtocolErrorCode, Outcome> = {
  * anything the peer does; the Observation says what happened.
  */
 export async function runSession(p: SessionParams): Promise<Observation> {
+  // Paced: a burst of dials is spread over a few turns of the event loop (see dialSlot).
+  const slot = dialSlot();
+  if (slot) await slot;
   const startedAt = p.now();
   const base = { ts: startedAt, crawlId: p.crawlId, ...p.target };
   // Deadlines and durations run on the monotonic clock: a wall clock stepped back (NTP, a VM
@@ -219,22 +227,28 @@ export async function runSession(p: SessionParams): Promise<Observation> {
       );
     };
 
-    const finish = (why: string, failure?: { outcome: Outcome; error: string }) => {
+    /** `final`: the outcome stands even after the handshake (the budget shed the visit). */
+    const finish = (why: string, failure?: { outcome: Outcome; error: string; final?: true }) => {
       if (finished) return;
       finished = true;
+      account?.close();
       clearTimeout(phaseTimer);
       p.signal?.removeEventListener('abort', onAbort);
       // Errors after our own destroy() still reach the 'error' listener below, which ignores them.
       socket.destroy();
       const done = state.phase !== 'handshake';
       const v = state.theirVersion;
-      const outcome: Outcome = done ? 'ok' : (failure?.outcome ?? 'handshake_timeout');
+      const outcome: Outcome = failure?.final
+        ? failure.outcome
+        : done
+          ? 'ok'
+          : (failure?.outcome ?? 'handshake_timeout');
       // After a completed handshake a close is the normal end; only a protocol fault is worth noting.
       const notes: string[] = [];
       if (failure && failure.outcome !== 'closed') notes.push(`after handshake: ${failure.error}`);
       if (state.truncated) notes.push(`answer truncated at ${p.maxAddr} addresses`);
       const afterDone = notes.join('; ');
-      const error = done ? afterDone : (failure?.error ?? why);
+      const error = failure?.final ? failure.error : done ? afterDone : (failure?.error ?? why);
       resolve({
         ...base,
         outcome,
@@ -254,6 +268,8 @@ export async function runSession(p: SessionParams): Promise<Observation> {
         addrs: done ? packAddrs(finalAnswer(state)) : EMPTY_PACKED,
       });
     };
+    const overBudget = (error: string) => finish('byte budget', { outcome: 'malformed', error, final: true });
+    const account = p.budget?.open(overBudget);
     const onAbort = () => finish('aborted', { outcome: 'handshake_timeout', error: 'visit aborted' });
     p.signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -262,6 +278,12 @@ export async function runSession(p: SessionParams): Promise<Observation> {
     const send = (msgs: readonly Message[]) => {
       if (msgs.length === 1) socket.write(frameOf(p.magic, msgs[0] as Message));
       else if (msgs.length > 1) socket.write(Buffer.concat(msgs.map((m) => frameOf(p.magic, m))));
+    };
+
+    /** A rule Core disconnects for (obsolete version, version not first): `malformed`. */
+    const fail = (f: HandshakeFault): undefined => {
+      finish('handshake rule', { outcome: 'malformed', error: `${f.code}: ${f.reason}` });
+      return undefined;
     };
 
     /**
@@ -278,14 +300,18 @@ export async function runSession(p: SessionParams): Promise<Observation> {
         const isAddr = frame.command === 'addr' || frame.command === 'addrv2';
         // What the machine would discard is not decoded: a peer could otherwise make us hash
         // and format up to 1000 entries a frame (Tor v3: a SHA3 each) for nothing.
-        if (isAddr && !acceptsAddr(state, p.maxAddr)) continue;
+        if (isAddr && !acceptsAddr(state, p.maxAddr)) {
+          const fault = versionFirst(state, frame.command);
+          if (fault) return fail(fault);
+          continue;
+        }
         let msg: Message;
         try {
           msg = decodeMessage(frame);
         } catch (err) {
           if (!(err instanceof ProtocolError)) throw err;
-          // Core ignores an addr of more than 1000 entries; so do we, and keep listening.
-          if (err.code === 'TOO_MANY_ENTRIES') continue;
+          // Core disconnects a peer sending more than 1000 entries (misbehaviour); we end the
+          // visit too, keeping what was harvested, with the error noted.
           finish('bad payload', {
             outcome: PROTOCOL_OUTCOME[err.code],
             error: `${err.code}: ${frame.command}: ${err.message}`,
@@ -305,6 +331,7 @@ export async function runSession(p: SessionParams): Promise<Observation> {
         }
         const r = step(state, msg, params);
         state = r.state;
+        if (r.fail) return fail(r.fail);
         for (const m of r.send) out.push(m);
         if (r.handshakeDone) {
           parser.setMaxLength(MAX_CRAWL_FRAME_LENGTH); // the answer may now come
@@ -334,6 +361,11 @@ export async function runSession(p: SessionParams): Promise<Observation> {
       const out: Message[] = [];
       const over = consume(frames, out);
       if (finished) return;
+      if (account && (parser.inFrame || account.bytes > 0)) {
+        const refused = account.update(parser.frameStart, parser.pendingLength, parser.allocated);
+        if (refused) return overBudget(refused);
+        if (finished) return; // shed to make room
+      }
       // A pong owed in the chunk that completes the answer is not sent: we disconnect now, and a
       // write just before the close costs both ends a syscall and the peer a read for nothing.
       if (over) return finish(over);

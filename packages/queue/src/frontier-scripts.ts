@@ -65,48 +65,66 @@ end
 `;
 
 /*
- * Admission of a list of keys, shared by ADMIT and COMMIT: those not yet seen this round and
- * due (or forced), each once. Batched: one SMISMEMBER, one ZMSCORE and one SADD per 1,000
- * keys, not three calls per key (a call from Lua costs about a microsecond; an answer has
- * 1,000 entries, a round 15 million). Returns the 1-based indices admitted and their keys.
+ * The layout, chosen for memory (about 130 bytes of Redis per tracked address, measured):
+ * - the round's HASH `addrs`: endpoint key -> '0' admitted, '1' recorded (one entry, not a
+ *   member of two sets);
+ * - the global HASH `revisit`: endpoint key -> next visit (ms) * 16 + consecutive failures
+ *   (capped at 15, past which the back-off no longer grows): one value, not a ZSET entry plus a
+ *   failure-count entry. Integers up to 2^53, exact in Lua's doubles.
  */
-const ADMIT_LIST = `
-local function admit_list(seen, due, ks, now)
+const REVISIT = `
+local function next_visit(v) return math.floor(tonumber(v) / 16) end
+local function fail_count(v) return tonumber(v) % 16 end
+`;
+
+/*
+ * Admission of a list of keys, shared by ADMIT and COMMIT: those not yet in the round and due
+ * (or forced), each once. Batched: one HMGET per 1,000 keys on each hash and one HSET, not
+ * three calls per key (a call from Lua costs about a microsecond; an answer has 1,000 entries,
+ * a round 15 million). Returns the 1-based indices admitted and their keys.
+ */
+const ADMIT_LIST = `${REVISIT}
+local function admit_list(round, revisit, ks, now, cap)
   local idx, admitted, once = {}, {}, {}
+  -- The per-source cap (cap > 0): past it nothing more is admitted; what was left out is counted.
+  local capped = 0
   for from = 1, #ks, 1000 do
     local to = math.min(from + 999, #ks)
-    local known = redis.call('SMISMEMBER', seen, unpack(ks, from, to))
+    local known = redis.call('HMGET', round, unpack(ks, from, to))
     local fresh, at = {}, {}
-    for j = 1, #known do
+    for j = 1, to - from + 1 do
       local k = ks[from + j - 1]
-      if known[j] == 0 and not once[k] then
+      if not known[j] and not once[k] then
         once[k] = true
         fresh[#fresh + 1] = k
         at[#at + 1] = from + j - 1
       end
     end
     if #fresh > 0 then
-      local scores = redis.call('ZMSCORE', due, unpack(fresh))
+      local nexts = redis.call('HMGET', revisit, unpack(fresh))
       local add = {}
       for j = 1, #fresh do
-        local nxt = scores[j]
-        if (not nxt) or tonumber(nxt) <= now then
-          add[#add + 1] = fresh[j]
-          idx[#idx + 1] = at[j]
+        local v = nexts[j]
+        if (not v) or next_visit(v) <= now then
+          if cap and cap > 0 and #idx >= cap then
+            capped = capped + 1
+          else
+            add[#add + 1] = fresh[j]
+            add[#add + 1] = '0'
+            idx[#idx + 1] = at[j]
+            admitted[#admitted + 1] = fresh[j]
+          end
         end
       end
-      if #add > 0 then
-        redis.call('SADD', seen, unpack(add))
-        for j = 1, #add do admitted[#admitted + 1] = add[j] end
-      end
+      if #add > 0 then redis.call('HSET', round, unpack(add)) end
     end
   end
-  return idx, admitted
+  return idx, admitted, capped
 end
 `;
 
 /*
- * Seeds. KEYS: seen, due. ARGV: now, ttl seconds, keys... Returns the 1-based indices admitted.
+ * Seeds. KEYS: round, revisit. ARGV: now, ttl seconds, keys... Returns the 1-based indices admitted.
  */
 export const ADMIT = script(`${ADMIT_LIST}
 local ks = {}
@@ -116,78 +134,114 @@ if #idx > 0 then redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2])) end
 return idx
 `);
 
-/* The outbox's members not yet visited (what a visit admitted and may not have enqueued). */
+/*
+ * The outbox's keys not yet recorded (what a visit admitted and may not have enqueued). The
+ * outbox is one string, the admitted keys back to back (each says its length: id, length,
+ * address, port), not a set of members: it lives for one job.
+ */
 const UNFINISHED = `
-local function unfinished(outbox, visited)
+local function unfinished(outbox, round)
   local out = {}
-  for _, a in ipairs(redis.call('SMEMBERS', outbox)) do
-    if redis.call('SISMEMBER', visited, a) == 0 then out[#out + 1] = a end
+  local blob = redis.call('GET', outbox)
+  if not blob then return out end
+  local ks, pos = {}, 1
+  while pos < #blob do
+    local len = string.byte(blob, pos + 1)
+    ks[#ks + 1] = string.sub(blob, pos, pos + len + 3)
+    pos = pos + len + 4
+  end
+  for from = 1, #ks, 1000 do
+    local to = math.min(from + 999, #ks)
+    local state = redis.call('HMGET', round, unpack(ks, from, to))
+    for j = 1, to - from + 1 do
+      if state[j] ~= '1' then out[#out + 1] = ks[from + j - 1] end
+    end
   end
   return out
 end
 `;
 
 /*
- * The start of a job. KEYS: visited, outbox. ARGV: key.
+ * The start of a job. KEYS: round, outbox. ARGV: key.
  * Returns {0} when the address is not recorded this round (visit it), else {1, unfinished...}:
  * recorded already, by an earlier attempt of this job or a twin; its admissions are handed back.
  */
 export const BEGIN = script(`${UNFINISHED}
-if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return {0} end
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= '1' then return {0} end
 local out = unfinished(KEYS[2], KEYS[1])
 table.insert(out, 1, 1)
 return out
 `);
 
 /*
- * The end of a visit, atomically: record it once per round (visited set, the stream entry, the
- * revisit time, the round's ok count) and admit its answer, keeping what it admitted in the
+ * The end of a visit, atomically: record it once per round (the round hash, the stream entry,
+ * the revisit time, the round's counts) and admit its answer, keeping what it admitted in the
  * source's outbox until the caller has enqueued it (clearOutbox).
- * KEYS: visited, stream, due, fails, meta, outbox, seen.
- * ARGV: key, header json, packed addrs, ok, now, reachableMs, failBaseMs, failMaxMs, ttl seconds.
- * Returns {1, admitted indices (1-based)...} or, for an address already recorded,
+ * KEYS: round, stream, revisit, meta, outbox.
+ * ARGV: key, header json, packed addrs, ok, now, reachableMs, failBaseMs, failMaxMs, ttl seconds,
+ * the candidates (the entries of the answer this worker has not asked about yet, packed),
+ * new addresses one source may add (0: no cap).
+ * Returns {1, admitted indices into the candidates (1-based)..., [-capped]} or, for an address already recorded,
  * {0, unfinished outbox keys...}.
  */
 export const COMMIT = script(`${WALK}${ADMIT_LIST}${UNFINISHED}
 local ttl = tonumber(ARGV[9])
-if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then
-  local out = unfinished(KEYS[6], KEYS[1])
+if redis.call('HGET', KEYS[1], ARGV[1]) == '1' then
+  local out = unfinished(KEYS[5], KEYS[1])
   table.insert(out, 1, 0)
   return out
 end
+redis.call('HSET', KEYS[1], ARGV[1], '1')
 redis.call('EXPIRE', KEYS[1], ttl)
 redis.call('XADD', KEYS[2], '*', 'obs', ARGV[2], 'addrs', ARGV[3])
 local now = tonumber(ARGV[5])
+redis.call('HINCRBY', KEYS[4], 'visited', 1)
 if ARGV[4] == '1' then
-  redis.call('ZADD', KEYS[3], now + tonumber(ARGV[6]), ARGV[1])
-  redis.call('HDEL', KEYS[4], ARGV[1])
-  redis.call('HINCRBY', KEYS[5], 'ok', 1)
+  redis.call('HSET', KEYS[3], ARGV[1], string.format('%.0f', (now + tonumber(ARGV[6])) * 16))
+  redis.call('HINCRBY', KEYS[4], 'ok', 1)
 else
-  local fails = redis.call('HINCRBY', KEYS[4], ARGV[1], 1)
+  local prev = redis.call('HGET', KEYS[3], ARGV[1])
+  local fails = math.min(15, (prev and fail_count(prev) or 0) + 1)
   local backoff = math.min(tonumber(ARGV[8]), tonumber(ARGV[7]) * (2 ^ (fails - 1)))
-  redis.call('ZADD', KEYS[3], now + backoff, ARGV[1])
+  redis.call('HSET', KEYS[3], ARGV[1], string.format('%.0f', (now + backoff) * 16 + fails))
 end
-redis.call('EXPIRE', KEYS[5], ttl)
-local idx, keys = admit_list(KEYS[7], KEYS[3], entry_keys(ARGV[3]), now)
-if #keys > 0 then
-  redis.call('EXPIRE', KEYS[7], ttl)
-  for i = 1, #keys, 1000 do
-    redis.call('SADD', KEYS[6], unpack(keys, i, math.min(i + 999, #keys)))
-  end
-  redis.call('EXPIRE', KEYS[6], ttl)
-end
+redis.call('EXPIRE', KEYS[4], ttl)
+local idx, keys, capped = admit_list(KEYS[1], KEYS[3], entry_keys(ARGV[10]), now, tonumber(ARGV[11]))
+if #keys > 0 then redis.call('SET', KEYS[5], table.concat(keys), 'EX', ttl) end
 table.insert(idx, 1, 1)
+if capped > 0 then idx[#idx + 1] = -capped end
 return idx
 `);
 
 /*
- * KEYS: due, fails. ARGV: cutoff, limit. Forgets up to `limit` addresses whose next visit
- * was due before the cutoff (with their failure counts); returns how many.
+ * The per-IP cap, at visit time: whether an endpoint may take one of its host's endpoint slots
+ * this round. The round's hosts HASH maps a host (endpoint key without its port) to the ports
+ * that took a slot, two bytes each; a port already there passes again (a redelivered job).
+ * KEYS: hosts. ARGV: host key, port (2 bytes), slots per host, ttl seconds. Returns 1 or 0.
  */
-export const PRUNE = script(`
-local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-if #old == 0 then return 0 end
-redis.call('ZREM', KEYS[1], unpack(old))
-redis.call('HDEL', KEYS[2], unpack(old))
-return #old
+export const CLAIM_ENDPOINT = script(`
+local ports = redis.call('HGET', KEYS[1], ARGV[1]) or ''
+for i = 1, #ports, 2 do
+  if string.sub(ports, i, i + 1) == ARGV[2] then return 1 end
+end
+if #ports / 2 >= tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ports .. ARGV[2])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
+return 1
+`);
+
+/*
+ * KEYS: revisit. ARGV: cutoff, cursor, count. One HSCAN step: forgets the addresses in it whose
+ * next visit was due before the cutoff. Returns {next cursor, how many were forgotten}.
+ */
+export const PRUNE = script(`${REVISIT}
+local r = redis.call('HSCAN', KEYS[1], ARGV[2], 'COUNT', tonumber(ARGV[3]))
+local cutoff = tonumber(ARGV[1])
+local old = {}
+local kv = r[2]
+for i = 1, #kv, 2 do
+  if next_visit(kv[i + 1]) < cutoff then old[#old + 1] = kv[i] end
+end
+if #old > 0 then redis.call('HDEL', KEYS[1], unpack(old)) end
+return {r[1], #old}
 `);

@@ -2,7 +2,8 @@ import { type Network, type Observation, observationHeaderJson } from '@bitcrawl
 import { cursorServices, decodeBip155, endpointFromKey, endpointKey, walkPacked } from '@bitcrawl/protocol';
 import type { Redis } from 'ioredis';
 import { CURRENT_ROUND_KEY, OBSERVATION_STREAM, PREFIX } from './contract.ts';
-import { ADMIT, BEGIN, COMMIT, PRUNE, runScript } from './frontier-scripts.ts';
+import { ADMIT, BEGIN, CLAIM_ENDPOINT, COMMIT, PRUNE, runScript } from './frontier-scripts.ts';
+import { KnownKeys } from './known-keys.ts';
 
 /**
  * The crawl frontier in Redis. Within a round (crawl id) each address is admitted once
@@ -23,8 +24,20 @@ export const DEFAULT_REVISIT: RevisitPolicy = {
   failMaxMs: 7 * 86_400_000,
 };
 
-/** Revisit policy plus how long a round's sets live after their last write. */
-export type FrontierPolicy = RevisitPolicy & { roundTtlMs?: number };
+/**
+ * Bounds on what gossip can make a round do. perHost: endpoints (ports) of one host (IP, onion,
+ * ...) a round visits; further ones are refused at visit time (`claimEndpoint`), so one answer
+ * naming 250 ports of a host costs that host at most perHost connections. perSource: new
+ * addresses one visited peer may add to a round (Core sends at most 1,000 in an answer).
+ */
+export interface GossipCaps {
+  perHost: number;
+  perSource: number;
+}
+export const DEFAULT_GOSSIP_CAPS: GossipCaps = { perHost: 8, perSource: 1000 };
+
+/** Revisit policy plus how long a round's sets live after their last write, and the gossip caps. */
+export type FrontierPolicy = RevisitPolicy & { roundTtlMs?: number; gossipCaps?: Partial<GossipCaps> };
 
 const HOUR_MS = 3_600_000;
 /** Without a reseed schedule rounds are started by hand; keep them a week. */
@@ -40,19 +53,19 @@ export function roundTtlMsFor(reseedEveryMs: number): number {
 }
 
 const keys = (crawlId: string) => ({
-  seen: `${PREFIX}:round:${crawlId}:seen`,
-  visited: `${PREFIX}:round:${crawlId}:visited`,
+  /** HASH endpoint key -> '0' admitted (seen) / '1' recorded (visited): see frontier-scripts. */
+  addrs: `${PREFIX}:round:${crawlId}:addrs`,
   meta: `${PREFIX}:round:${crawlId}:meta`,
+  /** HASH host key -> the ports that took one of its endpoint slots (the per-IP cap). */
+  hosts: `${PREFIX}:round:${crawlId}:hosts`,
 });
 /** What a visit of `source` admitted this round, kept until it is enqueued (crash recovery). */
 const outboxKey = (crawlId: string, source: Addr) =>
   `${PREFIX}:round:${crawlId}:outbox:${endpointKey(source).toString('hex')}`;
-/** ZSET endpoint key -> earliest next visit (ms); pruned by `prune`. */
-const DUE = `${PREFIX}:addr:due`;
-/** HASH endpoint key -> consecutive failures. */
-const FAILS = `${PREFIX}:addr:fails`;
-/** Where revisit state lived before binary keys (string members); `prune` unlinks them. */
-const LEGACY = [`${PREFIX}:addr:next`];
+/** HASH endpoint key -> next visit (ms) * 16 + consecutive failures; pruned by `prune`. */
+const REVISIT = `${PREFIX}:addr:revisit`;
+/** Where revisit state lived before binary keys and the one hash; `prune` unlinks them. */
+const LEGACY = [`${PREFIX}:addr:next`, `${PREFIX}:addr:due`, `${PREFIX}:addr:fails`];
 
 export type Addr = { network: Network; host: string; port: number };
 /** An address to enqueue; `services` when the gossip entry that named it said so. */
@@ -63,10 +76,14 @@ export interface CommitResult {
   recorded: boolean;
   /** What to enqueue: this visit's admissions, or what an earlier attempt admitted unfinished. */
   enqueue: Candidate[];
+  /** New addresses of the answer left out by the per-source cap. */
+  capped?: number;
 }
 
 export class Frontier {
   private readonly ttlS: number;
+  readonly caps: GossipCaps;
+  private readonly known = new KnownKeys();
 
   constructor(
     private readonly redis: Redis,
@@ -74,6 +91,7 @@ export class Frontier {
     private readonly now: () => number = Date.now,
   ) {
     this.ttlS = Math.max(1, Math.ceil((policy.roundTtlMs ?? DEFAULT_ROUND_TTL_MS) / 1000));
+    this.caps = { ...DEFAULT_GOSSIP_CAPS, ...policy.gossipCaps };
   }
 
   /** Starts (or joins) a round and makes it the current one. */
@@ -102,7 +120,7 @@ export class Frontier {
     const idx = (await runScript(
       this.redis,
       ADMIT,
-      [k.seen, DUE],
+      [k.addrs, REVISIT],
       [String(now), String(this.ttlS), ...addrs.map(endpointKey)],
     )) as number[];
     return idx.map((i) => addrs[i - 1] as Addr);
@@ -116,7 +134,7 @@ export class Frontier {
     const [flag, ...rest] = (await runScript(
       this.redis,
       BEGIN,
-      [keys(crawlId).visited, outboxKey(crawlId, target)],
+      [keys(crawlId).addrs, outboxKey(crawlId, target)],
       [endpointKey(target)],
       true,
     )) as [number, ...Buffer[]];
@@ -131,10 +149,11 @@ export class Frontier {
    */
   async commit(obs: Observation): Promise<CommitResult> {
     const k = keys(obs.crawlId);
+    const { candidates, remember } = this.known.unknown(obs.crawlId, obs.addrs);
     const [flag, ...rest] = (await runScript(
       this.redis,
       COMMIT,
-      [k.visited, OBSERVATION_STREAM, DUE, FAILS, k.meta, outboxKey(obs.crawlId, obs), k.seen],
+      [k.addrs, OBSERVATION_STREAM, REVISIT, k.meta, outboxKey(obs.crawlId, obs)],
       [
         endpointKey(obs),
         observationHeaderJson(obs),
@@ -145,11 +164,34 @@ export class Frontier {
         String(this.policy.failBaseMs),
         String(this.policy.failMaxMs),
         String(this.ttlS),
+        Buffer.from(candidates.buffer, candidates.byteOffset, candidates.byteLength),
+        String(this.caps.perSource),
       ],
       true,
     )) as [number, ...(number | Buffer)[]];
     if (flag !== 1) return { recorded: false, enqueue: (rest as Buffer[]).map(endpointFromKey) };
-    return { recorded: true, enqueue: pickEntries(obs.addrs, rest as number[]) };
+    const last = rest.at(-1) as number | undefined;
+    const capped = last !== undefined && last < 0 ? -last : 0;
+    // What the per-source cap left out is not in the round: other sources must still ask about it.
+    if (capped === 0) remember();
+    const indices = (capped > 0 ? rest.slice(0, -1) : rest) as number[];
+    return { recorded: true, enqueue: pickEntries(candidates, indices), ...(capped > 0 ? { capped } : {}) };
+  }
+
+  /**
+   * The per-IP cap: whether `target` may take one of its host's `caps.perHost` endpoint slots
+   * this round. The same endpoint always may again (a redelivered job); gossip beyond the slots
+   * is refused at visit time. Seeds are not asked (an operator's target is always visited).
+   */
+  async claimEndpoint(crawlId: string, target: Addr): Promise<boolean> {
+    const key = endpointKey(target);
+    const r = await runScript(
+      this.redis,
+      CLAIM_ENDPOINT,
+      [keys(crawlId).hosts],
+      [key.subarray(0, -2), key.subarray(-2), String(this.caps.perHost), String(this.ttlS)],
+    );
+    return Number(r) === 1;
   }
 
   /** Records the visit (and admits its answer); false if it was recorded already. */
@@ -163,19 +205,14 @@ export class Frontier {
   }
 
   async isRecorded(crawlId: string, a: Addr): Promise<boolean> {
-    return (await this.redis.sismember(keys(crawlId).visited, endpointKey(a))) === 1;
+    return (await this.redis.hget(keys(crawlId).addrs, endpointKey(a))) === '1';
   }
 
   /** Of these addresses, the ones seen this round but not yet recorded (for re-enqueueing after a crash). */
   async pending(crawlId: string, addrs: readonly Addr[]): Promise<Addr[]> {
     if (addrs.length === 0) return [];
-    const k = keys(crawlId);
-    const ks = addrs.map(endpointKey);
-    const [seen, visited] = await Promise.all([
-      this.redis.smismember(k.seen, ...ks),
-      this.redis.smismember(k.visited, ...ks),
-    ]);
-    return addrs.filter((_, i) => seen[i] === 1 && visited[i] === 0);
+    const state = await this.redis.hmget(keys(crawlId).addrs, ...addrs.map(endpointKey));
+    return addrs.filter((_, i) => state[i] === '0');
   }
 
   /**
@@ -186,11 +223,11 @@ export class Frontier {
     const k = keys(crawlId);
     let cursor = '0';
     do {
-      const [next, members] = await this.redis.sscanBuffer(k.seen, cursor, 'COUNT', pageSize);
+      const [next, kv] = await this.redis.hscanBuffer(k.addrs, cursor, 'COUNT', pageSize);
       cursor = next.toString();
-      if (members.length === 0) continue;
-      const visited = await this.redis.smismember(k.visited, ...members);
-      const page = members.filter((_, i) => visited[i] === 0).map(endpointFromKey);
+      const page: Addr[] = [];
+      for (let i = 0; i + 1 < kv.length; i += 2)
+        if ((kv[i + 1] as Buffer).toString() === '0') page.push(endpointFromKey(kv[i] as Buffer));
       if (page.length > 0) yield page;
     } while (cursor !== '0');
   }
@@ -205,25 +242,28 @@ export class Frontier {
     const cutoff = this.now() - this.policy.failMaxMs;
     await this.redis.unlink(...LEGACY);
     let total = 0;
-    for (;;) {
-      const n = Number(await runScript(this.redis, PRUNE, [DUE, FAILS], [String(cutoff), String(batch)]));
+    let cursor = '0';
+    do {
+      const [next, n] = (await runScript(
+        this.redis,
+        PRUNE,
+        [REVISIT],
+        [String(cutoff), cursor, String(batch)],
+      )) as [string, number];
+      cursor = next;
       total += n;
-      if (n < batch) return total;
-    }
+    } while (cursor !== '0');
+    return total;
   }
 
   async progress(
     crawlId: string,
   ): Promise<{ seen: number; visited: number; ok: number; startedAt: number | null }> {
     const k = keys(crawlId);
-    const [seen, visited, meta] = await Promise.all([
-      this.redis.scard(k.seen),
-      this.redis.scard(k.visited),
-      this.redis.hgetall(k.meta),
-    ]);
+    const [seen, meta] = await Promise.all([this.redis.hlen(k.addrs), this.redis.hgetall(k.meta)]);
     return {
       seen,
-      visited,
+      visited: Number(meta.visited ?? 0),
       ok: Number(meta.ok ?? 0),
       startedAt: meta.startedAt ? Number(meta.startedAt) : null,
     };

@@ -53,10 +53,10 @@ export async function runIngestThread(d: IngestThreadData): Promise<void> {
       d.config,
     );
     ingester.stopped.catch((err: unknown) => post({ type: 'died', error: serialize(err) }));
-    port.on('message', (m: { type: string }) => {
+    port.on('message', (m: { type: string; drain?: boolean }) => {
       if (m.type !== 'stop') return;
       ingester
-        .stop()
+        .stop({ drain: m.drain === true })
         .then(
           () => post({ type: 'stopped' }),
           (err: unknown) => post({ type: 'died', error: serialize(err) }),
@@ -87,8 +87,8 @@ function revive(e: { name: string; message: string; code?: string }): Error {
 export interface IngestThread {
   /** What the thread loaded (GeoIP/ASN), for the crawl's progress line. */
   geo?: string;
-  /** Flushes what it holds, then ends the thread. */
-  stop(): Promise<void>;
+  /** Flushes what it holds (with `drain`, everything in the stream first), then ends the thread. */
+  stop(opts?: { drain?: boolean }): Promise<void>;
   /** Rejects when the ingester died (an error retrying cannot fix). */
   stopped: Promise<void>;
 }
@@ -116,8 +116,8 @@ export function startIngestThread(
         resolveStart({
           ...(m.geo ? { geo: m.geo } : {}),
           stopped,
-          async stop() {
-            worker.postMessage({ type: 'stop' });
+          async stop(opts = {}) {
+            worker.postMessage({ type: 'stop', drain: opts.drain === true });
             await stopped;
           },
         });

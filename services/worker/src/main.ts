@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { splitConcurrency } from '@bitcrawl/crawler';
+import { fitConcurrencyToFdLimit, splitConcurrency } from '@bitcrawl/crawler';
 import {
   createLogger,
   createMetrics,
@@ -9,7 +9,7 @@ import {
 } from '@bitcrawl/telemetry';
 import { AggregatorRegistry } from 'prom-client';
 import { startEngine } from './engine.ts';
-import { configsFrom, type WorkerEnv, workerEnvSchema } from './env.ts';
+import { configsFrom, engineConfigs, type WorkerEnv, workerEnvSchema } from './env.ts';
 import { type EngineThreads, startEngineThreads } from './threads.ts';
 
 export { workerEnvSchema };
@@ -27,9 +27,13 @@ export interface WorkerMainOptions {
  * engine per crawl thread), runs until SIGTERM/SIGINT.
  */
 export async function main(env: NodeJS.ProcessEnv, opts: WorkerMainOptions = {}): Promise<void> {
-  const e = parseEnv(workerEnvSchema, env);
+  const parsed = parseEnv(workerEnvSchema, env);
+  const logger = createLogger({ service: 'worker', level: parsed.LOG_LEVEL });
+  // More visits than open files allow would fail as EMFILE and be recorded as dead peers.
+  const fit = fitConcurrencyToFdLimit(parsed.CONCURRENCY);
+  if (fit.warning) logger.warn(fit.warning);
+  const e = { ...parsed, CONCURRENCY: Math.max(fit.concurrency, parsed.THREADS) };
   const configs = configsFrom(e); // every value checked before anything starts
-  const logger = createLogger({ service: 'worker', level: e.LOG_LEVEL });
   const metrics = createMetrics({ service: 'worker' });
   if (e.THREADS > 1) return runThreaded(e, configs, opts, logger, metrics);
   const engine = startEngine(e, configs, { logger, metrics });
@@ -95,11 +99,10 @@ async function runThreaded(
   }
   // This thread's own engine starts once the threads run, so a thread that fails to start
   // never has it to stop half-started.
-  const engine = startEngine(
-    e,
-    { ...configs, worker: { ...configs.worker, concurrency: own } },
-    { logger: logger.child({ thread: 0 }), metrics },
-  );
+  const engine = startEngine(e, engineConfigs(configs, own), {
+    logger: logger.child({ thread: 0 }),
+    metrics,
+  });
   const server = await startMetricsServer({
     registry: { contentType: metrics.registry.contentType, metrics: () => threadedMetrics(metrics, threads) },
     port: e.METRICS_PORT,

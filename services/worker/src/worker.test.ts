@@ -8,9 +8,10 @@ import {
   Frontier,
   jobIdFor,
   OBSERVATION_STREAM,
+  ObservationStreamReader,
   parseJobId,
 } from '@bitcrawl/queue';
-import { silentLogger } from '@bitcrawl/telemetry';
+import { createMetrics, silentLogger } from '@bitcrawl/telemetry';
 import { budget, type RedisServer, startRedis } from '@bitcrawl/testkit';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -246,5 +247,76 @@ describe('crash between commit and enqueue', () => {
     } finally {
       await running.close();
     }
+  });
+});
+
+describe('backpressure', () => {
+  it('takes no new visits while the ingest backlog is over the limit, and resumes below half of it', async () => {
+    await redis.del(OBSERVATION_STREAM);
+    const reader = new ObservationStreamReader(redis, 'bp');
+    await reader.ensureGroup();
+    for (let i = 0; i < 5; i++) await redis.xadd(OBSERVATION_STREAM, '*', 'obs', '{}');
+    const metrics = createMetrics({ service: 'worker', defaultMetrics: false });
+    const visitor = instantVisitor();
+    const running = startWorker(
+      { connection: bull, crawlQueue: queue, frontier: new Frontier(redis), visitor, logger, metrics },
+      workerConfigSchema.parse({ concurrency: 4, maxIngestBacklog: 4, shutdownGraceMs: 1_000 }),
+    );
+    const throttled = async () => (await metrics.workerThrottled.get()).values[0]?.value;
+    try {
+      await until(async () => (await throttled()) === 1, 10_000);
+      await enqueue('bp', [7001, 7002, 7003]);
+      // Throttled: however slow or fast the machine, nothing starts while the backlog stands.
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(visitor.visits).toEqual([]);
+      await redis.del(OBSERVATION_STREAM); // the ingester caught up
+      await reader.ensureGroup();
+      await until(async () => visitor.visits.length === 3, 10_000);
+      expect(await throttled()).toBe(0);
+    } finally {
+      await running.close();
+    }
+  });
+});
+
+describe('gossip caps at visit time', () => {
+  it('a host gets at most MAX_ENDPOINTS_PER_IP gossiped endpoints visited a round; seeds and loopback are exempt', async () => {
+    const frontier = new Frontier(redis, {
+      reachableMs: 1,
+      failBaseMs: 1,
+      failMaxMs: 1,
+      gossipCaps: { perHost: 8 },
+    });
+    const refusedRules: string[] = [];
+    const dialed: number[] = [];
+    const visitor: Visitor = {
+      async visit(target, ctx) {
+        if (ctx.refused) refusedRules.push(ctx.refused.rule);
+        else dialed.push(target.port);
+        return {
+          ts: Date.now(),
+          crawlId: ctx.crawlId,
+          ...target,
+          outcome: ctx.refused ? 'not_dialable' : 'refused',
+          error: ctx.refused?.reason ?? '',
+          peer: null,
+          connectMs: 0,
+          handshakeMs: 0,
+          addrs: packAddrs([]),
+        };
+      },
+    };
+    const deps = { connection: bull, crawlQueue: queue, frontier, visitor, logger };
+    const job = (host: string, port: number, source: string) =>
+      ({ id: `j${port}`, data: { crawlId: 'cap', network: 'ipv4', host, port, source } }) as never;
+    for (let port = 1000; port < 1020; port++)
+      await processCrawlJob(deps, job('198.51.100.7', port, '198.51.100.1:8333'));
+    expect(dialed).toEqual([1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007]);
+    expect(refusedRules).toEqual(Array(12).fill('per_ip'));
+    await processCrawlJob(deps, job('198.51.100.7', 2000, 'seed'));
+    for (let port = 3000; port < 3010; port++)
+      await processCrawlJob(deps, job('127.0.0.1', port, '198.51.100.1:8333'));
+    expect(dialed).toHaveLength(8 + 1 + 10);
+    expect(refusedRules).toHaveLength(12);
   });
 });

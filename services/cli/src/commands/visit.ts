@@ -68,6 +68,7 @@ export function register(program: Command): void {
     const phases = process.stderr.isTTY ? phaseLine(process.stderr) : undefined;
     const obs = await createVisitor(config).visit(target, {
       crawlId: 'visit',
+      explicit: true,
       ...(phases ? { onPhase: phases.show } : {}),
     });
     phases?.clear();
