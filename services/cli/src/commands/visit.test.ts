@@ -15,7 +15,7 @@ beforeAll(async () => {
   sim = await startSimnet({
     seed: 3,
     nodes: 12,
-    kinds: { core: 1, silent: 0.3 },
+    kinds: { core: 1, silent: 1 },
     onion: 1,
     i2p: 1,
     port: 28_334,
