@@ -33,6 +33,9 @@ export function observationRows(batch: readonly Observation[]) {
     connect_ms: o.connectMs,
     handshake_ms: o.handshakeMs,
     addrs_received: o.addrs.length,
+    transport: o.transport ?? 'v1',
+    v2_fallback: o.v2Fallback ? 1 : 0,
+    v2_session_id: o.v2SessionId ?? '',
   }));
   const gossip = batch.flatMap((o, i) => {
     // The source's values, made once: an observation carries up to 10,000 addresses.
