@@ -6,7 +6,7 @@ import {
   FrameParser,
   type Message,
   ProtocolError,
-  V2Transport,
+  type V2Transport,
 } from '@bitcrawl/protocol';
 
 /**
