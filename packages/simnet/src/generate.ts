@@ -2,7 +2,14 @@ import type { Network, Outcome } from '@bitcrawl/model';
 import { type AddrEntry, addressFromBytes, formatEndpoint } from '@bitcrawl/protocol';
 import type { GroundTruth, TruthNode } from './ground-truth.ts';
 import { Rng } from './rng.ts';
-import { EXPECTED_OUTCOME, NODE_KINDS, type NodeKind, type SimnetSpec } from './spec.ts';
+import {
+  EXPECTED_OUTCOME,
+  NODE_KINDS,
+  type NodeKind,
+  type SimnetSpec,
+  TRANSPORT_KINDS,
+  type TransportKind,
+} from './spec.ts';
 
 /** Everything needed to run one simulated node, plus what the ground truth says about it. */
 export interface NodePlan {
@@ -129,8 +136,13 @@ export function generate(spec: SimnetSpec): Plan {
   };
 }
 
+const P2P_V2 = 0x800n;
+
 function assignVersions(nodes: NodePlan[], spec: SimnetSpec, rng: Rng): void {
   const agents = weighted(spec.versions.agents);
+  const transports = weighted(
+    Object.fromEntries(TRANSPORT_KINDS.map((k) => [k, spec.transports[k] ?? 0])),
+  ) as (rng: Rng) => TransportKind;
   for (const n of nodes) {
     const k = n.truth.kind;
     if (
@@ -144,9 +156,13 @@ function assignVersions(nodes: NodePlan[], spec: SimnetSpec, rng: Rng): void {
     )
       continue;
     const legacy = k === 'legacy';
+    const services = legacy ? 0x40dn : BigInt(rng.pick(spec.versions.services));
+    // Only Core-like nodes may speak v2; the service bit follows what the node claims.
+    const transport: TransportKind = k === 'core' ? transports(rng) : 'v1';
+    n.truth.transport = transport === 'v2' ? 'v2' : 'v1';
     n.truth.version = {
       protocolVersion: legacy ? 70015 : 70016,
-      services: String(legacy ? 0x40dn : BigInt(rng.pick(spec.versions.services))),
+      services: String(transport === 'v1' ? services & ~P2P_V2 : services | P2P_V2),
       userAgent: legacy ? rng.pick(LEGACY_AGENTS) : agents(rng),
       startHeight: rng.int(spec.versions.startHeight.min, spec.versions.startHeight.max),
       relay: rng.next() < spec.versions.relay,
@@ -171,6 +187,11 @@ function weighted(weights: Record<string, number>): (rng: Rng) => string {
 const answers = (k: TruthNode['kind']) => k === 'core' || k === 'legacy';
 const carries = (from: NodePlan, to: NodePlan) =>
   from.truth.kind !== 'legacy' || to.truth.network === 'ipv4' || to.truth.network === 'ipv6';
+
+function pickServices(o: NodePlan, rng: Rng): bigint {
+  const drawn = rng.pick(ADDR_SERVICES); // drawn for every entry: the rest of the plan stays as it was
+  return o.truth.version ? BigInt(o.truth.version.services) : drawn;
+}
 
 /** Core's getaddr answer size: 23% of the address table, rounded down, at most 1000. */
 export function coreAnswerSize(table: number): number {
@@ -230,9 +251,11 @@ function buildAnswers(nodes: NodePlan[], spec: SimnetSpec, rng: Rng): void {
       const other = nodes[rng.int(0, nodes.length - 1)] as NodePlan;
       if (other !== n && carries(n, other)) set.add(other);
     }
+    // A gossiped entry carries the services its node advertises (what the crawler plans v2
+    // from); nodes that never send a version get one of the common values.
     n.answer = [...set].map((o) => ({
       time: 1_700_000_000 + rng.int(0, 10_000_000),
-      services: rng.pick(ADDR_SERVICES),
+      services: pickServices(o, rng),
       network: o.truth.network,
       host: o.truth.host,
       port: o.truth.port,
