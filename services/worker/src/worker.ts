@@ -80,7 +80,8 @@ export async function processCrawlJob(
 ): Promise<string> {
   const parsed = crawlJobSchema.safeParse(job.data);
   if (!parsed.success) throw new UnrecoverableError(`bad crawl job ${job.id}: ${parsed.error.message}`);
-  const { crawlId, ...target } = parsed.data;
+  const { crawlId, services, ...rest } = parsed.data;
+  const target = rest;
   const source = formatEndpoint(target);
   if (await deps.frontier.isRecorded(crawlId, target)) {
     // A twin of this job (its lock lapsed and another worker took it over) may have admitted
@@ -91,7 +92,10 @@ export async function processCrawlJob(
     return 'already-recorded';
   }
   const obs = await untilAborted(
-    deps.visitor.visit(target, { crawlId, ...(signal ? { signal } : {}) }),
+    deps.visitor.visit(services === undefined ? target : { ...target, services: BigInt(services) }, {
+      crawlId,
+      ...(signal ? { signal } : {}),
+    }),
     signal,
     source,
   );
@@ -109,13 +113,24 @@ async function enqueueVisits(
   deps: WorkerDeps,
   crawlId: string,
   source: string,
-  addrs: readonly { network: CrawlJob['network']; host: string; port: number }[],
+  addrs: readonly { network: CrawlJob['network']; host: string; port: number; services?: bigint }[],
 ): Promise<void> {
   if (addrs.length === 0) return;
   await deps.crawlQueue.addBulk(
     addrs.map((a) => ({
       name: 'visit',
-      data: { crawlId, network: a.network, host: a.host, port: a.port, source },
+      // The advertised services go along (the visit plans v2 from them) when the entry had them.
+      data:
+        a.services === undefined
+          ? { crawlId, network: a.network, host: a.host, port: a.port, source }
+          : {
+              crawlId,
+              network: a.network,
+              host: a.host,
+              port: a.port,
+              source,
+              services: a.services.toString(),
+            },
       opts: { jobId: jobIdFor(crawlId, a) },
     })),
   );
