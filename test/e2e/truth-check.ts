@@ -1,4 +1,4 @@
-import type { GroundTruth } from '@bitcrawl/simnet';
+import type { GroundTruth, TruthNode } from '@bitcrawl/simnet';
 import { queryRows, type Store } from '@bitcrawl/storage';
 
 /**
@@ -11,12 +11,14 @@ export async function compareWithTruth(store: Store, crawlId: string, truth: Gro
   const obs = await queryRows<Record<string, string>>(
     store,
     `SELECT network, host, toString(port) AS port, outcome, toString(protocol_version) AS pv, toString(services) AS services,
-            user_agent, toString(start_height) AS sh, toString(relay) AS relay, toString(addrs_received) AS n
+            user_agent, toString(start_height) AS sh, toString(relay) AS relay, toString(addrs_received) AS n,
+            toString(transport) AS transport, toString(v2_fallback) AS fallback, v2_session_id AS sid
      FROM observations FINAL WHERE crawl_id = '${crawlId}'`,
   );
   const key = (n: { network: string; host: string; port: string | number }) =>
     `${n.network}|${n.host}|${n.port}`;
   const seen = new Map<string, Record<string, string>>();
+  const seeds = new Set(truth.seeds);
   for (const r of obs) {
     const k = key(r as { network: string; host: string; port: string });
     if (seen.has(k)) problems.push(`visited twice: ${k}`);
@@ -44,6 +46,7 @@ export async function compareWithTruth(store: Store, crawlId: string, truth: Gro
       if (want.join('|') !== got.join('|'))
         problems.push(`${n.endpoint}: version/answer ${got.join('|')} != ${want.join('|')}`);
     }
+    if (n.expectedOutcome === 'ok' && n.transport) problems.push(...transportProblems(n, r, seeds));
   }
   if (seen.size !== truth.nodes.length)
     problems.push(`visited ${seen.size} addresses, ground truth has ${truth.nodes.length}`);
@@ -71,6 +74,25 @@ export async function compareWithTruth(store: Store, crawlId: string, truth: Gro
   }
   if (got.size !== expected) problems.push(`addr_gossip has ${got.size} edges, ground truth ${expected}`);
   return problems.slice(0, 50);
+}
+
+/**
+ * The crawler (v2-first) must speak each node's own transport: v2 to every v2 node, v1 to the
+ * others. A v1 node is tried in v2 first, and the fallback recorded, when its gossip entries
+ * advertise NODE_P2P_V2 (a v1 node claiming it) or nothing told us its services (a seed).
+ */
+function transportProblems(n: TruthNode, r: Record<string, string>, seeds: Set<string>): string[] {
+  const claims = (BigInt(n.version?.services ?? '0') & 0x800n) !== 0n;
+  const fallback = n.transport === 'v1' && (claims || seeds.has(n.endpoint));
+  const problems: string[] = [];
+  if (r.transport !== n.transport)
+    problems.push(`${n.endpoint}: transport ${r.transport}, node speaks ${n.transport}`);
+  if (r.fallback !== (fallback ? '1' : '0'))
+    problems.push(
+      `${n.endpoint}: v2_fallback ${r.fallback}, expected ${fallback ? 1 : 0} (${n.transport} node)`,
+    );
+  if ((r.sid !== '') !== (n.transport === 'v2')) problems.push(`${n.endpoint}: v2 session id '${r.sid}'`);
+  return problems;
 }
 
 export const ALL_KINDS = {

@@ -171,30 +171,21 @@ export function ellswiftKeyFrom(priv: Uint8Array, ellswift: Uint8Array, openssl 
   return { priv, ellswift, ecdh };
 }
 
-/** x(priv · lift_x(x)) as 32 bytes, or undefined when x is not on the curve. */
-function sharedX(key: EllswiftKey, x: bigint): Uint8Array | undefined {
+/** x(priv · lift_x(x)) as 32 bytes, for an x on the curve. */
+function sharedX(key: EllswiftKey, x: bigint): Uint8Array {
   const compressed = new Uint8Array(33);
   compressed[0] = 2;
   bigToBytes(x, compressed, 1);
-  if (key.ecdh) {
-    try {
-      return key.ecdh.computeSecret(compressed);
-    } catch {
-      return undefined; // not a curve point: OpenSSL's decompression is the square-root test
-    }
-  }
-  if (!isCurveX(x)) return undefined;
+  if (key.ecdh) return key.ecdh.computeSecret(compressed);
   return bigToBytes(secp256k1.Point.fromBytes(compressed).multiply(bytesToBig(key.priv)).toAffine().x);
 }
 
-/** x-only ECDH with their encoding (ellswift_ecdh_xonly): XSwiftEC's first curve candidate. */
+/**
+ * x-only ECDH with their encoding (ellswift_ecdh_xonly): XSwiftEC's first candidate on the
+ * curve, found here (OpenSSL takes as long to refuse a point off the curve as to multiply one).
+ */
 export function ellswiftEcdhXonly(theirs: Uint8Array, key: EllswiftKey): Uint8Array {
-  const cands = xswiftecCandidates(bytesToBig(theirs.subarray(0, 32)), bytesToBig(theirs.subarray(32, 64)));
-  for (const x of cands) {
-    const s = sharedX(key, x);
-    if (s) return s;
-  }
-  throw new Error('unreachable: XSwiftEC always yields a curve point');
+  return sharedX(key, ellswiftDecode(theirs));
 }
 
 const ECDH_TAG = sha256(new TextEncoder().encode('bip324_ellswift_xonly_ecdh'));
