@@ -48,12 +48,35 @@ export function sqrtMod(a: bigint): bigint | undefined {
   return (r * r) % P === Fp.create(a) ? r : undefined;
 }
 
+/**
+ * Whether `a` is a square mod p (0 included), by the Jacobi symbol's binary algorithm: about a
+ * tenth of a square root's cost, and most of the tests ElligatorSwift makes fail or need no root.
+ */
+export function isSquare(a0: bigint): boolean {
+  let a = Fp.create(a0);
+  let n = P;
+  let t = 1;
+  while (a !== 0n) {
+    while ((a & 1n) === 0n) {
+      a >>= 1n;
+      const r = n & 7n;
+      if (r === 3n || r === 5n) t = -t;
+    }
+    const swap = a;
+    a = n;
+    n = swap;
+    if ((a & 3n) === 3n && (n & 3n) === 3n) t = -t;
+    a %= n;
+  }
+  return n !== 1n || t === 1;
+}
+
 /** g(x) = x^3 + 7: x is a curve x coordinate when g(x) is a square (lift_x succeeds). */
 function curveY2(x: bigint): bigint {
   return Fp.add(Fp.mul(Fp.sqr(x), x), 7n);
 }
 function isCurveX(x: bigint): boolean {
-  return sqrtMod(curveY2(x)) !== undefined;
+  return isSquare(curveY2(x));
 }
 
 /** XSwiftEC's three candidates for (u, t), in BIP324's order; the first on the curve is the x. */
@@ -62,11 +85,16 @@ export function xswiftecCandidates(u0: bigint, t0: bigint): [bigint, bigint, big
   let t = Fp.create(t0) === 0n ? 1n : Fp.create(t0);
   const u3plus7 = curveY2(u);
   if (Fp.add(u3plus7, Fp.sqr(t)) === 0n) t = Fp.add(t, t);
-  const X = Fp.mul(Fp.sub(u3plus7, Fp.sqr(t)), Fp.inv(Fp.add(t, t)));
-  const Y = Fp.mul(Fp.add(X, t), Fp.inv(Fp.mul(C, u)));
-  const XdivY = Fp.mul(X, Fp.inv(Y));
+  // BIP324's X = N/(2t), Y = (X + t)/(cu) with N = u^3 + 7 - t^2 and M = u^3 + 7 + t^2 give
+  // 4Y^2 = -M^2/(3t^2u^2) (c^2 = -3) and X/Y = Ncu/M: one inversion (of D = 3t^2u^2 M), not three.
+  const t2 = Fp.sqr(t);
+  const N = Fp.sub(u3plus7, t2);
+  const M = Fp.add(u3plus7, t2);
+  const t2u2x3 = Fp.mul(3n, Fp.mul(t2, Fp.sqr(u)));
+  const invD = Fp.inv(Fp.mul(t2u2x3, M));
+  const XdivY = Fp.mul(Fp.mul(Fp.mul(N, C), u), Fp.mul(t2u2x3, invD));
   return [
-    Fp.add(u, Fp.mul(4n, Fp.sqr(Y))),
+    Fp.sub(u, Fp.mul(Fp.mul(Fp.sqr(M), M), invD)),
     Fp.mul(Fp.sub(Fp.neg(XdivY), u), HALF),
     Fp.mul(Fp.sub(XdivY, u), HALF),
   ];
@@ -91,13 +119,14 @@ export function xswiftecInv(x: bigint, u: bigint, c: number): bigint | undefined
   } else {
     s = Fp.sub(x, u);
     if (s === 0n) return undefined;
-    const r = sqrtMod(Fp.neg(Fp.mul(s, Fp.add(Fp.mul(4n, u3plus7), Fp.mul(Fp.mul(3n, Fp.sqr(u)), s)))));
-    if (r === undefined) return undefined;
+    const rr = Fp.neg(Fp.mul(s, Fp.add(Fp.mul(4n, u3plus7), Fp.mul(Fp.mul(3n, Fp.sqr(u)), s))));
+    if (!isSquare(rr)) return undefined;
+    const r = sqrtMod(rr) as bigint;
     if ((c & 1) === 1 && r === 0n) return undefined;
     v = Fp.mul(Fp.sub(Fp.mul(r, Fp.inv(s)), u), HALF);
   }
-  const w = sqrtMod(s);
-  if (w === undefined) return undefined;
+  if (!isSquare(s)) return undefined;
+  const w = sqrtMod(s) as bigint;
   switch (c & 5) {
     case 0:
       return Fp.neg(Fp.mul(w, Fp.add(Fp.mul(u, C1), v)));

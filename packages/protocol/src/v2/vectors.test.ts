@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CHAINS } from '../networks.ts';
 import { deriveKeys, PacketOpener, PacketSealer } from './cipher.ts';
@@ -7,6 +8,8 @@ import {
   ellswiftDecode,
   ellswiftEcdhXonly,
   ellswiftKeyFrom,
+  isSquare,
+  sqrtMod,
   v2Ecdh,
   xswiftecInv,
 } from './ellswift.ts';
@@ -105,5 +108,16 @@ describe('packet_encoding_test_vectors.csv', () => {
 describe('field helpers', () => {
   it('bytesToBig reads big-endian', () => {
     expect(bytesToBig(hex('0102'))).toBe(0x102n);
+  });
+
+  it('isSquare (Jacobi symbol) agrees with sqrtMod (a^((p+1)/4), checked)', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 2n ** 256n - 1n }), (a) => {
+        expect(isSquare(a)).toBe(sqrtMod(a) !== undefined);
+      }),
+      { numRuns: 300 },
+    );
+    expect(isSquare(0n)).toBe(true);
+    expect(isSquare(4n)).toBe(true);
   });
 });
