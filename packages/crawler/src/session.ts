@@ -9,6 +9,7 @@ import {
 } from '@bitcrawl/model';
 import {
   decodeMessage,
+  EMPTY_PACKED,
   type EllswiftKey,
   ellswiftCreate,
   type Frame,
@@ -16,6 +17,7 @@ import {
   type Message,
   ProtocolError,
   type ProtocolErrorCode,
+  packAddrs,
   V2Transport,
 } from '@bitcrawl/protocol';
 import type { Timeouts } from './config.ts';
@@ -189,7 +191,7 @@ async function attempt(
         peer: null,
         connectMs: Math.round(performance.now() - t0),
         handshakeMs: 0,
-        addrs: [],
+        addrs: EMPTY_PACKED,
       },
       refusedV2: false,
     };
@@ -270,7 +272,7 @@ async function attempt(
           : null,
         connectMs,
         handshakeMs: done ? Math.round(handshakeAt - connectedAt) : 0,
-        addrs: done ? finalAnswer(state) : [],
+        addrs: done ? packAddrs(finalAnswer(state)) : EMPTY_PACKED,
       };
       resolve({ obs, refusedV2 });
     };

@@ -1,5 +1,5 @@
 import type { Observation } from '@bitcrawl/model';
-import { CHAINS } from '@bitcrawl/protocol';
+import { CHAINS, unpackAddrs } from '@bitcrawl/protocol';
 import { type Simnet, startSimnet, type TruthNode } from '@bitcrawl/simnet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crawlerConfigSchema, type TransportMode } from './config.ts';
@@ -68,7 +68,9 @@ async function session(n: TruthNode, transport: TransportPlan): Promise<Observat
 const answerOf = (o: Observation) => ({
   outcome: o.outcome,
   peer: { ...o.peer, clockOffsetS: 0 },
-  addrs: o.addrs.map((a) => `${a.network}|${a.host}|${a.port}|${a.services}|${a.time}`).sort(),
+  addrs: unpackAddrs(o.addrs)
+    .map((a) => `${a.network}|${a.host}|${a.port}|${a.services}|${a.time}`)
+    .sort(),
 });
 
 describe('v2 sessions against the simnet', () => {

@@ -40,9 +40,7 @@ export const crawlJobSchema = z.object({
 });
 export type CrawlJob = z.infer<typeof crawlJobSchema>;
 
-export const seedJobSchema = z.object({ reason: z.enum(['schedule', 'manual']).default('schedule') });
-
-/** The address as it appears in frontier sets: network|host|port. */
+/** The address as text in job ids: network|host|port (the frontier keys it in binary). */
 export function addressKey(a: { network: Network; host: string; port: number }): string {
   return `${a.network}|${a.host}|${a.port}`;
 }

@@ -1,4 +1,5 @@
 import { type Observation, observationToJson } from '@bitcrawl/model';
+import { packedCount } from '@bitcrawl/protocol';
 import { ingestBacklog, ObservationStreamReader } from '@bitcrawl/queue';
 import { insertIsolatingRejects, insertNodeGeo, insertObservations, type Store } from '@bitcrawl/storage';
 import type { Logger, Metrics } from '@bitcrawl/telemetry';
@@ -142,7 +143,7 @@ export function startIngester(
         }));
         written = {
           observations: accepted.length,
-          gossip: accepted.reduce((n, e) => n + e.row.addrs.length, 0),
+          gossip: accepted.reduce((n, e) => n + packedCount(e.row.addrs), 0),
           geo: await insertNodeGeo(deps.store, geo),
         };
       } catch (err) {
@@ -186,7 +187,7 @@ export function startIngester(
           if (batch.ids.length > 0 && ids.length === 0) firstAt = Date.now();
           ids = ids.concat(batch.ids);
           rows = rows.concat(batch.observations);
-          for (const o of batch.observations) addrs += o.addrs.length;
+          for (const o of batch.observations) addrs += packedCount(o.addrs);
           const backlog = await redisRetry('reading the backlog', () => ingestBacklog(deps.redis));
           if (backlog !== undefined) deps.metrics?.ingestBacklog.set(backlog);
         }

@@ -1,7 +1,8 @@
 import type { Visitor } from '@bitcrawl/crawler';
 import type { Observation } from '@bitcrawl/model';
-import { formatEndpoint } from '@bitcrawl/protocol';
+import { formatEndpoint, isCanonicalHost } from '@bitcrawl/protocol';
 import {
+  type Candidate,
   CRAWL_QUEUE,
   type CrawlJob,
   crawlJobSchema,
@@ -65,13 +66,13 @@ function untilAborted(visit: Promise<Observation>, signal: AbortSignal | undefin
 }
 
 /**
- * One crawl job: visit, enqueue what the node told us that this round has not seen, then
- * record the observation (once per round, atomically with the stream append). The frontier
- * keeps what this visit admitted in the address's outbox until the record, so a job that died
- * between admitting and enqueueing re-enqueues all of it when redelivered, even if the second
- * visit is answered differently. A job for an address already recorded does nothing. Peers
- * that fail are normal results; only Redis/infrastructure errors throw and are retried by
- * BullMQ. If `signal` aborts (shutdown), throws VisitAbortedError before anything is written.
+ * One crawl job: begin (is it recorded already?), visit, then commit: record the observation
+ * and admit its answer in one atomic frontier call, then enqueue what was admitted. The
+ * frontier keeps the admissions in the address's outbox until they are enqueued, so a job that
+ * died between commit and enqueue hands them over when redelivered (begin returns them). A job
+ * for an address already recorded only does that hand-over. Peers that fail are normal
+ * results; only Redis/infrastructure errors throw and are retried by BullMQ. If `signal`
+ * aborts (shutdown), throws VisitAbortedError before anything is written.
  */
 export async function processCrawlJob(
   deps: WorkerDeps,
@@ -80,15 +81,16 @@ export async function processCrawlJob(
 ): Promise<string> {
   const parsed = crawlJobSchema.safeParse(job.data);
   if (!parsed.success) throw new UnrecoverableError(`bad crawl job ${job.id}: ${parsed.error.message}`);
-  const { crawlId, services, ...rest } = parsed.data;
-  const target = rest;
+  const { crawlId, network, host, port, services } = parsed.data;
+  // The frontier keys addresses by their bytes: a host that is not its network's canonical
+  // literal cannot be keyed (nor dialed), and retrying will not change that.
+  if (!isCanonicalHost(network, host)) throw new UnrecoverableError(`bad crawl job ${job.id}: host ${host}`);
+  const target = { network, host, port };
   const source = formatEndpoint(target);
-  if (await deps.frontier.isRecorded(crawlId, target)) {
-    // A twin of this job (its lock lapsed and another worker took it over) may have admitted
-    // addresses after the record and died before enqueueing them: enqueue what its outbox holds.
-    const { enqueue } = await deps.frontier.admitFrom(crawlId, target, []);
-    await enqueueVisits(deps, crawlId, source, enqueue);
-    await deps.frontier.clearOutbox(crawlId, target);
+  const begun = await deps.frontier.begin(crawlId, target);
+  if (begun.recorded) {
+    await enqueueVisits(deps, crawlId, source, begun.enqueue);
+    if (begun.enqueue.length > 0) await deps.frontier.clearOutbox(crawlId, target);
     return 'already-recorded';
   }
   const obs = await untilAborted(
@@ -99,13 +101,11 @@ export async function processCrawlJob(
     signal,
     source,
   );
-  // The harvested entries go in as they are (no copy per address); only the few admitted
-  // ones become job data, field by field (an entry also carries a BigInt, which JSON cannot).
-  const { admitted, enqueue } = await deps.frontier.admitFrom(crawlId, target, obs.addrs);
-  await enqueueVisits(deps, crawlId, source, enqueue);
-  deps.metrics?.addressesEnqueued.inc(admitted.length);
-  await deps.frontier.record(obs);
-  return obs.outcome;
+  const committed = await deps.frontier.commit(obs);
+  await enqueueVisits(deps, crawlId, source, committed.enqueue);
+  if (committed.enqueue.length > 0) await deps.frontier.clearOutbox(crawlId, target);
+  if (committed.recorded) deps.metrics?.addressesEnqueued.inc(committed.enqueue.length);
+  return committed.recorded ? obs.outcome : 'already-recorded';
 }
 
 /** One job per address (the job id de-duplicates live jobs for the same address and round). */
@@ -113,24 +113,20 @@ async function enqueueVisits(
   deps: WorkerDeps,
   crawlId: string,
   source: string,
-  addrs: readonly { network: CrawlJob['network']; host: string; port: number; services?: bigint }[],
+  addrs: readonly Candidate[],
 ): Promise<void> {
   if (addrs.length === 0) return;
   await deps.crawlQueue.addBulk(
     addrs.map((a) => ({
       name: 'visit',
-      // The advertised services go along (the visit plans v2 from them) when the entry had them.
-      data:
-        a.services === undefined
-          ? { crawlId, network: a.network, host: a.host, port: a.port, source }
-          : {
-              crawlId,
-              network: a.network,
-              host: a.host,
-              port: a.port,
-              source,
-              services: a.services.toString(),
-            },
+      data: {
+        crawlId,
+        network: a.network,
+        host: a.host,
+        port: a.port,
+        source,
+        ...(a.services !== undefined ? { services: a.services.toString() } : {}),
+      },
       opts: { jobId: jobIdFor(crawlId, a) },
     })),
   );

@@ -74,6 +74,7 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
   let privateRedis: Awaited<ReturnType<typeof startRedis>> | undefined;
   let bull: Redis | undefined;
   let redis: Redis | undefined;
+  let ingestRedis: Redis | undefined;
   const metrics = createMetrics({ service: 'crawl', defaultMetrics: false });
   try {
     // Its own process group: Ctrl-C must not stop it under the shutdown that still drains it.
@@ -82,6 +83,10 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
     if (privateRedis) o.progress(`started a private redis-server at ${redisUrl}`);
     bull = new Redis(redisUrl, { maxRetriesPerRequest: null });
     redis = new Redis(redisUrl);
+    // Its own connection: the ingester blocks on XREADGROUP, and a Redis connection runs one
+    // command at a time, so sharing the frontier's made every admission wait out that block
+    // (about a second per gossip hop).
+    ingestRedis = new Redis(redisUrl);
     await migrate(store);
     const crawlQueue = createCrawlQueue(bull);
     const frontier = new Frontier(redis, o.revisit);
@@ -94,7 +99,7 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
       { connection: bull, crawlQueue, frontier, visitor, logger: o.logger, metrics },
       o.worker,
     );
-    const ingester = startIngester({ redis, store, logger: o.logger, metrics, geo }, o.ingester);
+    const ingester = startIngester({ redis: ingestRedis, store, logger: o.logger, metrics, geo }, o.ingester);
     // The ingester only stops early on an error it cannot retry: then the crawl cannot finish.
     let ingesterDied: Error | undefined;
     ingester.stopped.catch((err: Error) => {
@@ -176,6 +181,7 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
     await store.close();
     bull?.disconnect();
     redis?.disconnect();
+    ingestRedis?.disconnect();
     await privateRedis?.stop();
   }
 }
