@@ -9,8 +9,8 @@ import {
 } from '@bitcrawl/model';
 import {
   decodeMessage,
-  EMPTY_PACKED,
   type EllswiftKey,
+  EMPTY_PACKED,
   ellswiftCreate,
   type Frame,
   MAX_ADDR_ENTRIES,

@@ -279,7 +279,7 @@ function upgradeSuite(name: string, open: () => Promise<Store>) {
         format: 'JSONEachRow',
         clickhouse_settings: store.settings,
       });
-      expect(await migrate(store)).toEqual(['0006_gossip']);
+      expect(await migrate(store)).toEqual(['0006_gossip', '0010_transport']);
       await insertObservations(store, [obs('1.1.1.2', 'ok', 2, 'rnew')]);
       const rows = await queryRows<{ crawl_id: string; network: string; host: string }>(
         store,
