@@ -78,19 +78,20 @@ export async function compareWithTruth(store: Store, crawlId: string, truth: Gro
 
 /**
  * The crawler (v2-first) must speak each node's own transport: v2 to every v2 node, v1 to the
- * others. A v1 node is tried in v2 first, and the fallback recorded, when its gossip entries
- * advertise NODE_P2P_V2 (a v1 node claiming it) or nothing told us its services (a seed).
+ * others. A v1 node claiming NODE_P2P_V2 is always tried in v2 first (its gossip says so), and
+ * so is a seed (nothing told us its services): their fallback must be recorded. A plain v1 node
+ * reached through gossip goes straight to v1, unless its job was re-enqueued without the
+ * gossiped services (a crashed or interrupted round): either is right for it.
  */
 function transportProblems(n: TruthNode, r: Record<string, string>, seeds: Set<string>): string[] {
   const claims = (BigInt(n.version?.services ?? '0') & 0x800n) !== 0n;
-  const fallback = n.transport === 'v1' && (claims || seeds.has(n.endpoint));
   const problems: string[] = [];
   if (r.transport !== n.transport)
     problems.push(`${n.endpoint}: transport ${r.transport}, node speaks ${n.transport}`);
-  if (r.fallback !== (fallback ? '1' : '0'))
-    problems.push(
-      `${n.endpoint}: v2_fallback ${r.fallback}, expected ${fallback ? 1 : 0} (${n.transport} node)`,
-    );
+  const fallback = r.fallback === '1';
+  if (n.transport === 'v2' && fallback) problems.push(`${n.endpoint}: a v2 node recorded as a v1 fallback`);
+  if (n.transport === 'v1' && (claims || seeds.has(n.endpoint)) && !fallback)
+    problems.push(`${n.endpoint}: v1 node tried in v2 first, no fallback recorded`);
   if ((r.sid !== '') !== (n.transport === 'v2')) problems.push(`${n.endpoint}: v2 session id '${r.sid}'`);
   return problems;
 }
