@@ -27,8 +27,8 @@ const port = 11_000 + Math.floor(Math.random() * 8_000);
 beforeAll(async () => {
   sim = await startSimnet({
     seed: 11,
-    nodes: 30,
-    kinds: { core: 1 },
+    nodes: 40,
+    kinds: { core: 1, wrong_magic: 0.1, bad_checksum: 0.1, silent: 0.1 },
     transports: { v2: 2, v1: 1, v1_claims_v2: 1 },
     ipv6: 2,
     onion: 2,
@@ -109,6 +109,33 @@ describe('v2 sessions against the simnet', { timeout: 120_000 }, () => {
       const only = await session(n, 'v2');
       expect(only).toMatchObject({ outcome: 'closed', transport: 'v2', v2Fallback: false, peer: null });
     }
+  });
+
+  it('a v1 node that answers our key in v1 gets the fallback; a silent one just times out', async () => {
+    const kind = (k: string) => sim.groundTruth.nodes.filter((n) => n.kind === k);
+    expect(kind('wrong_magic').length + kind('bad_checksum').length).toBeGreaterThan(0);
+    expect(kind('silent').length).toBeGreaterThan(0);
+    for (const n of [...kind('wrong_magic'), ...kind('bad_checksum')]) {
+      const o = await session(n, 'v2-then-v1');
+      expect(o).toMatchObject({ outcome: n.expectedOutcome, transport: 'v1', v2Fallback: true });
+    }
+    const quiet = { ...fast, handshakeMs: 300 };
+    const n = kind('silent')[0] as TruthNode;
+    const o = await runSession({
+      crawlId: 't',
+      target: n,
+      route: { kind: 'direct' },
+      magic: CHAINS.mainnet.magic,
+      userAgent: '/bitcrawl:test/',
+      timeouts: quiet,
+      maxAddr: 5000,
+      maxMessages: 5000,
+      now: Date.now,
+      transport: 'v2-then-v1',
+    });
+    // Core retries in v1 only when the peer hung up: a silent peer is not tried twice.
+    expect(o).toMatchObject({ outcome: 'handshake_timeout', transport: 'v2', v2Fallback: false });
+    expect(o.v2SessionId).toBe('');
   });
 
   it('over the SOCKS5 front door (onion) too', async () => {
