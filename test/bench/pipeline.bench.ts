@@ -15,7 +15,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { WORKER_V8_FLAGS } from '@bitcrawl/crawler';
 import type { Observation } from '@bitcrawl/model';
-import { EMPTY_PACKED } from '@bitcrawl/protocol';
+import { EMPTY_PACKED, packAddrs, packedCount } from '@bitcrawl/protocol';
 import { createCrawlQueue, Frontier, ingestBacklog } from '@bitcrawl/queue';
 import { insertObservations, migrate, openStore, type Store } from '@bitcrawl/storage';
 import { freePort, startClickHouse, startRedis } from '@bitcrawl/testkit';
@@ -227,20 +227,22 @@ function syntheticObservations(n: number): Observation[] {
           },
     connectMs: 10,
     handshakeMs: 20,
-    addrs: Array.from({ length: i % 3 === 0 ? 0 : 50 }, (_, j) => ({
-      network: 'ipv4' as const,
-      host: `11.0.${i & 255}.${j}`,
-      port: 8333,
-      services: 1033n,
-      time: 1_790_000_000,
-    })),
+    addrs: packAddrs(
+      Array.from({ length: i % 3 === 0 ? 0 : 50 }, (_, j) => ({
+        network: 'ipv4' as const,
+        host: `11.0.${i & 255}.${j}`,
+        port: 8333,
+        services: 1033n,
+        time: 1_790_000_000,
+      })),
+    ),
   }));
 }
 
 async function ingestRate(store: Store): Promise<number> {
   await migrate(store);
   const batch = syntheticObservations(5000);
-  const rows = batch.length + batch.reduce((s, o) => s + o.addrs.length, 0);
+  const rows = batch.length + batch.reduce((s, o) => s + packedCount(o.addrs), 0);
   const t = performance.now();
   let total = 0;
   for (let i = 0; i < 4; i++) {
@@ -275,12 +277,10 @@ try {
   const m = await dedupAndMemory(redis.url);
   console.log(`frontier de-duplication: ${m.checksPerSec.toFixed(0)} checks/s (batches of 1000, 90% known)`);
   console.log(
-    `redis memory: ${m.bytesPerAddress.toFixed(0)} bytes per tracked address (round seen+visited sets, next-visit ZSET bitcrawl:addr:due, failure-count hash)`,
+    `redis memory: ${m.bytesPerAddress.toFixed(0)} bytes per tracked address (the round hash bitcrawl:round:ID:addrs and the revisit hash bitcrawl:addr:revisit)`,
   );
   const chdbStore = await openStore({ dir: path.join(dir, 'chdb') });
-  console.log(
-    `ingest on chdb: ${(await ingestRate(chdbStore)).toFixed(0)} rows/s (observations + addr_gossip)`,
-  );
+  console.log(`ingest on chdb: ${(await ingestRate(chdbStore)).toFixed(0)} rows/s (observations + gossip)`);
   await chdbStore.close();
   const server = await openStore({ url: ch.url });
   console.log(`ingest on clickhouse-server 18.16: ${(await ingestRate(server)).toFixed(0)} rows/s`);

@@ -21,7 +21,7 @@ import {
   V2Transport,
 } from '@bitcrawl/protocol';
 import type { Timeouts } from './config.ts';
-import { DialError, DialInfrastructureError, dial, type OnData, type Route } from './dial.ts';
+import { DialError, DialInfrastructureError, dial, dialSlot, type OnData, type Route } from './dial.ts';
 import {
   acceptsAddr,
   finalAnswer,
@@ -123,6 +123,9 @@ const PROTOCOL_OUTCOME: Record<ProtocolErrorCode, Outcome> = {
  * anything the peer does; the Observation says what happened, and over which transport.
  */
 export async function runSession(p: SessionParams): Promise<Observation> {
+  // Paced: a burst of dials is spread over a few turns of the event loop (see dialSlot).
+  const slot = dialSlot();
+  if (slot) await slot;
   const startedAt = p.now();
   // Deadlines and durations run on the monotonic clock: a wall clock stepped back (NTP, a VM
   // restored) must neither stretch a visit past its cap nor make a duration negative. The cap

@@ -178,7 +178,7 @@ describe('frontier housekeeping', () => {
     await f.startRound('ttl');
     await f.admit('ttl', [v4(1)]);
     await f.record(observation(v4(1), 'ttl', 'ok'));
-    for (const k of ['seen', 'visited', 'meta']) {
+    for (const k of ['addrs', 'meta']) {
       const ttl = await redis.ttl(`bitcrawl:round:ttl:${k}`);
       expect(ttl, k).toBeGreaterThan(100);
       expect(ttl, k).toBeLessThanOrEqual(120);
@@ -186,8 +186,9 @@ describe('frontier housekeeping', () => {
   });
 
   it('prune forgets next-visit times and failure counts older than failMaxMs, and only those', async () => {
-    await redis.del('bitcrawl:addr:due', 'bitcrawl:addr:fails');
+    await redis.del('bitcrawl:addr:revisit');
     await redis.hset('bitcrawl:addr:next', 'legacy', '1');
+    await redis.zadd('bitcrawl:addr:due', 1, 'legacy');
     let now = 10_000_000;
     const policy = { reachableMs: 100, failBaseMs: 1000, failMaxMs: 5000 };
     const f = new Frontier(redis, policy, () => now);
@@ -198,11 +199,10 @@ describe('frontier housekeeping', () => {
     const fresh = v4(500);
     await f.admit('p2', [fresh]);
     await f.record(observation(fresh, 'p2', 'refused'));
-    expect(await redis.zcard('bitcrawl:addr:due')).toBe(26);
+    expect(await redis.hlen('bitcrawl:addr:revisit')).toBe(26);
     expect(await f.prune(10)).toBe(25); // several batches
-    expect(await redis.zrangeBuffer('bitcrawl:addr:due', 0, -1)).toEqual([endpointKey(fresh)]);
-    expect(await redis.hkeysBuffer('bitcrawl:addr:fails')).toEqual([endpointKey(fresh)]);
-    expect(await redis.exists('bitcrawl:addr:next')).toBe(0);
+    expect(await redis.hkeysBuffer('bitcrawl:addr:revisit')).toEqual([endpointKey(fresh)]);
+    expect(await redis.exists('bitcrawl:addr:next', 'bitcrawl:addr:due')).toBe(0);
     // a pruned address is simply due again
     expect(await f.admit('p3', [old[0]!])).toEqual([old[0]]);
   });

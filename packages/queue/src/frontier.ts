@@ -40,19 +40,17 @@ export function roundTtlMsFor(reseedEveryMs: number): number {
 }
 
 const keys = (crawlId: string) => ({
-  seen: `${PREFIX}:round:${crawlId}:seen`,
-  visited: `${PREFIX}:round:${crawlId}:visited`,
+  /** HASH endpoint key -> '0' admitted (seen) / '1' recorded (visited): see frontier-scripts. */
+  addrs: `${PREFIX}:round:${crawlId}:addrs`,
   meta: `${PREFIX}:round:${crawlId}:meta`,
 });
 /** What a visit of `source` admitted this round, kept until it is enqueued (crash recovery). */
 const outboxKey = (crawlId: string, source: Addr) =>
   `${PREFIX}:round:${crawlId}:outbox:${endpointKey(source).toString('hex')}`;
-/** ZSET endpoint key -> earliest next visit (ms); pruned by `prune`. */
-const DUE = `${PREFIX}:addr:due`;
-/** HASH endpoint key -> consecutive failures. */
-const FAILS = `${PREFIX}:addr:fails`;
-/** Where revisit state lived before binary keys (string members); `prune` unlinks them. */
-const LEGACY = [`${PREFIX}:addr:next`];
+/** HASH endpoint key -> next visit (ms) * 16 + consecutive failures; pruned by `prune`. */
+const REVISIT = `${PREFIX}:addr:revisit`;
+/** Where revisit state lived before binary keys and the one hash; `prune` unlinks them. */
+const LEGACY = [`${PREFIX}:addr:next`, `${PREFIX}:addr:due`, `${PREFIX}:addr:fails`];
 
 export type Addr = { network: Network; host: string; port: number };
 /** An address to enqueue; `services` when the gossip entry that named it said so. */
@@ -102,7 +100,7 @@ export class Frontier {
     const idx = (await runScript(
       this.redis,
       ADMIT,
-      [k.seen, DUE],
+      [k.addrs, REVISIT],
       [String(now), String(this.ttlS), ...addrs.map(endpointKey)],
     )) as number[];
     return idx.map((i) => addrs[i - 1] as Addr);
@@ -116,7 +114,7 @@ export class Frontier {
     const [flag, ...rest] = (await runScript(
       this.redis,
       BEGIN,
-      [keys(crawlId).visited, outboxKey(crawlId, target)],
+      [keys(crawlId).addrs, outboxKey(crawlId, target)],
       [endpointKey(target)],
       true,
     )) as [number, ...Buffer[]];
@@ -134,7 +132,7 @@ export class Frontier {
     const [flag, ...rest] = (await runScript(
       this.redis,
       COMMIT,
-      [k.visited, OBSERVATION_STREAM, DUE, FAILS, k.meta, outboxKey(obs.crawlId, obs), k.seen],
+      [k.addrs, OBSERVATION_STREAM, REVISIT, k.meta, outboxKey(obs.crawlId, obs)],
       [
         endpointKey(obs),
         observationHeaderJson(obs),
@@ -163,19 +161,14 @@ export class Frontier {
   }
 
   async isRecorded(crawlId: string, a: Addr): Promise<boolean> {
-    return (await this.redis.sismember(keys(crawlId).visited, endpointKey(a))) === 1;
+    return (await this.redis.hget(keys(crawlId).addrs, endpointKey(a))) === '1';
   }
 
   /** Of these addresses, the ones seen this round but not yet recorded (for re-enqueueing after a crash). */
   async pending(crawlId: string, addrs: readonly Addr[]): Promise<Addr[]> {
     if (addrs.length === 0) return [];
-    const k = keys(crawlId);
-    const ks = addrs.map(endpointKey);
-    const [seen, visited] = await Promise.all([
-      this.redis.smismember(k.seen, ...ks),
-      this.redis.smismember(k.visited, ...ks),
-    ]);
-    return addrs.filter((_, i) => seen[i] === 1 && visited[i] === 0);
+    const state = await this.redis.hmget(keys(crawlId).addrs, ...addrs.map(endpointKey));
+    return addrs.filter((_, i) => state[i] === '0');
   }
 
   /**
@@ -186,11 +179,11 @@ export class Frontier {
     const k = keys(crawlId);
     let cursor = '0';
     do {
-      const [next, members] = await this.redis.sscanBuffer(k.seen, cursor, 'COUNT', pageSize);
+      const [next, kv] = await this.redis.hscanBuffer(k.addrs, cursor, 'COUNT', pageSize);
       cursor = next.toString();
-      if (members.length === 0) continue;
-      const visited = await this.redis.smismember(k.visited, ...members);
-      const page = members.filter((_, i) => visited[i] === 0).map(endpointFromKey);
+      const page: Addr[] = [];
+      for (let i = 0; i + 1 < kv.length; i += 2)
+        if ((kv[i + 1] as Buffer).toString() === '0') page.push(endpointFromKey(kv[i] as Buffer));
       if (page.length > 0) yield page;
     } while (cursor !== '0');
   }
@@ -205,25 +198,28 @@ export class Frontier {
     const cutoff = this.now() - this.policy.failMaxMs;
     await this.redis.unlink(...LEGACY);
     let total = 0;
-    for (;;) {
-      const n = Number(await runScript(this.redis, PRUNE, [DUE, FAILS], [String(cutoff), String(batch)]));
+    let cursor = '0';
+    do {
+      const [next, n] = (await runScript(
+        this.redis,
+        PRUNE,
+        [REVISIT],
+        [String(cutoff), cursor, String(batch)],
+      )) as [string, number];
+      cursor = next;
       total += n;
-      if (n < batch) return total;
-    }
+    } while (cursor !== '0');
+    return total;
   }
 
   async progress(
     crawlId: string,
   ): Promise<{ seen: number; visited: number; ok: number; startedAt: number | null }> {
     const k = keys(crawlId);
-    const [seen, visited, meta] = await Promise.all([
-      this.redis.scard(k.seen),
-      this.redis.scard(k.visited),
-      this.redis.hgetall(k.meta),
-    ]);
+    const [seen, meta] = await Promise.all([this.redis.hlen(k.addrs), this.redis.hgetall(k.meta)]);
     return {
       seen,
-      visited,
+      visited: Number(meta.visited ?? 0),
       ok: Number(meta.ok ?? 0),
       startedAt: meta.startedAt ? Number(meta.startedAt) : null,
     };

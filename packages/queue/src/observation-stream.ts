@@ -65,7 +65,8 @@ export class ObservationStreamReader {
     }
   }
 
-  async read(): Promise<StreamBatch> {
+  /** The next batch; `block: false` returns at once when nothing new is there (draining). */
+  async read(opts: { block?: boolean } = {}): Promise<StreamBatch> {
     let entries: Entry[] = [];
     if (this.ownPending !== null) {
       entries = await this.readGroup(this.ownPending, false);
@@ -89,7 +90,8 @@ export class ObservationStreamReader {
       entries = claimed.filter((e) => e?.[1]);
       if (this.claimCursor === '0-0') await this.forgetIdleConsumers();
     }
-    if (entries.length === 0 && this.ownPending === null) entries = await this.readGroup('>', true);
+    if (entries.length === 0 && this.ownPending === null)
+      entries = await this.readGroup('>', opts.block ?? true);
     return this.parse(entries);
   }
 

@@ -1,5 +1,12 @@
 import { MAX_DATETIME_S, type Observation } from '@bitcrawl/model';
-import { addressFromBytes, networkFromBip155Id, walkPacked } from '@bitcrawl/protocol';
+import {
+  addressFromBytes,
+  cursorServices,
+  MAX_PACKED_ENTRIES,
+  networkFromBip155Id,
+  type PackedCursor,
+  walkPacked,
+} from '@bitcrawl/protocol';
 
 /**
  * The `gossip` table's rows for a batch, as TabSeparated bytes: one row per observation that
@@ -10,12 +17,16 @@ import { addressFromBytes, networkFromBip155Id, walkPacked } from '@bitcrawl/pro
  */
 export function gossipTsv(batch: readonly Observation[]): { tsv: Buffer; rows: number; entries: number } {
   const out = new ByteWriter(64 * 1024);
+  const cols = new Columns();
   let rows = 0;
   let entries = 0;
   for (const o of batch) {
     const p = o.addrs;
     if (p.length <= 1) continue; // empty answer (count 0)
     rows++;
+    // One walk of the packed answer into column scratch arrays, then one array per column.
+    const n = walkPacked(p, cols.take);
+    entries += n;
     out
       .uint(Math.floor(o.ts / 1000))
       .tab()
@@ -25,42 +36,66 @@ export function gossipTsv(batch: readonly Observation[]): { tsv: Buffer; rows: n
       .tab()
       .text(o.host)
       .tab();
-    out.uint(o.port).tab();
-    // Five arrays: each walk of the packed answer writes one (columns, so no per-entry state).
-    out.byte(0x5b);
-    entries += walkPacked(p, (c) => {
-      if (c.index > 0) out.byte(0x2c);
-      out.uint(c.id);
-    });
+    out.uint(o.port).tab().byte(0x5b);
+    for (let i = 0; i < n; i++) {
+      if (i > 0) out.byte(0x2c);
+      out.uint(cols.id[i] as number);
+    }
     out.byte(0x5d).tab().byte(0x5b);
-    walkPacked(p, (c) => {
-      if (c.index > 0) out.byte(0x2c);
+    for (let i = 0; i < n; i++) {
+      if (i > 0) out.byte(0x2c);
+      const at = cols.addrAt[i] as number;
+      const len = cols.addrLen[i] as number;
       out.byte(0x27);
-      if (c.id === 1 && c.addrLen === 4) out.ipv4(p, c.addrAt);
-      else out.ascii(hostOf(c.id, p.subarray(c.addrAt, c.addrAt + c.addrLen)));
+      if (cols.id[i] === 1 && len === 4) out.ipv4(p, at);
+      else out.ascii(hostOf(cols.id[i] as number, p.subarray(at, at + len)));
       out.byte(0x27);
-    });
+    }
     out.byte(0x5d).tab().byte(0x5b);
-    walkPacked(p, (c) => {
-      if (c.index > 0) out.byte(0x2c);
-      out.uint(c.port);
-    });
+    for (let i = 0; i < n; i++) {
+      if (i > 0) out.byte(0x2c);
+      out.uint(cols.port[i] as number);
+    }
     out.byte(0x5d).tab().byte(0x5b);
-    walkPacked(p, (c) => {
-      if (c.index > 0) out.byte(0x2c);
-      if (c.services >= 0) out.uint(c.services);
-      else out.ascii(c.servicesBig.toString());
-    });
+    for (let i = 0; i < n; i++) {
+      if (i > 0) out.byte(0x2c);
+      const svc = cols.services[i] as number;
+      if (svc >= 0) out.uint(svc);
+      else out.ascii((cols.big.get(i) as bigint).toString());
+    }
     out.byte(0x5d).tab().byte(0x5b);
-    walkPacked(p, (c) => {
-      if (c.index > 0) out.byte(0x2c);
+    for (let i = 0; i < n; i++) {
+      if (i > 0) out.byte(0x2c);
       // A peer may claim any uint32 time (0xffffffff is common junk); later than the last second
       // every engine stores, it is stored as that second.
-      out.uint(Math.min(c.time, MAX_DATETIME_S));
-    });
+      out.uint(Math.min(cols.time[i] as number, MAX_DATETIME_S));
+    }
     out.byte(0x5d).byte(0x0a);
   }
   return { tsv: out.finish(), rows, entries };
+}
+
+/** Per-entry fields of one packed answer, in reusable typed arrays (no object per entry). */
+class Columns {
+  id = new Uint8Array(MAX_PACKED_ENTRIES);
+  addrAt = new Uint32Array(MAX_PACKED_ENTRIES);
+  addrLen = new Uint16Array(MAX_PACKED_ENTRIES);
+  port = new Uint16Array(MAX_PACKED_ENTRIES);
+  time = new Uint32Array(MAX_PACKED_ENTRIES);
+  services = new Float64Array(MAX_PACKED_ENTRIES);
+  /** Services past 2^53, by entry index (never seen in practice, but a peer may send them). */
+  big = new Map<number, bigint>();
+  readonly take = (c: PackedCursor): void => {
+    const i = c.index;
+    if (i === 0) this.big.clear();
+    this.id[i] = c.id;
+    this.addrAt[i] = c.addrAt;
+    this.addrLen[i] = c.addrLen;
+    this.port[i] = c.port;
+    this.time[i] = c.time;
+    this.services[i] = c.services;
+    if (c.services < 0) this.big.set(i, cursorServices(c));
+  };
 }
 
 /** A host's text: canonical, so only [0-9a-z.:] and never a quote or a backslash. */
@@ -94,9 +129,24 @@ class ByteWriter {
   tab(): this {
     return this.byte(0x09);
   }
+  /** A non-negative integer (up to 2^53) in decimal, digit by digit (no string, no C++ call). */
   uint(n: number): this {
-    if (n < 10) return this.byte(0x30 + n);
-    return this.ascii(String(n));
+    this.room(16);
+    if (n < 10) {
+      this.buf[this.at++] = 0x30 + n;
+      return this;
+    }
+    let digits = 1;
+    for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+    let end = this.at + digits;
+    this.at = end;
+    for (let x = n; ; ) {
+      const q = Math.floor(x / 10);
+      this.buf[--end] = 0x30 + (x - q * 10);
+      if (q === 0) break;
+      x = q;
+    }
+    return this;
   }
   ascii(s: string): this {
     this.room(s.length);

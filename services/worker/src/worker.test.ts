@@ -8,9 +8,10 @@ import {
   Frontier,
   jobIdFor,
   OBSERVATION_STREAM,
+  ObservationStreamReader,
   parseJobId,
 } from '@bitcrawl/queue';
-import { silentLogger } from '@bitcrawl/telemetry';
+import { createMetrics, silentLogger } from '@bitcrawl/telemetry';
 import { type RedisServer, startRedis } from '@bitcrawl/testkit';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -270,5 +271,34 @@ describe('advertised services travel with the job', () => {
     if (!job) throw new Error('no job');
     await processCrawlJob(deps, job);
     expect(seen).toEqual([undefined, 0xc09n]); // the seed's services are unknown
+  });
+});
+
+describe('backpressure', () => {
+  it('takes no new visits while the ingest backlog is over the limit, and resumes below half of it', async () => {
+    await redis.del(OBSERVATION_STREAM);
+    const reader = new ObservationStreamReader(redis, 'bp');
+    await reader.ensureGroup();
+    for (let i = 0; i < 5; i++) await redis.xadd(OBSERVATION_STREAM, '*', 'obs', '{}');
+    const metrics = createMetrics({ service: 'worker', defaultMetrics: false });
+    const visitor = instantVisitor();
+    const running = startWorker(
+      { connection: bull, crawlQueue: queue, frontier: new Frontier(redis), visitor, logger, metrics },
+      workerConfigSchema.parse({ concurrency: 4, maxIngestBacklog: 4, shutdownGraceMs: 1_000 }),
+    );
+    const throttled = async () => (await metrics.workerThrottled.get()).values[0]?.value;
+    try {
+      await until(async () => (await throttled()) === 1, 10_000);
+      await enqueue('bp', [7001, 7002, 7003]);
+      // Throttled: however slow or fast the machine, nothing starts while the backlog stands.
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(visitor.visits).toEqual([]);
+      await redis.del(OBSERVATION_STREAM); // the ingester caught up
+      await reader.ensureGroup();
+      await until(async () => visitor.visits.length === 3, 10_000);
+      expect(await throttled()).toBe(0);
+    } finally {
+      await running.close();
+    }
   });
 });

@@ -7,6 +7,7 @@ import {
   type CrawlJob,
   crawlJobSchema,
   type Frontier,
+  ingestBacklog,
   JOB_RETENTION,
   jobIdFor,
   PREFIX,
@@ -23,6 +24,12 @@ export const workerConfigSchema = z.object({
   stalledIntervalMs: z.number().int().min(1000).default(30_000),
   /** On close, how long in-flight visits may finish before they are aborted and handed back. */
   shutdownGraceMs: z.number().int().min(0).default(20_000),
+  /**
+   * Backpressure: while more observations than this wait in the stream for an ingester, the
+   * worker starts no new visits (those running finish), so a slow ClickHouse cannot make Redis
+   * hold an unbounded stream. 0: never throttle.
+   */
+  maxIngestBacklog: z.number().int().min(0).default(20_000),
 });
 export type WorkerConfig = z.output<typeof workerConfigSchema>;
 
@@ -132,6 +139,42 @@ async function enqueueVisits(
   );
 }
 
+/**
+ * Checks the ingest backlog every second; past `maxIngestBacklog` the worker takes no new jobs
+ * (BullMQ's pause without waiting: the visits running finish and record) until the backlog is
+ * back under half of it.
+ */
+function watchIngestBacklog(worker: Worker<CrawlJob>, deps: WorkerDeps, config: WorkerConfig) {
+  let throttled = false;
+  let busy = false;
+  const timer = setInterval(async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const backlog = await ingestBacklog(deps.connection);
+      if (!throttled && backlog > config.maxIngestBacklog) {
+        throttled = true;
+        await worker.pause(true);
+        deps.logger.warn(
+          { backlog, max: config.maxIngestBacklog },
+          'ingest backlog high: taking no new visits',
+        );
+      } else if (throttled && backlog <= config.maxIngestBacklog / 2) {
+        throttled = false;
+        worker.resume();
+        deps.logger.info({ backlog }, 'ingest backlog down: visiting again');
+      }
+      deps.metrics?.workerThrottled.set(throttled ? 1 : 0);
+    } catch {
+      // Redis unreachable: BullMQ reports it; the next tick tries again.
+    } finally {
+      busy = false;
+    }
+  }, 1000);
+  timer.unref();
+  return { stop: () => clearInterval(timer), throttled: () => throttled };
+}
+
 export interface RunningWorker {
   worker: Worker<CrawlJob>;
   /**
@@ -142,8 +185,11 @@ export interface RunningWorker {
 }
 
 export function startWorker(deps: WorkerDeps, config: WorkerConfig): RunningWorker {
+  let backpressure: ReturnType<typeof watchIngestBacklog> | undefined;
   // Three parameters: BullMQ passes an AbortSignal only to processors that declare it.
   const processor = async (job: Job<CrawlJob>, token?: string, signal?: AbortSignal) => {
+    // A job fetched just as the worker paused (its blocking fetch was under way) waits too.
+    while (backpressure?.throttled() && !signal?.aborted) await new Promise((r) => setTimeout(r, 250));
     try {
       return await processCrawlJob(deps, job, signal);
     } catch (err) {
@@ -164,12 +210,14 @@ export function startWorker(deps: WorkerDeps, config: WorkerConfig): RunningWork
     ...JOB_RETENTION,
   });
   worker.on('failed', (job, err) => deps.logger.warn({ job: job?.id, err: err.message }, 'crawl job failed'));
+  backpressure = config.maxIngestBacklog > 0 ? watchIngestBacklog(worker, deps, config) : undefined;
   worker.on('error', (err) => deps.logger.error({ err: err.message }, 'worker error'));
   let closing: Promise<void> | undefined;
   return {
     worker,
     close() {
       closing ??= (async () => {
+        backpressure?.stop();
         let timer: NodeJS.Timeout | undefined;
         // worker.close() stops fetching at once and resolves when the in-flight jobs are done.
         const graceful = worker.close();

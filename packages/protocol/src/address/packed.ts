@@ -65,14 +65,24 @@ function fail(msg: string): never {
   throw new ProtocolError('MALFORMED', `packed addresses: ${msg}`);
 }
 
-/** A compact-size at `at` wider than one byte: [value (-1 past 2^53), next offset, big value]. */
+/**
+ * A compact-size at `at` wider than one byte: [value, next offset, big value]. Two- and
+ * four-byte forms (every real services value) are read as numbers; an eight-byte one as a
+ * number when it fits in 53 bits, else value -1 and the bigint.
+ */
 function wideCompactSize(b: Uint8Array, at: number): [number, number, bigint] {
   const first = b[at] as number;
   const len = first === 0xfd ? 2 : first === 0xfe ? 4 : 8;
   if (at + 1 + len > b.length) fail('truncated');
-  let v = 0n;
-  for (let i = len - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[at + 1 + i] as number);
-  return [v <= 0xfffffffffffffn ? Number(v) : -1, at + 1 + len, v];
+  const lo = (b[at + 1] as number) | ((b[at + 2] as number) << 8);
+  if (len === 2) return [lo, at + 3, -1n];
+  const lo32 = lo + ((b[at + 3] as number) << 16) + (b[at + 4] as number) * 0x1000000;
+  if (len === 4) return [lo32, at + 5, -1n];
+  const hi32 =
+    ((b[at + 5] as number) | ((b[at + 6] as number) << 8) | ((b[at + 7] as number) << 16)) +
+    (b[at + 8] as number) * 0x1000000;
+  if (hi32 < 0x200000) return [hi32 * 0x100000000 + lo32, at + 9, -1n];
+  return [-1, at + 9, (BigInt(hi32) << 32n) | BigInt(lo32)];
 }
 
 /** How many entries a packed list holds (its count prefix), and where the first entry starts. */
@@ -116,11 +126,20 @@ export function walkPacked(p: PackedAddrs, each: (c: PackedCursor) => void): num
       ((p[at] as number) | ((p[at + 1] as number) << 8) | ((p[at + 2] as number) << 16)) +
       (p[at + 3] as number) * 0x1000000;
     at += 4;
+    // Services: read in place for the 1-, 3- and 5-byte forms (every real value), no tuple.
     const s0 = p[at] as number;
+    c.servicesBig = -1n; // only for values past 2^53 (see cursorServices)
     if (s0 < 0xfd) {
       c.services = s0;
-      c.servicesBig = -1n; // filled on demand below: a BigInt per entry is what we avoid
       at += 1;
+    } else if (s0 === 0xfd && at + 3 <= n) {
+      c.services = (p[at + 1] as number) | ((p[at + 2] as number) << 8);
+      at += 3;
+    } else if (s0 === 0xfe && at + 5 <= n) {
+      c.services =
+        ((p[at + 1] as number) | ((p[at + 2] as number) << 8) | ((p[at + 3] as number) << 16)) +
+        (p[at + 4] as number) * 0x1000000;
+      at += 5;
     } else {
       const [v, next, big] = wideCompactSize(p, at);
       c.services = v;
