@@ -1,10 +1,15 @@
-"""Baseline for bench:sessions: the seed notebook's threaded crawler (one blocking socket per
-thread, 50 threads, a Queue of addresses), kept as close to the notebook's worker() as
-possible. Reads "host port" lines on stdin, visits each once, prints JSON stats."""
-import hashlib, json, queue, socket, sys, threading, time
+"""Baseline for bench:sessions and bench:round: the seed notebook's threaded crawler (one
+blocking socket per thread, 50 threads, a Queue of addresses), kept as close to the notebook's
+worker() as possible. Reads "host port" lines on stdin, visits each once, prints JSON stats.
+With --discover (bench:round) the lines are seeds, and each worker queues the addresses an
+`addr` answer brings, as the notebook's threaded_crawler does; unlike the notebook it queues
+an address only once (the notebook's queue never empties), and, like its simple_crawler, it
+skips one-entry addr messages (a node announcing itself) and waits for the answer."""
+import hashlib, json, os, queue, socket, sys, threading, time
 
 MAGIC = bytes.fromhex(sys.argv[1]) if len(sys.argv) > 1 else b'\xf9\xbe\xb4\xd9'
 THREADS = int(sys.argv[2]) if len(sys.argv) > 2 else 50
+DISCOVER = '--discover' in sys.argv[3:]
 # The notebook's VERSION payload (protocol 70015, /some-cool-software/), re-framed with MAGIC.
 VERSION_PAYLOAD = bytes.fromhex('7f1101000f040000000000009341555b000000000f040000000000000000000000000000000000000000000000000f040000000000000000000000000000000000000000000000007256c5439b3aea89142f736f6d652d636f6f6c2d736f6674776172652f0100000001')
 
@@ -64,6 +69,80 @@ def worker(address_queue):
             stats['visits'] += 1
             if ok: stats['ok'] += 1; stats['addr_msgs'] += 1; done_at.append(time.time())
 
+def read_varint(b, i):
+    n = b[i]
+    if n < 0xfd: return n, i + 1
+    size = {0xfd: 2, 0xfe: 4, 0xff: 8}[n]
+    return int.from_bytes(b[i + 1:i + 1 + size], 'little'), i + 1 + size
+
+def read_addr_payload(payload):
+    """The notebook's read_addr_payload: v1 entries (time, services, 16-byte IP, port)."""
+    count, i = read_varint(payload, 0)
+    out = []
+    for _ in range(count):
+        ip, port = payload[i + 12:i + 28], int.from_bytes(payload[i + 28:i + 30], 'big')
+        i += 30
+        if ip[:12] == b'\x00' * 10 + b'\xff\xff': out.append(('.'.join(str(x) for x in ip[12:]), port))
+    return out
+
+found = {}  # endpoint -> time its handshake finished (the node was found)
+known = set()
+first_visit = []
+
+def discovering_worker(address_queue):
+    while True:
+        address = address_queue.get()
+        if address is None: return
+        start = time.time()
+        with lock:
+            if not first_visit: first_visit.append(start)
+        try:
+            sock, stream, _ = handshake(address)
+        except Exception:
+            with lock: stats['visits'] += 1; stats['errors'] += 1
+            address_queue.task_done()
+            continue
+        with lock: found[f'{address[0]}:{address[1]}'] = start
+        try:
+            sock.sendall(serialize_msg(b'getaddr', b''))
+            while time.time() - start < 5:
+                msg = read_msg(stream)
+                if msg['command'] == b'addr':
+                    addrs = read_addr_payload(msg['payload'])
+                    if len(addrs) <= 1: continue
+                    with lock:
+                        stats['addr_msgs'] += 1
+                        for a in addrs:
+                            if a not in known and a[0].startswith('127.'):
+                                known.add(a); address_queue.put(a)
+                    break
+        except Exception:
+            pass
+        finally:
+            sock.close()
+        with lock: stats['visits'] += 1; stats['ok'] += 1
+        address_queue.task_done()
+
+def discover():
+    q = queue.Queue()
+    for line in sys.stdin:
+        if not line.strip(): continue
+        host, port = line.split()
+        if not host.startswith('127.'): sys.exit(f'bench target {host} is not a 127.0.0.0/8 address')
+        a = (host, int(port))
+        if a not in known: known.add(a); q.put(a)
+    t0 = time.time()
+    threads = [threading.Thread(target=discovering_worker, args=(q,)) for _ in range(THREADS)]
+    for t in threads: t.start()
+    q.join()
+    for _ in range(THREADS): q.put(None)
+    for t in threads: t.join()
+    cpu = sum(os.times()[:2])
+    print(json.dumps({**stats, 'seconds': time.time() - t0, 'cpu_ms': cpu * 1000,
+                      'first_visit_s': (first_visit[0] - t0) if first_visit else 0,
+                      'last_found_s': (max(found.values()) - t0) if found else None,
+                      'found': sorted(found)}))
+
 def main():
     q = queue.Queue()
     n = 0
@@ -90,4 +169,4 @@ def main():
         if done_at[hi] > done_at[lo]: steady = (hi - lo) / (done_at[hi] - done_at[lo])
     print(json.dumps({**stats, 'seconds': elapsed, 'steady_rate': steady, 'peak_rss_mb': rss_kb / 1024}))
 
-main()
+discover() if DISCOVER else main()

@@ -1,6 +1,7 @@
 import type { Network, Outcome } from '@bitcrawl/model';
 import { type AddrEntry, addressFromBytes, formatEndpoint } from '@bitcrawl/protocol';
 import type { GroundTruth, TruthNode } from './ground-truth.ts';
+import { NO_ANSWER, withLazyAnswer } from './lazy-answer.ts';
 import { Rng } from './rng.ts';
 import {
   EXPECTED_OUTCOME,
@@ -19,8 +20,13 @@ export interface NodePlan {
   latencyMs: number;
   clockSkewS: number;
   selfAnnounce: boolean;
-  /** The full answer as AddrEntry (bigint services), before v1 filtering. */
-  answer: AddrEntry[];
+  /**
+   * The full answer as AddrEntry (bigint services), before v1 filtering: built on each read
+   * from answerTo, so that 15 million edges do not live as objects.
+   */
+  readonly answer: AddrEntry[];
+  /** The answer as indices into Plan.nodes; each entry's time and services derive from the pair. */
+  answerTo: Uint32Array;
 }
 
 export interface Plan {
@@ -29,7 +35,6 @@ export interface Plan {
 }
 
 const LEGACY_AGENTS = ['/Satoshi:0.16.3/', '/Satoshi:0.18.1/', '/Satoshi:0.20.1/'];
-const ADDR_SERVICES = [0x1n, 0x9n, 0x409n, 0xc09n, 0x449n];
 
 /** 127.a.b.c for index i of a region, never .0 or .255 in the last two octets. */
 export function loopbackV4(region: number, i: number): string {
@@ -39,7 +44,20 @@ export function loopbackV4(region: number, i: number): string {
   return `127.${a}.${b}.${c}`;
 }
 
-const REGION = { node: 1, dead: 100, blackhole: 200, overlay: 220 } as const;
+// dropped: DROPPED_RANGE (127.150.0.0/16) in spec.ts.
+const REGION = { node: 1, dead: 100, dropped: 150, blackhole: 200, overlay: 220 } as const;
+
+/** The IPv4 nodes' kinds in order: exact counts shuffled (a Core node first, the seed), or drawn by weight. */
+function ipv4Kinds(spec: SimnetSpec, rng: Rng): NodeKind[] {
+  if (!spec.counts) {
+    return Array.from({ length: spec.nodes }, (_, i) => (i === 0 ? 'core' : chooseKind(rng, spec.kinds)));
+  }
+  const counts = spec.counts;
+  const all = rng.shuffle(NODE_KINDS.flatMap((k) => Array<NodeKind>(counts[k] ?? 0).fill(k)));
+  const core = all.indexOf('core');
+  [all[0], all[core]] = [all[core] as NodeKind, all[0] as NodeKind];
+  return all;
+}
 
 function chooseKind(rng: Rng, kinds: SimnetSpec['kinds']): NodeKind {
   const entries = NODE_KINDS.map((k) => [k, kinds[k] ?? 0] as const).filter(([, w]) => w > 0);
@@ -59,11 +77,11 @@ export function generate(spec: SimnetSpec): Plan {
     network: Network,
     host: string,
     port: number,
-    kind: NodeKind | 'dead',
+    kind: NodeKind | 'dead' | 'dropped',
     expected: Outcome,
     listen?: NodePlan['listen'],
   ) => {
-    const plan: NodePlan = {
+    const plan = withLazyAnswer(nodes, spec.seed, {
       truth: {
         endpoint: formatEndpoint({ network, host, port }),
         network,
@@ -71,21 +89,22 @@ export function generate(spec: SimnetSpec): Plan {
         port,
         kind,
         expectedOutcome: expected,
-        answer: [],
+        answerCount: 0,
       },
       latencyMs: rng.int(spec.latencyMs.min, spec.latencyMs.max),
       clockSkewS: rng.int(-5, 5),
       selfAnnounce: rng.next() < spec.selfAnnounce,
-      answer: [],
-    };
+      answerTo: NO_ANSWER,
+    });
     if (listen) plan.listen = listen;
     nodes.push(plan);
     return plan;
   };
 
   // Listening IPv4 nodes; the first one is always Core-like so there is a seed.
-  for (let i = 0; i < spec.nodes; i++) {
-    const kind = i === 0 ? 'core' : chooseKind(rng, spec.kinds);
+  const kinds = ipv4Kinds(spec, rng);
+  for (let i = 0; i < kinds.length; i++) {
+    const kind = kinds[i] as NodeKind;
     const host = kind === 'blackhole' ? loopbackV4(REGION.blackhole, i) : loopbackV4(REGION.node, i);
     add('ipv4', host, spec.port, kind, EXPECTED_OUTCOME[kind], { host, port: spec.port });
   }
@@ -106,9 +125,9 @@ export function generate(spec: SimnetSpec): Plan {
   }
   // Advertised addresses with nothing behind them.
   const listening = nodes.length;
-  const dead = Math.round(
-    (listening * spec.unreachableFraction) / Math.max(1e-9, 1 - spec.unreachableFraction),
-  );
+  const dead =
+    spec.dead ??
+    Math.round((listening * spec.unreachableFraction) / Math.max(1e-9, 1 - spec.unreachableFraction));
   const share = (n: number) => Math.round((dead * n) / listening);
   const deadV6 = share(spec.ipv6);
   const deadOverlay = { onion: share(spec.onion), i2p: share(spec.i2p), cjdns: share(spec.cjdns) };
@@ -119,6 +138,9 @@ export function generate(spec: SimnetSpec): Plan {
     for (let j = 0; j < deadOverlay[network]; j++) {
       add(network, overlay(network), network === 'i2p' ? 0 : spec.port, 'dead', 'unreachable');
     }
+  }
+  for (let i = 0; i < spec.dropped; i++) {
+    add('ipv4', loopbackV4(REGION.dropped, i), spec.port, 'dropped', 'connect_timeout');
   }
 
   assignVersions(nodes, spec, rng);
@@ -131,7 +153,8 @@ export function generate(spec: SimnetSpec): Plan {
       seed: spec.seed,
       seeds: seeds.map((n) => n.truth.endpoint),
       nodes: nodes.map((n) => n.truth),
-      edgeCount: nodes.reduce((s, n) => s + n.truth.answer.length, 0),
+      edgeCount: nodes.reduce((s, n) => s + n.answerTo.length, 0),
+      edges: spec.truthEdges,
     },
   };
 }
@@ -188,11 +211,6 @@ const answers = (k: TruthNode['kind']) => k === 'core' || k === 'legacy';
 const carries = (from: NodePlan, to: NodePlan) =>
   from.truth.kind !== 'legacy' || to.truth.network === 'ipv4' || to.truth.network === 'ipv6';
 
-function pickServices(o: NodePlan, rng: Rng): bigint {
-  const drawn = rng.pick(ADDR_SERVICES); // drawn for every entry: the rest of the plan stays as it was
-  return o.truth.version ? BigInt(o.truth.version.services) : drawn;
-}
-
 /** Core's getaddr answer size: 23% of the address table, rounded down, at most 1000. */
 export function coreAnswerSize(table: number): number {
   return Math.min(1000, Math.floor((table * 23) / 100));
@@ -205,67 +223,56 @@ const LEGACY_MIN_TABLE = 144;
  * it (so a node that knows fewer than 5 addresses answers nothing). A spanning tree comes
  * first, so that a crawl from the seeds reaches every address: each address is put in the
  * answer of an already-reached node that still has room. Random extra edges fill the rest.
+ * Answers are kept as node indices (4 bytes an edge): 15,000 nodes answer 15 million edges.
  */
 function buildAnswers(nodes: NodePlan[], spec: SimnetSpec, rng: Rng): void {
-  const size = new Map<NodePlan, number>();
-  for (const n of nodes) {
-    if (!answers(n.truth.kind)) continue;
+  const size = new Int32Array(nodes.length);
+  nodes.forEach((n, i) => {
+    if (!answers(n.truth.kind)) return;
     const min = n.truth.kind === 'legacy' ? Math.max(spec.table.min, LEGACY_MIN_TABLE) : spec.table.min;
     // The first node is the crawl's seed: it knows the most, so the crawl can start.
-    const table =
-      n === nodes[0] ? Math.max(min, spec.table.max) : rng.int(min, Math.max(min, spec.table.max));
-    size.set(n, coreAnswerSize(table));
-  }
-  const sets = new Map<NodePlan, Set<NodePlan>>([...size.keys()].map((n) => [n, new Set()]));
-  const first = nodes[0] as NodePlan;
+    const table = i === 0 ? Math.max(min, spec.table.max) : rng.int(min, Math.max(min, spec.table.max));
+    size[i] = coreAnswerSize(table);
+  });
+  const tree: number[][] = nodes.map(() => []);
   // Reached answering nodes with room left; overlay addresses only travel in addrv2, so only
   // Core-like nodes carry them.
-  const open = { any: [] as NodePlan[], core: [] as NodePlan[] };
-  const reach = (n: NodePlan) => {
-    if ((size.get(n) ?? 0) === 0) return;
-    open.any.push(n);
-    if (n.truth.kind === 'core') open.core.push(n);
+  const open = { any: [] as number[], core: [] as number[] };
+  const reach = (i: number) => {
+    if ((size[i] ?? 0) === 0) return;
+    open.any.push(i);
+    if (nodes[i]?.truth.kind === 'core') open.core.push(i);
   };
-  reach(first);
-  const pickOpen = (list: NodePlan[]): NodePlan | undefined => {
+  reach(0);
+  const pickOpen = (list: number[]): number | undefined => {
     while (list.length > 0) {
-      const i = rng.int(0, list.length - 1);
-      const from = list[i] as NodePlan;
-      if ((sets.get(from)?.size ?? 0) < (size.get(from) ?? 0)) return from;
-      list[i] = list[list.length - 1] as NodePlan; // full: drop it
+      const k = rng.int(0, list.length - 1);
+      const from = list[k] as number;
+      if ((tree[from] as number[]).length < (size[from] as number)) return from;
+      list[k] = list[list.length - 1] as number; // full: drop it
       list.pop();
     }
     return undefined;
   };
-  for (const n of rng.shuffle(nodes.slice(1))) {
-    const v1 = n.truth.network === 'ipv4' || n.truth.network === 'ipv6';
-    const from = pickOpen(v1 ? open.any : open.core);
-    if (!from)
+  const order = rng.shuffle(Array.from({ length: nodes.length - 1 }, (_, i) => i + 1));
+  for (const i of order) {
+    const network = nodes[i]?.truth.network;
+    const from = pickOpen(network === 'ipv4' || network === 'ipv6' ? open.any : open.core);
+    if (from === undefined)
       throw new Error('simnet spec: address tables too small to gossip every address; raise table.min');
-    sets.get(from)?.add(n);
-    reach(n);
+    tree[from]?.push(i);
+    reach(i);
   }
-  for (const [n, want] of size) {
-    const set = sets.get(n) as Set<NodePlan>;
+  nodes.forEach((n, i) => {
+    const want = size[i] as number;
+    if (want === 0) return;
+    const set = new Set(tree[i]);
+    tree[i] = [];
     for (let tries = 0; set.size < want && tries < want * 4; tries++) {
-      const other = nodes[rng.int(0, nodes.length - 1)] as NodePlan;
-      if (other !== n && carries(n, other)) set.add(other);
+      const other = rng.int(0, nodes.length - 1);
+      if (other !== i && carries(n, nodes[other] as NodePlan)) set.add(other);
     }
-    // A gossiped entry carries the services its node advertises (what the crawler plans v2
-    // from); nodes that never send a version get one of the common values.
-    n.answer = [...set].map((o) => ({
-      time: 1_700_000_000 + rng.int(0, 10_000_000),
-      services: pickServices(o, rng),
-      network: o.truth.network,
-      host: o.truth.host,
-      port: o.truth.port,
-    }));
-    n.truth.answer = n.answer.map((a) => ({
-      network: a.network,
-      host: a.host,
-      port: a.port,
-      services: String(a.services),
-      time: a.time,
-    }));
-  }
+    n.answerTo = Uint32Array.from(set);
+    n.truth.answerCount = n.answerTo.length;
+  });
 }

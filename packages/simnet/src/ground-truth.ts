@@ -17,8 +17,8 @@ export interface TruthNode {
   network: Network;
   host: string;
   port: number;
-  /** 'dead' = advertised, nothing behind it. */
-  kind: NodeKind | 'dead';
+  /** 'dead' = advertised, nothing behind it; 'dropped' = its SYNs are dropped (see spec.dropped). */
+  kind: NodeKind | 'dead' | 'dropped';
   expectedOutcome: Outcome;
   /** What the node says in its version message (absent for nodes that never send one). */
   version?: {
@@ -35,8 +35,13 @@ export interface TruthNode {
    * for nodes that never answer a handshake.
    */
   transport?: 'v1' | 'v2';
-  /** The node's exact getaddr answer as the crawler receives it (empty when it answers nothing usable). */
+  /**
+   * The node's exact getaddr answer as the crawler receives it (empty when it answers nothing
+   * usable). Built on each read from the plan's compact form: read it once per use.
+   */
   answer: TruthAddr[];
+  /** answer.length, without building it. */
+  answerCount: number;
 }
 
 export interface GroundTruth {
@@ -47,4 +52,6 @@ export interface GroundTruth {
   nodes: TruthNode[];
   /** Every gossip edge: the sum of all answers. */
   edgeCount: number;
+  /** false: the answers were left out of the ground truth file (spec.truthEdges), so read as []. */
+  edges: boolean;
 }

@@ -72,7 +72,7 @@ export const simnetSpecSchema = z
     seed: z.number().int().default(1),
     chain: z.enum(CHAIN_NAMES as [ChainName, ...ChainName[]]).default('mainnet'),
     /** Listening nodes on 127.x.y.z:<port> (IPv4), of the kinds below. */
-    nodes: z.number().int().min(1).max(15_000).default(100),
+    nodes: z.number().int().min(1).max(20_000).default(100),
     /** Relative weights of node kinds among the IPv4 nodes. */
     kinds: z.partialRecord(z.enum(NODE_KINDS), z.number().min(0)).default({ core: 1 }),
     /** Relative weights of the Core-like nodes' transports (see TRANSPORT_KINDS). */
@@ -82,6 +82,17 @@ export const simnetSpecSchema = z
         message: 'transports needs a positive weight',
       })
       .default({ v1: 1 }),
+    /**
+     * Exact number of IPv4 nodes of each kind, instead of `nodes` and `kinds` (weights only give
+     * counts near the asked ones). Needs a Core-like node for the seed.
+     */
+    counts: z
+      .partialRecord(z.enum(NODE_KINDS), z.number().int().min(0))
+      .refine((c) => (c.core ?? 0) >= 1, { message: 'counts needs at least one core node (the seed)' })
+      .refine((c) => Object.values(c).reduce((s: number, n) => s + (n ?? 0), 0) <= 20_000, {
+        message: 'counts add up to more than 20,000 nodes',
+      })
+      .optional(),
     /** Extra Core-like nodes: IPv6 on ::1, and overlay nodes behind the simnet's SOCKS5 front door. */
     ipv6: z.number().int().min(0).max(2_000).default(0),
     onion: z.number().int().min(0).max(2_000).default(0),
@@ -89,6 +100,21 @@ export const simnetSpecSchema = z
     cjdns: z.number().int().min(0).max(2_000).default(0),
     /** Fraction of all advertised addresses that have nothing behind them (below 1: someone must listen). */
     unreachableFraction: z.number().min(0).max(0.95).default(0.3),
+    /** Exact number of advertised addresses with nothing behind them (refused), instead of unreachableFraction. */
+    dead: z.number().int().min(0).max(100_000).optional(),
+    /**
+     * Advertised IPv4 addresses in DROPPED_RANGE whose SYNs go unanswered (connect_timeout).
+     * The simnet binds nothing for them: the host must drop SYNs to that range (one iptables
+     * rule, in a network namespace); without the rule they refuse at once. Unlike blackhole
+     * nodes this holds no socket per address, so it scales to tens of thousands.
+     */
+    dropped: z.number().int().min(0).max(64_000).default(0),
+    /**
+     * Whether the ground truth keeps every gossip edge (each node's answer). Off, the answers are
+     * still served and counted, but the ground truth file holds only each node's answer size:
+     * millions of edges are more than a benchmark needs to write and read.
+     */
+    truthEdges: z.boolean().default(true),
     /**
      * Size of each answering node's address table. As in Core, the getaddr answer is 23% of it
      * rounded down, at most 1000, so a table under 5 gives no answer at all (legacy nodes get
@@ -139,6 +165,9 @@ export const simnetSpecSchema = z
   .refine((s) => Object.values(s.kinds).some((w) => (w ?? 0) > 0), {
     message: 'kinds needs a positive weight',
   });
+
+/** Where `dropped` addresses live: 127.150.0.0/16 (a host rule drops SYNs to it). */
+export const DROPPED_RANGE = '127.150.0.0/16';
 
 export type SimnetSpec = z.output<typeof simnetSpecSchema>;
 export type SimnetSpecInput = z.input<typeof simnetSpecSchema>;

@@ -13,7 +13,7 @@ const optsSchema = z.object({
   dnsServer: z.array(z.string()).default([]),
   dnsSeed: z.array(z.string()).optional(),
   allowPrivate: z.boolean().default(false),
-  concurrency: int.default(500),
+  concurrency: int.default(2000),
   proxy: z.string().optional(),
   proxyOnion: z.string().optional(),
   proxyI2p: z.string().optional(),
@@ -52,7 +52,7 @@ export function register(program: Command, entry: CliEntry = {}): void {
     )
     .option('--dns-seed <name>', 'DNS seed name instead of the chain defaults (repeatable)', collect)
     .option('--allow-private', 'allow loopback/private targets (simnets, labs)')
-    .option('--concurrency <n>', 'concurrent visits', '500')
+    .option('--concurrency <n>', 'concurrent visits (lowered to what ulimit -n allows)', '2000')
     .option('--proxy <url>', 'SOCKS5 proxy for all IPv4/IPv6/onion traffic')
     .option('--proxy-onion <url>', 'SOCKS5 proxy for .onion (Tor)')
     .option('--proxy-i2p <url>', 'SOCKS5 proxy for .b32.i2p (i2pd)')

@@ -1,0 +1,58 @@
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { descendantsNamed, watchTree } from './proc-tree.ts';
+import { parseProgress } from './round-cli.ts';
+import type { RoundFigures } from './round-modes.ts';
+import { renderTable } from './round-report.ts';
+import { SHAPES } from './round-shapes.ts';
+
+describe('bench:round helpers', () => {
+  it("reads progress from both crawl's and the stack's lines", () => {
+    expect(
+      parseProgress('visited 4500/4500  reachable 2000  queued 0 (active 0)  12 visits/s  ingest backlog 37'),
+    ).toEqual({ visited: 4500, seen: 4500, ok: 2000, queued: 0, backlog: 37 });
+    expect(
+      parseProgress('round stack123: visited 10/4500, reachable 3, queued 900, ingest backlog 0'),
+    ).toEqual({ visited: 10, seen: 4500, ok: 3, queued: 900, backlog: 0 });
+    expect(parseProgress('storage: embedded chdb')).toBeUndefined();
+  });
+
+  it('counts the CPU and peak RSS of a grandchild, also after it exits', async () => {
+    // sh -> python3, which burns a fixed amount of work, then sleeps so the sampler sees it.
+    const child = spawn(
+      'sh',
+      ['-c', 'python3 -c "sum(i * i for i in range(3_000_000)); import time; time.sleep(1)"; sleep 0.5'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    const tree = watchTree(child.pid as number, [], 50);
+    expect(descendantsNamed(process.pid, /^sh$/)).toContain(child.pid);
+    await new Promise((r) => child.once('exit', r));
+    const procs = tree.stop();
+    const py = procs.find((p) => p.name === 'python3');
+    expect(py?.cpuMs).toBeGreaterThan(0);
+    expect(py?.peakRssMb).toBeGreaterThan(1);
+  }, 60_000);
+
+  it('prints every figure beside its target, n/a for what a mode lacks', () => {
+    const f: RoundFigures = {
+      mode: 'crawl',
+      ended: 'exit 0',
+      roundS: 120,
+      lastFoundS: 90,
+      found: 1990,
+      visits: 4500,
+      procs: [
+        { pid: 1, name: 'node crawl', cpuMs: 9000, peakRssMb: 400 },
+        { pid: 2, name: 'redis-server', cpuMs: 0, peakRssMb: 20 },
+      ],
+    };
+    const text = renderTable(SHAPES.A, [f]);
+    expect(text).toMatch(/round time, s \(start to exit\)\s+<= 15\s+120\.0/);
+    expect(text).toMatch(/recall \(reachable found\)\s+2000\s+1990 \(99\.5%\)/);
+    expect(text).toMatch(/CPU ms per visit\s+<= 2\s+2\.00/);
+    expect(text).toMatch(/event-loop lag p99, ms\s+<= 50\s+n\/a/);
+    expect(text).toMatch(/peak RSS, MB \(VmHWM\)\s+crawl <= 500\s+node crawl 400/);
+  });
+});

@@ -1,0 +1,88 @@
+/**
+ * What bench:round reads while a round runs, beside /proc: the command's progress lines
+ * (ingest lag), Redis's used_memory, and the workers' /metrics (event-loop lag).
+ */
+import type { Redis } from 'ioredis';
+import { type ProcFigures, processEnv } from './proc-tree.ts';
+import { parseProgress, type Ran } from './round-cli.ts';
+
+/** Progress lines: when and with what backlog the last visit ended; the largest "seen". */
+export function progressWatch() {
+  const w = { seen: 0, lastVisitAt: 0, backlog: undefined as number | undefined };
+  return {
+    w,
+    line(line: string, at: number) {
+      const p = parseProgress(line);
+      if (!p) return;
+      w.seen = Math.max(w.seen, p.seen);
+      if (!w.lastVisitAt && p.seen > 0 && p.visited >= p.seen && p.queued === 0) {
+        w.lastVisitAt = at;
+        w.backlog = p.backlog;
+      }
+    },
+  };
+}
+
+export const ingestTail = (w: ReturnType<typeof progressWatch>['w'], r: Ran) =>
+  w.lastVisitAt
+    ? { backlogAtLastVisit: w.backlog ?? 0, ingestTailS: (r.endedAt - w.lastVisitAt) / 1000 }
+    : {};
+
+export const endedAs = (r: Ran, capS: number) =>
+  r.capped ? `killed at the ${capS} s cap` : r.code === 0 ? 'exit 0' : `exit ${r.code ?? r.signal}`;
+
+/** Polls a Redis's used_memory each second: the first reading (empty), the last and the largest. */
+export function memoryPoll(conn: () => Redis | undefined) {
+  const m = { empty: Number.NaN, last: Number.NaN, peak: Number.NaN };
+  const read = async () => {
+    try {
+      const info = await conn()?.info('memory');
+      const used = Number(/used_memory:(\d+)/.exec(info ?? '')?.[1]);
+      if (!Number.isFinite(used)) return;
+      if (Number.isNaN(m.empty)) m.empty = used;
+      m.last = used;
+      m.peak = Number.isNaN(m.peak) ? used : Math.max(m.peak, used);
+    } catch {}
+  };
+  const timer = setInterval(read, 1_000);
+  return {
+    read,
+    stop: () => clearInterval(timer),
+    perAddress(seen: number) {
+      if (!(seen > 0) || !Number.isFinite(m.last - m.empty)) return {};
+      return {
+        redisBytesPerAddress: (m.last - m.empty) / seen,
+        redisPeakBytesPerAddress: (m.peak - m.empty) / seen,
+      };
+    },
+  };
+}
+
+/** Event-loop lag p99 of each worker, from its /metrics (the largest sample over the round). */
+export function workerLagScraper(tree: () => ProcFigures[]) {
+  let maxS: number | undefined;
+  let source: string | undefined;
+  const timer = setInterval(async () => {
+    for (const p of tree().filter((x) => x.name === 'node worker')) {
+      const port = processEnv(p.pid, 'METRICS_PORT');
+      if (!port) continue;
+      try {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        const m =
+          /^(bitcrawl_event_loop_lag_p99_seconds|bitcrawl_process_nodejs_eventloop_lag_p99_seconds)(?:\{[^}]*\})? ([\d.e+-]+)$/m.exec(
+            text,
+          );
+        if (m) {
+          source = `max over the round of worker /metrics ${m[1]}`;
+          maxS = Math.max(maxS ?? 0, Number(m[2]));
+        }
+      } catch {}
+    }
+  }, 2_000);
+  return {
+    stop() {
+      clearInterval(timer);
+      return maxS === undefined ? {} : { loopLagP99Ms: maxS * 1000, loopLagSource: source as string };
+    },
+  };
+}

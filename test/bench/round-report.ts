@@ -1,0 +1,91 @@
+/** bench:round's table: one row per figure, its target, then one column per mode. */
+import type { RoundFigures } from './round-modes.ts';
+import {
+  CONNECT_P99_TARGET_MS,
+  CPU_MS_PER_VISIT_TARGET,
+  LOOP_LAG_P99_TARGET_MS,
+  type Shape,
+} from './round-shapes.ts';
+
+const num = (v: number | undefined, digits = 1) =>
+  v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(digits);
+
+const cpuMs = (f: RoundFigures) => f.procs.reduce((t, p) => t + p.cpuMs, 0);
+
+/** Peak RSS per process, largest first, the same names merged with their count ("node worker x2"). */
+function rssCell(f: RoundFigures): string[] {
+  const byName = new Map<string, number[]>();
+  for (const p of f.procs) {
+    // sh and sleep: testkit's guards that stop a server with its parent.
+    if (p.peakRssMb <= 0 || p.name === 'sh' || p.name === 'sleep') continue;
+    byName.set(p.name, [...(byName.get(p.name) ?? []), p.peakRssMb]);
+  }
+  return [...byName]
+    .sort((a, b) => Math.max(...b[1]) - Math.max(...a[1]))
+    .map(([name, mbs]) => `${name} ${mbs.map((m) => m.toFixed(0)).join('/')}`);
+}
+
+export function renderTable(shape: Shape, runs: RoundFigures[]): string {
+  const rows: [string, string, (f: RoundFigures) => string][] = [
+    ['ended', '', (f) => f.ended],
+    [
+      'last reachable found, s after 1st visit',
+      shape.targets.lastFoundS ? `<= ${shape.targets.lastFoundS}` : 'all found',
+      (f) => num(f.lastFoundS),
+    ],
+    ['  (s after process start)', '', (f) => num(f.lastFoundFromStartS)],
+    ['round time, s (start to exit)', `<= ${shape.targets.roundS}`, (f) => num(f.roundS)],
+    [
+      'recall (reachable found)',
+      `${shape.reachable}`,
+      (f) => `${f.found} (${((100 * f.found) / shape.reachable).toFixed(1)}%)`,
+    ],
+    ['visits', '', (f) => String(f.visits)],
+    ['CPU s, whole process tree', '', (f) => num(cpuMs(f) / 1000)],
+    [
+      'CPU ms per visit',
+      `<= ${CPU_MS_PER_VISIT_TARGET}`,
+      (f) => (f.visits > 0 ? num(cpuMs(f) / f.visits, 2) : 'n/a'),
+    ],
+    ['connect p99, ms (connected visits)', `<= ${CONNECT_P99_TARGET_MS}`, (f) => num(f.connectP99Ms, 0)],
+    ['handshake p99, ms (ok visits)', '', (f) => num(f.handshakeP99Ms, 0)],
+    ['event-loop lag p99, ms', `<= ${LOOP_LAG_P99_TARGET_MS}`, (f) => num(f.loopLagP99Ms, 1)],
+    ['Redis bytes per address, at the end', '', (f) => num(f.redisBytesPerAddress, 0)],
+    ['  (at its peak during the round)', '', (f) => num(f.redisPeakBytesPerAddress, 0)],
+    [
+      'ingest backlog at last visit',
+      '',
+      (f) => (f.backlogAtLastVisit === undefined ? 'n/a' : String(f.backlogAtLastVisit)),
+    ],
+    ['ingest tail, s (last visit to exit)', '', (f) => num(f.ingestTailS)],
+  ];
+  const rssTarget = [
+    shape.targets.crawlRssMb ? `crawl <= ${shape.targets.crawlRssMb}` : '',
+    shape.targets.workerRssMb ? `worker <= ${shape.targets.workerRssMb}` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+  const rssCells = runs.map(rssCell);
+  const rssLines = Math.max(1, ...rssCells.map((c) => c.length));
+  const table: string[][] = [['', 'target', ...runs.map((r) => r.mode)]];
+  for (const [label, target, cell] of rows) table.push([label, target, ...runs.map(cell)]);
+  for (let i = 0; i < rssLines; i++) {
+    table.push([
+      i === 0 ? 'peak RSS, MB (VmHWM)' : '',
+      i === 0 ? rssTarget : '',
+      ...rssCells.map((c) => c[i] ?? ''),
+    ]);
+  }
+  const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => (row[c] ?? '').length)));
+  const lines = table.map((row) =>
+    row
+      .map((v, c) => v.padEnd(widths[c] as number))
+      .join('  ')
+      .trimEnd(),
+  );
+  lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
+  const notes = runs
+    .filter((r) => r.loopLagSource)
+    .map((r) => `  ${r.mode}: event-loop lag from ${r.loopLagSource}`);
+  return [`shape ${shape.name}: ${shape.describe}`, ...lines, ...notes].join('\n');
+}
