@@ -132,27 +132,31 @@ export async function runSession(p: SessionParams): Promise<Observation> {
   // covers both connections of a v1 fallback.
   const deadline = performance.now() + p.timeouts.sessionMs;
   const plan = p.transport ?? 'v1';
-  if (plan === 'v1')
-    return (await attempt(p, new V1Wire(p.magic, MAX_HANDSHAKE_FRAME_LENGTH), startedAt, deadline)).obs;
-  const v2 = new V2Wire(
-    new V2Transport({
-      magic: p.magic,
-      role: 'initiator',
-      key: p.v2Key ? p.v2Key() : ellswiftCreate(),
-      maxLength: MAX_HANDSHAKE_FRAME_LENGTH,
-    }),
-  );
-  const first = await attempt(p, v2, startedAt, deadline);
+  const v1 = () => new V1Wire(p.magic, MAX_HANDSHAKE_FRAME_LENGTH);
+  if (plan === 'v1') return (await attempt(p, 'v1', v1, startedAt, deadline)).obs;
+  // The key is made once the connection is up: most gossiped addresses never answer a dial,
+  // and a key costs milliseconds of CPU.
+  const v2 = () =>
+    new V2Wire(
+      new V2Transport({
+        magic: p.magic,
+        role: 'initiator',
+        key: p.v2Key ? p.v2Key() : ellswiftCreate(),
+        maxLength: MAX_HANDSHAKE_FRAME_LENGTH,
+      }),
+    );
+  const first = await attempt(p, 'v2', v2, startedAt, deadline);
   if (plan === 'v2' || !first.refusedV2 || p.signal?.aborted || performance.now() >= deadline)
     return first.obs;
-  const second = await attempt(p, new V1Wire(p.magic, MAX_HANDSHAKE_FRAME_LENGTH), startedAt, deadline);
+  const second = await attempt(p, 'v1', v1, startedAt, deadline);
   return { ...second.obs, v2Fallback: true };
 }
 
 /** One connection over one wire. `refusedV2`: v2, and the peer hung up without a byte. */
 async function attempt(
   p: SessionParams,
-  wire: Wire,
+  kind: Wire['kind'],
+  makeWire: () => Wire,
   startedAt: number,
   deadline: number,
 ): Promise<{ obs: Observation; refusedV2: boolean }> {
@@ -160,7 +164,7 @@ async function attempt(
     ts: startedAt,
     crawlId: p.crawlId,
     ...p.target,
-    transport: wire.kind,
+    transport: kind,
     v2Fallback: false,
     v2SessionId: '',
   };
@@ -201,6 +205,7 @@ async function attempt(
   }
   const connectedAt = performance.now();
   const connectMs = Math.round(connectedAt - t0);
+  const wire = makeWire();
   return new Promise<{ obs: Observation; refusedV2: boolean }>((resolve) => {
     const params: HandshakeParams = {
       protocolVersion: PROTOCOL_VERSION,
