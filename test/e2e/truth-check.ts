@@ -6,7 +6,13 @@ import { queryRows, type Store } from '@bitcrawl/storage';
  * every address visited exactly once with its expected outcome class, exact version fields
  * for every ok node, and exactly the gossip edges each node advertised. Returns mismatches.
  */
-export async function compareWithTruth(store: Store, crawlId: string, truth: GroundTruth): Promise<string[]> {
+export async function compareWithTruth(
+  store: Store,
+  crawlId: string,
+  truth: GroundTruth,
+  /** The crawl's TRANSPORT: with 'v1' every visit must be v1, nothing tried in v2. */
+  transport: 'v2-first' | 'v1' = 'v2-first',
+): Promise<string[]> {
   const problems: string[] = [];
   const obs = await queryRows<Record<string, string>>(
     store,
@@ -46,7 +52,10 @@ export async function compareWithTruth(store: Store, crawlId: string, truth: Gro
       if (want.join('|') !== got.join('|'))
         problems.push(`${n.endpoint}: version/answer ${got.join('|')} != ${want.join('|')}`);
     }
-    if (n.expectedOutcome === 'ok' && n.transport) problems.push(...transportProblems(n, r, seeds));
+    if (transport === 'v1' && (r.transport !== 'v1' || r.fallback !== '0'))
+      problems.push(`${n.endpoint}: transport ${r.transport}, fallback ${r.fallback} in a v1 crawl`);
+    if (transport === 'v2-first' && n.expectedOutcome === 'ok' && n.transport)
+      problems.push(...transportProblems(n, r, seeds));
   }
   if (seen.size !== truth.nodes.length)
     problems.push(`visited ${seen.size} addresses, ground truth has ${truth.nodes.length}`);
