@@ -1,6 +1,7 @@
 import { NETWORKS, type Network } from '@bitcrawl/model';
 import { CHAIN_NAMES, type ChainName } from '@bitcrawl/protocol';
 import { z } from 'zod';
+import { DEFAULT_MAX_BUFFERED_BYTES } from './byte-budget.ts';
 import { parseProxyUrl } from './dial.ts';
 
 export const CRAWLER_VERSION = '0.1.0';
@@ -74,6 +75,8 @@ const configObject = z.object({
   userAgent: z.string().max(256).default(`/bitcrawl:${CRAWLER_VERSION}/`),
   /** Off by default: loopback, RFC 1918 and other non-routable targets are refused (not_dialable). */
   allowPrivate: z.boolean().default(false),
+  /** Off by default: gossiped IPv4/IPv6 addresses on Core's bad ports (policy.ts) are not dialed. */
+  allowBadPorts: z.boolean().default(false),
   denyCidrs: z.array(z.string()).default([]),
   /** SOCKS proxy for IPv4, IPv6 and onion traffic. */
   proxy: proxyUrlSchema.optional(),
@@ -89,6 +92,16 @@ const configObject = z.object({
   maxAddrPerSession: z.number().int().positive().max(10_000).default(5_000),
   maxMessagesPerSession: z.number().int().positive().max(1_000_000).default(5_000),
   transport: z.enum(TRANSPORT_MODES).default('v2-first'),
+  /**
+   * Bytes of unfinished peer frames this engine may hold across all its sessions (byte-budget.ts);
+   * a worker's budget is split between its engines by their share of CONCURRENCY.
+   */
+  maxBufferedBytes: z
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .max(16 * 1024 ** 3)
+    .default(DEFAULT_MAX_BUFFERED_BYTES),
 });
 
 /**
@@ -146,7 +159,9 @@ export function timeoutsFor(config: CrawlerConfig, network: Network): Timeouts {
 export interface CrawlerOptions {
   chain: ChainName;
   allowPrivate?: boolean;
+  allowBadPorts?: boolean;
   cjdnsRoute?: boolean;
+  maxBufferedBytes?: number | undefined;
   denyCidrs?: string[];
   proxy?: string | undefined;
   proxyOnion?: string | undefined;
@@ -171,8 +186,10 @@ export function crawlerConfigFrom(o: CrawlerOptions): CrawlerConfig {
   return crawlerConfigSchema.parse({
     chain: o.chain,
     allowPrivate: o.allowPrivate ?? false,
+    allowBadPorts: o.allowBadPorts ?? false,
     cjdnsRoute: o.cjdnsRoute ?? false,
     denyCidrs: o.denyCidrs ?? [],
+    ...defined({ maxBufferedBytes: o.maxBufferedBytes }),
     ...defined({ proxy: o.proxy, transport: o.transport }),
     proxies: defined({ onion: o.proxyOnion, i2p: o.proxyI2p, cjdns: o.proxyCjdns }),
     // Only what was given: a default spelled out here would beat the per-network defaults.

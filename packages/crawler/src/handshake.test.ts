@@ -1,5 +1,6 @@
-import type { AddrEntry, Message } from '@bitcrawl/protocol';
+import { type AddrEntry, CHAINS, decodeMessage, FrameParser, type Message } from '@bitcrawl/protocol';
 import { describe, expect, it } from 'vitest';
+import parity from '../../protocol/fixtures/core-parity.json' with { type: 'json' };
 import {
   finalAnswer,
   forkState,
@@ -97,13 +98,7 @@ describe('handshake state machine', () => {
     ];
     for (let rot = 0; rot < extras.length; rot++) {
       const order = [...extras.slice(rot), ...extras.slice(0, rot)];
-      const r = run([
-        order[0]!,
-        theirVersion,
-        ...order.slice(1, 4),
-        { command: 'verack' },
-        ...order.slice(4),
-      ]);
+      const r = run([theirVersion, ...order.slice(0, 3), { command: 'verack' }, ...order.slice(3)]);
       const afterVerack = r.sent.slice(r.sent.indexOf('verack') + 1);
       expect(afterVerack).not.toContain('sendaddrv2');
       expect(afterVerack).not.toContain('wtxidrelay');
@@ -250,5 +245,73 @@ describe('handshake state machine', () => {
     );
     expect(finalAnswer(big.state)).toHaveLength(600);
     expect(big.state.truncated).toBe(true);
+  });
+
+  it('a dual-stack node announcing its other address is not gossip; its small answer still is', () => {
+    // Seen from Core 31 over IPv6: one addrv2 entry, its own IPv4 address, then a 4-entry answer.
+    const v6 = { ...params, target: { network: 'ipv6' as const, host: '2001:db8::5', port: 8333 } };
+    let state = initialState();
+    for (const m of [theirVersion, { command: 'verack' }] as Message[]) state = step(state, m, v6).state;
+    const own: AddrEntry = {
+      time: 1_700_000_004,
+      services: 0xc09n,
+      network: 'ipv4',
+      host: '198.51.100.7',
+      port: 8333,
+    };
+    const announced = step(state, { command: 'addrv2', addresses: [own], skipped: 0 }, v6);
+    expect(announced.tentativeStarted).toBeUndefined();
+    expect(announced.state.unsolicited).toBe(1);
+    const answer = step(announced.state, { command: 'addrv2', addresses: entries(4), skipped: 0 }, v6);
+    expect(answer.tentativeStarted).toBe(true);
+    expect(finalAnswer(answer.state).map((a) => a.host)).toEqual(entries(4).map((e) => e.host));
+    // A one-entry message that is not the peer's (another port, other services, or an old time) is gossip.
+    for (const other of [
+      { ...own, port: 8334 },
+      { ...own, services: 0x409n },
+      { ...own, time: 1_700_000_003 - 601 },
+    ]) {
+      const r = step(forkState(state), { command: 'addrv2', addresses: [other], skipped: 0 }, v6);
+      expect(
+        r.tentativeStarted,
+        JSON.stringify(other, (_, x) => (typeof x === 'bigint' ? `${x}` : x)),
+      ).toBe(true);
+    }
+  });
+});
+
+describe("Core's strictness (fixtures/core-parity.json handshake cases)", () => {
+  const magic = CHAINS.mainnet.magic;
+  it.each(parity.handshake)('$why: $code', (c) => {
+    const parser = new FrameParser(magic);
+    let state = initialState();
+    let fault: { code: string; offset: number; reason: string } | undefined;
+    let done = false;
+    for (const h of c.frames) {
+      for (const frame of parser.push(Uint8Array.from(Buffer.from(h, 'hex')))) {
+        if (fault) break;
+        const r = step(state, decodeMessage(frame), params);
+        state = r.state;
+        done ||= r.handshakeDone === true;
+        if (r.fail) fault = { ...r.fail, offset: frame.offset };
+      }
+    }
+    if (c.code === null) {
+      expect(fault).toBeUndefined();
+      expect(done).toBe(true);
+    } else {
+      expect(fault?.code).toBe(c.code);
+      expect(fault?.offset).toBe(c.offset);
+      expect(fault?.reason.length).toBeGreaterThan(0);
+      expect(done).toBe(false);
+    }
+  });
+
+  it('an obsolete version is kept in the state (the Observation shows it) and is not answered', () => {
+    const old = { ...theirVersion, version: 31799 } as Message;
+    const r = step(initialState(), old, params);
+    expect(r.fail?.code).toBe('OBSOLETE_VERSION');
+    expect(r.send).toEqual([]);
+    expect(r.state.theirVersion?.version).toBe(31799);
   });
 });

@@ -60,6 +60,26 @@ export interface Step {
   answerFull?: true;
   /** Set when the answer is known to be whole (see `sendsWholeAnswer`): end the visit now. */
   answerComplete?: true;
+  /** Set when the peer broke a rule Core disconnects for: end the visit as `malformed`. */
+  fail?: HandshakeFault;
+}
+
+/** Core's MIN_PEER_PROTO_VERSION: it disconnects a peer announcing an older protocol version. */
+export const MIN_PEER_PROTO_VERSION = 31800;
+
+export interface HandshakeFault {
+  code: 'OBSOLETE_VERSION' | 'VERSION_NOT_FIRST';
+  reason: string;
+}
+
+/**
+ * The first message must be `version`: a peer that opens with anything else (verack, ping, an
+ * addr, an unknown command) is not running the protocol, and counting it reachable would be
+ * looser than Core. `command` is the wire command (also for frames the session does not decode).
+ */
+export function versionFirst(s: MachineState, command: string): HandshakeFault | undefined {
+  if (s.theirVersion || command === 'version') return undefined;
+  return { code: 'VERSION_NOT_FIRST', reason: `"${command}" before the peer's version` };
 }
 
 /**
@@ -159,8 +179,22 @@ export function step(s: MachineState, msg: Message, p: HandshakeParams): Step {
   const send = r.send;
   let state = s;
 
+  const fault = versionFirst(state, msg.command === 'unknown' ? msg.name : msg.command);
+  if (fault) {
+    r.fail = fault;
+    return r;
+  }
   switch (msg.command) {
     case 'version':
+      if (!state.theirVersion && msg.version < MIN_PEER_PROTO_VERSION) {
+        // Kept, so the Observation shows what the peer announced.
+        r.state = { ...state, theirVersion: msg };
+        r.fail = {
+          code: 'OBSOLETE_VERSION',
+          reason: `protocol version ${msg.version} below ${MIN_PEER_PROTO_VERSION} (Core disconnects it)`,
+        };
+        return r;
+      }
       if (!state.theirVersion) {
         state = { ...state, theirVersion: msg, sentVerack: true };
         send.push({ command: 'verack' });
@@ -225,11 +259,30 @@ export function acceptsAddr(s: MachineState, maxAddr: number): boolean {
   return s.phase !== 'handshake' && s.answer.size < maxAddr;
 }
 
-/** A one-entry message naming the peer itself, while we wait for the answer. */
+/**
+ * How far a self-announcement's time may be from the peer's version timestamp: Core stamps its
+ * own address with its clock when it queues it, right after the handshake.
+ */
+export const SELF_ANNOUNCEMENT_CLOCK_S = 600;
+
+/**
+ * A self-announcement: an unsolicited one-entry message before the answer, from the peer, about
+ * itself on any of its networks. Core advertises its local address (GetLocalAddrForPeer) to
+ * each peer after the handshake as one entry stamped with its own clock, its listening port and
+ * its own services; a dual-stack node we reach over IPv6 may name its IPv4 address. So the
+ * entry is the peer's if it is the host we dialed, or if it carries our target's port, the
+ * services its version announced and a time within SELF_ANNOUNCEMENT_CLOCK_S of its version's
+ * timestamp. A tiny answer (a node knowing 5-8 addresses answers one entry) whose one entry
+ * happens to match all three is lost; it could not be told apart.
+ */
 function isSelfAnnouncement(s: MachineState, list: readonly AddrEntry[], p: HandshakeParams): boolean {
   if (s.phase !== 'awaiting_answer' || list.length !== 1) return false;
   const a = list[0] as AddrEntry;
-  return a.network === p.target.network && a.host === p.target.host;
+  if (a.network === p.target.network && a.host === p.target.host) return true;
+  const v = s.theirVersion;
+  if (!v || a.port !== p.target.port || a.services !== v.services) return false;
+  const skew = BigInt(a.time) - v.timestamp;
+  return skew <= BigInt(SELF_ANNOUNCEMENT_CLOCK_S) && skew >= -BigInt(SELF_ANNOUNCEMENT_CLOCK_S);
 }
 
 /** The harvested answer: the large messages if any came, else the small post-getaddr ones. */

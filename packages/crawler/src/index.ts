@@ -1,3 +1,4 @@
+export * from './byte-budget.ts';
 export * from './config.ts';
 export * from './dial.ts';
 export * from './fd-limit.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { crawlerConfigFrom, crawlerConfigSchema, timeoutsFor } from './config.ts';
 import { ProxyUrlError, parseProxyUrl } from './dial.ts';
-import { createPolicy } from './policy.ts';
+import { BAD_PORTS, createPolicy } from './policy.ts';
 
 const policy = (over: object = {}) => createPolicy(crawlerConfigSchema.parse(over));
 const onion = {
@@ -15,6 +15,41 @@ const i2p = {
 const tor = { kind: 'socks', type: 5, host: '127.0.0.1', port: 9050 } as const;
 
 describe('dial policy', () => {
+  it("refuses gossiped IPv4/IPv6 targets on Core's 85 bad ports and port 0; an explicit target may name any", () => {
+    expect(BAD_PORTS.size).toBe(85);
+    const p = policy();
+    for (const port of [22, 25, 3306, 27017, 1]) {
+      for (const network of ['ipv4', 'ipv6'] as const) {
+        const host = network === 'ipv4' ? '8.8.8.8' : '2001:4860::8888';
+        const d = p.decide({ network, host, port });
+        expect(d).toMatchObject({ dial: false, rule: 'bad_port' });
+        if (!d.dial) expect(d.reason).toContain(`port ${port}`);
+        expect(p.decide({ network, host, port }, { explicit: true })).toMatchObject({ dial: true });
+      }
+    }
+    expect(p.decide({ network: 'ipv4', host: '8.8.8.8', port: 0 })).toMatchObject({
+      dial: false,
+      rule: 'port_zero',
+    });
+    expect(p.decide({ network: 'ipv4', host: '8.8.8.8', port: 0 }, { explicit: true })).toMatchObject({
+      dial: true,
+    });
+    for (const port of [8333, 18333, 2, 24, 65535]) {
+      expect(p.decide({ network: 'ipv4', host: '8.8.8.8', port })).toMatchObject({ dial: true });
+    }
+    // ALLOW_BAD_PORTS lifts the list, never port 0.
+    const lax = policy({ allowBadPorts: true });
+    expect(lax.decide({ network: 'ipv4', host: '8.8.8.8', port: 22 })).toMatchObject({ dial: true });
+    expect(lax.decide({ network: 'ipv4', host: '8.8.8.8', port: 0 })).toMatchObject({ dial: false });
+  });
+
+  it('I2P addresses carry port 0 (SAM 3.1 has no ports); overlays are not port-scanned through', () => {
+    const p = policy({ proxies: { i2p: 'socks5://127.0.0.1:4447', onion: 'socks5://127.0.0.1:9050' } });
+    expect(p.decide({ ...i2p, port: 0 })).toMatchObject({ dial: true });
+    expect(p.decide({ ...onion, port: 22 })).toMatchObject({ dial: true });
+    expect(p.decide({ ...onion, port: 0 })).toMatchObject({ dial: false, rule: 'port_zero' });
+  });
+
   it('refuses non-routable targets unless allowPrivate', () => {
     for (const host of ['127.0.0.1', '10.1.2.3', '192.168.0.1', '100.64.0.1', '169.254.1.1']) {
       expect(policy().decide({ network: 'ipv4', host })).toMatchObject({ dial: false });

@@ -16,11 +16,52 @@ import { parseProxyUrl, type Route } from './dial.ts';
  */
 export type Decision =
   | { dial: true; route: Route; target: { network: Network; host: string } }
-  | { dial: false; reason: string };
+  | { dial: false; reason: string; rule?: GossipRule };
+
+/** The rules that apply to gossiped targets only (counted by rule in /metrics). */
+export type GossipRule = 'bad_port' | 'port_zero' | 'per_ip';
 
 export interface Policy {
-  /** Never throws: an invalid or unwanted target is `{ dial: false, reason }`. */
-  decide(target: { network: Network; host: string }): Decision;
+  /**
+   * Never throws: an invalid or unwanted target is `{ dial: false, reason }`. A target with a
+   * port is gossip unless `explicit` (a --seed, `bitcrawl visit`): gossip may not name port 0
+   * nor, on IPv4/IPv6, one of Core's bad ports.
+   */
+  decide(target: { network: Network; host: string; port?: number }, opts?: { explicit?: boolean }): Decision;
+}
+
+/**
+ * Bitcoin Core's IsBadPort (v31): ports of other services that its outbound connections avoid
+ * for gossiped IPv4/IPv6 addresses, so that gossip cannot make nodes (or a crawler) knock on SSH,
+ * SMTP, databases and the like of a third party.
+ */
+export const BAD_PORTS: ReadonlySet<number> = new Set([
+  1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104,
+  109, 110, 111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515,
+  526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995, 1719, 1720, 1723, 2049,
+  3306, 3389, 3659, 4045, 5060, 5061, 5432, 5900, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6697, 10080,
+  27017,
+]);
+
+/** Why a gossiped target's port is refused, if it is. I2P has no ports: its addresses carry 0. */
+function gossipPortRule(
+  network: Network,
+  port: number,
+  allowBadPorts: boolean,
+): { dial: false; reason: string; rule: GossipRule } | undefined {
+  if (port === 0 && network !== 'i2p')
+    return {
+      dial: false,
+      rule: 'port_zero',
+      reason: 'port 0 from gossip (only an explicit seed may name it)',
+    };
+  if (!allowBadPorts && (network === 'ipv4' || network === 'ipv6') && BAD_PORTS.has(port))
+    return {
+      dial: false,
+      rule: 'bad_port',
+      reason: `port ${port} from gossip is on Bitcoin Core's bad-port list (ALLOW_BAD_PORTS=true dials it)`,
+    };
+  return undefined;
 }
 
 /** Longer than any canonical host (a .b32.i2p name is 60 characters); bounds the parse work. */
@@ -152,10 +193,14 @@ export function createPolicy(config: CrawlerConfig): Policy {
   };
 
   return {
-    decide(target) {
-      const { network, host } = target;
+    decide(target, opts = {}) {
+      const { network, host, port } = target;
       if (typeof host !== 'string' || host.length === 0 || host.length > MAX_HOST_LENGTH)
         return { dial: false, reason: `invalid ${network} host: empty or longer than ${MAX_HOST_LENGTH}` };
+      if (port !== undefined && !opts.explicit) {
+        const refused = gossipPortRule(network, port, config.allowBadPorts);
+        if (refused) return refused;
+      }
       try {
         switch (network) {
           case 'onion':

@@ -20,16 +20,19 @@ import {
   packAddrs,
   V2Transport,
 } from '@bitcrawl/protocol';
+import type { ByteBudget } from './byte-budget.ts';
 import type { Timeouts } from './config.ts';
 import { DialError, DialInfrastructureError, dial, dialSlot, type OnData, type Route } from './dial.ts';
 import {
   acceptsAddr,
   finalAnswer,
+  type HandshakeFault,
   type HandshakeParams,
   initialState,
   type MachineState,
   openingMessages,
   step,
+  versionFirst,
 } from './handshake.ts';
 import { V1Wire, V2Wire, type Wire } from './wire.ts';
 
@@ -74,6 +77,8 @@ export interface SessionParams {
   transport?: TransportPlan;
   /** Our ephemeral v2 key for this visit (a fresh one per connection); made on demand when absent. */
   v2Key?: () => EllswiftKey;
+  /** The engine's budget for unfinished frames; the session accounts its parser against it. */
+  budget?: ByteBudget;
 }
 
 export type TransportPlan = 'v1' | 'v2' | 'v2-then-v1';
@@ -242,22 +247,28 @@ async function attempt(
       );
     };
 
-    const finish = (why: string, failure?: { outcome: Outcome; error: string }) => {
+    /** `final`: the outcome stands even after the handshake (the budget shed the visit). */
+    const finish = (why: string, failure?: { outcome: Outcome; error: string; final?: true }) => {
       if (finished) return;
       finished = true;
+      account?.close();
       clearTimeout(phaseTimer);
       p.signal?.removeEventListener('abort', onAbort);
       // Errors after our own destroy() still reach the 'error' listener below, which ignores them.
       socket.destroy();
       const done = state.phase !== 'handshake';
       const v = state.theirVersion;
-      const outcome: Outcome = done ? 'ok' : (failure?.outcome ?? 'handshake_timeout');
+      const outcome: Outcome = failure?.final
+        ? failure.outcome
+        : done
+          ? 'ok'
+          : (failure?.outcome ?? 'handshake_timeout');
       // After a completed handshake a close is the normal end; only a protocol fault is worth noting.
       const notes: string[] = [];
       if (failure && failure.outcome !== 'closed') notes.push(`after handshake: ${failure.error}`);
       if (state.truncated) notes.push(`answer truncated at ${p.maxAddr} addresses`);
       const afterDone = notes.join('; ');
-      const error = done ? afterDone : (failure?.error ?? why);
+      const error = failure?.final ? failure.error : done ? afterDone : (failure?.error ?? why);
       // Core's v1 fallback: the peer hung up before sending a byte; ours also takes a v1 answer.
       const refusedV2 =
         wire.kind === 'v2' &&
@@ -284,6 +295,8 @@ async function attempt(
       };
       resolve({ obs, refusedV2 });
     };
+    const overBudget = (error: string) => finish('byte budget', { outcome: 'malformed', error, final: true });
+    const account = p.budget?.open(overBudget);
     const onAbort = () => finish('aborted', { outcome: 'handshake_timeout', error: 'visit aborted' });
     p.signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -303,6 +316,12 @@ async function attempt(
       else if (parts.length > 1) socket.write(Buffer.concat(parts));
     };
 
+    /** A rule Core disconnects for (obsolete version, version not first): `malformed`. */
+    const fail = (f: HandshakeFault): undefined => {
+      finish('handshake rule', { outcome: 'malformed', error: `${f.code}: ${f.reason}` });
+      return undefined;
+    };
+
     /**
      * Runs the frames of one chunk through the machine; what they ask to send is added to `out`.
      * Returns why the visit is over when the answer is whole.
@@ -317,14 +336,18 @@ async function attempt(
         const isAddr = frame.command === 'addr' || frame.command === 'addrv2';
         // What the machine would discard is not decoded: a peer could otherwise make us hash
         // and format up to 1000 entries a frame (Tor v3: a SHA3 each) for nothing.
-        if (isAddr && !acceptsAddr(state, p.maxAddr)) continue;
+        if (isAddr && !acceptsAddr(state, p.maxAddr)) {
+          const fault = versionFirst(state, frame.command);
+          if (fault) return fail(fault);
+          continue;
+        }
         let msg: Message;
         try {
           msg = decodeMessage(frame);
         } catch (err) {
           if (!(err instanceof ProtocolError)) throw err;
-          // Core ignores an addr of more than 1000 entries; so do we, and keep listening.
-          if (err.code === 'TOO_MANY_ENTRIES') continue;
+          // Core disconnects a peer sending more than 1000 entries (misbehaviour); we end the
+          // visit too, keeping what was harvested, with the error noted.
           finish('bad payload', {
             outcome: PROTOCOL_OUTCOME[err.code],
             error: `${err.code}: ${frame.command}: ${err.message}`,
@@ -344,6 +367,7 @@ async function attempt(
         }
         const r = step(state, msg, params);
         state = r.state;
+        if (r.fail) return fail(r.fail);
         for (const m of r.send) out.push(m);
         if (r.handshakeDone) {
           wire.setMaxLength(MAX_CRAWL_FRAME_LENGTH); // the answer may now come
@@ -373,6 +397,11 @@ async function attempt(
       const out: Message[] = [];
       const over = consume(frames, out);
       if (finished) return;
+      if (account && (wire.inFrame || account.bytes > 0)) {
+        const refused = account.update(wire.frameStart, wire.pendingLength, wire.allocated);
+        if (refused) return overBudget(refused);
+        if (finished) return; // shed to make room
+      }
       // A pong owed in the chunk that completes the answer is not sent: we disconnect now, and a
       // write just before the close costs both ends a syscall and the peer a read for nothing.
       if (over) return finish(over);

@@ -1,6 +1,7 @@
 import { MAX_ERROR_LENGTH, NODE_P2P_V2, type Observation, truncateText } from '@bitcrawl/model';
 import { CHAINS, EMPTY_PACKED, packedCount } from '@bitcrawl/protocol';
 import type { Logger, Metrics } from '@bitcrawl/telemetry';
+import { ByteBudget } from './byte-budget.ts';
 import { type CrawlerConfig, type TransportMode, timeoutsFor } from './config.ts';
 import { createPolicy, type Decision } from './policy.ts';
 import { runSession, type TransportPlan } from './session.ts';
@@ -33,7 +34,17 @@ export function planTransport(
 }
 
 export interface Visitor {
-  visit(target: VisitTarget, ctx: { crawlId: string; signal?: AbortSignal }): Promise<Observation>;
+  /** `explicit`: the target was named by the operator (a seed, `bitcrawl visit`), not gossip. */
+  visit(
+    target: VisitTarget,
+    ctx: { crawlId: string; signal?: AbortSignal; explicit?: boolean; refused?: Refusal },
+  ): Promise<Observation>;
+}
+
+/** A gossip rule the caller applied before the visit (the per-IP cap): recorded as not_dialable. */
+export interface Refusal {
+  rule: 'per_ip';
+  reason: string;
 }
 
 export interface VisitorDeps {
@@ -48,18 +59,26 @@ export function createVisitor(config: CrawlerConfig, deps: VisitorDeps = {}): Vi
   const now = deps.now ?? Date.now;
   const magic = CHAINS[config.chain].magic;
   const memory = new TransportMemory();
+  const metrics = deps.metrics;
+  const budget = new ByteBudget(config.maxBufferedBytes, undefined, {
+    onChange: metrics ? (used) => metrics.bufferedBytes.set(used) : undefined,
+    onEnd: metrics ? (how) => metrics.budgetShed.inc({ how }) : undefined,
+  });
   return {
     async visit(target, ctx) {
       const t0 = performance.now(); // monotonic: a wall-clock step must not make a duration negative
       let decision: Decision;
       try {
-        decision = policy.decide(target);
+        decision = ctx.refused
+          ? { dial: false, rule: ctx.refused.rule, reason: ctx.refused.reason }
+          : policy.decide(target, { explicit: ctx.explicit === true });
       } catch (err) {
         // The policy does not throw for a target; should it ever, the target is still just not dialable.
         decision = { dial: false, reason: `invalid target: ${(err as Error).message}` };
       }
       let obs: Observation;
       if (!decision.dial) {
+        if (decision.rule) deps.metrics?.dialRefused.inc({ rule: decision.rule });
         obs = {
           ts: now(),
           crawlId: ctx.crawlId,
@@ -92,6 +111,7 @@ export function createVisitor(config: CrawlerConfig, deps: VisitorDeps = {}): Vi
             maxAddr: config.maxAddrPerSession,
             maxMessages: config.maxMessagesPerSession,
             now,
+            budget,
             ...(ctx.signal ? { signal: ctx.signal } : {}),
           });
         } finally {

@@ -32,6 +32,14 @@ export interface Wire {
   sessionIdHex(): string;
   /** v2 only: the peer's first bytes are a v1 frame header (a v1 node answering in v1). */
   readonly answeredV1: boolean;
+  /** For the engine's byte budget (as FrameParser's): an unfinished frame or packet is held. */
+  readonly inFrame: boolean;
+  /** Stream offset of the unfinished frame or packet. */
+  readonly frameStart: number;
+  /** Its declared length once known, else -1. */
+  readonly pendingLength: number;
+  /** Bytes allocated to hold it. */
+  readonly allocated: number;
 }
 
 /** Every chain's v1 magic as a u32: a v2 key starts with one once in ~10^9 connections. */
@@ -98,6 +106,18 @@ export class V1Wire implements Wire {
   get received(): number {
     return this.bytes;
   }
+  get inFrame(): boolean {
+    return this.parser.inFrame;
+  }
+  get frameStart(): number {
+    return this.parser.frameStart;
+  }
+  get pendingLength(): number {
+    return this.parser.pendingLength;
+  }
+  get allocated(): number {
+    return this.parser.allocated;
+  }
   sessionIdHex(): string {
     return '';
   }
@@ -151,6 +171,18 @@ export class V2Wire implements Wire {
   }
   get ignored(): number {
     return this.t.decoys;
+  }
+  get inFrame(): boolean {
+    return this.t.inPacket;
+  }
+  get frameStart(): number {
+    return this.t.packetOffset;
+  }
+  get pendingLength(): number {
+    return this.t.pendingLength;
+  }
+  get allocated(): number {
+    return this.t.allocated;
   }
   sessionIdHex(): string {
     const id = this.t.sessionId;

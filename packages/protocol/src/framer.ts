@@ -15,7 +15,7 @@ export function isCommandByte(b: number): boolean {
 }
 
 function isValidCommand(command: string): boolean {
-  if (command.length < 1 || command.length > COMMAND_LENGTH) return false;
+  if (command.length > COMMAND_LENGTH) return false;
   for (let i = 0; i < command.length; i++) if (!isCommandByte(command.charCodeAt(i))) return false;
   return true;
 }
@@ -25,7 +25,7 @@ export function encodeFrame(magic: Uint8Array, command: string, payload: Uint8Ar
   if (!isValidCommand(command)) {
     throw new ProtocolError(
       'BAD_COMMAND',
-      `cannot encode command "${command}": 1-12 printable ASCII characters (0x20-0x7e)`,
+      `cannot encode command "${command}": 0-12 printable ASCII characters (0x20-0x7e)`,
     );
   }
   const out = new Uint8Array(HEADER_LENGTH + payload.length);

@@ -126,6 +126,19 @@ export class FrameParser {
     return this.headFill + (this.header ? HEADER_LENGTH : 0) + this.bodyFill;
   }
 
+  /**
+   * Declared payload length of the frame being assembled once its header is read, else -1: what
+   * finishing it will take, for a caller that accounts memory across parsers (see frameStart).
+   */
+  get pendingLength(): number {
+    return this.header ? this.header.length : -1;
+  }
+
+  /** Payload bytes allocated for the unfinished frame (at least `buffered` minus the header part). */
+  get allocated(): number {
+    return this.body?.length ?? 0;
+  }
+
   /** True when input has started a frame that has not completed (so ending here truncates it). */
   get inFrame(): boolean {
     return this.pendingBytes > 0;
@@ -239,7 +252,7 @@ export class FrameParser {
         );
       }
     }
-    if (end === 4) throw new ProtocolError('BAD_COMMAND', 'empty command', at);
+    // An empty command (twelve NULs) is valid to Core: an unknown message, ignored.
     const command = commandName(h, end);
     const length = u32le(h, 16);
     if (length > this.maxLength) {

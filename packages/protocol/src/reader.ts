@@ -111,14 +111,4 @@ export class Reader {
     if (v > BigInt(max)) throw new ProtocolError('MALFORMED', `size ${v} exceeds limit ${max}`);
     return Number(v);
   }
-
-  /** Asserts the payload was consumed exactly; trailing bytes are malformed. */
-  end(what: string): void {
-    if (this.pos !== this.buf.length) {
-      throw new ProtocolError(
-        'MALFORMED',
-        `${what}: ${this.buf.length - this.pos} unexpected trailing bytes`,
-      );
-    }
-  }
 }

@@ -84,8 +84,10 @@ local function fail_count(v) return tonumber(v) % 16 end
  * a round 15 million). Returns the 1-based indices admitted and their keys.
  */
 const ADMIT_LIST = `${REVISIT}
-local function admit_list(round, revisit, ks, now)
+local function admit_list(round, revisit, ks, now, cap)
   local idx, admitted, once = {}, {}, {}
+  -- The per-source cap (cap > 0): past it nothing more is admitted; what was left out is counted.
+  local capped = 0
   for from = 1, #ks, 1000 do
     local to = math.min(from + 999, #ks)
     local known = redis.call('HMGET', round, unpack(ks, from, to))
@@ -104,16 +106,20 @@ local function admit_list(round, revisit, ks, now)
       for j = 1, #fresh do
         local v = nexts[j]
         if (not v) or next_visit(v) <= now then
-          add[#add + 1] = fresh[j]
-          add[#add + 1] = '0'
-          idx[#idx + 1] = at[j]
-          admitted[#admitted + 1] = fresh[j]
+          if cap and cap > 0 and #idx >= cap then
+            capped = capped + 1
+          else
+            add[#add + 1] = fresh[j]
+            add[#add + 1] = '0'
+            idx[#idx + 1] = at[j]
+            admitted[#admitted + 1] = fresh[j]
+          end
         end
       end
       if #add > 0 then redis.call('HSET', round, unpack(add)) end
     end
   end
-  return idx, admitted
+  return idx, admitted, capped
 end
 `;
 
@@ -128,12 +134,28 @@ if #idx > 0 then redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2])) end
 return idx
 `);
 
-/* The outbox's members not yet recorded (what a visit admitted and may not have enqueued). */
+/*
+ * The outbox's keys not yet recorded (what a visit admitted and may not have enqueued). The
+ * outbox is one string, the admitted keys back to back (each says its length: id, length,
+ * address, port), not a set of members: it lives for one job.
+ */
 const UNFINISHED = `
 local function unfinished(outbox, round)
   local out = {}
-  for _, a in ipairs(redis.call('SMEMBERS', outbox)) do
-    if redis.call('HGET', round, a) ~= '1' then out[#out + 1] = a end
+  local blob = redis.call('GET', outbox)
+  if not blob then return out end
+  local ks, pos = {}, 1
+  while pos < #blob do
+    local len = string.byte(blob, pos + 1)
+    ks[#ks + 1] = string.sub(blob, pos, pos + len + 3)
+    pos = pos + len + 4
+  end
+  for from = 1, #ks, 1000 do
+    local to = math.min(from + 999, #ks)
+    local state = redis.call('HMGET', round, unpack(ks, from, to))
+    for j = 1, to - from + 1 do
+      if state[j] ~= '1' then out[#out + 1] = ks[from + j - 1] end
+    end
   end
   return out
 end
@@ -156,8 +178,10 @@ return out
  * the revisit time, the round's counts) and admit its answer, keeping what it admitted in the
  * source's outbox until the caller has enqueued it (clearOutbox).
  * KEYS: round, stream, revisit, meta, outbox.
- * ARGV: key, header json, packed addrs, ok, now, reachableMs, failBaseMs, failMaxMs, ttl seconds.
- * Returns {1, admitted indices (1-based)...} or, for an address already recorded,
+ * ARGV: key, header json, packed addrs, ok, now, reachableMs, failBaseMs, failMaxMs, ttl seconds,
+ * the candidates (the entries of the answer this worker has not asked about yet, packed),
+ * new addresses one source may add (0: no cap).
+ * Returns {1, admitted indices into the candidates (1-based)..., [-capped]} or, for an address already recorded,
  * {0, unfinished outbox keys...}.
  */
 export const COMMIT = script(`${WALK}${ADMIT_LIST}${UNFINISHED}
@@ -182,15 +206,28 @@ else
   redis.call('HSET', KEYS[3], ARGV[1], string.format('%.0f', (now + backoff) * 16 + fails))
 end
 redis.call('EXPIRE', KEYS[4], ttl)
-local idx, keys = admit_list(KEYS[1], KEYS[3], entry_keys(ARGV[3]), now)
-if #keys > 0 then
-  for i = 1, #keys, 1000 do
-    redis.call('SADD', KEYS[5], unpack(keys, i, math.min(i + 999, #keys)))
-  end
-  redis.call('EXPIRE', KEYS[5], ttl)
-end
+local idx, keys, capped = admit_list(KEYS[1], KEYS[3], entry_keys(ARGV[10]), now, tonumber(ARGV[11]))
+if #keys > 0 then redis.call('SET', KEYS[5], table.concat(keys), 'EX', ttl) end
 table.insert(idx, 1, 1)
+if capped > 0 then idx[#idx + 1] = -capped end
 return idx
+`);
+
+/*
+ * The per-IP cap, at visit time: whether an endpoint may take one of its host's endpoint slots
+ * this round. The round's hosts HASH maps a host (endpoint key without its port) to the ports
+ * that took a slot, two bytes each; a port already there passes again (a redelivered job).
+ * KEYS: hosts. ARGV: host key, port (2 bytes), slots per host, ttl seconds. Returns 1 or 0.
+ */
+export const CLAIM_ENDPOINT = script(`
+local ports = redis.call('HGET', KEYS[1], ARGV[1]) or ''
+for i = 1, #ports, 2 do
+  if string.sub(ports, i, i + 1) == ARGV[2] then return 1 end
+end
+if #ports / 2 >= tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ports .. ARGV[2])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
+return 1
 `);
 
 /*

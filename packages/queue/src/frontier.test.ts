@@ -106,6 +106,37 @@ describe('frontier', () => {
   });
 });
 
+describe('gossip caps', () => {
+  it('one source adds at most perSource new addresses to a round; what it left out others may add', async () => {
+    const f = new Frontier(redis, { ...DEFAULT_REVISIT, gossipCaps: { perSource: 3 } });
+    const a = (i: number) => v4(60_000 + i); // addresses no other test visits (revisit times are global)
+    await f.admit('gc1', [a(2)]);
+    const answer = [a(2), a(3), a(4), a(5), a(6), a(7)]; // 2 seen already: 5 new
+    const r = await f.commit(observation(a(1), 'gc1', 'ok', answer));
+    expect(r.enqueue.map((e) => e.host)).toEqual([a(3).host, a(4).host, a(5).host]);
+    expect(r.capped).toBe(2);
+    const other = await f.commit(observation(a(3), 'gc1', 'ok', answer));
+    expect(other.enqueue.map((e) => e.host)).toEqual([a(6).host, a(7).host]);
+    expect(other.capped).toBeUndefined();
+  });
+
+  it('a host takes at most perHost endpoint slots a round; the same endpoint may claim again', async () => {
+    const f = new Frontier(redis, { ...DEFAULT_REVISIT, gossipCaps: { perHost: 8 } });
+    const host = (port: number) => ({ network: 'ipv4' as const, host: '203.0.113.9', port });
+    const claims = [];
+    for (let port = 1; port <= 250; port++) claims.push(await f.claimEndpoint('gc2', host(port)));
+    expect(claims.filter(Boolean)).toHaveLength(8);
+    expect(claims.slice(0, 8).every(Boolean)).toBe(true);
+    expect(await f.claimEndpoint('gc2', host(3))).toBe(true); // redelivered
+    expect(await f.claimEndpoint('gc2', host(251))).toBe(false);
+    // Another host, another network with the same bytes, and another round are counted apart.
+    expect(await f.claimEndpoint('gc2', { network: 'ipv4', host: '203.0.113.10', port: 251 })).toBe(true);
+    expect(await f.claimEndpoint('gc2', { network: 'ipv6', host: '2001:db8::9', port: 251 })).toBe(true);
+    expect(await f.claimEndpoint('gc3', host(251))).toBe(true);
+    expect(new Frontier(redis).caps).toEqual({ perHost: 8, perSource: 1000 });
+  });
+});
+
 describe('frontier crash recovery', () => {
   it('commit admits the answer in the same call that records the visit', async () => {
     const f = new Frontier(redis);

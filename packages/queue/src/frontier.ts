@@ -2,7 +2,8 @@ import { type Network, type Observation, observationHeaderJson } from '@bitcrawl
 import { cursorServices, decodeBip155, endpointFromKey, endpointKey, walkPacked } from '@bitcrawl/protocol';
 import type { Redis } from 'ioredis';
 import { CURRENT_ROUND_KEY, OBSERVATION_STREAM, PREFIX } from './contract.ts';
-import { ADMIT, BEGIN, COMMIT, PRUNE, runScript } from './frontier-scripts.ts';
+import { ADMIT, BEGIN, CLAIM_ENDPOINT, COMMIT, PRUNE, runScript } from './frontier-scripts.ts';
+import { KnownKeys } from './known-keys.ts';
 
 /**
  * The crawl frontier in Redis. Within a round (crawl id) each address is admitted once
@@ -23,8 +24,20 @@ export const DEFAULT_REVISIT: RevisitPolicy = {
   failMaxMs: 7 * 86_400_000,
 };
 
-/** Revisit policy plus how long a round's sets live after their last write. */
-export type FrontierPolicy = RevisitPolicy & { roundTtlMs?: number };
+/**
+ * Bounds on what gossip can make a round do. perHost: endpoints (ports) of one host (IP, onion,
+ * ...) a round visits; further ones are refused at visit time (`claimEndpoint`), so one answer
+ * naming 250 ports of a host costs that host at most perHost connections. perSource: new
+ * addresses one visited peer may add to a round (Core sends at most 1,000 in an answer).
+ */
+export interface GossipCaps {
+  perHost: number;
+  perSource: number;
+}
+export const DEFAULT_GOSSIP_CAPS: GossipCaps = { perHost: 8, perSource: 1000 };
+
+/** Revisit policy plus how long a round's sets live after their last write, and the gossip caps. */
+export type FrontierPolicy = RevisitPolicy & { roundTtlMs?: number; gossipCaps?: Partial<GossipCaps> };
 
 const HOUR_MS = 3_600_000;
 /** Without a reseed schedule rounds are started by hand; keep them a week. */
@@ -43,6 +56,8 @@ const keys = (crawlId: string) => ({
   /** HASH endpoint key -> '0' admitted (seen) / '1' recorded (visited): see frontier-scripts. */
   addrs: `${PREFIX}:round:${crawlId}:addrs`,
   meta: `${PREFIX}:round:${crawlId}:meta`,
+  /** HASH host key -> the ports that took one of its endpoint slots (the per-IP cap). */
+  hosts: `${PREFIX}:round:${crawlId}:hosts`,
 });
 /** What a visit of `source` admitted this round, kept until it is enqueued (crash recovery). */
 const outboxKey = (crawlId: string, source: Addr) =>
@@ -61,10 +76,14 @@ export interface CommitResult {
   recorded: boolean;
   /** What to enqueue: this visit's admissions, or what an earlier attempt admitted unfinished. */
   enqueue: Candidate[];
+  /** New addresses of the answer left out by the per-source cap. */
+  capped?: number;
 }
 
 export class Frontier {
   private readonly ttlS: number;
+  readonly caps: GossipCaps;
+  private readonly known = new KnownKeys();
 
   constructor(
     private readonly redis: Redis,
@@ -72,6 +91,7 @@ export class Frontier {
     private readonly now: () => number = Date.now,
   ) {
     this.ttlS = Math.max(1, Math.ceil((policy.roundTtlMs ?? DEFAULT_ROUND_TTL_MS) / 1000));
+    this.caps = { ...DEFAULT_GOSSIP_CAPS, ...policy.gossipCaps };
   }
 
   /** Starts (or joins) a round and makes it the current one. */
@@ -129,6 +149,7 @@ export class Frontier {
    */
   async commit(obs: Observation): Promise<CommitResult> {
     const k = keys(obs.crawlId);
+    const { candidates, remember } = this.known.unknown(obs.crawlId, obs.addrs);
     const [flag, ...rest] = (await runScript(
       this.redis,
       COMMIT,
@@ -143,11 +164,34 @@ export class Frontier {
         String(this.policy.failBaseMs),
         String(this.policy.failMaxMs),
         String(this.ttlS),
+        Buffer.from(candidates.buffer, candidates.byteOffset, candidates.byteLength),
+        String(this.caps.perSource),
       ],
       true,
     )) as [number, ...(number | Buffer)[]];
     if (flag !== 1) return { recorded: false, enqueue: (rest as Buffer[]).map(endpointFromKey) };
-    return { recorded: true, enqueue: pickEntries(obs.addrs, rest as number[]) };
+    const last = rest.at(-1) as number | undefined;
+    const capped = last !== undefined && last < 0 ? -last : 0;
+    // What the per-source cap left out is not in the round: other sources must still ask about it.
+    if (capped === 0) remember();
+    const indices = (capped > 0 ? rest.slice(0, -1) : rest) as number[];
+    return { recorded: true, enqueue: pickEntries(candidates, indices), ...(capped > 0 ? { capped } : {}) };
+  }
+
+  /**
+   * The per-IP cap: whether `target` may take one of its host's `caps.perHost` endpoint slots
+   * this round. The same endpoint always may again (a redelivered job); gossip beyond the slots
+   * is refused at visit time. Seeds are not asked (an operator's target is always visited).
+   */
+  async claimEndpoint(crawlId: string, target: Addr): Promise<boolean> {
+    const key = endpointKey(target);
+    const r = await runScript(
+      this.redis,
+      CLAIM_ENDPOINT,
+      [keys(crawlId).hosts],
+      [key.subarray(0, -2), key.subarray(-2), String(this.caps.perHost), String(this.ttlS)],
+    );
+    return Number(r) === 1;
   }
 
   /** Records the visit (and admits its answer); false if it was recorded already. */

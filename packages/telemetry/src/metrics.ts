@@ -32,6 +32,23 @@ export function createMetrics(opts: { service: string; defaultMetrics?: boolean 
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
       registers: r,
     }),
+    dialRefused: new Counter({
+      name: 'bitcrawl_dial_refused_total',
+      help: 'Gossiped targets not dialed by a gossip rule (bad_port, port_zero, per_ip, per_source)',
+      labelNames: ['rule'] as const,
+      registers: r,
+    }),
+    bufferedBytes: new Gauge({
+      name: 'bitcrawl_peer_buffered_bytes',
+      help: 'Bytes of unfinished peer frames held or reserved against the byte budget, this process',
+      registers: r,
+    }),
+    budgetShed: new Counter({
+      name: 'bitcrawl_budget_shed_total',
+      help: 'Visits ended because the peer-data byte budget was exhausted, by how (shed: largest buffer dropped; refused: large frame not accepted)',
+      labelNames: ['how'] as const,
+      registers: r,
+    }),
     addressesReceived: new Counter({
       name: 'bitcrawl_addresses_received_total',
       help: 'Addresses received in getaddr answers',

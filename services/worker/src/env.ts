@@ -1,9 +1,14 @@
 import { type CrawlerConfig, crawlerConfigFrom, TRANSPORT_MODES } from '@bitcrawl/crawler';
 import { CHAIN_NAMES, type ChainName } from '@bitcrawl/protocol';
-import { DEFAULT_REVISIT } from '@bitcrawl/queue';
+import { DEFAULT_GOSSIP_CAPS, DEFAULT_REVISIT } from '@bitcrawl/queue';
 import { LOG_LEVELS, URL_WITH_SECRET_HINT, withEnvNames } from '@bitcrawl/telemetry';
 import { z } from 'zod';
-import { type WorkerConfig, workerConfigSchema } from './worker.ts';
+import {
+  DEFAULT_LOCK_DURATION_MS,
+  DEFAULT_STALLED_INTERVAL_MS,
+  type WorkerConfig,
+  workerConfigSchema,
+} from './worker.ts';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const int = z.coerce.number().int().nonnegative();
@@ -25,6 +30,7 @@ export const workerEnvSchema = z
      */
     THREADS: int.min(1).max(64).default(1),
     ALLOW_PRIVATE: bool.default(false),
+    ALLOW_BAD_PORTS: bool.default(false),
     DENY_CIDRS: z.string().default(''),
     PROXY: z.string().url().optional(),
     PROXY_ONION: z.string().url().optional(),
@@ -37,8 +43,14 @@ export const workerEnvSchema = z
     HANDSHAKE_TIMEOUT_MS: int.optional(),
     GETADDR_TIMEOUT_MS: int.optional(),
     IDLE_TIMEOUT_MS: int.optional(),
-    LOCK_DURATION_MS: int.min(1000).default(30_000),
-    STALLED_INTERVAL_MS: int.min(1000).default(30_000),
+    /** Bytes of unfinished peer frames the whole process may hold (split between its engines). */
+    MAX_BUFFERED_BYTES: int.optional(),
+    /** Endpoints (ports) of one host a round visits; gossip naming more is not_dialable. */
+    MAX_ENDPOINTS_PER_IP: int.min(1).default(DEFAULT_GOSSIP_CAPS.perHost),
+    /** New addresses one visited peer may add to a round. */
+    MAX_NEW_PER_SOURCE: int.min(1).default(DEFAULT_GOSSIP_CAPS.perSource),
+    LOCK_DURATION_MS: int.min(1000).default(DEFAULT_LOCK_DURATION_MS),
+    STALLED_INTERVAL_MS: int.min(1000).default(DEFAULT_STALLED_INTERVAL_MS),
     SHUTDOWN_GRACE_MS: int.default(20_000),
     MAX_INGEST_BACKLOG: int.default(20_000),
     REVISIT_REACHABLE_MS: int.default(DEFAULT_REVISIT.reachableMs),
@@ -62,6 +74,7 @@ export const workerEnvSchema = z
 const CRAWLER_ENV_NAMES = {
   chain: 'CHAIN',
   allowPrivate: 'ALLOW_PRIVATE',
+  allowBadPorts: 'ALLOW_BAD_PORTS',
   cjdnsRoute: 'CJDNS_ROUTE',
   denyCidrs: 'DENY_CIDRS',
   proxy: 'PROXY',
@@ -73,6 +86,7 @@ const CRAWLER_ENV_NAMES = {
   'timeouts.handshakeMs': 'HANDSHAKE_TIMEOUT_MS',
   'timeouts.getaddrMs': 'GETADDR_TIMEOUT_MS',
   'timeouts.idleAfterAnswerMs': 'IDLE_TIMEOUT_MS',
+  maxBufferedBytes: 'MAX_BUFFERED_BYTES',
 };
 const WORKER_ENV_NAMES = {
   concurrency: 'CONCURRENCY',
@@ -84,12 +98,29 @@ const WORKER_ENV_NAMES = {
 
 export type WorkerEnv = z.output<typeof workerEnvSchema>;
 
+/**
+ * The configs of one crawl engine running `concurrency` of the worker's sessions: its share of
+ * CONCURRENCY, and the same share of the process's byte budget (at least 1 MiB).
+ */
+export function engineConfigs(
+  configs: { crawler: CrawlerConfig; worker: WorkerConfig },
+  concurrency: number,
+): { crawler: CrawlerConfig; worker: WorkerConfig } {
+  const share = concurrency / configs.worker.concurrency;
+  const maxBufferedBytes = Math.max(1024 * 1024, Math.floor(configs.crawler.maxBufferedBytes * share));
+  return {
+    crawler: { ...configs.crawler, maxBufferedBytes },
+    worker: { ...configs.worker, concurrency },
+  };
+}
+
 /** The crawler and worker configs the environment describes (a bad value names its variable). */
 export function configsFrom(e: WorkerEnv): { crawler: CrawlerConfig; worker: WorkerConfig } {
   const crawler = withEnvNames(CRAWLER_ENV_NAMES, () =>
     crawlerConfigFrom({
       chain: e.CHAIN as ChainName,
       allowPrivate: e.ALLOW_PRIVATE,
+      allowBadPorts: e.ALLOW_BAD_PORTS,
       cjdnsRoute: e.CJDNS_ROUTE,
       denyCidrs: e.DENY_CIDRS.split(',')
         .map((s) => s.trim())
@@ -103,6 +134,7 @@ export function configsFrom(e: WorkerEnv): { crawler: CrawlerConfig; worker: Wor
       getaddrMs: e.GETADDR_TIMEOUT_MS,
       idleAfterAnswerMs: e.IDLE_TIMEOUT_MS,
       transport: e.TRANSPORT,
+      maxBufferedBytes: e.MAX_BUFFERED_BYTES,
     }),
   );
   const worker = withEnvNames(WORKER_ENV_NAMES, () =>

@@ -9,7 +9,7 @@ import {
 } from '@bitcrawl/telemetry';
 import { AggregatorRegistry } from 'prom-client';
 import { startEngine } from './engine.ts';
-import { configsFrom, type WorkerEnv, workerEnvSchema } from './env.ts';
+import { configsFrom, engineConfigs, type WorkerEnv, workerEnvSchema } from './env.ts';
 import { type EngineThreads, startEngineThreads } from './threads.ts';
 
 export { workerEnvSchema };
@@ -99,11 +99,10 @@ async function runThreaded(
   }
   // This thread's own engine starts once the threads run, so a thread that fails to start
   // never has it to stop half-started.
-  const engine = startEngine(
-    e,
-    { ...configs, worker: { ...configs.worker, concurrency: own } },
-    { logger: logger.child({ thread: 0 }), metrics },
-  );
+  const engine = startEngine(e, engineConfigs(configs, own), {
+    logger: logger.child({ thread: 0 }),
+    metrics,
+  });
   const server = await startMetricsServer({
     registry: { contentType: metrics.registry.contentType, metrics: () => threadedMetrics(metrics, threads) },
     port: e.METRICS_PORT,

@@ -4,7 +4,7 @@ import { sizeCrawlThreadHeaps } from '@bitcrawl/crawler';
 import { createLogger, createMetrics, type Logger } from '@bitcrawl/telemetry';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import { startEngine } from './engine.ts';
-import { configsFrom, type WorkerEnv } from './env.ts';
+import { configsFrom, engineConfigs, type WorkerEnv } from './env.ts';
 
 /**
  * Crawl threads (THREADS > 1): one worker process runs several event loops, each a whole crawl
@@ -171,14 +171,10 @@ export async function runEngineThread(d: EngineThreadData): Promise<void> {
   // Process-wide figures (CPU, RSS, handles) come from the main thread's registry alone.
   const metrics = createMetrics({ service: 'worker', defaultMetrics: false });
   const configs = configsFrom(d.env);
-  const engine = startEngine(
-    d.env,
-    { ...configs, worker: { ...configs.worker, concurrency: d.concurrency } },
-    {
-      logger,
-      metrics,
-    },
-  );
+  const engine = startEngine(d.env, engineConfigs(configs, d.concurrency), {
+    logger,
+    metrics,
+  });
   await new Promise<void>((resolve) => {
     port.on('message', (m: ToThread) => {
       if (m.type === 'stop') resolve();

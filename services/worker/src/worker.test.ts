@@ -302,3 +302,45 @@ describe('backpressure', () => {
     }
   });
 });
+
+describe('gossip caps at visit time', () => {
+  it('a host gets at most MAX_ENDPOINTS_PER_IP gossiped endpoints visited a round; seeds and loopback are exempt', async () => {
+    const frontier = new Frontier(redis, {
+      reachableMs: 1,
+      failBaseMs: 1,
+      failMaxMs: 1,
+      gossipCaps: { perHost: 8 },
+    });
+    const refusedRules: string[] = [];
+    const dialed: number[] = [];
+    const visitor: Visitor = {
+      async visit(target, ctx) {
+        if (ctx.refused) refusedRules.push(ctx.refused.rule);
+        else dialed.push(target.port);
+        return {
+          ts: Date.now(),
+          crawlId: ctx.crawlId,
+          ...target,
+          outcome: ctx.refused ? 'not_dialable' : 'refused',
+          error: ctx.refused?.reason ?? '',
+          peer: null,
+          connectMs: 0,
+          handshakeMs: 0,
+          addrs: packAddrs([]),
+        };
+      },
+    };
+    const deps = { connection: bull, crawlQueue: queue, frontier, visitor, logger };
+    const job = (host: string, port: number, source: string) =>
+      ({ id: `j${port}`, data: { crawlId: 'cap', network: 'ipv4', host, port, source } }) as never;
+    for (let port = 1000; port < 1020; port++)
+      await processCrawlJob(deps, job('198.51.100.7', port, '198.51.100.1:8333'));
+    expect(dialed).toEqual([1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007]);
+    expect(refusedRules).toEqual(Array(12).fill('per_ip'));
+    await processCrawlJob(deps, job('198.51.100.7', 2000, 'seed'));
+    for (let port = 3000; port < 3010; port++)
+      await processCrawlJob(deps, job('127.0.0.1', port, '198.51.100.1:8333'));
+    expect(dialed).toHaveLength(8 + 1 + 10);
+    expect(refusedRules).toHaveLength(12);
+  });
+});

@@ -1,6 +1,6 @@
 import type { Visitor } from '@bitcrawl/crawler';
 import type { Observation } from '@bitcrawl/model';
-import { formatEndpoint, isCanonicalHost } from '@bitcrawl/protocol';
+import { classifyAddress, formatEndpoint, isCanonicalHost } from '@bitcrawl/protocol';
 import {
   type Candidate,
   CRAWL_QUEUE,
@@ -17,11 +17,22 @@ import { type Job, type Queue, UnrecoverableError, WaitingError, Worker } from '
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 
+/**
+ * A killed worker's active jobs return once their lock lapses (at most LOCK_DURATION_MS after
+ * its last renewal) and a stalled check that finds them lockless runs (checks every
+ * STALLED_INTERVAL_MS; a job must have been seen active by one check first): with 5 s and 2.5 s,
+ * within about 7.5-10 s. Locks are renewed every half duration, in one Redis call for all of a
+ * worker's jobs, so an event loop stalled over 2.5 s lets a lock lapse and the job run twice (the
+ * frontier records it once). The old 30 s / 30 s made a killed worker cost a round up to a minute.
+ */
+export const DEFAULT_LOCK_DURATION_MS = 5_000;
+export const DEFAULT_STALLED_INTERVAL_MS = 2_500;
+
 export const workerConfigSchema = z.object({
   concurrency: z.number().int().min(1).max(10_000).default(500),
   /** Longer than the longest visit is not needed (locks are renewed), but a dead worker's jobs wait this long. */
-  lockDurationMs: z.number().int().min(1000).default(30_000),
-  stalledIntervalMs: z.number().int().min(1000).default(30_000),
+  lockDurationMs: z.number().int().min(1000).default(DEFAULT_LOCK_DURATION_MS),
+  stalledIntervalMs: z.number().int().min(1000).default(DEFAULT_STALLED_INTERVAL_MS),
   /** On close, how long in-flight visits may finish before they are aborted and handed back. */
   shutdownGraceMs: z.number().int().min(0).default(20_000),
   /**
@@ -88,7 +99,7 @@ export async function processCrawlJob(
 ): Promise<string> {
   const parsed = crawlJobSchema.safeParse(job.data);
   if (!parsed.success) throw new UnrecoverableError(`bad crawl job ${job.id}: ${parsed.error.message}`);
-  const { crawlId, network, host, port, services } = parsed.data;
+  const { crawlId, network, host, port, source: from, services } = parsed.data;
   // The frontier keys addresses by their bytes: a host that is not its network's canonical
   // literal cannot be keyed (nor dialed), and retrying will not change that.
   if (!isCanonicalHost(network, host)) throw new UnrecoverableError(`bad crawl job ${job.id}: host ${host}`);
@@ -100,9 +111,24 @@ export async function processCrawlJob(
     if (begun.enqueue.length > 0) await deps.frontier.clearOutbox(crawlId, target);
     return 'already-recorded';
   }
+  // Seeds were named by the operator (--seed, DNS seeds): gossip rules (bad ports, the per-IP
+  // cap) do not apply to them. Nor does the per-IP cap to loopback, dialed only with
+  // ALLOW_PRIVATE: a test network on this machine (the simnet's IPv6 nodes all live on ::1).
+  const explicit = from === 'seed';
+  const refused =
+    !explicit &&
+    classifyAddress(network, host) !== 'loopback' &&
+    !(await deps.frontier.claimEndpoint(crawlId, target))
+      ? {
+          rule: 'per_ip' as const,
+          reason: `more than ${deps.frontier.caps.perHost} endpoints of ${host} this round (MAX_ENDPOINTS_PER_IP)`,
+        }
+      : undefined;
   const obs = await untilAborted(
     deps.visitor.visit(services === undefined ? target : { ...target, services: BigInt(services) }, {
       crawlId,
+      explicit,
+      ...(refused ? { refused } : {}),
       ...(signal ? { signal } : {}),
     }),
     signal,
@@ -112,6 +138,7 @@ export async function processCrawlJob(
   await enqueueVisits(deps, crawlId, source, committed.enqueue);
   if (committed.enqueue.length > 0) await deps.frontier.clearOutbox(crawlId, target);
   if (committed.recorded) deps.metrics?.addressesEnqueued.inc(committed.enqueue.length);
+  if (committed.capped) deps.metrics?.dialRefused.inc({ rule: 'per_source' }, committed.capped);
   return committed.recorded ? obs.outcome : 'already-recorded';
 }
 

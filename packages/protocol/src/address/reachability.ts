@@ -2,11 +2,20 @@ import { addressToBytes } from './codec.ts';
 import type { Network } from './types.ts';
 
 /**
- * Why an address is (not) worth dialing, following Bitcoin Core's CNetAddr::IsValid and
- * IsRoutable (src/netaddress.cpp). Current Core excludes 240/4 (IsReserved) from IsRoutable.
- * Multicast is also refused here: Core does not list it, but no TCP peer can live there. So
- * is local-use NAT64 (64:ff9b:1::/48, RFC 8215), which Core counts as routable: from outside it
- * leads nowhere, and from inside, into the crawler operator's own network.
+ * Why an address is (not) worth dialing. The classes follow Bitcoin Core's CNetAddr::IsValid
+ * and IsRoutable (src/netaddress.cpp), but this policy is stricter than Core v31, which accepts,
+ * stores and gossips several of the ranges refused here (tested against v31: 224.1.2.3,
+ * 240.1.2.3, ff05::1, 3fff::1, 2002:a00:1::1 and 64:ff9b::7f00:1 were all accepted and
+ * relayed). Core keeps them because its address manager only needs them to be well formed;
+ * a crawler must not dial them, for reasons of its own:
+ * - multicast (224/4, ff00::/8) and reserved (240/4, "future use", never assigned or routed on
+ *   the internet) cannot hold a TCP peer;
+ * - documentation ranges (RFC 5737, 2001:db8::/32, 3fff::/20) are never routed;
+ * - local-use NAT64 (64:ff9b:1::/48, RFC 8215) leads nowhere from outside and, from inside, into
+ *   the crawler operator's own network;
+ * - the forms embedding IPv4 (NAT64 64:ff9b::/96, 6to4, Teredo) are judged by that IPv4 in
+ *   the dial policy (packages/crawler/src/policy.ts): 64:ff9b::7f00:1 is loopback, and
+ *   2002:a00:1::1 is 10.0.0.1.
  */
 export type Reachability =
   | 'routable'
@@ -19,15 +28,15 @@ export type Reachability =
   | 'rfc6598' // 100.64/10 carrier-grade NAT
   | 'rfc5737' // IPv4 documentation
   | 'rfc3849' // 2001:db8::/32 documentation (Core: invalid)
-  | 'rfc9637' // 3fff::/20 documentation (Core: invalid)
+  | 'rfc9637' // 3fff::/20 documentation (Core v31: accepted, see above)
   | 'rfc4862' // fe80::/64 link-local
   | 'rfc4193' // fc00::/7 unique local (on the ipv6 network)
   | 'rfc4843' // 2001:10::/28 ORCHID
   | 'rfc7343' // 2001:20::/28 ORCHIDv2
   | 'internal' // fd6b:88c0:8724::/48, Core's internal names
   | 'rfc8215' // 64:ff9b:1::/48 local-use NAT64 (not globally reachable; Core: routable)
-  | 'multicast' // 224/4, ff00::/8
-  | 'reserved'; // 240/4 (Core: IsReserved)
+  | 'multicast' // 224/4, ff00::/8 (Core v31: accepted)
+  | 'reserved'; // 240/4 (Core v31: accepted)
 
 /**
  * IPv6 ranges Core names but still counts as routable (they embed an IPv4 address, which

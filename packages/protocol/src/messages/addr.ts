@@ -41,12 +41,7 @@ export function decodeAddr(payload: Uint8Array): AddrMessage {
   if (r.remaining < count * ENTRY_SIZE) {
     throw new ProtocolError('TRUNCATED', `addr declares ${count} entries but carries ${r.remaining} bytes`);
   }
-  if (r.remaining > count * ENTRY_SIZE) {
-    throw new ProtocolError(
-      'MALFORMED',
-      `addr: ${r.remaining - count * ENTRY_SIZE} unexpected trailing bytes`,
-    );
-  }
+  // Bytes after the last entry are ignored, as Core ignores them.
   // Fixed-size entries: read straight from a DataView instead of through the Reader (hot path).
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const addresses: AddrEntry[] = new Array(count); // sized once: push would grow it by copies

@@ -35,7 +35,8 @@ export function decodeAddrV2(payload: Uint8Array): AddrV2Message {
       continue;
     }
     const bytes = r.bytes(len);
-    const port = r.u16be();
+    // The address is judged before the port is read, as Core does (a wrong length is MALFORMED
+    // even when the message also ends early).
     let addr: ReturnType<typeof decodeBip155>;
     try {
       addr = decodeBip155(id, bytes);
@@ -44,13 +45,14 @@ export function decodeAddrV2(payload: Uint8Array): AddrV2Message {
         throw new ProtocolError('MALFORMED', `addrv2 entry ${i}: ${err.message}`);
       throw err;
     }
+    const port = r.u16be();
     if (!addr) {
       skipped++;
       continue;
     }
     addresses[n++] = { time, services, network: addr.network, host: addr.host, port };
   }
-  r.end('addrv2');
+  // Bytes after the last entry are ignored, as Core ignores them.
   addresses.length = n;
   return { command: 'addrv2', addresses, skipped };
 }

@@ -10,7 +10,7 @@ export interface FeeFilterMessage {
 export function decodeFeeFilter(payload: Uint8Array): FeeFilterMessage {
   const r = new Reader(payload);
   const feeRate = r.i64le();
-  r.end('feefilter');
+  // Bytes after the fee rate are ignored, as Core ignores them.
   return { command: 'feefilter', feeRate };
 }
 

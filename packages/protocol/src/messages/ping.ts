@@ -13,14 +13,13 @@ export interface PongMessage {
 export function decodePing(payload: Uint8Array): PingMessage {
   const r = new Reader(payload);
   const nonce = r.u64le();
-  r.end('ping');
+  // Core reads the nonce and ignores what follows; so do we.
   return { command: 'ping', nonce };
 }
 
 export function decodePong(payload: Uint8Array): PongMessage {
   const r = new Reader(payload);
   const nonce = r.u64le();
-  r.end('pong');
   return { command: 'pong', nonce };
 }
 

@@ -13,7 +13,7 @@ export function decodeSendCmpct(payload: Uint8Array): SendCmpctMessage {
   // Core reads the flag as a bool: any nonzero byte is true.
   const announce = r.u8() !== 0;
   const version = r.u64le();
-  r.end('sendcmpct');
+  // Bytes after the version are ignored, as Core ignores them.
   return { command: 'sendcmpct', announce, version };
 }
 

@@ -103,6 +103,23 @@ export class V2Transport {
     return this.offset;
   }
 
+  /** An unfinished packet (or the key, or garbage) is held: ending here truncates it. */
+  get inPacket(): boolean {
+    return this.state === 'packet' || (this.state !== 'failed' && this.fill > 0);
+  }
+  /** Stream offset of the packet being assembled. */
+  get packetOffset(): number {
+    return this.packetStart;
+  }
+  /** The sealed length of the packet being assembled once its length is read, else -1. */
+  get pendingLength(): number {
+    return this.state === 'packet' ? this.packetLen : -1;
+  }
+  /** Bytes allocated for what is being assembled (the key, garbage or packet buffer). */
+  get allocated(): number {
+    return this.buf.length;
+  }
+
   setMaxLength(max: number): void {
     this.maxLength = checkMax(max);
   }

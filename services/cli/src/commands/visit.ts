@@ -73,7 +73,7 @@ export function register(program: Command): void {
         if (err instanceof z.ZodError) throw new UsageError(z.prettifyError(err).replace(/\n\s*/g, ' '));
         throw err;
       }
-      const obs = await createVisitor(config).visit(target, { crawlId: 'visit' });
+      const obs = await createVisitor(config).visit(target, { crawlId: 'visit', explicit: true });
       process.stdout.write(`${JSON.stringify(JSON.parse(observationToJson(obs)), null, 2)}\n`);
     });
 }

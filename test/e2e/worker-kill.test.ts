@@ -1,0 +1,117 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { createCrawlQueue, Frontier } from '@bitcrawl/queue';
+import { type Simnet, startSimnet } from '@bitcrawl/simnet';
+import { freePort, type RedisServer, startRedis } from '@bitcrawl/testkit';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/*
+ * Recovery from a SIGKILLed worker with the default LOCK_DURATION_MS and STALLED_INTERVAL_MS
+ * (not set here): the same round on the same simnet, once clean and once with one of two
+ * workers killed mid-round, each on a fresh Redis. The killed worker's active jobs come back
+ * once their lock lapses and a stalled check runs (about 10 s at most with the defaults), so
+ * the killed round may take at most the clean one plus 15 s.
+ */
+
+const bin = path.resolve(import.meta.dirname, '../../services/cli/bin/bitcrawl.mjs');
+const CRAWL_ID = 'kill1';
+
+let sim: Simnet;
+const children = new Set<ChildProcess>();
+
+function service(name: 'seeder' | 'worker', env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, [bin, name], {
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: false,
+  });
+  child.stderr?.on('data', (d) => process.stderr.write(`[${name} ${child.pid}] ${d}`));
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+
+const exited = (c: ChildProcess) =>
+  new Promise<number | null>((r) =>
+    c.exitCode !== null || c.signalCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code)),
+  );
+
+beforeAll(async () => {
+  sim = await startSimnet({
+    seed: 91,
+    nodes: 400,
+    // Silent nodes keep visits in flight (the handshake timer) so the killed worker has some.
+    kinds: { core: 10, legacy: 1, silent: 2 },
+    port: 31_000 + Math.floor(Math.random() * 900),
+    latencyMs: { min: 0, max: 30 },
+  });
+}, 120_000);
+
+afterAll(async () => {
+  for (const c of children) c.kill('SIGKILL');
+  await sim?.stop();
+});
+
+/** One round on a fresh Redis; `kill` SIGKILLs the first worker once `killAfter` visits are recorded. */
+async function round(kill: boolean): Promise<{ ms: number; visited: number }> {
+  const redis: RedisServer = await startRedis();
+  const conn = new Redis(redis.url, { maxRetriesPerRequest: null });
+  const frontier = new Frontier(conn);
+  const queue = createCrawlQueue(conn);
+  const env = {
+    REDIS_URL: redis.url,
+    // Enough for either worker to carry the round alone: the killed round measures recovery, not half the capacity.
+    CONCURRENCY: '600',
+    ALLOW_PRIVATE: 'true',
+    HANDSHAKE_TIMEOUT_MS: '2500',
+    GETADDR_TIMEOUT_MS: '3000',
+    IDLE_TIMEOUT_MS: '500',
+  };
+  const workers: ChildProcess[] = [];
+  try {
+    for (let i = 0; i < 2; i++)
+      workers.push(service('worker', { ...env, METRICS_PORT: String(await freePort()) }));
+    const t0 = performance.now();
+    const seeder = service('seeder', {
+      REDIS_URL: redis.url,
+      SEEDS: sim.seeds.join(','),
+      DNS: 'false',
+      CRAWL_ID,
+    });
+    expect(await exited(seeder)).toBe(0);
+    let killed = !kill;
+    for (;;) {
+      const p = await frontier.progress(CRAWL_ID);
+      if (!killed && p.visited > 50) {
+        workers[0]?.kill('SIGKILL');
+        killed = true;
+      }
+      const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+      if (p.seen > 0 && p.visited === p.seen && Object.values(c).every((n) => n === 0))
+        return { ms: performance.now() - t0, visited: p.visited };
+      if (performance.now() - t0 > 240_000)
+        throw new Error(`the round did not finish in 240 s: ${JSON.stringify({ ...p, ...c })}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    for (const w of workers) if (w.exitCode === null) w.kill('SIGTERM');
+    await Promise.all(workers.map(exited));
+    await queue.close();
+    conn.disconnect();
+    await redis.stop();
+  }
+}
+
+describe('a SIGKILLed worker with the default lock duration and stalled-check interval', () => {
+  it('its jobs come back fast enough that the round takes at most the clean round + 15 s', async () => {
+    const clean = await round(false);
+    const killed = await round(true);
+    console.log(
+      `clean round ${(clean.ms / 1000).toFixed(1)} s (${clean.visited} visits), ` +
+        `with a worker SIGKILLed ${(killed.ms / 1000).toFixed(1)} s (${killed.visited} visits)`,
+    );
+    expect(killed.visited).toBe(clean.visited);
+    expect(killed.ms).toBeLessThanOrEqual(clean.ms + 15_000);
+  }, 600_000);
+});
