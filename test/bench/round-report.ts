@@ -16,8 +16,8 @@ const cpuMs = (f: RoundFigures) => f.procs.reduce((t, p) => t + p.cpuMs, 0);
 function rssCell(f: RoundFigures): string[] {
   const byName = new Map<string, number[]>();
   for (const p of f.procs) {
-    // sh and sleep: testkit's guards that stop a server with its parent.
-    if (p.peakRssMb <= 0 || p.name === 'sh' || p.name === 'sleep') continue;
+    // sh, sleep and cat: testkit's guards that stop a server with its parent (their CPU still counts).
+    if (p.peakRssMb <= 0 || ['sh', 'sleep', 'cat'].includes(p.name)) continue;
     byName.set(p.name, [...(byName.get(p.name) ?? []), p.peakRssMb]);
   }
   return [...byName]

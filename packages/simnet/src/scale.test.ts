@@ -91,11 +91,14 @@ describe('simnet shapes for bench:round', () => {
   }, 300_000);
 
   it('serves exactly the answer the ground truth lists, built from the compact plan', async () => {
+    // A port of its own: other simnets (tests running at the same time) listen on 8333.
+    const port = 21_000 + Math.floor(Math.random() * 9_000);
     const sim = await startSimnet({
       seed: 24,
       counts: { core: 30 },
       dead: 10,
       table: { min: 100, max: 100 },
+      port,
     });
     try {
       const node = sim.groundTruth.nodes[3]!;
