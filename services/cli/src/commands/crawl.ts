@@ -31,6 +31,7 @@ const optsSchema = z.object({
   handshakeTimeout: int.optional(),
   getaddrTimeout: int.optional(),
   idleTimeout: int.optional(),
+  transport: z.enum(['v2-first', 'v1', 'v2-only']).default('v2-first'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
   geoipAsnDb: z.string().optional(),
   cloudAsns: z.string().optional(),
@@ -66,6 +67,11 @@ export function register(program: Command, entry: CliEntry = {}): void {
     .option('--handshake-timeout <ms>', 'handshake timeout')
     .option('--getaddr-timeout <ms>', 'how long to wait for a getaddr answer')
     .option('--idle-timeout <ms>', 'silence that ends an answer')
+    .option(
+      '--transport <mode>',
+      'v2-first (BIP324 v2 to nodes that may take it, v1 fallback), v1 or v2-only',
+      process.env.TRANSPORT || 'v2-first',
+    )
     .option('--log-level <level>', 'pino log level (to stderr)', 'warn')
     .option('--geoip-asn-db <file>', 'ip2asn-combined.tsv(.gz): store GeoIP/ASN data in node_geo')
     .option('--cloud-asns <file>', 'JSON {"<asn>": "<provider>"} added to the cloud provider table')
@@ -107,6 +113,7 @@ export function register(program: Command, entry: CliEntry = {}): void {
             handshakeMs: o.handshakeTimeout,
             getaddrMs: o.getaddrTimeout,
             idleAfterAnswerMs: o.idleTimeout,
+            transport: o.transport,
           }),
           seeder: seederConfigSchema.parse({
             chain: chain.name,

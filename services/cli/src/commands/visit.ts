@@ -16,6 +16,7 @@ const optsSchema = z.object({
   connectTimeout: z.coerce.number().int().positive().optional(),
   handshakeTimeout: z.coerce.number().int().positive().optional(),
   getaddrTimeout: z.coerce.number().int().positive().optional(),
+  transport: z.enum(['v2-first', 'v1', 'v2-only']).default('v2-first'),
 });
 
 /** `bitcrawl visit HOST:PORT`: one visit, its Observation as JSON; exit 0 whatever the outcome. */
@@ -39,6 +40,11 @@ export function register(program: Command): void {
     .option('--connect-timeout <ms>', 'connect timeout')
     .option('--handshake-timeout <ms>', 'handshake timeout')
     .option('--getaddr-timeout <ms>', 'how long to wait for the getaddr answer')
+    .option(
+      '--transport <mode>',
+      'v2-first (BIP324 v2, v1 when the node hangs up on it), v1 or v2-only',
+      process.env.TRANSPORT || 'v2-first',
+    )
     .action(async (endpoint: string, raw: unknown) => {
       const o = optsSchema.parse(raw);
       const { chainByName, parseEndpoint, ProtocolError } = await import('@bitcrawl/protocol');
@@ -60,6 +66,7 @@ export function register(program: Command): void {
           connectMs: o.connectTimeout,
           handshakeMs: o.handshakeTimeout,
           getaddrMs: o.getaddrTimeout,
+          transport: o.transport,
         });
       } catch (err) {
         if (err instanceof ProtocolError) throw new UsageError(err.message);
