@@ -1,4 +1,4 @@
-import type { GroundTruth } from '@bitcrawl/simnet';
+import type { GroundTruth, TruthNode } from '@bitcrawl/simnet';
 import { queryRows, type Store } from '@bitcrawl/storage';
 
 /**
@@ -6,17 +6,25 @@ import { queryRows, type Store } from '@bitcrawl/storage';
  * every address visited exactly once with its expected outcome class, exact version fields
  * for every ok node, and exactly the gossip edges each node advertised. Returns mismatches.
  */
-export async function compareWithTruth(store: Store, crawlId: string, truth: GroundTruth): Promise<string[]> {
+export async function compareWithTruth(
+  store: Store,
+  crawlId: string,
+  truth: GroundTruth,
+  /** The crawl's TRANSPORT: with 'v1' every visit must be v1, nothing tried in v2. */
+  transport: 'v2-first' | 'v1' = 'v2-first',
+): Promise<string[]> {
   const problems: string[] = [];
   const obs = await queryRows<Record<string, string>>(
     store,
     `SELECT network, host, toString(port) AS port, outcome, toString(protocol_version) AS pv, toString(services) AS services,
-            user_agent, toString(start_height) AS sh, toString(relay) AS relay, toString(addrs_received) AS n
+            user_agent, toString(start_height) AS sh, toString(relay) AS relay, toString(addrs_received) AS n,
+            toString(transport) AS transport, toString(v2_fallback) AS fallback, v2_session_id AS sid
      FROM observations FINAL WHERE crawl_id = '${crawlId}'`,
   );
   const key = (n: { network: string; host: string; port: string | number }) =>
     `${n.network}|${n.host}|${n.port}`;
   const seen = new Map<string, Record<string, string>>();
+  const seeds = new Set(truth.seeds);
   for (const r of obs) {
     const k = key(r as { network: string; host: string; port: string });
     if (seen.has(k)) problems.push(`visited twice: ${k}`);
@@ -44,6 +52,10 @@ export async function compareWithTruth(store: Store, crawlId: string, truth: Gro
       if (want.join('|') !== got.join('|'))
         problems.push(`${n.endpoint}: version/answer ${got.join('|')} != ${want.join('|')}`);
     }
+    if (transport === 'v1' && (r.transport !== 'v1' || r.fallback !== '0'))
+      problems.push(`${n.endpoint}: transport ${r.transport}, fallback ${r.fallback} in a v1 crawl`);
+    if (transport === 'v2-first' && n.expectedOutcome === 'ok' && n.transport)
+      problems.push(...transportProblems(n, r, seeds));
   }
   if (seen.size !== truth.nodes.length)
     problems.push(`visited ${seen.size} addresses, ground truth has ${truth.nodes.length}`);
@@ -71,6 +83,26 @@ export async function compareWithTruth(store: Store, crawlId: string, truth: Gro
   }
   if (got.size !== expected) problems.push(`addr_gossip has ${got.size} edges, ground truth ${expected}`);
   return problems.slice(0, 50);
+}
+
+/**
+ * The crawler (v2-first) must speak each node's own transport: v2 to every v2 node, v1 to the
+ * others. A v1 node claiming NODE_P2P_V2 is always tried in v2 first (its gossip says so), and
+ * so is a seed (nothing told us its services): their fallback must be recorded. A plain v1 node
+ * reached through gossip goes straight to v1, unless its job was re-enqueued without the
+ * gossiped services (a crashed or interrupted round): either is right for it.
+ */
+function transportProblems(n: TruthNode, r: Record<string, string>, seeds: Set<string>): string[] {
+  const claims = (BigInt(n.version?.services ?? '0') & 0x800n) !== 0n;
+  const problems: string[] = [];
+  if (r.transport !== n.transport)
+    problems.push(`${n.endpoint}: transport ${r.transport}, node speaks ${n.transport}`);
+  const fallback = r.fallback === '1';
+  if (n.transport === 'v2' && fallback) problems.push(`${n.endpoint}: a v2 node recorded as a v1 fallback`);
+  if (n.transport === 'v1' && (claims || seeds.has(n.endpoint)) && !fallback)
+    problems.push(`${n.endpoint}: v1 node tried in v2 first, no fallback recorded`);
+  if ((r.sid !== '') !== (n.transport === 'v2')) problems.push(`${n.endpoint}: v2 session id '${r.sid}'`);
+  return problems;
 }
 
 export const ALL_KINDS = {

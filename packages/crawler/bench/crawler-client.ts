@@ -12,6 +12,8 @@ await runClient((chain) => {
     crawlerConfigSchema.parse({
       allowPrivate: true,
       chain,
+      // bench:sessions' BENCH_V2 mode runs this client with v1 and with v2-first (v2 to every node).
+      transport: process.env.BENCH_TRANSPORT || 'v1',
       timeouts: {
         connectMs: 5_000,
         handshakeMs: 10_000,

@@ -15,6 +15,10 @@
  *
  * BENCH_SIMNET_CPUS / BENCH_CRAWLER_CPUS (taskset lists, e.g. "2,3" and "0,1") pin the simnet
  * and the clients to separate cores on a machine that has them; by default all share.
+ *
+ * BENCH_V2=1 makes every simnet node speak BIP324 v2 (and v1, as Core) and runs the crawler
+ * over v1 and over v2, alternating run by run, to print what v2 costs: sessions/s and CPU per
+ * session of each, and their ratio (no baseline or ceiling in that mode).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createReadStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -46,6 +50,7 @@ const CLIENT_V8_FLAGS = [
 ];
 /** Crawl threads in the crawler process (a worker's THREADS); the one-thread figures are printed too. */
 const THREADS = Math.max(1, Math.floor(Number(process.env.BENCH_THREADS ?? 2)));
+const V2 = process.env.BENCH_V2 === '1';
 const SIMNET_CPUS = process.env.BENCH_SIMNET_CPUS;
 const CRAWLER_CPUS = process.env.BENCH_CRAWLER_CPUS;
 const root = path.resolve(import.meta.dirname, '../../..');
@@ -121,6 +126,7 @@ async function startSimnetProcess(): Promise<{
       selfAnnounce: 0.5,
       port: 18333, // not the tests' 8333, so a benchmark never collides with a test run
       ipv6BasePort: 50_000,
+      ...(V2 ? { transports: { v2: 1 } } : {}),
     }),
   );
   const child = spawn(
@@ -172,6 +178,7 @@ async function runClient(
   simnetPid: number,
   passes: number,
   threads = 1,
+  transport = 'v1',
 ): Promise<ClientRun> {
   const simCpu0 = processCpuMs(simnetPid);
   const jiffies0 = machineJiffies();
@@ -188,7 +195,10 @@ async function runClient(
         String(passes),
         String(threads),
       ]),
-      { env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'inherit'] },
+      {
+        env: { ...process.env, NODE_OPTIONS: '', BENCH_TRANSPORT: transport },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
     );
     const onExit = () => child.kill('SIGKILL');
     process.once('exit', onExit);
@@ -246,6 +256,39 @@ function runBaseline(targets: Target[], magicHex: string) {
   });
 }
 
+/** BENCH_V2: the crawler over v1 and over v2 against the same v2 simnet, alternating run by run. */
+async function compareTransports(script: string, targetsFile: string, simPid: number): Promise<void> {
+  const by: Record<'v1' | 'v2-first', ClientRun[]> = { v1: [], 'v2-first': [] };
+  for (let i = 0; i < RUNS; i++) {
+    for (const t of ['v1', 'v2-first'] as const)
+      by[t].push(await runClient(script, targetsFile, simPid, PASSES, THREADS, t));
+  }
+  const med = (rs: ClientRun[]) =>
+    [...rs].sort((a, b) => a.steadyRate - b.steadyRate)[Math.floor(rs.length / 2)] as ClientRun;
+  const [v1, v2] = [med(by.v1), med(by['v2-first'])];
+  console.log('');
+  console.log(
+    'transport   visits     ok  steady sessions/s  whole  CPU ms/session (crawler)  simnet ms  JS ms  RSS MB',
+  );
+  for (const [name, r] of [
+    ['v1', v1],
+    ['v2', v2],
+  ] as const)
+    console.log(
+      `${name.padEnd(9)} ${String(r.visits).padStart(8)} ${String(r.ok).padStart(6)} ${r.steadyRate.toFixed(0).padStart(18)} ${(r.ok / r.seconds).toFixed(0).padStart(6)} ${r.cpuMsPerSession.toFixed(2).padStart(25)} ${r.simCpuMsPerSession.toFixed(2).padStart(10)} ${r.busyMsPerSession.toFixed(2).padStart(6)} ${r.rssMb.toFixed(0).padStart(7)}`,
+    );
+  console.log(
+    `v2 / v1: ${(v2.cpuMsPerSession / v1.cpuMsPerSession).toFixed(1)}x the crawler's CPU per session (target <= 2x), ` +
+      `${(v2.steadyRate / v1.steadyRate).toFixed(2)}x the steady sessions/s; medians of ${RUNS} run(s) each of ${PASSES} pass(es) over ` +
+      `${NODES} nodes at ${CONCURRENCY} concurrent on ${THREADS} thread(s); all runs (steady sessions/s, CPU ms): ` +
+      `v1 ${by.v1.map((r) => `${r.steadyRate.toFixed(0)}/${r.cpuMsPerSession.toFixed(2)}`).join(', ')}; ` +
+      `v2 ${by['v2-first'].map((r) => `${r.steadyRate.toFixed(0)}/${r.cpuMsPerSession.toFixed(2)}`).join(', ')}`,
+  );
+  console.log(
+    `the simnet's nodes keep one v2 key each (see packages/simnet/src/v2-node.ts), so its figure is its ECDH, not key generation; node ${process.version}`,
+  );
+}
+
 const [crawlerScript, ceilingScript] = [
   await bundleClient('crawler-client.ts'),
   await bundleClient('ceiling-client.ts'),
@@ -261,6 +304,10 @@ try {
   const targetsFile = path.join(dir, 'targets.txt');
   writeFileSync(targetsFile, sim.targets.map((t) => `${t.host} ${t.port}\n`).join(''));
   await runClient(ceilingScript, targetsFile, sim.pid, 1);
+  if (V2) {
+    await compareTransports(crawlerScript, targetsFile, sim.pid);
+    process.exit(0);
+  }
   // Threaded and one-thread runs alternate, so a drift in the machine's speed hits both alike.
   const runs: ClientRun[] = [];
   const single: ClientRun[] = [];

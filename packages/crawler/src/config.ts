@@ -61,6 +61,15 @@ export const proxyUrlSchema = z.string().superRefine((url, ctx) => {
   }
 });
 
+/**
+ * Which P2P transport visits use. 'v2-first' (the default): BIP324 v2 to a peer that
+ * advertises NODE_P2P_V2 (in its gossip entry or at an earlier visit) or whose services are
+ * unknown, with Core's v1 fallback when it hangs up before answering our key; v1 to a peer
+ * known not to speak v2. 'v1': never v2. 'v2-only': v2 to every peer, no fallback.
+ */
+export const TRANSPORT_MODES = ['v2-first', 'v1', 'v2-only'] as const;
+export type TransportMode = (typeof TRANSPORT_MODES)[number];
+
 const configObject = z.object({
   chain: z.enum(CHAIN_NAMES as [ChainName, ...ChainName[]]).default('mainnet'),
   userAgent: z.string().max(256).default(`/bitcrawl:${CRAWLER_VERSION}/`),
@@ -82,6 +91,7 @@ const configObject = z.object({
   /** Bounds against hostile peers. An Observation carries at most 10,000 addresses. */
   maxAddrPerSession: z.number().int().positive().max(10_000).default(5_000),
   maxMessagesPerSession: z.number().int().positive().max(1_000_000).default(5_000),
+  transport: z.enum(TRANSPORT_MODES).default('v2-first'),
   /**
    * Bytes of unfinished peer frames this engine may hold across all its sessions (byte-budget.ts);
    * a worker's budget is split between its engines by their share of CONCURRENCY.
@@ -166,6 +176,7 @@ export interface CrawlerOptions {
   sessionMs?: number | undefined;
   /** Per-network timers; these beat the flat ones above. */
   networkTimeouts?: Partial<Record<Network, Partial<Timeouts>>> | undefined;
+  transport?: TransportMode | undefined;
 }
 
 /** Builds a validated CrawlerConfig from flat options; unset values ('' included) keep their defaults. */
@@ -179,7 +190,7 @@ export function crawlerConfigFrom(o: CrawlerOptions): CrawlerConfig {
     cjdnsRoute: o.cjdnsRoute ?? false,
     denyCidrs: o.denyCidrs ?? [],
     ...defined({ maxBufferedBytes: o.maxBufferedBytes }),
-    ...defined({ proxy: o.proxy }),
+    ...defined({ proxy: o.proxy, transport: o.transport }),
     proxies: defined({ onion: o.proxyOnion, i2p: o.proxyI2p, cjdns: o.proxyCjdns }),
     // Only what was given: a default spelled out here would beat the per-network defaults.
     timeouts: defined({

@@ -29,6 +29,7 @@ describe('byte budget under 2,000 pinning peers', () => {
       crawlerConfigSchema.parse({
         chain: 'regtest',
         allowPrivate: true,
+        transport: 'v1', // the pinning peers speak v1
         // Generous connect and handshake timers: 2,000 dials at once on a loaded machine.
         timeouts: { connectMs: 60_000, handshakeMs: 60_000, getaddrMs: 3_000, sessionMs: 150_000 },
       }),

@@ -36,6 +36,8 @@ const config = (over: object = {}) =>
     chain: 'regtest',
     allowPrivate: true,
     timeouts: { ...T, sessionMs: SESSION_MS },
+    // These scripted peers are v1 (hostile in v1 framing); v2 sessions are tested in transport.test.
+    transport: 'v1',
     ...over,
   });
 
@@ -302,7 +304,11 @@ describe('hostile gossip: what an answer may make us dial', () => {
     const { obs } = await visit(port);
     expect(obs.outcome).toBe('ok');
     const strict = createVisitor(
-      crawlerConfigSchema.parse({ chain: 'regtest', timeouts: { ...T, sessionMs: SESSION_MS } }),
+      crawlerConfigSchema.parse({
+        chain: 'regtest',
+        transport: 'v1',
+        timeouts: { ...T, sessionMs: SESSION_MS },
+      }),
     );
     expect(unpackAddrs(obs.addrs).length).toBeGreaterThanOrEqual(forms.length - 2); // addrv2 may carry mapped ones as IPv4
     for (const a of unpackAddrs(obs.addrs)) {

@@ -5,5 +5,6 @@ export * from './fd-limit.ts';
 export * from './handshake.ts';
 export * from './policy.ts';
 export * from './session.ts';
+export * from './transport-memory.ts';
 export * from './visitor.ts';
 export * from './worker-flags.ts';

@@ -9,15 +9,16 @@ import {
 } from '@bitcrawl/model';
 import {
   decodeMessage,
+  type EllswiftKey,
   EMPTY_PACKED,
-  encodeMessageFrame,
+  ellswiftCreate,
   type Frame,
-  FrameParser,
   MAX_ADDR_ENTRIES,
   type Message,
   ProtocolError,
   type ProtocolErrorCode,
   packAddrs,
+  V2Transport,
 } from '@bitcrawl/protocol';
 import type { ByteBudget } from './byte-budget.ts';
 import type { Timeouts } from './config.ts';
@@ -33,6 +34,7 @@ import {
   step,
   versionFirst,
 } from './handshake.ts';
+import { V1Wire, V2Wire, type Wire } from './wire.ts';
 
 export const PROTOCOL_VERSION = 70016;
 
@@ -74,9 +76,18 @@ export interface SessionParams {
    * complete') and for how long at most (`bitcrawl visit` shows it on a terminal).
    */
   onPhase?: (phase: string, ms: number) => void;
+  /**
+   * 'v1'; 'v2' (BIP324 only); 'v2-then-v1': v2, and when the peer closes or resets the
+   * connection before answering our key, a second connection in v1, as Core does. Default 'v1'.
+   */
+  transport?: TransportPlan;
+  /** Our ephemeral v2 key for this visit (a fresh one per connection); made on demand when absent. */
+  v2Key?: () => EllswiftKey;
   /** The engine's budget for unfinished frames; the session accounts its parser against it. */
   budget?: ByteBudget;
 }
+
+export type TransportPlan = 'v1' | 'v2' | 'v2-then-v1';
 
 /** Version nonces come from a pool refilled 512 at a time: one CSPRNG call per 512 sessions. */
 const noncePool = Buffer.alloc(4096);
@@ -89,33 +100,6 @@ function nextNonce(): bigint {
   const n = noncePool.readBigUInt64LE(nonceAt);
   nonceAt += 8;
   return n;
-}
-
-/**
- * Frames without a payload (verack, getaddr, sendaddrv2) are the same bytes on every session
- * of a chain, so they are encoded once per magic; version and pong are encoded per session.
- */
-const constantFrames = new Map<number, Map<string, Uint8Array>>();
-function frameOf(magic: Uint8Array, msg: Message): Uint8Array {
-  if (msg.command !== 'verack' && msg.command !== 'getaddr' && msg.command !== 'sendaddrv2')
-    return encodeMessageFrame(magic, msg);
-  // Keyed by the magic's value (one entry per chain in use), not by the array's identity.
-  const key =
-    ((magic[0] as number) << 24) |
-    ((magic[1] as number) << 16) |
-    ((magic[2] as number) << 8) |
-    (magic[3] as number);
-  let byCommand = constantFrames.get(key);
-  if (!byCommand) {
-    byCommand = new Map();
-    constantFrames.set(key, byCommand);
-  }
-  let frame = byCommand.get(msg.command);
-  if (!frame) {
-    frame = encodeMessageFrame(magic, msg);
-    byCommand.set(msg.command, frame);
-  }
-  return frame;
 }
 
 /**
@@ -133,6 +117,10 @@ const PROTOCOL_OUTCOME: Record<ProtocolErrorCode, Outcome> = {
   BAD_MAGIC: 'bad_magic',
   BAD_CHECKSUM: 'bad_checksum',
   OVERSIZED: 'oversized',
+  // v2: a packet failing its Poly1305 tag is the v2 form of a bad checksum; no garbage
+  // terminator where BIP324 requires one is a malformed stream.
+  BAD_MAC: 'bad_checksum',
+  NO_GARBAGE_TERMINATOR: 'malformed',
   BAD_COMMAND: 'malformed',
   TRUNCATED: 'malformed',
   MALFORMED: 'malformed',
@@ -143,18 +131,55 @@ const PROTOCOL_OUTCOME: Record<ProtocolErrorCode, Outcome> = {
 /**
  * One visit: dial, run the handshake machine over the socket, harvest the getaddr answer,
  * disconnect. Every timer and the socket are released on every path. Never throws for
- * anything the peer does; the Observation says what happened.
+ * anything the peer does; the Observation says what happened, and over which transport.
  */
 export async function runSession(p: SessionParams): Promise<Observation> {
   // Paced: a burst of dials is spread over a few turns of the event loop (see dialSlot).
   const slot = dialSlot();
   if (slot) await slot;
   const startedAt = p.now();
-  const base = { ts: startedAt, crawlId: p.crawlId, ...p.target };
   // Deadlines and durations run on the monotonic clock: a wall clock stepped back (NTP, a VM
-  // restored) must neither stretch a visit past its cap nor make a duration negative.
+  // restored) must neither stretch a visit past its cap nor make a duration negative. The cap
+  // covers both connections of a v1 fallback.
+  const deadline = performance.now() + p.timeouts.sessionMs;
+  const plan = p.transport ?? 'v1';
+  const v1 = () => new V1Wire(p.magic, MAX_HANDSHAKE_FRAME_LENGTH);
+  if (plan === 'v1') return (await attempt(p, 'v1', v1, startedAt, deadline)).obs;
+  // The key is made once the connection is up: most gossiped addresses never answer a dial,
+  // and a key costs milliseconds of CPU.
+  const v2 = () =>
+    new V2Wire(
+      new V2Transport({
+        magic: p.magic,
+        role: 'initiator',
+        key: p.v2Key ? p.v2Key() : ellswiftCreate(),
+        maxLength: MAX_HANDSHAKE_FRAME_LENGTH,
+      }),
+    );
+  const first = await attempt(p, 'v2', v2, startedAt, deadline);
+  if (plan === 'v2' || !first.refusedV2 || p.signal?.aborted || performance.now() >= deadline)
+    return first.obs;
+  const second = await attempt(p, 'v1', v1, startedAt, deadline);
+  return { ...second.obs, v2Fallback: true };
+}
+
+/** One connection over one wire. `refusedV2`: v2, and the peer hung up without a byte. */
+async function attempt(
+  p: SessionParams,
+  kind: Wire['kind'],
+  makeWire: () => Wire,
+  startedAt: number,
+  deadline: number,
+): Promise<{ obs: Observation; refusedV2: boolean }> {
+  const base = {
+    ts: startedAt,
+    crawlId: p.crawlId,
+    ...p.target,
+    transport: kind,
+    v2Fallback: false,
+    v2SessionId: '',
+  };
   const t0 = performance.now();
-  const deadline = t0 + p.timeouts.sessionMs;
   const peer = p.dialTarget ?? p.target;
   // Bytes that arrive before the session below takes over are copied aside (the dialer's read
   // buffer is reused); in practice none do, since it takes over as soon as the dial resolves.
@@ -170,7 +195,7 @@ export async function runSession(p: SessionParams): Promise<Observation> {
     socket = await dial(
       peer,
       p.route,
-      Math.min(p.timeouts.connectMs, p.timeouts.sessionMs),
+      Math.max(1, Math.min(p.timeouts.connectMs, deadline - t0)),
       p.signal,
       (chunk) => onData(chunk),
     );
@@ -178,18 +203,22 @@ export async function runSession(p: SessionParams): Promise<Observation> {
     if (err instanceof DialInfrastructureError) throw err; // ours, not the peer's: retried later
     const e = err instanceof DialError ? err : new DialError('unreachable', String(err));
     return {
-      ...base,
-      outcome: e.code,
-      error: e.message,
-      peer: null,
-      connectMs: Math.round(performance.now() - t0),
-      handshakeMs: 0,
-      addrs: EMPTY_PACKED,
+      obs: {
+        ...base,
+        outcome: e.code,
+        error: e.message,
+        peer: null,
+        connectMs: Math.round(performance.now() - t0),
+        handshakeMs: 0,
+        addrs: EMPTY_PACKED,
+      },
+      refusedV2: false,
     };
   }
   const connectedAt = performance.now();
   const connectMs = Math.round(connectedAt - t0);
-  return new Promise<Observation>((resolve) => {
+  const wire = makeWire();
+  return new Promise<{ obs: Observation; refusedV2: boolean }>((resolve) => {
     const params: HandshakeParams = {
       protocolVersion: PROTOCOL_VERSION,
       userAgent: p.userAgent,
@@ -198,7 +227,6 @@ export async function runSession(p: SessionParams): Promise<Observation> {
       nowS: Math.floor(p.now() / 1000),
       maxAddr: p.maxAddr,
     };
-    const parser = new FrameParser(p.magic, { maxLength: MAX_HANDSHAKE_FRAME_LENGTH });
     let state: MachineState = initialState();
     let handshakeAt = 0;
     let messages = 0;
@@ -249,8 +277,14 @@ export async function runSession(p: SessionParams): Promise<Observation> {
       if (state.truncated) notes.push(`answer truncated at ${p.maxAddr} addresses`);
       const afterDone = notes.join('; ');
       const error = failure?.final ? failure.error : done ? afterDone : (failure?.error ?? why);
-      resolve({
+      // Core's v1 fallback: the peer hung up before sending a byte; ours also takes a v1 answer.
+      const refusedV2 =
+        wire.kind === 'v2' &&
+        !done &&
+        ((failure?.outcome === 'closed' && wire.received === 0) || wire.answeredV1);
+      const obs: Observation = {
         ...base,
+        v2SessionId: wire.sessionIdHex(),
         outcome,
         error: truncateText(error, MAX_ERROR_LENGTH),
         peer: v
@@ -266,7 +300,8 @@ export async function runSession(p: SessionParams): Promise<Observation> {
         connectMs,
         handshakeMs: done ? Math.round(handshakeAt - connectedAt) : 0,
         addrs: done ? packAddrs(finalAnswer(state)) : EMPTY_PACKED,
-      });
+      };
+      resolve({ obs, refusedV2 });
     };
     const overBudget = (error: string) => finish('byte budget', { outcome: 'malformed', error, final: true });
     const account = p.budget?.open(overBudget);
@@ -274,10 +309,19 @@ export async function runSession(p: SessionParams): Promise<Observation> {
     p.signal?.addEventListener('abort', onAbort, { once: true });
 
     // One write per chunk: what every frame of a chunk asks for (verack and getaddr, when
-    // Core's handshake burst arrives whole) goes in one socket write, one syscall.
-    const send = (msgs: readonly Message[]) => {
-      if (msgs.length === 1) socket.write(frameOf(p.magic, msgs[0] as Message));
-      else if (msgs.length > 1) socket.write(Buffer.concat(msgs.map((m) => frameOf(p.magic, m))));
+    // Core's handshake burst arrives whole) goes in one socket write, one syscall; over v2 the
+    // transport's own bytes (terminator, version packet) and our opening messages join it.
+    let opened = false;
+    const send = (msgs: readonly Message[], transportBytes?: Uint8Array) => {
+      const parts: Uint8Array[] = [];
+      if (transportBytes) parts.push(transportBytes);
+      if (!opened && wire.ready) {
+        opened = true;
+        parts.push(wire.encode(openingMessages(params)));
+      }
+      if (msgs.length > 0) parts.push(wire.encode(msgs));
+      if (parts.length === 1) socket.write(parts[0] as Uint8Array);
+      else if (parts.length > 1) socket.write(Buffer.concat(parts));
     };
 
     /** A rule Core disconnects for (obsolete version, version not first): `malformed`. */
@@ -293,7 +337,7 @@ export async function runSession(p: SessionParams): Promise<Observation> {
     const consume = (frames: readonly Frame[], out: Message[]): string | undefined => {
       for (const frame of frames) {
         if (finished) return undefined;
-        if (++messages > p.maxMessages) {
+        if (++messages + wire.ignored > p.maxMessages) {
           finish('too many messages', { outcome: 'malformed', error: 'message limit reached' });
           return undefined;
         }
@@ -334,7 +378,7 @@ export async function runSession(p: SessionParams): Promise<Observation> {
         if (r.fail) return fail(r.fail);
         for (const m of r.send) out.push(m);
         if (r.handshakeDone) {
-          parser.setMaxLength(MAX_CRAWL_FRAME_LENGTH); // the answer may now come
+          wire.setMaxLength(MAX_CRAWL_FRAME_LENGTH); // the answer may now come
           handshakeAt = performance.now();
           getaddrDeadline = handshakeAt + p.timeouts.getaddrMs;
           arm(p.timeouts.getaddrMs, 'getaddr deadline');
@@ -357,19 +401,19 @@ export async function runSession(p: SessionParams): Promise<Observation> {
 
     onData = (chunk) => {
       if (finished) return;
-      const { frames, error } = parser.feed(chunk);
+      const { frames, error, send: transportBytes } = wire.feed(chunk);
       const out: Message[] = [];
       const over = consume(frames, out);
       if (finished) return;
-      if (account && (parser.inFrame || account.bytes > 0)) {
-        const refused = account.update(parser.frameStart, parser.pendingLength, parser.allocated);
+      if (account && (wire.inFrame || account.bytes > 0)) {
+        const refused = account.update(wire.frameStart, wire.pendingLength, wire.allocated);
         if (refused) return overBudget(refused);
         if (finished) return; // shed to make room
       }
       // A pong owed in the chunk that completes the answer is not sent: we disconnect now, and a
       // write just before the close costs both ends a syscall and the peer a read for nothing.
       if (over) return finish(over);
-      send(out);
+      send(out, transportBytes);
       if (error)
         finish('framing', {
           outcome: PROTOCOL_OUTCOME[error.code],
@@ -385,7 +429,9 @@ export async function runSession(p: SessionParams): Promise<Observation> {
     socket.on('end', () => finish('peer closed', { outcome: 'closed', error: 'peer closed the connection' }));
 
     arm(p.timeouts.handshakeMs, 'handshake deadline');
-    send(openingMessages(params));
+    const hello = wire.hello();
+    if (hello) socket.write(hello);
+    send([]); // v1: version and sendaddrv2 now; v2: once the peer's key is in
     if (earlyBytes > MAX_CRAWL_FRAME_LENGTH)
       finish('framing', {
         outcome: 'oversized',

@@ -1,15 +1,36 @@
-import { MAX_ERROR_LENGTH, type Observation, truncateText } from '@bitcrawl/model';
+import { MAX_ERROR_LENGTH, NODE_P2P_V2, type Observation, truncateText } from '@bitcrawl/model';
 import { CHAINS, EMPTY_PACKED, packedCount } from '@bitcrawl/protocol';
 import type { Logger, Metrics } from '@bitcrawl/telemetry';
 import { ByteBudget } from './byte-budget.ts';
-import { type CrawlerConfig, timeoutsFor } from './config.ts';
+import { type CrawlerConfig, type TransportMode, timeoutsFor } from './config.ts';
 import { createPolicy, type Decision } from './policy.ts';
-import { runSession } from './session.ts';
+import { runSession, type TransportPlan } from './session.ts';
+import { TransportMemory } from './transport-memory.ts';
 
 export interface VisitTarget {
   network: Observation['network'];
   host: string;
   port: number;
+  /** The services its gossip entry advertised, when it came from one (NODE_P2P_V2: try v2). */
+  services?: bigint;
+}
+
+/**
+ * The transport plan of one visit. In 'v2-first' mode: v2 (with the v1 fallback) unless the
+ * peer is known not to take it, from an earlier visit or from services advertised without
+ * NODE_P2P_V2; an address whose services we do not know (a seed, `bitcrawl visit`) gets v2
+ * with the fallback too.
+ */
+export function planTransport(
+  mode: TransportMode,
+  services: bigint | undefined,
+  remembered: 'v1' | 'v2' | undefined,
+): TransportPlan {
+  if (mode === 'v1') return 'v1';
+  if (mode === 'v2-only') return 'v2';
+  if (remembered) return remembered === 'v2' ? 'v2-then-v1' : 'v1';
+  if (services === undefined) return 'v2-then-v1';
+  return (services & NODE_P2P_V2) !== 0n ? 'v2-then-v1' : 'v1';
 }
 
 export interface Visitor {
@@ -43,6 +64,7 @@ export function createVisitor(config: CrawlerConfig, deps: VisitorDeps = {}): Vi
   const policy = createPolicy(config);
   const now = deps.now ?? Date.now;
   const magic = CHAINS[config.chain].magic;
+  const memory = new TransportMemory();
   const metrics = deps.metrics;
   const budget = new ByteBudget(config.maxBufferedBytes, undefined, {
     onChange: metrics ? (used) => metrics.bufferedBytes.set(used) : undefined,
@@ -66,7 +88,12 @@ export function createVisitor(config: CrawlerConfig, deps: VisitorDeps = {}): Vi
         obs = {
           ts: now(),
           crawlId: ctx.crawlId,
-          ...target,
+          network: target.network,
+          host: target.host,
+          port: target.port,
+          transport: 'v1',
+          v2Fallback: false,
+          v2SessionId: '',
           outcome: 'not_dialable',
           error: truncateText(decision.reason, MAX_ERROR_LENGTH),
           peer: null,
@@ -76,10 +103,12 @@ export function createVisitor(config: CrawlerConfig, deps: VisitorDeps = {}): Vi
         };
       } else {
         deps.metrics?.sessionsActive.inc();
+        const endpoint = { network: target.network, host: target.host, port: target.port };
         try {
           obs = await runSession({
             crawlId: ctx.crawlId,
-            target,
+            target: endpoint,
+            transport: planTransport(config.transport, target.services, memory.get(endpoint)),
             dialTarget: { ...decision.target, port: target.port },
             route: decision.route,
             magic,
@@ -95,6 +124,7 @@ export function createVisitor(config: CrawlerConfig, deps: VisitorDeps = {}): Vi
         } finally {
           deps.metrics?.sessionsActive.dec();
         }
+        memory.learn(endpoint, obs);
       }
       deps.metrics?.visits.inc({ outcome: obs.outcome, network: obs.network });
       deps.metrics?.visitDuration.observe({ outcome: obs.outcome }, (performance.now() - t0) / 1000);

@@ -35,6 +35,12 @@ export const OUTCOMES = [
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
+/** P2P transports: v1 (plaintext frames) and BIP324 v2 (encrypted). */
+export const TRANSPORTS = ['v1', 'v2'] as const;
+export type Transport = (typeof TRANSPORTS)[number];
+/** NODE_P2P_V2 (1 << 11): the service bit of nodes that accept BIP324 v2 connections. */
+export const NODE_P2P_V2 = 1n << 11n;
+
 const u64 = z.union([z.bigint(), z.string().regex(/^\d{1,20}$/)]).transform((v, ctx) => {
   const n = typeof v === 'bigint' ? v : BigInt(v);
   if (n < 0n || n > 0xffff_ffff_ffff_ffffn) {
@@ -99,6 +105,19 @@ export const observationSchema = z.object({
   handshakeMs: z.number().int().nonnegative(),
   /** Every distinct address the node gave in its getaddr answer, packed (see PackedAddrs). */
   addrs: z.custom<PackedAddrs>((v) => v instanceof Uint8Array, 'addrs: packed addresses (a Uint8Array)'),
+  /**
+   * The transport of the visit's connection (the second one after a v1 fallback; the one tried
+   * when none connected). The crawler always sets the three v2 fields; they are optional so
+   * entries written before them still parse (read as v1, no fallback, no session id).
+   */
+  transport: z.enum(TRANSPORTS).optional(),
+  /** v2 was tried first and the peer hung up before answering our key, so v1 was used. */
+  v2Fallback: z.boolean().optional(),
+  /** The first bytes of the BIP324 session id (hex, 8 bytes from the crawler), for debugging. */
+  v2SessionId: z
+    .string()
+    .regex(/^(?:[0-9a-f]{2}){0,32}$/)
+    .optional(),
 });
 export type Observation = z.output<typeof observationSchema>;
 export type ObservationInput = z.input<typeof observationSchema>;

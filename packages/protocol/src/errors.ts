@@ -6,7 +6,11 @@ export type ProtocolErrorCode =
   | 'TRUNCATED'
   | 'MALFORMED'
   | 'TOO_MANY_ENTRIES'
-  | 'BAD_ADDRESS';
+  | 'BAD_ADDRESS'
+  /** v2 (BIP324): a packet whose Poly1305 tag does not match (wrong key, tampering, or not v2). */
+  | 'BAD_MAC'
+  /** v2: no garbage terminator within the 4095 garbage bytes BIP324 allows. */
+  | 'NO_GARBAGE_TERMINATOR';
 
 /** Every failure to read peer bytes or user-given addresses; `code` is what callers branch on. */
 export class ProtocolError extends Error {

@@ -40,7 +40,10 @@ export const crawlJobSchema = z.object({
   port: z.number().int().min(0).max(65535),
   /** Endpoint of the node that advertised this address, or 'seed'. */
   source: z.string().max(100).optional(),
-  /** Service bits the advertising node's gossip entry gave (decimal), when it came from gossip. */
+  /**
+   * The services its gossip entry advertised (uint64, decimal: jobs travel as JSON), so the
+   * visit can go v2 first to a NODE_P2P_V2 node. Absent for seeds and re-enqueued addresses.
+   */
   services: z
     .string()
     .regex(/^\d{1,20}$/)

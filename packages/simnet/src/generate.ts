@@ -3,7 +3,14 @@ import { type AddrEntry, addressFromBytes, formatEndpoint } from '@bitcrawl/prot
 import type { GroundTruth, TruthNode } from './ground-truth.ts';
 import { NO_ANSWER, withLazyAnswer } from './lazy-answer.ts';
 import { Rng } from './rng.ts';
-import { EXPECTED_OUTCOME, NODE_KINDS, type NodeKind, type SimnetSpec } from './spec.ts';
+import {
+  EXPECTED_OUTCOME,
+  NODE_KINDS,
+  type NodeKind,
+  type SimnetSpec,
+  TRANSPORT_KINDS,
+  type TransportKind,
+} from './spec.ts';
 
 /** Everything needed to run one simulated node, plus what the ground truth says about it. */
 export interface NodePlan {
@@ -152,8 +159,13 @@ export function generate(spec: SimnetSpec): Plan {
   };
 }
 
+const P2P_V2 = 0x800n;
+
 function assignVersions(nodes: NodePlan[], spec: SimnetSpec, rng: Rng): void {
   const agents = weighted(spec.versions.agents);
+  const transports = weighted(
+    Object.fromEntries(TRANSPORT_KINDS.map((k) => [k, spec.transports[k] ?? 0])),
+  ) as (rng: Rng) => TransportKind;
   for (const n of nodes) {
     const k = n.truth.kind;
     if (
@@ -167,9 +179,13 @@ function assignVersions(nodes: NodePlan[], spec: SimnetSpec, rng: Rng): void {
     )
       continue;
     const legacy = k === 'legacy';
+    const services = legacy ? 0x40dn : BigInt(rng.pick(spec.versions.services));
+    // Only Core-like nodes may speak v2; the service bit follows what the node claims.
+    const transport: TransportKind = k === 'core' ? transports(rng) : 'v1';
+    n.truth.transport = transport === 'v2' ? 'v2' : 'v1';
     n.truth.version = {
       protocolVersion: legacy ? 70015 : 70016,
-      services: String(legacy ? 0x40dn : BigInt(rng.pick(spec.versions.services))),
+      services: String(transport === 'v1' ? services & ~P2P_V2 : services | P2P_V2),
       userAgent: legacy ? rng.pick(LEGACY_AGENTS) : agents(rng),
       startHeight: rng.int(spec.versions.startHeight.min, spec.versions.startHeight.max),
       relay: rng.next() < spec.versions.relay,

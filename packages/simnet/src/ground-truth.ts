@@ -29,6 +29,13 @@ export interface TruthNode {
     relay: boolean;
   };
   /**
+   * The transport a node that answers the handshake speaks: 'v2' (BIP324, and v1 inbound too,
+   * as Core), or 'v1' only. Its version's services carry NODE_P2P_V2 for every v2 node and for
+   * a v1 node that advertises it anyway (one that resets the connection on a v2 key). Absent
+   * for nodes that never answer a handshake.
+   */
+  transport?: 'v1' | 'v2';
+  /**
    * The node's exact getaddr answer as the crawler receives it (empty when it answers nothing
    * usable). Built on each read from the plan's compact form: read it once per use.
    */

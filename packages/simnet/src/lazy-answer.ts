@@ -24,7 +24,11 @@ export function withLazyAnswer(
       const t = (nodes[to] as NodePlan).truth;
       return {
         time: 1_700_000_000 + (h % 10_000_001),
-        services: ADDR_SERVICES[(h >>> 24) % ADDR_SERVICES.length] as bigint,
+        // The services the node itself advertises (the crawler plans v2 from them); a node that
+        // never sends a version gets one of the common values.
+        services: t.version
+          ? BigInt(t.version.services)
+          : (ADDR_SERVICES[(h >>> 24) % ADDR_SERVICES.length] as bigint),
         network: t.network,
         host: t.host,
         port: t.port,

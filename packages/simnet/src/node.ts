@@ -6,11 +6,13 @@ import {
   decodeMessage,
   encodeFrame,
   encodeMessageFrame,
+  type Frame,
   FrameParser,
   type Message,
   ProtocolError,
 } from '@bitcrawl/protocol';
 import type { NodePlan } from './generate.ts';
+import { serveV2OrV1 } from './v2-node.ts';
 
 /**
  * Serves one inbound connection the way the planned node kind behaves. Core-like nodes follow
@@ -79,36 +81,74 @@ export function serveConnection(
       );
       return;
     default:
-      speakProtocol(socket, plan, magic, write, frame);
+      if (plan.truth.transport === 'v2') serveV2OrV1(socket, plan, magic, write);
+      else speakProtocol(socket, plan, v1Codec(plan, magic, socket), write);
   }
 }
 
-/** core, legacy and addr_flood: a real handshake and a getaddr answer. */
-function speakProtocol(
+/**
+ * How a node reads and writes messages: v1 frames (the encoded bursts cached per node) or a
+ * BIP324 v2 session (every packet sealed per connection). `read` throws on a bad stream;
+ * `prefix` is what the transport itself must send before the replies to that chunk.
+ */
+export interface Codec {
+  read(chunk: Uint8Array): { frames: Frame[]; prefix?: Uint8Array };
+  handshake(): Uint8Array;
+  afterVerack(addrV2: boolean): Uint8Array;
+  answer(addrV2: boolean): Uint8Array;
+  one(m: Message): Uint8Array;
+}
+
+export function v1Codec(plan: NodePlan, magic: Uint8Array, socket: net.Socket): Codec {
+  const parser = new FrameParser(magic);
+  const frame = (m: Message) => encodeMessageFrame(magic, m);
+  return {
+    read(chunk) {
+      try {
+        return { frames: parser.push(chunk) };
+      } catch (err) {
+        // A v1 node that advertises NODE_P2P_V2 anyway resets on a v2 key (a v1 node closes).
+        if (plan.truth.transport === 'v1' && (BigInt(plan.truth.version?.services ?? 0) & 0x800n) !== 0n) {
+          socket.resetAndDestroy();
+        }
+        throw err;
+      }
+    },
+    handshake: () => handshakeBurst(plan, frame),
+    afterVerack: (addrV2) => afterVerackBurst(plan, addrV2, frame),
+    answer: (addrV2) => cachedAnswer(plan, addrV2, frame),
+    one: frame,
+  };
+}
+
+/**
+ * core, legacy and addr_flood: a real handshake and a getaddr answer, over the codec's
+ * transport. Returns the data handler (registered here) so a caller can replay bytes it read.
+ */
+export function speakProtocol(
   socket: net.Socket,
   plan: NodePlan,
-  magic: Uint8Array,
+  codec: Codec,
   write: (b: Uint8Array | Uint8Array[]) => void,
-  frame: (m: Message) => Uint8Array,
-): void {
+): (chunk: Uint8Array) => void {
   const legacy = plan.truth.kind === 'legacy';
-  const parser = new FrameParser(magic);
   let gotVersion = false;
   let gotVerack = false;
   let peerWantsV2 = false;
   let answered = false;
-  socket.on('data', (chunk: Buffer) => {
-    let frames: ReturnType<FrameParser['push']>;
+  const onData = (chunk: Uint8Array) => {
+    if (socket.destroyed) return;
+    let read: ReturnType<Codec['read']>;
     try {
-      frames = parser.push(chunk);
+      read = codec.read(chunk);
     } catch {
       socket.destroy();
       return;
     }
     // What the chunk's frames ask for goes out after one latency, in one write (as one TCP
     // segment would carry Core's replies to messages that arrived together).
-    const out: Uint8Array[] = [];
-    for (const f of frames) {
+    const out: Uint8Array[] = read.prefix ? [read.prefix] : [];
+    for (const f of read.frames) {
       let m: Message;
       try {
         m = decodeMessage(f);
@@ -124,7 +164,7 @@ function speakProtocol(
         case 'version':
           if (gotVersion) break;
           gotVersion = true;
-          out.push(handshakeBurst(plan, frame));
+          out.push(codec.handshake());
           break;
         case 'sendaddrv2':
         case 'wtxidrelay':
@@ -136,16 +176,16 @@ function speakProtocol(
           break;
         case 'verack':
           gotVerack = true;
-          if (!legacy) out.push(afterVerackBurst(plan, peerWantsV2, frame));
+          if (!legacy) out.push(codec.afterVerack(peerWantsV2));
           break;
         case 'ping':
-          out.push(frame({ command: 'pong', nonce: m.nonce }));
+          out.push(codec.one({ command: 'pong', nonce: m.nonce }));
           break;
         case 'getaddr':
           if (answered || !gotVerack) break; // Core answers once per connection
           answered = true;
           {
-            const answer = cachedAnswer(plan, peerWantsV2 && !legacy, frame);
+            const answer = codec.answer(peerWantsV2 && !legacy);
             if (answer.length > 0) out.push(answer); // an empty answer is not sent
           }
           break;
@@ -155,7 +195,9 @@ function speakProtocol(
     }
     if (out.length === 1) write(out[0] as Uint8Array);
     else if (out.length > 1) write(out);
-  });
+  };
+  socket.on('data', onData);
+  return onData;
 }
 
 /**
@@ -167,6 +209,13 @@ function speakProtocol(
 const handshakeCache = new WeakMap<NodePlan, { second: number; bytes: Uint8Array }>();
 /** The version payload's timestamp: after version (4) and services (8), behind the 24-byte header. */
 const VERSION_TIMESTAMP_AT = 24 + 12;
+/** A node's first burst as messages (the v1 path caches their encoding; v2 seals them per session). */
+export function handshakeMessages(plan: NodePlan): Message[] {
+  return plan.truth.kind === 'legacy'
+    ? [versionOf(plan), { command: 'verack' }]
+    : [versionOf(plan), { command: 'wtxidrelay' }, { command: 'sendaddrv2' }, { command: 'verack' }];
+}
+
 function handshakeBurst(plan: NodePlan, frame: (m: Message) => Uint8Array): Uint8Array {
   const second = Math.floor(Date.now() / 1000);
   const hit = handshakeCache.get(plan);
@@ -179,16 +228,7 @@ function handshakeBurst(plan: NodePlan, frame: (m: Message) => Uint8Array): Uint
     handshakeCache.set(plan, { second, bytes });
     return bytes;
   }
-  const bytes = Buffer.concat(
-    plan.truth.kind === 'legacy'
-      ? [frame(versionOf(plan)), frame({ command: 'verack' })]
-      : [
-          frame(versionOf(plan)),
-          frame({ command: 'wtxidrelay' }),
-          frame({ command: 'sendaddrv2' }),
-          frame({ command: 'verack' }),
-        ],
-  );
+  const bytes = Buffer.concat(handshakeMessages(plan).map(frame));
   handshakeCache.set(plan, { second, bytes });
   return bytes;
 }
@@ -203,31 +243,34 @@ function afterVerackBurst(plan: NodePlan, v2: boolean, frame: (m: Message) => Ui
   }
   let bytes = byVersion.get(v2);
   if (!bytes) {
-    const after = [
-      frame({ command: 'sendcmpct', announce: false, version: 2n }),
-      frame({ command: 'ping', nonce: 0x1234n }),
-      frame({ command: 'feefilter', feeRate: 1000n }),
-    ];
-    if (plan.selfAnnounce && plan.truth.network === 'ipv4') {
-      const self: AddrEntry = {
-        time: 1_700_000_000,
-        services: 0xc09n,
-        network: 'ipv4',
-        host: plan.truth.host,
-        port: plan.truth.port,
-      };
-      after.push(
-        frame(
-          v2
-            ? { command: 'addrv2', addresses: [self], skipped: 0 }
-            : { command: 'addr', addresses: [self], skipped: 0 },
-        ),
-      );
-    }
-    bytes = Buffer.concat(after);
+    bytes = Buffer.concat(afterVerackMessages(plan, v2).map(frame));
     byVersion.set(v2, bytes);
   }
   return bytes;
+}
+
+/** What a Core node sends after our verack, as messages. */
+export function afterVerackMessages(plan: NodePlan, v2: boolean): Message[] {
+  const after: Message[] = [
+    { command: 'sendcmpct', announce: false, version: 2n },
+    { command: 'ping', nonce: 0x1234n },
+    { command: 'feefilter', feeRate: 1000n },
+  ];
+  if (plan.selfAnnounce && plan.truth.network === 'ipv4') {
+    const self: AddrEntry = {
+      time: 1_700_000_000,
+      services: 0xc09n,
+      network: 'ipv4',
+      host: plan.truth.host,
+      port: plan.truth.port,
+    };
+    after.push(
+      v2
+        ? { command: 'addrv2', addresses: [self], skipped: 0 }
+        : { command: 'addr', addresses: [self], skipped: 0 },
+    );
+  }
+  return after;
 }
 
 /**
@@ -259,6 +302,11 @@ function cachedAnswer(plan: NodePlan, v2: boolean, frame: (m: Message) => Uint8A
 }
 
 function answerFrames(plan: NodePlan, v2: boolean, frame: (m: Message) => Uint8Array): Uint8Array[] {
+  return answerMessages(plan, v2).map(frame);
+}
+
+/** The node's getaddr answer as messages (legacy: three addr parts; empty: nothing sent). */
+export function answerMessages(plan: NodePlan, v2: boolean): Message[] {
   if (plan.truth.kind === 'addr_flood') {
     const flood: AddrEntry[] = Array.from({ length: 1001 }, (_, i) => ({
       time: 1_700_000_000,
@@ -268,11 +316,9 @@ function answerFrames(plan: NodePlan, v2: boolean, frame: (m: Message) => Uint8A
       port: 8333,
     }));
     return [
-      frame(
-        v2
-          ? { command: 'addrv2', addresses: flood, skipped: 0 }
-          : { command: 'addr', addresses: flood, skipped: 0 },
-      ),
+      v2
+        ? { command: 'addrv2', addresses: flood, skipped: 0 }
+        : { command: 'addr', addresses: flood, skipped: 0 },
     ];
   }
   // Core picks its answer, then drops what a v1 addr cannot carry; an empty answer is not sent.
@@ -280,17 +326,15 @@ function answerFrames(plan: NodePlan, v2: boolean, frame: (m: Message) => Uint8A
   if (entries.length === 0) return [];
   if (plan.truth.kind !== 'legacy') {
     return [
-      frame(
-        v2
-          ? { command: 'addrv2', addresses: entries, skipped: 0 }
-          : { command: 'addr', addresses: entries, skipped: 0 },
-      ),
+      v2
+        ? { command: 'addrv2', addresses: entries, skipped: 0 }
+        : { command: 'addr', addresses: entries, skipped: 0 },
     ];
   }
   const part = Math.ceil(entries.length / 3);
-  const out: Uint8Array[] = [];
+  const out: Message[] = [];
   for (let i = 0; i < entries.length; i += part) {
-    out.push(frame({ command: 'addr', addresses: entries.slice(i, i + part), skipped: 0 }));
+    out.push({ command: 'addr', addresses: entries.slice(i, i + part), skipped: 0 });
   }
   return out;
 }

@@ -18,6 +18,14 @@ export const NODE_KINDS = [
 export type NodeKind = (typeof NODE_KINDS)[number];
 
 /**
+ * Transports of the Core-like nodes (kind core, and the IPv6 and overlay nodes): 'v2' speaks
+ * BIP324 and v1 (Core 26+), 'v1' only v1 and does not advertise NODE_P2P_V2, 'v1_claims_v2'
+ * only v1 but advertises NODE_P2P_V2 anyway, and resets on a v2 key. Other kinds are v1.
+ */
+export const TRANSPORT_KINDS = ['v2', 'v1', 'v1_claims_v2'] as const;
+export type TransportKind = (typeof TRANSPORT_KINDS)[number];
+
+/**
  * What `bitcrawl simnet` runs without a spec file: every node kind among the IPv4 nodes and
  * nodes of every network, so a demo crawl meets every outcome. A spec file starts from the
  * schema's defaults instead (IPv4 Core nodes only), so nothing it does not ask for appears.
@@ -40,6 +48,7 @@ export const DEMO_SPEC = {
   onion: 10,
   i2p: 5,
   cjdns: 5,
+  transports: { v2: 6, v1: 3, v1_claims_v2: 1 } satisfies Record<TransportKind, number>,
 } as const;
 
 const fraction = z.number().min(0).max(1);
@@ -66,6 +75,13 @@ export const simnetSpecSchema = z
     nodes: z.number().int().min(1).max(20_000).default(100),
     /** Relative weights of node kinds among the IPv4 nodes. */
     kinds: z.partialRecord(z.enum(NODE_KINDS), z.number().min(0)).default({ core: 1 }),
+    /** Relative weights of the Core-like nodes' transports (see TRANSPORT_KINDS). */
+    transports: z
+      .partialRecord(z.enum(TRANSPORT_KINDS), z.number().min(0))
+      .refine((t) => Object.values(t).some((w) => (w ?? 0) > 0), {
+        message: 'transports needs a positive weight',
+      })
+      .default({ v1: 1 }),
     /**
      * Exact number of IPv4 nodes of each kind, instead of `nodes` and `kinds` (weights only give
      * counts near the asked ones). Needs a Core-like node for the seed.

@@ -61,6 +61,7 @@ function suite(name: string, open: () => Promise<Store>) {
         '0004_round_summary',
         '0005_node_geo',
         '0006_gossip',
+        '0010_transport',
       ]);
       expect(await migrate(store)).toEqual([]);
     });
@@ -219,6 +220,34 @@ function suite(name: string, open: () => Promise<Store>) {
         (e: unknown) => clickhouseErrorCode(e) === 60 && !isRejectedData(e),
       );
     });
+
+    it('stores the transport of each visit; rows without one read as v1', async () => {
+      await insertObservations(store, [
+        {
+          ...obs('1.2.4.1', 'ok'),
+          crawlId: 'tr',
+          transport: 'v2',
+          v2Fallback: false,
+          v2SessionId: '0011223344556677',
+        },
+        { ...obs('1.2.4.2', 'ok'), crawlId: 'tr', transport: 'v1', v2Fallback: true, v2SessionId: '' },
+        { ...obs('1.2.4.3', 'refused'), crawlId: 'tr' },
+      ]);
+      const rows = await queryRows<{
+        host: string;
+        transport: string;
+        v2_fallback: number;
+        v2_session_id: string;
+      }>(
+        store,
+        `SELECT host, transport, v2_fallback, v2_session_id FROM observations FINAL WHERE crawl_id = 'tr' ORDER BY host`,
+      );
+      expect(rows.map((r) => [r.host, r.transport, Number(r.v2_fallback), r.v2_session_id])).toEqual([
+        ['1.2.4.1', 'v2', 0, '0011223344556677'],
+        ['1.2.4.2', 'v1', 1, ''],
+        ['1.2.4.3', 'v1', 0, ''],
+      ]);
+    });
   });
 }
 
@@ -250,7 +279,7 @@ function upgradeSuite(name: string, open: () => Promise<Store>) {
         format: 'JSONEachRow',
         clickhouse_settings: store.settings,
       });
-      expect(await migrate(store)).toEqual(['0006_gossip']);
+      expect(await migrate(store)).toEqual(['0006_gossip', '0010_transport']);
       await insertObservations(store, [obs('1.1.1.2', 'ok', 2, 'rnew')]);
       const rows = await queryRows<{ crawl_id: string; network: string; host: string }>(
         store,

@@ -35,6 +35,9 @@ export function observationRows(batch: readonly Observation[]) {
     connect_ms: o.connectMs,
     handshake_ms: o.handshakeMs,
     addrs_received: packedCount(o.addrs),
+    transport: o.transport ?? 'v1',
+    v2_fallback: o.v2Fallback ? 1 : 0,
+    v2_session_id: o.v2SessionId ?? '',
   }));
 }
 

@@ -1,4 +1,4 @@
-import { type CrawlerConfig, crawlerConfigFrom } from '@bitcrawl/crawler';
+import { type CrawlerConfig, crawlerConfigFrom, TRANSPORT_MODES } from '@bitcrawl/crawler';
 import { CHAIN_NAMES, type ChainName } from '@bitcrawl/protocol';
 import { DEFAULT_GOSSIP_CAPS, DEFAULT_REVISIT } from '@bitcrawl/queue';
 import { LOG_LEVELS, URL_WITH_SECRET_HINT, withEnvNames } from '@bitcrawl/telemetry';
@@ -37,6 +37,8 @@ export const workerEnvSchema = z
     PROXY_I2P: z.string().url().optional(),
     PROXY_CJDNS: z.string().url().optional(),
     CJDNS_ROUTE: bool.default(false),
+    /** v2-first (BIP324 where the peer may take it, v1 fallback), v1, or v2-only. */
+    TRANSPORT: z.enum(TRANSPORT_MODES).default('v2-first'),
     CONNECT_TIMEOUT_MS: int.optional(),
     HANDSHAKE_TIMEOUT_MS: int.optional(),
     GETADDR_TIMEOUT_MS: int.optional(),
@@ -81,6 +83,7 @@ const CRAWLER_ENV_NAMES = {
   'proxies.onion': 'PROXY_ONION',
   'proxies.i2p': 'PROXY_I2P',
   'proxies.cjdns': 'PROXY_CJDNS',
+  transport: 'TRANSPORT',
   'timeouts.connectMs': 'CONNECT_TIMEOUT_MS',
   'timeouts.handshakeMs': 'HANDSHAKE_TIMEOUT_MS',
   'timeouts.getaddrMs': 'GETADDR_TIMEOUT_MS',
@@ -136,6 +139,7 @@ export function configsFrom(e: WorkerEnv): { crawler: CrawlerConfig; worker: Wor
       idleAfterAnswerMs: e.IDLE_TIMEOUT_MS,
       tentativeIdleMs: e.TENTATIVE_IDLE_MS,
       sessionMs: e.SESSION_TIMEOUT_MS,
+      transport: e.TRANSPORT,
       maxBufferedBytes: e.MAX_BUFFERED_BYTES,
     }),
   );

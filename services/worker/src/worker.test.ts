@@ -250,6 +250,33 @@ describe('crash between commit and enqueue', () => {
   });
 });
 
+describe('advertised services travel with the job', () => {
+  it('a gossiped entry its services go into the job, and the visit gets them (v2 is planned from them)', async () => {
+    const frontier = new Frontier(redis);
+    await enqueue('sv', [8301]);
+    const seen: (bigint | undefined)[] = [];
+    const inner = instantVisitor();
+    const visitor: Visitor = {
+      async visit(target, ctx) {
+        seen.push(target.services);
+        const obs = await inner.visit(target, ctx);
+        return target.port === 8301
+          ? { ...obs, addrs: packAddrs([{ ...addr(8302), services: 0xc09n, time: 0 }]) }
+          : obs;
+      },
+    };
+    const deps = { connection: bull, crawlQueue: queue, frontier, visitor, logger };
+    const first = await queue.getJob(jobIdFor('sv', addr(8301)));
+    if (!first) throw new Error('no job');
+    await processCrawlJob(deps, first);
+    const job = await queue.getJob(jobIdFor('sv', addr(8302)));
+    expect(job?.data).toMatchObject({ port: 8302, services: String(0xc09n), source: '127.0.0.1:8301' });
+    if (!job) throw new Error('no job');
+    await processCrawlJob(deps, job);
+    expect(seen).toEqual([undefined, 0xc09n]); // the seed's services are unknown
+  });
+});
+
 describe('backpressure', () => {
   it('takes no new visits while the ingest backlog is over the limit, and resumes below half of it', async () => {
     await redis.del(OBSERVATION_STREAM);

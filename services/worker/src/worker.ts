@@ -99,7 +99,7 @@ export async function processCrawlJob(
 ): Promise<string> {
   const parsed = crawlJobSchema.safeParse(job.data);
   if (!parsed.success) throw new UnrecoverableError(`bad crawl job ${job.id}: ${parsed.error.message}`);
-  const { crawlId, network, host, port, source: from } = parsed.data;
+  const { crawlId, network, host, port, source: from, services } = parsed.data;
   // The frontier keys addresses by their bytes: a host that is not its network's canonical
   // literal cannot be keyed (nor dialed), and retrying will not change that.
   if (!isCanonicalHost(network, host)) throw new UnrecoverableError(`bad crawl job ${job.id}: host ${host}`);
@@ -125,7 +125,7 @@ export async function processCrawlJob(
         }
       : undefined;
   const obs = await untilAborted(
-    deps.visitor.visit(target, {
+    deps.visitor.visit(services === undefined ? target : { ...target, services: BigInt(services) }, {
       crawlId,
       explicit,
       ...(refused ? { refused } : {}),

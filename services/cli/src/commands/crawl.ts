@@ -29,6 +29,7 @@ const optsSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._-]{1,64}$/, 'crawl id: 1-64 characters of A-Z a-z 0-9 . _ -')
     .optional(),
+  transport: z.enum(['v2-first', 'v1', 'v2-only']).default('v2-first'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
   geoipAsnDb: z.string().optional(),
   cloudAsns: z.string().optional(),
@@ -60,6 +61,11 @@ export function register(program: Command, entry: CliEntry = {}): void {
     .option('--store <dir>', 'embedded ClickHouse (chdb) directory', 'data')
     .option('--once', 'finish one round, flush to storage, print a summary and exit')
     .option('--crawl-id <id>', 'round id (default: r<UTC timestamp>)')
+    .option(
+      '--transport <mode>',
+      'v2-first (BIP324 v2 to nodes that may take it, v1 fallback), v1 or v2-only',
+      process.env.TRANSPORT || 'v2-first',
+    )
     .option('--log-level <level>', 'pino log level (to stderr)', 'warn')
     .option('--geoip-asn-db <file>', 'ip2asn-combined.tsv(.gz): store GeoIP/ASN data in node_geo')
     .option('--cloud-asns <file>', 'JSON {"<asn>": "<provider>"} added to the cloud provider table');
@@ -91,6 +97,7 @@ export function register(program: Command, entry: CliEntry = {}): void {
           proxyOnion: o.proxyOnion,
           proxyI2p: o.proxyI2p,
           proxyCjdns: o.proxyCjdns,
+          transport: o.transport,
           ...timers,
         });
       } catch (err) {

@@ -64,6 +64,7 @@ export function register(program: Command, entry: CliEntry = {}): void {
     network: { env: 'CHAIN' },
     concurrency: { env: 'CONCURRENCY' },
     threads: { env: 'THREADS' },
+    transport: { env: 'TRANSPORT' },
     allowPrivate: { env: 'ALLOW_PRIVATE', bool: '' },
     proxy: { env: 'PROXY' },
     proxyOnion: { env: 'PROXY_ONION' },
@@ -80,6 +81,7 @@ export function register(program: Command, entry: CliEntry = {}): void {
     .option('--network <name>', 'CHAIN')
     .option('--concurrency <n>', 'CONCURRENCY')
     .option('--threads <n>', 'THREADS: crawl threads (event loops) sharing CONCURRENCY')
+    .option('--transport <mode>', 'TRANSPORT: v2-first (default), v1 or v2-only')
     .option('--allow-private', 'ALLOW_PRIVATE=true')
     .option('--proxy <url>', 'PROXY')
     .option('--proxy-onion <url>', 'PROXY_ONION')

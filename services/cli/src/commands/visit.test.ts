@@ -11,14 +11,16 @@ const run = (args: string[]) => runCommand(process.execPath, [bin, ...args]);
 
 let sim: Simnet;
 beforeAll(async () => {
-  // Not port 8333: other simnets (other test runs on this machine) listen there.
+  // Nodes that speak BIP324 v2 (and v1, as Core).
   sim = await startSimnet({
     seed: 3,
     nodes: 12,
     kinds: { core: 1, silent: 1 },
     onion: 1,
     i2p: 1,
-    port: 28_334,
+    transports: { v2: 1 },
+    // Ports of its own: other simnets may be running on 127.1.x.y:8333 meanwhile.
+    port: 11_000 + Math.floor(Math.random() * 8_000),
   });
 });
 afterAll(() => sim?.stop());
@@ -39,8 +41,32 @@ describe('bitcrawl visit', () => {
         startHeight: node.version?.startHeight,
       },
     });
+    // Its services are unknown beforehand: v2 is tried, and spoken.
+    expect(obs).toMatchObject({ transport: 'v2', v2Fallback: false });
+    expect(obs.v2SessionId).toMatch(/^[0-9a-f]{16}$/);
+    // The JSON lists the answer's entries (observationToJson unpacks them).
     expect(obs.addrs).toHaveLength(node.answer.length);
   });
+
+  it('--transport v1 visits over v1', async () => {
+    const node = sim.groundTruth.nodes[0]!;
+    const r = await run([
+      'visit',
+      node.endpoint,
+      '--allow-private',
+      '--getaddr-timeout',
+      '3000',
+      '--transport',
+      'v1',
+    ]);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      outcome: 'ok',
+      transport: 'v1',
+      v2Fallback: false,
+      v2SessionId: '',
+    });
+  }, 20_000);
 
   it('reaches .onion and .b32.i2p nodes through --proxy-onion / --proxy-i2p (crawl names them so too)', async () => {
     for (const [network, flag] of [

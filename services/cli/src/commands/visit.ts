@@ -14,6 +14,7 @@ const optsSchema = z.object({
   onionProxy: z.string().optional(),
   i2pProxy: z.string().optional(),
   cjdns: z.boolean().default(false),
+  transport: z.enum(['v2-first', 'v1', 'v2-only']).default('v2-first'),
 });
 
 /**
@@ -37,7 +38,12 @@ export function register(program: Command): void {
     .option('--proxy-cjdns <url>', 'SOCKS proxy for CJDNS (with --cjdns)')
     .addOption(new Option('--onion-proxy <url>', 'same as --proxy-onion').hideHelp())
     .addOption(new Option('--i2p-proxy <url>', 'same as --proxy-i2p').hideHelp())
-    .option('--cjdns', 'this host has a CJDNS route (fc00::/8 targets are CJDNS)');
+    .option('--cjdns', 'this host has a CJDNS route (fc00::/8 targets are CJDNS)')
+    .option(
+      '--transport <mode>',
+      'v2-first (BIP324 v2, v1 when the node hangs up on it), v1 or v2-only',
+      process.env.TRANSPORT || 'v2-first',
+    );
   addTimeoutOptions(cmd).action(async (endpoint: string, raw: Record<string, unknown>) => {
     const o = optsSchema.parse(raw);
     const timers = timersFrom(raw);
@@ -57,6 +63,7 @@ export function register(program: Command): void {
         proxyOnion: o.proxyOnion ?? o.onionProxy,
         proxyI2p: o.proxyI2p ?? o.i2pProxy,
         proxyCjdns: o.proxyCjdns,
+        transport: o.transport,
         ...timers,
       });
     } catch (err) {

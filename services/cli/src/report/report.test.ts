@@ -81,7 +81,13 @@ function suite(name: string, open: () => Promise<Store>) {
       ]);
       let r = await buildReport(store, { rounds: 10 });
       expect(r.rounds).toEqual(['ra', 'rb']);
-      expect(r.sections.map((s) => s.key)).toEqual(['reachable', 'outcomes', 'errors', 'user_agents']);
+      expect(r.sections.map((s) => s.key)).toEqual([
+        'reachable',
+        'outcomes',
+        'errors',
+        'user_agents',
+        'transport',
+      ]);
       const [reach, outcomes, errors, uas] = r.sections;
       expect(reach?.rows).toEqual([
         { round: 'ra', network: 'ipv4', visited: 2, reachable: 1 },
@@ -151,6 +157,35 @@ function suite(name: string, open: () => Promise<Store>) {
       // An id stored by something else is checked too before it goes into the next query.
       await insertObservations(store, [visit("r'c", 200, '192.0.2.9', 'ok')]);
       await expect(buildReport(store, { rounds: 10 })).rejects.toThrow(/refusing round id "r'c"/);
+    });
+
+    it('reports the real v2 share of reachable nodes against the advertised one', async () => {
+      const v2 = (t: number, host: string, o: Partial<Observation>, services = 3081n): Observation => {
+        const base = visit('tv', t, host, 'ok');
+        return { ...base, peer: { ...(base.peer as NonNullable<Observation['peer']>), services }, ...o };
+      };
+      await insertObservations(store, [
+        v2(300, '198.51.100.1', { transport: 'v2', v2Fallback: false, v2SessionId: '00112233aabbccdd' }),
+        v2(301, '198.51.100.2', { transport: 'v2', v2Fallback: false, v2SessionId: '8899aabbccddeeff' }),
+        // Advertises NODE_P2P_V2 but hung up on our key: the v1 fallback.
+        v2(302, '198.51.100.3', { transport: 'v1', v2Fallback: true }),
+        v2(303, '198.51.100.4', { transport: 'v1', v2Fallback: false }, 1033n),
+        // Written before the transport fields: reads as v1.
+        v2(304, '198.51.100.5', {}, 1033n),
+        { ...visit('tv', 305, '198.51.100.6', 'refused'), transport: 'v2' },
+      ]);
+      const r = await buildReport(store, { round: 'tv', rounds: 1 });
+      expect(r.sections.find((s) => s.key === 'transport')?.rows).toEqual([
+        {
+          round: 'tv',
+          reachable: 5,
+          advertised_v2: 3,
+          advertised_share: '60.0%',
+          spoke_v2: 2,
+          v2_share: '40.0%',
+          v1_fallback: 1,
+        },
+      ]);
     });
   });
 }

@@ -7,6 +7,7 @@ import {
   reachableByRound,
   selectRounds,
   topErrors,
+  transportByRound,
   userAgents,
 } from './sql.ts';
 
@@ -81,6 +82,19 @@ export async function buildReport(store: Store, sel: { round?: string; rounds: n
     key: 'user_agents',
     title: `User agents of reachable nodes (round ${latest}, top 15)`,
     rows: await userAgents(store, latest),
+  });
+  sections.push({
+    key: 'transport',
+    title: 'BIP324 v2 among reachable nodes per round: advertised (NODE_P2P_V2) against really spoken',
+    rows: (await transportByRound(store, rounds)).map((t) => ({
+      round: t.round,
+      reachable: t.reachable,
+      advertised_v2: t.advertised,
+      advertised_share: pct(t.advertised, t.reachable),
+      spoke_v2: t.v2,
+      v2_share: pct(t.v2, t.reachable),
+      v1_fallback: t.fallback,
+    })),
   });
 
   if (await hasGeo(store)) {

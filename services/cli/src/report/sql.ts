@@ -130,3 +130,27 @@ export async function geoBreakdown(store: Store, id: string) {
     })),
   };
 }
+
+/**
+ * BIP324 adoption per round, among reachable nodes: how many advertise NODE_P2P_V2 (1 << 11)
+ * in their version, how many we really spoke v2 with, and how many advertised it but hung up
+ * on our v2 key (the v1 fallback). Rows from before migration 0010 read as v1.
+ */
+export async function transportByRound(store: Store, ids: readonly string[]) {
+  const rows = await queryRows(
+    store,
+    `SELECT crawl_id, count() AS reachable, sum(bitAnd(services, 2048) != 0) AS advertised,
+            sum(transport = 'v2') AS v2, sum(v2_fallback) AS fallback
+     FROM observations FINAL WHERE crawl_id IN (${inList(ids)}) AND outcome = 'ok' GROUP BY crawl_id`,
+  );
+  const order = new Map(ids.map((id, i) => [id, i]));
+  return rows
+    .map((r) => ({
+      round: String(r.crawl_id),
+      reachable: num(r.reachable),
+      advertised: num(r.advertised),
+      v2: num(r.v2),
+      fallback: num(r.fallback),
+    }))
+    .sort((a, b) => (order.get(a.round) ?? 0) - (order.get(b.round) ?? 0));
+}

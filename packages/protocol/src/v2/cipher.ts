@@ -1,0 +1,184 @@
+import { chacha20, chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { expand, extract } from '@noble/hashes/hkdf.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+
+/** BIP324's rekeying wrappers and key schedule (the ciphers are @noble/ciphers'). */
+
+export const REKEY_INTERVAL = 224;
+export const LENGTH_FIELD_LEN = 3;
+export const TAG_LEN = 16;
+
+function nonceFor(counter: number, epoch: number, nonce: Uint8Array): Uint8Array {
+  const v = new DataView(nonce.buffer, nonce.byteOffset, 12);
+  v.setUint32(0, counter, true);
+  v.setUint32(4, epoch >>> 0, true);
+  v.setUint32(8, Math.floor(epoch / 2 ** 32), true);
+  return nonce;
+}
+
+/**
+ * FSChaCha20 as BIP324 uses it: only for 3-byte packet lengths. Every chunk is 3 bytes, so a
+ * key's 224 chunks and the next key take exactly 224 * 3 + 32 = 704 bytes = 11 blocks of its
+ * keystream: made in one call when the key changes, then read off.
+ */
+export class LengthCipher {
+  private key: Uint8Array;
+  private readonly stream = new Uint8Array(REKEY_INTERVAL * LENGTH_FIELD_LEN + 32);
+  private readonly nonce = new Uint8Array(12);
+  private chunk = 0;
+  private epoch = 0;
+
+  constructor(key: Uint8Array) {
+    this.key = key;
+    this.refill();
+  }
+
+  private refill(): void {
+    this.stream.fill(0);
+    chacha20(this.key, nonceFor(0, this.epoch, this.nonce), this.stream, this.stream);
+  }
+
+  /** XORs the 3 bytes at `buf[at..at+3)` in place with the next chunk of keystream. */
+  crypt(buf: Uint8Array, at: number): void {
+    const k = this.chunk * LENGTH_FIELD_LEN;
+    for (let i = 0; i < LENGTH_FIELD_LEN; i++)
+      buf[at + i] = (buf[at + i] as number) ^ (this.stream[k + i] as number);
+    if (++this.chunk === REKEY_INTERVAL) {
+      this.key = this.stream.slice(REKEY_INTERVAL * LENGTH_FIELD_LEN);
+      this.chunk = 0;
+      this.epoch++;
+      this.refill();
+    }
+  }
+}
+
+/** FSChaCha20Poly1305: ChaCha20-Poly1305 with a per-packet nonce and a new key every 224 packets. */
+export class PacketCipher {
+  private key: Uint8Array;
+  private readonly nonce = new Uint8Array(12);
+  private counter = 0;
+  private epoch = 0;
+
+  constructor(key: Uint8Array) {
+    this.key = key;
+  }
+
+  private aead(aad: Uint8Array | undefined) {
+    return chacha20poly1305(this.key, nonceFor(this.counter, this.epoch, this.nonce), aad);
+  }
+
+  private advance(): void {
+    if (++this.counter === REKEY_INTERVAL) {
+      // The rekey nonce is 0xffffffff || epoch; the new key is the AEAD's first 32 ciphertext
+      // bytes of 32 zeros, i.e. keystream bytes 64..96 (block 1: block 0 keys Poly1305).
+      nonceFor(0xffff_ffff, this.epoch, this.nonce);
+      this.key = chacha20(this.key, this.nonce, new Uint8Array(32), undefined, 1);
+      this.counter = 0;
+      this.epoch++;
+    }
+  }
+
+  /** Encrypts into `out[at..at + plain.length + 16)`. */
+  encrypt(aad: Uint8Array | undefined, plain: Uint8Array, out: Uint8Array, at: number): void {
+    out.set(this.aead(aad).encrypt(plain), at);
+    this.advance();
+  }
+
+  /** The plaintext, or undefined when the tag does not match (the key still advances). */
+  decrypt(aad: Uint8Array | undefined, sealed: Uint8Array): Uint8Array | undefined {
+    let plain: Uint8Array | undefined;
+    try {
+      plain = this.aead(aad).decrypt(sealed);
+    } catch {
+      plain = undefined;
+    }
+    this.advance();
+    return plain;
+  }
+}
+
+export interface SessionKeys {
+  sessionId: Uint8Array;
+  initiatorL: Uint8Array;
+  initiatorP: Uint8Array;
+  responderL: Uint8Array;
+  responderP: Uint8Array;
+  initiatorGarbageTerminator: Uint8Array;
+  responderGarbageTerminator: Uint8Array;
+}
+
+const text = (s: string) => new TextEncoder().encode(s);
+const SALT_PREFIX = text('bitcoin_v2_shared_secret');
+const INFO = {
+  sessionId: text('session_id'),
+  initiatorL: text('initiator_L'),
+  initiatorP: text('initiator_P'),
+  responderL: text('responder_L'),
+  responderP: text('responder_P'),
+  terminators: text('garbage_terminators'),
+};
+
+/** HKDF-SHA256 with the network magic in the salt (initialize_v2_transport). */
+export function deriveKeys(ecdhSecret: Uint8Array, magic: Uint8Array): SessionKeys {
+  const salt = new Uint8Array(SALT_PREFIX.length + magic.length);
+  salt.set(SALT_PREFIX);
+  salt.set(magic, SALT_PREFIX.length);
+  const prk = extract(sha256, ecdhSecret, salt);
+  const terminators = expand(sha256, prk, INFO.terminators, 32);
+  return {
+    sessionId: expand(sha256, prk, INFO.sessionId, 32),
+    initiatorL: expand(sha256, prk, INFO.initiatorL, 32),
+    initiatorP: expand(sha256, prk, INFO.initiatorP, 32),
+    responderL: expand(sha256, prk, INFO.responderL, 32),
+    responderP: expand(sha256, prk, INFO.responderP, 32),
+    initiatorGarbageTerminator: terminators.subarray(0, 16),
+    responderGarbageTerminator: terminators.subarray(16, 32),
+  };
+}
+
+/** One direction of a session: the length and packet ciphers. */
+export class PacketSealer {
+  private readonly len: LengthCipher;
+  private readonly aead: PacketCipher;
+  constructor(l: Uint8Array, p: Uint8Array) {
+    this.len = new LengthCipher(l);
+    this.aead = new PacketCipher(p);
+  }
+
+  /** v2_enc_packet: encrypted length (3) | ChaCha20-Poly1305(header byte | contents) (1 + n + 16). */
+  seal(contents: Uint8Array, aad?: Uint8Array, ignore = false): Uint8Array {
+    const n = contents.length;
+    if (n > 0xff_ffff) throw new RangeError(`v2 packet contents of ${n} bytes (limit 16,777,215)`);
+    const out = new Uint8Array(LENGTH_FIELD_LEN + 1 + n + TAG_LEN);
+    out[0] = n & 0xff;
+    out[1] = (n >>> 8) & 0xff;
+    out[2] = n >>> 16;
+    this.len.crypt(out, 0);
+    const plain = new Uint8Array(1 + n);
+    plain[0] = ignore ? 0x80 : 0;
+    plain.set(contents, 1);
+    this.aead.encrypt(aad, plain, out, LENGTH_FIELD_LEN);
+    return out;
+  }
+}
+
+/** The receiving direction: lengths and packets decrypted separately (the length comes first). */
+export class PacketOpener {
+  private readonly len: LengthCipher;
+  private readonly aead: PacketCipher;
+  constructor(l: Uint8Array, p: Uint8Array) {
+    this.len = new LengthCipher(l);
+    this.aead = new PacketCipher(p);
+  }
+
+  /** The contents length from the 3 encrypted bytes at `buf[at..]` (the bytes are decrypted in place). */
+  openLength(buf: Uint8Array, at: number): number {
+    this.len.crypt(buf, at);
+    return (buf[at] as number) | ((buf[at + 1] as number) << 8) | ((buf[at + 2] as number) << 16);
+  }
+
+  /** header byte | contents, or undefined for a bad tag. */
+  open(sealed: Uint8Array, aad?: Uint8Array): Uint8Array | undefined {
+    return this.aead.decrypt(aad, sealed);
+  }
+}

@@ -1,0 +1,229 @@
+import { createECDH, type ECDH, getCurves, randomFillSync } from 'node:crypto';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+
+/**
+ * BIP324's ElligatorSwift: 64-byte encodings of secp256k1 x coordinates that look like random
+ * bytes, and x-only ECDH on them. The field arithmetic is @noble/curves'; the two scalar
+ * multiplications a session needs (our key, the shared point) run in OpenSSL through
+ * node:crypto when it has secp256k1 (about 4x faster than noble's here), else in noble.
+ * Nothing here is constant time but the scalar multiplications: the rest handles public data
+ * (encodings, and the random u and case that pick one of many encodings of our public key).
+ */
+
+const Fp = secp256k1.Point.Fp;
+const P = Fp.ORDER;
+/** sqrt(-3) mod p, the square one of the two (BIP324's constant c). */
+const C = 0xa2d2ba93507f1df233770c2a797962cc61f6d15da14ecd47d8d27ae1cd5f852n;
+const HALF = Fp.inv(2n);
+const C1 = Fp.mul(Fp.sub(1n, C), HALF); // (1 - c) / 2
+const C2 = Fp.mul(Fp.add(1n, C), HALF); // (1 + c) / 2
+
+function sqrN(a: bigint, n: number): bigint {
+  let r = a;
+  for (let i = 0; i < n; i++) r = (r * r) % P;
+  return r;
+}
+
+/**
+ * The square root of `a` mod p, or undefined when `a` is not a square. a^((p+1)/4) by
+ * libsecp256k1's addition chain (253 squarings and 13 multiplications, not ~500 for a plain
+ * square-and-multiply): the blocks of ones of (p+1)/4 are 2, 22 and 223 long.
+ */
+export function sqrtMod(a: bigint): bigint | undefined {
+  const x2 = (sqrN(a, 1) * a) % P;
+  const x3 = (sqrN(x2, 1) * a) % P;
+  const x6 = (sqrN(x3, 3) * x3) % P;
+  const x9 = (sqrN(x6, 3) * x3) % P;
+  const x11 = (sqrN(x9, 2) * x2) % P;
+  const x22 = (sqrN(x11, 11) * x11) % P;
+  const x44 = (sqrN(x22, 22) * x22) % P;
+  const x88 = (sqrN(x44, 44) * x44) % P;
+  const x176 = (sqrN(x88, 88) * x88) % P;
+  const x220 = (sqrN(x176, 44) * x44) % P;
+  const x223 = (sqrN(x220, 3) * x3) % P;
+  let r = (sqrN(x223, 23) * x22) % P;
+  r = (sqrN(r, 6) * x2) % P;
+  r = sqrN(r, 2);
+  return (r * r) % P === Fp.create(a) ? r : undefined;
+}
+
+/**
+ * Whether `a` is a square mod p (0 included), by the Jacobi symbol's binary algorithm: about a
+ * tenth of a square root's cost, and most of the tests ElligatorSwift makes fail or need no root.
+ */
+export function isSquare(a0: bigint): boolean {
+  let a = Fp.create(a0);
+  let n = P;
+  let t = 1;
+  while (a !== 0n) {
+    while ((a & 1n) === 0n) {
+      a >>= 1n;
+      const r = n & 7n;
+      if (r === 3n || r === 5n) t = -t;
+    }
+    const swap = a;
+    a = n;
+    n = swap;
+    if ((a & 3n) === 3n && (n & 3n) === 3n) t = -t;
+    a %= n;
+  }
+  return n !== 1n || t === 1;
+}
+
+/** g(x) = x^3 + 7: x is a curve x coordinate when g(x) is a square (lift_x succeeds). */
+function curveY2(x: bigint): bigint {
+  return Fp.add(Fp.mul(Fp.sqr(x), x), 7n);
+}
+function isCurveX(x: bigint): boolean {
+  return isSquare(curveY2(x));
+}
+
+/** XSwiftEC's three candidates for (u, t), in BIP324's order; the first on the curve is the x. */
+export function xswiftecCandidates(u0: bigint, t0: bigint): [bigint, bigint, bigint] {
+  const u = Fp.create(u0) === 0n ? 1n : Fp.create(u0);
+  let t = Fp.create(t0) === 0n ? 1n : Fp.create(t0);
+  const u3plus7 = curveY2(u);
+  if (Fp.add(u3plus7, Fp.sqr(t)) === 0n) t = Fp.add(t, t);
+  // BIP324's X = N/(2t), Y = (X + t)/(cu) with N = u^3 + 7 - t^2 and M = u^3 + 7 + t^2 give
+  // 4Y^2 = -M^2/(3t^2u^2) (c^2 = -3) and X/Y = Ncu/M: one inversion (of D = 3t^2u^2 M), not three.
+  const t2 = Fp.sqr(t);
+  const N = Fp.sub(u3plus7, t2);
+  const M = Fp.add(u3plus7, t2);
+  const t2u2x3 = Fp.mul(3n, Fp.mul(t2, Fp.sqr(u)));
+  const invD = Fp.inv(Fp.mul(t2u2x3, M));
+  const XdivY = Fp.mul(Fp.mul(Fp.mul(N, C), u), Fp.mul(t2u2x3, invD));
+  return [
+    Fp.sub(u, Fp.mul(Fp.mul(Fp.sqr(M), M), invD)),
+    Fp.mul(Fp.sub(Fp.neg(XdivY), u), HALF),
+    Fp.mul(Fp.sub(XdivY, u), HALF),
+  ];
+}
+
+export function xswiftec(u: bigint, t: bigint): bigint {
+  const [x1, x2, x3] = xswiftecCandidates(u, t);
+  if (isCurveX(x1)) return x1;
+  if (isCurveX(x2)) return x2;
+  return x3; // BIP324: at least one of the three is on the curve
+}
+
+/** XSwiftECInv(x, u, case): the t with XSwiftEC(u, t) = x for this case, or undefined. */
+export function xswiftecInv(x: bigint, u: bigint, c: number): bigint | undefined {
+  let s: bigint;
+  let v: bigint;
+  const u3plus7 = curveY2(u);
+  if ((c & 2) === 0) {
+    if (isCurveX(Fp.sub(Fp.neg(x), u))) return undefined;
+    v = x;
+    s = Fp.neg(Fp.mul(u3plus7, Fp.inv(Fp.add(Fp.add(Fp.sqr(u), Fp.mul(u, v)), Fp.sqr(v)))));
+  } else {
+    s = Fp.sub(x, u);
+    if (s === 0n) return undefined;
+    const rr = Fp.neg(Fp.mul(s, Fp.add(Fp.mul(4n, u3plus7), Fp.mul(Fp.mul(3n, Fp.sqr(u)), s))));
+    if (!isSquare(rr)) return undefined;
+    const r = sqrtMod(rr) as bigint;
+    if ((c & 1) === 1 && r === 0n) return undefined;
+    v = Fp.mul(Fp.sub(Fp.mul(r, Fp.inv(s)), u), HALF);
+  }
+  if (!isSquare(s)) return undefined;
+  const w = sqrtMod(s) as bigint;
+  switch (c & 5) {
+    case 0:
+      return Fp.neg(Fp.mul(w, Fp.add(Fp.mul(u, C1), v)));
+    case 1:
+      return Fp.mul(w, Fp.add(Fp.mul(u, C2), v));
+    case 4:
+      return Fp.mul(w, Fp.add(Fp.mul(u, C1), v));
+    default:
+      return Fp.neg(Fp.mul(w, Fp.add(Fp.mul(u, C2), v)));
+  }
+}
+
+export function bytesToBig(b: Uint8Array): bigint {
+  return BigInt(`0x${Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex')}`);
+}
+export function bigToBytes(n: bigint, out: Uint8Array = new Uint8Array(32), at = 0): Uint8Array {
+  out.set(Buffer.from(n.toString(16).padStart(64, '0'), 'hex'), at);
+  return out;
+}
+
+/** The x coordinate a 64-byte encoding stands for (BIP324 ellswift_decode). */
+export function ellswiftDecode(ellswift: Uint8Array): bigint {
+  return xswiftec(bytesToBig(ellswift.subarray(0, 32)), bytesToBig(ellswift.subarray(32, 64)));
+}
+
+/** A uniformly random encoding of x: random u and case until the inverse exists (XElligatorSwift). */
+export function ellswiftEncode(x: bigint, random: (out: Uint8Array) => void = randomFillSync): Uint8Array {
+  const out = new Uint8Array(64);
+  const r = new Uint8Array(33);
+  for (;;) {
+    random(r);
+    const u = Fp.create(bytesToBig(r.subarray(0, 32)));
+    if (u === 0n) continue;
+    const t = xswiftecInv(x, u, (r[32] as number) & 7);
+    if (t === undefined) continue;
+    bigToBytes(u, out, 0);
+    bigToBytes(t, out, 32);
+    return out;
+  }
+}
+
+const OPENSSL = getCurves().includes('secp256k1');
+
+/** An ephemeral key: a fresh one per connection (see `ellswiftCreate`). */
+export interface EllswiftKey {
+  /** The 32-byte private key. */
+  readonly priv: Uint8Array;
+  /** Our public key as sent on the wire. */
+  readonly ellswift: Uint8Array;
+  /** OpenSSL's handle with `priv` loaded (so ECDH does not recompute the public key). */
+  readonly ecdh?: ECDH;
+}
+
+/** A new private key and a random ElligatorSwift encoding of its public key (ellswift_create). */
+export function ellswiftCreate(): EllswiftKey {
+  if (OPENSSL) {
+    const ecdh = createECDH('secp256k1');
+    const pub = ecdh.generateKeys(); // uncompressed: 04 || x || y
+    return { priv: ecdh.getPrivateKey(), ellswift: ellswiftEncode(bytesToBig(pub.subarray(1, 33))), ecdh };
+  }
+  const priv = secp256k1.utils.randomSecretKey();
+  const x = secp256k1.Point.BASE.multiply(bytesToBig(priv)).toAffine().x;
+  return { priv, ellswift: ellswiftEncode(x) };
+}
+
+/** The key for a known private key and encoding (test vectors). */
+export function ellswiftKeyFrom(priv: Uint8Array, ellswift: Uint8Array, openssl = OPENSSL): EllswiftKey {
+  if (!openssl) return { priv, ellswift };
+  const ecdh = createECDH('secp256k1');
+  ecdh.setPrivateKey(priv);
+  return { priv, ellswift, ecdh };
+}
+
+/** x(priv · lift_x(x)) as 32 bytes, for an x on the curve. */
+function sharedX(key: EllswiftKey, x: bigint): Uint8Array {
+  const compressed = new Uint8Array(33);
+  compressed[0] = 2;
+  bigToBytes(x, compressed, 1);
+  if (key.ecdh) return key.ecdh.computeSecret(compressed);
+  return bigToBytes(secp256k1.Point.fromBytes(compressed).multiply(bytesToBig(key.priv)).toAffine().x);
+}
+
+/**
+ * x-only ECDH with their encoding (ellswift_ecdh_xonly): XSwiftEC's first candidate on the
+ * curve, found here (OpenSSL takes as long to refuse a point off the curve as to multiply one).
+ */
+export function ellswiftEcdhXonly(theirs: Uint8Array, key: EllswiftKey): Uint8Array {
+  return sharedX(key, ellswiftDecode(theirs));
+}
+
+const ECDH_TAG = sha256(new TextEncoder().encode('bip324_ellswift_xonly_ecdh'));
+
+/** BIP324's v2_ecdh: the tagged hash of both encodings (initiator's first) and the shared x. */
+export function v2Ecdh(key: EllswiftKey, theirs: Uint8Array, initiating: boolean): Uint8Array {
+  const shared = ellswiftEcdhXonly(theirs, key);
+  const h = sha256.create().update(ECDH_TAG).update(ECDH_TAG);
+  if (initiating) h.update(key.ellswift).update(theirs);
+  else h.update(theirs).update(key.ellswift);
+  return h.update(shared).digest();
+}

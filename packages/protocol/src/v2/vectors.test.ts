@@ -1,0 +1,123 @@
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CHAINS } from '../networks.ts';
+import { deriveKeys, PacketOpener, PacketSealer } from './cipher.ts';
+import {
+  bytesToBig,
+  ellswiftDecode,
+  ellswiftEcdhXonly,
+  ellswiftKeyFrom,
+  isSquare,
+  sqrtMod,
+  v2Ecdh,
+  xswiftecInv,
+} from './ellswift.ts';
+
+/** BIP324's official vectors (fixtures/bip324, copied unchanged from the BIPs repository). */
+function csv(name: string): Record<string, string>[] {
+  // Each row also gets `i`, its index (as text), for the test names.
+  const [head, ...rows] = readFileSync(new URL(`../../fixtures/bip324/${name}`, import.meta.url), 'utf8')
+    .trim()
+    .split(/\r?\n/);
+  const cols = (head as string).split(',');
+  return rows.map((r, row) => ({
+    ...Object.fromEntries(r.split(',').map((v, i) => [cols[i], v])),
+    i: String(row),
+  }));
+}
+const hex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
+const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+const big = (s: string) => BigInt(`0x${s}`);
+
+describe('ellswift_decode_test_vectors.csv', { timeout: 120_000 }, () => {
+  const rows = csv('ellswift_decode_test_vectors.csv');
+  it('has every row', () => expect(rows.length).toBe(76));
+  it.each(rows)('row $i: $comment', (r) => {
+    expect(ellswiftDecode(hex(r.ellswift as string))).toBe(big(r.x as string));
+  });
+});
+
+describe('xswiftec_inv_test_vectors.csv', { timeout: 120_000 }, () => {
+  const rows = csv('xswiftec_inv_test_vectors.csv');
+  it('has every row', () => expect(rows.length).toBe(32));
+  it.each(rows)('row $i: $comment', (r) => {
+    for (let c = 0; c < 8; c++) {
+      const want = r[`case${c}_t`] as string;
+      const t = xswiftecInv(big(r.x as string), big(r.u as string), c);
+      expect(t === undefined ? '' : t.toString(16).padStart(64, '0'), `case ${c}`).toBe(want);
+    }
+  });
+});
+
+describe('packet_encoding_test_vectors.csv', { timeout: 120_000 }, () => {
+  const rows = csv('packet_encoding_test_vectors.csv');
+  const magic = CHAINS.mainnet.magic;
+  it('has every row', () => expect(rows.length).toBe(7));
+
+  it.each(rows)('row $i: packet $in_idx, initiating=$in_initiating, x$in_multiply', (r) => {
+    const v = r as Record<string, string>;
+    const initiating = v.in_initiating === '1';
+    const ours = hex(v.in_ellswift_ours as string);
+    const theirs = hex(v.in_ellswift_theirs as string);
+    const priv = hex(v.in_priv_ours as string);
+    expect(ellswiftDecode(ours)).toBe(big(v.mid_x_ours as string));
+    expect(ellswiftDecode(theirs)).toBe(big(v.mid_x_theirs as string));
+    // Both scalar-multiplication paths: OpenSSL's and noble's.
+    for (const openssl of [true, false]) {
+      const key = ellswiftKeyFrom(priv, ours, openssl);
+      expect(toHex(ellswiftEcdhXonly(theirs, key))).toBe(v.mid_x_shared);
+      expect(toHex(v2Ecdh(key, theirs, initiating))).toBe(v.mid_shared_secret);
+    }
+    const keys = deriveKeys(hex(v.mid_shared_secret as string), magic);
+    expect(toHex(keys.initiatorL)).toBe(v.mid_initiator_l);
+    expect(toHex(keys.initiatorP)).toBe(v.mid_initiator_p);
+    expect(toHex(keys.responderL)).toBe(v.mid_responder_l);
+    expect(toHex(keys.responderP)).toBe(v.mid_responder_p);
+    const [sendT, recvT] = initiating
+      ? [keys.initiatorGarbageTerminator, keys.responderGarbageTerminator]
+      : [keys.responderGarbageTerminator, keys.initiatorGarbageTerminator];
+    expect(toHex(sendT)).toBe(v.mid_send_garbage_terminator);
+    expect(toHex(recvT)).toBe(v.mid_recv_garbage_terminator);
+    expect(toHex(keys.sessionId)).toBe(v.out_session_id);
+
+    // Our side seals packet in_idx; the other side, with the same keys, opens it.
+    const [l, p] = initiating ? [keys.initiatorL, keys.initiatorP] : [keys.responderL, keys.responderP];
+    const sealer = new PacketSealer(l, p);
+    const opener = new PacketOpener(l, p);
+    const unit = hex(v.in_contents as string);
+    const contents = new Uint8Array(unit.length * Number(v.in_multiply));
+    for (let i = 0; i < Number(v.in_multiply); i++) contents.set(unit, i * unit.length);
+    const aad = hex(v.in_aad as string);
+    for (let i = 0; i < Number(v.in_idx); i++) {
+      const dummy = sealer.seal(new Uint8Array(0));
+      expect(opener.openLength(dummy, 0)).toBe(0);
+      expect(opener.open(dummy.subarray(3))).toEqual(new Uint8Array(1));
+    }
+    const packet = sealer.seal(contents, aad, v.in_ignore === '1');
+    if (v.out_ciphertext) expect(toHex(packet)).toBe(v.out_ciphertext);
+    else expect(toHex(packet).endsWith(v.out_ciphertext_endswith as string)).toBe(true);
+
+    expect(opener.openLength(packet, 0)).toBe(contents.length);
+    const plain = opener.open(packet.subarray(3), aad) as Uint8Array;
+    expect(plain[0]).toBe(v.in_ignore === '1' ? 0x80 : 0);
+    expect(toHex(plain.subarray(1))).toBe(toHex(contents));
+  });
+});
+
+describe('field helpers', { timeout: 120_000 }, () => {
+  it('bytesToBig reads big-endian', () => {
+    expect(bytesToBig(hex('0102'))).toBe(0x102n);
+  });
+
+  it('isSquare (Jacobi symbol) agrees with sqrtMod (a^((p+1)/4), checked)', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 2n ** 256n - 1n }), (a) => {
+        expect(isSquare(a)).toBe(sqrtMod(a) !== undefined);
+      }),
+      { numRuns: 300 },
+    );
+    expect(isSquare(0n)).toBe(true);
+    expect(isSquare(4n)).toBe(true);
+  });
+});
