@@ -1,5 +1,5 @@
-import { defineConfig } from 'vitest/config';
+import { bitcrawlVitestConfig } from '../vitest.shared.ts';
 
-// Cross-service tests start simnets on the same loopback addresses and several real servers
-// each: run the files one after another.
-export default defineConfig({ test: { fileParallelism: false } });
+// Tests here start simnets on the same loopback addresses (127.1.x.y:8333) and real servers:
+// run the files one after another.
+export default bitcrawlVitestConfig({ fileParallelism: false });

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { CLI_BIN, cliBudget } from '@bitcrawl/testkit';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
@@ -20,7 +21,10 @@ const compose = (envFile: string) =>
 type Service = {
   container_name?: string;
   ports?: (string | { host_ip?: string; published?: string | number })[];
-  healthcheck?: { test: unknown };
+  healthcheck?: { test: unknown; timeout?: string };
+  entrypoint?: string[];
+  command?: string[];
+  build?: string | { context: string };
   depends_on?: Record<string, { condition: string }>;
   environment?: Record<string, string>;
   profiles?: string[];
@@ -96,6 +100,86 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  // Issue 17, finding 8.
+  it('gives every healthcheck a timeout', () => {
+    for (const [name, s] of Object.entries(services)) expect(s.healthcheck?.timeout, name).toMatch(/^\d+s$/);
+  });
+
+  it('starts Grafana without the internet: the ClickHouse plugin is built into its image', () => {
+    const grafana = services.grafana as Service;
+    expect(JSON.stringify(grafana.environment ?? {})).not.toMatch(/GF_INSTALL_PLUGINS/);
+    const context = typeof grafana.build === 'string' ? grafana.build : grafana.build?.context;
+    expect(context).toBe(path.join(root, 'infra/grafana'));
+    const dockerfile = readFileSync(path.join(root, 'infra/grafana/Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(/plugins install grafana-clickhouse-datasource/);
+    expect(dockerfile).toMatch(/^ENV GF_PATHS_PLUGINS=\/opt\/grafana-plugins$/m);
+    // The one plugin the dashboards and datasources need besides what Grafana ships with.
+    const ds = readFileSync(
+      path.join(root, 'infra/grafana/provisioning/datasources/datasources.yaml'),
+      'utf8',
+    );
+    const types = [...ds.matchAll(/type: (\S+)/g)].map((m) => m[1]).filter((t) => t !== 'prometheus');
+    expect(types).toEqual(['grafana-clickhouse-datasource']);
+  });
+
+  it('redis, clickhouse and grafana refuse the example passwords, naming the variable', () => {
+    // The guard each one runs before its server (compose turns $$ into $), run here with sh.
+    const guards: [string, string, Record<string, string>][] = [
+      ['redis', (services.redis?.command ?? [])[2] as string, { REDIS_PASSWORD: 'change-me-redis' }],
+      [
+        'clickhouse',
+        (services.clickhouse?.entrypoint ?? [])[2] as string,
+        { CLICKHOUSE_PASSWORD: 'change-me-clickhouse' },
+      ],
+      [
+        'grafana',
+        (services.grafana?.entrypoint ?? [])[2] as string,
+        { GF_SECURITY_ADMIN_PASSWORD: 'change-me-grafana', CLICKHOUSE_PASSWORD: 'x' },
+      ],
+    ];
+    for (const [name, script, env] of guards) {
+      expect(script, name).toMatch(/ exec /);
+      const guard = script.replaceAll('$$', '$').split(' exec ')[0] as string;
+      const placeholder = spawnSync('sh', ['-c', `${guard} echo started`], { encoding: 'utf8', env });
+      expect(placeholder.status, name).toBe(1);
+      expect(placeholder.stderr, name).toMatch(
+        /^refusing to start: (REDIS_PASSWORD|CLICKHOUSE_PASSWORD|GRAFANA_ADMIN_PASSWORD) is still the placeholder from \.env\.example/,
+      );
+      const real = Object.fromEntries(Object.keys(env).map((k) => [k, 'f3a9c1d27b']));
+      const ok = spawnSync('sh', ['-c', `${guard} echo started`], { encoding: 'utf8', env: real });
+      expect(ok.stdout, name).toBe('started\n');
+    }
+  });
+
+  it(
+    'bitcrawl services refuse them too: one line naming the variable, exit 2',
+    { timeout: cliBudget(4) },
+    () => {
+      for (const name of ['seeder', 'worker', 'ingester', 'dashboard']) {
+        const env = services[name]?.environment ?? {};
+        const r = spawnSync(process.execPath, [CLI_BIN, name], {
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH, ...env },
+        });
+        expect(r.status, name).toBe(2);
+        expect(r.stderr, name).toMatch(
+          /^bitcrawl: refusing to start: REDIS_URL has the placeholder password of \.env\.example \("change-me-redis"\); set REDIS_PASSWORD in \.env/,
+        );
+      }
+    },
+  );
+
+  it("runs the README's query and report against the compose ClickHouse (CLICKHOUSE_URL in that service)", () => {
+    const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+    const runs = [...readme.matchAll(/^docker compose run --rm --no-deps (\w+) (query|report)\b/gm)];
+    expect(runs.map((m) => m[2]).sort()).toEqual(['query', 'report']);
+    for (const [, service] of runs)
+      expect(services[service as string]?.environment?.CLICKHOUSE_URL).toMatch(
+        /^http:\/\/bitcrawl:.*@clickhouse:8123$/,
+      );
+    expect(readme).toContain('`docker-compose`'); // Debian's 1.29 named beside `docker compose`
+  });
+
   it('gives every bitcrawl service an environment its main.ts accepts', async () => {
     const { parseEnv } = await import('@bitcrawl/telemetry');
     const schemas: Record<string, { parse(input: unknown): unknown }> = {
@@ -163,7 +247,8 @@ describe('docker-compose.yml', () => {
       .filter((l) => /PASSWORD|requirepass/.test(l) && !l.trim().startsWith('#'))) {
       expect(line, line).toMatch(/\$\{?[A-Z_]+|\$\$REDIS_PASSWORD/);
     }
-    expect(raw).not.toMatch(/change-me/);
+    // change-me appears only as the pattern the guards refuse (`case ... in change-me*)`).
+    expect(raw.replaceAll('change-me*)', '')).not.toMatch(/change-me/);
     expect(readFileSync(path.join(root, '.gitignore'), 'utf8')).toMatch(/^\.env$/m);
   });
 });

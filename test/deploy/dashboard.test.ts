@@ -2,9 +2,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { startDashboard } from '@bitcrawl/dashboard';
 import { type Simnet, startSimnet } from '@bitcrawl/simnet';
-import { freePort, type RedisServer, startRedis } from '@bitcrawl/testkit';
+import { budget, cliBudget, freePort, type RedisServer, startRedis } from '@bitcrawl/testkit';
 import { type Browser, chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+// Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
+vi.setConfig({ testTimeout: budget(90_000) });
 
 const bin = path.resolve(import.meta.dirname, '../../services/cli/bin/bitcrawl.mjs');
 let sim: Simnet;
@@ -30,7 +33,7 @@ beforeAll(async () => {
       '--disable-sync',
     ],
   });
-}, 60_000);
+}, budget(60_000));
 afterAll(async () => {
   for (const p of procs) p.kill('SIGKILL');
   await browser?.close();
@@ -56,11 +59,14 @@ describe('dashboard in headless Chromium', () => {
       // Seed a round with no worker running: the seeds wait in the queue.
       const seeder = run('seeder', { SEEDS: sim.seeds.join(','), DNS: 'false', CRAWL_ID: 'dash1' });
       await new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('the seeder did not exit within 20 s')), 20_000);
+        const timer = setTimeout(
+          () => reject(new Error('the seeder did not exit in time')),
+          cliBudget(1, 20_000),
+        );
         seeder.once('exit', () => resolve(clearTimeout(timer)));
       });
       await page.waitForFunction(() => document.getElementById('waiting')?.textContent === '3', undefined, {
-        timeout: 15_000,
+        timeout: budget(15_000),
       });
       expect(await page.textContent('#round')).toBe('round dash1');
       // Start a worker: the page must follow the crawl live.
@@ -79,7 +85,7 @@ describe('dashboard in headless Chromium', () => {
           return (v ?? 0) > 20 && (seen ?? 0) > 100;
         },
         undefined,
-        { timeout: 30_000 },
+        { timeout: budget(30_000) },
       );
       const active = Number(await page.textContent('#active'));
       const waiting = Number(await page.textContent('#waiting'));
@@ -96,5 +102,5 @@ describe('dashboard in headless Chromium', () => {
     } finally {
       if (!closed) await dash.close();
     }
-  }, 90_000);
+  });
 });

@@ -3,9 +3,12 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { migrate, openStore, queryRows } from '@bitcrawl/storage';
-import { freePort, type RedisServer, startRedis, waitForPort } from '@bitcrawl/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { budget, freePort, type RedisServer, startRedis, waitForPort } from '@bitcrawl/testkit';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
+
+// Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
+vi.setConfig({ testTimeout: budget(90_000) });
 
 const root = path.resolve(import.meta.dirname, '../..');
 const bin = path.join(root, 'services/cli/bin/bitcrawl.mjs');
@@ -84,7 +87,7 @@ describe('Grafana provisioning and dashboards', () => {
     );
     expect(used.size).toBeGreaterThan(4);
     for (const m of used) expect(exported, m).toContain(m);
-  }, 90_000);
+  });
 
   it('ClickHouse panels that read observations stay inside the dashboard time range', () => {
     for (const p of panels)

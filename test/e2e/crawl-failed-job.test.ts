@@ -3,10 +3,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createCrawlQueue, Frontier, jobIdFor } from '@bitcrawl/queue';
 import { type Simnet, startSimnet } from '@bitcrawl/simnet';
-import { type RedisServer, startRedis } from '@bitcrawl/testkit';
+import { budget, type RedisServer, startRedis } from '@bitcrawl/testkit';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli, simnetCrawlArgs } from './cli.ts';
+
+// Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
+vi.setConfig({ testTimeout: budget(120_000) });
 
 let sim: Simnet;
 let redis: RedisServer;
@@ -41,5 +44,5 @@ describe('bitcrawl crawl --once with a job that fails for good', () => {
     const summary = JSON.parse(r.stdout.trim().split('\n').at(-1) as string);
     expect(summary).toMatchObject({ crawlId, failedVisits: 1, visited: sim.groundTruth.nodes.length });
     expect(r.stderr).toMatch(/1 addresses left unvisited: their jobs failed/);
-  }, 120_000);
+  });
 });

@@ -4,8 +4,12 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Simnet, startSimnet } from '@bitcrawl/simnet';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { budget } from '@bitcrawl/testkit';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { bin, simnetCrawlArgs } from './cli.ts';
+
+// Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
+vi.setConfig({ testTimeout: budget(120_000) });
 
 let sim: Simnet;
 beforeAll(async () => {
@@ -70,7 +74,7 @@ describe('Ctrl-C during bitcrawl crawl --once', () => {
     } finally {
       crawl.kill();
     }
-  }, 120_000);
+  });
 
   it('a second Ctrl-C ends it at once, and takes its private redis-server with it', async () => {
     const crawl = await startCrawl('interrupt2');
@@ -86,5 +90,5 @@ describe('Ctrl-C during bitcrawl crawl --once', () => {
     } finally {
       crawl.kill();
     }
-  }, 120_000);
+  });
 });

@@ -3,9 +3,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Simnet, startSimnet } from '@bitcrawl/simnet';
 import { openStore } from '@bitcrawl/storage';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { budget } from '@bitcrawl/testkit';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli, simnetCrawlArgs } from './cli.ts';
 import { ALL_KINDS, compareWithTruth } from './truth-check.ts';
+
+// Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
+vi.setConfig({ testTimeout: budget(240_000) });
 
 let sim: Simnet;
 beforeAll(async () => {
@@ -68,5 +72,5 @@ describe('bitcrawl crawl --once on the embedded store', () => {
     } finally {
       await store.close();
     }
-  }, 240_000);
+  });
 });

@@ -5,6 +5,7 @@ import { createCrawlQueue, Frontier, ingestBacklog } from '@bitcrawl/queue';
 import { type Simnet, startSimnet } from '@bitcrawl/simnet';
 import { openStore, type Store } from '@bitcrawl/storage';
 import {
+  budget,
   type ClickHouseServer,
   freePort,
   type RedisServer,
@@ -12,8 +13,11 @@ import {
   startRedis,
 } from '@bitcrawl/testkit';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ALL_KINDS, compareWithTruth } from './truth-check.ts';
+
+// Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
+vi.setConfig({ testTimeout: budget(420_000) });
 
 const bin = path.resolve(import.meta.dirname, '../../services/cli/bin/bitcrawl.mjs');
 const CRAWL_ID = 'dist1';
@@ -84,7 +88,7 @@ beforeAll(async () => {
     startClickHouse(),
   ]);
   store = await openStore({ url: ch.url });
-}, 120_000);
+}, budget(120_000));
 
 afterAll(async () => {
   for (const c of children) c.kill('SIGKILL');
@@ -132,7 +136,11 @@ describe('seeder + 3 worker processes + ingester on redis-server and clickhouse-
         }
       };
       // Mid-round: kill one worker outright (its active jobs must come back via stalled-job recovery)
-      await waitFor(async () => (await frontier.progress(CRAWL_ID)).visited > 300, 120_000, 'first visits');
+      await waitFor(
+        async () => (await frontier.progress(CRAWL_ID)).visited > 300,
+        budget(120_000),
+        'first visits',
+      );
       workers[0]?.kill('SIGKILL');
       // ...and stop the ingester for a while: observations pile up in the stream, nothing is lost.
       ingester.kill('SIGTERM');
@@ -158,7 +166,11 @@ describe('seeder + 3 worker processes + ingester on redis-server and clickhouse-
         240_000,
         'the round to finish',
       );
-      await waitFor(async () => (await ingestBacklog(conn)) === 0, 60_000, 'the ingest backlog to drain');
+      await waitFor(
+        async () => (await ingestBacklog(conn)) === 0,
+        budget(60_000),
+        'the ingest backlog to drain',
+      );
       // The threaded worker's /metrics sums its threads: one family per metric, visits counted.
       const text = await (await fetch(`${threadedMetrics}/metrics`)).text();
       const visits = [...text.matchAll(/^bitcrawl_visits_total\{[^}]*\} (\d+)$/gm)].reduce(
@@ -187,5 +199,5 @@ describe('seeder + 3 worker processes + ingester on redis-server and clickhouse-
       await queue.close();
       conn.disconnect();
     }
-  }, 420_000);
+  });
 });

@@ -3,9 +3,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadGeoDb } from '@bitcrawl/geo';
 import { type Simnet, startSimnet } from '@bitcrawl/simnet';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { budget } from '@bitcrawl/testkit';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli, simnetCrawlArgs } from './cli.ts';
 import { ALL_KINDS } from './truth-check.ts';
+
+// Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
+vi.setConfig({ testTimeout: budget(240_000) });
 
 const root = path.resolve(import.meta.dirname, '../..');
 const fixtures = path.join(root, 'packages/geo/fixtures');
@@ -41,7 +45,7 @@ describe('bitcrawl report on a store without crawls', () => {
       expect(missing.status, cmd[0]).toBe(2);
       expect(missing.stderr).toMatch(/^bitcrawl: no store at .*typo: crawl into it first/);
     }
-  }, 60_000);
+  });
 });
 
 describe('bitcrawl crawl --geoip-asn-db, then bitcrawl report', () => {
@@ -131,7 +135,7 @@ describe('bitcrawl crawl --geoip-asn-db, then bitcrawl report', () => {
     const bad = await runCli(['report', '--store', dir, '--round', "geo1' OR 1=1"]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--round: bad round id/);
-  }, 240_000);
+  });
 
   it('geo-backfill enriches a crawl made without the database; a second run writes nothing', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'bitcrawl-e2e-backfill-'));
@@ -177,5 +181,5 @@ describe('bitcrawl crawl --geoip-asn-db, then bitcrawl report', () => {
     ]);
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
-  }, 240_000);
+  });
 });

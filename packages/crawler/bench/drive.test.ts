@@ -3,9 +3,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Simnet, startSimnet } from '@bitcrawl/simnet';
-import { afterAll, describe, expect, it } from 'vitest';
+import { budget } from '@bitcrawl/testkit';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { bundleClient } from './bundle.ts';
 import { type DriveResult, steadyRate } from './drive.ts';
+
+// Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
+vi.setConfig({ testTimeout: budget(60_000) });
 
 describe('steadyRate (bench:sessions)', () => {
   it('is the completion rate between the 10th and 90th percentile, without start and drain', () => {
@@ -69,5 +73,5 @@ describe('the bench client on crawl threads (crawler-client.ts CHAIN CONCURRENCY
     expect(r.peak).toBeLessThanOrEqual(9); // 5 + 4: the threads' shares of 9
     expect(r.steadyRate).toBeGreaterThan(0);
     expect(r.seconds).toBeGreaterThan(0);
-  }, 60_000);
+  });
 });

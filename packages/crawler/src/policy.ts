@@ -187,9 +187,11 @@ export function createPolicy(config: CrawlerConfig): Policy {
       return { dial: false, reason: `invalid ${network} host "${host}": expected ${want}` };
     }
     const route = routes[network];
+    // The reason names the flag and variable that would change it.
+    const missing = `no proxy configured for ${network} (--proxy-${network} URL, or PROXY_${network.toUpperCase()})`;
     return route
       ? { dial: true, route, target: { network, host: canonical } }
-      : { dial: false, reason: `no proxy configured for ${network}` };
+      : { dial: false, reason: missing };
   };
 
   return {

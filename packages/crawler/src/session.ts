@@ -71,6 +71,12 @@ export interface SessionParams {
   now: () => number;
   signal?: AbortSignal;
   /**
+   * Told each time the visit starts waiting in a phase: 'connect', then the reason its timer
+   * would end it ('handshake deadline', 'getaddr deadline', 'small answer complete', 'answer
+   * complete') and for how long at most (`bitcrawl visit` shows it on a terminal).
+   */
+  onPhase?: (phase: string, ms: number) => void;
+  /**
    * 'v1'; 'v2' (BIP324 only); 'v2-then-v1': v2, and when the peer closes or resets the
    * connection before answering our key, a second connection in v1, as Core does. Default 'v1'.
    */
@@ -184,6 +190,7 @@ async function attempt(
     if (earlyBytes <= MAX_CRAWL_FRAME_LENGTH) early?.push(Uint8Array.from(chunk)); // bounded all the same
   };
   let socket: net.Socket;
+  p.onPhase?.('connect', Math.min(p.timeouts.connectMs, p.timeouts.sessionMs));
   try {
     socket = await dial(
       peer,
@@ -241,6 +248,7 @@ async function attempt(
       const now = performance.now();
       const wait = Math.min(ms, until - now);
       const capped = deadline - now <= wait;
+      p.onPhase?.(why, Math.max(0, wait));
       phaseTimer = setTimeout(
         () => finish(capped ? 'session time cap reached' : why),
         Math.max(0, capped ? deadline - now : wait),

@@ -1,9 +1,12 @@
 import { unpackAddrs } from '@bitcrawl/protocol';
 import { type GroundTruth, type Simnet, startSimnet, type TruthNode } from '@bitcrawl/simnet';
-import { startMicrosocks } from '@bitcrawl/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { budget, startMicrosocks } from '@bitcrawl/testkit';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { crawlerConfigSchema } from './config.ts';
 import { createVisitor } from './visitor.ts';
+
+// Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
+vi.setConfig({ testTimeout: budget(60_000) });
 
 let sim: Simnet;
 let truth: GroundTruth;
@@ -98,7 +101,7 @@ describe('visits against every simnet node kind', () => {
         'unreachable',
       ].sort(),
     );
-  }, 60_000);
+  });
 
   it('reaches .onion and .b32.i2p names through the front door; unknown names are unreachable', async () => {
     const v = visitor();
@@ -108,7 +111,7 @@ describe('visits against every simnet node kind', () => {
     }
     const dead = truth.nodes.find((n) => n.network === 'onion' && n.kind === 'dead')!;
     expect((await v.visit(dead, { crawlId: 't' })).outcome).toBe('unreachable');
-  }, 30_000);
+  });
 
   it('goes through a real SOCKS5 server (microsocks) to simnet nodes', async () => {
     const socks = await startMicrosocks();
@@ -128,7 +131,7 @@ describe('visits against every simnet node kind', () => {
     } finally {
       await socks.stop();
     }
-  }, 30_000);
+  });
 
   it('an invalid host is a not_dialable Observation, never a throw', async () => {
     const v = visitor();
@@ -150,7 +153,7 @@ describe('visits against every simnet node kind', () => {
     expect(unpackAddrs(o.addrs)).toHaveLength(core.answer.length);
     const strict = createVisitor(crawlerConfigSchema.parse({ timeouts: fast }));
     expect((await strict.visit(mapped, { crawlId: 't' })).outcome).toBe('not_dialable');
-  }, 20_000);
+  });
 
   it('an unreachable proxy makes the visit throw (retried later), recording nothing about the peer', async () => {
     const v = createVisitor(

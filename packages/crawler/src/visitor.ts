@@ -37,7 +37,13 @@ export interface Visitor {
   /** `explicit`: the target was named by the operator (a seed, `bitcrawl visit`), not gossip. */
   visit(
     target: VisitTarget,
-    ctx: { crawlId: string; signal?: AbortSignal; explicit?: boolean; refused?: Refusal },
+    ctx: {
+      crawlId: string;
+      signal?: AbortSignal;
+      explicit?: boolean;
+      refused?: Refusal;
+      onPhase?: (phase: string, ms: number) => void;
+    },
   ): Promise<Observation>;
 }
 
@@ -113,6 +119,7 @@ export function createVisitor(config: CrawlerConfig, deps: VisitorDeps = {}): Vi
             now,
             budget,
             ...(ctx.signal ? { signal: ctx.signal } : {}),
+            ...(ctx.onPhase ? { onPhase: ctx.onPhase } : {}),
           });
         } finally {
           deps.metrics?.sessionsActive.dec();

@@ -28,4 +28,4 @@ it('handles a database the size of the real file', async () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}, 120_000);
+});

@@ -18,6 +18,17 @@ export const CURRENT_ROUND_KEY = `${PREFIX}:round:current`;
  * literals: keep them to a safe alphabet, and check with this one pattern everywhere.
  */
 export const CRAWL_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * A new round's id, the one format every command uses (crawl, seeder, stack): `r` and the UTC
+ * time to the second, e.g. `r20261124T160442Z`, so ids sort by time.
+ */
+export function newCrawlId(now = Date.now()): string {
+  return `r${new Date(now)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}`;
+}
 export const crawlIdSchema = z
   .string()
   .regex(CRAWL_ID_PATTERN, 'crawl id: 1-64 characters of A-Z a-z 0-9 . _ -');

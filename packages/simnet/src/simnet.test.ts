@@ -295,7 +295,7 @@ describe('simnet', () => {
       s.on('error', () => resolve(true));
     });
     expect(refused).toBe(true);
-  }, 30_000);
+  });
 });
 
 describe('DEMO_SPEC (bitcrawl simnet without a spec)', () => {

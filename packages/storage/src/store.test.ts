@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type GossipedAddress, MAX_DATETIME_S, type Observation } from '@bitcrawl/model';
 import { onionFromPubkey, packAddrs, unpackAddrs } from '@bitcrawl/protocol';
-import { type ClickHouseServer, startClickHouse } from '@bitcrawl/testkit';
+import { budget, type ClickHouseServer, startClickHouse } from '@bitcrawl/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertIsolatingRejects } from './isolate.ts';
 import { defaultMigrationsDir, migrate } from './migrate.ts';
@@ -49,7 +49,7 @@ function suite(name: string, open: () => Promise<Store>) {
     let store: Store;
     beforeAll(async () => {
       store = await open();
-    }, 90_000);
+    }, budget(90_000));
     afterAll(() => store?.close());
 
     it('applies the migrations once, idempotently', async () => {

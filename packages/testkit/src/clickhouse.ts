@@ -53,14 +53,19 @@ const usersXml = `<?xml version="1.0"?>
 `;
 
 /**
- * Starts Debian's clickhouse-server (18.16) with a private data directory on free
- * loopback ports. Waits until the HTTP interface answers `SELECT 1`.
+ * Starts Debian's clickhouse-server (18.16) on free loopback ports. Waits until the HTTP
+ * interface answers `SELECT 1`. Its data go to a private temp directory, removed at stop(), or
+ * with `dataDir` to that directory (created if missing), which stop() leaves in place: a later
+ * start on it finds every table and row again.
  */
-export async function startClickHouse(opts: { ownProcessGroup?: boolean } = {}): Promise<ClickHouseServer> {
+export async function startClickHouse(
+  opts: { ownProcessGroup?: boolean; dataDir?: string } = {},
+): Promise<ClickHouseServer> {
   const bin = which('clickhouse-server');
   if (!bin) throw new MissingBinaryError('clickhouse-server', 'clickhouse-server');
-  const dir = mkdtempSync(path.join(tmpdir(), 'bitcrawl-ch-'));
-  for (const sub of ['data', 'tmp', 'user_files', 'format_schemas']) mkdirSync(path.join(dir, sub));
+  const dir = opts.dataDir ? path.resolve(opts.dataDir) : mkdtempSync(path.join(tmpdir(), 'bitcrawl-ch-'));
+  for (const sub of ['data', 'tmp', 'user_files', 'format_schemas'])
+    mkdirSync(path.join(dir, sub), { recursive: true });
   const [httpPort, tcpPort, interserverPort] = [await freePort(), await freePort(), await freePort()];
   writeFileSync(path.join(dir, 'config.xml'), configXml(dir, httpPort, tcpPort, interserverPort));
   writeFileSync(path.join(dir, 'users.xml'), usersXml);
@@ -91,7 +96,7 @@ export async function startClickHouse(opts: { ownProcessGroup?: boolean } = {}):
     start,
     async stop() {
       await proc?.stop();
-      rmSync(dir, { recursive: true, force: true });
+      if (!opts.dataDir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

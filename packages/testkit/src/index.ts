@@ -4,3 +4,4 @@ export * from './ports.ts';
 export * from './process.ts';
 export * from './redis.ts';
 export * from './socks.ts';
+export * from './time-budget.ts';

@@ -2,7 +2,11 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { budget } from './time-budget.ts';
+
+// Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
+vi.setConfig({ testTimeout: budget(15_000) });
 
 const processModule = path.join(import.meta.dirname, 'process.ts');
 
@@ -52,5 +56,5 @@ describe('spawnManaged({ ownProcessGroup: true })', () => {
       parent.kill('SIGKILL');
       if (alive(serverPid)) process.kill(serverPid, 'SIGKILL');
     }
-  }, 15_000);
+  });
 });

@@ -1,7 +1,14 @@
 import { Resolver } from 'node:dns/promises';
+import { existsSync, mkdtempSync } from 'node:fs';
 import net from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
 import { startClickHouse, startDnsmasq, startMicrosocks, startRedis } from './index.ts';
+import { budget } from './time-budget.ts';
+
+// Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
+vi.setConfig({ testTimeout: budget(90_000) });
 
 function redisPing(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -32,7 +39,26 @@ describe('testkit starts real servers on loopback', () => {
     } finally {
       await ch.stop();
     }
-  }, 90_000);
+  });
+
+  it('clickhouse-server with a data folder keeps its tables and rows for the next server on it', async () => {
+    const dataDir = path.join(mkdtempSync(path.join(tmpdir(), 'bitcrawl-ch-keep-')), 'clickhouse');
+    const sql = async (url: string, q: string) => {
+      const res = await fetch(`${url}/?query=${encodeURIComponent(q)}`, { method: 'POST' });
+      return (await res.text()).trim();
+    };
+    const first = await startClickHouse({ dataDir });
+    await sql(first.url, 'CREATE TABLE kept (n UInt8) ENGINE = MergeTree ORDER BY n');
+    await sql(first.url, 'INSERT INTO kept VALUES (7)');
+    await first.stop();
+    expect(existsSync(path.join(dataDir, 'data'))).toBe(true);
+    const second = await startClickHouse({ dataDir });
+    try {
+      expect(await sql(second.url, 'SELECT sum(n) FROM kept')).toBe('7');
+    } finally {
+      await second.stop();
+    }
+  });
 
   it('dnsmasq serves only the given names', async () => {
     const dns = await startDnsmasq({ 'seed.example.test': ['127.0.0.7', '::1'] });

@@ -25,6 +25,15 @@ describe('formatRows', () => {
     expect(printable('a\tb\u0000c\u007f\u0085')).toBe('a\\tb\\u0000c\\u007f\\u0085');
   });
 
+  it('never cuts a value: a 62-character onion host is printed whole (issue 17, finding 7)', () => {
+    const host = `${'a'.repeat(56)}.onion`;
+    const ua = `/Satoshi:27.0.0/${'x'.repeat(80)}/`;
+    const table = formatRows([{ host, user_agent: ua, n: 1 }], 'table');
+    expect(table).toContain(host);
+    expect(table).toContain(ua);
+    expect(table).not.toContain('…');
+  });
+
   it('aligns numbers right and text left', () => {
     expect(
       formatRows(

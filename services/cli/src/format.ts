@@ -30,12 +30,13 @@ export function formatRows(rows: Record<string, unknown>[], format: 'table' | 'j
   }
   if (rows.length === 0) return '(no rows)\n';
   const text = (v: unknown) => printable(cell(v));
-  const widths = cols.map((c) => Math.min(60, Math.max(c.length, ...rows.map((r) => text(r[c]).length))));
+  // Columns are as wide as their widest value: a value is never cut (a 62-character onion host,
+  // an I2P name or a user agent is only useful whole).
+  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => text(r[c]).length)));
   const numeric = cols.map((c) => rows.every((r) => /^-?\d+(\.\d+)?$/.test(text(r[c]))));
   const fit = (s: string, i: number) => {
     const w = widths[i] as number;
-    const t = s.length > w ? `${s.slice(0, w - 1)}…` : s;
-    return numeric[i] ? t.padStart(w) : t.padEnd(w);
+    return numeric[i] ? s.padStart(w) : s.padEnd(w);
   };
   const line = (vals: string[]) =>
     vals

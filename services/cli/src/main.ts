@@ -1,3 +1,4 @@
+import { which } from '@bitcrawl/testkit';
 import { Command, CommanderError } from 'commander';
 import { ZodError } from 'zod';
 import { registerCommands } from './commands/index.ts';
@@ -40,19 +41,14 @@ export async function main(argv: string[], entry: CliEntry = {}): Promise<number
       return 2;
     }
     if (err instanceof ZodError) {
-      const lines = err.issues.map((i) => `  ${i.path.join('.') || '(value)'}: ${i.message}`);
+      const lines = err.issues.map((i) => `  ${i.path.join('.') || '(value)'}: ${inWords(i)}`);
       process.stderr.write(`bitcrawl: invalid configuration:\n${lines.join('\n')}\n`);
       return 2;
     }
     if (isCoded(err, 'MISSING_BINARY')) {
       const binary = (err as { binary?: string }).binary ?? '';
-      const hint = INSTALL_HINTS[binary];
-      process.stderr.write(
-        `bitcrawl: ${err.message}\n` +
-          (hint
-            ? `  Debian/Ubuntu: sudo apt-get install ${hint.apt}\n  macOS:         brew install ${hint.brew}\n  Fedora/RHEL:   sudo dnf install ${hint.dnf}\n`
-            : ''),
-      );
+      // One line: what to run on this machine.
+      process.stderr.write(`bitcrawl: ${binary} is not installed: ${installLine(binary)}\n`);
       return 1;
     }
     // A GeoIP/ASN or cloud ASN file that cannot be used (the message names the file and line).
@@ -79,6 +75,30 @@ export async function main(argv: string[], entry: CliEntry = {}): Promise<number
     }
     throw err;
   }
+}
+
+/** What to set, for a setting that is missing (zod says "expected string, received undefined"). */
+const MISSING_HINTS: Record<string, string> = {
+  REDIS_URL:
+    'set REDIS_URL=redis://HOST:6379 (with a password: redis://:PASSWORD@HOST:6379), or pass --redis URL',
+};
+
+function inWords(issue: ZodError['issues'][number]): string {
+  const name = String(issue.path[0] ?? '');
+  if (issue.code === 'invalid_type' && /received undefined/.test(issue.message))
+    return `not set: ${MISSING_HINTS[name] ?? `set ${name}`}`;
+  return issue.message;
+}
+
+/** The command that installs `binary` here (npm run setup does it for redis-server). */
+function installLine(binary: string): string {
+  const hint = INSTALL_HINTS[binary];
+  if (!hint) return `install ${binary} so that it is on PATH`;
+  const setup = binary === 'redis-server' ? 'run `npm run setup` in the bitcrawl folder, or ' : '';
+  if (process.platform === 'darwin') return `${setup}run: brew install ${hint.brew}`;
+  if (which('apt-get')) return `${setup}run: sudo apt-get install ${hint.apt}`;
+  if (which('dnf')) return `${setup}run: sudo dnf install ${hint.dnf}`;
+  return `${setup}install it with your package manager (apt-get install ${hint.apt}, brew install ${hint.brew}, dnf install ${hint.dnf})`;
 }
 
 function isCoded(err: unknown, code: string): err is Error {

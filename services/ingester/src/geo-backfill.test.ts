@@ -13,7 +13,7 @@ import {
   type Store,
 } from '@bitcrawl/storage';
 import { silentLogger } from '@bitcrawl/telemetry';
-import { type ClickHouseServer, startClickHouse } from '@bitcrawl/testkit';
+import { budget, type ClickHouseServer, startClickHouse } from '@bitcrawl/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadGeoEnricher } from './geo.ts';
 import { backfillGeo } from './geo-backfill.ts';
@@ -54,7 +54,7 @@ const visits = [
 let ch: ClickHouseServer;
 beforeAll(async () => {
   ch = await startClickHouse();
-}, 90_000);
+}, budget(90_000));
 afterAll(async () => {
   await ch?.stop();
 });

@@ -6,11 +6,20 @@ import { EMPTY_PACKED, onionFromPubkey } from '@bitcrawl/protocol';
 import { Frontier, ingestBacklog } from '@bitcrawl/queue';
 import { migrate, openStore, queryRows, type Store } from '@bitcrawl/storage';
 import { silentLogger } from '@bitcrawl/telemetry';
-import { type ClickHouseServer, type RedisServer, startClickHouse, startRedis } from '@bitcrawl/testkit';
+import {
+  budget,
+  type ClickHouseServer,
+  type RedisServer,
+  startClickHouse,
+  startRedis,
+} from '@bitcrawl/testkit';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadGeoEnricher } from './geo.ts';
 import { ingesterConfigSchema, startIngester } from './ingester.ts';
+
+// Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
+vi.setConfig({ testTimeout: budget(60_000) });
 
 const fixtures = path.resolve(import.meta.dirname, '../../../packages/geo/fixtures');
 const config = ingesterConfigSchema.parse({
@@ -51,7 +60,7 @@ let redis: RedisServer;
 let ch: ClickHouseServer;
 beforeAll(async () => {
   [redis, ch] = await Promise.all([startRedis(), startClickHouse()]);
-}, 90_000);
+}, budget(90_000));
 afterAll(async () => {
   await Promise.all([redis?.stop(), ch?.stop()]);
 });
@@ -165,7 +174,7 @@ describe.each([
       conn.disconnect();
       await store.close();
     }
-  }, 60_000);
+  });
 });
 
 describe('ingester configuration', () => {

@@ -3,10 +3,19 @@ import { EMPTY_PACKED } from '@bitcrawl/protocol';
 import { Frontier, ingestBacklog, OBSERVATION_STREAM } from '@bitcrawl/queue';
 import { migrate, openStore, queryRows, type Store } from '@bitcrawl/storage';
 import { createLogger, createMetrics, silentLogger } from '@bitcrawl/telemetry';
-import { type ClickHouseServer, type RedisServer, startClickHouse, startRedis } from '@bitcrawl/testkit';
+import {
+  budget,
+  type ClickHouseServer,
+  type RedisServer,
+  startClickHouse,
+  startRedis,
+} from '@bitcrawl/testkit';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { IngesterError, ingesterConfigSchema, startIngester } from './ingester.ts';
+
+// Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
+vi.setConfig({ testTimeout: budget(120_000) });
 
 let redis: RedisServer;
 let ch: ClickHouseServer;
@@ -15,7 +24,7 @@ beforeAll(async () => {
   [redis, ch] = await Promise.all([startRedis(), startClickHouse()]);
   store = await openStore({ url: ch.url });
   await migrate(store);
-}, 90_000);
+}, budget(90_000));
 afterAll(async () => {
   await store?.close();
   await Promise.all([redis?.stop(), ch?.stop()]);
@@ -74,7 +83,7 @@ describe('ingester', () => {
       await ingester.stop();
       conn.disconnect();
     }
-  }, 120_000);
+  });
 
   it('sets a row ClickHouse refuses aside as a dead letter; the rest of its batch is stored and acked', async () => {
     const conn = new Redis(redis.url);
@@ -119,7 +128,7 @@ describe('ingester', () => {
       await ingester.stop();
       conn.disconnect();
     }
-  }, 60_000);
+  });
 
   it('waits out a Redis outage and carries on; counts and logs dead letters', async () => {
     const { mkdtempSync } = await import('node:fs');
@@ -172,7 +181,7 @@ describe('ingester', () => {
       conn.disconnect();
       await own.stop();
     }
-  }, 90_000);
+  });
 
   it('stops with an IngesterError on a Redis error that retrying cannot fix', async () => {
     const conn = new Redis(redis.url);
@@ -189,7 +198,7 @@ describe('ingester', () => {
       await conn.del(OBSERVATION_STREAM);
       conn.disconnect();
     }
-  }, 30_000);
+  });
 });
 
 describe('ingester config', () => {

@@ -1,10 +1,20 @@
 import { CHAINS } from '@bitcrawl/protocol';
 import { createCrawlQueue, Frontier, jobIdFor, parseJobId } from '@bitcrawl/queue';
 import { silentLogger } from '@bitcrawl/telemetry';
-import { type DnsServer, type RedisServer, startDnsmasq, startRedis } from '@bitcrawl/testkit';
+import {
+  budget,
+  type DnsServer,
+  freePort,
+  type RedisServer,
+  startDnsmasq,
+  startRedis,
+} from '@bitcrawl/testkit';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seederConfigSchema, seedRound, seedTargets } from './seeder.ts';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { gatherSeeds, seederConfigSchema, seedRound, seedTargets } from './seeder.ts';
+
+// Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
+vi.setConfig({ testTimeout: budget(30_000) });
 
 let dns: DnsServer;
 let redis: RedisServer;
@@ -78,6 +88,38 @@ describe('seeder', () => {
     );
   });
 
+  it('says where the seeds came from: every DNS lookup failed (no network), so the fixed seeds', async () => {
+    // Finding 3 of issue 17: a dead network printed one JSON line per failed lookup, then
+    // "2056 seed addresses enqueued", nothing saying these were the fixed seeds.
+    const dead = await freePort(); // nothing answers DNS there
+    const config = seederConfigSchema.parse({
+      chain: 'mainnet',
+      dnsServers: [`127.0.0.1:${dead}`],
+      dnsTimeoutMs: 500,
+    });
+    const { targets, sources } = await gatherSeeds(config, logger);
+    expect(sources).toMatchObject({
+      given: 0,
+      dns: 0,
+      fixed: CHAINS.mainnet.fixedSeeds.length,
+      dnsLookups: CHAINS.mainnet.dnsSeeds.length * 2,
+      dnsFailed: CHAINS.mainnet.dnsSeeds.length * 2,
+    });
+    expect(sources.dnsError).toBeTruthy();
+    expect(targets).toHaveLength(CHAINS.mainnet.fixedSeeds.length);
+    // --seed addresses mean no fixed seeds.
+    const some = await gatherSeeds(
+      seederConfigSchema.parse({
+        chain: 'regtest',
+        seeds: ['127.0.5.9'],
+        dnsSeeds: ['seed.missing.test'],
+        dnsServers: [dns.server],
+      }),
+      logger,
+    );
+    expect(some.sources).toMatchObject({ given: 1, dns: 0, fixed: 0, dnsLookups: 2 });
+  });
+
   it("uses testnet4's and signet's fixed seeds, with their ports", async () => {
     for (const chain of ['testnet4', 'signet'] as const) {
       const config = seederConfigSchema.parse({
@@ -104,8 +146,8 @@ describe('seeder', () => {
         dnsServers: [dns.server],
       });
       const deps = { frontier: new Frontier(conn), crawlQueue, logger };
-      expect(await seedRound(deps, config, 'seedtest')).toEqual({ found: 5, enqueued: 4 });
-      expect(await seedRound(deps, config, 'seedtest')).toEqual({ found: 5, enqueued: 0 });
+      expect(await seedRound(deps, config, 'seedtest')).toMatchObject({ found: 5, enqueued: 4 });
+      expect(await seedRound(deps, config, 'seedtest')).toMatchObject({ found: 5, enqueued: 0 });
       const jobs = await crawlQueue.getJobs(['waiting']);
       expect(jobs.map((j) => parseJobId(j.id ?? '').host).sort()).toEqual([
         '127.0.5.1',
@@ -168,7 +210,7 @@ describe('seeder scheduler', () => {
     } finally {
       await close(running);
     }
-  }, 20_000);
+  });
 
   it('a reseed job retried after it started its round goes on with that round (no second round)', async () => {
     const { runSeeder } = await import('./scheduler.ts');
@@ -221,7 +263,7 @@ describe('seeder scheduler', () => {
     } finally {
       await close(running);
     }
-  }, 30_000);
+  });
 
   it('with reseedEveryMs 0, runs one round and removes a schedule an earlier run left', async () => {
     const { runSeeder } = await import('./scheduler.ts');
@@ -252,5 +294,5 @@ describe('seeder scheduler', () => {
     } finally {
       await close(running);
     }
-  }, 20_000);
+  });
 });

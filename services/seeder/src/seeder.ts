@@ -70,40 +70,92 @@ export interface SeedDeps {
   logger: Logger;
 }
 
-/** Resolves every DNS seed name to endpoints on the chain's default port; failures are logged, not fatal. */
-export async function resolveDnsSeeds(config: SeederConfig, logger: Logger): Promise<Endpoint[]> {
+/** What the DNS seeds gave: their addresses, and how many lookups (A and AAAA per name) failed. */
+export interface DnsSeedResult {
+  endpoints: Endpoint[];
+  lookups: number;
+  /** Lookups that failed (not "no such record": a timeout, a refused or unreachable server). */
+  failed: { name: string; family: 'A' | 'AAAA'; error: string }[];
+}
+
+/** Resolves every DNS seed name to endpoints on the chain's default port; failures are counted, not fatal. */
+export async function resolveDnsSeeds(config: SeederConfig, logger: Logger): Promise<DnsSeedResult> {
   const names = config.dnsSeeds ?? CHAINS[config.chain].dnsSeeds;
   const resolver = new Resolver({ timeout: config.dnsTimeoutMs, tries: 2 });
   if (config.dnsServers.length > 0) resolver.setServers(config.dnsServers);
   const port = CHAINS[config.chain].defaultPort;
-  const out: Endpoint[] = [];
+  const result: DnsSeedResult = { endpoints: [], lookups: 0, failed: [] };
   await Promise.all(
     names.map(async (name) => {
-      for (const family of ['resolve4', 'resolve6'] as const) {
+      for (const [family, method] of [
+        ['A', 'resolve4'],
+        ['AAAA', 'resolve6'],
+      ] as const) {
+        result.lookups++;
         try {
-          for (const ip of await resolver[family](name)) out.push(parseEndpoint(ip, port));
+          for (const ip of await resolver[method](name)) result.endpoints.push(parseEndpoint(ip, port));
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
-          if (code !== 'ENODATA' && code !== 'ENOTFOUND')
-            logger.warn({ name, family, err: (err as Error).message }, 'DNS seed lookup failed');
+          if (code !== 'ENODATA' && code !== 'ENOTFOUND') {
+            result.failed.push({ name, family, error: (err as Error).message });
+            logger.debug({ name, family, err: (err as Error).message }, 'DNS seed lookup failed');
+          }
         }
       }
     }),
   );
-  return out;
+  // One line for the lot (a dead network fails every lookup: one line each said nothing more).
+  if (result.failed.length > 0)
+    logger.warn(
+      { failed: result.failed.length, lookups: result.lookups, first: result.failed[0]?.error },
+      result.failed.length === result.lookups ? 'every DNS seed lookup failed' : 'DNS seed lookups failed',
+    );
+  return result;
+}
+
+/** Where a round's starting addresses came from. */
+export interface SeedSources {
+  /** --seed / SEEDS addresses. */
+  given: number;
+  /** Addresses the DNS seeds gave (0 with DNS off). */
+  dns: number;
+  /** Bitcoin Core's fixed seeds, used only when DNS and --seed gave nothing. */
+  fixed: number;
+  /** DNS lookups made, and how many failed (not "no such record"); the first failure's text. */
+  dnsLookups: number;
+  dnsFailed: number;
+  dnsError?: string;
+}
+
+/** The round's starting addresses and where they came from (see seedTargets). */
+export async function gatherSeeds(
+  config: SeederConfig,
+  logger: Logger,
+): Promise<{ targets: Endpoint[]; sources: SeedSources }> {
+  const port = CHAINS[config.chain].defaultPort;
+  const given = config.seeds.map((s) => parseEndpoint(s, port, { cjdns: true }));
+  const dns = config.dns ? await resolveDnsSeeds(config, logger) : { endpoints: [], lookups: 0, failed: [] };
+  let targets = [...given, ...dns.endpoints];
+  let fixed = 0;
+  if (targets.length === 0 && config.fixedSeedFallback) {
+    targets = CHAINS[config.chain].fixedSeeds.map((s) => parseEndpoint(s, port, { cjdns: true }));
+    fixed = targets.length;
+    logger.warn({ fixed }, "no seeds from DNS or --seed: using Bitcoin Core's fixed seeds");
+  }
+  const sources: SeedSources = {
+    given: given.length,
+    dns: dns.endpoints.length,
+    fixed,
+    dnsLookups: dns.lookups,
+    dnsFailed: dns.failed.length,
+    ...(dns.failed[0] ? { dnsError: dns.failed[0].error } : {}),
+  };
+  return { targets, sources };
 }
 
 /** The round's starting addresses: --seed list, DNS seeds, and the fixed seeds if both gave nothing. */
 export async function seedTargets(config: SeederConfig, logger: Logger): Promise<Endpoint[]> {
-  const port = CHAINS[config.chain].defaultPort;
-  const given = config.seeds.map((s) => parseEndpoint(s, port, { cjdns: true }));
-  const dns = config.dns ? await resolveDnsSeeds(config, logger) : [];
-  let targets = [...given, ...dns];
-  if (targets.length === 0 && config.fixedSeedFallback) {
-    logger.info('no seeds from DNS or --seed: using the fixed seeds');
-    targets = CHAINS[config.chain].fixedSeeds.map((s) => parseEndpoint(s, port, { cjdns: true }));
-  }
-  return targets;
+  return (await gatherSeeds(config, logger)).targets;
 }
 
 /** Starts round `crawlId` from the seeds. Returns how many addresses were enqueued. */
@@ -111,9 +163,9 @@ export async function seedRound(
   deps: SeedDeps,
   config: SeederConfig,
   crawlId: string,
-): Promise<{ found: number; enqueued: number }> {
+): Promise<{ found: number; enqueued: number; sources: SeedSources }> {
   crawlIdSchema.parse(crawlId);
-  const targets = await seedTargets(config, deps.logger);
+  const { targets, sources } = await gatherSeeds(config, deps.logger);
   await deps.frontier.startRound(crawlId);
   const admitted = await deps.frontier.admit(crawlId, targets, { force: true });
   // Seeds admitted by an earlier run of this round that died before enqueueing them go too
@@ -127,12 +179,8 @@ export async function seedRound(
     })),
   );
   deps.logger.info({ crawlId, found: targets.length, enqueued: admitted.length }, 'round seeded');
-  return { found: targets.length, enqueued: admitted.length };
+  return { found: targets.length, enqueued: admitted.length, sources };
 }
 
-export function newCrawlId(now = Date.now()): string {
-  return `r${new Date(now)
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z')}`;
-}
+/** Round ids have one format everywhere (crawl, seeder, stack): see @bitcrawl/queue. */
+export { newCrawlId } from '@bitcrawl/queue';

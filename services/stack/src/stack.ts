@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
 import { WORKER_V8_FLAGS } from '@bitcrawl/crawler';
+import { newCrawlId } from '@bitcrawl/queue';
 import {
   type ClickHouseServer,
   freePort,
@@ -14,6 +16,8 @@ export const stackOptionsSchema = z.object({
   workers: z.number().int().min(1).max(64).default(2),
   /** Use embedded chdb in this directory instead of a clickhouse-server from PATH. */
   store: z.string().optional(),
+  /** clickhouse-server's data folder (without `store`): kept when the stack stops. */
+  data: z.string().default('data/clickhouse'),
   once: z.boolean().default(false),
   dashboardPort: z.number().int().min(0).max(65535).default(8080),
   /** Extra environment for every service (the same variables docker-compose.yml sets). */
@@ -49,10 +53,12 @@ export async function runStack(
   // (they shut down gracefully) but must not take the servers down under them.
   const redis: RedisServer = await startRedis({ appendonly: true, ownProcessGroup: true });
   let ch: ClickHouseServer | undefined;
+  // Where the crawl is stored: a folder that outlives the stack (the next stack finds it again).
+  const storedIn = path.resolve(o.store ?? o.data);
   if (!o.store) {
     if (!which('clickhouse-server'))
       throw new Error('no clickhouse-server on PATH: install it or pass --store DIR for embedded ClickHouse');
-    ch = await startClickHouse({ ownProcessGroup: true });
+    ch = await startClickHouse({ ownProcessGroup: true, dataDir: storedIn });
   }
   const base: Record<string, string> = {
     REDIS_URL: redis.url,
@@ -60,7 +66,7 @@ export async function runStack(
     LOG_LEVEL: 'warn',
     ...o.env,
   };
-  const crawlId = `stack${Date.now()}`;
+  const crawlId = newCrawlId();
   const services: Service[] = [
     {
       name: 'ingester',
@@ -133,8 +139,9 @@ export async function runStack(
     });
   };
   print(
-    `stack: redis ${redis.url}, ${ch ? `clickhouse-server ${ch.url}` : `embedded chdb in ${o.store}`}, dashboard http://127.0.0.1:${o.dashboardPort}/`,
+    `stack: redis ${redis.url}, ${ch ? `clickhouse-server ${ch.url} (data in ${storedIn})` : `embedded chdb in ${storedIn}`}, dashboard http://127.0.0.1:${o.dashboardPort}/`,
   );
+  if (ch) print(`stack: query it while the stack runs: bitcrawl query --clickhouse ${ch.url} "SQL"`);
   for (const s of services) start(s);
   show();
 
@@ -168,6 +175,11 @@ export async function runStack(
     show();
     await redis.stop();
     await ch?.stop();
+    print(
+      ch
+        ? `stack: stored in ${storedIn} (clickhouse-server's data, kept; the next \`bitcrawl stack --data ${storedIn}\` serves it again)`
+        : `stack: stored in ${storedIn} (embedded ClickHouse: bitcrawl query --store ${storedIn} "SQL")`,
+    );
   }
   if (fatal) {
     print(`stack: ${fatal}`);

@@ -43,6 +43,8 @@ export const workerEnvSchema = z
     HANDSHAKE_TIMEOUT_MS: int.optional(),
     GETADDR_TIMEOUT_MS: int.optional(),
     IDLE_TIMEOUT_MS: int.optional(),
+    TENTATIVE_IDLE_MS: int.optional(),
+    SESSION_TIMEOUT_MS: int.optional(),
     /** Bytes of unfinished peer frames the whole process may hold (split between its engines). */
     MAX_BUFFERED_BYTES: int.optional(),
     /** Endpoints (ports) of one host a round visits; gossip naming more is not_dialable. */
@@ -86,6 +88,8 @@ const CRAWLER_ENV_NAMES = {
   'timeouts.handshakeMs': 'HANDSHAKE_TIMEOUT_MS',
   'timeouts.getaddrMs': 'GETADDR_TIMEOUT_MS',
   'timeouts.idleAfterAnswerMs': 'IDLE_TIMEOUT_MS',
+  'timeouts.tentativeIdleMs': 'TENTATIVE_IDLE_MS',
+  'timeouts.sessionMs': 'SESSION_TIMEOUT_MS',
   maxBufferedBytes: 'MAX_BUFFERED_BYTES',
 };
 const WORKER_ENV_NAMES = {
@@ -133,6 +137,8 @@ export function configsFrom(e: WorkerEnv): { crawler: CrawlerConfig; worker: Wor
       handshakeMs: e.HANDSHAKE_TIMEOUT_MS,
       getaddrMs: e.GETADDR_TIMEOUT_MS,
       idleAfterAnswerMs: e.IDLE_TIMEOUT_MS,
+      tentativeIdleMs: e.TENTATIVE_IDLE_MS,
+      sessionMs: e.SESSION_TIMEOUT_MS,
       transport: e.TRANSPORT,
       maxBufferedBytes: e.MAX_BUFFERED_BYTES,
     }),

@@ -2,11 +2,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createMetrics, silentLogger } from '@bitcrawl/telemetry';
-import { type RedisServer, startRedis } from '@bitcrawl/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { budget, type RedisServer, startRedis } from '@bitcrawl/testkit';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { workerEnvSchema } from './env.ts';
 import { main, threadedMetrics } from './main.ts';
 import { startEngineThreads } from './threads.ts';
+
+// Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
+vi.setConfig({ testTimeout: budget(20_000) });
 
 // Stand-in thread scripts: the protocol between the main thread and a crawl thread, without
 // Redis. The real entry (the CLI) is exercised by test/e2e/distributed.test.ts.
@@ -138,7 +141,7 @@ parentPort.postMessage({ type: 'ready' });`,
     await expect(threads.close()).rejects.toMatchObject({ code: 'ENGINE_THREAD_DIED' });
     expect(Date.now() - t).toBeGreaterThanOrEqual(9_000);
     expect(threads.alive()).toBe(false);
-  }, 20_000);
+  });
 
   it('ends a thread that reports its engine stopped, whatever timer it has left', async () => {
     const lingering = script(
@@ -188,14 +191,14 @@ parentPort.postMessage({ type: 'ready' });`,
     await new Promise((r) => setTimeout(r, 1_500));
     expect(await value()).toBe(300);
     await threads.close();
-  }, 15_000);
+  });
 });
 
 describe('main with THREADS > 1', () => {
   let redis: RedisServer;
   beforeAll(async () => {
     redis = await startRedis();
-  }, 30_000);
+  }, budget(30_000));
   afterAll(async () => redis?.stop());
   const envOf = (over: Record<string, string>) => ({
     REDIS_URL: redis.url,

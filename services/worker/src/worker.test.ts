@@ -12,11 +12,14 @@ import {
   parseJobId,
 } from '@bitcrawl/queue';
 import { createMetrics, silentLogger } from '@bitcrawl/telemetry';
-import { type RedisServer, startRedis } from '@bitcrawl/testkit';
+import { budget, type RedisServer, startRedis } from '@bitcrawl/testkit';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { processCrawlJob, startWorker, workerConfigSchema } from './worker.ts';
+
+// Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
+vi.setConfig({ testTimeout: budget(30_000) });
 
 let server: RedisServer;
 let bull: Redis;
@@ -146,7 +149,7 @@ describe('worker shutdown', () => {
       for (const c of sockets) c.destroy();
       await Promise.all(silent.map((s) => new Promise((r) => s.close(r))));
     }
-  }, 30_000);
+  });
 
   it('lets visits that finish within the grace period complete and record', async () => {
     await enqueue('fin', [7001]);
@@ -240,7 +243,7 @@ describe('crash between commit and enqueue', () => {
       await until(async () => {
         const p = await frontier.progress('end');
         return p.seen === 5 && p.visited === 5;
-      }, 10_000);
+      }, budget(10_000));
     } finally {
       await running.close();
     }

@@ -1,6 +1,8 @@
 import { type Command, Option } from 'commander';
-import { z } from 'zod';
+import { ZodError, z } from 'zod';
 import type { CliEntry } from '../main.ts';
+import { redactUrl } from '../reachability.ts';
+import { addTimeoutOptions, timerErrorInFlags, timersFrom } from '../timeout-options.ts';
 import { UsageError } from '../usage-error.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -27,10 +29,6 @@ const optsSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._-]{1,64}$/, 'crawl id: 1-64 characters of A-Z a-z 0-9 . _ -')
     .optional(),
-  connectTimeout: int.optional(),
-  handshakeTimeout: int.optional(),
-  getaddrTimeout: int.optional(),
-  idleTimeout: int.optional(),
   transport: z.enum(['v2-first', 'v1', 'v2-only']).default('v2-first'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
   geoipAsnDb: z.string().optional(),
@@ -39,7 +37,7 @@ const optsSchema = z.object({
 
 /** `bitcrawl crawl`: the whole pipeline in one process, for one machine. */
 export function register(program: Command, entry: CliEntry = {}): void {
-  program
+  const cmd = program
     .command('crawl')
     .description('crawl a network with seeder, worker and ingester in one process')
     .option('--network <name>', 'mainnet|testnet|testnet4|signet|regtest', 'mainnet')
@@ -63,10 +61,6 @@ export function register(program: Command, entry: CliEntry = {}): void {
     .option('--store <dir>', 'embedded ClickHouse (chdb) directory', 'data')
     .option('--once', 'finish one round, flush to storage, print a summary and exit')
     .option('--crawl-id <id>', 'round id (default: r<UTC timestamp>)')
-    .option('--connect-timeout <ms>', 'connect timeout (IP networks)')
-    .option('--handshake-timeout <ms>', 'handshake timeout')
-    .option('--getaddr-timeout <ms>', 'how long to wait for a getaddr answer')
-    .option('--idle-timeout <ms>', 'silence that ends an answer')
     .option(
       '--transport <mode>',
       'v2-first (BIP324 v2 to nodes that may take it, v1 fallback), v1 or v2-only',
@@ -74,73 +68,87 @@ export function register(program: Command, entry: CliEntry = {}): void {
     )
     .option('--log-level <level>', 'pino log level (to stderr)', 'warn')
     .option('--geoip-asn-db <file>', 'ip2asn-combined.tsv(.gz): store GeoIP/ASN data in node_geo')
-    .option('--cloud-asns <file>', 'JSON {"<asn>": "<provider>"} added to the cloud provider table')
-    .action(async (raw: unknown) => {
-      const o = optsSchema.parse(raw);
-      const { chainByName, ProtocolError } = await import('@bitcrawl/protocol');
-      const { crawlerConfigFrom } = await import('@bitcrawl/crawler');
-      const { seederConfigSchema } = await import('@bitcrawl/seeder');
-      const { workerConfigSchema } = await import('@bitcrawl/worker');
-      const { ingesterConfigSchema } = await import('@bitcrawl/ingester');
-      const { DEFAULT_REVISIT } = await import('@bitcrawl/queue');
-      const { createLogger } = await import('@bitcrawl/telemetry');
-      const { runLocalCrawl } = await import('../compose/local-crawl.ts');
-      let chain: ReturnType<typeof chainByName>;
+    .option('--cloud-asns <file>', 'JSON {"<asn>": "<provider>"} added to the cloud provider table');
+  addTimeoutOptions(cmd).action(async (raw: Record<string, unknown>) => {
+    const o = optsSchema.parse(raw);
+    const timers = timersFrom(raw);
+    const { chainByName, ProtocolError } = await import('@bitcrawl/protocol');
+    const { crawlerConfigFrom } = await import('@bitcrawl/crawler');
+    const { seederConfigSchema } = await import('@bitcrawl/seeder');
+    const { workerConfigSchema } = await import('@bitcrawl/worker');
+    const { ingesterConfigSchema } = await import('@bitcrawl/ingester');
+    const { DEFAULT_REVISIT } = await import('@bitcrawl/queue');
+    const { createLogger } = await import('@bitcrawl/telemetry');
+    const { runLocalCrawl } = await import('../compose/local-crawl.ts');
+    let chain: ReturnType<typeof chainByName>;
+    try {
+      chain = chainByName(o.network);
+    } catch (err) {
+      if (err instanceof ProtocolError) throw new UsageError(err.message);
+      throw err;
+    }
+    const crawler = (() => {
       try {
-        chain = chainByName(o.network);
+        return crawlerConfigFrom({
+          chain: chain.name,
+          allowPrivate: o.allowPrivate,
+          cjdnsRoute: o.cjdns,
+          proxy: o.proxy,
+          proxyOnion: o.proxyOnion,
+          proxyI2p: o.proxyI2p,
+          proxyCjdns: o.proxyCjdns,
+          transport: o.transport,
+          ...timers,
+        });
       } catch (err) {
-        if (err instanceof ProtocolError) throw new UsageError(err.message);
-        throw err;
+        throw (err instanceof ZodError && timerErrorInFlags(err)) || err;
       }
-      const logger = createLogger({ service: 'crawl', level: o.logLevel, destination: process.stderr });
-      const controller = new AbortController();
-      // The first signal stops the crawl gracefully; a second one ends the process at once.
-      const { onStopSignals } = await import('../stop-signals.ts');
-      const offSignals = onStopSignals(() => controller.abort());
-      const summary = await runLocalCrawl(
-        {
-          ...(o.redis ? { redisUrl: o.redis } : {}),
-          store: o.clickhouse ? { url: o.clickhouse } : { dir: o.store },
-          crawler: crawlerConfigFrom({
-            chain: chain.name,
-            allowPrivate: o.allowPrivate,
-            cjdnsRoute: o.cjdns,
-            proxy: o.proxy,
-            proxyOnion: o.proxyOnion,
-            proxyI2p: o.proxyI2p,
-            proxyCjdns: o.proxyCjdns,
-            connectMs: o.connectTimeout,
-            handshakeMs: o.handshakeTimeout,
-            getaddrMs: o.getaddrTimeout,
-            idleAfterAnswerMs: o.idleTimeout,
-            transport: o.transport,
-          }),
-          seeder: seederConfigSchema.parse({
-            chain: chain.name,
-            seeds: o.seed,
-            dns: o.dns,
-            dnsServers: o.dnsServer,
-            ...(o.dnsSeed ? { dnsSeeds: o.dnsSeed } : {}),
-          }),
-          worker: workerConfigSchema.parse({ concurrency: o.concurrency, shutdownGraceMs: 5_000 }),
-          ingester: ingesterConfigSchema.parse({
-            flushIntervalMs: 1_000,
-            geoDb: o.geoipAsnDb,
-            cloudAsns: o.cloudAsns,
-          }),
-          revisit: DEFAULT_REVISIT,
-          once: o.once,
-          ...(o.crawlId ? { crawlId: o.crawlId } : {}),
-          progress: (line) => process.stderr.write(`${line}\n`),
-          logger,
-          logLevel: o.logLevel,
-          ...(entry.ingestThreadEntry ? { ingestThreadEntry: entry.ingestThreadEntry } : {}),
-        },
-        controller.signal,
-      );
-      offSignals();
-      process.stdout.write(`${JSON.stringify(summary)}\n`);
-      // A partial round is not a finished one: scripts see it in the status as in the summary.
-      if (summary.interrupted) process.exitCode = 130;
-    });
+    })();
+    const logger = createLogger({ service: 'crawl', level: o.logLevel, destination: process.stderr });
+    const controller = new AbortController();
+    // The first signal stops the crawl gracefully; a second one ends the process at once.
+    const { onStopSignals } = await import('../stop-signals.ts');
+    const offSignals = onStopSignals(() => controller.abort());
+    const summary = await runLocalCrawl(
+      {
+        ...(o.redis ? { redisUrl: o.redis } : {}),
+        store: o.clickhouse ? { url: o.clickhouse } : { dir: o.store },
+        crawler,
+        seeder: seederConfigSchema.parse({
+          chain: chain.name,
+          seeds: o.seed,
+          dns: o.dns,
+          dnsServers: o.dnsServer,
+          ...(o.dnsSeed ? { dnsSeeds: o.dnsSeed } : {}),
+        }),
+        worker: workerConfigSchema.parse({ concurrency: o.concurrency, shutdownGraceMs: 5_000 }),
+        ingester: ingesterConfigSchema.parse({
+          flushIntervalMs: 1_000,
+          geoDb: o.geoipAsnDb,
+          cloudAsns: o.cloudAsns,
+        }),
+        revisit: DEFAULT_REVISIT,
+        once: o.once,
+        ...(o.crawlId ? { crawlId: o.crawlId } : {}),
+        progress: (line) => process.stderr.write(`${line}\n`),
+        logger,
+        logLevel: o.logLevel,
+        ...(entry.ingestThreadEntry ? { ingestThreadEntry: entry.ingestThreadEntry } : {}),
+      },
+      controller.signal,
+    );
+    offSignals();
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+    const read = o.clickhouse ? `--clickhouse ${redactUrl(o.clickhouse)}` : `--store ${o.store}`;
+    process.stderr.write(
+      `round ${summary.crawlId}: stored in ${summary.store} (bitcrawl report ${read} --round ${summary.crawlId})\n`,
+    );
+    // A partial round is not a finished one: scripts see it in the status as in the summary.
+    if (summary.interrupted) process.exitCode = 130;
+    // Nothing answered: a dead network must not look like a successful crawl.
+    else if (summary.reachable === 0) {
+      process.stderr.write('bitcrawl: no peer reachable: check the network\n');
+      process.exitCode = 3;
+    }
+  });
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { refuseExamplePasswords } from '../example-secrets.ts';
 
 /** `bitcrawl dashboard`: Bull Board plus the crawl's headline page (env: REDIS_URL, CLICKHOUSE_URL, DASHBOARD_PORT). */
 export function register(program: Command): void {
@@ -7,5 +8,5 @@ export function register(program: Command): void {
     .description(
       'serve Bull Board and a live headline page (env: REDIS_URL, CLICKHOUSE_URL, DASHBOARD_PORT, DASHBOARD_HOST)',
     )
-    .action(async () => (await import('@bitcrawl/dashboard')).main(process.env));
+    .action(async () => (await import('@bitcrawl/dashboard')).main(refuseExamplePasswords(process.env)));
 }

@@ -1,15 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import path from 'node:path';
+import { CLI_BIN, cliBudget } from '@bitcrawl/testkit';
 import { describe, expect, it } from 'vitest';
 import vectors from '../../../../packages/protocol/fixtures/seed-notebook.json' with { type: 'json' };
 
-const bin = path.resolve(import.meta.dirname, '../../bin/bitcrawl.mjs');
+const bin = CLI_BIN;
 const run = (args: string[], input: string | Buffer) =>
   spawnSync(process.execPath, [bin, ...args], { input });
 
-// Each case spawns the CLI (through tsx, about a second each, more on a busy machine).
-describe('bitcrawl decode', { timeout: 60_000 }, () => {
+// Each case spawns the CLI up to six times (through tsx: about a second each, more on a busy machine).
+describe('bitcrawl decode', { timeout: cliBudget(6) }, () => {
   it('prints one JSON object per message from hex input, 64-bit values as strings', () => {
     const r = run(['decode', '--hex'], `${vectors.version.hex}\n${vectors.verack.hex}\n`);
     expect(r.status).toBe(0);

@@ -1,38 +1,61 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { formatRows } from '../format.ts';
-import { requireExistingStore } from '../store-dir.ts';
+import { addStoreOptions, resolveStore } from '../store-options.ts';
 
 const optsSchema = z.object({
-  clickhouse: z.string().optional(),
-  store: z.string().default('data'),
   format: z.enum(['table', 'json', 'csv']).default('table'),
 });
 
 /** `bitcrawl query "SQL"`: analytic SQL over the crawl's tables, on a server or the embedded store. */
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('query')
     .description(
       'run SQL against ClickHouse (tables: observations, addr_gossip, node_geo; views: nodes, nodes_geo, round_summary)',
     )
     .argument('<sql>', 'the query')
-    .option('--clickhouse <url>', 'ClickHouse server URL')
-    .option('--store <dir>', 'embedded ClickHouse (chdb) directory', 'data')
-    .option('--format <fmt>', 'table|json|csv', 'table')
-    .action(async (sql: string, raw: unknown) => {
-      const o = optsSchema.parse(raw);
-      requireExistingStore(o);
-      const { openStore, queryRows } = await import('@bitcrawl/storage');
-      const store = await openStore(o.clickhouse ? { url: o.clickhouse } : { dir: o.store });
-      try {
-        const rows = await queryRows(store, sql);
-        process.stdout.write(formatRows(rows, o.format));
-      } catch (err) {
-        process.stderr.write(`bitcrawl query: ${(err as Error).message.split('\n')[0]}\n`);
-        process.exitCode = 1;
-      } finally {
-        await store.close();
+    .option('--format <fmt>', 'table|json|csv', 'table');
+  addStoreOptions(cmd).action(async (sql: string, raw: Record<string, unknown>) => {
+    const o = optsSchema.parse(raw);
+    const { options } = resolveStore(raw);
+    const { openStore, queryTypedRows, withExactNumbers } = await import('@bitcrawl/storage');
+    const store = await openStore(options);
+    try {
+      // JSON: counts as numbers (as report prints them), a string only past 2^53.
+      const rows = withExactNumbers(await queryTypedRows(store, sql));
+      process.stdout.write(formatRows(rows, o.format));
+      // A store holds every round crawled into it: a query that does not pick one says so.
+      if (!/crawl_id/i.test(sql)) {
+        const note = await roundsNote(store, queryTypedRows);
+        if (note) process.stderr.write(`${note}\n`);
       }
-    });
+    } catch (err) {
+      process.stderr.write(`bitcrawl query: ${(err as Error).message.split('\n')[0]}\n`);
+      process.exitCode = 1;
+    } finally {
+      await store.close();
+    }
+  });
+}
+
+/** "rounds in the store: N ..." when it holds more than one (nothing for an empty or new store). */
+async function roundsNote(
+  store: import('@bitcrawl/storage').Store,
+  query: typeof import('@bitcrawl/storage').queryTypedRows,
+): Promise<string | undefined> {
+  try {
+    const { rows } = await query(
+      store,
+      'SELECT uniqExact(crawl_id) AS n, argMax(crawl_id, ts_ms) AS newest FROM observations',
+    );
+    const n = Number(rows[0]?.n ?? 0);
+    if (n < 2) return undefined;
+    return (
+      `(rows of all ${n} rounds in the store; the newest is ${String(rows[0]?.newest)}: ` +
+      'add WHERE crawl_id = (SELECT argMax(crawl_id, ts_ms) FROM observations) for it alone)'
+    );
+  } catch {
+    return undefined; // no observations table yet: nothing to say
+  }
 }

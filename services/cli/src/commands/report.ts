@@ -1,11 +1,9 @@
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
-import { requireExistingStore } from '../store-dir.ts';
+import { addStoreOptions, resolveStore } from '../store-options.ts';
 import { UsageError } from '../usage-error.ts';
 
 const optsSchema = z.object({
-  clickhouse: z.string().optional(),
-  store: z.string().default('data'),
   round: z.string().optional(),
   rounds: z.coerce.number().int().min(1).max(1000).default(10),
   format: z.enum(['table', 'json', 'csv']).default('table'),
@@ -13,37 +11,35 @@ const optsSchema = z.object({
 
 /** `bitcrawl report`: reachable nodes over rounds, outcomes and errors, user agents, GeoIP/ASN/cloud. */
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('report')
     .description(
       'the crawl in numbers: reachable nodes over rounds, outcomes, errors, user agents, countries, ASes, cloud share',
     )
-    .addOption(new Option('--clickhouse <url>', 'ClickHouse server URL').conflicts('store'))
-    .option('--store <dir>', 'embedded ClickHouse (chdb) directory', 'data')
     .addOption(new Option('--round <id>', 'just this round').conflicts('rounds'))
     .option('--rounds <n>', 'the newest N rounds', '10')
-    .option('--format <fmt>', 'table|json|csv', 'table')
-    .action(async (raw: unknown) => {
-      const o = optsSchema.parse(raw);
-      requireExistingStore(o);
-      const { CRAWL_ID_PATTERN } = await import('@bitcrawl/queue');
-      if (o.round !== undefined && !CRAWL_ID_PATTERN.test(o.round))
-        throw new UsageError(`--round: bad round id "${o.round}" (letters, digits, '.', '_', '-')`);
-      const { migrate, openStore } = await import('@bitcrawl/storage');
-      const { buildReport, renderReport } = await import('../report/report.ts');
-      const store = await openStore(o.clickhouse ? { url: o.clickhouse } : { dir: o.store });
-      try {
-        // A store made before a later migration (node_geo), or an empty one, reports what it has
-        // ("no rounds" when empty) instead of failing on a missing table.
-        await migrate(store);
-        const report = await buildReport(store, { rounds: o.rounds, ...(o.round ? { round: o.round } : {}) });
-        process.stdout.write(renderReport(report, o.format));
-      } catch (err) {
-        // ReportError (no such round, an id unsafe to put in SQL) or a ClickHouse error: one line.
-        process.stderr.write(`bitcrawl report: ${(err as Error).message.split('\n')[0]}\n`);
-        process.exitCode = 1;
-      } finally {
-        await store.close();
-      }
-    });
+    .option('--format <fmt>', 'table|json|csv', 'table');
+  addStoreOptions(cmd).action(async (raw: Record<string, unknown>) => {
+    const o = optsSchema.parse(raw);
+    const { options } = resolveStore(raw);
+    const { CRAWL_ID_PATTERN } = await import('@bitcrawl/queue');
+    if (o.round !== undefined && !CRAWL_ID_PATTERN.test(o.round))
+      throw new UsageError(`--round: bad round id "${o.round}" (letters, digits, '.', '_', '-')`);
+    const { migrate, openStore } = await import('@bitcrawl/storage');
+    const { buildReport, renderReport } = await import('../report/report.ts');
+    const store = await openStore(options);
+    try {
+      // A store made before a later migration (node_geo), or an empty one, reports what it has
+      // ("no rounds" when empty) instead of failing on a missing table.
+      await migrate(store);
+      const report = await buildReport(store, { rounds: o.rounds, ...(o.round ? { round: o.round } : {}) });
+      process.stdout.write(renderReport(report, o.format));
+    } catch (err) {
+      // ReportError (no such round, an id unsafe to put in SQL) or a ClickHouse error: one line.
+      process.stderr.write(`bitcrawl report: ${(err as Error).message.split('\n')[0]}\n`);
+      process.exitCode = 1;
+    } finally {
+      await store.close();
+    }
+  });
 }

@@ -1,10 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { CLI_BIN, cliBudget } from '@bitcrawl/testkit';
+import { describe, expect, it, vi } from 'vitest';
 
-const bin = path.resolve(import.meta.dirname, '../../bin/bitcrawl.mjs');
+// Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
+vi.setConfig({ testTimeout: cliBudget(11, 60_000) });
+
+const bin = CLI_BIN;
 
 describe('service commands validate their configuration', () => {
   it('a bad value names the variable and exits 2', () => {
@@ -50,7 +54,7 @@ describe('service commands validate their configuration', () => {
       expect(z.status, `${service} ${name}`).toBe(2);
       expect(z.stderr).toMatch(new RegExp(`^bitcrawl: invalid configuration:\\n  ${name}: `));
     }
-  }, 60_000);
+  });
 
   it('a missing REDIS_URL is reported for each service', () => {
     for (const svc of ['seeder', 'ingester']) {
@@ -59,7 +63,9 @@ describe('service commands validate their configuration', () => {
         env: { PATH: process.env.PATH },
       });
       expect(r.status, svc).toBe(2);
-      expect(r.stderr).toMatch(/REDIS_URL/);
+      // In words, saying what to set (issue 17, finding 7), not zod's "received undefined".
+      expect(r.stderr).toContain('REDIS_URL: not set: set REDIS_URL=redis://HOST:6379');
+      expect(r.stderr).not.toMatch(/received undefined/);
     }
   });
 
@@ -95,10 +101,28 @@ describe('service commands validate their configuration', () => {
       env: { PATH: '/nonexistent' },
     });
     expect(r.status, r.stderr).toBe(1);
-    expect(r.stderr).toMatch(/^bitcrawl: redis-server is not installed/);
+    // One line saying what to run (no package manager on this PATH: every one of them).
+    expect(r.stderr).toMatch(
+      /^bitcrawl: redis-server is not installed: run `npm run setup` in the bitcrawl folder, or /,
+    );
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/apt-get install redis-server/);
     expect(r.stderr).toMatch(/brew install redis/);
     expect(r.stderr).toMatch(/dnf install redis/);
-    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    // With apt-get on PATH (and still no redis-server), the one line is apt's.
+    const aptOnly = mkdtempSync(path.join(tmpdir(), 'bitcrawl-apt-only-'));
+    symlinkSync('/usr/bin/apt-get', path.join(aptOnly, 'apt-get'));
+    const apt = spawnSync(
+      process.execPath,
+      [CLI_BIN, 'crawl', '--once', '--no-dns', '--seed', '127.0.0.1:1'],
+      {
+        encoding: 'utf8',
+        env: { PATH: aptOnly },
+      },
+    );
+    expect(apt.status).toBe(1);
+    expect(apt.stderr).toBe(
+      'bitcrawl: redis-server is not installed: run `npm run setup` in the bitcrawl folder, or run: sudo apt-get install redis-server\n',
+    );
   });
 });

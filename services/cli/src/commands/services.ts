@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { refuseExamplePasswords } from '../example-secrets.ts';
 import type { CliEntry } from '../main.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -55,7 +56,7 @@ export function register(program: Command, entry: CliEntry = {}): void {
     .action(async (o: Record<string, unknown>) => {
       const env = overlay(o, seeder);
       if (o.dns !== false) delete env.DNS; // commander sets dns=true by default; only --no-dns overrides
-      await (await import('@bitcrawl/seeder')).main({ ...process.env, ...env });
+      await (await import('@bitcrawl/seeder')).main(refuseExamplePasswords({ ...process.env, ...env }));
     });
 
   const worker: FlagMap = {
@@ -91,7 +92,7 @@ export function register(program: Command, entry: CliEntry = {}): void {
     .option('--log-level <level>', 'LOG_LEVEL')
     .action(async (o: Record<string, unknown>) =>
       (await import('@bitcrawl/worker')).main(
-        { ...process.env, ...overlay(o, worker) },
+        refuseExamplePasswords({ ...process.env, ...overlay(o, worker) }),
         entry.workerThreadEntry ? { threadEntry: entry.workerThreadEntry } : {},
       ),
     );
@@ -118,6 +119,8 @@ export function register(program: Command, entry: CliEntry = {}): void {
     .option('--metrics-port <port>', 'METRICS_PORT')
     .option('--log-level <level>', 'LOG_LEVEL')
     .action(async (o: Record<string, unknown>) =>
-      (await import('@bitcrawl/ingester')).main({ ...process.env, ...overlay(o, ingester) }),
+      (await import('@bitcrawl/ingester')).main(
+        refuseExamplePasswords({ ...process.env, ...overlay(o, ingester) }),
+      ),
     );
 }

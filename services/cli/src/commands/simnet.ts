@@ -57,8 +57,15 @@ export function register(program: Command): void {
       line(`seeds: ${sim.seeds.join(' ')}`);
       line(`socks proxy (onion/i2p/cjdns): ${sim.socksProxy}`);
       line(`ground truth: ${groundTruth}`);
+      // Complete commands to paste: every proxy, and the loopback timers (a simnet peer that
+      // knows too few addresses never answers getaddr; the internet defaults wait 75 s for it).
+      const seeds = sim.seeds.map((s) => `--seed ${s}`).join(' ');
+      const p = sim.socksProxy;
       line(
-        `crawl it: npx bitcrawl crawl --once --no-dns --allow-private ${sim.seeds.map((s) => `--seed ${s}`).join(' ')} --proxy-onion ${sim.socksProxy} --proxy-i2p ${sim.socksProxy} --proxy-cjdns ${sim.socksProxy} --cjdns`,
+        `crawl it: npx bitcrawl crawl --once --no-dns --allow-private ${seeds} --proxy-onion ${p} --proxy-i2p ${p} --proxy-cjdns ${p} --cjdns --profile loopback`,
+      );
+      line(
+        `or as the compose topology: npx bitcrawl stack --once --no-dns --allow-private ${seeds} --env PROXY_ONION=${p} --env PROXY_I2P=${p} --env PROXY_CJDNS=${p} --env CJDNS_ROUTE=true --profile loopback`,
       );
       const stop = () => void sim.stop();
       process.once('SIGINT', stop);

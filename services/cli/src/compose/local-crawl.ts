@@ -2,14 +2,22 @@ import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { type CrawlerConfig, createVisitor, fitConcurrencyToFdLimit } from '@bitcrawl/crawler';
 import { type IngesterConfig, loadGeoEnricher, startIngester, startIngestThread } from '@bitcrawl/ingester';
 import { createCrawlQueue, Frontier, ingestBacklog, type RevisitPolicy, requeueLost } from '@bitcrawl/queue';
-import { newCrawlId, type SeederConfig, seedRound } from '@bitcrawl/seeder';
-import { migrate, openStore, roundSummary, type Store, type StoreOptions } from '@bitcrawl/storage';
+import { newCrawlId, type SeederConfig, type SeedSources, seedRound } from '@bitcrawl/seeder';
+import {
+  migrate,
+  openStore,
+  roundSummary,
+  type Store,
+  type StoreOptions,
+  unroutedByNetwork,
+} from '@bitcrawl/storage';
 import { createMetrics, type Logger, type LogLevel } from '@bitcrawl/telemetry';
 import { MissingBinaryError, startRedis, which } from '@bitcrawl/testkit';
 import { startWorker, type WorkerConfig } from '@bitcrawl/worker';
 import { Redis } from 'ioredis';
 import { describeConnectionError, ensureRedisReachable, redactUrl } from '../reachability.ts';
 import { UsageError } from '../usage-error.ts';
+import { seedLines, unroutedLines } from './crawl-messages.ts';
 
 export interface LocalCrawlOptions {
   redisUrl?: string;
@@ -33,10 +41,17 @@ export interface LocalCrawlOptions {
 
 export interface CrawlSummary {
   crawlId: string;
+  /** Addresses dialed (those this host had no way to reach are counted in `notDialed`, not here). */
   visited: number;
   reachable: number;
   seconds: number;
-  byNetwork: { network: string; visited: number; reachable: number }[];
+  byNetwork: { network: string; visited: number; reachable: number; notDialed: number }[];
+  /** Addresses not dialed for want of a proxy or route (onion, I2P, CJDNS), per network. */
+  notDialed: number;
+  /** Where the round's seeds came from (--seed, DNS, or Bitcoin Core's fixed seeds). */
+  seeds: SeedSources;
+  /** Where the round is stored: the embedded store's directory or the server's URL. */
+  store: string;
   /** Addresses left unvisited because their jobs failed for good (0 in a healthy round). */
   failedVisits: number;
   /** Stopped by a signal before the round was done: the figures are of a partial round. */
@@ -125,8 +140,10 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
     const frontier = new Frontier(redis, o.revisit);
     const crawlId = o.crawlId ?? newCrawlId();
     if (o.crawlId) await refuseRestartedRound(store, frontier, o.crawlId);
-    const seeded = await seedRound({ frontier, crawlQueue, logger: o.logger }, o.seeder, crawlId);
-    o.progress(`round ${crawlId}: ${seeded.enqueued} seed addresses enqueued`);
+    // The seeder's warnings (DNS failures, fixed seeds) are said in words below, not as JSON too.
+    const seedLogger = o.logger.isLevelEnabled('debug') ? o.logger : o.logger.child({}, { level: 'error' });
+    const seeded = await seedRound({ frontier, crawlQueue, logger: seedLogger }, o.seeder, crawlId);
+    for (const line of seedLines(crawlId, seeded.enqueued, seeded.sources, o.seeder.chain)) o.progress(line);
     const visitor = createVisitor(o.crawler, { logger: o.logger, metrics });
     const fit = fitConcurrencyToFdLimit(o.worker.concurrency);
     if (fit.warning) o.progress(fit.warning);
@@ -168,7 +185,7 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
           const rate = ((p.visited - last.visited) * 1000) / Math.max(1, now - last.at);
           last = { at: now, visited: p.visited };
           o.progress(
-            `visited ${p.visited}/${p.seen}  reachable ${p.ok}  queued ${queued} (active ${counts.active ?? 0})  ${rate.toFixed(0)} visits/s  ingest backlog ${await ingestBacklog(redis)}  loop lag p99 ${lag.sinceLast()} ms`,
+            `visited ${p.visited}/${p.seen}  reachable ${p.ok}  queued ${queued} (active ${counts.active ?? 0})  ${rate.toFixed(0)} visits/s  ingest backlog ${await ingestBacklog(redis)}  loop lag p99 ${lag.sinceLast()} ms${stalledWhy(rate, counts.active ?? 0, o.crawler)}`,
           );
         }
         if (signal.aborted) break;
@@ -205,17 +222,27 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
       );
     await within(crawlQueue.close(), SHUTDOWN_STEP_MS);
     const rows = await roundSummary(store, crawlId);
-    const byNetwork = rows.map((r) => ({
-      network: r.network,
-      visited: Number(r.visited),
-      reachable: Number(r.reachable),
-    }));
+    // Addresses never dialed for want of a proxy or route are no visits: counted apart, one line each.
+    const unrouted = await unroutedByNetwork(store, crawlId);
+    for (const line of unroutedLines(unrouted)) o.progress(line);
+    const byNetwork = rows.map((r) => {
+      const notDialed = unrouted.find((u) => u.network === r.network)?.addresses ?? 0;
+      return {
+        network: r.network,
+        visited: Number(r.visited) - notDialed,
+        reachable: Number(r.reachable),
+        notDialed,
+      };
+    });
     return {
       crawlId,
       visited: byNetwork.reduce((s, r) => s + r.visited, 0),
       reachable: byNetwork.reduce((s, r) => s + r.reachable, 0),
       seconds: (Date.now() - started) / 1000,
       byNetwork,
+      notDialed: byNetwork.reduce((s, r) => s + r.notDialed, 0),
+      seeds: seeded.sources,
+      store: store.describe,
       failedVisits,
       interrupted: signal.aborted,
       loopLagP99Ms: lag.overall(),
@@ -261,4 +288,14 @@ async function refuseRestartedRound(store: Store, frontier: Frontier, crawlId: s
         'record of it, so its addresses would be visited and counted again; choose a new --crawl-id, ' +
         'or pass the --redis that crawled it to continue the round',
     );
+}
+
+/**
+ * Why a crawl makes no progress while visits are active: they wait on slow peers (most often a
+ * getaddr answer that never comes: a node that knows fewer than 5 addresses does not answer).
+ */
+function stalledWhy(rate: number, active: number, crawler: CrawlerConfig): string {
+  if (rate > 0 || active === 0) return '';
+  const s = Math.round(crawler.timeouts.getaddrMs / 1000);
+  return `  (${active} visits waiting on slow peers: a getaddr answer is waited for up to ${s} s, --getaddr-timeout; on loopback use --profile loopback)`;
 }

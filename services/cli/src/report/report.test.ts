@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Observation } from '@bitcrawl/model';
 import { EMPTY_PACKED } from '@bitcrawl/protocol';
 import { insertNodeGeo, insertObservations, migrate, openStore, type Store } from '@bitcrawl/storage';
-import { type ClickHouseServer, startClickHouse } from '@bitcrawl/testkit';
+import { budget, type ClickHouseServer, startClickHouse } from '@bitcrawl/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildReport, renderReport, sparkline } from './report.ts';
 
@@ -60,7 +60,7 @@ function suite(name: string, open: () => Promise<Store>) {
     beforeAll(async () => {
       store = await open();
       await migrate(store);
-    }, 90_000);
+    }, budget(90_000));
     afterAll(() => store?.close());
 
     it('is empty without rounds', async () => {

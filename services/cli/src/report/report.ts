@@ -148,11 +148,21 @@ export function renderReport(report: Report, format: 'table' | 'json' | 'csv'): 
     return `${JSON.stringify({ rounds: report.rounds, sections })}\n`;
   }
   if (report.rounds.length === 0) return format === 'csv' ? '' : '(no rounds in the store)\n';
-  return report.sections
-    .map((s) =>
-      format === 'csv'
-        ? `# ${s.title}\n${formatRows(s.rows, 'csv')}`
-        : `== ${s.title}\n${formatRows(s.rows, 'table')}${s.lines?.length ? `\n${s.lines.join('\n')}\n` : ''}`,
-    )
-    .join('\n');
+  // Which rounds it covers, first: a store holds every round crawled into it.
+  const [first, latest] = [report.rounds[0], report.rounds.at(-1)];
+  const covers =
+    report.rounds.length === 1
+      ? `round ${latest}`
+      : `${report.rounds.length} rounds, ${first} to ${latest} (the sections of one round: ${latest})`;
+  const head = format === 'csv' ? `# rounds: ${covers}\n` : `Report of ${covers}\n\n`;
+  return (
+    head +
+    report.sections
+      .map((s) =>
+        format === 'csv'
+          ? `# ${s.title}\n${formatRows(s.rows, 'csv')}`
+          : `== ${s.title}\n${formatRows(s.rows, 'table')}${s.lines?.length ? `\n${s.lines.join('\n')}\n` : ''}`,
+      )
+      .join('\n')
+  );
 }
