@@ -1,6 +1,7 @@
-import { parentPort, Worker, workerData } from 'node:worker_threads';
-import { openStore, type StoreOptions } from '@bitcrawl/storage';
+import { type MessagePort, parentPort, Worker, workerData } from 'node:worker_threads';
+import type { Store } from '@bitcrawl/storage';
 import { createLogger, createMetrics, type LogLevel } from '@bitcrawl/telemetry';
+import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import { Redis } from 'ioredis';
 import { loadGeoEnricher } from './geo.ts';
 import { type IngesterConfig, startIngester } from './ingester.ts';
@@ -8,21 +9,74 @@ import { type IngesterConfig, startIngester } from './ingester.ts';
 /**
  * The ingester on a thread of its own, for `bitcrawl crawl`: decoding packed answers into
  * ClickHouse rows is bulk work, and on the crawl's event loop it delayed dials and timers by
- * seconds. Same start function as the ingester service; only the wiring differs. chdb allows
- * one data directory per process, which the crawl's own store and this one share.
+ * seconds. Same start function as the ingester service; only the wiring differs.
+ *
+ * The store stays the crawl's: the thread builds the rows and hands each insert to the thread
+ * that opened the store (`storeOwner`), which runs it natively (off its event loop too). Two
+ * chdb sessions on one data directory in one process hung at the end of a round.
  */
 export interface IngestThreadData {
   kind: 'bitcrawl-ingest-thread';
   redisUrl: string;
-  store: StoreOptions;
+  /** The owner's store, described: inserts go to it through the thread's port. */
+  store: Pick<Store, 'engine' | 'version' | 'settings' | 'describe'>;
   config: IngesterConfig;
   logLevel: LogLevel;
 }
 
+type SerializedError = { name: string; message: string; code?: string };
+type StoreOp =
+  | { op: 'insertTsv'; table: string; tsv: Uint8Array }
+  | {
+      op: 'insert';
+      params: {
+        table: string;
+        values: unknown[];
+        format: 'JSONEachRow';
+        clickhouse_settings?: ClickHouseSettings;
+      };
+    };
+
 type FromThread =
   | { type: 'ready'; geo?: string }
   | { type: 'stopped' }
-  | { type: 'died'; error: { name: string; message: string; code?: string } };
+  | { type: 'died'; error: SerializedError }
+  | ({ type: 'store'; id: number } & StoreOp);
+
+type ToThread =
+  | { type: 'stop'; drain?: boolean }
+  | { type: 'store-result'; id: number; error?: SerializedError };
+
+/**
+ * A Store whose inserts run in the thread that owns the real one. The ingester only inserts
+ * (rows as JSONEachRow, answers as TSV), so that is all it carries.
+ */
+function storeThroughPort(port: MessagePort, info: IngestThreadData['store']) {
+  let next = 0;
+  const waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  const call = (op: StoreOp) =>
+    new Promise<void>((resolve, reject) => {
+      const id = ++next;
+      waiting.set(id, { resolve, reject });
+      port.postMessage({ type: 'store', id, ...op } satisfies FromThread);
+    });
+  const onResult = (m: Extract<ToThread, { type: 'store-result' }>) => {
+    const w = waiting.get(m.id);
+    waiting.delete(m.id);
+    if (m.error) w?.reject(revive(m.error));
+    else w?.resolve();
+  };
+  const client = {
+    insert: (params: Extract<StoreOp, { op: 'insert' }>['params']) => call({ op: 'insert', params }),
+  } as unknown as ClickHouseClient;
+  const store: Store = {
+    ...info,
+    client,
+    insertTsv: (table, tsv) => call({ op: 'insertTsv', table, tsv }),
+    close: async () => {},
+  };
+  return { store, onResult };
+}
 
 /** The thread's data when this code runs as an ingest thread, else undefined. */
 export function ingestThreadData(): IngestThreadData | undefined {
@@ -30,7 +84,7 @@ export function ingestThreadData(): IngestThreadData | undefined {
   return d?.kind === 'bitcrawl-ingest-thread' ? d : undefined;
 }
 
-function serialize(err: unknown): { name: string; message: string; code?: string } {
+function serialize(err: unknown): SerializedError {
   const e = err instanceof Error ? err : new Error(String(err));
   const code = (e as { code?: unknown }).code;
   return { name: e.name, message: e.message, ...(typeof code === 'string' ? { code } : {}) };
@@ -43,17 +97,17 @@ export async function runIngestThread(d: IngestThreadData): Promise<void> {
   const post = (m: FromThread) => port.postMessage(m);
   const logger = createLogger({ service: 'ingester', level: d.logLevel, destination: process.stderr });
   let redis: Redis | undefined;
-  let store: Awaited<ReturnType<typeof openStore>> | undefined;
+  const { store, onResult } = storeThroughPort(port, d.store);
   try {
     const geo = await loadGeoEnricher(d.config, logger);
-    store = await openStore(d.store);
     redis = new Redis(d.redisUrl);
     const ingester = startIngester(
       { redis, store, logger, metrics: createMetrics({ service: 'ingester', defaultMetrics: false }), geo },
       d.config,
     );
     ingester.stopped.catch((err: unknown) => post({ type: 'died', error: serialize(err) }));
-    port.on('message', (m: { type: string; drain?: boolean }) => {
+    port.on('message', (m: ToThread) => {
+      if (m.type === 'store-result') return onResult(m);
       if (m.type !== 'stop') return;
       ingester
         .stop({ drain: m.drain === true })
@@ -63,21 +117,19 @@ export async function runIngestThread(d: IngestThreadData): Promise<void> {
         )
         .finally(() => {
           redis?.disconnect();
-          void store?.close();
           port.close();
         });
     });
     post({ type: 'ready', ...(geo ? { geo: `${geo.db.ranges} ranges from ${d.config.geoDb}` } : {}) });
   } catch (err) {
     redis?.disconnect();
-    await store?.close();
     post({ type: 'died', error: serialize(err) });
     port.close();
   }
 }
 
 /** An error from the thread, with its name and code kept (the CLI maps codes to exit statuses). */
-function revive(e: { name: string; message: string; code?: string }): Error {
+function revive(e: SerializedError): Error {
   const err = new Error(e.message) as Error & { code?: string };
   err.name = e.name;
   if (e.code) err.code = e.code;
@@ -93,12 +145,34 @@ export interface IngestThread {
   stopped: Promise<void>;
 }
 
-/** Starts the ingest thread from `entry` (a script that calls runIngestThread); resolves when it runs. */
+/** Runs one of the thread's inserts on the owner's store; the reply carries the error, if any. */
+async function runStoreOp(store: Store, m: StoreOp): Promise<SerializedError | undefined> {
+  try {
+    if (m.op === 'insertTsv')
+      await store.insertTsv(m.table, Buffer.from(m.tsv.buffer, m.tsv.byteOffset, m.tsv.byteLength));
+    else await store.client.insert(m.params);
+    return undefined;
+  } catch (err) {
+    return serialize(err);
+  }
+}
+
+/**
+ * Starts the ingest thread from `entry` (a script that calls runIngestThread) over `store`,
+ * which this thread keeps and the ingest thread inserts into; resolves when it runs.
+ */
 export function startIngestThread(
   entry: string,
-  data: Omit<IngestThreadData, 'kind'>,
+  data: Omit<IngestThreadData, 'kind' | 'store'>,
+  store: Store,
 ): Promise<IngestThread> {
-  const worker = new Worker(entry, { workerData: { kind: 'bitcrawl-ingest-thread', ...data } });
+  const info = {
+    engine: store.engine,
+    version: store.version,
+    settings: store.settings,
+    describe: store.describe,
+  };
+  const worker = new Worker(entry, { workerData: { kind: 'bitcrawl-ingest-thread', ...data, store: info } });
   return new Promise((resolveStart, rejectStart) => {
     let started = false;
     let settle: { resolve: () => void; reject: (e: Error) => void } | undefined;
@@ -111,7 +185,15 @@ export function startIngestThread(
       settle?.reject(err);
     };
     worker.on('message', (m: FromThread) => {
-      if (m.type === 'ready') {
+      if (m.type === 'store') {
+        void runStoreOp(store, m).then((error) =>
+          worker.postMessage({
+            type: 'store-result',
+            id: m.id,
+            ...(error ? { error } : {}),
+          } satisfies ToThread),
+        );
+      } else if (m.type === 'ready') {
         started = true;
         resolveStart({
           ...(m.geo ? { geo: m.geo } : {}),

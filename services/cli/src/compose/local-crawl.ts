@@ -119,6 +119,7 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
   // The store before the private Redis: a store that cannot be opened then leaves nothing running.
   const store = await openCrawlStore(o.store);
   o.progress(`storage: ${store.describe} (ClickHouse ${store.version})`);
+  const describe = store.describe;
   let privateRedis: Awaited<ReturnType<typeof startRedis>> | undefined;
   let bull: Redis | undefined;
   let redis: Redis | undefined;
@@ -152,12 +153,11 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
       { ...o.worker, concurrency: fit.concurrency },
     );
     const ingester = o.ingestThreadEntry
-      ? await startIngestThread(o.ingestThreadEntry, {
-          redisUrl,
-          store: o.store,
-          config: o.ingester,
-          logLevel: o.logLevel ?? 'warn',
-        })
+      ? await startIngestThread(
+          o.ingestThreadEntry,
+          { redisUrl, config: o.ingester, logLevel: o.logLevel ?? 'warn' },
+          store,
+        )
       : startIngester({ redis: ingestRedis as Redis, store, logger: o.logger, metrics, geo }, o.ingester);
     // The ingester only stops early on an error it cannot retry: then the crawl cannot finish.
     let ingesterDied: Error | undefined;
@@ -214,11 +214,18 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
       if (!(await within(worker.close(), SHUTDOWN_STEP_MS)))
         o.progress(`the worker did not stop within ${SHUTDOWN_STEP_MS / 1000} s; going on without it`);
     }
-    // The ingester stores what the stream still holds (unless interrupted), then stops.
+    // The ingester stores what the stream still holds (unless interrupted), then stops. It may
+    // take as long as it keeps making progress; 30 s without any, and what is left stays in Redis.
     checkIngester();
-    if (!(await within(ingester.stop({ drain: !signal.aborted }), SHUTDOWN_STEP_MS)))
+    if (
+      !(await drained(
+        ingester.stop({ drain: !signal.aborted }),
+        () => ingestBacklog(redis as Redis),
+        o.progress,
+      ))
+    )
       o.progress(
-        `the ingester did not stop within ${SHUTDOWN_STEP_MS / 1000} s: what it held is still in Redis, not stored`,
+        `the ingester made no progress for ${SHUTDOWN_STEP_MS / 1000} s: what it held is still in Redis, not stored`,
       );
     await within(crawlQueue.close(), SHUTDOWN_STEP_MS);
     const rows = await roundSummary(store, crawlId);
@@ -242,7 +249,7 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
       byNetwork,
       notDialed: byNetwork.reduce((s, r) => s + r.notDialed, 0),
       seeds: seeded.sources,
-      store: store.describe,
+      store: describe,
       failedVisits,
       interrupted: signal.aborted,
       loopLagP99Ms: lag.overall(),
@@ -254,6 +261,28 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
     redis?.disconnect();
     ingestRedis?.disconnect();
     await privateRedis?.stop();
+  }
+}
+
+/**
+ * Waits for the ingester's drain to end while the backlog keeps shrinking: true when it ended,
+ * false after SHUTDOWN_STEP_MS without progress (a dead ClickHouse, say).
+ */
+async function drained(
+  stop: Promise<void>,
+  backlog: () => Promise<number>,
+  progress: (line: string) => void,
+): Promise<boolean> {
+  let last = Number.POSITIVE_INFINITY;
+  let stuckSince = Date.now();
+  for (;;) {
+    if (await within(stop, 5_000)) return true;
+    const now = await backlog().catch(() => last);
+    if (now < last) {
+      last = now;
+      stuckSince = Date.now();
+      progress(`storing what the round left in the stream: ${now} observations to go`);
+    } else if (Date.now() - stuckSince >= SHUTDOWN_STEP_MS) return false;
   }
 }
 
