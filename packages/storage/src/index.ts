@@ -4,3 +4,4 @@ export * from './queries.ts';
 export * from './rejection.ts';
 export * from './store.ts';
 export * from './writer.ts';
+export * from './timeline/index.ts';

@@ -57,6 +57,9 @@ function suite(name: string, open: () => Promise<Store>) {
         '0003_views',
         '0004_round_summary',
         '0005_node_geo',
+        '0007_rounds',
+        '0008_reliability_views',
+        '0009_node_location',
       ]);
       expect(await migrate(store)).toEqual([]);
     });
