@@ -8,12 +8,12 @@ import { defaultMigrationsDir, migrate } from '../migrate.ts';
 import { queryRows } from '../queries.ts';
 import { openStore, type Store } from '../store.ts';
 import { insertObservations } from '../writer.ts';
-import { reliabilitySql, VIEW_PARTS } from './reliability-sql.ts';
 import { nodeReliability, streamNodeReliability, toNodeReliability } from './reliability.ts';
+import { reliabilitySql, VIEW_PARTS } from './reliability-sql.ts';
 import { applyGossipRetention } from './retention.ts';
-import { insertRounds, listRounds, readRounds, type RoundSpan } from './rounds.ts';
-import { sessionsSql } from './sessions-sql.ts';
+import { insertRounds, listRounds, type RoundSpan, readRounds } from './rounds.ts';
 import { uptimeSessions } from './sessions.ts';
+import { sessionsSql } from './sessions-sql.ts';
 import { churnByRound } from './trends.ts';
 
 /**
