@@ -231,7 +231,11 @@ function buildAnswers(nodes: NodePlan[], spec: SimnetSpec, rng: Rng): void {
       if (other !== n && carries(n, other)) set.add(other);
     }
     n.answer = [...set].map((o) => ({
-      time: 1_700_000_000 + rng.int(0, 10_000_000),
+      time:
+        spec.recentAddrTimesAt === undefined
+          ? 1_700_000_000 + rng.int(0, 10_000_000)
+          : // Half seen 0-12 h, half 36-48 h before then: either side of a 24 h cut, whatever the crawl's delay.
+            spec.recentAddrTimesAt - (rng.int(0, 1) === 0 ? rng.int(0, 43_200) : rng.int(129_600, 172_800)),
       services: rng.pick(ADDR_SERVICES),
       network: o.truth.network,
       host: o.truth.host,

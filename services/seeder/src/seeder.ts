@@ -111,7 +111,7 @@ export async function seedRound(
   deps: SeedDeps,
   config: SeederConfig,
   crawlId: string,
-): Promise<{ found: number; enqueued: number }> {
+): Promise<{ found: number; enqueued: number; byNetwork: Record<string, number> }> {
   crawlIdSchema.parse(crawlId);
   const targets = await seedTargets(config, deps.logger);
   await deps.frontier.startRound(crawlId);
@@ -127,7 +127,9 @@ export async function seedRound(
     })),
   );
   deps.logger.info({ crawlId, found: targets.length, enqueued: admitted.length }, 'round seeded');
-  return { found: targets.length, enqueued: admitted.length };
+  const byNetwork: Record<string, number> = {};
+  for (const a of admitted) byNetwork[a.network] = (byNetwork[a.network] ?? 0) + 1;
+  return { found: targets.length, enqueued: admitted.length, byNetwork };
 }
 
 export function newCrawlId(now = Date.now()): string {

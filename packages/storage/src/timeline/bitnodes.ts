@@ -57,7 +57,7 @@ export async function* streamSnapshotNodes(
     const rel = reliabilityQuery(o, bucket ? `${bucket} AND ${inRound}` : inRound);
     const rows = await queryRows(
       store,
-      `SELECT * FROM (SELECT * FROM (${rel}) AS r ANY LEFT JOIN (${GEO}) AS g USING (network, host))
+      `SELECT * FROM (SELECT * FROM (${rel}) AS r ANY LEFT JOIN (${GEO}) AS g USING (network, host)) AS rg
        ANY LEFT JOIN (${LOCATION}) AS l USING (network, host) ORDER BY network, host, port`,
     );
     yield rows.map((r) => ({
@@ -70,4 +70,20 @@ export async function* streamSnapshotNodes(
       ...(num(r.has_location) === 1 ? { latitude: num(r.latitude), longitude: num(r.longitude) } : {}),
     }));
   }
+}
+
+/**
+ * The round's reachable endpoints and their median start height (a snapshot's latest_height:
+ * a peer can claim any height, the median resists a few liars).
+ */
+export async function roundReachableHeight(
+  store: Store,
+  round: RoundSpan,
+): Promise<{ reachable: number; medianHeight: number }> {
+  const [r] = await queryRows(
+    store,
+    `SELECT uniqExact(network, host, port) AS n, quantileExact(0.5)(start_height) AS h FROM observations
+     WHERE crawl_id = ${roundLiteral(round.crawlId)} AND outcome = 'ok'`,
+  );
+  return { reachable: num(r?.n), medianHeight: num(r?.h) };
 }

@@ -1,4 +1,5 @@
 export * from './bitnodes.ts';
+export * from './location.ts';
 export * from './reliability.ts';
 export * from './reliability-sql.ts';
 export * from './retention.ts';

@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultMigrationsDir, migrate } from '../migrate.ts';
 import { queryRows } from '../queries.ts';
 import { openStore, type Store } from '../store.ts';
-import { insertObservations } from '../writer.ts';
+import { insertNodeGeo, insertObservations } from '../writer.ts';
+import { roundReachableHeight, type SnapshotNode, streamSnapshotNodes } from './bitnodes.ts';
+import { insertNodeLocation } from './location.ts';
 import { nodeReliability, streamNodeReliability, toNodeReliability } from './reliability.ts';
 import { reliabilitySql, VIEW_PARTS } from './reliability-sql.ts';
 import { applyGossipRetention } from './retention.ts';
@@ -212,6 +214,61 @@ function suite(name: string, open: () => Promise<Store>) {
       }))
         paged.push(...page.map((r) => r.host));
       expect(paged.sort()).toEqual(view.map((r) => r.host).sort());
+    });
+
+    it('snapshot nodes: the round reachable nodes with their geography, paged', async () => {
+      await insertNodeGeo(store, [
+        {
+          network: 'ipv4',
+          host: '10.0.0.2',
+          asn: 64500,
+          as_org: 'Org',
+          country: 'XA',
+          cloud: '',
+          updated: '2026-01-01 00:00:00',
+        },
+      ]);
+      await insertNodeLocation(store, [
+        {
+          network: 'ipv4',
+          host: '10.0.0.2',
+          city: 'C',
+          region: 'R',
+          country: 'XB',
+          latitude: 1.5,
+          longitude: -2.5,
+          has_location: 1,
+          timezone: 'Etc/UTC',
+          updated: '2026-01-01 00:00:00',
+        },
+      ]);
+      const got: SnapshotNode[] = [];
+      for await (const page of streamSnapshotNodes(store, { round: t3, pageSize: 3 })) got.push(...page);
+      expect(got.map((n) => n.host).sort()).toEqual([
+        '10.0.0.1',
+        '10.0.0.10',
+        '10.0.0.2',
+        '10.0.0.3',
+        '10.0.0.4',
+        '10.0.0.5',
+        '10.0.0.6',
+        '10.0.0.7',
+        '10.0.0.8',
+        '10.0.0.9',
+      ]);
+      const two = got.find((n) => n.host === '10.0.0.2');
+      expect([
+        two?.asn,
+        two?.asOrg,
+        two?.country,
+        two?.city,
+        two?.latitude,
+        two?.longitude,
+        two?.timezone,
+      ]).toEqual([64500, 'Org', 'XB', 'C', 1.5, -2.5, 'Etc/UTC']);
+      const one = got.find((n) => n.host === '10.0.0.1');
+      expect([one?.asn, one?.country, one?.latitude, one?.upSince]).toEqual([0, '', undefined, T / S]);
+      expect(await roundReachableHeight(store, t3)).toEqual({ reachable: 10, medianHeight: MEDIAN });
     });
 
     it('rounds rows round-trip; gossip retention applies', async () => {

@@ -32,6 +32,7 @@ const optsSchema = z.object({
   idleTimeout: int.optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
   geoipAsnDb: z.string().optional(),
+  gossipRetentionDays: z.coerce.number().int().min(1).max(36_500).default(30),
   cloudAsns: z.string().optional(),
 });
 
@@ -67,6 +68,7 @@ export function register(program: Command): void {
     .option('--idle-timeout <ms>', 'silence that ends an answer')
     .option('--log-level <level>', 'pino log level (to stderr)', 'warn')
     .option('--geoip-asn-db <file>', 'ip2asn-combined.tsv(.gz): store GeoIP/ASN data in node_geo')
+    .option('--gossip-retention-days <n>', 'days of addr_gossip kept (ClickHouse TTL)', '30')
     .option('--cloud-asns <file>', 'JSON {"<asn>": "<provider>"} added to the cloud provider table')
     .action(async (raw: unknown) => {
       const o = optsSchema.parse(raw);
@@ -122,6 +124,7 @@ export function register(program: Command): void {
           }),
           revisit: DEFAULT_REVISIT,
           once: o.once,
+          gossipRetentionDays: o.gossipRetentionDays,
           ...(o.crawlId ? { crawlId: o.crawlId } : {}),
           progress: (line) => process.stderr.write(`${line}\n`),
           logger,

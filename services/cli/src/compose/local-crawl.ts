@@ -9,6 +9,7 @@ import { startWorker, type WorkerConfig } from '@bitcrawl/worker';
 import { Redis } from 'ioredis';
 import { describeConnectionError, ensureRedisReachable, redactUrl } from '../reachability.ts';
 import { UsageError } from '../usage-error.ts';
+import { failedByNetwork, recordRound } from './round-record.ts';
 
 export interface LocalCrawlOptions {
   redisUrl?: string;
@@ -20,6 +21,8 @@ export interface LocalCrawlOptions {
   revisit: RevisitPolicy;
   once: boolean;
   crawlId?: string;
+  /** Days of addr_gossip kept (applied at each round's end). */
+  gossipRetentionDays: number;
   progress: (line: string) => void;
   logger: Logger;
 }
@@ -87,6 +90,7 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
     const frontier = new Frontier(redis, o.revisit);
     const crawlId = o.crawlId ?? newCrawlId();
     if (o.crawlId) await refuseRestartedRound(store, frontier, o.crawlId);
+    const roundStarted = Date.now();
     const seeded = await seedRound({ frontier, crawlQueue, logger: o.logger }, o.seeder, crawlId);
     o.progress(`round ${crawlId}: ${seeded.enqueued} seed addresses enqueued`);
     const visitor = createVisitor(o.crawler, { logger: o.logger, metrics });
@@ -156,8 +160,20 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
       o.progress(
         `the ingester did not stop within ${SHUTDOWN_STEP_MS / 1000} s: what it held is still in Redis, not stored`,
       );
+    const failed = failedVisits > 0 ? await failedByNetwork(crawlQueue, crawlId) : {};
     await within(crawlQueue.close(), SHUTDOWN_STEP_MS);
     const rows = await roundSummary(store, crawlId);
+    // The round's `rounds` rows (issue 14): written when it ends, interrupted or not.
+    await recordRound(store, {
+      crawlId,
+      started: roundStarted,
+      finished: Date.now(),
+      summary: rows,
+      seedsByNetwork: seeded.byNetwork,
+      failedByNetwork: failed,
+      interrupted: signal.aborted,
+      gossipRetentionDays: o.gossipRetentionDays,
+    });
     const byNetwork = rows.map((r) => ({
       network: r.network,
       visited: Number(r.visited),
