@@ -46,14 +46,12 @@ export async function startSimnet(
   try {
     for (let i = 0; i < listeners.length; i += 500) {
       await Promise.all(
-        listeners
-          .slice(i, i + 500)
-          .map((n) =>
-            listen(n, magic, timers, sockets).then((s) => {
-              servers.push(s);
-              byEndpoint.set(n.truth.endpoint, { node: n, server: s });
-            }),
-          ),
+        listeners.slice(i, i + 500).map((n) =>
+          listen(n, magic, timers, sockets).then((s) => {
+            servers.push(s);
+            byEndpoint.set(n.truth.endpoint, { node: n, server: s });
+          }),
+        ),
       );
     }
     const routes = new Map<string, { host: string; port: number }>();
