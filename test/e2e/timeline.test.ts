@@ -403,4 +403,31 @@ describe('three rounds of a changing simnet', () => {
       true,
     );
   }, 300_000);
+
+  it('report --format json gives the trends as arrays', async () => {
+    const r = await runCli(['report', '--store', dir, '--format', 'json']);
+    expect(r.status, r.stderr).toBe(0);
+    const { sections } = JSON.parse(r.stdout) as { sections: Record<string, Record<string, unknown>[]> };
+    const churn = ROUNDS.flatMap((id, i) =>
+      [
+        ...churnTruth(
+          truths.map((t) => t.reachable),
+          i,
+        ).entries(),
+      ]
+        .sort((a, b) => a[0].localeCompare(b[0]))
+        .map(([network, c]) => ({ round: id, network, ...c })),
+    );
+    expect(sections.churn).toEqual(churn);
+    expect(sections.rounds?.map((x) => [x.round, x.network, x.visited])).toEqual(
+      truths.flatMap((t, i) =>
+        [...new Set([...t.visited].map((k) => k.split('|')[0] as string))]
+          .sort()
+          .map((n) => [ROUNDS[i], n, [...t.visited].filter((k) => k.startsWith(`${n}|`)).length]),
+      ),
+    );
+    expect(sections.unreachable?.length).toBeGreaterThan(0);
+    expect(sections.v2_share?.map((x) => x.round)).toEqual(ROUNDS);
+    expect(sections.reliability?.map((x) => x.network)).toEqual(['ipv4', 'ipv6', 'onion']);
+  }, 120_000);
 });

@@ -120,3 +120,15 @@ export async function* streamNodeReliability(
     yield rows.map(toNodeReliability);
   }
 }
+
+/** Per network: endpoints visited up to the round and how many of them are good. */
+export async function goodByNetwork(
+  store: Store,
+  round: RoundSpan,
+): Promise<{ network: string; endpoints: number; good: number }[]> {
+  const rows = await queryRows(
+    store,
+    `SELECT network, count() AS n, sum(good) AS g FROM (${reliabilityQuery({ round })}) GROUP BY network ORDER BY network`,
+  );
+  return rows.map((r) => ({ network: String(r.network), endpoints: num(r.n), good: num(r.g) }));
+}

@@ -80,7 +80,19 @@ function suite(name: string, open: () => Promise<Store>) {
       ]);
       let r = await buildReport(store, { rounds: 10 });
       expect(r.rounds).toEqual(['ra', 'rb']);
-      expect(r.sections.map((s) => s.key)).toEqual(['reachable', 'outcomes', 'errors', 'user_agents']);
+      expect(r.sections.map((s) => s.key)).toEqual([
+        'reachable',
+        'outcomes',
+        'errors',
+        'user_agents',
+        // The network over time (trends.ts; their figures are checked in test/e2e/timeline.test.ts).
+        'rounds',
+        'churn',
+        'unreachable',
+        'v2_share',
+        'v2_adoption',
+        'reliability',
+      ]);
       const [reach, outcomes, errors, uas] = r.sections;
       expect(reach?.rows).toEqual([
         { round: 'ra', network: 'ipv4', visited: 2, reachable: 1 },
