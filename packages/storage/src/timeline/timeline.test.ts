@@ -9,7 +9,7 @@ import { queryRows } from '../queries.ts';
 import { openStore, type Store } from '../store.ts';
 import { insertNodeGeo, insertObservations } from '../writer.ts';
 import { roundReachableHeight, type SnapshotNode, streamSnapshotNodes } from './bitnodes.ts';
-import { insertNodeLocation } from './location.ts';
+import { insertNodeLocation, locationBreakdown } from './location.ts';
 import { nodeReliability, streamNodeReliability, toNodeReliability } from './reliability.ts';
 import { reliabilitySql, VIEW_PARTS } from './reliability-sql.ts';
 import { applyGossipRetention } from './retention.ts';
@@ -269,6 +269,16 @@ function suite(name: string, open: () => Promise<Store>) {
       const one = got.find((n) => n.host === '10.0.0.1');
       expect([one?.asn, one?.country, one?.latitude, one?.upSince]).toEqual([0, '', undefined, T / S]);
       expect(await roundReachableHeight(store, t3)).toEqual({ reachable: 10, medianHeight: MEDIAN });
+      expect(await locationBreakdown(store, 't3')).toEqual({
+        countries: [
+          { country: '', nodes: 9 },
+          { country: 'XB', nodes: 1 },
+        ],
+        cities: [
+          { city: '', country: '', nodes: 9 },
+          { city: 'C', country: 'XB', nodes: 1 },
+        ],
+      });
     });
 
     it('rounds rows round-trip; gossip retention applies', async () => {

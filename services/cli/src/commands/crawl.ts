@@ -32,6 +32,7 @@ const optsSchema = z.object({
   idleTimeout: int.optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
   geoipAsnDb: z.string().optional(),
+  geoipCityDb: z.string().optional(),
   gossipRetentionDays: z.coerce.number().int().min(1).max(36_500).default(30),
   cloudAsns: z.string().optional(),
 });
@@ -67,7 +68,8 @@ export function register(program: Command): void {
     .option('--getaddr-timeout <ms>', 'how long to wait for a getaddr answer')
     .option('--idle-timeout <ms>', 'silence that ends an answer')
     .option('--log-level <level>', 'pino log level (to stderr)', 'warn')
-    .option('--geoip-asn-db <file>', 'ip2asn-combined.tsv(.gz): store GeoIP/ASN data in node_geo')
+    .option('--geoip-asn-db <file>', 'ip2asn-combined.tsv(.gz) or ASN CSV (comma-separated files): node_geo')
+    .option('--geoip-city-db <file>', 'MaxMind-format (MMDB) city databases, comma-separated: node_location')
     .option('--gossip-retention-days <n>', 'days of addr_gossip kept (ClickHouse TTL)', '30')
     .option('--cloud-asns <file>', 'JSON {"<asn>": "<provider>"} added to the cloud provider table')
     .action(async (raw: unknown) => {
@@ -120,6 +122,7 @@ export function register(program: Command): void {
           ingester: ingesterConfigSchema.parse({
             flushIntervalMs: 1_000,
             geoDb: o.geoipAsnDb,
+            cityDb: o.geoipCityDb,
             cloudAsns: o.cloudAsns,
           }),
           revisit: DEFAULT_REVISIT,

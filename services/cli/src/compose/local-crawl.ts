@@ -67,7 +67,8 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
   const started = Date.now();
   // First: a bad database file is a configuration error, reported before anything starts.
   const geo = await loadGeoEnricher(o.ingester, o.logger);
-  if (geo) o.progress(`GeoIP/ASN: ${geo.db.ranges} ranges from ${o.ingester.geoDb}`);
+  if (geo?.db) o.progress(`GeoIP/ASN: ${geo.db.ranges} ranges from ${o.ingester.geoDb}`);
+  if (geo?.city) o.progress(`GeoIP city (MMDB): ${geo.city.files.join(', ')}`);
   // A --redis that is not there fails here, in one line, instead of retrying for ever.
   if (o.redisUrl) await ensureRedisReachable(o.redisUrl);
   else if (!which('redis-server')) throw new MissingBinaryError('redis-server', 'redis-server');

@@ -2,6 +2,7 @@ import {
   churnByRound,
   goodByNetwork,
   listRounds,
+  locationBreakdown,
   readRounds,
   type Store,
   sessionSummary,
@@ -111,5 +112,28 @@ export async function trendSections(store: Store, rounds: readonly string[]): Pr
         };
       }),
   });
+  const places = await locationBreakdown(store, latest.crawlId);
+  if (places.countries.length > 0) {
+    const total = places.countries.reduce((n, c) => n + c.nodes, 0);
+    sections.push({
+      key: 'location_countries',
+      title: `Reachable IPv4/IPv6 nodes by country, MMDB city database (round ${latest.crawlId}, top 15)`,
+      rows: places.countries.map((c) => ({
+        country: c.country || '(no data)',
+        nodes: c.nodes,
+        share: pct(c.nodes, total),
+      })),
+    });
+    sections.push({
+      key: 'cities',
+      title: `Reachable IPv4/IPv6 nodes by city (round ${latest.crawlId}, top 15)`,
+      rows: places.cities.map((c) => ({
+        city: c.city || '(no data)',
+        country: c.country,
+        nodes: c.nodes,
+        share: pct(c.nodes, total),
+      })),
+    });
+  }
   return sections;
 }
