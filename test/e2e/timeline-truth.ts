@@ -2,18 +2,24 @@ import type { GroundTruth, TruthNode } from '@bitcrawl/simnet';
 
 /**
  * The simnet's ground truth over several rounds, for nodes taken down and brought back between
- * them: which addresses each round visits (a crawl from the seeds through the answers of the
- * nodes that are up and answer), which are reachable, and the churn between rounds.
+ * them: which addresses each round visits (a crawl from the seeds and the addresses visited
+ * before, through the answers of the nodes that are up and answer), which are reachable, and
+ * the churn between rounds.
  */
 export const key = (n: { network: string; host: string; port: number | string }) =>
   `${n.network}|${n.host}|${n.port}`;
 
-export function roundTruth(truth: GroundTruth, down: ReadonlySet<string>) {
+export function roundTruth(
+  truth: GroundTruth,
+  down: ReadonlySet<string>,
+  known: ReadonlySet<string> = new Set(),
+) {
   const byKey = new Map(truth.nodes.map((n) => [key(n), n]));
   const endpointKey = new Map(truth.nodes.map((n) => [n.endpoint, key(n)]));
   const up = (n: TruthNode) => n.expectedOutcome === 'ok' && !down.has(n.endpoint);
   const visited = new Set<string>();
-  const queue = truth.seeds.map((s) => endpointKey.get(s) as string);
+  // A round starts from the seeds and every address an earlier round visited.
+  const queue = [...new Set([...truth.seeds.map((s) => endpointKey.get(s) as string), ...known])];
   for (const k of queue) visited.add(k);
   while (queue.length > 0) {
     const n = byKey.get(queue.shift() as string) as TruthNode;

@@ -138,3 +138,27 @@ export function newCrawlId(now = Date.now()): string {
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z')}`;
 }
+
+/**
+ * Adds addresses the crawl already knows (visited within the revisit horizon, read from the
+ * store) to a started round, admitted like seeds (due or not: every known address is revisited
+ * in every round) and enqueued. Call in pages; returns how many were new to the round.
+ */
+export async function seedKnown(
+  deps: SeedDeps,
+  crawlId: string,
+  addrs: readonly Endpoint[],
+): Promise<number> {
+  crawlIdSchema.parse(crawlId);
+  const admitted = await deps.frontier.admit(crawlId, addrs, { force: true });
+  for (let i = 0; i < admitted.length; i += 10_000) {
+    await deps.crawlQueue.addBulk(
+      admitted.slice(i, i + 10_000).map((a) => ({
+        name: 'visit',
+        data: { crawlId, network: a.network, host: a.host, port: a.port, source: 'known' },
+        opts: { jobId: jobIdFor(crawlId, a) },
+      })),
+    );
+  }
+  return admitted.length;
+}

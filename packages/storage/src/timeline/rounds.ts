@@ -1,7 +1,7 @@
 import { formatDateTime } from '../migrate.ts';
 import { queryRows } from '../queries.ts';
 import type { Store } from '../store.ts';
-import { num, roundLiteral } from './sql-values.ts';
+import { intLiteral, num, roundLiteral } from './sql-values.ts';
 
 /** One `rounds` row: a round's figures for one network, written when the round ends. */
 export interface RoundRow {
@@ -90,4 +90,26 @@ export async function findRound(store: Store, crawlId?: string): Promise<RoundSp
     return num(r?.n) > 0 ? { crawlId, firstVisit: num(r?.first), lastVisit: num(r?.last) } : undefined;
   }
   return (await listRounds(store)).at(-1);
+}
+
+/**
+ * Every endpoint visited since `sinceMs` (what a new round revisits), a page (hash bucket of
+ * hosts) at a time so a million endpoints never sit in memory at once.
+ */
+export async function* knownEndpoints(
+  store: Store,
+  sinceMs: number,
+  pageSize = 50_000,
+): AsyncGenerator<{ network: string; host: string; port: number }[]> {
+  const since = `ts_ms >= ${intLiteral(Math.floor(sinceMs))}`;
+  const [c] = await queryRows(store, `SELECT uniq(network, host, port) AS n FROM observations WHERE ${since}`);
+  const pages = Math.max(1, Math.ceil(num(c?.n) / pageSize));
+  for (let i = 0; i < pages; i++) {
+    const bucket = pages > 1 ? ` AND cityHash64(host) % ${pages} = ${i}` : '';
+    const rows = await queryRows(
+      store,
+      `SELECT DISTINCT network, host, port FROM observations WHERE ${since} AND outcome != 'not_dialable'${bucket}`,
+    );
+    yield rows.map((r) => ({ network: String(r.network), host: String(r.host), port: num(r.port) }));
+  }
 }

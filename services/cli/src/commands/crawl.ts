@@ -34,8 +34,27 @@ const optsSchema = z.object({
   geoipAsnDb: z.string().optional(),
   geoipCityDb: z.string().optional(),
   gossipRetentionDays: z.coerce.number().int().min(1).max(36_500).default(30),
+  roundInterval: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(30 * 86_400_000)
+    .optional(),
   cloudAsns: z.string().optional(),
 });
+
+/** Every address visited this long ago or less is revisited in each round (the seeders' 30 d window). */
+const KNOWN_HORIZON_MS = 30 * 86_400_000;
+/** Default time between round starts (ROUND_INTERVAL_MS). */
+export const DEFAULT_ROUND_INTERVAL_MS = 30 * 60_000;
+
+function roundIntervalFromEnv(v: string | undefined): number {
+  if (v === undefined || v === '') return DEFAULT_ROUND_INTERVAL_MS;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0)
+    throw new UsageError(`ROUND_INTERVAL_MS: "${v}" is not a whole number of ms >= 0`);
+  return n;
+}
 
 /** `bitcrawl crawl`: the whole pipeline in one process, for one machine. */
 export function register(program: Command): void {
@@ -70,6 +89,10 @@ export function register(program: Command): void {
     .option('--log-level <level>', 'pino log level (to stderr)', 'warn')
     .option('--geoip-asn-db <file>', 'ip2asn-combined.tsv(.gz) or ASN CSV (comma-separated files): node_geo')
     .option('--geoip-city-db <file>', 'MaxMind-format (MMDB) city databases, comma-separated: node_location')
+    .option(
+      '--round-interval <ms>',
+      'without --once: start a round this long after the previous one started, or when it ends if later (ROUND_INTERVAL_MS; 30 min)',
+    )
     .option('--gossip-retention-days <n>', 'days of addr_gossip kept (ClickHouse TTL)', '30')
     .option('--cloud-asns <file>', 'JSON {"<asn>": "<provider>"} added to the cloud provider table')
     .action(async (raw: unknown) => {
@@ -128,6 +151,11 @@ export function register(program: Command): void {
           revisit: DEFAULT_REVISIT,
           once: o.once,
           gossipRetentionDays: o.gossipRetentionDays,
+          rounds: {
+            intervalMs: o.roundInterval ?? roundIntervalFromEnv(process.env.ROUND_INTERVAL_MS),
+            knownForMs: KNOWN_HORIZON_MS,
+          },
+          onRound: (s) => process.stdout.write(`${JSON.stringify(s)}\n`),
           ...(o.crawlId ? { crawlId: o.crawlId } : {}),
           progress: (line) => process.stderr.write(`${line}\n`),
           logger,

@@ -1,8 +1,16 @@
 import { type CrawlerConfig, createVisitor } from '@bitcrawl/crawler';
 import { type IngesterConfig, loadGeoEnricher, startIngester } from '@bitcrawl/ingester';
+import type { Endpoint } from '@bitcrawl/protocol';
 import { createCrawlQueue, Frontier, ingestBacklog, type RevisitPolicy, requeueLost } from '@bitcrawl/queue';
-import { newCrawlId, type SeederConfig, seedRound } from '@bitcrawl/seeder';
-import { migrate, openStore, roundSummary, type Store, type StoreOptions } from '@bitcrawl/storage';
+import { newCrawlId, type SeederConfig, seedKnown, seedRound } from '@bitcrawl/seeder';
+import {
+  knownEndpoints,
+  migrate,
+  openStore,
+  roundSummary,
+  type Store,
+  type StoreOptions,
+} from '@bitcrawl/storage';
 import { createMetrics, type Logger } from '@bitcrawl/telemetry';
 import { MissingBinaryError, startRedis, which } from '@bitcrawl/testkit';
 import { startWorker, type WorkerConfig } from '@bitcrawl/worker';
@@ -23,6 +31,10 @@ export interface LocalCrawlOptions {
   crawlId?: string;
   /** Days of addr_gossip kept (applied at each round's end). */
   gossipRetentionDays: number;
+  /** Continuous rounds (without `once`): start interval, and how far back known addresses are revisited. */
+  rounds: { intervalMs: number; knownForMs: number };
+  /** Called with each finished round's summary in continuous mode. */
+  onRound?: (summary: CrawlSummary) => void;
   progress: (line: string) => void;
   logger: Logger;
 }
@@ -89,11 +101,21 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
     await migrate(store);
     const crawlQueue = createCrawlQueue(bull);
     const frontier = new Frontier(redis, o.revisit);
-    const crawlId = o.crawlId ?? newCrawlId();
+    let crawlId = o.crawlId ?? newCrawlId();
     if (o.crawlId) await refuseRestartedRound(store, frontier, o.crawlId);
-    const roundStarted = Date.now();
-    const seeded = await seedRound({ frontier, crawlQueue, logger: o.logger }, o.seeder, crawlId);
-    o.progress(`round ${crawlId}: ${seeded.enqueued} seed addresses enqueued`);
+    // A round: the seeds, then every address the store saw in the revisit horizon (issue 14).
+    const startRound = async (id: string) => {
+      const at = Date.now();
+      const deps = { frontier, crawlQueue, logger: o.logger };
+      const seeded = await seedRound(deps, o.seeder, id);
+      let known = 0;
+      for await (const page of knownEndpoints(store, at - o.rounds.knownForMs))
+        known += await seedKnown(deps, id, page as Endpoint[]);
+      o.progress(`round ${id}: ${seeded.enqueued} seed addresses enqueued, and ${known} known addresses`);
+      return { started: at, seeded };
+    };
+    let round = await startRound(crawlId);
+    let recorded = false;
     const visitor = createVisitor(o.crawler, { logger: o.logger, metrics });
     const worker = startWorker(
       { connection: bull, crawlQueue, frontier, visitor, logger: o.logger, metrics },
@@ -126,7 +148,7 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
           `visited ${p.visited}/${p.seen}  reachable ${p.ok}  queued ${queued} (active ${counts.active ?? 0})  ${rate.toFixed(0)} visits/s  ingest backlog ${await ingestBacklog(redis)}`,
         );
         if (signal.aborted) break;
-        if (o.once && p.visited >= p.seen && queued === 0) break;
+        let done = p.visited >= p.seen && queued === 0;
         // Nothing queued but addresses left unvisited for a few seconds: their jobs were lost
         // (a crash outside the frontier's outbox), so give them jobs again; or their jobs failed
         // for good (retries used up on infrastructure errors), which --once reports and ends on.
@@ -135,16 +157,41 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
           if (now - idleSince >= 3000) {
             const { added, withJob } = await requeueLost({ frontier, crawlQueue, redis }, crawlId);
             if (added > 0) o.progress(`re-enqueued ${added} addresses whose jobs were lost`);
-            if (added === 0 && withJob > 0 && o.once) {
+            if (added === 0 && withJob > 0) {
               failedVisits = withJob;
               o.progress(
                 `${withJob} addresses left unvisited: their jobs failed (see the failed jobs in the queue)`,
               );
-              break;
+              done = true;
             }
             idleSince = 0;
           }
         } else idleSince = 0;
+        if (!done) continue;
+        if (o.once) break;
+        // Continuous rounds: record this one once its visits are stored, then start the next
+        // ROUND_INTERVAL_MS after this one started, or now if it ran longer.
+        await drainIngest(redis, signal, checkIngester);
+        const summary = await finishRound(store, o, {
+          crawlId,
+          started: round.started,
+          seedsByNetwork: round.seeded.byNetwork,
+          failedByNetwork: failedVisits > 0 ? await failedByNetwork(crawlQueue, crawlId) : {},
+          failedVisits,
+          interrupted: false,
+          runStarted: started,
+        });
+        o.onRound?.(summary);
+        recorded = true;
+        const wait = round.started + o.rounds.intervalMs - Date.now();
+        if (wait > 0) o.progress(`next round in ${Math.ceil(wait / 1000)} s`);
+        await sleepUnless(wait, signal);
+        if (signal.aborted) break;
+        crawlId = newCrawlId();
+        round = await startRound(crawlId);
+        recorded = false;
+        failedVisits = 0;
+        last = { at: Date.now(), visited: 0 };
       }
     } finally {
       // Bounded: with Redis gone (killed, out of memory) the close would wait on it for ever.
@@ -163,38 +210,89 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
       );
     const failed = failedVisits > 0 ? await failedByNetwork(crawlQueue, crawlId) : {};
     await within(crawlQueue.close(), SHUTDOWN_STEP_MS);
-    const rows = await roundSummary(store, crawlId);
-    // The round's `rounds` rows (issue 14): written when it ends, interrupted or not.
-    await recordRound(store, {
+    // The round's `rounds` rows (issue 14): written when it ends, interrupted or not (a round
+    // recorded before the stop, between two continuous rounds, is not written again).
+    return await finishRound(store, o, {
       crawlId,
-      started: roundStarted,
-      finished: Date.now(),
-      summary: rows,
-      seedsByNetwork: seeded.byNetwork,
+      started: round.started,
+      seedsByNetwork: round.seeded.byNetwork,
       failedByNetwork: failed,
-      interrupted: signal.aborted,
-      gossipRetentionDays: o.gossipRetentionDays,
-    });
-    const byNetwork = rows.map((r) => ({
-      network: r.network,
-      visited: Number(r.visited),
-      reachable: Number(r.reachable),
-    }));
-    return {
-      crawlId,
-      visited: byNetwork.reduce((s, r) => s + r.visited, 0),
-      reachable: byNetwork.reduce((s, r) => s + r.reachable, 0),
-      seconds: (Date.now() - started) / 1000,
-      byNetwork,
       failedVisits,
-      interrupted: signal.aborted,
-    };
+      interrupted: signal.aborted && !recorded,
+      runStarted: started,
+      write: !recorded,
+    });
   } finally {
     await store.close();
     bull?.disconnect();
     redis?.disconnect();
     await privateRedis?.stop();
   }
+}
+
+/** Waits until the ingester has stored everything in the stream (or the crawl is stopped). */
+async function drainIngest(redis: Redis, signal: AbortSignal, check: () => void): Promise<void> {
+  while (!signal.aborted && (await ingestBacklog(redis)) > 0) {
+    check();
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  check();
+}
+
+async function sleepUnless(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal.aborted) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done);
+  });
+}
+
+/** Writes a finished round's `rounds` rows (unless `write` is false) and returns its summary. */
+async function finishRound(
+  store: Store,
+  o: LocalCrawlOptions,
+  r: {
+    crawlId: string;
+    started: number;
+    seedsByNetwork: Record<string, number>;
+    failedByNetwork: Record<string, number>;
+    failedVisits: number;
+    interrupted: boolean;
+    runStarted: number;
+    write?: boolean;
+  },
+): Promise<CrawlSummary> {
+  const rows = await roundSummary(store, r.crawlId);
+  if (r.write !== false)
+    await recordRound(store, {
+      crawlId: r.crawlId,
+      started: r.started,
+      finished: Date.now(),
+      summary: rows,
+      seedsByNetwork: r.seedsByNetwork,
+      failedByNetwork: r.failedByNetwork,
+      interrupted: r.interrupted,
+      gossipRetentionDays: o.gossipRetentionDays,
+    });
+  const byNetwork = rows.map((x) => ({
+    network: x.network,
+    visited: Number(x.visited),
+    reachable: Number(x.reachable),
+  }));
+  return {
+    crawlId: r.crawlId,
+    visited: byNetwork.reduce((n, x) => n + x.visited, 0),
+    reachable: byNetwork.reduce((n, x) => n + x.reachable, 0),
+    seconds: (Date.now() - r.runStarted) / 1000,
+    byNetwork,
+    failedVisits: r.failedVisits,
+    interrupted: r.interrupted,
+  };
 }
 
 /** The store could not be opened (not a connection failure: a bad --store directory, say). */
