@@ -102,7 +102,10 @@ export async function* knownEndpoints(
   pageSize = 50_000,
 ): AsyncGenerator<{ network: string; host: string; port: number }[]> {
   const since = `ts_ms >= ${intLiteral(Math.floor(sinceMs))}`;
-  const [c] = await queryRows(store, `SELECT uniq(network, host, port) AS n FROM observations WHERE ${since}`);
+  const [c] = await queryRows(
+    store,
+    `SELECT uniq(network, host, port) AS n FROM observations WHERE ${since}`,
+  );
   const pages = Math.max(1, Math.ceil(num(c?.n) / pageSize));
   for (let i = 0; i < pages; i++) {
     const bucket = pages > 1 ? ` AND cityHash64(host) % ${pages} = ${i}` : '';
