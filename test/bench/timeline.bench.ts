@@ -8,7 +8,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { listRounds, migrate, nodeReliability, openStore, queryRows } from '@bitcrawl/storage';
 
@@ -19,15 +19,18 @@ const TARGET_S = 5;
 const root = path.resolve(import.meta.dirname, '../..');
 execFileSync(process.execPath, [path.join(root, 'services/cli/build.mjs')], { stdio: 'inherit' });
 const bin = path.join(root, 'services/cli/dist/bitcrawl.mjs');
-const dir = mkdtempSync(path.join(tmpdir(), 'bitcrawl-timeline-bench-'));
+// BENCH_STORE=DIR times the commands on a store an earlier run synthesized (it prints its path).
+const dir = process.env.BENCH_STORE ?? mkdtempSync(path.join(tmpdir(), 'bitcrawl-timeline-bench-'));
 
 const store = await openStore({ dir });
 await migrate(store);
 const base = Date.UTC(2026, 10, 1);
 const t0 = performance.now();
-// One round every 30 minutes; visits spread over 10 minutes of the round.
-await store.client.command({
-  query: `INSERT INTO observations
+if (!process.env.BENCH_STORE) await synthesize();
+async function synthesize() {
+  // One round every 30 minutes; visits spread over 10 minutes of the round.
+  await store.client.command({
+    query: `INSERT INTO observations
     SELECT toDateTime(intDiv(t, 1000)) AS ts, t AS ts_ms, concat('r', leftPad(toString(r), 3, '0')) AS crawl_id,
       if(n % 10 = 0, 'ipv6', 'ipv4') AS network,
       if(n % 10 = 0, concat('2001:db8::', lower(hex(toUInt32(n)))), IPv4NumToString(toUInt32(167772160 + n))) AS host,
@@ -40,24 +43,25 @@ await store.client.command({
             ${base} + r * 1800000 + intDiv(n * 600000, ${ADDRESSES}) AS t,
             toUInt8((cityHash64(n, r) % 100) < if(n % 3 = 0, 90, 15)) AS ok
           FROM numbers(${ROUNDS * ADDRESSES}))`,
-  clickhouse_settings: store.settings,
-});
-await store.client.command({
-  query: `INSERT INTO addr_gossip
+    clickhouse_settings: store.settings,
+  });
+  await store.client.command({
+    query: `INSERT INTO addr_gossip
     SELECT o.ts, o.crawl_id, o.network, o.host, o.port, 'ipv4', IPv4NumToString(toUInt32(167772160 + (cityHash64(o.host, k) % ${ADDRESSES * 2}))),
       8333, 1033, o.ts - toIntervalSecond(cityHash64(k, o.host) % 172800)
     FROM (SELECT ts, crawl_id, network, host, port FROM observations WHERE outcome = 'ok') AS o
     ARRAY JOIN range(${GOSSIP_PER_OK}) AS k`,
-  clickhouse_settings: store.settings,
-});
-await store.client.command({ query: 'OPTIMIZE TABLE observations FINAL' });
-await store.client.command({ query: 'OPTIMIZE TABLE addr_gossip FINAL' });
+    clickhouse_settings: store.settings,
+  });
+  await store.client.command({ query: 'OPTIMIZE TABLE observations FINAL' });
+  await store.client.command({ query: 'OPTIMIZE TABLE addr_gossip FINAL' });
+}
 const [counts] = await queryRows(
   store,
   `SELECT (SELECT count() FROM observations) AS obs, (SELECT count() FROM addr_gossip) AS gossip`,
 );
 console.log(
-  `store: ${ROUNDS} rounds x ${ADDRESSES} addresses = ${counts?.obs} observations, ${counts?.gossip} gossip rows (synthesized in ${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+  `store ${dir}: ${ROUNDS} rounds x ${ADDRESSES} addresses = ${counts?.obs} observations, ${counts?.gossip} gossip rows (synthesized in ${((performance.now() - t0) / 1000).toFixed(1)} s)`,
 );
 const parts = await queryRows<{ table: string; bytes: string; rows: string }>(
   store,
@@ -87,7 +91,12 @@ for (const args of [['report'], ['export', 'seeds'], ['export', 'bitnodes'], ['e
   if (r.status !== 0) throw new Error(`${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
   rows.push([`bitcrawl ${args.join(' ')} (${r.stdout.split('\n').length - 1} lines out)`, s]);
 }
-console.log(`\n${rel.length} endpoints; target <= ${TARGET_S} s per command on this machine`);
+console.log(
+  `\n${rel.length} endpoints; target <= ${TARGET_S} s per command on this machine (load average now ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(', ')} on ${os.cpus().length} cores: anything else running shows directly in these figures)`,
+);
 for (const [what, s] of rows)
   console.log(
     `  ${what.padEnd(52)} ${s.toFixed(2).padStart(6)} s   ${s <= TARGET_S ? 'within' : 'OVER'} the ${TARGET_S} s target`,

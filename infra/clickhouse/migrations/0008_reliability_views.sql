@@ -22,11 +22,11 @@ SELECT
       intDiv(maxIf(ts_ms, ok), 1000) AS last_success,
       count() AS visits,
       countIf(ok) AS successes,
-      sum(exp((toInt64(ts_ms) - toInt64((SELECT max(ts_ms) FROM observations))) / 7200000)) AS n_2h, sumIf(exp((toInt64(ts_ms) - toInt64((SELECT max(ts_ms) FROM observations))) / 7200000), ok) AS s_2h,
-      sum(exp((toInt64(ts_ms) - toInt64((SELECT max(ts_ms) FROM observations))) / 28800000)) AS n_8h, sumIf(exp((toInt64(ts_ms) - toInt64((SELECT max(ts_ms) FROM observations))) / 28800000), ok) AS s_8h,
-      sum(exp((toInt64(ts_ms) - toInt64((SELECT max(ts_ms) FROM observations))) / 86400000)) AS n_1d, sumIf(exp((toInt64(ts_ms) - toInt64((SELECT max(ts_ms) FROM observations))) / 86400000), ok) AS s_1d,
-      sum(exp((toInt64(ts_ms) - toInt64((SELECT max(ts_ms) FROM observations))) / 604800000)) AS n_7d, sumIf(exp((toInt64(ts_ms) - toInt64((SELECT max(ts_ms) FROM observations))) / 604800000), ok) AS s_7d,
-      sum(exp((toInt64(ts_ms) - toInt64((SELECT max(ts_ms) FROM observations))) / 2592000000)) AS n_30d, sumIf(exp((toInt64(ts_ms) - toInt64((SELECT max(ts_ms) FROM observations))) / 2592000000), ok) AS s_30d,
+      sum(w_2h) AS n_2h, sumIf(w_2h, ok) AS s_2h,
+      sum(w_8h) AS n_8h, sumIf(w_8h, ok) AS s_8h,
+      sum(w_1d) AS n_1d, sumIf(w_1d, ok) AS s_1d,
+      sum(w_7d) AS n_7d, sumIf(w_7d, ok) AS s_7d,
+      sum(w_30d) AS n_30d, sumIf(w_30d, ok) AS s_30d,
       argMaxIf(protocol_version, ts_ms, ok) AS protocol_version,
       argMaxIf(services, ts_ms, ok) AS services,
       argMaxIf(user_agent, ts_ms, ok) AS user_agent,
@@ -36,7 +36,8 @@ SELECT
         arrayReduce('min', arrayFilter(t -> t > maxIf(ts_ms, ok = 0), groupArrayIf(ts_ms, ok))), 0), 1000) AS up_since
     FROM
     (
-      SELECT network, host, port, ts_ms, outcome = 'ok' AS ok, protocol_version, services, user_agent, start_height
+      SELECT network, host, port, ts_ms, outcome = 'ok' AS ok, protocol_version, services, user_agent, start_height,
+        exp((toInt64(ts_ms) - toInt64((SELECT max(ts_ms) FROM observations))) / 7200000) AS w_2h, exp((toInt64(ts_ms) - toInt64((SELECT max(ts_ms) FROM observations))) / 28800000) AS w_8h, exp((toInt64(ts_ms) - toInt64((SELECT max(ts_ms) FROM observations))) / 86400000) AS w_1d, exp((toInt64(ts_ms) - toInt64((SELECT max(ts_ms) FROM observations))) / 604800000) AS w_7d, exp((toInt64(ts_ms) - toInt64((SELECT max(ts_ms) FROM observations))) / 2592000000) AS w_30d
       FROM observations FINAL
       WHERE ts_ms <= toInt64((SELECT max(ts_ms) FROM observations)) AND outcome != 'not_dialable'
     )

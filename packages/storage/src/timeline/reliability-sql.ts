@@ -36,10 +36,13 @@ export interface ReliabilitySqlParts {
 /** The reliability SELECT: one row per endpoint visited up to `now` (never for not_dialable). */
 export function reliabilitySql(p: ReliabilitySqlParts): string {
   const now = `toInt64(${p.nowMs})`;
-  const sums = RELIABILITY_WINDOWS.map((w) => {
-    const weight = `exp((toInt64(ts_ms) - ${now}) / ${w.seconds * 1000})`;
-    return `sum(${weight}) AS n_${w.key}, sumIf(${weight}, ok) AS s_${w.key}`;
-  }).join(',\n      ');
+  // Each visit's weight per window, computed once per visit (w_2h ...), then summed.
+  const weights = RELIABILITY_WINDOWS.map(
+    (w) => `exp((toInt64(ts_ms) - ${now}) / ${w.seconds * 1000}) AS w_${w.key}`,
+  ).join(', ');
+  const sums = RELIABILITY_WINDOWS.map(
+    (w) => `sum(w_${w.key}) AS n_${w.key}, sumIf(w_${w.key}, ok) AS s_${w.key}`,
+  ).join(',\n      ');
   const ratios = RELIABILITY_WINDOWS.map(
     (w) => `if(n_${w.key} > 0, s_${w.key} / n_${w.key}, 0) AS r_${w.key}`,
   );
@@ -76,7 +79,8 @@ export function reliabilitySql(p: ReliabilitySqlParts): string {
         arrayReduce('min', arrayFilter(t -> t > maxIf(ts_ms, ok = 0), groupArrayIf(ts_ms, ok))), 0), 1000) AS up_since
     FROM
     (
-      SELECT network, host, port, ts_ms, outcome = 'ok' AS ok, protocol_version, services, user_agent, start_height
+      SELECT network, host, port, ts_ms, outcome = 'ok' AS ok, protocol_version, services, user_agent, start_height,
+        ${weights}
       FROM observations FINAL
       WHERE ts_ms <= ${now} AND outcome != 'not_dialable'${p.where ? ` AND (${p.where})` : ''}
     )

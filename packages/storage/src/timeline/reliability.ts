@@ -37,7 +37,7 @@ export interface ReliabilityOptions {
 }
 
 /** Endpoints per query page when streaming: each page is one hash bucket of hosts. */
-export const RELIABILITY_PAGE = 50_000;
+export const RELIABILITY_PAGE = 100_000;
 
 export function reliabilityQuery(o: ReliabilityOptions, where?: string): string {
   const round = roundLiteral(o.round.crawlId);

@@ -34,19 +34,14 @@ export function churnSql(rounds: readonly string[], from: number): string {
  */
 export function unreachableSql(crawlIds: readonly string[]): string {
   const ids = crawlIds.map(roundLiteral).join(', ');
-  return `SELECT crawl_id, network, count() AS gossiped, countIf(reached = 1) AS reachable
-  FROM
-  (
-    SELECT DISTINCT crawl_id, network, host FROM addr_gossip
+  // An IN set of the rounds' reachable addresses instead of a join: one pass over the gossip.
+  return `SELECT crawl_id, network, uniqExact(host) AS gossiped,
+      uniqExactIf(host, (crawl_id, network, host) IN
+        (SELECT crawl_id, network, host FROM observations WHERE crawl_id IN (${ids}) AND outcome = 'ok')) AS reachable
+    FROM addr_gossip
     WHERE crawl_id IN (${ids}) AND network IN ('ipv4', 'ipv6')
       AND advertised_ts >= ts - 86400 AND advertised_ts <= ts + 600
-  ) AS g
-  ANY LEFT JOIN
-  (
-    SELECT DISTINCT crawl_id, network, host, toUInt8(1) AS reached FROM observations
-    WHERE crawl_id IN (${ids}) AND outcome = 'ok'
-  ) AS o USING (crawl_id, network, host)
-  GROUP BY crawl_id, network`;
+    GROUP BY crawl_id, network`;
 }
 
 /** The user agent's family: its first component's name and major version ("Satoshi 27"). */
