@@ -22,6 +22,7 @@ await build({
   entryPoints: [
     { in: path.join(import.meta.dirname, 'src/entry.ts'), out: 'bitcrawl' },
     { in: path.join(root, 'services/worker/src/thread-entry.ts'), out: 'worker-thread' },
+    { in: path.join(root, 'services/ingester/src/thread-entry.ts'), out: 'ingest-thread' },
   ],
   bundle: true,
   platform: 'node',

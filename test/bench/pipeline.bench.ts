@@ -7,6 +7,7 @@
  *  3. Redis bytes per tracked address;
  *  4. ingest rows/s on embedded chdb and on clickhouse-server.
  */
+
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { WORKER_V8_FLAGS } from '@bitcrawl/crawler';
 import type { Observation } from '@bitcrawl/model';
+import { EMPTY_PACKED } from '@bitcrawl/protocol';
 import { createCrawlQueue, Frontier, ingestBacklog } from '@bitcrawl/queue';
 import { insertObservations, migrate, openStore, type Store } from '@bitcrawl/storage';
 import { freePort, startClickHouse, startRedis } from '@bitcrawl/testkit';
@@ -181,7 +183,7 @@ async function dedupAndMemory(redisUrl: string) {
           peer: null,
           connectMs: 1,
           handshakeMs: 1,
-          addrs: [],
+          addrs: EMPTY_PACKED,
         }),
       ),
     );

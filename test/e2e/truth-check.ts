@@ -52,7 +52,7 @@ export async function compareWithTruth(store: Store, crawlId: string, truth: Gro
     store,
     `SELECT src_network, src_host, toString(src_port) AS src_port, network, host, toString(port) AS port,
             toString(services) AS services, toString(toUnixTimestamp(advertised_ts)) AS t
-     FROM addr_gossip FINAL WHERE crawl_id = '${crawlId}'`,
+     FROM addr_gossip WHERE crawl_id = '${crawlId}'`,
   );
   const got = new Set(
     edges.map(

@@ -2,6 +2,7 @@
  * bench:sessions' crawler process: the crawl engine exactly as a worker runs it (createVisitor,
  * a full Observation per visit), driven at CONCURRENCY sessions. See drive.ts.
  */
+import { packedCount } from '@bitcrawl/protocol';
 import { crawlerConfigSchema } from '../src/config.ts';
 import { createVisitor } from '../src/visitor.ts';
 import { runClient } from './drive.ts';
@@ -22,6 +23,6 @@ await runClient((chain) => {
   );
   return async (t) => {
     const obs = await visitor.visit(t, { crawlId: 'bench' });
-    return { ok: obs.outcome === 'ok', addrs: obs.addrs.length };
+    return { ok: obs.outcome === 'ok', addrs: packedCount(obs.addrs) };
   };
 });

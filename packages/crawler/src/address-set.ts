@@ -1,4 +1,3 @@
-import type { GossipedAddress } from '@bitcrawl/model';
 import type { AddrEntry } from '@bitcrawl/protocol';
 
 /**
@@ -15,10 +14,10 @@ import type { AddrEntry } from '@bitcrawl/protocol';
  * entry.
  */
 export class AddressSet {
-  private entries: GossipedAddress[] = [];
+  private entries: AddrEntry[] = [];
   /** `entries` is the caller's array, adopted whole: copy it before the first change. */
   private adopted = false;
-  private index: Map<string, GossipedAddress> | undefined;
+  private index: Map<string, AddrEntry> | undefined;
 
   get size(): number {
     return this.entries.length;
@@ -33,7 +32,7 @@ export class AddressSet {
   }
 
   /** The distinct entries in arrival order. The array is the set's own: do not mutate it. */
-  values(): GossipedAddress[] {
+  values(): AddrEntry[] {
     return this.entries;
   }
 
@@ -47,7 +46,7 @@ export class AddressSet {
       // decoder's own array: no copy, no growth.
       if (list.length === 0) return false;
       if (list.length <= max && !hasRepeats(list)) {
-        this.entries = list as GossipedAddress[];
+        this.entries = list as AddrEntry[];
         this.adopted = true;
         return false;
       }
@@ -112,7 +111,7 @@ function hasRepeats(list: readonly AddrEntry[]): boolean {
   return false;
 }
 
-function addFirst(into: GossipedAddress[], list: readonly AddrEntry[], max: number): boolean {
+function addFirst(into: AddrEntry[], list: readonly AddrEntry[], max: number): boolean {
   nextStamp();
   for (const a of list) {
     const slot = probe(into, a);
@@ -140,13 +139,13 @@ function same(x: AddrEntry, y: AddrEntry): boolean {
 // --- the general path: a Map keyed by the host string, which the decoder already made ---
 
 /** The common case needs no new key; a host's second port or network (IPv6 and CJDNS share a text form) gets a full key. */
-function indexHas(index: Map<string, GossipedAddress>, a: AddrEntry): boolean {
+function indexHas(index: Map<string, AddrEntry>, a: AddrEntry): boolean {
   const first = index.get(a.host);
   if (!first) return false;
   return same(first, a) || index.has(fullKey(a));
 }
 
-function indexAdd(index: Map<string, GossipedAddress>, a: GossipedAddress): void {
+function indexAdd(index: Map<string, AddrEntry>, a: AddrEntry): void {
   if (!index.has(a.host)) index.set(a.host, a);
   else index.set(fullKey(a), a);
 }

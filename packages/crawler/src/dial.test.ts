@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DialError, DialInfrastructureError, dial, dialErrorFor } from './dial.ts';
+import { DIALS_PER_TURN, DialError, DialInfrastructureError, dial, dialErrorFor, dialSlot } from './dial.ts';
 
 const servers: net.Server[] = [];
 const sockets: net.Socket[] = [];
@@ -136,5 +136,35 @@ describe('dialErrorFor', () => {
     expect(dialErrorFor(errno('EHOSTUNREACH'))).toMatchObject({ code: 'unreachable' });
     expect(dialErrorFor(errno('ECONNRESET'))).toMatchObject({ code: 'closed' });
     expect(dialErrorFor(errno('EWHATEVER'))).toMatchObject({ code: 'unreachable' });
+  });
+});
+
+describe('dial pacing', () => {
+  it('starts at most DIALS_PER_TURN dials per turn of the event loop, in order', async () => {
+    const turnOf: number[] = [];
+    let turn = 0;
+    const ticking = setInterval(() => {}, 1); // keeps the loop turning while slots are pending
+    const counter = () => {
+      turn++;
+      if (turn < 20) setImmediate(counter);
+    };
+    setImmediate(counter);
+    const slots = Array.from({ length: 3 * DIALS_PER_TURN + 5 }, (_, i) => {
+      const s = dialSlot();
+      if (!s) {
+        turnOf[i] = turn;
+        return Promise.resolve();
+      }
+      return s.then(() => {
+        turnOf[i] = turn;
+      });
+    });
+    await Promise.all(slots);
+    clearInterval(ticking);
+    const perTurn = new Map<number, number>();
+    for (const t of turnOf) perTurn.set(t, (perTurn.get(t) ?? 0) + 1);
+    expect(Math.max(...perTurn.values())).toBeLessThanOrEqual(DIALS_PER_TURN);
+    expect(perTurn.size).toBeGreaterThanOrEqual(4);
+    expect([...turnOf]).toEqual([...turnOf].sort((a, b) => a - b)); // first come, first served
   });
 });

@@ -97,6 +97,43 @@ export type OnData = (chunk: Uint8Array) => void;
 const READ_BUFFER = Buffer.alloc(64 * 1024);
 
 /**
+ * At most this many dials start in one turn of the event loop. A worker that fetches 1,000
+ * jobs at once would otherwise run 1,000 connect() calls back to back, and every timer and
+ * read of the visits already running would wait behind them.
+ */
+export const DIALS_PER_TURN = 64;
+let dialsThisTurn = 0;
+let turnScheduled = false;
+const waiting: (() => void)[] = [];
+
+function nextTurn(): void {
+  if (turnScheduled) return;
+  turnScheduled = true;
+  setImmediate(() => {
+    turnScheduled = false;
+    const go = waiting.splice(0, DIALS_PER_TURN);
+    dialsThisTurn = go.length;
+    for (const resolve of go) resolve();
+    if (waiting.length > 0 || dialsThisTurn > 0) nextTurn();
+  });
+}
+
+/**
+ * Resolves when this dial may start: at once while fewer than DIALS_PER_TURN started in this
+ * turn, else in a later turn, first come first served. Call it before a visit's clock starts.
+ */
+export function dialSlot(): Promise<void> | undefined {
+  if (dialsThisTurn < DIALS_PER_TURN && waiting.length === 0) {
+    dialsThisTurn++;
+    nextTurn();
+    return undefined;
+  }
+  const slot = new Promise<void>((resolve) => waiting.push(resolve));
+  nextTurn();
+  return slot;
+}
+
+/**
  * Opens a TCP connection, directly or through a SOCKS proxy, within `timeoutMs`. With
  * `onData`, the connection's bytes go there (see OnData) and the socket emits no 'data';
  * without it, read them from the socket as usual.

@@ -1,4 +1,4 @@
-import type { GossipedAddress, Network } from '@bitcrawl/model';
+import type { Network } from '@bitcrawl/model';
 import type { AddrEntry, Message, NetAddrField, VersionMessage } from '@bitcrawl/protocol';
 import { AddressSet } from './address-set.ts';
 
@@ -233,6 +233,6 @@ function isSelfAnnouncement(s: MachineState, list: readonly AddrEntry[], p: Hand
 }
 
 /** The harvested answer: the large messages if any came, else the small post-getaddr ones. */
-export function finalAnswer(s: MachineState): GossipedAddress[] {
+export function finalAnswer(s: MachineState): AddrEntry[] {
   return (s.answer.size > 0 ? s.answer : s.tentative).values();
 }

@@ -7,6 +7,7 @@ import {
   encodeMessageFrame,
   FrameParser,
   type Message,
+  unpackAddrs,
 } from '@bitcrawl/protocol';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_TIMEOUTS, type Timeouts } from './config.ts';
@@ -137,7 +138,7 @@ describe('session timers against a scripted Core-like peer', () => {
       const port = await scriptedPeer({ onGetaddr: (send) => send(addrv2(entries(n))) });
       const { obs, elapsed } = await visit(port, { getaddrMs: 8_000, tentativeIdleMs: 300 });
       expect(obs).toMatchObject({ outcome: 'ok', error: '' });
-      expect(obs.addrs).toHaveLength(n);
+      expect(unpackAddrs(obs.addrs)).toHaveLength(n);
       expect(elapsed).toBeLessThan(3_000);
     }
   });
@@ -150,7 +151,7 @@ describe('session timers against a scripted Core-like peer', () => {
     });
     const { obs, elapsed } = await visit(port, { getaddrMs: 8_000, tentativeIdleMs: 300 });
     expect(obs.outcome).toBe('ok');
-    expect(obs.addrs.map((a) => a.host)).toEqual(['11.0.0.42']);
+    expect(unpackAddrs(obs.addrs).map((a) => a.host)).toEqual(['11.0.0.42']);
     expect(elapsed).toBeLessThan(3_000);
   });
 
@@ -159,7 +160,7 @@ describe('session timers against a scripted Core-like peer', () => {
     const port = await scriptedPeer({ afterVerack: [addrv2([self])] });
     const { obs, elapsed } = await visit(port, { getaddrMs: 700, tentativeIdleMs: 100 });
     expect(obs.outcome).toBe('ok');
-    expect(obs.addrs).toHaveLength(0);
+    expect(unpackAddrs(obs.addrs)).toHaveLength(0);
     expect(elapsed).toBeGreaterThanOrEqual(650);
   });
 
@@ -237,7 +238,7 @@ describe('session timers against a scripted Core-like peer', () => {
       { maxAddr: 600 },
     );
     expect(obs).toMatchObject({ outcome: 'ok', error: 'answer truncated at 600 addresses' });
-    expect(obs.addrs).toHaveLength(600);
+    expect(unpackAddrs(obs.addrs)).toHaveLength(600);
     expect(elapsed).toBeLessThan(3_000);
   });
 });
@@ -270,7 +271,7 @@ describe('session bounds', () => {
     });
     const b = await visit(after, { getaddrMs: 8_000 });
     expect(b.obs).toMatchObject({ outcome: 'ok', error: '' });
-    expect(b.obs.addrs).toHaveLength(50);
+    expect(unpackAddrs(b.obs.addrs)).toHaveLength(50);
   });
 
   it('a peer resending addresses we already have does not keep the visit open', async () => {
@@ -287,7 +288,7 @@ describe('session bounds', () => {
       sessionMs: 20_000,
     });
     expect(obs).toMatchObject({ outcome: 'ok', error: '' });
-    expect(obs.addrs).toHaveLength(11);
+    expect(unpackAddrs(obs.addrs)).toHaveLength(11);
     expect(elapsed).toBeLessThan(3_000);
   });
 
@@ -306,7 +307,7 @@ describe('session bounds', () => {
       sessionMs: 20_000,
     });
     expect(obs.outcome).toBe('ok');
-    expect(obs.addrs.length).toBeGreaterThan(11);
+    expect(unpackAddrs(obs.addrs).length).toBeGreaterThan(11);
     expect(elapsed).toBeGreaterThanOrEqual(1_000);
     expect(elapsed).toBeLessThan(3_500);
   });
@@ -319,7 +320,7 @@ describe('session bounds', () => {
     });
     const { obs } = await visit(port, { getaddrMs: 8_000, tentativeIdleMs: 300 });
     expect(obs.outcome).toBe('ok');
-    expect(obs.addrs).toHaveLength(MAX_TENTATIVE_ENTRIES);
+    expect(unpackAddrs(obs.addrs)).toHaveLength(MAX_TENTATIVE_ENTRIES);
   });
 
   it('addrv2 entries skipped as unknown networks count against the address budget', async () => {
@@ -341,7 +342,7 @@ describe('session bounds', () => {
     const port = await scriptedPeer({ onGetaddr: (send) => send(addrv2(entries(50))) });
     const { obs, elapsed } = await visit(port, { getaddrMs: 8_000, idleAfterAnswerMs: 8_000 });
     expect(obs).toMatchObject({ outcome: 'ok', error: '' });
-    expect(obs.addrs).toHaveLength(50);
+    expect(unpackAddrs(obs.addrs)).toHaveLength(50);
     expect(elapsed).toBeLessThan(3_000);
   });
 
@@ -356,7 +357,7 @@ describe('session bounds', () => {
     const { obs, elapsed } = await visit(port, { getaddrMs: 8_000, tentativeIdleMs: 8_000 });
     expect(obs.outcome).toBe('ok');
     expect(obs.error).toMatch(/after handshake: OVERSIZED/);
-    expect(obs.addrs).toHaveLength(7);
+    expect(unpackAddrs(obs.addrs)).toHaveLength(7);
     expect(elapsed).toBeLessThan(3_000);
   });
 
@@ -408,7 +409,7 @@ describe('session writes', () => {
     });
     const { obs, writes } = await recordWrites(port);
     expect(obs.outcome).toBe('ok');
-    expect(obs.addrs).toHaveLength(50);
+    expect(unpackAddrs(obs.addrs)).toHaveLength(50);
     expect(writes).toEqual([['version', 'sendaddrv2'], ['verack', 'getaddr'], ['pong']]);
   });
 
@@ -420,7 +421,7 @@ describe('session writes', () => {
     });
     const { obs, writes } = await recordWrites(port);
     expect(obs.outcome).toBe('ok');
-    expect(obs.addrs).toHaveLength(50);
+    expect(unpackAddrs(obs.addrs)).toHaveLength(50);
     expect(writes).toEqual([
       ['version', 'sendaddrv2'],
       ['verack', 'getaddr'],
@@ -453,7 +454,7 @@ describe('session reads', () => {
       [vb, 5_000],
     ] as const) {
       expect(v.obs).toMatchObject({ outcome: 'ok', error: '' });
-      expect(v.obs.addrs).toEqual(entries(700, from));
+      expect(unpackAddrs(v.obs.addrs)).toEqual(entries(700, from));
     }
   });
 });
@@ -479,6 +480,6 @@ describe('session bounds', () => {
     const { obs } = await visit(port); // maxAddr 5000: budget 2 * 5000 + 2 * 1000
     expect(obs.outcome).toBe('ok');
     expect(obs.error).toBe('after handshake: more than 12000 addresses received');
-    expect(obs.addrs).toHaveLength(1000);
+    expect(unpackAddrs(obs.addrs)).toHaveLength(1000);
   });
 });

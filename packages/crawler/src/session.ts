@@ -9,6 +9,7 @@ import {
 } from '@bitcrawl/model';
 import {
   decodeMessage,
+  EMPTY_PACKED,
   encodeMessageFrame,
   type Frame,
   FrameParser,
@@ -16,9 +17,10 @@ import {
   type Message,
   ProtocolError,
   type ProtocolErrorCode,
+  packAddrs,
 } from '@bitcrawl/protocol';
 import type { Timeouts } from './config.ts';
-import { DialError, DialInfrastructureError, dial, type OnData, type Route } from './dial.ts';
+import { DialError, DialInfrastructureError, dial, dialSlot, type OnData, type Route } from './dial.ts';
 import {
   acceptsAddr,
   finalAnswer,
@@ -133,6 +135,9 @@ const PROTOCOL_OUTCOME: Record<ProtocolErrorCode, Outcome> = {
  * anything the peer does; the Observation says what happened.
  */
 export async function runSession(p: SessionParams): Promise<Observation> {
+  // Paced: a burst of dials is spread over a few turns of the event loop (see dialSlot).
+  const slot = dialSlot();
+  if (slot) await slot;
   const startedAt = p.now();
   const base = { ts: startedAt, crawlId: p.crawlId, ...p.target };
   // Deadlines and durations run on the monotonic clock: a wall clock stepped back (NTP, a VM
@@ -167,7 +172,7 @@ export async function runSession(p: SessionParams): Promise<Observation> {
       peer: null,
       connectMs: Math.round(performance.now() - t0),
       handshakeMs: 0,
-      addrs: [],
+      addrs: EMPTY_PACKED,
     };
   }
   const connectedAt = performance.now();
@@ -241,7 +246,7 @@ export async function runSession(p: SessionParams): Promise<Observation> {
           : null,
         connectMs,
         handshakeMs: done ? Math.round(handshakeAt - connectedAt) : 0,
-        addrs: done ? finalAnswer(state) : [],
+        addrs: done ? packAddrs(finalAnswer(state)) : EMPTY_PACKED,
       });
     };
     const onAbort = () => finish('aborted', { outcome: 'handshake_timeout', error: 'visit aborted' });

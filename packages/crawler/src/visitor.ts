@@ -1,5 +1,5 @@
 import { MAX_ERROR_LENGTH, type Observation, truncateText } from '@bitcrawl/model';
-import { CHAINS } from '@bitcrawl/protocol';
+import { CHAINS, EMPTY_PACKED, packedCount } from '@bitcrawl/protocol';
 import type { Logger, Metrics } from '@bitcrawl/telemetry';
 import { type CrawlerConfig, timeoutsFor } from './config.ts';
 import { createPolicy, type Decision } from './policy.ts';
@@ -47,7 +47,7 @@ export function createVisitor(config: CrawlerConfig, deps: VisitorDeps = {}): Vi
           peer: null,
           connectMs: 0,
           handshakeMs: 0,
-          addrs: [],
+          addrs: EMPTY_PACKED,
         };
       } else {
         deps.metrics?.sessionsActive.inc();
@@ -71,8 +71,9 @@ export function createVisitor(config: CrawlerConfig, deps: VisitorDeps = {}): Vi
       }
       deps.metrics?.visits.inc({ outcome: obs.outcome, network: obs.network });
       deps.metrics?.visitDuration.observe({ outcome: obs.outcome }, (performance.now() - t0) / 1000);
-      deps.metrics?.addressesReceived.inc(obs.addrs.length);
-      deps.logger?.debug({ target, outcome: obs.outcome, addrs: obs.addrs.length }, 'visit');
+      const received = packedCount(obs.addrs);
+      deps.metrics?.addressesReceived.inc(received);
+      deps.logger?.debug({ target, outcome: obs.outcome, addrs: received }, 'visit');
       return obs;
     },
   };

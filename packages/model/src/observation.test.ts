@@ -1,11 +1,18 @@
+import { packAddrs } from '@bitcrawl/protocol';
 import { describe, expect, it } from 'vitest';
 import {
   MAX_TS_MS,
   type Observation,
-  observationFromJson,
+  observationFromStream,
+  observationHeaderJson,
   observationToJson,
   truncateText,
 } from './observation.ts';
+
+const onion = 'pg6mmjiyjmcrsslvykfwnntlaru7p5svn6y2ymmju6nubxndf4pscryd.onion';
+/** Through the stream's two fields, as the frontier writes and the ingester reads them. */
+const viaStream = (o: Observation) => observationFromStream(observationHeaderJson(o), o.addrs);
+const header = (o: Observation) => observationHeaderJson(o);
 
 const sample: Observation = {
   ts: 1_700_000_000_000,
@@ -25,24 +32,43 @@ const sample: Observation = {
   },
   connectMs: 3,
   handshakeMs: 9,
-  addrs: [{ network: 'onion', host: 'x.onion', port: 8333, services: 1033n, time: 1_700_000_000 }],
+  addrs: packAddrs([{ network: 'onion', host: onion, port: 8333, services: 1033n, time: 1_700_000_000 }]),
 };
 
-describe('observation JSON', () => {
-  it('round-trips 64-bit services exactly', () => {
-    const back = observationFromJson(observationToJson(sample));
+describe('observation on the stream (JSON header + packed gossip)', () => {
+  it('round-trips 64-bit services exactly, and the gossip byte for byte', () => {
+    const back = viaStream(sample);
     expect(back).toEqual(sample);
     expect(back.peer?.services).toBe(0xffff_ffff_ffff_ffffn);
+    expect(header(sample)).not.toContain('addrs');
   });
 
   it('rejects an unknown outcome with a message naming the field', () => {
-    const bad = observationToJson(sample).replace('"ok"', '"maybe"');
-    expect(() => observationFromJson(bad)).toThrow(/outcome/);
+    const bad = header(sample).replace('"ok"', '"maybe"');
+    expect(() => observationFromStream(bad, sample.addrs)).toThrow(/outcome/);
   });
 
   it('rejects services beyond uint64', () => {
-    const bad = observationToJson(sample).replace('18446744073709551615', '18446744073709551616');
-    expect(() => observationFromJson(bad)).toThrow(/uint64/);
+    const bad = header(sample).replace('18446744073709551615', '18446744073709551616');
+    expect(() => observationFromStream(bad, sample.addrs)).toThrow(/uint64/);
+  });
+
+  it('rejects gossip that is not a whole packed list, with MALFORMED', () => {
+    expect(() => observationFromStream(header(sample), sample.addrs.subarray(0, 20))).toThrow(
+      expect.objectContaining({ code: 'MALFORMED' }),
+    );
+    // Well formed, but a network id storage does not know (7), or an IPv4 address of 5 bytes.
+    const odd = (id: number, len: number) =>
+      Uint8Array.from([1, 0, 0, 0, 0, 1, id, len, ...new Uint8Array(len), 0x20, 0x8d]);
+    expect(() => observationFromStream(header(sample), odd(7, 4))).toThrow(/network id 7/);
+    expect(() => observationFromStream(header(sample), odd(1, 5))).toThrow(/ipv4 address of 5 bytes/);
+    expect(observationFromStream(header(sample), odd(1, 4)).addrs).toHaveLength(14);
+  });
+
+  it('prints as JSON with the gossip decoded (visit output, dead letters)', () => {
+    expect(JSON.parse(observationToJson(sample)).addrs).toEqual([
+      { network: 'onion', host: onion, port: 8333, services: '1033', time: 1_700_000_000 },
+    ]);
   });
 });
 
@@ -56,13 +82,15 @@ describe('observation bounds', () => {
   });
 
   it('rejects a clock offset outside Int32 and a time past ClickHouse DateTime', () => {
-    const json = (o: Observation) => observationToJson(o);
     const offset = (s: number) =>
-      json({ ...sample, peer: { ...(sample.peer as NonNullable<Observation['peer']>), clockOffsetS: s } });
-    expect(() => observationFromJson(offset(0x7fff_ffff))).not.toThrow();
-    expect(() => observationFromJson(offset(-0x8000_0000))).not.toThrow();
-    expect(() => observationFromJson(offset(0x8000_0000))).toThrow(/clockOffsetS/);
-    expect(() => observationFromJson(json({ ...sample, ts: MAX_TS_MS }))).not.toThrow();
-    expect(() => observationFromJson(json({ ...sample, ts: MAX_TS_MS + 1 }))).toThrow(/ts/);
+      viaStream({
+        ...sample,
+        peer: { ...(sample.peer as NonNullable<Observation['peer']>), clockOffsetS: s },
+      });
+    expect(() => offset(0x7fff_ffff)).not.toThrow();
+    expect(() => offset(-0x8000_0000)).not.toThrow();
+    expect(() => offset(0x8000_0000)).toThrow(/clockOffsetS/);
+    expect(() => viaStream({ ...sample, ts: MAX_TS_MS })).not.toThrow();
+    expect(() => viaStream({ ...sample, ts: MAX_TS_MS + 1 })).toThrow(/ts/);
   });
 });

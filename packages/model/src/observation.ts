@@ -1,13 +1,22 @@
+import {
+  type AddrEntry,
+  checkPacked,
+  NETWORKS,
+  type Network,
+  type PackedAddrs,
+  unpackAddrs,
+} from '@bitcrawl/protocol';
 import { z } from 'zod';
 
 /**
- * The data contract between the crawler (which produces Observations), the
- * observation stream (which carries them as JSON) and storage (which writes them).
- * JSON form: 64-bit values (services) travel as decimal strings so nothing is rounded.
+ * The data contract between the crawler (which produces Observations), the observation stream
+ * (which carries each one as a small JSON header plus its gossip as one binary field) and
+ * storage (which writes them). JSON form: 64-bit values (services) travel as decimal strings
+ * so nothing is rounded. The getaddr answer stays packed (PackedAddrs: one BIP155 addrv2
+ * payload) from the session to ClickHouse: no object per gossiped address on the way.
  */
 
-export const NETWORKS = ['ipv4', 'ipv6', 'onion', 'i2p', 'cjdns'] as const;
-export type Network = (typeof NETWORKS)[number];
+export { NETWORKS, type Network };
 
 /** One class per way a visit can end; `ok` means the version handshake completed. */
 export const OUTCOMES = [
@@ -36,18 +45,8 @@ const u64 = z.union([z.bigint(), z.string().regex(/^\d{1,20}$/)]).transform((v, 
 });
 const port = z.number().int().min(0).max(65535);
 
-export const gossipedAddressSchema = z.object({
-  network: z.enum(NETWORKS),
-  host: z.string().min(1).max(80),
-  port,
-  services: u64,
-  /**
-   * Unix seconds the advertising node claims it last saw this address (the entry's wire
-   * `time`; the same shape as the protocol's AddrEntry, so a harvest stores decoded entries as is).
-   */
-  time: z.number().int().min(0).max(0xffff_ffff),
-});
-export type GossipedAddress = z.output<typeof gossipedAddressSchema>;
+/** One gossiped address, decoded (output and tests; the pipeline keeps them packed). */
+export type GossipedAddress = AddrEntry;
 
 /** What the remote node said about itself in its `version` message. */
 export const peerVersionSchema = z.object({
@@ -98,8 +97,8 @@ export const observationSchema = z.object({
   peer: peerVersionSchema.nullable(),
   connectMs: z.number().int().nonnegative(),
   handshakeMs: z.number().int().nonnegative(),
-  /** Every distinct address the node gave in its getaddr answer. */
-  addrs: z.array(gossipedAddressSchema).max(10_000),
+  /** Every distinct address the node gave in its getaddr answer, packed (see PackedAddrs). */
+  addrs: z.custom<PackedAddrs>((v) => v instanceof Uint8Array, 'addrs: packed addresses (a Uint8Array)'),
 });
 export type Observation = z.output<typeof observationSchema>;
 export type ObservationInput = z.input<typeof observationSchema>;
@@ -108,12 +107,27 @@ function replacer(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
 }
 
-/** Serialises an Observation for the stream; bigint fields become decimal strings. */
-export function observationToJson(o: Observation): string {
-  return JSON.stringify(o, replacer);
+/** The Observation without its gossip, as the stream's JSON header (bigints as decimal strings). */
+export function observationHeaderJson(o: Observation): string {
+  const { addrs: _packed, ...header } = o;
+  return JSON.stringify(header, replacer);
 }
 
-/** Parses and validates a stream entry; throws a ZodError naming the bad field. */
-export function observationFromJson(text: string): Observation {
-  return observationSchema.parse(JSON.parse(text));
+const headerSchema = observationSchema.omit({ addrs: true });
+
+/**
+ * Rebuilds an Observation from a stream entry: the JSON header, validated, and the packed
+ * gossip, checked whole (bounds, lengths, no trailing bytes) so that a bad entry is refused
+ * here, with the reason, not half-way through an insert. Throws a ZodError or ProtocolError.
+ */
+export function observationFromStream(header: string, addrs: Uint8Array): Observation {
+  const h = headerSchema.parse(JSON.parse(header));
+  checkPacked(addrs);
+  return { ...h, addrs };
+}
+
+/** The whole Observation as JSON, gossip unpacked into objects (`bitcrawl visit`, dead letters). */
+export function observationToJson(o: Observation): string {
+  const { addrs, ...header } = o;
+  return JSON.stringify({ ...header, addrs: unpackAddrs(addrs) }, replacer);
 }

@@ -37,6 +37,9 @@ const entry = (hosts: fc.Arbitrary<{ network: Network; host: string }>, services
     .record({ time: fc.integer({ min: 0, max: 0xffff_ffff }), services, addr: hosts, port })
     .map(({ addr, ...rest }): AddrEntry => ({ ...rest, network: addr.network, host: addr.host }));
 
+/** An addrv2 entry of any network, with any 64-bit services. */
+export const anyEntry = entry(anyHost, u64);
+
 const netAddr = fc
   .record({ services: u64, addr: legacyHost, port })
   .map(({ addr, ...r }) => ({ ...r, ...addr }));

@@ -29,12 +29,15 @@ export const crawlJobSchema = z.object({
   port: z.number().int().min(0).max(65535),
   /** Endpoint of the node that advertised this address, or 'seed'. */
   source: z.string().max(100).optional(),
+  /** Service bits the advertising node's gossip entry gave (decimal), when it came from gossip. */
+  services: z
+    .string()
+    .regex(/^\d{1,20}$/)
+    .optional(),
 });
 export type CrawlJob = z.infer<typeof crawlJobSchema>;
 
-export const seedJobSchema = z.object({ reason: z.enum(['schedule', 'manual']).default('schedule') });
-
-/** The address as it appears in frontier sets: network|host|port. */
+/** The address as text in job ids: network|host|port (the frontier keys it in binary). */
 export function addressKey(a: { network: Network; host: string; port: number }): string {
   return `${a.network}|${a.host}|${a.port}`;
 }

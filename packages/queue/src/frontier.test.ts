@@ -1,4 +1,5 @@
 import type { Observation } from '@bitcrawl/model';
+import { EMPTY_PACKED, endpointKey, packAddrs } from '@bitcrawl/protocol';
 import { type RedisServer, startRedis } from '@bitcrawl/testkit';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
@@ -24,6 +25,7 @@ const observation = (
   a: ReturnType<typeof v4>,
   crawlId: string,
   outcome: Observation['outcome'],
+  answer: ReturnType<typeof v4>[] = [],
 ): Observation => ({
   ts: Date.now(),
   crawlId,
@@ -33,7 +35,9 @@ const observation = (
   peer: null,
   connectMs: 1,
   handshakeMs: 0,
-  addrs: [],
+  addrs: answer.length
+    ? packAddrs(answer.map((e) => ({ ...e, services: 9n, time: 1_700_000_000 })))
+    : EMPTY_PACKED,
 });
 
 describe('job ids', () => {
@@ -103,26 +107,40 @@ describe('frontier', () => {
 });
 
 describe('frontier crash recovery', () => {
-  it('a visit redelivered after dying between admit and enqueue re-enqueues everything it admitted', async () => {
+  it('commit admits the answer in the same call that records the visit', async () => {
+    const f = new Frontier(redis);
+    await f.admit('cm', [v4(300), v4(302)]);
+    const r = await f.commit(observation(v4(300), 'cm', 'ok', [v4(301), v4(302), v4(300), v4(303)]));
+    // 302 was seen already and 300 is the visit itself: only the two new ones, with their services
+    expect(r).toEqual({
+      recorded: true,
+      enqueue: [
+        { ...v4(301), services: 9n },
+        { ...v4(303), services: 9n },
+      ],
+    });
+    expect(await f.progress('cm')).toMatchObject({ seen: 4, visited: 1, ok: 1 });
+  });
+
+  it('a visit that died between commit and enqueue hands its admissions over when redelivered', async () => {
     const f = new Frontier(redis);
     const src = v4(200);
     await f.admit('o1', [src]);
-    // first attempt: the node answered x, y; admitted, then the worker died before addBulk
-    const first = await f.admitFrom('o1', src, [v4(201), v4(202)]);
-    expect(first.admitted).toEqual([v4(201), v4(202)]);
-    expect(first.enqueue.map((a) => a.host).sort()).toEqual(['10.0.0.201', '10.0.0.202']); // a set: any order
+    // first attempt: the node answered x, y; recorded and admitted, then the worker died before addBulk
+    const first = await f.commit(observation(src, 'o1', 'ok', [v4(201), v4(202)]));
+    expect(first.enqueue.map((a) => a.host)).toEqual(['10.0.0.201', '10.0.0.202']);
     // another node's visit of x completes meanwhile
-    await f.admitFrom('o1', v4(201), []);
     await f.record(observation(v4(201), 'o1', 'ok'));
-    // redelivered: this time the node answers only z; y must still be enqueued, x is done
-    const again = await f.admitFrom('o1', src, [v4(203)]);
-    expect(again.admitted).toEqual([v4(203)]);
-    expect(again.enqueue.map((a) => a.host).sort()).toEqual(['10.0.0.202', '10.0.0.203']);
-    // an empty second answer still hands back the outbox
-    expect((await f.admitFrom('o1', src, [])).enqueue).toHaveLength(2);
-    expect(await redis.exists('bitcrawl:round:o1:outbox:ipv4|10.0.0.200|8333')).toBe(1);
-    await f.record(observation(src, 'o1', 'ok'));
-    expect(await redis.exists('bitcrawl:round:o1:outbox:ipv4|10.0.0.200|8333')).toBe(0);
+    // redelivered: begin finds the visit recorded and hands back what is still unvisited
+    expect(await f.begin('o1', src)).toEqual({ recorded: true, enqueue: [v4(202)] });
+    // a twin that visited too records nothing and hands back the same
+    expect(await f.commit(observation(src, 'o1', 'ok', [v4(203)]))).toEqual({
+      recorded: false,
+      enqueue: [v4(202)],
+    });
+    await f.clearOutbox('o1', src);
+    expect(await f.begin('o1', src)).toEqual({ recorded: true, enqueue: [] });
+    expect(await f.begin('o1', v4(202))).toEqual({ recorded: false, enqueue: [] });
   });
 
   it('requeueLost adds a job for every seen, unvisited address that has none', async () => {
@@ -182,8 +200,8 @@ describe('frontier housekeeping', () => {
     await f.record(observation(fresh, 'p2', 'refused'));
     expect(await redis.zcard('bitcrawl:addr:due')).toBe(26);
     expect(await f.prune(10)).toBe(25); // several batches
-    expect(await redis.zrange('bitcrawl:addr:due', 0, -1)).toEqual(['ipv4|10.0.1.244|8333']);
-    expect(await redis.hkeys('bitcrawl:addr:fails')).toEqual(['ipv4|10.0.1.244|8333']);
+    expect(await redis.zrangeBuffer('bitcrawl:addr:due', 0, -1)).toEqual([endpointKey(fresh)]);
+    expect(await redis.hkeysBuffer('bitcrawl:addr:fails')).toEqual([endpointKey(fresh)]);
     expect(await redis.exists('bitcrawl:addr:next')).toBe(0);
     // a pruned address is simply due again
     expect(await f.admit('p3', [old[0]!])).toEqual([old[0]]);

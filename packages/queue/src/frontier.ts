@@ -1,13 +1,15 @@
-import type { Network, Observation } from '@bitcrawl/model';
-import { observationToJson } from '@bitcrawl/model';
+import { type Network, type Observation, observationHeaderJson } from '@bitcrawl/model';
+import { cursorServices, decodeBip155, endpointFromKey, endpointKey, walkPacked } from '@bitcrawl/protocol';
 import type { Redis } from 'ioredis';
-import { addressKey, CURRENT_ROUND_KEY, OBSERVATION_STREAM, PREFIX, parseAddressKey } from './contract.ts';
+import { CURRENT_ROUND_KEY, OBSERVATION_STREAM, PREFIX } from './contract.ts';
+import { ADMIT, BEGIN, COMMIT, PRUNE, runScript } from './frontier-scripts.ts';
 
 /**
  * The crawl frontier in Redis. Within a round (crawl id) each address is admitted once
- * (`seen`) and recorded once (`visited`); across rounds `next` holds when an address may be
- * visited again (reachable: a fixed interval; failing: exponential back-off). Both checks run
- * in Lua so they are atomic and one round trip covers a whole getaddr answer.
+ * (`seen`) and recorded once (`visited`); across rounds `due` holds when an address may be
+ * visited again (reachable: a fixed interval; failing: exponential back-off). Addresses are
+ * keyed by their binary endpoint key (8 bytes for IPv4). A job is one `begin` and one `commit`
+ * call, each one Lua script: the commit records the visit and admits its whole packed answer.
  */
 export interface RevisitPolicy {
   reachableMs: number;
@@ -42,89 +44,26 @@ const keys = (crawlId: string) => ({
   visited: `${PREFIX}:round:${crawlId}:visited`,
   meta: `${PREFIX}:round:${crawlId}:meta`,
 });
-/** What a visit of `source` admitted this round, kept until the visit is recorded (crash recovery). */
-const outboxKey = (crawlId: string, source: string) => `${PREFIX}:round:${crawlId}:outbox:${source}`;
-/** ZSET address -> earliest next visit (ms); pruned by `prune`. */
-const NEXT = `${PREFIX}:addr:due`;
-/** The HASH that held next-visit times before they moved to the ZSET above; `prune` unlinks it. */
-const LEGACY_NEXT = `${PREFIX}:addr:next`;
-/** HASH address -> consecutive failures. */
+/** What a visit of `source` admitted this round, kept until it is enqueued (crash recovery). */
+const outboxKey = (crawlId: string, source: Addr) =>
+  `${PREFIX}:round:${crawlId}:outbox:${endpointKey(source).toString('hex')}`;
+/** ZSET endpoint key -> earliest next visit (ms); pruned by `prune`. */
+const DUE = `${PREFIX}:addr:due`;
+/** HASH endpoint key -> consecutive failures. */
 const FAILS = `${PREFIX}:addr:fails`;
+/** Where revisit state lived before binary keys (string members); `prune` unlinks them. */
+const LEGACY = [`${PREFIX}:addr:next`];
 
-/*
- * KEYS: seen, next, outbox (or ''), visited. ARGV: now, ttl seconds, addresses...
- * Returns { admitted, outbox members not yet visited (this call's and earlier attempts') }.
- */
-const ADMIT = `
-local now = tonumber(ARGV[1])
-local ttl = tonumber(ARGV[2])
-local out = {}
-for i = 3, #ARGV do
-  local a = ARGV[i]
-  if redis.call('SISMEMBER', KEYS[1], a) == 0 then
-    local nxt = redis.call('ZSCORE', KEYS[2], a)
-    if (not nxt) or tonumber(nxt) <= now then
-      redis.call('SADD', KEYS[1], a)
-      out[#out + 1] = a
-    end
-  end
-end
-if #out > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
-local unfinished = {}
-if KEYS[3] ~= '' then
-  for i = 1, #out, 1000 do
-    redis.call('SADD', KEYS[3], unpack(out, i, math.min(i + 999, #out)))
-  end
-  if redis.call('EXISTS', KEYS[3]) == 1 then
-    redis.call('EXPIRE', KEYS[3], ttl)
-    for _, a in ipairs(redis.call('SMEMBERS', KEYS[3])) do
-      if redis.call('SISMEMBER', KEYS[4], a) == 0 then unfinished[#unfinished + 1] = a end
-    end
-  end
-end
-return { out, unfinished }
-`;
+export type Addr = { network: Network; host: string; port: number };
+/** An address to enqueue; `services` when the gossip entry that named it said so. */
+export type Candidate = Addr & { services?: bigint };
 
-/*
- * KEYS: visited, stream, next, fails, meta, outbox. ARGV: address, json, ok, now,
- * reachableMs, failBaseMs, failMaxMs, ttl seconds.
- */
-const RECORD = `
-if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then
-  redis.call('DEL', KEYS[6]) -- what a late twin visit admitted, its caller has enqueued
-  return 0
-end
-local ttl = tonumber(ARGV[8])
-redis.call('EXPIRE', KEYS[1], ttl)
-redis.call('XADD', KEYS[2], '*', 'obs', ARGV[2])
-local now = tonumber(ARGV[4])
-if ARGV[3] == '1' then
-  redis.call('ZADD', KEYS[3], now + tonumber(ARGV[5]), ARGV[1])
-  redis.call('HDEL', KEYS[4], ARGV[1])
-  redis.call('HINCRBY', KEYS[5], 'ok', 1)
-else
-  local fails = redis.call('HINCRBY', KEYS[4], ARGV[1], 1)
-  local backoff = math.min(tonumber(ARGV[7]), tonumber(ARGV[6]) * (2 ^ (fails - 1)))
-  redis.call('ZADD', KEYS[3], now + backoff, ARGV[1])
-end
-redis.call('EXPIRE', KEYS[5], ttl)
-redis.call('DEL', KEYS[6])
-return 1
-`;
-
-/*
- * KEYS: next, fails. ARGV: cutoff, limit. Forgets up to `limit` addresses whose next visit
- * was due before the cutoff (with their failure counts); returns how many.
- */
-const PRUNE = `
-local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-if #old == 0 then return 0 end
-redis.call('ZREM', KEYS[1], unpack(old))
-redis.call('HDEL', KEYS[2], unpack(old))
-return #old
-`;
-
-type Addr = { network: Network; host: string; port: number };
+export interface CommitResult {
+  /** False when the address was already recorded this round (a twin or an earlier attempt). */
+  recorded: boolean;
+  /** What to enqueue: this visit's admissions, or what an earlier attempt admitted unfinished. */
+  enqueue: Candidate[];
+}
 
 export class Frontier {
   private readonly ttlS: number;
@@ -153,52 +92,85 @@ export class Frontier {
   }
 
   /**
-   * Admits the addresses not yet seen this round and due for a visit; returns those, in order.
-   * `force` admits seeds even if they are not due (a user asked for them).
+   * Admits the addresses not yet seen this round and due for a visit; returns those, in order
+   * (a repeated address once). `force` admits them even if they are not due (a user asked).
    */
   async admit(crawlId: string, addrs: readonly Addr[], opts: { force?: boolean } = {}): Promise<Addr[]> {
     if (addrs.length === 0) return [];
-    return (await this.admitFrom(crawlId, null, addrs, opts)).admitted;
+    const k = keys(crawlId);
+    const now = opts.force ? Number.MAX_SAFE_INTEGER : this.now();
+    const idx = (await runScript(
+      this.redis,
+      ADMIT,
+      [k.seen, DUE],
+      [String(now), String(this.ttlS), ...addrs.map(endpointKey)],
+    )) as number[];
+    return idx.map((i) => addrs[i - 1] as Addr);
   }
 
   /**
-   * Admits what the visit of `source` found, like `admit`, and atomically remembers the
-   * admitted addresses in the source's outbox until `record` of the source clears it.
-   * `enqueue` is every outbox address not yet visited: this call's admissions plus those of
-   * an earlier attempt of the same visit that may have died before enqueueing them. The
-   * caller enqueues all of `enqueue` (job ids de-duplicate live jobs).
+   * The start of a job: whether `target` is already recorded this round, and if so what its
+   * outbox still holds unvisited (admitted by an attempt that died before enqueueing it).
    */
-  async admitFrom(
-    crawlId: string,
-    source: Addr | null,
-    addrs: readonly Addr[],
-    opts: { force?: boolean } = {},
-  ): Promise<{ admitted: Addr[]; enqueue: Addr[] }> {
-    const k = keys(crawlId);
-    const byKey = new Map(addrs.map((a) => [addressKey(a), a]));
-    const now = opts.force ? Number.MAX_SAFE_INTEGER : this.now();
-    const [admitted, unfinished] = (await this.redis.eval(
-      ADMIT,
-      4,
-      k.seen,
-      NEXT,
-      source ? outboxKey(crawlId, addressKey(source)) : '',
-      k.visited,
-      String(now),
-      String(this.ttlS),
-      ...byKey.keys(),
-    )) as [string[], string[]];
-    return {
-      admitted: admitted.map((key) => byKey.get(key) as Addr),
-      enqueue: unfinished.map((key) => byKey.get(key) ?? parseAddressKey(key)),
-    };
+  async begin(crawlId: string, target: Addr): Promise<CommitResult> {
+    const [flag, ...rest] = (await runScript(
+      this.redis,
+      BEGIN,
+      [keys(crawlId).visited, outboxKey(crawlId, target)],
+      [endpointKey(target)],
+      true,
+    )) as [number, ...Buffer[]];
+    return { recorded: flag === 1, enqueue: rest.map(endpointFromKey) };
+  }
+
+  /**
+   * Atomically records the visit once per round (visited set, stream entry, revisit time) and
+   * admits its answer, remembering the admissions in the target's outbox; the caller enqueues
+   * `enqueue` and then calls clearOutbox. For an address already recorded it records nothing
+   * and returns what the outbox still holds unvisited.
+   */
+  async commit(obs: Observation): Promise<CommitResult> {
+    const k = keys(obs.crawlId);
+    const [flag, ...rest] = (await runScript(
+      this.redis,
+      COMMIT,
+      [k.visited, OBSERVATION_STREAM, DUE, FAILS, k.meta, outboxKey(obs.crawlId, obs), k.seen],
+      [
+        endpointKey(obs),
+        observationHeaderJson(obs),
+        Buffer.from(obs.addrs.buffer, obs.addrs.byteOffset, obs.addrs.byteLength),
+        obs.outcome === 'ok' ? '1' : '0',
+        String(this.now()),
+        String(this.policy.reachableMs),
+        String(this.policy.failBaseMs),
+        String(this.policy.failMaxMs),
+        String(this.ttlS),
+      ],
+      true,
+    )) as [number, ...(number | Buffer)[]];
+    if (flag !== 1) return { recorded: false, enqueue: (rest as Buffer[]).map(endpointFromKey) };
+    return { recorded: true, enqueue: pickEntries(obs.addrs, rest as number[]) };
+  }
+
+  /** Records the visit (and admits its answer); false if it was recorded already. */
+  async record(obs: Observation): Promise<boolean> {
+    return (await this.commit(obs)).recorded;
+  }
+
+  /** Forgets the outbox of `source` (after what it held was enqueued). */
+  async clearOutbox(crawlId: string, source: Addr): Promise<void> {
+    await this.redis.del(outboxKey(crawlId, source));
+  }
+
+  async isRecorded(crawlId: string, a: Addr): Promise<boolean> {
+    return (await this.redis.sismember(keys(crawlId).visited, endpointKey(a))) === 1;
   }
 
   /** Of these addresses, the ones seen this round but not yet recorded (for re-enqueueing after a crash). */
   async pending(crawlId: string, addrs: readonly Addr[]): Promise<Addr[]> {
     if (addrs.length === 0) return [];
     const k = keys(crawlId);
-    const ks = addrs.map(addressKey);
+    const ks = addrs.map(endpointKey);
     const [seen, visited] = await Promise.all([
       this.redis.smismember(k.seen, ...ks),
       this.redis.smismember(k.visited, ...ks),
@@ -214,51 +186,13 @@ export class Frontier {
     const k = keys(crawlId);
     let cursor = '0';
     do {
-      const [next, members] = await this.redis.sscan(k.seen, cursor, 'COUNT', pageSize);
-      cursor = next;
+      const [next, members] = await this.redis.sscanBuffer(k.seen, cursor, 'COUNT', pageSize);
+      cursor = next.toString();
       if (members.length === 0) continue;
       const visited = await this.redis.smismember(k.visited, ...members);
-      const page = members.filter((_, i) => visited[i] === 0).map(parseAddressKey);
+      const page = members.filter((_, i) => visited[i] === 0).map(endpointFromKey);
       if (page.length > 0) yield page;
     } while (cursor !== '0');
-  }
-
-  /** Forgets the outbox of `source` (after its unvisited members were enqueued). */
-  async clearOutbox(crawlId: string, source: Addr): Promise<void> {
-    await this.redis.del(outboxKey(crawlId, addressKey(source)));
-  }
-
-  async isRecorded(crawlId: string, a: Addr): Promise<boolean> {
-    return (await this.redis.sismember(keys(crawlId).visited, addressKey(a))) === 1;
-  }
-
-  /**
-   * Atomically marks the address visited, appends its observation to the stream and clears
-   * its outbox, once per round: a re-delivered job cannot record a second visit. Returns
-   * false if already recorded (the outbox is cleared all the same: the caller enqueued it).
-   */
-  async record(obs: Observation): Promise<boolean> {
-    const k = keys(obs.crawlId);
-    const key = addressKey(obs);
-    const r = await this.redis.eval(
-      RECORD,
-      6,
-      k.visited,
-      OBSERVATION_STREAM,
-      NEXT,
-      FAILS,
-      k.meta,
-      outboxKey(obs.crawlId, key),
-      key,
-      observationToJson(obs),
-      obs.outcome === 'ok' ? '1' : '0',
-      String(this.now()),
-      String(this.policy.reachableMs),
-      String(this.policy.failBaseMs),
-      String(this.policy.failMaxMs),
-      String(this.ttlS),
-    );
-    return r === 1;
   }
 
   /**
@@ -269,10 +203,10 @@ export class Frontier {
    */
   async prune(batch = 1000): Promise<number> {
     const cutoff = this.now() - this.policy.failMaxMs;
-    await this.redis.unlink(LEGACY_NEXT);
+    await this.redis.unlink(...LEGACY);
     let total = 0;
     for (;;) {
-      const n = Number(await this.redis.eval(PRUNE, 2, NEXT, FAILS, String(cutoff), String(batch)));
+      const n = Number(await runScript(this.redis, PRUNE, [DUE, FAILS], [String(cutoff), String(batch)]));
       total += n;
       if (n < batch) return total;
     }
@@ -294,4 +228,24 @@ export class Frontier {
       startedAt: meta.startedAt ? Number(meta.startedAt) : null,
     };
   }
+}
+
+/** The entries of a packed answer at these 1-based indices (ascending), decoded: the admitted few. */
+function pickEntries(packed: Uint8Array, indices: readonly number[]): Candidate[] {
+  const out: Candidate[] = [];
+  if (indices.length === 0) return out;
+  let next = 0;
+  walkPacked(packed, (c) => {
+    if (c.index + 1 !== indices[next]) return;
+    next++;
+    const addr = decodeBip155(c.id, packed.subarray(c.addrAt, c.addrAt + c.addrLen));
+    if (addr)
+      out.push({
+        network: addr.network,
+        host: addr.host,
+        port: c.port,
+        services: cursorServices(c),
+      });
+  });
+  return out;
 }

@@ -1,4 +1,4 @@
-import { type Observation, observationFromJson } from '@bitcrawl/model';
+import { type Observation, observationFromStream } from '@bitcrawl/model';
 import type { Redis } from 'ioredis';
 import { DEAD_LETTER_STREAM, INGEST_GROUP, OBSERVATION_STREAM } from './contract.ts';
 
@@ -7,7 +7,8 @@ export interface StreamBatch {
   observations: Observation[];
 }
 
-type Entry = [id: string, fields: string[]];
+/** A stream entry as Redis returns it to callBuffer: the gossip field is binary. */
+type Entry = [id: Buffer, fields: Buffer[] | null];
 
 export interface ReaderOptions {
   batch: number;
@@ -32,6 +33,15 @@ export const DEAD_LETTER_MAX = 10_000;
 /** Longest entry text kept in a dead letter: more than any valid Observation (10,000 addresses). */
 const MAX_DEAD_TEXT = 4_000_000;
 
+const EMPTY = Buffer.alloc(0);
+
+/** The value of field `name` of a stream entry's field list. */
+function field(fields: Buffer[], name: string): Buffer | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2)
+    if ((fields[i] as Buffer).toString() === name) return fields[i + 1];
+  return undefined;
+}
+
 export class ObservationStreamReader {
   /** Next id to read of this consumer's own pending entries; null once they are all returned. */
   private ownPending: string | null = '0';
@@ -55,17 +65,19 @@ export class ObservationStreamReader {
     }
   }
 
-  async read(): Promise<StreamBatch> {
+  /** The next batch; `block: false` returns at once when nothing new is there (draining). */
+  async read(opts: { block?: boolean } = {}): Promise<StreamBatch> {
     let entries: Entry[] = [];
     if (this.ownPending !== null) {
       entries = await this.readGroup(this.ownPending, false);
       // Entries deleted meanwhile come back as [id, null]: step over them too.
       const last = entries.at(-1);
-      this.ownPending = last ? last[0] : null;
+      this.ownPending = last ? last[0].toString() : null;
       entries = entries.filter((e) => e?.[1]);
     }
     if (entries.length === 0 && this.ownPending === null) {
-      const [next, claimed] = (await this.redis.xautoclaim(
+      const [next, claimed] = (await this.redis.callBuffer(
+        'XAUTOCLAIM',
         OBSERVATION_STREAM,
         INGEST_GROUP,
         this.consumer,
@@ -73,12 +85,13 @@ export class ObservationStreamReader {
         this.claimCursor,
         'COUNT',
         this.opts.batch,
-      )) as [string, Entry[], string[]];
-      this.claimCursor = next;
+      )) as [Buffer, Entry[], Buffer[]];
+      this.claimCursor = next.toString();
       entries = claimed.filter((e) => e?.[1]);
-      if (next === '0-0') await this.forgetIdleConsumers();
+      if (this.claimCursor === '0-0') await this.forgetIdleConsumers();
     }
-    if (entries.length === 0 && this.ownPending === null) entries = await this.readGroup('>', true);
+    if (entries.length === 0 && this.ownPending === null)
+      entries = await this.readGroup('>', opts.block ?? true);
     return this.parse(entries);
   }
 
@@ -103,7 +116,7 @@ export class ObservationStreamReader {
     const args: (string | number)[] = ['GROUP', INGEST_GROUP, this.consumer, 'COUNT', this.opts.batch];
     if (block) args.push('BLOCK', this.opts.blockMs);
     args.push('STREAMS', OBSERVATION_STREAM, id);
-    const res = (await this.redis.call('XREADGROUP', ...args)) as [string, Entry[]][] | null;
+    const res = (await this.redis.callBuffer('XREADGROUP', ...args)) as [Buffer, Entry[]][] | null;
     return res?.[0]?.[1] ?? [];
   }
 
@@ -111,12 +124,16 @@ export class ObservationStreamReader {
     const ids: string[] = [];
     const observations: Observation[] = [];
     const dead: { id: string; raw: string; error: string }[] = [];
-    for (const [id, fields] of entries) {
-      const raw = fields[fields.indexOf('obs') + 1] ?? '';
+    for (const [idBuf, fields] of entries) {
+      const id = idBuf.toString();
+      const header = field(fields as Buffer[], 'obs')?.toString() ?? '';
+      const addrs = field(fields as Buffer[], 'addrs') ?? EMPTY;
       try {
-        observations.push(observationFromJson(raw));
+        observations.push(observationFromStream(header, addrs));
         ids.push(id);
       } catch (err) {
+        // The gossip is binary: kept as hex beside the header, so the dead letter loses nothing.
+        const raw = addrs.length > 0 ? `${header}\naddrs:${addrs.toString('hex')}` : header;
         dead.push({ id, raw, error: (err as Error).message });
       }
     }
@@ -177,11 +194,4 @@ export async function ingestBacklog(redis: Redis): Promise<number> {
   } catch {
     return 0; // no stream yet
   }
-}
-
-/** Appends observations directly (tests, imports); crawl workers go through Frontier.record. */
-export async function appendObservations(redis: Redis, json: string[]): Promise<void> {
-  const m = redis.multi();
-  for (const j of json) m.xadd(OBSERVATION_STREAM, '*', 'obs', j);
-  await m.exec();
 }

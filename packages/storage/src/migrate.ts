@@ -34,6 +34,7 @@ export async function migrate(store: Store, dir = defaultMigrationsDir()): Promi
     const sql = await readFile(path.join(dir, file), 'utf8');
     for (const statement of splitStatements(sql)) {
       try {
+        if (await alreadyRenamed(store, statement)) continue;
         await client.command({ query: statement, clickhouse_settings: settings });
       } catch (err) {
         throw new Error(`migration ${file} failed: ${(err as Error).message}`);
@@ -47,6 +48,25 @@ export async function migrate(store: Store, dir = defaultMigrationsDir()): Promi
     applied.push(version);
   }
   return applied;
+}
+
+/**
+ * RENAME TABLE is the one statement without IF EXISTS: after a crash between it and the
+ * migration's record, the old name is gone (or a view took it) and the new one exists, so
+ * running it again would fail. Such a rename is skipped.
+ */
+async function alreadyRenamed(store: Store, statement: string): Promise<boolean> {
+  const m = /^RENAME TABLE (\w+) TO (\w+)$/i.exec(statement);
+  if (!m) return false;
+  const rs = await store.client.query({
+    query: `SELECT name, engine FROM system.tables WHERE database = currentDatabase() AND name IN ('${m[1]}', '${m[2]}')`,
+    format: 'JSONEachRow',
+  });
+  const tables = new Map(
+    ((await rs.json()) as { name: string; engine: string }[]).map((t) => [t.name, t.engine]),
+  );
+  const from = tables.get(m[1] as string);
+  return tables.has(m[2] as string) && (from === undefined || from === 'View');
 }
 
 /** Splits on ';' at line ends, dropping `--` comment lines. */

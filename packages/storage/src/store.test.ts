@@ -1,11 +1,12 @@
-import { mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { MAX_DATETIME_S, type Observation } from '@bitcrawl/model';
+import { type GossipedAddress, MAX_DATETIME_S, type Observation } from '@bitcrawl/model';
+import { onionFromPubkey, packAddrs, unpackAddrs } from '@bitcrawl/protocol';
 import { type ClickHouseServer, startClickHouse } from '@bitcrawl/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertIsolatingRejects } from './isolate.ts';
-import { migrate } from './migrate.ts';
+import { defaultMigrationsDir, migrate } from './migrate.ts';
 import { queryRows, roundSummary } from './queries.ts';
 import { clickhouseErrorCode, isRejectedData } from './rejection.ts';
 import { openStore, type Store } from './store.ts';
@@ -32,13 +33,15 @@ const obs = (host: string, outcome: Observation['outcome'], addrs = 0, crawlId =
       : null,
   connectMs: 12,
   handshakeMs: outcome === 'ok' ? 40 : 0,
-  addrs: Array.from({ length: addrs }, (_, i) => ({
-    network: 'onion' as const,
-    host: `x${i}.onion`,
-    port: 8333,
-    services: 1033n,
-    time: 1_790_000_000,
-  })),
+  addrs: packAddrs(
+    Array.from({ length: addrs }, (_, i) => ({
+      network: i % 2 ? ('ipv4' as const) : ('onion' as const),
+      host: i % 2 ? `10.0.0.${i}` : onionFromPubkey(new Uint8Array(32).fill(i)),
+      port: 8333 + i,
+      services: i === 1 ? 0xffff_ffff_ffff_ffffn : 1033n,
+      time: 1_790_000_000 + i,
+    })),
+  ),
 });
 
 function suite(name: string, open: () => Promise<Store>) {
@@ -57,6 +60,7 @@ function suite(name: string, open: () => Promise<Store>) {
         '0003_views',
         '0004_round_summary',
         '0005_node_geo',
+        '0006_gossip',
         '0007_rounds',
         '0008_reliability_views',
         '0009_node_location',
@@ -75,9 +79,32 @@ function suite(name: string, open: () => Promise<Store>) {
       expect(Number(row?.n)).toBe(3);
       const [g] = await queryRows<{ n: string }>(
         store,
-        `SELECT count() AS n FROM addr_gossip FINAL WHERE crawl_id = 'r1'`,
+        `SELECT count() AS n FROM addr_gossip WHERE crawl_id = 'r1'`,
       );
       expect(Number(g?.n)).toBe(5);
+      // Every edge as it was gossiped: network, host, port, 64-bit services, advertised time.
+      const edges = await queryRows<Record<string, string | number>>(
+        store,
+        `SELECT src_host, network, host, port, services, toUInt32(advertised_ts) AS t FROM addr_gossip
+         WHERE crawl_id = 'r1' AND src_host = '1.2.3.4' ORDER BY port`,
+      );
+      expect(
+        edges.map(({ t, ...e }) => ({
+          ...e,
+          port: Number(e.port),
+          services: BigInt(e.services as string),
+          time: Number(t),
+        })),
+      ).toEqual(
+        unpackAddrs((batch[0] as Observation).addrs).map((a) => ({
+          src_host: '1.2.3.4',
+          network: a.network,
+          host: a.host,
+          port: a.port,
+          services: a.services,
+          time: a.time,
+        })),
+      );
       const [ok] = await queryRows<Record<string, string | number>>(
         store,
         `SELECT services, user_agent, start_height, relay, clock_offset_s, toUnixTimestamp(ts) AS t FROM observations WHERE host = '1.2.3.4' LIMIT 1`,
@@ -150,7 +177,7 @@ function suite(name: string, open: () => Promise<Store>) {
       const o = obs('1.9.9.1', 'refused', 0, 'rtext');
       o.error = `${'x'.repeat(10)}\ud83d`;
       const p = { ...obs('1.9.9.2', 'ok', 1, 'rtext') };
-      p.addrs = [{ ...(p.addrs[0] as Observation['addrs'][number]), time: 0xffff_ffff }];
+      p.addrs = packAddrs([{ ...(unpackAddrs(p.addrs)[0] as GossipedAddress), time: 0xffff_ffff }]);
       await insertObservations(store, [o, p]);
       const [row] = await queryRows<{ error: string }>(
         store,
@@ -167,7 +194,7 @@ function suite(name: string, open: () => Promise<Store>) {
     it('sets aside only the rows ClickHouse refuses; an outage-like error is thrown, not set aside', async () => {
       const rows = observationRows(
         Array.from({ length: 9 }, (_, i) => obs(`1.8.8.${i}`, 'refused', 0, 'riso')),
-      ).observations;
+      );
       // Half a surrogate pair, put in after the writer's clean-up: the engine's own refusal.
       rows[2] = { ...(rows[2] as (typeof rows)[number]), error: 'bad \ud83d' };
       rows[7] = { ...(rows[7] as (typeof rows)[number]), error: 'bad \ud800 too' };
@@ -198,6 +225,57 @@ function suite(name: string, open: () => Promise<Store>) {
   });
 }
 
+/** A store at schema 0005 holding per-address gossip rows, then migrated: old rows stay readable. */
+function upgradeSuite(name: string, open: () => Promise<Store>) {
+  it(`${name}: gossip rows written before 0006 stay readable through addr_gossip`, async () => {
+    const store = await open();
+    try {
+      const old = mkdtempSync(path.join(tmpdir(), 'bitcrawl-migrations-'));
+      for (const f of readdirSync(defaultMigrationsDir()).filter((f) => f < '0006'))
+        copyFileSync(path.join(defaultMigrationsDir(), f), path.join(old, f));
+      await migrate(store, old);
+      await store.client.insert({
+        table: 'addr_gossip',
+        values: [
+          {
+            ts: '2026-11-01 00:00:00',
+            crawl_id: 'rold',
+            src_network: 'ipv4',
+            src_host: '1.1.1.1',
+            src_port: 8333,
+            network: 'ipv6',
+            host: '2001:db8::1',
+            port: 8333,
+            services: '1033',
+            advertised_ts: '2026-10-31 00:00:00',
+          },
+        ],
+        format: 'JSONEachRow',
+        clickhouse_settings: store.settings,
+      });
+      // Every later migration applies to the old store too (0007-0009: the network over time).
+      expect(await migrate(store)).toEqual([
+        '0006_gossip',
+        '0007_rounds',
+        '0008_reliability_views',
+        '0009_node_location',
+      ]);
+      await insertObservations(store, [obs('1.1.1.2', 'ok', 2, 'rnew')]);
+      const rows = await queryRows<{ crawl_id: string; network: string; host: string }>(
+        store,
+        `SELECT crawl_id, network, host FROM addr_gossip ORDER BY crawl_id, host`,
+      );
+      expect(rows).toEqual([
+        { crawl_id: 'rnew', network: 'ipv4', host: '10.0.0.1' },
+        { crawl_id: 'rnew', network: 'onion', host: onionFromPubkey(new Uint8Array(32)) },
+        { crawl_id: 'rold', network: 'ipv6', host: '2001:db8::1' },
+      ]);
+    } finally {
+      await store.close();
+    }
+  }, 90_000);
+}
+
 let server: ClickHouseServer;
 suite('clickhouse-server 18.16', async () => {
   server = await startClickHouse();
@@ -206,3 +284,15 @@ suite('clickhouse-server 18.16', async () => {
 afterAll(() => server?.stop());
 
 suite('embedded chdb', () => openStore({ dir: mkdtempSync(path.join(tmpdir(), 'bitcrawl-chdb-')) }));
+
+describe('schema upgrade', () => {
+  let upgradeServer: ClickHouseServer;
+  afterAll(() => upgradeServer?.stop());
+  upgradeSuite('clickhouse-server 18.16', async () => {
+    upgradeServer = await startClickHouse();
+    return openStore({ url: upgradeServer.url });
+  });
+  upgradeSuite('embedded chdb', () =>
+    openStore({ dir: mkdtempSync(path.join(tmpdir(), 'bitcrawl-chdb-up-')) }),
+  );
+});

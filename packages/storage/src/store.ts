@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import {
   type ClickHouseClient,
   ClickHouseLogLevel,
@@ -22,6 +23,11 @@ export interface Store {
   /** Settings every DDL/insert needs on this engine (LowCardinality is experimental on 18.x). */
   settings: ClickHouseSettings;
   describe: string;
+  /**
+   * Inserts TabSeparated rows as they are: over HTTP to a server, zero-copy into chdb (whose
+   * client-API insert would first turn the bytes into one large string).
+   */
+  insertTsv(table: string, tsv: Buffer): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -30,6 +36,9 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   let client: ClickHouseClient;
   let engine: Store['engine'];
   let describe: string;
+  let rawInsert:
+    | ((p: { table: string; values: Buffer; format: 'TabSeparated' }) => Promise<unknown>)
+    | undefined;
   if (opts.url) {
     const u = new URL(opts.url);
     client = createClient({
@@ -47,9 +56,9 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     const dir = path.resolve(opts.dir ?? 'data');
     mkdirSync(dir, { recursive: true });
     const { createChdbConnection } = await import('chdb/connection');
-    client = createClient({ connection: createChdbConnection({ path: dir }) } as Parameters<
-      typeof createClient
-    >[0]);
+    const connection = createChdbConnection({ path: dir });
+    rawInsert = (p) => connection.chdb.rawInsert(p);
+    client = createClient({ connection } as Parameters<typeof createClient>[0]);
     engine = 'chdb';
     describe = `embedded chdb at ${dir}`;
   }
@@ -59,5 +68,16 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   // 64-bit integers are quoted in JSON output on both engines, so nothing is rounded in JS.
   const settings: ClickHouseSettings = { output_format_json_quote_64bit_integers: 1 };
   if (major < 19) Object.assign(settings, { allow_experimental_low_cardinality_type: 1 });
-  return { client, engine, version: v, settings, describe, close: () => client.close() };
+  const insertTsv = async (table: string, tsv: Buffer) => {
+    if (tsv.length === 0) return;
+    if (rawInsert) await rawInsert({ table, values: tsv, format: 'TabSeparated' });
+    else
+      await client.insert({
+        table,
+        values: Readable.from([tsv], { objectMode: false }),
+        format: 'TabSeparated',
+        clickhouse_settings: settings,
+      });
+  };
+  return { client, engine, version: v, settings, describe, insertTsv, close: () => client.close() };
 }

@@ -1,4 +1,6 @@
-import { MAX_DATETIME_S, type Observation } from '@bitcrawl/model';
+import type { Observation } from '@bitcrawl/model';
+import { packedCount } from '@bitcrawl/protocol';
+import { gossipTsv } from './gossip-rows.ts';
 import { formatDateTime } from './migrate.ts';
 import type { Store } from './store.ts';
 
@@ -13,9 +15,9 @@ export function wellFormed(s: string): string {
   return LONE_SURROGATE.test(s) ? s.replace(LONE_SURROGATES, '\uFFFD') : s;
 }
 
-/** Rows for the two tables; 64-bit values go as decimal strings, which both engines accept. */
+/** The observations table's rows; 64-bit values go as decimal strings, which both engines accept. */
 export function observationRows(batch: readonly Observation[]) {
-  const observations = batch.map((o) => ({
+  return batch.map((o) => ({
     ts: formatDateTime(o.ts),
     ts_ms: o.ts,
     crawl_id: wellFormed(o.crawlId),
@@ -32,55 +34,29 @@ export function observationRows(batch: readonly Observation[]) {
     clock_offset_s: o.peer?.clockOffsetS ?? 0,
     connect_ms: o.connectMs,
     handshake_ms: o.handshakeMs,
-    addrs_received: o.addrs.length,
+    addrs_received: packedCount(o.addrs),
   }));
-  const gossip = batch.flatMap((o, i) => {
-    // The source's values, made once: an observation carries up to 10,000 addresses.
-    const { ts, crawl_id, host: src_host } = observations[i] as (typeof observations)[number];
-    return o.addrs.map((a) => ({
-      ts,
-      crawl_id,
-      src_network: o.network,
-      src_host,
-      src_port: o.port,
-      network: a.network,
-      host: wellFormed(a.host),
-      port: a.port,
-      services: a.services.toString(),
-      // A peer may claim any uint32 time (0xffffffff is common junk); later than the last
-      // second every engine stores, it is stored as that second.
-      advertised_ts: formatDateTime(Math.min(a.time, MAX_DATETIME_S) * 1000),
-    }));
-  });
-  return { observations, gossip };
 }
 
 /**
- * Inserts one batch into both tables. Gossip first: if the process dies in between, the
- * batch is re-delivered and ReplacingMergeTree collapses the repeated rows.
+ * Inserts one batch: its answers into `gossip` (one row of arrays per answer, TSV), then the
+ * observations. Gossip first: if the process dies in between, the batch is re-delivered and
+ * ReplacingMergeTree collapses the repeated rows.
  */
 export async function insertObservations(
   store: Store,
   batch: readonly Observation[],
 ): Promise<{ observations: number; gossip: number }> {
   if (batch.length === 0) return { observations: 0, gossip: 0 };
-  const { observations, gossip } = observationRows(batch);
-  const settings = store.settings;
-  for (let i = 0; i < gossip.length; i += 100_000) {
-    await store.client.insert({
-      table: 'addr_gossip',
-      values: gossip.slice(i, i + 100_000),
-      format: 'JSONEachRow',
-      clickhouse_settings: settings,
-    });
-  }
+  const { tsv, entries } = gossipTsv(batch);
+  await store.insertTsv('gossip', tsv);
   await store.client.insert({
     table: 'observations',
-    values: observations,
+    values: observationRows(batch),
     format: 'JSONEachRow',
-    clickhouse_settings: settings,
+    clickhouse_settings: store.settings,
   });
-  return { observations: observations.length, gossip: gossip.length };
+  return { observations: batch.length, gossip: entries };
 }
 
 /** One node_geo row: what the GeoIP/ASN database says about an IP address. */

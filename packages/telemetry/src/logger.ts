@@ -11,6 +11,7 @@ export interface LoggerOptions {
 
 /** pino's levels: any other value made pino throw at start, after config had passed. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** One pino logger per process, created in main.ts and passed down. */
 export function createLogger(opts: LoggerOptions): Logger {

@@ -64,6 +64,11 @@ export function createMetrics(opts: { service: string; defaultMetrics?: boolean 
       help: 'Observation stream entries that failed validation and were moved to the dead-letter stream',
       registers: r,
     }),
+    workerThrottled: new Gauge({
+      name: 'bitcrawl_worker_throttled',
+      help: 'Whether the worker takes no new visits because the ingest backlog is over MAX_INGEST_BACKLOG (1) or not (0)',
+      registers: r,
+    }),
     ingestBacklog: new Gauge({
       name: 'bitcrawl_ingest_backlog',
       help: 'Observation stream entries not yet written (stream length past the group cursor plus pending)',

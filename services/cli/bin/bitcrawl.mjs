@@ -8,4 +8,5 @@ register();
 const { main } = await import('../src/main.ts');
 process.exitCode = await main(process.argv, {
   workerThreadEntry: fileURLToPath(new URL('./worker-thread.mjs', import.meta.url)),
+  ingestThreadEntry: fileURLToPath(new URL('./ingest-thread.mjs', import.meta.url)),
 });

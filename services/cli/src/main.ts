@@ -10,6 +10,8 @@ export { UsageError };
 export interface CliEntry {
   /** The script a crawl thread of `bitcrawl worker` runs (THREADS > 1). */
   workerThreadEntry?: string;
+  /** The script the ingest thread of `bitcrawl crawl` runs. */
+  ingestThreadEntry?: string;
 }
 
 /** Builds the `bitcrawl` program. Each command lives in ./commands and only wires config to a package. */

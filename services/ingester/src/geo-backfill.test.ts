@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Observation } from '@bitcrawl/model';
+import { EMPTY_PACKED } from '@bitcrawl/protocol';
 import {
   formatDateTime,
   insertNodeGeo,
@@ -31,7 +32,7 @@ const visit = (network: Observation['network'], host: string, port: number, tsS:
   peer: null,
   connectMs: 1,
   handshakeMs: 0,
-  addrs: [],
+  addrs: EMPTY_PACKED,
 });
 
 // Sorted by (network, host) the addresses without data (10.0.0.1, 127.0.0.9: AS 0, 203.0.113.5:

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Observation } from '@bitcrawl/model';
+import { EMPTY_PACKED, onionFromPubkey } from '@bitcrawl/protocol';
 import { Frontier, ingestBacklog } from '@bitcrawl/queue';
 import { migrate, openStore, queryRows, type Store } from '@bitcrawl/storage';
 import { silentLogger } from '@bitcrawl/telemetry';
@@ -31,7 +32,7 @@ const visit = (network: Observation['network'], host: string, port: number, ok: 
   peer: null,
   connectMs: 1,
   handshakeMs: 0,
-  addrs: [],
+  addrs: EMPTY_PACKED,
 });
 const batch = [
   visit('ipv4', '127.1.1.5', 8333, true), // SIMNET-ALPHA, XA, "Example Cloud" from the JSON file
@@ -43,7 +44,7 @@ const batch = [
   visit('ipv6', '::ffff:198.51.100.7', 8333, true), // IPv4-mapped: EXAMPLE-NET-2, XY
   visit('ipv4', '127.0.0.9', 8333, true), // AS 0: no row
   visit('ipv4', '10.0.0.1', 8333, true), // no range: no row
-  visit('onion', `${'a'.repeat(56)}.onion`, 8333, true), // not an IP network: no row
+  visit('onion', onionFromPubkey(new Uint8Array(32).fill(7)), 8333, true), // not an IP network: no row
 ];
 
 let redis: RedisServer;

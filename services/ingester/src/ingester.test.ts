@@ -1,4 +1,5 @@
 import type { Observation } from '@bitcrawl/model';
+import { EMPTY_PACKED } from '@bitcrawl/protocol';
 import { Frontier, ingestBacklog, OBSERVATION_STREAM } from '@bitcrawl/queue';
 import { migrate, openStore, queryRows, type Store } from '@bitcrawl/storage';
 import { createLogger, createMetrics, silentLogger } from '@bitcrawl/telemetry';
@@ -31,7 +32,7 @@ const obs = (i: number): Observation => ({
   peer: null,
   connectMs: 1,
   handshakeMs: 0,
-  addrs: [],
+  addrs: EMPTY_PACKED,
 });
 
 const count = async () =>

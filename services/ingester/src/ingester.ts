@@ -1,4 +1,5 @@
 import { type Observation, observationToJson } from '@bitcrawl/model';
+import { packedCount } from '@bitcrawl/protocol';
 import { ingestBacklog, ObservationStreamReader } from '@bitcrawl/queue';
 import {
   insertIsolatingRejects,
@@ -47,8 +48,11 @@ const READ_ENTRIES = 100;
 export type IngesterConfig = z.output<typeof ingesterConfigSchema>;
 
 export interface RunningIngester {
-  /** Flushes what it holds, then stops. */
-  stop(): Promise<void>;
+  /**
+   * Flushes what it holds, then stops. With `drain`, it first reads and stores everything the
+   * stream holds (the end of a `crawl --once`: nothing more will come).
+   */
+  stop(opts?: { drain?: boolean }): Promise<void>;
   /** Resolves when the ingester stopped after stop(); rejects with an IngesterError if it died. */
   stopped: Promise<void>;
 }
@@ -93,7 +97,7 @@ export function startIngester(
 ): RunningIngester {
   const reader = new ObservationStreamReader(deps.redis, config.consumer, {
     batch: Math.min(config.batchSize, READ_ENTRIES),
-    blockMs: Math.min(1000, config.flushIntervalMs),
+    blockMs: Math.min(250, config.flushIntervalMs),
     claimIdleMs: config.claimIdleMs,
     onDeadLetter: ({ id, error }) => {
       deps.logger.warn({ id, reason: error }, 'invalid observation moved to the dead-letter stream');
@@ -101,6 +105,7 @@ export function startIngester(
     },
   });
   let stopping = false;
+  let draining = false;
   let wake: (() => void) | undefined;
   const sleep = (ms: number) =>
     new Promise<void>((r) => {
@@ -151,7 +156,7 @@ export function startIngester(
         }));
         written = {
           observations: accepted.length,
-          gossip: accepted.reduce((n, e) => n + e.row.addrs.length, 0),
+          gossip: accepted.reduce((n, e) => n + packedCount(e.row.addrs), 0),
           geo: await insertNodeGeo(deps.store, geo),
           location: await insertNodeLocation(deps.store, location),
         };
@@ -192,12 +197,14 @@ export function startIngester(
     let firstAt = 0;
     while (!stopping || ids.length > 0) {
       if (!stopping) {
-        const batch = await redisRetry('reading the stream', () => reader.read());
+        const batch = await redisRetry('reading the stream', () => reader.read({ block: !draining }));
+        // Draining: the stream is read to its end without waiting, then what is held is flushed.
+        if (draining && batch && batch.ids.length === 0) stopping = true;
         if (batch) {
           if (batch.ids.length > 0 && ids.length === 0) firstAt = Date.now();
           ids = ids.concat(batch.ids);
           rows = rows.concat(batch.observations);
-          for (const o of batch.observations) addrs += o.addrs.length;
+          for (const o of batch.observations) addrs += packedCount(o.addrs);
           const backlog = await redisRetry('reading the backlog', () => ingestBacklog(deps.redis));
           if (backlog !== undefined) deps.metrics?.ingestBacklog.set(backlog);
         }
@@ -223,8 +230,9 @@ export function startIngester(
   stopped.catch(() => {});
   return {
     stopped,
-    async stop() {
-      stopping = true;
+    async stop(opts = {}) {
+      if (opts.drain) draining = true;
+      else stopping = true;
       wake?.();
       await stopped;
     },

@@ -77,7 +77,7 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
   const applied = await migrate(store);
   logger.info({ store: store.describe, version: store.version, applied }, 'schema ready');
   const retention = await applyGossipRetention(store, e.GOSSIP_RETENTION_DAYS);
-  logger.info({ days: e.GOSSIP_RETENTION_DAYS, how: retention }, 'gossip retention applied');
+  logger.info({ days: e.GOSSIP_RETENTION_DAYS, ...retention }, 'gossip retention applied');
   const redis = new Redis(e.REDIS_URL);
   redis.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
   const running = startIngester({ redis, store, logger, metrics, geo }, config);

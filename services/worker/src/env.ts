@@ -38,6 +38,7 @@ export const workerEnvSchema = z
     LOCK_DURATION_MS: int.min(1000).default(30_000),
     STALLED_INTERVAL_MS: int.min(1000).default(30_000),
     SHUTDOWN_GRACE_MS: int.default(20_000),
+    MAX_INGEST_BACKLOG: int.default(20_000),
     REVISIT_REACHABLE_MS: int.default(DEFAULT_REVISIT.reachableMs),
     REVISIT_FAIL_BASE_MS: int.default(DEFAULT_REVISIT.failBaseMs),
     REVISIT_FAIL_MAX_MS: int.default(DEFAULT_REVISIT.failMaxMs),
@@ -75,6 +76,7 @@ const WORKER_ENV_NAMES = {
   lockDurationMs: 'LOCK_DURATION_MS',
   stalledIntervalMs: 'STALLED_INTERVAL_MS',
   shutdownGraceMs: 'SHUTDOWN_GRACE_MS',
+  maxIngestBacklog: 'MAX_INGEST_BACKLOG',
 };
 
 export type WorkerEnv = z.output<typeof workerEnvSchema>;
@@ -105,6 +107,7 @@ export function configsFrom(e: WorkerEnv): { crawler: CrawlerConfig; worker: Wor
       lockDurationMs: e.LOCK_DURATION_MS,
       stalledIntervalMs: e.STALLED_INTERVAL_MS,
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+      maxIngestBacklog: e.MAX_INGEST_BACKLOG,
     }),
   );
   return { crawler, worker };

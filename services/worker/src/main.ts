@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { splitConcurrency } from '@bitcrawl/crawler';
+import { fitConcurrencyToFdLimit, splitConcurrency } from '@bitcrawl/crawler';
 import {
   createLogger,
   createMetrics,
@@ -27,9 +27,13 @@ export interface WorkerMainOptions {
  * engine per crawl thread), runs until SIGTERM/SIGINT.
  */
 export async function main(env: NodeJS.ProcessEnv, opts: WorkerMainOptions = {}): Promise<void> {
-  const e = parseEnv(workerEnvSchema, env);
+  const parsed = parseEnv(workerEnvSchema, env);
+  const logger = createLogger({ service: 'worker', level: parsed.LOG_LEVEL });
+  // More visits than open files allow would fail as EMFILE and be recorded as dead peers.
+  const fit = fitConcurrencyToFdLimit(parsed.CONCURRENCY);
+  if (fit.warning) logger.warn(fit.warning);
+  const e = { ...parsed, CONCURRENCY: Math.max(fit.concurrency, parsed.THREADS) };
   const configs = configsFrom(e); // every value checked before anything starts
-  const logger = createLogger({ service: 'worker', level: e.LOG_LEVEL });
   const metrics = createMetrics({ service: 'worker' });
   if (e.THREADS > 1) return runThreaded(e, configs, opts, logger, metrics);
   const engine = startEngine(e, configs, { logger, metrics });

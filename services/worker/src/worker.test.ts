@@ -1,15 +1,17 @@
 import net from 'node:net';
 import { crawlerConfigFrom, createVisitor, type Visitor } from '@bitcrawl/crawler';
 import type { Observation } from '@bitcrawl/model';
+import { packAddrs } from '@bitcrawl/protocol';
 import {
   type CrawlJob,
   createCrawlQueue,
   Frontier,
   jobIdFor,
   OBSERVATION_STREAM,
+  ObservationStreamReader,
   parseJobId,
 } from '@bitcrawl/queue';
-import { silentLogger } from '@bitcrawl/telemetry';
+import { createMetrics, silentLogger } from '@bitcrawl/telemetry';
 import { type RedisServer, startRedis } from '@bitcrawl/testkit';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -64,7 +66,7 @@ function instantVisitor(answers: Record<number, number[]> = {}): Visitor & { vis
         peer: null,
         connectMs: 1,
         handshakeMs: 1,
-        addrs: (answers[target.port] ?? []).map((p) => ({ ...addr(p), services: 1n, time: 0 })),
+        addrs: packAddrs((answers[target.port] ?? []).map((p) => ({ ...addr(p), services: 1n, time: 0 }))),
       };
     },
   };
@@ -165,32 +167,40 @@ describe('worker shutdown', () => {
   });
 });
 
-describe('crash between admit and enqueue', () => {
-  it('the redelivered job enqueues what the first attempt admitted, even if the node now answers differently', async () => {
+/** What the first attempt of a job did before its process died: visit and commit, no enqueue. */
+const answered = (crawlId: string, port: number, answer: number[]): Observation => ({
+  ts: Date.now(),
+  crawlId,
+  ...addr(port),
+  outcome: 'ok',
+  error: '',
+  peer: null,
+  connectMs: 1,
+  handshakeMs: 1,
+  addrs: packAddrs(answer.map((p) => ({ ...addr(p), services: 1n, time: 0 }))),
+});
+
+describe('crash between commit and enqueue', () => {
+  it('the redelivered job enqueues what the first attempt admitted, and visits nothing again', async () => {
     const frontier = new Frontier(redis);
     await enqueue('cr', [8001]);
     const src = addr(8001);
-    // attempt 1: the node answered 8002 and 8003; admitted, then the process died before addBulk
-    await frontier.admitFrom('cr', src, [addr(8002), addr(8003)]);
-    // attempt 2 (redelivery): the node now answers only 8004
+    // attempt 1: the node answered 8002 and 8003; recorded and admitted, then the process died
+    await frontier.commit(answered('cr', 8001, [8002, 8003]));
+    // attempt 2 (redelivery)
     const job = await queue.getJob(jobIdFor('cr', src));
     if (!job) throw new Error('no job');
-    const deps = {
-      connection: bull,
-      crawlQueue: queue,
-      frontier,
-      visitor: instantVisitor({ 8001: [8004] }),
-      logger,
-    };
-    expect(await processCrawlJob(deps, job)).toBe('ok');
-    const waiting = (await queue.getJobs(['waiting'])).map((j) => parseJobId(j.id ?? '').port).sort();
-    expect(waiting).toEqual([8001, 8002, 8003, 8004]); // 8001 itself is still in the queue here
-    expect(await frontier.progress('cr')).toMatchObject({ seen: 4, visited: 1 });
-    // a third delivery after the record does nothing
+    const visitor = instantVisitor({ 8001: [8004] });
+    const deps = { connection: bull, crawlQueue: queue, frontier, visitor, logger };
     expect(await processCrawlJob(deps, job)).toBe('already-recorded');
+    expect(visitor.visits).toEqual([]);
+    const waiting = (await queue.getJobs(['waiting'])).map((j) => parseJobId(j.id ?? '').port).sort();
+    expect(waiting).toEqual([8001, 8002, 8003]); // 8001 itself is still in the queue here
+    expect(await frontier.progress('cr')).toMatchObject({ seen: 3, visited: 1 });
+    expect(await frontier.begin('cr', src)).toEqual({ recorded: true, enqueue: [] }); // outbox cleared
   });
 
-  it('a redelivered job for an address its twin recorded enqueues what the stale twin admitted later, then clears the outbox', async () => {
+  it("a stale twin's late visit records nothing and admits nothing", async () => {
     const frontier = new Frontier(redis);
     await enqueue('tw', [8101]);
     const src = addr(8101);
@@ -200,30 +210,28 @@ describe('crash between admit and enqueue', () => {
       connection: bull,
       crawlQueue: queue,
       frontier,
-      visitor: instantVisitor({ 8101: [] }),
+      visitor: instantVisitor({ 8101: [8102] }),
       logger,
     };
-    // Worker B (the job's lock had lapsed) visits and records 8101.
+    // Worker B (the job's lock had lapsed) visits and records 8101, enqueueing 8102.
     expect(await processCrawlJob(deps, job)).toBe('ok');
-    // Worker A's stale visit of 8101 returns now: it admits 8102, then dies before enqueueing.
-    await frontier.admitFrom('tw', src, [addr(8102)]);
-    expect(await queue.getJob(jobIdFor('tw', addr(8102)))).toBeUndefined();
-    // A's job is delivered again.
-    expect(await processCrawlJob(deps, job)).toBe('already-recorded');
     expect(await queue.getJob(jobIdFor('tw', addr(8102)))).toBeDefined();
-    expect((await frontier.admitFrom('tw', src, [])).enqueue).toEqual([]); // outbox cleared
+    // Worker A's stale visit of 8101 returns now, with another answer: the round keeps B's.
+    expect(await frontier.commit(answered('tw', 8101, [8103]))).toEqual({ recorded: false, enqueue: [] });
+    expect(await queue.getJob(jobIdFor('tw', addr(8103)))).toBeUndefined();
+    expect(await frontier.progress('tw')).toMatchObject({ seen: 2, visited: 1 });
   });
 
   it('a round run to the end by workers leaves seen == visited after such a crash', async () => {
     const frontier = new Frontier(redis);
     await enqueue('end', [9001]);
-    await frontier.admitFrom('end', addr(9001), [addr(9002), addr(9003)]); // died here once
+    await frontier.commit(answered('end', 9001, [9002, 9003])); // died here once
     const running = startWorker(
       {
         connection: bull,
         crawlQueue: queue,
         frontier,
-        visitor: instantVisitor({ 9001: [9004], 9004: [9005] }),
+        visitor: instantVisitor({ 9003: [9004], 9004: [9005] }),
         logger,
       },
       workerConfigSchema.parse({ concurrency: 4, shutdownGraceMs: 1_000 }),
@@ -233,6 +241,35 @@ describe('crash between admit and enqueue', () => {
         const p = await frontier.progress('end');
         return p.seen === 5 && p.visited === 5;
       }, 10_000);
+    } finally {
+      await running.close();
+    }
+  });
+});
+
+describe('backpressure', () => {
+  it('takes no new visits while the ingest backlog is over the limit, and resumes below half of it', async () => {
+    await redis.del(OBSERVATION_STREAM);
+    const reader = new ObservationStreamReader(redis, 'bp');
+    await reader.ensureGroup();
+    for (let i = 0; i < 5; i++) await redis.xadd(OBSERVATION_STREAM, '*', 'obs', '{}');
+    const metrics = createMetrics({ service: 'worker', defaultMetrics: false });
+    const visitor = instantVisitor();
+    const running = startWorker(
+      { connection: bull, crawlQueue: queue, frontier: new Frontier(redis), visitor, logger, metrics },
+      workerConfigSchema.parse({ concurrency: 4, maxIngestBacklog: 4, shutdownGraceMs: 1_000 }),
+    );
+    const throttled = async () => (await metrics.workerThrottled.get()).values[0]?.value;
+    try {
+      await until(async () => (await throttled()) === 1, 10_000);
+      await enqueue('bp', [7001, 7002, 7003]);
+      // Throttled: however slow or fast the machine, nothing starts while the backlog stands.
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(visitor.visits).toEqual([]);
+      await redis.del(OBSERVATION_STREAM); // the ingester caught up
+      await reader.ensureGroup();
+      await until(async () => visitor.visits.length === 3, 10_000);
+      expect(await throttled()).toBe(0);
     } finally {
       await running.close();
     }

@@ -1,11 +1,13 @@
 import type { Visitor } from '@bitcrawl/crawler';
 import type { Observation } from '@bitcrawl/model';
-import { formatEndpoint } from '@bitcrawl/protocol';
+import { formatEndpoint, isCanonicalHost } from '@bitcrawl/protocol';
 import {
+  type Candidate,
   CRAWL_QUEUE,
   type CrawlJob,
   crawlJobSchema,
   type Frontier,
+  ingestBacklog,
   JOB_RETENTION,
   jobIdFor,
   PREFIX,
@@ -22,6 +24,12 @@ export const workerConfigSchema = z.object({
   stalledIntervalMs: z.number().int().min(1000).default(30_000),
   /** On close, how long in-flight visits may finish before they are aborted and handed back. */
   shutdownGraceMs: z.number().int().min(0).default(20_000),
+  /**
+   * Backpressure: while more observations than this wait in the stream for an ingester, the
+   * worker starts no new visits (those running finish), so a slow ClickHouse cannot make Redis
+   * hold an unbounded stream. 0: never throttle.
+   */
+  maxIngestBacklog: z.number().int().min(0).default(20_000),
 });
 export type WorkerConfig = z.output<typeof workerConfigSchema>;
 
@@ -65,13 +73,13 @@ function untilAborted(visit: Promise<Observation>, signal: AbortSignal | undefin
 }
 
 /**
- * One crawl job: visit, enqueue what the node told us that this round has not seen, then
- * record the observation (once per round, atomically with the stream append). The frontier
- * keeps what this visit admitted in the address's outbox until the record, so a job that died
- * between admitting and enqueueing re-enqueues all of it when redelivered, even if the second
- * visit is answered differently. A job for an address already recorded does nothing. Peers
- * that fail are normal results; only Redis/infrastructure errors throw and are retried by
- * BullMQ. If `signal` aborts (shutdown), throws VisitAbortedError before anything is written.
+ * One crawl job: begin (is it recorded already?), visit, then commit: record the observation
+ * and admit its answer in one atomic frontier call, then enqueue what was admitted. The
+ * frontier keeps the admissions in the address's outbox until they are enqueued, so a job that
+ * died between commit and enqueue hands them over when redelivered (begin returns them). A job
+ * for an address already recorded only does that hand-over. Peers that fail are normal
+ * results; only Redis/infrastructure errors throw and are retried by BullMQ. If `signal`
+ * aborts (shutdown), throws VisitAbortedError before anything is written.
  */
 export async function processCrawlJob(
   deps: WorkerDeps,
@@ -80,14 +88,16 @@ export async function processCrawlJob(
 ): Promise<string> {
   const parsed = crawlJobSchema.safeParse(job.data);
   if (!parsed.success) throw new UnrecoverableError(`bad crawl job ${job.id}: ${parsed.error.message}`);
-  const { crawlId, ...target } = parsed.data;
+  const { crawlId, network, host, port } = parsed.data;
+  // The frontier keys addresses by their bytes: a host that is not its network's canonical
+  // literal cannot be keyed (nor dialed), and retrying will not change that.
+  if (!isCanonicalHost(network, host)) throw new UnrecoverableError(`bad crawl job ${job.id}: host ${host}`);
+  const target = { network, host, port };
   const source = formatEndpoint(target);
-  if (await deps.frontier.isRecorded(crawlId, target)) {
-    // A twin of this job (its lock lapsed and another worker took it over) may have admitted
-    // addresses after the record and died before enqueueing them: enqueue what its outbox holds.
-    const { enqueue } = await deps.frontier.admitFrom(crawlId, target, []);
-    await enqueueVisits(deps, crawlId, source, enqueue);
-    await deps.frontier.clearOutbox(crawlId, target);
+  const begun = await deps.frontier.begin(crawlId, target);
+  if (begun.recorded) {
+    await enqueueVisits(deps, crawlId, source, begun.enqueue);
+    if (begun.enqueue.length > 0) await deps.frontier.clearOutbox(crawlId, target);
     return 'already-recorded';
   }
   const obs = await untilAborted(
@@ -95,13 +105,11 @@ export async function processCrawlJob(
     signal,
     source,
   );
-  // The harvested entries go in as they are (no copy per address); only the few admitted
-  // ones become job data, field by field (an entry also carries a BigInt, which JSON cannot).
-  const { admitted, enqueue } = await deps.frontier.admitFrom(crawlId, target, obs.addrs);
-  await enqueueVisits(deps, crawlId, source, enqueue);
-  deps.metrics?.addressesEnqueued.inc(admitted.length);
-  await deps.frontier.record(obs);
-  return obs.outcome;
+  const committed = await deps.frontier.commit(obs);
+  await enqueueVisits(deps, crawlId, source, committed.enqueue);
+  if (committed.enqueue.length > 0) await deps.frontier.clearOutbox(crawlId, target);
+  if (committed.recorded) deps.metrics?.addressesEnqueued.inc(committed.enqueue.length);
+  return committed.recorded ? obs.outcome : 'already-recorded';
 }
 
 /** One job per address (the job id de-duplicates live jobs for the same address and round). */
@@ -109,16 +117,59 @@ async function enqueueVisits(
   deps: WorkerDeps,
   crawlId: string,
   source: string,
-  addrs: readonly { network: CrawlJob['network']; host: string; port: number }[],
+  addrs: readonly Candidate[],
 ): Promise<void> {
   if (addrs.length === 0) return;
   await deps.crawlQueue.addBulk(
     addrs.map((a) => ({
       name: 'visit',
-      data: { crawlId, network: a.network, host: a.host, port: a.port, source },
+      data: {
+        crawlId,
+        network: a.network,
+        host: a.host,
+        port: a.port,
+        source,
+        ...(a.services !== undefined ? { services: a.services.toString() } : {}),
+      },
       opts: { jobId: jobIdFor(crawlId, a) },
     })),
   );
+}
+
+/**
+ * Checks the ingest backlog every second; past `maxIngestBacklog` the worker takes no new jobs
+ * (BullMQ's pause without waiting: the visits running finish and record) until the backlog is
+ * back under half of it.
+ */
+function watchIngestBacklog(worker: Worker<CrawlJob>, deps: WorkerDeps, config: WorkerConfig) {
+  let throttled = false;
+  let busy = false;
+  const timer = setInterval(async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const backlog = await ingestBacklog(deps.connection);
+      if (!throttled && backlog > config.maxIngestBacklog) {
+        throttled = true;
+        await worker.pause(true);
+        deps.logger.warn(
+          { backlog, max: config.maxIngestBacklog },
+          'ingest backlog high: taking no new visits',
+        );
+      } else if (throttled && backlog <= config.maxIngestBacklog / 2) {
+        throttled = false;
+        worker.resume();
+        deps.logger.info({ backlog }, 'ingest backlog down: visiting again');
+      }
+      deps.metrics?.workerThrottled.set(throttled ? 1 : 0);
+    } catch {
+      // Redis unreachable: BullMQ reports it; the next tick tries again.
+    } finally {
+      busy = false;
+    }
+  }, 1000);
+  timer.unref();
+  return { stop: () => clearInterval(timer), throttled: () => throttled };
 }
 
 export interface RunningWorker {
@@ -131,8 +182,11 @@ export interface RunningWorker {
 }
 
 export function startWorker(deps: WorkerDeps, config: WorkerConfig): RunningWorker {
+  let backpressure: ReturnType<typeof watchIngestBacklog> | undefined;
   // Three parameters: BullMQ passes an AbortSignal only to processors that declare it.
   const processor = async (job: Job<CrawlJob>, token?: string, signal?: AbortSignal) => {
+    // A job fetched just as the worker paused (its blocking fetch was under way) waits too.
+    while (backpressure?.throttled() && !signal?.aborted) await new Promise((r) => setTimeout(r, 250));
     try {
       return await processCrawlJob(deps, job, signal);
     } catch (err) {
@@ -153,12 +207,14 @@ export function startWorker(deps: WorkerDeps, config: WorkerConfig): RunningWork
     ...JOB_RETENTION,
   });
   worker.on('failed', (job, err) => deps.logger.warn({ job: job?.id, err: err.message }, 'crawl job failed'));
+  backpressure = config.maxIngestBacklog > 0 ? watchIngestBacklog(worker, deps, config) : undefined;
   worker.on('error', (err) => deps.logger.error({ err: err.message }, 'worker error'));
   let closing: Promise<void> | undefined;
   return {
     worker,
     close() {
       closing ??= (async () => {
+        backpressure?.stop();
         let timer: NodeJS.Timeout | undefined;
         // worker.close() stops fetching at once and resolves when the in-flight jobs are done.
         const graceful = worker.close();

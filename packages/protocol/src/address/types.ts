@@ -1,6 +1,6 @@
-import type { Network } from '@bitcrawl/model';
-
-export type { Network };
+/** The networks a Bitcoin node can be reached on (BIP155 names; Tor v2 is gone). */
+export const NETWORKS = ['ipv4', 'ipv6', 'onion', 'i2p', 'cjdns'] as const;
+export type Network = (typeof NETWORKS)[number];
 
 /** A dialable peer: `host` is always the canonical string for its network. */
 export interface Endpoint {

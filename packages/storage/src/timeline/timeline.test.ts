@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Observation } from '@bitcrawl/model';
+import { EMPTY_PACKED } from '@bitcrawl/protocol';
 import { type ClickHouseServer, startClickHouse } from '@bitcrawl/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultMigrationsDir, migrate } from '../migrate.ts';
@@ -58,7 +59,7 @@ const visit = (v: Visit): Observation => ({
     : null,
   connectMs: 1,
   handshakeMs: 1,
-  addrs: [],
+  addrs: EMPTY_PACKED,
 });
 /** Three successes 0, 10 and 20 minutes before now: 2 h count 1 + e^-1/12 + e^-1/6 = 2.77 > 2. */
 const threeUp = (host: string, extra: Partial<Visit> = {}) =>
@@ -298,7 +299,10 @@ function suite(name: string, open: () => Promise<Store>) {
         row,
         { ...row, network: 'onion', seeds: 0, interrupted: false },
       ]);
-      expect(await applyGossipRetention(store, 30)).toBe(store.engine === 'chdb' ? 'ttl' : 'delete');
+      expect(await applyGossipRetention(store, 30)).toEqual({
+        how: store.engine === 'chdb' ? 'ttl' : 'delete',
+        tables: ['addr_gossip_v1', 'gossip'],
+      });
     });
   });
 }

@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
+import type { CliEntry } from '../main.ts';
 import { UsageError } from '../usage-error.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -57,7 +58,7 @@ function roundIntervalFromEnv(v: string | undefined): number {
 }
 
 /** `bitcrawl crawl`: the whole pipeline in one process, for one machine. */
-export function register(program: Command): void {
+export function register(program: Command, entry: CliEntry = {}): void {
   program
     .command('crawl')
     .description('crawl a network with seeder, worker and ingester in one process')
@@ -159,6 +160,8 @@ export function register(program: Command): void {
           ...(o.crawlId ? { crawlId: o.crawlId } : {}),
           progress: (line) => process.stderr.write(`${line}\n`),
           logger,
+          logLevel: o.logLevel,
+          ...(entry.ingestThreadEntry ? { ingestThreadEntry: entry.ingestThreadEntry } : {}),
         },
         controller.signal,
       );

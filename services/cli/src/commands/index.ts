@@ -19,7 +19,7 @@ import * as visit from './visit.ts';
  */
 export function registerCommands(program: Command, entry: CliEntry = {}): void {
   decode.register(program);
-  crawl.register(program);
+  crawl.register(program, entry);
   visit.register(program);
   simnet.register(program);
   services.register(program, entry);

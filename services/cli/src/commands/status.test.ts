@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { EMPTY_PACKED } from '@bitcrawl/protocol';
 import { createCrawlQueue, Frontier } from '@bitcrawl/queue';
 import { type RedisServer, runCommand, startRedis } from '@bitcrawl/testkit';
 import { Redis } from 'ioredis';
@@ -31,7 +32,7 @@ describe('bitcrawl status', () => {
         peer: null,
         connectMs: 1,
         handshakeMs: 1,
-        addrs: [],
+        addrs: EMPTY_PACKED,
       });
       const r = await runCommand(process.execPath, [bin, 'status', '--json', '--redis', redis.url]);
       expect(r.status, r.stderr).toBe(0);

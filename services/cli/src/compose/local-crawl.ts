@@ -1,5 +1,6 @@
-import { type CrawlerConfig, createVisitor } from '@bitcrawl/crawler';
-import { type IngesterConfig, loadGeoEnricher, startIngester } from '@bitcrawl/ingester';
+import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
+import { type CrawlerConfig, createVisitor, fitConcurrencyToFdLimit } from '@bitcrawl/crawler';
+import { type IngesterConfig, loadGeoEnricher, startIngester, startIngestThread } from '@bitcrawl/ingester';
 import type { Endpoint } from '@bitcrawl/protocol';
 import { createCrawlQueue, Frontier, ingestBacklog, type RevisitPolicy, requeueLost } from '@bitcrawl/queue';
 import { newCrawlId, type SeederConfig, seedKnown, seedRound } from '@bitcrawl/seeder';
@@ -11,7 +12,7 @@ import {
   type Store,
   type StoreOptions,
 } from '@bitcrawl/storage';
-import { createMetrics, type Logger } from '@bitcrawl/telemetry';
+import { createMetrics, type Logger, type LogLevel } from '@bitcrawl/telemetry';
 import { MissingBinaryError, startRedis, which } from '@bitcrawl/testkit';
 import { startWorker, type WorkerConfig } from '@bitcrawl/worker';
 import { Redis } from 'ioredis';
@@ -37,6 +38,12 @@ export interface LocalCrawlOptions {
   onRound?: (summary: CrawlSummary) => void;
   progress: (line: string) => void;
   logger: Logger;
+  logLevel?: LogLevel;
+  /**
+   * The ingest thread's script: ingestion then runs on its own thread, off the crawl's event
+   * loop. Without it (in-process tests) the ingester shares the crawl's loop.
+   */
+  ingestThreadEntry?: string;
 }
 
 export interface CrawlSummary {
@@ -49,6 +56,29 @@ export interface CrawlSummary {
   failedVisits: number;
   /** Stopped by a signal before the round was done: the figures are of a partial round. */
   interrupted: boolean;
+  /** The crawl's event-loop delay, 99th percentile over the round (ms): timers and reads wait this long. */
+  loopLagP99Ms: number;
+}
+
+/** Event-loop delay of this thread: over the whole run, and since the last progress line. */
+function loopLag() {
+  const all = monitorEventLoopDelay({ resolution: 10 });
+  const recent = monitorEventLoopDelay({ resolution: 10 });
+  all.enable();
+  recent.enable();
+  const ms = (h: IntervalHistogram) => Math.round(h.percentile(99) / 1e6);
+  return {
+    sinceLast() {
+      const v = ms(recent);
+      recent.reset();
+      return v;
+    },
+    overall: () => ms(all),
+    stop() {
+      all.disable();
+      recent.disable();
+    },
+  };
 }
 
 /** How long each shutdown step (worker, ingester, queue) may take before the crawl goes on. */
@@ -77,10 +107,13 @@ async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
  */
 export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): Promise<CrawlSummary> {
   const started = Date.now();
+  const lag = loopLag();
   // First: a bad database file is a configuration error, reported before anything starts.
-  const geo = await loadGeoEnricher(o.ingester, o.logger);
+  // (The ingest thread loads its own copy; this one only checks the file and is dropped.)
+  let geo = await loadGeoEnricher(o.ingester, o.logger);
   if (geo?.db) o.progress(`GeoIP/ASN: ${geo.db.ranges} ranges from ${o.ingester.geoDb}`);
   if (geo?.city) o.progress(`GeoIP city (MMDB): ${geo.city.files.join(', ')}`);
+  if (o.ingestThreadEntry) geo = undefined;
   // A --redis that is not there fails here, in one line, instead of retrying for ever.
   if (o.redisUrl) await ensureRedisReachable(o.redisUrl);
   else if (!which('redis-server')) throw new MissingBinaryError('redis-server', 'redis-server');
@@ -90,6 +123,7 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
   let privateRedis: Awaited<ReturnType<typeof startRedis>> | undefined;
   let bull: Redis | undefined;
   let redis: Redis | undefined;
+  let ingestRedis: Redis | undefined;
   const metrics = createMetrics({ service: 'crawl', defaultMetrics: false });
   try {
     // Its own process group: Ctrl-C must not stop it under the shutdown that still drains it.
@@ -98,6 +132,10 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
     if (privateRedis) o.progress(`started a private redis-server at ${redisUrl}`);
     bull = new Redis(redisUrl, { maxRetriesPerRequest: null });
     redis = new Redis(redisUrl);
+    // Its own connection: the ingester blocks on XREADGROUP, and a Redis connection runs one
+    // command at a time, so sharing the frontier's made every admission wait out that block
+    // (about a second per gossip hop). The ingest thread opens its own.
+    if (!o.ingestThreadEntry) ingestRedis = new Redis(redisUrl);
     await migrate(store);
     const crawlQueue = createCrawlQueue(bull);
     const frontier = new Frontier(redis, o.revisit);
@@ -117,11 +155,20 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
     let round = await startRound(crawlId);
     let recorded = false;
     const visitor = createVisitor(o.crawler, { logger: o.logger, metrics });
+    const fit = fitConcurrencyToFdLimit(o.worker.concurrency);
+    if (fit.warning) o.progress(fit.warning);
     const worker = startWorker(
       { connection: bull, crawlQueue, frontier, visitor, logger: o.logger, metrics },
-      o.worker,
+      { ...o.worker, concurrency: fit.concurrency },
     );
-    const ingester = startIngester({ redis, store, logger: o.logger, metrics, geo }, o.ingester);
+    const ingester = o.ingestThreadEntry
+      ? await startIngestThread(o.ingestThreadEntry, {
+          redisUrl,
+          store: o.store,
+          config: o.ingester,
+          logLevel: o.logLevel ?? 'warn',
+        })
+      : startIngester({ redis: ingestRedis as Redis, store, logger: o.logger, metrics, geo }, o.ingester);
     // The ingester only stops early on an error it cannot retry: then the crawl cannot finish.
     let ingesterDied: Error | undefined;
     ingester.stopped.catch((err: Error) => {
@@ -135,20 +182,23 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
     try {
       let last = { at: Date.now(), visited: 0 };
       let idleSince = 0;
-      for (;;) {
-        await new Promise((r) => setTimeout(r, 1000));
+      for (let tick = 1; ; tick++) {
+        // Checked four times a second (a round ends when its last visit does), printed once.
+        await new Promise((r) => setTimeout(r, 250));
         checkIngester();
         const p = await frontier.progress(crawlId);
         const counts = await crawlQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
         const queued = Object.values(counts).reduce((a, b) => a + b, 0);
         const now = Date.now();
-        const rate = ((p.visited - last.visited) * 1000) / Math.max(1, now - last.at);
-        last = { at: now, visited: p.visited };
-        o.progress(
-          `visited ${p.visited}/${p.seen}  reachable ${p.ok}  queued ${queued} (active ${counts.active ?? 0})  ${rate.toFixed(0)} visits/s  ingest backlog ${await ingestBacklog(redis)}`,
-        );
-        if (signal.aborted) break;
         let done = p.visited >= p.seen && queued === 0;
+        if (tick % 4 === 0 || done || signal.aborted) {
+          const rate = ((p.visited - last.visited) * 1000) / Math.max(1, now - last.at);
+          last = { at: now, visited: p.visited };
+          o.progress(
+            `visited ${p.visited}/${p.seen}  reachable ${p.ok}  queued ${queued} (active ${counts.active ?? 0})  ${rate.toFixed(0)} visits/s  ingest backlog ${await ingestBacklog(redis)}  loop lag p99 ${lag.sinceLast()} ms`,
+          );
+        }
+        if (signal.aborted) break;
         // Nothing queued but addresses left unvisited for a few seconds: their jobs were lost
         // (a crash outside the frontier's outbox), so give them jobs again; or their jobs failed
         // for good (retries used up on infrastructure errors), which --once reports and ends on.
@@ -180,6 +230,7 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
           failedVisits,
           interrupted: false,
           runStarted: started,
+          loopLagP99Ms: lag.overall(),
         });
         o.onRound?.(summary);
         recorded = true;
@@ -198,13 +249,9 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
       if (!(await within(worker.close(), SHUTDOWN_STEP_MS)))
         o.progress(`the worker did not stop within ${SHUTDOWN_STEP_MS / 1000} s; going on without it`);
     }
-    // Let the ingester drain the stream, then stop it (it flushes what it holds).
-    while (!signal.aborted && (await ingestBacklog(redis)) > 0) {
-      checkIngester();
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    // The ingester stores what the stream still holds (unless interrupted), then stops.
     checkIngester();
-    if (!(await within(ingester.stop(), SHUTDOWN_STEP_MS)))
+    if (!(await within(ingester.stop({ drain: !signal.aborted }), SHUTDOWN_STEP_MS)))
       o.progress(
         `the ingester did not stop within ${SHUTDOWN_STEP_MS / 1000} s: what it held is still in Redis, not stored`,
       );
@@ -221,11 +268,14 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
       interrupted: signal.aborted && !recorded,
       runStarted: started,
       write: !recorded,
+      loopLagP99Ms: lag.overall(),
     });
   } finally {
+    lag.stop();
     await store.close();
     bull?.disconnect();
     redis?.disconnect();
+    ingestRedis?.disconnect();
     await privateRedis?.stop();
   }
 }
@@ -265,6 +315,7 @@ async function finishRound(
     interrupted: boolean;
     runStarted: number;
     write?: boolean;
+    loopLagP99Ms: number;
   },
 ): Promise<CrawlSummary> {
   const rows = await roundSummary(store, r.crawlId);
@@ -292,6 +343,7 @@ async function finishRound(
     byNetwork,
     failedVisits: r.failedVisits,
     interrupted: r.interrupted,
+    loopLagP99Ms: r.loopLagP99Ms,
   };
 }
 

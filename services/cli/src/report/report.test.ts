@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Observation } from '@bitcrawl/model';
+import { EMPTY_PACKED } from '@bitcrawl/protocol';
 import { insertNodeGeo, insertObservations, migrate, openStore, type Store } from '@bitcrawl/storage';
 import { type ClickHouseServer, startClickHouse } from '@bitcrawl/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,7 +41,7 @@ const visit = (
         : null,
     connectMs: 1,
     handshakeMs: 1,
-    addrs: [],
+    addrs: EMPTY_PACKED,
   }) satisfies Observation;
 
 const geo = (host: string, asn: number, country: string, cloud = '') => ({
