@@ -45,20 +45,24 @@ async function synthesize() {
           FROM numbers(${ROUNDS * ADDRESSES}))`,
     clickhouse_settings: store.settings,
   });
+  // Gossip as the ingester writes it since migration 0006: one row of arrays per answer.
+  const each = (expr: string) => `arrayMap(k -> ${expr}, range(${GOSSIP_PER_OK}))`;
   await store.client.command({
-    query: `INSERT INTO addr_gossip
-    SELECT o.ts, o.crawl_id, o.network, o.host, o.port, 'ipv4', IPv4NumToString(toUInt32(167772160 + (cityHash64(o.host, k) % ${ADDRESSES * 2}))),
-      8333, 1033, o.ts - toIntervalSecond(cityHash64(k, o.host) % 172800)
-    FROM (SELECT ts, crawl_id, network, host, port FROM observations WHERE outcome = 'ok') AS o
-    ARRAY JOIN range(${GOSSIP_PER_OK}) AS k`,
+    query: `INSERT INTO gossip
+    SELECT o.ts, o.crawl_id, o.network, o.host, o.port, ${each('toUInt8(1)')},
+      ${each(`IPv4NumToString(toUInt32(167772160 + (cityHash64(o.host, k) % ${ADDRESSES * 2})))`)},
+      ${each('toUInt16(8333)')}, ${each('toUInt64(1033)')},
+      ${each('o.ts - toIntervalSecond(cityHash64(k, o.host) % 172800)')}
+    FROM (SELECT ts, crawl_id, network, host, port FROM observations WHERE outcome = 'ok') AS o`,
     clickhouse_settings: store.settings,
   });
+
   await store.client.command({ query: 'OPTIMIZE TABLE observations FINAL' });
-  await store.client.command({ query: 'OPTIMIZE TABLE addr_gossip FINAL' });
+  await store.client.command({ query: 'OPTIMIZE TABLE gossip FINAL' });
 }
 const [counts] = await queryRows(
   store,
-  `SELECT (SELECT count() FROM observations) AS obs, (SELECT count() FROM addr_gossip) AS gossip`,
+  `SELECT (SELECT count() FROM observations) AS obs, (SELECT sum(length(a_host)) FROM gossip) AS gossip`,
 );
 console.log(
   `store ${dir}: ${ROUNDS} rounds x ${ADDRESSES} addresses = ${counts?.obs} observations, ${counts?.gossip} gossip rows (synthesized in ${((performance.now() - t0) / 1000).toFixed(1)} s)`,
@@ -66,12 +70,14 @@ console.log(
 const parts = await queryRows<{ table: string; bytes: string; rows: string }>(
   store,
   `SELECT table, sum(bytes_on_disk) AS bytes, sum(rows) AS rows FROM system.parts WHERE active AND database = currentDatabase()
-   AND table IN ('observations', 'addr_gossip') GROUP BY table ORDER BY table`,
+   AND table IN ('observations', 'gossip') GROUP BY table ORDER BY table`,
 );
 for (const p of parts) {
   const bytes = Number(p.bytes);
+  // gossip holds one row of arrays per answer: per gossiped address is the figure that scales.
+  const perRow = p.table === 'gossip' ? Number(counts?.gossip) : Number(p.rows);
   console.log(
-    `  ${p.table.padEnd(13)} ${(bytes / 2 ** 20).toFixed(1)} MiB on disk: ${(bytes / ROUNDS / 2 ** 20).toFixed(2)} MiB per round, ${(bytes / Number(p.rows)).toFixed(1)} bytes per row`,
+    `  ${p.table.padEnd(13)} ${(bytes / 2 ** 20).toFixed(1)} MiB on disk: ${(bytes / ROUNDS / 2 ** 20).toFixed(2)} MiB per round, ${(bytes / perRow).toFixed(1)} bytes per ${p.table === 'gossip' ? 'gossiped address' : 'row'}`,
   );
 }
 const rounds = await listRounds(store);

@@ -18,20 +18,24 @@ export async function applyGossipRetention(
 ): Promise<{ how: 'ttl' | 'delete'; tables: string[] }> {
   if (!Number.isInteger(days) || days < 1)
     throw new Error(`gossip retention: ${days} is not a whole number of days >= 1`);
-  const tables = (
-    await queryRows<{ name: string }>(
-      store,
-      `SELECT name FROM system.tables WHERE database = currentDatabase()
-         AND name IN ('gossip', 'addr_gossip_v1', 'addr_gossip') AND engine LIKE '%MergeTree' ORDER BY name`,
-    )
-  ).map((t) => t.name);
+  const found = await queryRows<{ name: string; engine_full: string }>(
+    store,
+    `SELECT name, engine_full FROM system.tables WHERE database = currentDatabase()
+       AND name IN ('gossip', 'addr_gossip_v1', 'addr_gossip') AND engine LIKE '%MergeTree' ORDER BY name`,
+  );
+  const tables = found.map((t) => t.name);
   const ttl = Number(store.version.split('.')[0]) >= 20;
-  for (const table of tables) {
+  const clause = `TTL ts + toIntervalDay(${intLiteral(days)})`;
+  for (const t of found) {
+    // Set once (an ALTER per round would be a schema change per round), and without
+    // materializing it over the existing parts: that is a mutation rewriting the whole table,
+    // which merges do anyway, and embedded chdb waits on it for ever.
+    if (ttl && t.engine_full.includes(clause)) continue;
     await store.client.command({
       query: ttl
-        ? `ALTER TABLE ${table} MODIFY TTL ts + toIntervalDay(${intLiteral(days)})`
-        : `ALTER TABLE ${table} DELETE WHERE ts < now() - ${intLiteral(days * 86_400)}`,
-      clickhouse_settings: store.settings,
+        ? `ALTER TABLE ${t.name} MODIFY ${clause}`
+        : `ALTER TABLE ${t.name} DELETE WHERE ts < now() - ${intLiteral(days * 86_400)}`,
+      clickhouse_settings: ttl ? { ...store.settings, materialize_ttl_after_modify: 0 } : store.settings,
     });
   }
   return { how: ttl ? 'ttl' : 'delete', tables };

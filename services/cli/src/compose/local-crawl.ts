@@ -30,7 +30,7 @@ export interface LocalCrawlOptions {
   revisit: RevisitPolicy;
   once: boolean;
   crawlId?: string;
-  /** Days of addr_gossip kept (applied at each round's end). */
+  /** Days of gossip kept (applied at start). */
   gossipRetentionDays: number;
   /** Continuous rounds (without `once`): start interval, and how far back known addresses are revisited. */
   rounds: { intervalMs: number; knownForMs: number };
@@ -328,7 +328,6 @@ async function finishRound(
       seedsByNetwork: r.seedsByNetwork,
       failedByNetwork: r.failedByNetwork,
       interrupted: r.interrupted,
-      gossipRetentionDays: o.gossipRetentionDays,
     });
   const byNetwork = rows.map((x) => ({
     network: x.network,

@@ -1,11 +1,10 @@
 import type { CrawlJob } from '@bitcrawl/queue';
-import { applyGossipRetention, insertRounds, type RoundSummaryRow, type Store } from '@bitcrawl/storage';
+import { insertRounds, type RoundSummaryRow, type Store } from '@bitcrawl/storage';
 import type { Queue } from 'bullmq';
 
 /**
  * When a round ends: its `rounds` rows (one per network it visited or was seeded in), from the
- * round summary the store holds, and the gossip retention applied (a TTL on current ClickHouse,
- * a delete of older gossip on 18.16).
+ * round summary the store holds.
  */
 export async function recordRound(
   store: Store,
@@ -18,7 +17,6 @@ export async function recordRound(
     /** Addresses left unvisited because their jobs failed for good, per network. */
     failedByNetwork: Record<string, number>;
     interrupted: boolean;
-    gossipRetentionDays: number;
   },
 ): Promise<void> {
   const networks = new Set([
@@ -43,7 +41,6 @@ export async function recordRound(
       };
     }),
   );
-  await applyGossipRetention(store, r.gossipRetentionDays);
 }
 
 /** The round's jobs that failed for good, counted by network (at most the newest 100,000). */
