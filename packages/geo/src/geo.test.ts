@@ -143,12 +143,41 @@ describe('loadGeoDb', () => {
     expect(ok.ranges).toBe(1);
   });
 
-  it('refuses overlapping ranges, a file with nothing routed, and a missing or corrupt file', async () => {
+  it('resolves overlapping ranges as real files have them: the innermost (latest-starting) range answers', async () => {
     const overlap = write(
       'o.tsv',
-      '192.0.2.0\t192.0.2.255\t64500\tZZ\tA\n192.0.2.128\t192.0.3.0\t64501\tZZ\tB\n',
+      [
+        '192.0.2.0\t192.0.2.255\t64500\tZZ\tA', // wide
+        '192.0.2.64\t192.0.2.127\t64501\tZZ\tB', // nested in A
+        '192.0.2.200\t192.0.3.10\t64502\tZZ\tC', // overlaps A's end, goes past it
+        '2001:db8::\t2001:db8::ffff\t64510\tZZ\tV6A',
+        '2001:db8::10\t2001:db8::1f\t64511\tZZ\tV6B',
+        '',
+      ].join('\n'),
     );
-    expect(await rejection(loadGeoDb(overlap))).toMatchObject({ code: 'GEO_DB_OVERLAP', line: 2 });
+    const { db, overlaps } = await loadGeoDb(overlap);
+    expect(overlaps).toBe(3);
+    const asn = (net: string, h: string) => db.lookup(net, h)?.asn;
+    expect(
+      [
+        '192.0.2.0',
+        '192.0.2.63',
+        '192.0.2.64',
+        '192.0.2.127',
+        '192.0.2.128',
+        '192.0.2.199',
+        '192.0.2.200',
+        '192.0.2.255',
+        '192.0.3.10',
+        '192.0.3.11',
+      ].map((h) => asn('ipv4', h)),
+    ).toEqual([64500, 64500, 64501, 64501, 64500, 64500, 64502, 64502, 64502, undefined]);
+    expect(
+      ['2001:db8::f', '2001:db8::10', '2001:db8::1f', '2001:db8::20'].map((h) => asn('ipv6', h)),
+    ).toEqual([64510, 64511, 64511, 64510]);
+  });
+
+  it('refuses a file with nothing routed, and a missing or corrupt file', async () => {
     const empty = write('e.tsv', '203.0.113.0\t203.0.113.255\t0\tNone\tNot routed\n');
     expect(await rejection(loadGeoDb(empty))).toMatchObject({ code: 'GEO_DB_EMPTY' });
     const missing = path.join(tmp(), 'nope.tsv');

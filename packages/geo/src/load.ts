@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { GeoDbError } from './errors.ts';
-import { MAX_LINE_BYTES, parseLine, splitLines } from './parse.ts';
+import { MAX_LINE_BYTES, parseAsnCsvLine, parseLine, splitLines } from './parse.ts';
 import { GeoDb, type GeoRange } from './table.ts';
 
 export interface LoadOptions {
@@ -18,6 +18,8 @@ export interface LoadedGeoDb {
   /** Routed ranges loaded (AS 0 lines are not kept). */
   ranges: number;
   lines: number;
+  /** Ranges that overlapped another (real files have them; the innermost range answers). */
+  overlaps: number;
   /** Lines skipped in lenient mode; the first one says why. */
   skipped: number;
   firstSkipped?: string;
@@ -25,11 +27,53 @@ export interface LoadedGeoDb {
 }
 
 /**
- * Reads an ip2asn-combined.tsv, plain or gzip-compressed (recognised by its magic bytes, not
- * its name), into a GeoDb. Errors are GeoDbErrors naming the file and, for content, the line.
+ * Reads range files into one GeoDb: iptoasn.com's ip2asn-combined.tsv (tab-separated) or
+ * ip-location-db's asn-ipv4.csv / asn-ipv6.csv (comma-separated), each plain or gzip-compressed
+ * (recognised by content, not name). Several files, or one string of comma-separated paths,
+ * are merged (a v4 and a v6 file). Errors are GeoDbErrors naming the file and, for content, the line.
  */
-export async function loadGeoDb(file: string, opts: LoadOptions = {}): Promise<LoadedGeoDb> {
+export async function loadGeoDb(
+  files: string | readonly string[],
+  opts: LoadOptions = {},
+): Promise<LoadedGeoDb> {
   const started = performance.now();
+  const list = typeof files === 'string' ? files.split(',').filter((f) => f !== '') : files;
+  const ranges: GeoRange[] = [];
+  let lines = 0;
+  let skipped = 0;
+  let firstSkipped: string | undefined;
+  for (const file of list) {
+    const r = await readRanges(file, ranges, opts);
+    lines += r.lines;
+    skipped += r.skipped;
+    firstSkipped ??= r.firstSkipped;
+  }
+  if (ranges.length === 0)
+    throw new GeoDbError(
+      'GEO_DB_EMPTY',
+      `no routed ranges in ${lines} lines (is this ip2asn-combined.tsv or an ASN CSV?)`,
+      {
+        file: list.join(','),
+      },
+    );
+  const db = GeoDb.build(ranges);
+  const out: LoadedGeoDb = {
+    db,
+    ranges: db.ranges,
+    lines,
+    overlaps: db.overlaps,
+    skipped,
+    ms: performance.now() - started,
+  };
+  if (firstSkipped !== undefined) out.firstSkipped = firstSkipped;
+  return out;
+}
+
+async function readRanges(
+  file: string,
+  ranges: GeoRange[],
+  opts: LoadOptions,
+): Promise<{ lines: number; skipped: number; firstSkipped?: string }> {
   let gzip: boolean;
   try {
     const fh = await open(file, 'r');
@@ -48,8 +92,8 @@ export async function loadGeoDb(file: string, opts: LoadOptions = {}): Promise<L
   // pipe() does not forward a read error to the gunzip stream: do it so iteration rejects.
   if (gzip) raw.on('error', (err) => source.destroy(err));
 
-  const ranges: GeoRange[] = [];
   let lines = 0;
+  let format: 'tsv' | 'csv' | undefined;
   let skipped = 0;
   let firstSkipped: string | undefined;
   const skip = (why: string) => {
@@ -70,7 +114,9 @@ export async function loadGeoDb(file: string, opts: LoadOptions = {}): Promise<L
       }
       if (l.text.trim() === '') continue;
       try {
-        const r = parseLine(l.text, l.line, file);
+        // The first line with content tells the format: a tab means iptoasn's TSV.
+        format ??= l.text.includes('\t') ? 'tsv' : 'csv';
+        const r = format === 'tsv' ? parseLine(l.text, l.line, file) : parseAsnCsvLine(l.text, l.line, file);
         if (r) ranges.push(r);
       } catch (err) {
         if (!opts.lenient || !(err instanceof GeoDbError)) throw err;
@@ -87,16 +133,5 @@ export async function loadGeoDb(file: string, opts: LoadOptions = {}): Promise<L
       { file },
     );
   }
-  if (ranges.length === 0)
-    throw new GeoDbError(
-      'GEO_DB_EMPTY',
-      `no routed ranges in ${lines} lines (is this ip2asn-combined.tsv?)`,
-      {
-        file,
-      },
-    );
-  const db = GeoDb.build(ranges, file);
-  const out: LoadedGeoDb = { db, ranges: db.ranges, lines, skipped, ms: performance.now() - started };
-  if (firstSkipped !== undefined) out.firstSkipped = firstSkipped;
-  return out;
+  return firstSkipped === undefined ? { lines, skipped } : { lines, skipped, firstSkipped };
 }

@@ -94,3 +94,47 @@ export async function* splitLines(chunks: AsyncIterable<Buffer>): AsyncGenerator
   }
   if (pendingBytes > 0 || overlong) yield finish(Buffer.alloc(0));
 }
+
+/** Splits one CSV line (RFC 4180 quoting); undefined when a quote is left open. */
+export function splitCsvLine(text: string): string[] | undefined {
+  const out: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"' && field === '') quoted = true;
+    else if (c === ',') {
+      out.push(field);
+      field = '';
+    } else field += c;
+  }
+  if (quoted) return undefined;
+  out.push(field);
+  return out;
+}
+
+/**
+ * One line of ip-location-db's ASN CSV (asn-ipv4.csv, asn-ipv6.csv):
+ * `range_start,range_end,AS_number,AS_organization` (the organization quoted when it holds a
+ * comma). It has no country. Returns null for AS 0. Throws GEO_DB_MALFORMED.
+ */
+export function parseAsnCsvLine(text: string, line: number, file?: string): GeoRange | null {
+  const bad = (why: string): never => {
+    throw new GeoDbError('GEO_DB_MALFORMED', `${why}: ${JSON.stringify(text.slice(0, 120))}`, {
+      ...(file ? { file } : {}),
+      line,
+    });
+  };
+  const f = splitCsvLine(text);
+  if (!f || f.length !== 4) bad(`expected 4 comma-separated fields, got ${f?.length ?? 'an open quote'}`);
+  const [startText, endText, asnText, org] = f as [string, string, string, string];
+  if (/^\d+$/.test(startText) && /^\d+$/.test(endText))
+    bad('numeric range bounds (the -num files): use asn-ipv4.csv / asn-ipv6.csv, whose bounds are addresses');
+  return parseLine([startText, endText, asnText, '', org].join('\t'), line, file);
+}

@@ -1,4 +1,4 @@
-import { GeoDbError } from './errors.ts';
+import { flattenRanges } from './flatten.ts';
 import { mappedIPv4, parseIPv4, parseIPv6 } from './ip.ts';
 
 /** What the database says about an address. */
@@ -22,6 +22,9 @@ const MASK64 = (1n << 64n) - 1n;
  * the range → info index points into a table of distinct (asn, country, org) answers.
  */
 export class GeoDb {
+  /** Input ranges that overlapped another (resolved by flattenRanges: the innermost wins). */
+  overlaps = 0;
+
   private constructor(
     private readonly v4Start: Uint32Array,
     private readonly v4End: Uint32Array,
@@ -39,10 +42,10 @@ export class GeoDb {
   }
 
   /**
-   * Builds the index. Ranges may come in any order; overlapping ranges of one family are an
-   * error naming both lines (the lookup would be ambiguous), checked after sorting.
+   * Builds the index. Ranges may come in any order and may overlap, as real files do: at each
+   * address the range that started last (the innermost) answers (see flattenRanges).
    */
-  static build(ranges: readonly GeoRange[], file?: string): GeoDb {
+  static build(ranges: readonly GeoRange[]): GeoDb {
     const infos: GeoInfo[] = [];
     const infoIndex = new Map<string, number>();
     const intern = (i: GeoInfo) => {
@@ -54,26 +57,24 @@ export class GeoDb {
       }
       return at;
     };
-    const v4 = ranges.filter((r) => r.family === 4).sort((a, b) => a.start - b.start);
-    const v6 = ranges
-      .filter((r) => r.family === 6)
-      .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
-    const overlap = (a: GeoRange, b: GeoRange) => {
-      throw new GeoDbError(
-        'GEO_DB_OVERLAP',
-        `range on line ${b.line} overlaps the range on line ${a.line}`,
-        file ? { file, line: b.line } : { line: b.line },
-      );
-    };
-    for (let i = 1; i < v4.length; i++)
-      if ((v4[i] as GeoRange).start <= (v4[i - 1] as GeoRange).end) overlap(v4[i - 1]!, v4[i]!);
-    for (let i = 1; i < v6.length; i++)
-      if ((v6[i] as GeoRange).start <= (v6[i - 1] as GeoRange).end) overlap(v6[i - 1]!, v6[i]!);
+    type V4 = Extract<GeoRange, { family: 4 }>;
+    type V6 = Extract<GeoRange, { family: 6 }>;
+    // Equal starts: the wider range first, so the narrower one nests inside it and wins.
+    const f4 = flattenRanges(
+      (ranges.filter((r) => r.family === 4) as V4[]).sort((a, b) => a.start - b.start || b.end - a.end),
+    );
+    const f6 = flattenRanges(
+      (ranges.filter((r) => r.family === 6) as V6[]).sort((a, b) =>
+        a.start !== b.start ? (a.start < b.start ? -1 : 1) : a.end === b.end ? 0 : a.end > b.end ? -1 : 1,
+      ),
+    );
+    const v4 = f4.ranges;
+    const v6 = f6.ranges;
     const v4Info = Uint32Array.from(v4, (r) => intern(r.info));
     const v6Info = Uint32Array.from(v6, (r) => intern(r.info));
     const hi = (n: bigint) => n >> 64n;
     const lo = (n: bigint) => n & MASK64;
-    return new GeoDb(
+    const db = new GeoDb(
       Uint32Array.from(v4, (r) => r.start as number),
       Uint32Array.from(v4, (r) => r.end as number),
       v4Info,
@@ -84,6 +85,8 @@ export class GeoDb {
       v6Info,
       infos,
     );
+    db.overlaps = f4.overlaps + f6.overlaps;
+    return db;
   }
 
   /**

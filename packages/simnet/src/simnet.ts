@@ -17,6 +17,11 @@ export interface Simnet {
   /** Resolves when the simnet has stopped (by stop() or at the end of its duration). */
   stopped: Promise<void>;
   stop(): Promise<void>;
+  /**
+   * Takes listening IP nodes down (their listener closes: visits are refused) or brings them
+   * back, between crawl rounds, so a network can change over time. Endpoints as in the truth.
+   */
+  setDown(endpoints: readonly string[], down: boolean): Promise<void>;
 }
 
 /**
@@ -33,6 +38,7 @@ export async function startSimnet(
   const timers = new Set<NodeJS.Timeout>();
   const sockets = new Set<net.Socket>();
   const servers: net.Server[] = [];
+  const byEndpoint = new Map<string, { node: NodePlan; server: net.Server | undefined }>();
 
   const listeners = plan.nodes.filter((n) => n.listen && n.truth.kind !== 'blackhole');
   for (const n of listeners) prepareAnswer(n, magic);
@@ -40,9 +46,12 @@ export async function startSimnet(
   try {
     for (let i = 0; i < listeners.length; i += 500) {
       await Promise.all(
-        listeners
-          .slice(i, i + 500)
-          .map((n) => listen(n, magic, timers, sockets).then((s) => servers.push(s))),
+        listeners.slice(i, i + 500).map((n) =>
+          listen(n, magic, timers, sockets).then((s) => {
+            servers.push(s);
+            byEndpoint.set(n.truth.endpoint, { node: n, server: s });
+          }),
+        ),
       );
     }
     const routes = new Map<string, { host: string; port: number }>();
@@ -81,7 +90,23 @@ export async function startSimnet(
     };
     const auto = setTimeout(() => void stop(), spec.durationMs);
     auto.unref();
-    return { groundTruth: plan.truth, seeds: plan.truth.seeds, socksProxy: door.url, stopped, stop };
+    const setDown = async (endpoints: readonly string[], down: boolean) => {
+      for (const endpoint of endpoints) {
+        const entry = byEndpoint.get(endpoint);
+        if (!entry || (entry.node.truth.network !== 'ipv4' && entry.node.truth.network !== 'ipv6'))
+          throw new Error(`simnet: ${endpoint} is not a listening IP node`);
+        if (down && entry.server) {
+          const server = entry.server;
+          entry.server = undefined;
+          servers.splice(servers.indexOf(server), 1);
+          await new Promise<void>((r) => server.close(() => r()));
+        } else if (!down && !entry.server) {
+          entry.server = await listen(entry.node, magic, timers, sockets);
+          servers.push(entry.server);
+        }
+      }
+    };
+    return { groundTruth: plan.truth, seeds: plan.truth.seeds, socksProxy: door.url, stopped, stop, setDown };
   } catch (err) {
     for (const s of sockets) s.destroy();
     await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));

@@ -141,6 +141,11 @@ export const simnetSpecSchema = z
         startHeight: { min: 880_000, max: 925_000 },
         relay: 0.9,
       }),
+    /**
+     * Unix seconds: when set, advertised address times lie 0-12 h or 36-48 h before it (half
+     * each) instead of fixed times in 2023, so "gossiped within 24 h" can be tested.
+     */
+    recentAddrTimesAt: z.number().int().min(172_800).max(4_000_000_000).optional(),
     /** One-way delay before each burst a node writes, uniform in [min, max] ms. */
     latencyMs: range(10_000).default({ min: 0, max: 0 }),
     /** Fraction of Core-like nodes that announce themselves (one-entry addr) before answering. */

@@ -61,6 +61,9 @@ function suite(name: string, open: () => Promise<Store>) {
         '0004_round_summary',
         '0005_node_geo',
         '0006_gossip',
+        '0007_rounds',
+        '0008_reliability_views',
+        '0009_node_location',
         '0010_transport',
       ]);
       expect(await migrate(store)).toEqual([]);
@@ -279,7 +282,14 @@ function upgradeSuite(name: string, open: () => Promise<Store>) {
         format: 'JSONEachRow',
         clickhouse_settings: store.settings,
       });
-      expect(await migrate(store)).toEqual(['0006_gossip', '0010_transport']);
+      // Every later migration applies to the old store too (0007-0009: the network over time).
+      expect(await migrate(store)).toEqual([
+        '0006_gossip',
+        '0007_rounds',
+        '0008_reliability_views',
+        '0009_node_location',
+        '0010_transport',
+      ]);
       await insertObservations(store, [obs('1.1.1.2', 'ok', 2, 'rnew')]);
       const rows = await queryRows<{ crawl_id: string; network: string; host: string }>(
         store,

@@ -1,12 +1,22 @@
-import { cloudLookup, type GeoDb, loadCloudAsns, loadGeoDb } from '@bitcrawl/geo';
+import { cloudLookup, type GeoDb, type GeoInfo, loadCloudAsns, loadGeoDb, MmdbGeo } from '@bitcrawl/geo';
 import type { Observation } from '@bitcrawl/model';
-import { formatDateTime, type NodeGeoRow } from '@bitcrawl/storage';
+import { formatDateTime, type NodeGeoRow, type NodeLocationRow } from '@bitcrawl/storage';
 import type { Logger } from '@bitcrawl/telemetry';
 
 /** What the ingester needs to enrich a batch: the loaded database and the cloud table. */
 export interface GeoEnricher {
-  db: GeoDb;
+  /** The range database (GEOIP_ASN_DB): AS and country. */
+  db?: GeoDb;
+  /** MaxMind-format databases (GEOIP_CITY_DB): city, coordinates, time zone; AS and country where no range database is given. */
+  city?: MmdbGeo;
   cloud: (asn: number) => string | undefined;
+}
+
+/** What the enricher knows of an address's AS and country: the range database's answer, else the MMDB's. */
+export function asInfo(geo: GeoEnricher, network: string, host: string): GeoInfo | undefined {
+  if (geo.db) return geo.db.lookup(network, host);
+  const m = geo.city?.lookup(network, host);
+  return m ? { asn: m.asn ?? 0, asOrg: m.asOrg ?? '', country: m.country } : undefined;
 }
 
 /**
@@ -15,22 +25,68 @@ export interface GeoEnricher {
  * line (code GEO_DB_* / CLOUD_ASNS_INVALID), which the CLI reports as a configuration error.
  */
 export async function loadGeoEnricher(
-  config: { geoDb?: string | undefined; cloudAsns?: string | undefined },
+  config: { geoDb?: string | undefined; cityDb?: string | undefined; cloudAsns?: string | undefined },
   logger: Logger,
 ): Promise<GeoEnricher | undefined> {
-  if (!config.geoDb) return undefined;
+  if (!config.geoDb && !config.cityDb) return undefined;
   const extra = config.cloudAsns ? await loadCloudAsns(config.cloudAsns) : undefined;
-  const loaded = await loadGeoDb(config.geoDb);
-  logger.info(
-    {
-      file: config.geoDb,
-      ranges: loaded.ranges,
-      loadMs: Math.round(loaded.ms),
-      ...(extra ? { cloudAsns: config.cloudAsns, cloudEntries: extra.size } : {}),
-    },
-    'GeoIP/ASN database loaded',
-  );
-  return { db: loaded.db, cloud: cloudLookup(extra) };
+  const out: GeoEnricher = { cloud: cloudLookup(extra) };
+  if (config.geoDb) {
+    const loaded = await loadGeoDb(config.geoDb);
+    logger.info(
+      {
+        file: config.geoDb,
+        ranges: loaded.ranges,
+        overlaps: loaded.overlaps,
+        loadMs: Math.round(loaded.ms),
+        ...(extra ? { cloudAsns: config.cloudAsns, cloudEntries: extra.size } : {}),
+      },
+      'GeoIP/ASN database loaded',
+    );
+    out.db = loaded.db;
+  }
+  if (config.cityDb) {
+    out.city = await MmdbGeo.open(config.cityDb.split(',').filter((f) => f !== ''));
+    logger.info({ files: out.city.files }, 'MMDB (city) database loaded');
+  }
+  return out;
+}
+
+/**
+ * One node_location row per distinct IPv4/IPv6 address in the batch, from the MMDB databases
+ * (a no-data row where they know nothing, so a newer database's silence replaces an older answer).
+ */
+export function locationRows(batch: readonly VisitedAddress[], geo: GeoEnricher): NodeLocationRow[] {
+  if (!geo.city) return [];
+  const rows: NodeLocationRow[] = [];
+  for (const o of newestPerAddress(batch).values()) {
+    const m = geo.city.lookup(o.network, o.host);
+    rows.push({
+      network: o.network,
+      host: o.host,
+      city: m?.city ?? '',
+      region: m?.region ?? '',
+      country: m?.country ?? '',
+      latitude: m?.latitude ?? 0,
+      longitude: m?.longitude ?? 0,
+      has_location: m?.latitude !== undefined ? 1 : 0,
+      timezone: m?.timezone ?? '',
+      updated: formatDateTime(o.ts),
+    });
+  }
+  return rows;
+}
+
+/** The newest visit of each distinct IPv4/IPv6 address in a batch. */
+function newestPerAddress(batch: readonly VisitedAddress[]): Map<string, VisitedAddress> {
+  const newest = new Map<string, VisitedAddress>();
+  for (const o of batch) {
+    if (o.network !== 'ipv4' && o.network !== 'ipv6') continue;
+    const key = `${o.network}|${o.host}`;
+    const seen = newest.get(key);
+    if (!seen || seen.ts < o.ts) newest.set(key, o);
+  }
+  return newest;
 }
 
 /** What geoRows needs of a visit (an Observation is one). */
@@ -49,16 +105,9 @@ export function geoRows(
   geo: GeoEnricher,
   opts: { noData?: boolean } = {},
 ): NodeGeoRow[] {
-  const newest = new Map<string, VisitedAddress>();
-  for (const o of batch) {
-    if (o.network !== 'ipv4' && o.network !== 'ipv6') continue;
-    const key = `${o.network}|${o.host}`;
-    const seen = newest.get(key);
-    if (!seen || seen.ts < o.ts) newest.set(key, o);
-  }
   const rows: NodeGeoRow[] = [];
-  for (const o of newest.values()) {
-    const info = geo.db.lookup(o.network, o.host);
+  for (const o of newestPerAddress(batch).values()) {
+    const info = asInfo(geo, o.network, o.host);
     if (!info && !opts.noData) continue;
     rows.push({
       network: o.network,

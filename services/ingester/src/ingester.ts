@@ -1,11 +1,17 @@
 import { type Observation, observationToJson } from '@bitcrawl/model';
 import { packedCount } from '@bitcrawl/protocol';
 import { ingestBacklog, ObservationStreamReader } from '@bitcrawl/queue';
-import { insertIsolatingRejects, insertNodeGeo, insertObservations, type Store } from '@bitcrawl/storage';
+import {
+  insertIsolatingRejects,
+  insertNodeGeo,
+  insertNodeLocation,
+  insertObservations,
+  type Store,
+} from '@bitcrawl/storage';
 import type { Logger, Metrics } from '@bitcrawl/telemetry';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { type GeoEnricher, geoRows } from './geo.ts';
+import { type GeoEnricher, geoRows, locationRows } from './geo.ts';
 
 export const ingesterConfigSchema = z
   .object({
@@ -16,11 +22,13 @@ export const ingesterConfigSchema = z
     claimIdleMs: z.number().int().min(1000).default(60_000),
     /** ip2asn-combined.tsv(.gz): when set, every batch also writes node_geo rows (loadGeoEnricher). */
     geoDb: z.string().min(1).optional(),
-    /** JSON {"<asn>": "<provider>"} extending the built-in cloud ASN table; needs geoDb. */
+    /** MaxMind-format (MMDB) files, comma-separated: when set, every batch also writes node_location rows. */
+    cityDb: z.string().min(1).optional(),
+    /** JSON {"<asn>": "<provider>"} extending the built-in cloud ASN table; needs geoDb or cityDb. */
     cloudAsns: z.string().min(1).optional(),
   })
-  .refine((c) => !c.cloudAsns || c.geoDb, {
-    message: 'the cloud ASN file needs a GeoIP/ASN database (GEOIP_ASN_DB / --geoip-asn-db)',
+  .refine((c) => !c.cloudAsns || c.geoDb || c.cityDb, {
+    message: 'the cloud ASN file needs a GeoIP/ASN database (GEOIP_ASN_DB / --geoip-asn-db or GEOIP_CITY_DB)',
     path: ['cloudAsns'],
   })
   // Entries wait in the ingester's own buffer up to a flush interval (and its insert); claimed
@@ -126,10 +134,11 @@ export function startIngester(
   };
 
   const flush = async (ids: string[], rows: Observation[]) => {
-    let written: { observations: number; gossip: number; geo: number } | undefined;
+    let written: { observations: number; gossip: number; geo: number; location: number } | undefined;
     let refused: { id: string; raw: string; error: string }[] = [];
     // Computed once: the lookup is pure, and a retried insert must write the same rows.
     const geo = deps.geo ? geoRows(rows, deps.geo, { noData: true }) : [];
+    const location = deps.geo?.city ? locationRows(rows, deps.geo) : [];
     const entries = rows.map((row, i) => ({ id: ids[i] as string, row }));
     for (let attempt = 0; !written; attempt++) {
       try {
@@ -149,6 +158,7 @@ export function startIngester(
           observations: accepted.length,
           gossip: accepted.reduce((n, e) => n + packedCount(e.row.addrs), 0),
           geo: await insertNodeGeo(deps.store, geo),
+          location: await insertNodeLocation(deps.store, location),
         };
       } catch (err) {
         deps.metrics?.ingestBatches.inc({ result: 'error' });
@@ -172,6 +182,7 @@ export function startIngester(
     deps.metrics?.ingestRows.inc({ table: 'observations' }, written.observations);
     deps.metrics?.ingestRows.inc({ table: 'addr_gossip' }, written.gossip);
     if (deps.geo) deps.metrics?.ingestRows.inc({ table: 'node_geo' }, written.geo);
+    if (deps.geo?.city) deps.metrics?.ingestRows.inc({ table: 'node_location' }, written.location);
     deps.metrics?.ingestBatches.inc({ result: 'ok' });
     let oldest = Number.POSITIVE_INFINITY;
     for (const r of rows) oldest = Math.min(oldest, r.ts);

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { migrate, openStore } from '@bitcrawl/storage';
+import { applyGossipRetention, migrate, openStore } from '@bitcrawl/storage';
 import {
   createLogger,
   createMetrics,
@@ -32,6 +32,10 @@ export const ingesterEnvSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   /** iptoasn.com's ip2asn-combined.tsv or .tsv.gz: enables node_geo enrichment. */
   GEOIP_ASN_DB: z.string().optional(),
+  /** MaxMind-format (MMDB) city databases, comma-separated: enables node_location. */
+  GEOIP_CITY_DB: z.string().optional(),
+  /** Days of addr_gossip kept (a TTL; on ClickHouse 18.16 older gossip is deleted at start). */
+  GOSSIP_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(30),
   /** JSON {"<asn>": "<provider>"} added to the built-in cloud provider table. */
   CLOUD_ASNS: z.string().optional(),
 });
@@ -43,6 +47,7 @@ const INGESTER_ENV_NAMES = {
   consumer: 'CONSUMER_NAME',
   claimIdleMs: 'CLAIM_IDLE_MS',
   geoDb: 'GEOIP_ASN_DB',
+  cityDb: 'GEOIP_CITY_DB',
   cloudAsns: 'CLOUD_ASNS',
 };
 
@@ -62,6 +67,7 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
       consumer: e.CONSUMER_NAME ?? `${os.hostname()}-${process.pid}`,
       claimIdleMs: e.CLAIM_IDLE_MS,
       geoDb: e.GEOIP_ASN_DB,
+      cityDb: e.GEOIP_CITY_DB,
       cloudAsns: e.CLOUD_ASNS,
     }),
   );
@@ -70,6 +76,8 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
   const store = await openStore(e.CLICKHOUSE_URL ? { url: e.CLICKHOUSE_URL } : { dir: e.STORE_DIR });
   const applied = await migrate(store);
   logger.info({ store: store.describe, version: store.version, applied }, 'schema ready');
+  const retention = await applyGossipRetention(store, e.GOSSIP_RETENTION_DAYS);
+  logger.info({ days: e.GOSSIP_RETENTION_DAYS, ...retention }, 'gossip retention applied');
   const redis = new Redis(e.REDIS_URL);
   redis.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
   const running = startIngester({ redis, store, logger, metrics, geo }, config);

@@ -120,7 +120,11 @@ export async function runIngestThread(d: IngestThreadData): Promise<void> {
           port.close();
         });
     });
-    post({ type: 'ready', ...(geo ? { geo: `${geo.db.ranges} ranges from ${d.config.geoDb}` } : {}) });
+    const described = [
+      geo?.db ? `${geo.db.ranges} ranges from ${d.config.geoDb}` : '',
+      geo?.city ? `city MMDB ${geo.city.files.join(', ')}` : '',
+    ].filter(Boolean);
+    post({ type: 'ready', ...(described.length > 0 ? { geo: described.join('; ') } : {}) });
   } catch (err) {
     redis?.disconnect();
     post({ type: 'died', error: serialize(err) });

@@ -163,7 +163,7 @@ export async function seedRound(
   deps: SeedDeps,
   config: SeederConfig,
   crawlId: string,
-): Promise<{ found: number; enqueued: number; sources: SeedSources }> {
+): Promise<{ found: number; enqueued: number; sources: SeedSources; byNetwork: Record<string, number> }> {
   crawlIdSchema.parse(crawlId);
   const { targets, sources } = await gatherSeeds(config, deps.logger);
   await deps.frontier.startRound(crawlId);
@@ -179,8 +179,34 @@ export async function seedRound(
     })),
   );
   deps.logger.info({ crawlId, found: targets.length, enqueued: admitted.length }, 'round seeded');
-  return { found: targets.length, enqueued: admitted.length, sources };
+  const byNetwork: Record<string, number> = {};
+  for (const a of admitted) byNetwork[a.network] = (byNetwork[a.network] ?? 0) + 1;
+  return { found: targets.length, enqueued: admitted.length, sources, byNetwork };
 }
 
 /** Round ids have one format everywhere (crawl, seeder, stack): see @bitcrawl/queue. */
 export { newCrawlId } from '@bitcrawl/queue';
+
+/**
+ * Adds addresses the crawl already knows (visited within the revisit horizon, read from the
+ * store) to a started round, admitted like seeds (due or not: every known address is revisited
+ * in every round) and enqueued. Call in pages; returns how many were new to the round.
+ */
+export async function seedKnown(
+  deps: SeedDeps,
+  crawlId: string,
+  addrs: readonly Endpoint[],
+): Promise<number> {
+  crawlIdSchema.parse(crawlId);
+  const admitted = await deps.frontier.admit(crawlId, addrs, { force: true });
+  for (let i = 0; i < admitted.length; i += 10_000) {
+    await deps.crawlQueue.addBulk(
+      admitted.slice(i, i + 10_000).map((a) => ({
+        name: 'visit',
+        data: { crawlId, network: a.network, host: a.host, port: a.port, source: 'known' },
+        opts: { jobId: jobIdFor(crawlId, a) },
+      })),
+    );
+  }
+  return admitted.length;
+}

@@ -3,6 +3,7 @@ import type { CliEntry } from '../main.ts';
 import * as crawl from './crawl.ts';
 import * as dashboard from './dashboard.ts';
 import * as decode from './decode.ts';
+import * as exportCmd from './export.ts';
 import * as geoBackfill from './geo-backfill.ts';
 import * as query from './query.ts';
 import * as report from './report.ts';
@@ -25,6 +26,7 @@ export function registerCommands(program: Command, entry: CliEntry = {}): void {
   query.register(program);
   report.register(program);
   geoBackfill.register(program);
+  exportCmd.register(program);
   status.register(program);
   dashboard.register(program);
   stack.register(program);

@@ -104,6 +104,8 @@ export function register(program: Command, entry: CliEntry = {}): void {
     batchSize: { env: 'BATCH_SIZE' },
     consumer: { env: 'CONSUMER_NAME' },
     geoipAsnDb: { env: 'GEOIP_ASN_DB' },
+    geoipCityDb: { env: 'GEOIP_CITY_DB' },
+    gossipRetentionDays: { env: 'GOSSIP_RETENTION_DAYS' },
     cloudAsns: { env: 'CLOUD_ASNS' },
   };
   program
@@ -114,7 +116,12 @@ export function register(program: Command, entry: CliEntry = {}): void {
     .option('--store <dir>', 'STORE_DIR (embedded ClickHouse)')
     .option('--batch-size <n>', 'BATCH_SIZE')
     .option('--consumer <name>', 'CONSUMER_NAME')
-    .option('--geoip-asn-db <file>', 'GEOIP_ASN_DB (ip2asn-combined.tsv or .tsv.gz)')
+    .option(
+      '--geoip-asn-db <file>',
+      'GEOIP_ASN_DB (ip2asn-combined.tsv(.gz) or ASN CSV; files comma-separated)',
+    )
+    .option('--geoip-city-db <file>', 'GEOIP_CITY_DB (MMDB city databases, comma-separated)')
+    .option('--gossip-retention-days <n>', 'GOSSIP_RETENTION_DAYS (30)')
     .option('--cloud-asns <file>', 'CLOUD_ASNS (JSON {"<asn>": "<provider>"})')
     .option('--metrics-port <port>', 'METRICS_PORT')
     .option('--log-level <level>', 'LOG_LEVEL')

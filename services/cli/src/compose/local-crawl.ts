@@ -111,7 +111,7 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
   // First: a bad database file is a configuration error, reported before anything starts.
   // (The ingest thread loads its own copy; this one only checks the file and is dropped.)
   let geo = await loadGeoEnricher(o.ingester, o.logger);
-  if (geo) o.progress(`GeoIP/ASN: ${geo.db.ranges} ranges from ${o.ingester.geoDb}`);
+  if (geo?.db) o.progress(`GeoIP/ASN: ${geo.db.ranges} ranges from ${o.ingester.geoDb}`);
   if (o.ingestThreadEntry) geo = undefined;
   // A --redis that is not there fails here, in one line, instead of retrying for ever.
   if (o.redisUrl) await ensureRedisReachable(o.redisUrl);

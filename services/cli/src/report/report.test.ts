@@ -87,6 +87,13 @@ function suite(name: string, open: () => Promise<Store>) {
         'errors',
         'user_agents',
         'transport',
+        // The network over time (trends.ts; their figures are checked in test/e2e/timeline.test.ts).
+        'rounds',
+        'churn',
+        'unreachable',
+        'v2_share',
+        'v2_adoption',
+        'reliability',
       ]);
       const [reach, outcomes, errors, uas] = r.sections;
       expect(reach?.rows).toEqual([

@@ -10,6 +10,7 @@ import {
   transportByRound,
   userAgents,
 } from './sql.ts';
+import { trendSections } from './trends.ts';
 
 export interface Section {
   key: string;
@@ -138,6 +139,8 @@ export async function buildReport(store: Store, sel: { round?: string; rounds: n
         .map((c) => ({ provider: c.cloud, nodes: c.nodes, share: pct(c.nodes, total) })),
     });
   }
+  // The network over time (issue 14): rounds, churn, unreachable estimate, v2, reliability.
+  sections.push(...(await trendSections(store, rounds)));
   return { rounds, sections };
 }
 
