@@ -204,10 +204,6 @@ export class Frontier {
     await this.redis.del(outboxKey(crawlId, source));
   }
 
-  async isRecorded(crawlId: string, a: Addr): Promise<boolean> {
-    return (await this.redis.hget(keys(crawlId).addrs, endpointKey(a))) === '1';
-  }
-
   /** Of these addresses, the ones seen this round but not yet recorded (for re-enqueueing after a crash). */
   async pending(crawlId: string, addrs: readonly Addr[]): Promise<Addr[]> {
     if (addrs.length === 0) return [];

@@ -90,27 +90,32 @@ export function formatIPv6(b: Uint8Array, off = 0): string {
  * the regular expressions of a general parser cost several times more.
  */
 export function parseIPv4(text: string): Uint8Array | undefined {
-  if (text.length < 7 || text.length > 15) return undefined;
   const out = new Uint8Array(4);
+  return parseIPv4Into(text, out, 0) ? out : undefined;
+}
+
+/** parseIPv4 into `out` at `at` (no allocation: packing an answer parses up to 1,000); false if not one. */
+export function parseIPv4Into(text: string, out: Uint8Array, at: number): boolean {
+  if (text.length < 7 || text.length > 15) return false;
   let part = 0;
   let value = 0;
   let digits = 0;
   for (let i = 0; i <= text.length; i++) {
     const c = i < text.length ? text.charCodeAt(i) : 0x2e; // a virtual '.' closes the last part
     if (c === 0x2e) {
-      if (digits === 0 || part > 3) return undefined;
-      out[part++] = value;
+      if (digits === 0 || part > 3) return false;
+      out[at + part++] = value;
       value = 0;
       digits = 0;
     } else if (c >= 0x30 && c <= 0x39) {
-      if (digits === 1 && value === 0) return undefined; // leading zero
+      if (digits === 1 && value === 0) return false; // leading zero
       value = value * 10 + (c - 0x30);
-      if (++digits > 3 || value > 255) return undefined;
+      if (++digits > 3 || value > 255) return false;
     } else {
-      return undefined;
+      return false;
     }
   }
-  return part === 4 ? out : undefined;
+  return part === 4;
 }
 
 /** IPv6 text (no zone id) to 16 bytes. */

@@ -2,6 +2,7 @@ import { ProtocolError } from '../errors.ts';
 import type { AddrEntry } from '../messages/addr.ts';
 import { MAX_ADDRV2_ADDRESS_LENGTH } from '../messages/addrv2.ts';
 import { addressToBytes, decodeBip155, isIPv4Mapped, networkFromBip155Id } from './codec.ts';
+import { parseIPv4Into } from './ip.ts';
 import { ADDRESS_SIZE, BIP155_ID, type Network } from './types.ts';
 
 /**
@@ -47,7 +48,7 @@ export function packAddrs(entries: readonly AddrEntry[]): PackedAddrs {
     if (a.network === 'ipv4') {
       out[at++] = WIRE_ID.ipv4;
       out[at++] = 4;
-      if (!writeIPv4(out, at, a.host))
+      if (!parseIPv4Into(a.host, out, at))
         throw new ProtocolError('BAD_ADDRESS', `not a valid ipv4 address: ${a.host}`);
       at += 4;
     } else {
@@ -89,27 +90,6 @@ function writeServices(out: Buffer, at: number, v: bigint): number {
   out[at] = 0xff;
   out.writeBigUInt64LE(v, at + 1);
   return at + 9;
-}
-
-/** A canonical dotted quad written as 4 bytes at `at`; false if `host` is not one. */
-function writeIPv4(out: Buffer, at: number, host: string): boolean {
-  let part = 0;
-  let value = 0;
-  let digits = 0;
-  for (let i = 0; i <= host.length; i++) {
-    const c = i < host.length ? host.charCodeAt(i) : 0x2e;
-    if (c === 0x2e) {
-      if (digits === 0 || part > 3) return false;
-      out[at + part++] = value;
-      value = 0;
-      digits = 0;
-    } else if (c >= 0x30 && c <= 0x39) {
-      if (digits === 1 && value === 0) return false;
-      value = value * 10 + (c - 0x30);
-      if (++digits > 3 || value > 255) return false;
-    } else return false;
-  }
-  return part === 4;
 }
 
 /**
