@@ -1,9 +1,18 @@
+import { bindQuery } from './sql/bind.ts';
+import type { SqlParams } from './sql/literal.ts';
 import type { Store } from './store.ts';
 
-/** Runs SQL and returns rows as objects (JSONEachRow), on either engine. */
-export async function queryRows<T = Record<string, unknown>>(store: Store, sql: string): Promise<T[]> {
+/**
+ * Runs SQL and returns rows as objects (JSONEachRow), on either engine. Values go in as
+ * `{name:Type}` placeholders with `params`, bound by the one binding layer (sql/bind.ts).
+ */
+export async function queryRows<T = Record<string, unknown>>(
+  store: Store,
+  sql: string,
+  params: SqlParams = {},
+): Promise<T[]> {
   const rs = await store.client.query({
-    query: sql,
+    ...bindQuery(store, sql, params),
     format: 'JSONEachRow',
     clickhouse_settings: store.settings,
   });
@@ -18,9 +27,9 @@ export interface RoundSummaryRow {
 }
 
 export function roundSummary(store: Store, crawlId: string): Promise<RoundSummaryRow[]> {
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(crawlId)) throw new Error(`bad crawl id "${crawlId}"`);
   return queryRows<RoundSummaryRow>(
     store,
-    `SELECT crawl_id, network, visited, reachable FROM round_summary WHERE crawl_id = '${crawlId}' ORDER BY network`,
+    'SELECT crawl_id, network, visited, reachable FROM round_summary WHERE crawl_id = {round:String} ORDER BY network',
+    { round: crawlId },
   );
 }

@@ -13,14 +13,14 @@ export interface UnroutedRow {
 }
 
 export async function unroutedByNetwork(store: Store, crawlId: string): Promise<UnroutedRow[]> {
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(crawlId)) throw new Error(`bad crawl id "${crawlId}"`);
   // LIKE, not startsWith: ClickHouse 18.16 has no startsWith.
   const rows = await queryRows<{ network: string; n: string | number }>(
     store,
     `SELECT toString(network) AS network, count() AS n FROM observations FINAL
-     WHERE crawl_id = '${crawlId}' AND outcome = 'not_dialable'
+     WHERE crawl_id = {round:String} AND outcome = 'not_dialable'
        AND (error LIKE 'no proxy configured for %' OR error LIKE 'no CJDNS route %')
      GROUP BY network ORDER BY network`,
+    { round: crawlId },
   );
   return rows.map((r) => ({ network: r.network, addresses: Number(r.n) }));
 }

@@ -1,11 +1,5 @@
-import {
-  CRAWL_ID_PATTERN,
-  type CrawlJob,
-  createStatusSampler,
-  type Frontier,
-  type StatusSample,
-} from '@bitcrawl/queue';
-import { queryRows, type Store } from '@bitcrawl/storage';
+import { type CrawlJob, createStatusSampler, type Frontier, type StatusSample } from '@bitcrawl/queue';
+import { roundSummary, type Store } from '@bitcrawl/storage';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 
@@ -24,11 +18,8 @@ export function createSummarizer(deps: {
   return async (): Promise<Summary> => {
     const s = await sample();
     let reachableByNetwork: Summary['reachableByNetwork'] = null;
-    if (deps.store && s.round && CRAWL_ID_PATTERN.test(s.round)) {
-      const rows = await queryRows<{ network: string; reachable: string; visited: string }>(
-        deps.store,
-        `SELECT network, reachable, visited FROM round_summary WHERE crawl_id = '${s.round}' ORDER BY network`,
-      ).catch(() => []);
+    if (deps.store && s.round) {
+      const rows = await roundSummary(deps.store, s.round).catch(() => []);
       reachableByNetwork = rows.map((r) => ({
         network: r.network,
         reachable: Number(r.reachable),

@@ -1,5 +1,4 @@
-import type { Network } from '@bitcrawl/model';
-import { insertNodeGeo, queryRows, type Store } from '@bitcrawl/storage';
+import { insertNodeGeo, type Store, visitedAddressesPage } from '@bitcrawl/storage';
 import { type GeoEnricher, geoRows } from './geo.ts';
 
 export interface GeoBackfillResult {
@@ -43,29 +42,17 @@ export async function backfillGeo(
   const done: GeoBackfillResult = { addresses: 0, written: 0, withoutData: 0 };
   let after: { network: string; host: string } | undefined;
   for (;;) {
-    // Keyset paging on the (network, host) order: each page starts after the last one's key,
-    // so it neither re-reads nor skips whatever the pages before it wrote.
-    const from = after
-      ? `AND (network > ${literal(after.network)} OR (network = ${literal(after.network)} AND host > ${literal(after.host)}))`
-      : '';
-    // Without `all`: addresses with no answer yet, i.e. no node_geo row, or a newest row that
-    // is a no-data row (the ingester writes those for what its database did not know).
-    const missingOnly = opts.all
-      ? ''
-      : `AND (network, host) NOT IN (SELECT network, host FROM node_geo WHERE network IN ('ipv4', 'ipv6') ${from}
-           GROUP BY network, host HAVING argMax(asn, updated) != 0)`;
-    const page = await queryRows<{ network: Network; host: string; ts: string | number }>(
-      store,
-      `SELECT network, host, toUInt64(max(ts)) AS ts FROM observations
-       WHERE network IN ('ipv4', 'ipv6') ${from} ${missingOnly}
-       GROUP BY network, host ORDER BY network, host LIMIT ${pageSize}`,
-    );
+    const page = await visitedAddressesPage(store, {
+      ...(after ? { after } : {}),
+      missingGeoOnly: !opts.all,
+      limit: pageSize,
+    });
     if (page.length === 0) break;
     const rows = geoRows(
       page.map((r) => ({
         network: r.network,
         host: r.host,
-        ts: opts.all ? Math.max(nowMs, Number(r.ts) * 1000) : Number(r.ts) * 1000,
+        ts: opts.all ? Math.max(nowMs, r.ts * 1000) : r.ts * 1000,
       })),
       geo,
       { noData: opts.all === true },
@@ -79,9 +66,4 @@ export async function backfillGeo(
     if (page.length < pageSize) break;
   }
   return done;
-}
-
-/** A ClickHouse string literal (backslash and quote escaped): 18.16 has no query parameters. */
-function literal(s: string): string {
-  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }

@@ -19,7 +19,6 @@ export interface RoundRow {
 
 export async function insertRounds(store: Store, rows: readonly RoundRow[]): Promise<void> {
   if (rows.length === 0) return;
-  for (const r of rows) roundLiteral(r.crawlId);
   await store.client.insert({
     table: 'rounds',
     values: rows.map((r) => ({

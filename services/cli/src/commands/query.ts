@@ -27,7 +27,7 @@ export function register(program: Command): void {
       process.stdout.write(formatRows(rows, o.format));
       // A store holds every round crawled into it: a query that does not pick one says so.
       if (!/crawl_id/i.test(sql)) {
-        const note = await roundsNote(store, queryTypedRows);
+        const note = await roundsNote(store);
         if (note) process.stderr.write(`${note}\n`);
       }
     } catch (err) {
@@ -40,19 +40,13 @@ export function register(program: Command): void {
 }
 
 /** "rounds in the store: N ..." when it holds more than one (nothing for an empty or new store). */
-async function roundsNote(
-  store: import('@bitcrawl/storage').Store,
-  query: typeof import('@bitcrawl/storage').queryTypedRows,
-): Promise<string | undefined> {
+async function roundsNote(store: import('@bitcrawl/storage').Store): Promise<string | undefined> {
+  const { roundsInStore } = await import('@bitcrawl/storage');
   try {
-    const { rows } = await query(
-      store,
-      'SELECT uniqExact(crawl_id) AS n, argMax(crawl_id, ts_ms) AS newest FROM observations',
-    );
-    const n = Number(rows[0]?.n ?? 0);
-    if (n < 2) return undefined;
+    const { count, newest } = await roundsInStore(store);
+    if (count < 2) return undefined;
     return (
-      `(rows of all ${n} rounds in the store; the newest is ${String(rows[0]?.newest)}: ` +
+      `(rows of all ${count} rounds in the store; the newest is ${String(newest)}: ` +
       'add WHERE crawl_id = (SELECT argMax(crawl_id, ts_ms) FROM observations) for it alone)'
     );
   } catch {

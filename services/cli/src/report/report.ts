@@ -1,15 +1,15 @@
-import type { Store } from '@bitcrawl/storage';
-import { formatRows } from '../format.ts';
 import {
   geoBreakdown,
   hasGeo,
   outcomesByRound,
   reachableByRound,
+  type Store,
   selectRounds,
   topErrors,
   transportByRound,
   userAgents,
-} from './sql.ts';
+} from '@bitcrawl/storage';
+import { formatRows } from '../format.ts';
 import { trendSections } from './trends.ts';
 
 export interface Section {

@@ -3,7 +3,6 @@ import {
   goodByNetwork,
   listRounds,
   locationBreakdown,
-  ROUND_ID,
   readRounds,
   type Store,
   sessionSummary,
@@ -22,9 +21,7 @@ const hours = (s: number) => (s / 3600).toFixed(1);
  * and uptime sessions. `rounds` are the report's round ids, oldest first.
  */
 export async function trendSections(store: Store, rounds: readonly string[]): Promise<Section[]> {
-  // The timeline's SQL takes round ids as literals of the one safe alphabet; a round stored
-  // under another id (written by hand, say) is left out of these sections, not an error.
-  const all = (await listRounds(store)).filter((r) => ROUND_ID.test(r.crawlId));
+  const all = await listRounds(store);
   const selected = all.filter((r) => rounds.includes(r.crawlId));
   const latest = selected.at(-1);
   if (!latest) return [];

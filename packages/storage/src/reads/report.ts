@@ -1,22 +1,15 @@
-import { CRAWL_ID_PATTERN } from '@bitcrawl/queue';
-import { queryRows, type Store } from '@bitcrawl/storage';
+import { queryRows } from '../queries.ts';
+import type { Store } from '../store.ts';
 
 /**
- * The report's queries. ClickHouse 18.16 has no query parameters, so the only values put
- * into SQL are round ids that match CRAWL_ID_PATTERN (checked right before interpolation, including
- * ids read back from the database) and integers; everything else is constant SQL. Joins are
- * `ANY LEFT JOIN ... USING` with aliased subqueries: the form 18.16 and current ClickHouse share.
+ * The report's reads. Values go in as placeholders (the binding layer writes them as literals
+ * on 18.16). Joins are `ANY LEFT JOIN ... USING` with aliased subqueries: the form 18.16 and
+ * current ClickHouse share.
  */
 export class ReportError extends Error {
   readonly code = 'REPORT';
 }
 
-const quote = (id: string) => {
-  if (!CRAWL_ID_PATTERN.test(id))
-    throw new ReportError(`refusing round id ${JSON.stringify(id)} (expected ${CRAWL_ID_PATTERN})`);
-  return `'${id}'`;
-};
-const inList = (ids: readonly string[]) => ids.map(quote).join(', ');
 const num = (v: unknown) => Number(v ?? 0);
 
 /** Round ids, oldest first: the one asked for, or the newest `rounds` by first visit. */
@@ -24,7 +17,10 @@ export async function selectRounds(store: Store, sel: { round?: string; rounds: 
   if (sel.round !== undefined) {
     const rows = await queryRows(
       store,
-      `SELECT count() AS n FROM observations WHERE crawl_id = ${quote(sel.round)}`,
+      'SELECT count() AS n FROM observations WHERE crawl_id = {round:String}',
+      {
+        round: sel.round,
+      },
     );
     if (num(rows[0]?.n) === 0) throw new ReportError(`no observations for round ${sel.round}`);
     return [sel.round];
@@ -32,15 +28,18 @@ export async function selectRounds(store: Store, sel: { round?: string; rounds: 
   const n = Math.max(1, Math.min(1000, Math.floor(sel.rounds)));
   const rows = await queryRows<{ crawl_id: string }>(
     store,
-    `SELECT crawl_id, min(started) AS first FROM round_summary GROUP BY crawl_id ORDER BY first DESC, crawl_id DESC LIMIT ${n}`,
+    'SELECT crawl_id, min(started) AS first FROM round_summary GROUP BY crawl_id ORDER BY first DESC, crawl_id DESC LIMIT {n:UInt32}',
+    { n },
   );
   return rows.map((r) => r.crawl_id).reverse();
 }
 
 export async function reachableByRound(store: Store, ids: readonly string[]) {
+  if (ids.length === 0) return [];
   const rows = await queryRows(
     store,
-    `SELECT crawl_id, network, visited, reachable FROM round_summary WHERE crawl_id IN (${inList(ids)})`,
+    'SELECT crawl_id, network, visited, reachable FROM round_summary WHERE crawl_id IN {ids:Array(String)}',
+    { ids },
   );
   const order = new Map(ids.map((id, i) => [id, i]));
   return rows
@@ -56,10 +55,12 @@ export async function reachableByRound(store: Store, ids: readonly string[]) {
 }
 
 export async function outcomesByRound(store: Store, ids: readonly string[]) {
+  if (ids.length === 0) return [];
   return (
     await queryRows(
       store,
-      `SELECT crawl_id, outcome, count() AS visits FROM observations FINAL WHERE crawl_id IN (${inList(ids)}) GROUP BY crawl_id, outcome`,
+      'SELECT crawl_id, outcome, count() AS visits FROM observations FINAL WHERE crawl_id IN {ids:Array(String)} GROUP BY crawl_id, outcome',
+      { ids },
     )
   ).map((r) => ({ round: String(r.crawl_id), outcome: String(r.outcome), visits: num(r.visits) }));
 }
@@ -74,10 +75,12 @@ const ERROR_CLASS =
   "replaceRegexpAll(error, '[[]?[0-9A-Fa-f]*:[0-9A-Fa-f]*:[0-9A-Fa-f:.]*[]]?(:[0-9]+)?|[0-9]{1,3}([.][0-9]{1,3}){3}(:[0-9]+)?', '<addr>')";
 
 export async function topErrors(store: Store, ids: readonly string[]) {
+  if (ids.length === 0) return [];
   return (
     await queryRows(
       store,
-      `SELECT outcome, ${ERROR_CLASS} AS error_class, count() AS visits FROM observations FINAL WHERE crawl_id IN (${inList(ids)}) AND error != '' GROUP BY outcome, error_class ORDER BY visits DESC, error_class LIMIT 15`,
+      `SELECT outcome, ${ERROR_CLASS} AS error_class, count() AS visits FROM observations FINAL WHERE crawl_id IN {ids:Array(String)} AND error != '' GROUP BY outcome, error_class ORDER BY visits DESC, error_class LIMIT 15`,
+      { ids },
     )
   ).map((r) => ({ outcome: String(r.outcome), error: String(r.error_class), visits: num(r.visits) }));
 }
@@ -86,7 +89,8 @@ export async function userAgents(store: Store, id: string) {
   return (
     await queryRows(
       store,
-      `SELECT user_agent, count() AS nodes FROM observations FINAL WHERE crawl_id = ${quote(id)} AND outcome = 'ok' GROUP BY user_agent ORDER BY nodes DESC, user_agent LIMIT 15`,
+      "SELECT user_agent, count() AS nodes FROM observations FINAL WHERE crawl_id = {round:String} AND outcome = 'ok' GROUP BY user_agent ORDER BY nodes DESC, user_agent LIMIT 15",
+      { round: id },
     )
   ).map((r) => ({ user_agent: String(r.user_agent), nodes: num(r.nodes) }));
 }
@@ -96,9 +100,9 @@ export async function hasGeo(store: Store): Promise<boolean> {
 }
 
 /** Reachable IPv4/IPv6 nodes of one round with their newest node_geo row (asn 0 = no data). */
-const reachableGeo = (id: string) => `(
+const reachableGeo = `(
     SELECT network, host FROM observations FINAL
-    WHERE crawl_id = ${quote(id)} AND outcome = 'ok' AND network IN ('ipv4', 'ipv6')
+    WHERE crawl_id = {round:String} AND outcome = 'ok' AND network IN ('ipv4', 'ipv6')
   ) AS o
   ANY LEFT JOIN (
     SELECT network, host, argMax(asn, updated) AS asn, argMax(as_org, updated) AS as_org,
@@ -107,18 +111,22 @@ const reachableGeo = (id: string) => `(
   ) AS g USING (network, host)`;
 
 export async function geoBreakdown(store: Store, id: string) {
-  const from = reachableGeo(id);
+  const from = reachableGeo;
+  const round = { round: id };
   const countries = await queryRows(
     store,
     `SELECT country, count() AS nodes FROM ${from} GROUP BY country ORDER BY nodes DESC, country LIMIT 15`,
+    round,
   );
   const ases = await queryRows(
     store,
     `SELECT asn, any(as_org) AS org, count() AS nodes FROM ${from} GROUP BY asn ORDER BY nodes DESC, asn LIMIT 15`,
+    round,
   );
   const clouds = await queryRows(
     store,
     `SELECT cloud, asn = 0 AS no_data, count() AS nodes FROM ${from} GROUP BY cloud, no_data ORDER BY nodes DESC, cloud`,
+    round,
   );
   return {
     countries: countries.map((r) => ({ country: String(r.country), nodes: num(r.nodes) })),
@@ -137,11 +145,13 @@ export async function geoBreakdown(store: Store, id: string) {
  * on our v2 key (the v1 fallback). Rows from before migration 0010 read as v1.
  */
 export async function transportByRound(store: Store, ids: readonly string[]) {
+  if (ids.length === 0) return [];
   const rows = await queryRows(
     store,
     `SELECT crawl_id, count() AS reachable, sum(bitAnd(services, 2048) != 0) AS advertised,
             sum(transport = 'v2') AS v2, sum(v2_fallback) AS fallback
-     FROM observations FINAL WHERE crawl_id IN (${inList(ids)}) AND outcome = 'ok' GROUP BY crawl_id`,
+     FROM observations FINAL WHERE crawl_id IN {ids:Array(String)} AND outcome = 'ok' GROUP BY crawl_id`,
+    { ids },
   );
   const order = new Map(ids.map((id, i) => [id, i]));
   return rows
