@@ -1,5 +1,5 @@
 import net from 'node:net';
-import type { Outcome } from '@bitcrawl/model';
+import { ConfigError, InfraError, type Outcome } from '@bitcrawl/model';
 import { SocksClient } from 'socks';
 
 /** Why a connection attempt failed, already in the Observation's outcome vocabulary. */
@@ -19,8 +19,7 @@ export class DialError extends Error {
  * itself cannot be reached. Nothing is learnt about the peer, so it is no Observation: the
  * visit throws it and the job is retried later, like any infrastructure failure.
  */
-export class DialInfrastructureError extends Error {
-  override readonly name = 'DialInfrastructureError';
+export class DialInfrastructureError extends InfraError {
   constructor(
     readonly code: 'LOCAL_RESOURCES' | 'PROXY_UNREACHABLE',
     message: string,
@@ -41,8 +40,7 @@ export function dialErrorFor(err: NodeJS.ErrnoException): DialError | DialInfras
 }
 
 /** A proxy URL that is not socks5://, socks5h:// or socks4:// host:port. */
-export class ProxyUrlError extends Error {
-  override readonly name = 'ProxyUrlError';
+export class ProxyUrlError extends ConfigError {
   readonly code = 'BAD_PROXY_URL';
 }
 

@@ -1,3 +1,5 @@
+import { ConfigError } from '@bitcrawl/model';
+
 export type GeoDbErrorCode =
   /** The file cannot be opened or read (missing, permissions, not gzip though it says so). */
   | 'GEO_DB_UNREADABLE'
@@ -13,14 +15,13 @@ export type GeoDbErrorCode =
   | 'CLOUD_ASNS_INVALID';
 
 /** A problem with a user-supplied database file; `file` and `line` (1-based) say where. */
-export class GeoDbError extends Error {
+export class GeoDbError extends ConfigError {
   readonly code: GeoDbErrorCode;
   readonly file: string | undefined;
   readonly line: number | undefined;
   constructor(code: GeoDbErrorCode, message: string, where: { file?: string; line?: number } = {}) {
     const at = where.file ? `${where.file}${where.line ? `:${where.line}` : ''}: ` : '';
     super(`${at}${message}`);
-    this.name = 'GeoDbError';
     this.code = code;
     this.file = where.file;
     this.line = where.line;

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
+import { InfraError } from '@bitcrawl/model';
 
 /** Finds an executable on PATH (and the sbin dirs Debian puts servers in). */
 export function which(bin: string): string | undefined {
@@ -18,7 +19,7 @@ export function which(bin: string): string | undefined {
   return undefined;
 }
 
-export class MissingBinaryError extends Error {
+export class MissingBinaryError extends InfraError {
   readonly code = 'MISSING_BINARY';
   constructor(
     readonly binary: string,

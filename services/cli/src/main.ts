@@ -1,7 +1,9 @@
-import { which } from '@bitcrawl/testkit';
+import { ConfigError, InfraError } from '@bitcrawl/model';
+import { MissingBinaryError, which } from '@bitcrawl/testkit';
 import { Command, CommanderError } from 'commander';
 import { ZodError } from 'zod';
 import { registerCommands } from './commands/index.ts';
+import { exitCodeOf } from './exit-codes.ts';
 import { describeConnectionError } from './reachability.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -33,48 +35,26 @@ export async function main(argv: string[], entry: CliEntry = {}): Promise<number
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    if (err instanceof CommanderError) {
-      return err.exitCode === 0 ? 0 : 2;
-    }
-    if (err instanceof UsageError) {
-      process.stderr.write(`bitcrawl: ${err.message}\n`);
-      return 2;
-    }
-    if (err instanceof ZodError) {
-      const lines = err.issues.map((i) => `  ${i.path.join('.') || '(value)'}: ${inWords(i)}`);
-      process.stderr.write(`bitcrawl: invalid configuration:\n${lines.join('\n')}\n`);
-      return 2;
-    }
-    if (isCoded(err, 'MISSING_BINARY')) {
-      const binary = (err as { binary?: string }).binary ?? '';
-      // One line: what to run on this machine.
-      process.stderr.write(`bitcrawl: ${binary} is not installed: ${installLine(binary)}\n`);
-      return 1;
-    }
-    // A GeoIP/ASN or cloud ASN file that cannot be used (the message names the file and line).
-    if (err instanceof Error && /^(GEO_DB_|CLOUD_ASNS_)/.test(String((err as { code?: unknown }).code))) {
-      process.stderr.write(`bitcrawl: invalid configuration: ${err.message}\n`);
-      return 2;
-    }
-    if (
-      isCoded(err, 'INGESTER_FATAL') ||
-      isCoded(err, 'UNREACHABLE') ||
-      isCoded(err, 'PROXY_UNREACHABLE') ||
-      isCoded(err, 'LOCAL_RESOURCES') ||
-      isCoded(err, 'STORE_UNUSABLE') ||
-      isCoded(err, 'PORT_IN_USE') ||
-      isCoded(err, 'ENGINE_THREAD_DIED')
-    ) {
-      process.stderr.write(`bitcrawl: ${err.message}\n`);
-      return 1;
-    }
-    const unreachable = describeConnectionError(err);
-    if (unreachable) {
-      process.stderr.write(`bitcrawl: ${unreachable}\n`);
-      return 1;
-    }
-    throw err;
+    const code = exitCodeOf(err);
+    if (code === undefined) throw err;
+    const message = describe(err);
+    if (message) process.stderr.write(`bitcrawl: ${message}\n`);
+    return code;
   }
+}
+
+/** The one-line message for an error exitCodeOf knows (empty: commander printed it already). */
+function describe(err: unknown): string {
+  if (err instanceof CommanderError) return '';
+  if (err instanceof ZodError) {
+    const lines = err.issues.map((i) => `  ${i.path.join('.') || '(value)'}: ${inWords(i)}`);
+    return `invalid configuration:\n${lines.join('\n')}`;
+  }
+  if (err instanceof MissingBinaryError) return `${err.binary} is not installed: ${installLine(err.binary)}`;
+  if (err instanceof UsageError || err instanceof InfraError) return err.message;
+  // A GeoIP/ASN or cloud ASN file that cannot be used, say (the message names the file and line).
+  if (err instanceof ConfigError) return `invalid configuration: ${err.message}`;
+  return describeConnectionError(err) ?? (err as Error).message;
 }
 
 /** What to set, for a setting that is missing (zod says "expected string, received undefined"). */
@@ -99,10 +79,6 @@ function installLine(binary: string): string {
   if (which('apt-get')) return `${setup}run: sudo apt-get install ${hint.apt}`;
   if (which('dnf')) return `${setup}run: sudo dnf install ${hint.dnf}`;
   return `${setup}install it with your package manager (apt-get install ${hint.apt}, brew install ${hint.brew}, dnf install ${hint.dnf})`;
-}
-
-function isCoded(err: unknown, code: string): err is Error {
-  return err instanceof Error && (err as { code?: unknown }).code === code;
 }
 
 /** Packages that provide the servers bitcrawl starts itself (testkit's MissingBinaryError names the binary). */

@@ -1,14 +1,12 @@
+import { InfraError } from '@bitcrawl/model';
+
 /**
  * One-shot commands (status, query, crawl with --redis) talk to servers the user named. If
  * one is not there, say so in one line instead of retrying forever or printing a stack trace.
  * Long-running services keep retrying instead: a server restart must not kill them.
  */
-export class UnreachableError extends Error {
+export class UnreachableError extends InfraError {
   readonly code = 'UNREACHABLE';
-  constructor(message: string) {
-    super(message);
-    this.name = 'UnreachableError';
-  }
 }
 
 /** The URL with its password masked, for messages. */

@@ -1,4 +1,4 @@
-import { type Observation, observationToJson } from '@bitcrawl/model';
+import { InfraError, type Observation, observationToJson } from '@bitcrawl/model';
 import { packedCount } from '@bitcrawl/protocol';
 import { ingestBacklog, ObservationStreamReader } from '@bitcrawl/queue';
 import {
@@ -58,12 +58,8 @@ export interface RunningIngester {
 }
 
 /** The ingester cannot go on (a Redis reply that retrying will not fix, or a bug). */
-export class IngesterError extends Error {
+export class IngesterError extends InfraError {
   readonly code = 'INGESTER_FATAL';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'IngesterError';
-  }
 }
 
 /** Redis replies that mean "try again later"; anything else from Redis is a real problem. */

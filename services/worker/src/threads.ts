@@ -1,5 +1,6 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { sizeCrawlThreadHeaps } from '@bitcrawl/crawler';
+import { InfraError } from '@bitcrawl/model';
 
 import { createLogger, createMetrics, type Logger } from '@bitcrawl/telemetry';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
@@ -44,7 +45,7 @@ const STOP_MARGIN_MS = 10_000;
 /** A metrics scrape waits this long for a thread's figures. */
 const METRICS_WAIT_MS = 3_000;
 
-export class EngineThreadError extends Error {
+export class EngineThreadError extends InfraError {
   readonly code = 'ENGINE_THREAD_DIED';
 }
 

@@ -1,3 +1,4 @@
+import { ConfigError } from '@bitcrawl/model';
 import { queryRows } from '../queries.ts';
 import type { Store } from '../store.ts';
 
@@ -6,8 +7,9 @@ import type { Store } from '../store.ts';
  * on 18.16). Joins are `ANY LEFT JOIN ... USING` with aliased subqueries: the form 18.16 and
  * current ClickHouse share.
  */
-export class ReportError extends Error {
-  readonly code = 'REPORT';
+/** A round asked for by id that the store holds no observations of (or no round at all). */
+export class NoSuchRoundError extends ConfigError {
+  readonly code = 'NO_SUCH_ROUND';
 }
 
 const num = (v: unknown) => Number(v ?? 0);
@@ -22,7 +24,7 @@ export async function selectRounds(store: Store, sel: { round?: string; rounds: 
         round: sel.round,
       },
     );
-    if (num(rows[0]?.n) === 0) throw new ReportError(`no observations for round ${sel.round}`);
+    if (num(rows[0]?.n) === 0) throw new NoSuchRoundError(`no observations for round ${sel.round}`);
     return [sel.round];
   }
   const n = Math.max(1, Math.min(1000, Math.floor(sel.rounds)));

@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
+import { exitCodeOf } from '../exit-codes.ts';
 import { requireExistingStore } from '../store-dir.ts';
 import { UsageError } from '../usage-error.ts';
 
@@ -48,7 +49,7 @@ export function register(program: Command): void {
         );
       } catch (err) {
         process.stderr.write(`bitcrawl export: ${(err as Error).message.split('\n')[0]}\n`);
-        process.exitCode = 1;
+        process.exitCode = exitCodeOf(err) ?? 1;
       } finally {
         await store.close();
       }

@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
+import { exitCodeOf } from '../exit-codes.ts';
 import { addStoreOptions, resolveStore } from '../store-options.ts';
 import { UsageError } from '../usage-error.ts';
 
@@ -35,9 +36,9 @@ export function register(program: Command): void {
       const report = await buildReport(store, { rounds: o.rounds, ...(o.round ? { round: o.round } : {}) });
       process.stdout.write(renderReport(report, o.format));
     } catch (err) {
-      // ReportError (no such round, an id unsafe to put in SQL) or a ClickHouse error: one line.
+      // No such round (2) or a ClickHouse error (1): one line.
       process.stderr.write(`bitcrawl report: ${(err as Error).message.split('\n')[0]}\n`);
-      process.exitCode = 1;
+      process.exitCode = exitCodeOf(err) ?? 1;
     } finally {
       await store.close();
     }

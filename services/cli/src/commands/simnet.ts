@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { InfraError } from '@bitcrawl/model';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { UsageError } from '../usage-error.ts';
@@ -76,7 +77,7 @@ export function register(program: Command): void {
 }
 
 /** The simnet's addresses are taken (by a simnet already running, say). */
-export class SimnetPortInUseError extends Error {
+export class SimnetPortInUseError extends InfraError {
   readonly code = 'PORT_IN_USE';
 }
 

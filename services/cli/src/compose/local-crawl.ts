@@ -1,6 +1,7 @@
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { type CrawlerConfig, createVisitor, fitConcurrencyToFdLimit } from '@bitcrawl/crawler';
 import { type IngesterConfig, loadGeoEnricher, startIngester, startIngestThread } from '@bitcrawl/ingester';
+import { InfraError } from '@bitcrawl/model';
 import { createCrawlQueue, Frontier, ingestBacklog, type RevisitPolicy, requeueLost } from '@bitcrawl/queue';
 import { newCrawlId, type SeederConfig, type SeedSources, seedRound } from '@bitcrawl/seeder';
 import {
@@ -287,7 +288,7 @@ async function drained(
 }
 
 /** The store could not be opened (not a connection failure: a bad --store directory, say). */
-export class StoreUnusableError extends Error {
+export class StoreUnusableError extends InfraError {
   readonly code = 'STORE_UNUSABLE';
 }
 

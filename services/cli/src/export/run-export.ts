@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import {
   findRound,
+  NoSuchRoundError,
   roundReachableHeight,
   type Store,
   streamNodeReliability,
@@ -13,10 +14,6 @@ import { sink } from './sink.ts';
 
 export const EXPORT_KINDS = ['seeds', 'bitnodes', 'csv'] as const;
 export type ExportKind = (typeof EXPORT_KINDS)[number];
-
-export class ExportError extends Error {
-  readonly code = 'EXPORT';
-}
 
 /**
  * Streams one export of the store as of a round (the newest by default) to `out`, a page of
@@ -31,7 +28,7 @@ export async function runExport(
 ): Promise<number> {
   const round = await findRound(store, o.round);
   if (!round)
-    throw new ExportError(o.round ? `no observations for round ${o.round}` : 'no rounds in the store');
+    throw new NoSuchRoundError(o.round ? `no observations for round ${o.round}` : 'no rounds in the store');
   const write = sink(out);
   const opts = {
     round,

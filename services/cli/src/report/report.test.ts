@@ -159,7 +159,7 @@ function suite(name: string, open: () => Promise<Store>) {
         /no observations for round nope/,
       );
       await expect(buildReport(store, { round: "x' OR 1=1 --", rounds: 1 })).rejects.toMatchObject({
-        code: 'REPORT',
+        code: 'NO_SUCH_ROUND',
       });
       // An id stored by something else goes into the next query as a value, not as SQL.
       await insertObservations(store, [visit("r'c", 200, '192.0.2.9', 'ok')]);
