@@ -12,7 +12,7 @@
  * own process (see drive.ts).
  */
 import net from 'node:net';
-import { CHAINS, encodeMessageFrame } from '@bitcrawl/protocol';
+import { CHAINS, coreVersion, encodeMessageFrame } from '@bitcrawl/protocol';
 import { runClient } from './drive.ts';
 
 interface CeilingTarget {
@@ -34,18 +34,16 @@ function commandIs(header: Buffer, name: string): boolean {
 
 function ceilingVisitor(magic: Uint8Array, timeoutMs: number) {
   const opening = Buffer.concat([
-    encodeMessageFrame(magic, {
-      command: 'version',
-      version: 70016,
-      services: 0n,
-      timestamp: BigInt(Math.floor(Date.now() / 1000)),
-      addrRecv: { services: 0n, network: 'ipv6', host: '::', port: 0 },
-      addrFrom: { services: 0n, network: 'ipv6', host: '::', port: 0 },
-      nonce: 42n,
-      userAgent: '/bitcrawl-ceiling:0/',
-      startHeight: 0,
-      relay: false,
-    }),
+    encodeMessageFrame(
+      magic,
+      coreVersion({
+        services: 0n,
+        nonce: 42n,
+        userAgent: '/bitcrawl-ceiling:0/',
+        startHeight: 0,
+        relay: false,
+      }),
+    ),
     encodeMessageFrame(magic, { command: 'sendaddrv2' }),
   ]);
   const second = Buffer.concat([

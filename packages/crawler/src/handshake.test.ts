@@ -1,4 +1,11 @@
-import { type AddrEntry, CHAINS, decodeMessage, FrameParser, type Message } from '@bitcrawl/protocol';
+import {
+  type AddrEntry,
+  CHAINS,
+  coreVersion,
+  decodeMessage,
+  FrameParser,
+  type Message,
+} from '@bitcrawl/protocol';
 import { describe, expect, it } from 'vitest';
 import parity from '../../protocol/fixtures/core-parity.json' with { type: 'json' };
 import {
@@ -20,18 +27,12 @@ const params: HandshakeParams = {
   maxAddr: 5000,
 };
 
-const theirVersion: Message = {
-  command: 'version',
-  version: 70016,
-  services: 0xc09n,
+const theirVersion: Message = coreVersion({
   timestamp: 1_700_000_003n,
   addrRecv: { services: 0n, network: 'ipv4', host: '9.9.9.9', port: 1 },
-  addrFrom: { services: 0n, network: 'ipv6', host: '::', port: 0 },
   nonce: 7n,
-  userAgent: '/Satoshi:31.0.0/',
   startHeight: 900_000,
-  relay: true,
-};
+});
 
 const entries = (n: number, from = 0): AddrEntry[] =>
   Array.from({ length: n }, (_, i) => ({

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { CHAINS, encodeFrame, encodeMessageFrame, type Message } from '@bitcrawl/protocol';
+import { CHAINS, coreVersion, encodeFrame, encodeMessageFrame, type Message } from '@bitcrawl/protocol';
 
 /**
  * Hostile peers on 127.0.0.1 (ephemeral ports, so no clash with simnets): each a TCP server
@@ -11,18 +11,7 @@ import { CHAINS, encodeFrame, encodeMessageFrame, type Message } from '@bitcrawl
 export const magic = CHAINS.regtest.magic;
 
 export function versionMessage(version = 70016, services = 0xc09n): Message {
-  return {
-    command: 'version',
-    version,
-    services,
-    timestamp: BigInt(Math.floor(Date.now() / 1000)),
-    addrRecv: { services: 0n, network: 'ipv6', host: '::', port: 0 },
-    addrFrom: { services: 0n, network: 'ipv6', host: '::', port: 0 },
-    nonce: 3n,
-    userAgent: '/Satoshi:31.0.0/',
-    startHeight: 1,
-    relay: true,
-  };
+  return coreVersion({ version, services, nonce: 3n });
 }
 
 export const frame = (m: Message) => encodeMessageFrame(magic, m);

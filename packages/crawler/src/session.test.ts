@@ -2,6 +2,7 @@ import net from 'node:net';
 import {
   type AddrEntry,
   CHAINS,
+  coreVersion,
   decodeMessage,
   encodeFrame,
   encodeMessageFrame,
@@ -76,18 +77,7 @@ async function scriptedPeer(script: Script): Promise<number> {
           const burst: Uint8Array[] = [];
           const sendOrGather = (x: Message) =>
             script.oneWriteBurst ? burst.push(encodeMessageFrame(magic, x)) : send(x);
-          sendOrGather({
-            command: 'version',
-            version: 70016,
-            services: 0xc09n,
-            timestamp: BigInt(Math.floor(Date.now() / 1000)),
-            addrRecv: { services: 0n, network: 'ipv6', host: '::', port: 0 },
-            addrFrom: { services: 0xc09n, network: 'ipv6', host: '::', port: 0 },
-            nonce: 1n,
-            userAgent: '/Satoshi:31.0.0/',
-            startHeight: 1,
-            relay: true,
-          });
+          sendOrGather(coreVersion({ addrFrom: { services: 0xc09n, network: 'ipv6', host: '::', port: 0 } }));
           sendOrGather({ command: 'wtxidrelay' });
           sendOrGather({ command: 'sendaddrv2' });
           sendOrGather({ command: 'verack' });

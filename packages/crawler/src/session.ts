@@ -174,7 +174,10 @@ async function attempt(
   const base = {
     ts: startedAt,
     crawlId: p.crawlId,
-    ...p.target,
+    // Field by field: the target may be a wider object (a job, a candidate with services).
+    network: p.target.network,
+    host: p.target.host,
+    port: p.target.port,
     transport: kind,
     v2Fallback: false,
     v2SessionId: '',

@@ -1,3 +1,4 @@
+import { observationSchema } from '@bitcrawl/model';
 import { unpackAddrs } from '@bitcrawl/protocol';
 import { type GroundTruth, type Simnet, startSimnet, type TruthNode } from '@bitcrawl/simnet';
 import { budget, startMicrosocks } from '@bitcrawl/testkit';
@@ -101,6 +102,30 @@ describe('visits against every simnet node kind', () => {
         'unreachable',
       ].sort(),
     );
+  });
+
+  it('an Observation carries only its declared fields, whatever else the target object holds', async () => {
+    const declared = Object.keys(observationSchema.shape).sort();
+    // A crawl job's shape: the endpoint plus the job's own fields (source, services, crawlId).
+    const asJob = (n: TruthNode) => ({ ...n, source: 'seed', crawlId: 'job-round', extra: { nested: 1 } });
+    const ok = truth.nodes.find((n) => n.kind === 'core' && n.network === 'ipv4')!;
+    const refused = truth.nodes.find((n) => n.expectedOutcome === 'refused')!;
+    const seen = [
+      await visitor().visit(asJob(ok), { crawlId: 't' }),
+      await visitor().visit(asJob(refused), { crawlId: 't' }),
+      // Not dialable (private addresses without ALLOW_PRIVATE): built without a session.
+      await createVisitor(crawlerConfigSchema.parse({ timeouts: fast, networkTimeouts: {} })).visit(
+        asJob(ok),
+        {
+          crawlId: 't',
+        },
+      ),
+    ];
+    expect(seen.map((o) => o.outcome)).toEqual(['ok', 'refused', 'not_dialable']);
+    for (const o of seen) {
+      expect(Object.keys(o).sort()).toEqual(declared);
+      expect(o.crawlId).toBe('t');
+    }
   });
 
   it('reaches .onion and .b32.i2p names through the front door; unknown names are unreachable', async () => {

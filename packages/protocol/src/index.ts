@@ -13,7 +13,7 @@ export type { NetAddrField } from './messages/netaddr.ts';
 export type { PingMessage, PongMessage } from './messages/ping.ts';
 export type { SendCmpctMessage } from './messages/sendcmpct.ts';
 export type { VersionMessage } from './messages/version.ts';
-export { VERSION_DEFAULTS } from './messages/version.ts';
+export { coreVersion, VERSION_DEFAULTS } from './messages/version.ts';
 export * from './networks.ts';
 export * from './parser.ts';
 export * from './reader.ts';

@@ -2,7 +2,14 @@ import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CHAINS, decodeMessage, encodeMessageFrame, FrameParser, type Message } from '@bitcrawl/protocol';
+import {
+  CHAINS,
+  coreVersion,
+  decodeMessage,
+  encodeMessageFrame,
+  FrameParser,
+  type Message,
+} from '@bitcrawl/protocol';
 import { describe, expect, it } from 'vitest';
 import { generate } from './generate.ts';
 import type { GroundTruth } from './ground-truth.ts';
@@ -109,18 +116,16 @@ describe('simnet shapes for bench:round', () => {
         const parser = new FrameParser(magic);
         const send = (m: Message) => s.write(encodeMessageFrame(magic, m));
         s.on('connect', () => {
-          send({
-            command: 'version',
-            version: 70016,
-            services: 0n,
-            timestamp: 0n,
-            addrRecv: { services: 0n, network: 'ipv4', host: '127.0.0.1', port: 8333 },
-            addrFrom: { services: 0n, network: 'ipv6', host: '::', port: 0 },
-            nonce: 1n,
-            userAgent: '/test/',
-            startHeight: 0,
-            relay: false,
-          });
+          send(
+            coreVersion({
+              services: 0n,
+              timestamp: 0n,
+              addrRecv: { services: 0n, network: 'ipv4', host: '127.0.0.1', port: 8333 },
+              userAgent: '/test/',
+              startHeight: 0,
+              relay: false,
+            }),
+          );
           send({ command: 'sendaddrv2' });
         });
         s.on('data', (d) => {

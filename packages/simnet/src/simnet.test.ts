@@ -1,5 +1,12 @@
 import net from 'node:net';
-import { CHAINS, decodeMessage, encodeMessageFrame, FrameParser, type Message } from '@bitcrawl/protocol';
+import {
+  CHAINS,
+  coreVersion,
+  decodeMessage,
+  encodeMessageFrame,
+  FrameParser,
+  type Message,
+} from '@bitcrawl/protocol';
 import { describe, expect, it } from 'vitest';
 import { coreAnswerSize, generate } from './generate.ts';
 import type { GroundTruth } from './ground-truth.ts';
@@ -40,18 +47,14 @@ async function talk(
   return { got, closedByPeer };
 }
 
-const version: Message = {
-  command: 'version',
-  version: 70016,
+const version: Message = coreVersion({
   services: 0n,
   timestamp: 0n,
   addrRecv: { services: 0n, network: 'ipv4', host: '127.0.0.1', port: 8333 },
-  addrFrom: { services: 0n, network: 'ipv6', host: '::', port: 0 },
-  nonce: 1n,
   userAgent: '/test/',
   startHeight: 0,
   relay: false,
-};
+});
 
 /** Our side as the crawler plays it: version + sendaddrv2 at once; verack and getaddr after theirs. */
 const asCrawler =

@@ -34,6 +34,27 @@ export const VERSION_DEFAULTS = {
   startHeight: -1,
 } as const satisfies Partial<VersionMessage>;
 
+/**
+ * A version message as a current Bitcoin Core node sends it (protocol 70016, NODE_NETWORK |
+ * NODE_WITNESS | NODE_NETWORK_LIMITED, /Satoshi:31.0.0/), with `fields` replacing any of it: the
+ * one place simulated peers, benches and tests build theirs from.
+ */
+export function coreVersion(fields: Partial<Omit<VersionMessage, 'command'>> = {}): VersionMessage {
+  return {
+    command: 'version',
+    version: 70016,
+    services: 0xc09n,
+    timestamp: BigInt(Math.floor(Date.now() / 1000)),
+    addrRecv: { services: 0n, network: 'ipv6', host: '::', port: 0 },
+    addrFrom: { services: 0n, network: 'ipv6', host: '::', port: 0 },
+    nonce: 1n,
+    userAgent: '/Satoshi:31.0.0/',
+    startHeight: 1,
+    relay: true,
+    ...fields,
+  };
+}
+
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
 /**
