@@ -1,7 +1,3 @@
-export * from './clickhouse.ts';
-export * from './dns.ts';
-export * from './ports.ts';
-export * from './process.ts';
-export * from './redis.ts';
-export * from './socks.ts';
+// The launcher lives in @bitcrawl/servers (runtime code uses it from there); tests get it here.
+export * from '@bitcrawl/servers';
 export * from './time-budget.ts';

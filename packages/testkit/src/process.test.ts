@@ -8,7 +8,7 @@ import { budget } from './time-budget.ts';
 // Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
 vi.setConfig({ testTimeout: budget(15_000) });
 
-const processModule = path.join(import.meta.dirname, 'process.ts');
+const processModule = path.join(import.meta.dirname, '../../servers/src/process.ts');
 
 /** A live process: present in /proc and not a zombie (an orphan's corpse may wait for a reaper). */
 function alive(pid: number): boolean {

@@ -1,5 +1,5 @@
 import { ConfigError, InfraError } from '@bitcrawl/model';
-import { MissingBinaryError, which } from '@bitcrawl/testkit';
+import { MissingBinaryError, which } from '@bitcrawl/servers';
 import { Command, CommanderError } from 'commander';
 import { ZodError } from 'zod';
 import { registerCommands } from './commands/index.ts';
@@ -81,7 +81,7 @@ function installLine(binary: string): string {
   return `${setup}install it with your package manager (apt-get install ${hint.apt}, brew install ${hint.brew}, dnf install ${hint.dnf})`;
 }
 
-/** Packages that provide the servers bitcrawl starts itself (testkit's MissingBinaryError names the binary). */
+/** Packages that provide the servers bitcrawl starts itself (MissingBinaryError names the binary). */
 const INSTALL_HINTS: Record<string, { apt: string; brew: string; dnf: string }> = {
   'redis-server': { apt: 'redis-server', brew: 'redis', dnf: 'redis' },
   'clickhouse-server': {

@@ -9,7 +9,7 @@ import {
   startClickHouse,
   startRedis,
   which,
-} from '@bitcrawl/testkit';
+} from '@bitcrawl/servers';
 import { z } from 'zod';
 
 export const stackOptionsSchema = z.object({

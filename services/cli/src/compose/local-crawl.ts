@@ -4,6 +4,7 @@ import { type IngesterConfig, loadGeoEnricher, startIngester, startIngestThread 
 import { InfraError } from '@bitcrawl/model';
 import { createCrawlQueue, Frontier, ingestBacklog, type RevisitPolicy, requeueLost } from '@bitcrawl/queue';
 import { newCrawlId, type SeederConfig, type SeedSources, seedRound } from '@bitcrawl/seeder';
+import { MissingBinaryError, startRedis, which } from '@bitcrawl/servers';
 import {
   migrate,
   openStore,
@@ -13,7 +14,6 @@ import {
   unroutedByNetwork,
 } from '@bitcrawl/storage';
 import { createMetrics, type Logger, type LogLevel } from '@bitcrawl/telemetry';
-import { MissingBinaryError, startRedis, which } from '@bitcrawl/testkit';
 import { startWorker, type WorkerConfig } from '@bitcrawl/worker';
 import { Redis } from 'ioredis';
 import { describeConnectionError, ensureRedisReachable, redactUrl } from '../reachability.ts';
