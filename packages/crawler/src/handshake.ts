@@ -1,5 +1,4 @@
-import type { Network } from '@bitcrawl/model';
-import type { AddrEntry, Message, NetAddrField, VersionMessage } from '@bitcrawl/protocol';
+import type { AddrEntry, Endpoint, Message, NetAddrField, VersionMessage } from '@bitcrawl/protocol';
 import { AddressSet } from './address-set.ts';
 
 /**
@@ -16,7 +15,7 @@ export type Phase = 'handshake' | 'awaiting_answer' | 'harvesting';
 export interface HandshakeParams {
   protocolVersion: number;
   userAgent: string;
-  target: { network: Network; host: string; port: number };
+  target: Endpoint;
   nonce: bigint;
   /** Our clock, Unix seconds. */
   nowS: number;

@@ -1,16 +1,11 @@
 import { randomFillSync } from 'node:crypto';
 import type net from 'node:net';
-import {
-  MAX_ERROR_LENGTH,
-  type Network,
-  type Observation,
-  type Outcome,
-  truncateText,
-} from '@bitcrawl/model';
+import { MAX_ERROR_LENGTH, type Observation, type Outcome, truncateText } from '@bitcrawl/model';
 import {
   decodeMessage,
   type EllswiftKey,
   EMPTY_PACKED,
+  type Endpoint,
   ellswiftCreate,
   type Frame,
   MAX_ADDR_ENTRIES,
@@ -58,9 +53,9 @@ export const MAX_HANDSHAKE_FRAME_LENGTH = 64 * 1024;
 export interface SessionParams {
   crawlId: string;
   /** The target as requested: what the Observation records. */
-  target: { network: Network; host: string; port: number };
+  target: Endpoint;
   /** What to connect to, when it differs from `target` (canonical form, ::ffff:a.b.c.d as IPv4). */
-  dialTarget?: { network: Network; host: string; port: number };
+  dialTarget?: Endpoint;
   route: Route;
   magic: Uint8Array;
   userAgent: string;

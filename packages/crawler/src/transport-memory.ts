@@ -1,4 +1,5 @@
 import { NODE_P2P_V2, type Observation } from '@bitcrawl/model';
+import type { Endpoint } from '@bitcrawl/protocol';
 
 /** How many peers a worker remembers the transport of; the oldest are forgotten first. */
 export const TRANSPORT_MEMORY_SIZE = 50_000;
@@ -14,11 +15,11 @@ export class TransportMemory {
 
   constructor(private readonly size = TRANSPORT_MEMORY_SIZE) {}
 
-  get(t: { network: string; host: string; port: number }): 'v1' | 'v2' | undefined {
+  get(t: Endpoint): 'v1' | 'v2' | undefined {
     return this.known.get(key(t));
   }
 
-  learn(t: { network: string; host: string; port: number }, obs: Observation): void {
+  learn(t: Endpoint, obs: Observation): void {
     const k = key(t);
     let verdict: 'v1' | 'v2' | undefined;
     if (obs.v2Fallback) verdict = 'v1';
@@ -37,6 +38,6 @@ export class TransportMemory {
   }
 }
 
-function key(t: { network: string; host: string; port: number }): string {
+function key(t: Endpoint): string {
   return `${t.network}|${t.host}|${t.port}`;
 }

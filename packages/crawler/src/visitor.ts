@@ -1,5 +1,5 @@
 import { MAX_ERROR_LENGTH, NODE_P2P_V2, type Observation, truncateText } from '@bitcrawl/model';
-import { CHAINS, EMPTY_PACKED, packedCount } from '@bitcrawl/protocol';
+import { CHAINS, EMPTY_PACKED, type Endpoint, packedCount } from '@bitcrawl/protocol';
 import type { Logger, Metrics } from '@bitcrawl/telemetry';
 import { ByteBudget } from './byte-budget.ts';
 import { type CrawlerConfig, type TransportMode, timeoutsFor } from './config.ts';
@@ -7,13 +7,8 @@ import { createPolicy, type Decision } from './policy.ts';
 import { runSession, type TransportPlan } from './session.ts';
 import { TransportMemory } from './transport-memory.ts';
 
-export interface VisitTarget {
-  network: Observation['network'];
-  host: string;
-  port: number;
-  /** The services its gossip entry advertised, when it came from one (NODE_P2P_V2: try v2). */
-  services?: bigint;
-}
+/** An endpoint to visit, and the services its gossip entry advertised when it came from one (NODE_P2P_V2: try v2). */
+export type VisitTarget = Endpoint & { services?: bigint };
 
 /**
  * The transport plan of one visit. In 'v2-first' mode: v2 (with the v1 fallback) unless the

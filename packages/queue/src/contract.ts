@@ -1,4 +1,5 @@
-import { NETWORKS, type Network } from '@bitcrawl/model';
+import { NETWORKS } from '@bitcrawl/model';
+import type { Endpoint } from '@bitcrawl/protocol';
 import { z } from 'zod';
 
 /**
@@ -52,11 +53,11 @@ export const crawlJobSchema = z.object({
 export type CrawlJob = z.infer<typeof crawlJobSchema>;
 
 /** The address as text in job ids: network|host|port (the frontier keys it in binary). */
-export function addressKey(a: { network: Network; host: string; port: number }): string {
+export function addressKey(a: Endpoint): string {
   return `${a.network}|${a.host}|${a.port}`;
 }
 
-export function parseAddressKey(key: string): { network: Network; host: string; port: number } {
+export function parseAddressKey(key: string): Endpoint {
   const [network, host, port] = key.split('|');
   const parsed = z.enum(NETWORKS).safeParse(network);
   if (!parsed.success || !host || port === undefined) throw new Error(`bad address key "${key}"`);
@@ -68,11 +69,11 @@ export function parseAddressKey(key: string): { network: Network; host: string; 
  * network or crawl id contains. Reversible, and the same address in the same round always
  * gets the same id, so BullMQ itself refuses a second copy while one is queued.
  */
-export function jobIdFor(crawlId: string, a: { network: Network; host: string; port: number }): string {
+export function jobIdFor(crawlId: string, a: Endpoint): string {
   return `${crawlId}|${addressKey(a)}`.replaceAll(':', '!');
 }
 
-export function parseJobId(id: string): { crawlId: string; network: Network; host: string; port: number } {
+export function parseJobId(id: string): Endpoint & { crawlId: string } {
   const text = id.replaceAll('!', ':');
   const bar = text.indexOf('|');
   return { crawlId: text.slice(0, bar), ...parseAddressKey(text.slice(bar + 1)) };

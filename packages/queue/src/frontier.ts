@@ -1,5 +1,12 @@
-import { type Network, type Observation, observationHeaderJson } from '@bitcrawl/model';
-import { cursorServices, decodeBip155, endpointFromKey, endpointKey, walkPacked } from '@bitcrawl/protocol';
+import { type Observation, observationHeaderJson } from '@bitcrawl/model';
+import {
+  cursorServices,
+  decodeBip155,
+  type Endpoint,
+  endpointFromKey,
+  endpointKey,
+  walkPacked,
+} from '@bitcrawl/protocol';
 import type { Redis } from 'ioredis';
 import { CURRENT_ROUND_KEY, OBSERVATION_STREAM, PREFIX } from './contract.ts';
 import { ADMIT, BEGIN, CLAIM_ENDPOINT, COMMIT, PRUNE, runScript } from './frontier-scripts.ts';
@@ -60,16 +67,15 @@ const keys = (crawlId: string) => ({
   hosts: `${PREFIX}:round:${crawlId}:hosts`,
 });
 /** What a visit of `source` admitted this round, kept until it is enqueued (crash recovery). */
-const outboxKey = (crawlId: string, source: Addr) =>
+const outboxKey = (crawlId: string, source: Endpoint) =>
   `${PREFIX}:round:${crawlId}:outbox:${endpointKey(source).toString('hex')}`;
 /** HASH endpoint key -> next visit (ms) * 16 + consecutive failures; pruned by `prune`. */
 const REVISIT = `${PREFIX}:addr:revisit`;
 /** Where revisit state lived before binary keys and the one hash; `prune` unlinks them. */
 const LEGACY = [`${PREFIX}:addr:next`, `${PREFIX}:addr:due`, `${PREFIX}:addr:fails`];
 
-export type Addr = { network: Network; host: string; port: number };
 /** An address to enqueue; `services` when the gossip entry that named it said so. */
-export type Candidate = Addr & { services?: bigint };
+export type Candidate = Endpoint & { services?: bigint };
 
 export interface CommitResult {
   /** False when the address was already recorded this round (a twin or an earlier attempt). */
@@ -113,7 +119,11 @@ export class Frontier {
    * Admits the addresses not yet seen this round and due for a visit; returns those, in order
    * (a repeated address once). `force` admits them even if they are not due (a user asked).
    */
-  async admit(crawlId: string, addrs: readonly Addr[], opts: { force?: boolean } = {}): Promise<Addr[]> {
+  async admit(
+    crawlId: string,
+    addrs: readonly Endpoint[],
+    opts: { force?: boolean } = {},
+  ): Promise<Endpoint[]> {
     if (addrs.length === 0) return [];
     const k = keys(crawlId);
     const now = opts.force ? Number.MAX_SAFE_INTEGER : this.now();
@@ -123,14 +133,14 @@ export class Frontier {
       [k.addrs, REVISIT],
       [String(now), String(this.ttlS), ...addrs.map(endpointKey)],
     )) as number[];
-    return idx.map((i) => addrs[i - 1] as Addr);
+    return idx.map((i) => addrs[i - 1] as Endpoint);
   }
 
   /**
    * The start of a job: whether `target` is already recorded this round, and if so what its
    * outbox still holds unvisited (admitted by an attempt that died before enqueueing it).
    */
-  async begin(crawlId: string, target: Addr): Promise<CommitResult> {
+  async begin(crawlId: string, target: Endpoint): Promise<CommitResult> {
     const [flag, ...rest] = (await runScript(
       this.redis,
       BEGIN,
@@ -183,7 +193,7 @@ export class Frontier {
    * this round. The same endpoint always may again (a redelivered job); gossip beyond the slots
    * is refused at visit time. Seeds are not asked (an operator's target is always visited).
    */
-  async claimEndpoint(crawlId: string, target: Addr): Promise<boolean> {
+  async claimEndpoint(crawlId: string, target: Endpoint): Promise<boolean> {
     const key = endpointKey(target);
     const r = await runScript(
       this.redis,
@@ -200,12 +210,12 @@ export class Frontier {
   }
 
   /** Forgets the outbox of `source` (after what it held was enqueued). */
-  async clearOutbox(crawlId: string, source: Addr): Promise<void> {
+  async clearOutbox(crawlId: string, source: Endpoint): Promise<void> {
     await this.redis.del(outboxKey(crawlId, source));
   }
 
   /** Of these addresses, the ones seen this round but not yet recorded (for re-enqueueing after a crash). */
-  async pending(crawlId: string, addrs: readonly Addr[]): Promise<Addr[]> {
+  async pending(crawlId: string, addrs: readonly Endpoint[]): Promise<Endpoint[]> {
     if (addrs.length === 0) return [];
     const state = await this.redis.hmget(keys(crawlId).addrs, ...addrs.map(endpointKey));
     return addrs.filter((_, i) => state[i] === '0');
@@ -215,13 +225,13 @@ export class Frontier {
    * Every address seen this round but not yet recorded, in pages of `pageSize` (SSCAN, so a
    * large round is never loaded at once). Used to re-enqueue addresses whose job was lost.
    */
-  async *unvisited(crawlId: string, pageSize = 1000): AsyncGenerator<Addr[]> {
+  async *unvisited(crawlId: string, pageSize = 1000): AsyncGenerator<Endpoint[]> {
     const k = keys(crawlId);
     let cursor = '0';
     do {
       const [next, kv] = await this.redis.hscanBuffer(k.addrs, cursor, 'COUNT', pageSize);
       cursor = next.toString();
-      const page: Addr[] = [];
+      const page: Endpoint[] = [];
       for (let i = 0; i + 1 < kv.length; i += 2)
         if ((kv[i + 1] as Buffer).toString() === '0') page.push(endpointFromKey(kv[i] as Buffer));
       if (page.length > 0) yield page;

@@ -2,7 +2,12 @@
 export const NETWORKS = ['ipv4', 'ipv6', 'onion', 'i2p', 'cjdns'] as const;
 export type Network = (typeof NETWORKS)[number];
 
-/** A dialable peer: `host` is always the canonical string for its network. */
+/**
+ * A dialable peer: `host` is always the canonical string for its network. The one endpoint
+ * shape: the crawler's targets, the queue's addresses and the Observation's address fields are
+ * this. Its canonical key is endpointKey (packed.ts: BIP155 id, address bytes, port), which
+ * the frontier stores; formatEndpoint (endpoint.ts) is its text for people.
+ */
 export interface Endpoint {
   network: Network;
   host: string;

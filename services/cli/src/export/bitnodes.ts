@@ -1,5 +1,4 @@
-import type { Network } from '@bitcrawl/model';
-import { formatEndpoint } from '@bitcrawl/protocol';
+import { type Endpoint, formatEndpoint } from '@bitcrawl/protocol';
 import type { SnapshotNode } from '@bitcrawl/storage';
 
 /**
@@ -33,5 +32,5 @@ export function bitnodesEntry(n: SnapshotNode): string {
     onion ? '"TOR"' : n.asn > 0 ? `"AS${n.asn}"` : 'null',
     onion ? '"Tor network"' : str(n.asOrg),
   ];
-  return `${JSON.stringify(formatEndpoint(n as { network: Network; host: string; port: number }))}:[${fields.join(',')}]`;
+  return `${JSON.stringify(formatEndpoint(n as Endpoint))}:[${fields.join(',')}]`;
 }
