@@ -1,12 +1,37 @@
-export * from './isolate.ts';
-export * from './migrate.ts';
-export * from './queries.ts';
-export * from './reads/report.ts';
-export * from './reads/rounds-in-store.ts';
-export * from './reads/visited.ts';
-export * from './rejection.ts';
-export * from './store.ts';
-export * from './timeline/index.ts';
-export * from './typed-rows.ts';
-export * from './unrouted.ts';
-export * from './writer.ts';
+// The storage API other packages use: typed reads and writes, migrations, the store. The SQL
+// builders and the binding layer stay inside (storage owns SQL). Add a name here when another
+// package needs it; scripts/package-edges.ts lists who imports what.
+export { insertIsolatingRejects } from './isolate.ts';
+export { formatDateTime, migrate, splitStatements } from './migrate.ts';
+export { queryRows, type RoundSummaryRow, roundSummary } from './queries.ts';
+export {
+  geoBreakdown,
+  hasGeo,
+  NoSuchRoundError,
+  outcomesByRound,
+  reachableByRound,
+  selectRounds,
+  topErrors,
+  transportByRound,
+  userAgents,
+} from './reads/report.ts';
+export { roundsInStore } from './reads/rounds-in-store.ts';
+export { visitedAddressesPage } from './reads/visited.ts';
+export { openStore, type Store, type StoreOptions } from './store.ts';
+export { roundReachableHeight, type SnapshotNode, streamSnapshotNodes } from './timeline/bitnodes.ts';
+export { insertNodeLocation, locationBreakdown, type NodeLocationRow } from './timeline/location.ts';
+export {
+  goodByNetwork,
+  type NodeReliability,
+  nodeReliability,
+  streamNodeReliability,
+} from './timeline/reliability.ts';
+export { RELIABILITY_WINDOWS } from './timeline/reliability-sql.ts';
+export { applyGossipRetention } from './timeline/retention.ts';
+export { findRound, insertRounds, listRounds, readRounds } from './timeline/rounds.ts';
+export { sessionSummary } from './timeline/sessions.ts';
+export { ROUND_ID } from './timeline/sql-values.ts';
+export { churnByRound, unreachableEstimate, v2Adoption } from './timeline/trends.ts';
+export { queryTypedRows, withExactNumbers } from './typed-rows.ts';
+export { type UnroutedRow, unroutedByNetwork } from './unrouted.ts';
+export { insertNodeGeo, insertObservations, type NodeGeoRow } from './writer.ts';
