@@ -4,6 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Simnet, startSimnet } from '@bitcrawl/simnet';
+import { openStore, readRounds } from '@bitcrawl/storage';
 import { budget } from '@bitcrawl/testkit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { bin, simnetCrawlArgs } from './cli.ts';
@@ -48,6 +49,7 @@ async function startCrawl(name: string) {
   });
   const redisPort = Number(/private redis-server at redis:\/\/127\.0\.0\.1:(\d+)/.exec(out.stderr)?.[1]);
   return {
+    dir,
     out,
     exited,
     redisPort,
@@ -71,6 +73,23 @@ describe('Ctrl-C during bitcrawl crawl --once', () => {
       // The private redis-server is stopped by the crawl, not left behind.
       expect(crawl.redisPort).toBeGreaterThan(0);
       expect(await portOpen(crawl.redisPort)).toBe(false);
+      // The round's `rounds` rows are written at the stop, marked interrupted, with its figures.
+      const store = await openStore({ dir: crawl.dir });
+      try {
+        const rows = await readRounds(store);
+        expect(rows.map((r) => [r.crawlId, r.network, r.visited, r.reachable, r.interrupted])).toEqual(
+          summary.byNetwork.map((n: { network: string; visited: number; reachable: number }) => [
+            summary.crawlId,
+            n.network,
+            n.visited,
+            n.reachable,
+            true,
+          ]),
+        );
+        expect(rows[0]?.seeds).toBe(sim.seeds.length);
+      } finally {
+        await store.close();
+      }
     } finally {
       crawl.kill();
     }

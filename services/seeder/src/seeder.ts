@@ -42,6 +42,10 @@ function dnsServerSchema() {
   });
 }
 
+/** ROUND_INTERVAL_MS's default: 48 rounds a day (see the README's "The network over time"). */
+export const DEFAULT_ROUND_INTERVAL_MS = 30 * 60_000;
+export const MAX_ROUND_INTERVAL_MS = 30 * 86_400_000;
+
 export const seederConfigSchema = z.object({
   chain: z.enum(CHAIN_NAMES as [ChainName, ...ChainName[]]).default('mainnet'),
   /** Extra "host:port" seeds, always used; checked here so a typo fails at start, not mid-round. */
@@ -55,6 +59,17 @@ export const seederConfigSchema = z.object({
   dnsTimeoutMs: z.number().int().positive().default(5_000),
   /** Use the chain's fixed seeds when DNS and --seed give nothing. */
   fixedSeedFallback: z.boolean().default(true),
+  /**
+   * Rounds back to back (crawl without --once, the seeder service): a round starts this long
+   * after the previous one started, or when it ends if that is later (ROUND_INTERVAL_MS).
+   */
+  roundIntervalMs: z.number().int().min(0).max(MAX_ROUND_INTERVAL_MS).default(DEFAULT_ROUND_INTERVAL_MS),
+  /** Every address visited this recently is revisited in each round (the seeders' 30 d window). */
+  revisitKnownMs: z
+    .number()
+    .int()
+    .min(0)
+    .default(30 * 86_400_000),
   /** A new round starts this often (BullMQ job scheduler); 0 = never. */
   reseedEveryMs: z
     .number()
