@@ -36,8 +36,16 @@ export interface GossipCaps {
 }
 export const DEFAULT_GOSSIP_CAPS: GossipCaps = { perHost: 8, perSource: 1000 };
 
-/** Revisit policy plus how long a round's sets live after their last write, and the gossip caps. */
-export type FrontierPolicy = RevisitPolicy & { roundTtlMs?: number; gossipCaps?: Partial<GossipCaps> };
+/**
+ * Revisit policy plus how long a round's sets live after their last write, the gossip caps, and
+ * how long revisit state is kept after an address's last visit (what `knownSince` can list; at least
+ * failMaxMs).
+ */
+export type FrontierPolicy = RevisitPolicy & {
+  roundTtlMs?: number;
+  gossipCaps?: Partial<GossipCaps>;
+  keepKnownMs?: number;
+};
 
 const HOUR_MS = 3_600_000;
 /** Without a reseed schedule rounds are started by hand; keep them a week. */
@@ -229,13 +237,35 @@ export class Frontier {
   }
 
   /**
+   * Every address in the revisit state last visited at or after `sinceMs`, in pages (HSCAN):
+   * what a new round revisits in a deployment whose Redis outlives its rounds. The last visit
+   * is the next one less the delay the policy gave it (reachable, or the failure back-off).
+   */
+  async *knownSince(sinceMs: number, pageSize = 5000): AsyncGenerator<Addr[]> {
+    const p = this.policy;
+    let cursor = '0';
+    do {
+      const [next, kv] = await this.redis.hscanBuffer(REVISIT, cursor, 'COUNT', pageSize);
+      cursor = next.toString();
+      const page: Addr[] = [];
+      for (let i = 0; i + 1 < kv.length; i += 2) {
+        const v = Number((kv[i + 1] as Buffer).toString());
+        const fails = v % 16;
+        const delay = fails === 0 ? p.reachableMs : Math.min(p.failMaxMs, p.failBaseMs * 2 ** (fails - 1));
+        if ((v - fails) / 16 - delay >= sinceMs) page.push(endpointFromKey(kv[i] as Buffer));
+      }
+      if (page.length > 0) yield page;
+    } while (cursor !== '0');
+  }
+
+  /**
    * Forgets revisit state that no longer matters: addresses whose next visit was due more
    * than failMaxMs ago (a failure count older than the longest back-off only changes the
-   * next back-off). Runs in batches of `batch` so no single script blocks Redis for long;
+   * next back-off), or more than keepKnownMs ago if that is longer. Runs in batches of `batch` so no single script blocks Redis for long;
    * returns how many addresses were forgotten.
    */
   async prune(batch = 1000): Promise<number> {
-    const cutoff = this.now() - this.policy.failMaxMs;
+    const cutoff = this.now() - Math.max(this.policy.failMaxMs, this.policy.keepKnownMs ?? 0);
     await this.redis.unlink(...LEGACY);
     let total = 0;
     let cursor = '0';

@@ -1,15 +1,23 @@
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { type CrawlerConfig, createVisitor, fitConcurrencyToFdLimit } from '@bitcrawl/crawler';
 import { type IngesterConfig, loadGeoEnricher, startIngester, startIngestThread } from '@bitcrawl/ingester';
-import { createCrawlQueue, Frontier, ingestBacklog, type RevisitPolicy, requeueLost } from '@bitcrawl/queue';
+import {
+  createCrawlQueue,
+  Frontier,
+  failedJobsByNetwork,
+  ingestBacklog,
+  type RevisitPolicy,
+  requeueLost,
+} from '@bitcrawl/queue';
 import { newCrawlId, type SeederConfig, type SeedSources } from '@bitcrawl/seeder';
 import {
   migrate,
   openStore,
+  roundFigures,
   roundSummary,
   type Store,
   type StoreOptions,
-  unroutedByNetwork,
+  writeRoundRows,
 } from '@bitcrawl/storage';
 import { createMetrics, type Logger, type LogLevel } from '@bitcrawl/telemetry';
 import { MissingBinaryError, startRedis, which } from '@bitcrawl/testkit';
@@ -18,7 +26,7 @@ import { Redis } from 'ioredis';
 import { describeConnectionError, ensureRedisReachable, redactUrl } from '../reachability.ts';
 import { UsageError } from '../usage-error.ts';
 import { unroutedLines } from './crawl-messages.ts';
-import { failedByNetwork, recordRound, type StartedRound, startRound } from './round-record.ts';
+import { type StartedRound, startRound } from './round-record.ts';
 
 export interface LocalCrawlOptions {
   redisUrl?: string;
@@ -179,7 +187,7 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
     const finish = async (interrupted: boolean) =>
       finishRound(store, o, {
         round,
-        failedByNetwork: failedVisits > 0 ? await failedByNetwork(crawlQueue, round.crawlId) : {},
+        failedByNetwork: failedVisits > 0 ? await failedJobsByNetwork(crawlQueue, round.crawlId) : {},
         failedVisits,
         interrupted,
         runStarted: started,
@@ -294,28 +302,22 @@ async function finishRound(
 ): Promise<CrawlSummary> {
   const { crawlId } = r.round;
   const finished = Date.now();
-  const rows = await roundSummary(store, crawlId);
+  const byNetwork = await roundFigures(store, crawlId);
   // Addresses never dialed for want of a proxy or route are no visits: counted apart, one line each.
-  const unrouted = await unroutedByNetwork(store, crawlId);
-  for (const line of unroutedLines(unrouted)) o.progress(line);
-  const byNetwork = rows.map((x) => {
-    const notDialed = unrouted.find((u) => u.network === x.network)?.addresses ?? 0;
-    return {
-      network: x.network,
-      visited: Number(x.visited) - notDialed,
-      reachable: Number(x.reachable),
-      notDialed,
-    };
-  });
-  await recordRound(store, {
-    crawlId,
-    started: r.round.started,
-    finished,
-    summary: byNetwork,
-    seedsByNetwork: r.round.seedsByNetwork,
-    failedByNetwork: r.failedByNetwork,
-    interrupted: r.interrupted,
-  });
+  for (const line of unroutedLines(byNetwork.map((x) => ({ network: x.network, addresses: x.notDialed }))))
+    o.progress(line);
+  await writeRoundRows(
+    store,
+    {
+      crawlId,
+      started: r.round.started,
+      finished,
+      seedsByNetwork: r.round.seedsByNetwork,
+      failedByNetwork: r.failedByNetwork,
+      interrupted: r.interrupted,
+    },
+    byNetwork,
+  );
   return {
     crawlId,
     visited: byNetwork.reduce((s, x) => s + x.visited, 0),

@@ -1,8 +1,6 @@
 import type { Endpoint } from '@bitcrawl/protocol';
-import type { CrawlJob } from '@bitcrawl/queue';
 import { type SeedDeps, type SeederConfig, seedKnown, seedRound } from '@bitcrawl/seeder';
-import { insertRounds, knownEndpoints, type Store } from '@bitcrawl/storage';
-import type { Queue } from 'bullmq';
+import { knownEndpoints, type Store } from '@bitcrawl/storage';
 import { seedLines } from './crawl-messages.ts';
 
 /** A round as it started: when, and how many seeds each network had (the `rounds` row's `seeds`). */
@@ -38,57 +36,3 @@ export async function startRound(
 }
 
 const days = (ms: number) => (ms % 86_400_000 === 0 ? `${ms / 86_400_000} d` : `${Math.round(ms / 1000)} s`);
-
-/**
- * When a round ends: its `rounds` rows (one per network it visited or was seeded in), from the
- * round's figures as the store holds them once its visits are stored.
- */
-export async function recordRound(
-  store: Store,
-  r: {
-    crawlId: string;
-    started: number;
-    finished: number;
-    /** Per network: addresses dialed (not those this host had no route to) and reachable. */
-    summary: readonly { network: string; visited: number; reachable: number }[];
-    seedsByNetwork: Record<string, number>;
-    /** Addresses left unvisited because their jobs failed for good, per network. */
-    failedByNetwork: Record<string, number>;
-    interrupted: boolean;
-  },
-): Promise<void> {
-  const networks = new Set([
-    ...r.summary.map((s) => s.network),
-    ...Object.keys(r.seedsByNetwork),
-    ...Object.keys(r.failedByNetwork),
-  ]);
-  await insertRounds(
-    store,
-    [...networks].sort().map((network) => {
-      const s = r.summary.find((x) => x.network === network);
-      return {
-        crawlId: r.crawlId,
-        network,
-        started: r.started,
-        finished: r.finished,
-        seeds: r.seedsByNetwork[network] ?? 0,
-        visited: s?.visited ?? 0,
-        reachable: s?.reachable ?? 0,
-        failedVisits: r.failedByNetwork[network] ?? 0,
-        interrupted: r.interrupted,
-      };
-    }),
-  );
-}
-
-/** The round's jobs that failed for good, counted by network (at most the newest 100,000). */
-export async function failedByNetwork(
-  crawlQueue: Queue<CrawlJob>,
-  crawlId: string,
-): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const job of await crawlQueue.getFailed(0, 99_999)) {
-    if (job?.data.crawlId === crawlId) out[job.data.network] = (out[job.data.network] ?? 0) + 1;
-  }
-  return out;
-}
