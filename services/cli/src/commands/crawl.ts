@@ -143,6 +143,8 @@ export function register(program: Command, entry: CliEntry = {}): void {
         worker: workerConfigSchema.parse({ concurrency: o.concurrency, shutdownGraceMs: 5_000 }),
         ingester: ingesterConfigSchema.parse({
           flushIntervalMs: 1_000,
+          // crawl writes its rounds rows itself, when each round ends.
+          recordRounds: false,
           geoDb: o.geoipAsnDb,
           cloudAsns: o.cloudAsns,
         }),
