@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Simnet, startSimnet } from '@bitcrawl/simnet';
-import { openStore, queryRows } from '@bitcrawl/storage';
+import { openStore, queryRows, readRounds } from '@bitcrawl/storage';
 import { budget, freePort, startClickHouse } from '@bitcrawl/testkit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ALL_KINDS, compareWithTruth } from '../e2e/truth-check.ts';
@@ -86,6 +86,21 @@ describe('npm run stack -- --workers 3', () => {
       expect(await compareWithTruth(s, crawlId, sim.groundTruth)).toEqual([]);
       const [row] = await queryRows<{ n: string }>(s, 'SELECT count() AS n FROM observations');
       expect(Number(row?.n)).toBe(sim.groundTruth.nodes.length);
+      // The round's end was noted and the ingester wrote its rounds row before the stack stopped.
+      expect(out.text).toContain(`round ${crawlId}: rounds rows written`);
+      expect(
+        (await readRounds(s)).map((r) => [r.crawlId, r.network, r.seeds, r.visited, r.interrupted]),
+      ).toEqual(
+        [...new Set(sim.groundTruth.nodes.map((n) => n.network))]
+          .sort()
+          .map((network) => [
+            crawlId,
+            network,
+            network === 'ipv4' ? sim.seeds.length : 0,
+            sim.groundTruth.nodes.filter((n) => n.network === network).length,
+            false,
+          ]),
+      );
     } finally {
       await s.close();
       await ch.stop();

@@ -48,16 +48,16 @@ export type FrontierPolicy = RevisitPolicy & {
 };
 
 const HOUR_MS = 3_600_000;
-/** Without a reseed schedule rounds are started by hand; keep them a week. */
+/** With rounds back to back and no interval (ROUND_INTERVAL_MS=0), or started by hand: a week. */
 export const DEFAULT_ROUND_TTL_MS = 7 * 24 * HOUR_MS;
 
 /**
- * A round's keys expire this long after their last write: twice the reseed interval plus an
+ * A round's keys expire this long after their last write: twice the round interval plus an
  * hour, so the current and the previous round stay inspectable and older ones go away.
- * With no schedule (reseedEveryMs = 0), DEFAULT_ROUND_TTL_MS.
+ * With no interval (0), DEFAULT_ROUND_TTL_MS.
  */
-export function roundTtlMsFor(reseedEveryMs: number): number {
-  return reseedEveryMs > 0 ? 2 * reseedEveryMs + HOUR_MS : DEFAULT_ROUND_TTL_MS;
+export function roundTtlMsFor(roundIntervalMs: number): number {
+  return roundIntervalMs > 0 ? 2 * roundIntervalMs + HOUR_MS : DEFAULT_ROUND_TTL_MS;
 }
 
 const keys = (crawlId: string) => ({
@@ -111,6 +111,14 @@ export class Frontier {
       .expire(k.meta, this.ttlS)
       .set(CURRENT_ROUND_KEY, crawlId)
       .exec();
+  }
+
+  /** Counts seeds admitted to a round, per network (the `rounds` row's `seeds`, for whoever records it). */
+  async countSeeds(crawlId: string, byNetwork: Record<string, number>): Promise<void> {
+    const k = keys(crawlId);
+    const m = this.redis.multi();
+    for (const [network, n] of Object.entries(byNetwork)) if (n > 0) m.hincrby(k.meta, `seeds:${network}`, n);
+    await m.expire(k.meta, this.ttlS).exec();
   }
 
   async currentRound(): Promise<string | null> {
@@ -284,14 +292,23 @@ export class Frontier {
 
   async progress(
     crawlId: string,
-  ): Promise<{ seen: number; visited: number; ok: number; startedAt: number | null }> {
+  ): Promise<{
+    seen: number;
+    visited: number;
+    ok: number;
+    startedAt: number | null;
+    seedsByNetwork: Record<string, number>;
+  }> {
     const k = keys(crawlId);
     const [seen, meta] = await Promise.all([this.redis.hlen(k.addrs), this.redis.hgetall(k.meta)]);
+    const seedsByNetwork: Record<string, number> = {};
+    for (const [f, v] of Object.entries(meta)) if (f.startsWith('seeds:')) seedsByNetwork[f.slice(6)] = Number(v);
     return {
       seen,
       visited: Number(meta.visited ?? 0),
       ok: Number(meta.ok ?? 0),
       startedAt: meta.startedAt ? Number(meta.startedAt) : null,
+      seedsByNetwork,
     };
   }
 }

@@ -70,12 +70,6 @@ export const seederConfigSchema = z.object({
     .int()
     .min(0)
     .default(30 * 86_400_000),
-  /** A new round starts this often (BullMQ job scheduler); 0 = never. */
-  reseedEveryMs: z
-    .number()
-    .int()
-    .min(0)
-    .default(6 * 3_600_000),
 });
 export type SeederConfig = z.output<typeof seederConfigSchema>;
 
@@ -196,6 +190,7 @@ export async function seedRound(
   deps.logger.info({ crawlId, found: targets.length, enqueued: admitted.length }, 'round seeded');
   const byNetwork: Record<string, number> = {};
   for (const a of admitted) byNetwork[a.network] = (byNetwork[a.network] ?? 0) + 1;
+  await deps.frontier.countSeeds(crawlId, byNetwork);
   return { found: targets.length, enqueued: admitted.length, sources, byNetwork };
 }
 
