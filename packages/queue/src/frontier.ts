@@ -290,9 +290,7 @@ export class Frontier {
     return total;
   }
 
-  async progress(
-    crawlId: string,
-  ): Promise<{
+  async progress(crawlId: string): Promise<{
     seen: number;
     visited: number;
     ok: number;
@@ -302,7 +300,8 @@ export class Frontier {
     const k = keys(crawlId);
     const [seen, meta] = await Promise.all([this.redis.hlen(k.addrs), this.redis.hgetall(k.meta)]);
     const seedsByNetwork: Record<string, number> = {};
-    for (const [f, v] of Object.entries(meta)) if (f.startsWith('seeds:')) seedsByNetwork[f.slice(6)] = Number(v);
+    for (const [f, v] of Object.entries(meta))
+      if (f.startsWith('seeds:')) seedsByNetwork[f.slice(6)] = Number(v);
     return {
       seen,
       visited: Number(meta.visited ?? 0),
