@@ -5,7 +5,7 @@ import { CLI_BIN, type ClickHouseServer, cliBudget, runCommand, startClickHouse 
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 // Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
-vi.setConfig({ testTimeout: cliBudget(4, 30_000) });
+vi.setConfig({ testTimeout: cliBudget(7, 30_000) });
 
 const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
   runCommand(process.execPath, [CLI_BIN, ...args], { env: { CLICKHOUSE_URL: '', STORE_DIR: '', ...env } });
@@ -63,9 +63,9 @@ describe('bitcrawl query and report: output and where they read', () => {
     } finally {
       await store.close();
     }
-    const all = await run(['query', '--clickhouse', ch.url, 'SELECT count() AS n FROM observations']);
-    expect(all.status, all.stderr).toBe(0);
-    expect(all.stderr).toContain('(rows of all 2 rounds in the store; the newest is lab-b:');
+    const every = await run(['query', '--clickhouse', ch.url, 'SELECT count() AS n FROM observations']);
+    expect(every.status, every.stderr).toBe(0);
+    expect(every.stderr).toContain('(rows of all 2 rounds in the store; the newest is lab-b:');
     const one = await run([
       'query',
       '--clickhouse',
@@ -74,5 +74,24 @@ describe('bitcrawl query and report: output and where they read', () => {
     ]);
     expect(one.stderr).toBe('');
     expect(one.stdout).toMatch(/^n\n-\n1\n/);
+    // report: the newest round by default, saying so and what else the store holds.
+    const report = await run(['report', '--format', 'json'], { CLICKHOUSE_URL: ch.url });
+    expect(report.status, report.stderr).toBe(0);
+    expect(JSON.parse(report.stdout)).toMatchObject({
+      rounds: ['lab-b'],
+      inStore: { rounds: 2, newest: 'lab-b' },
+    });
+    const all = await run(['report', '--all-rounds', '--clickhouse', ch.url]);
+    expect(all.status, all.stderr).toBe(0);
+    expect(all.stdout).toMatch(
+      /^Report of 2 rounds, r20261124T160442Z to lab-b .*every round in the store\n/,
+    );
+    const clash = await run(['report', '--all-rounds', '--rounds', '2', '--clickhouse', ch.url]);
+    expect(clash.status).toBe(2);
+    // export reads $CLICKHOUSE_URL too, and names the round it is as of.
+    const seeds = await run(['export', 'seeds'], { CLICKHOUSE_URL: ch.url });
+    expect(seeds.status, seeds.stderr).toBe(0);
+    expect(seeds.stdout).toMatch(/^# address /);
+    expect(seeds.stderr).toMatch(/^seeds: 1 endpoints as of round lab-b from ClickHouse at http/);
   });
 });
