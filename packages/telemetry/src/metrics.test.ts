@@ -38,5 +38,5 @@ describe('metrics server', () => {
     ]);
     client.destroy();
     expect(outcome).toBe('closed');
-  }, 40_000);
+  });
 });
