@@ -148,7 +148,7 @@ describe('seeder + 3 worker processes + ingester on redis-server and clickhouse-
       const backlogBefore = await ingestBacklog(conn);
       await waitFor(
         async () => (await ingestBacklog(conn)) > backlogBefore + 200,
-        60_000,
+        budget(60_000),
         'a backlog while the ingester is down',
       );
       ingester = service('ingester', {
@@ -163,7 +163,7 @@ describe('seeder + 3 worker processes + ingester on redis-server and clickhouse-
           const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
           return p.visited === p.seen && Object.values(c).every((n) => n === 0);
         },
-        240_000,
+        budget(240_000),
         'the round to finish',
       );
       await waitFor(
