@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort, waitForPort } from './ports.ts';
 import { MissingBinaryError, spawnManaged, which } from './process.ts';
-import { budget } from './time-budget.ts';
 
 export interface ClickHouseServer {
   /** HTTP URL for @clickhouse/client. */
@@ -79,8 +78,8 @@ export async function startClickHouse(
     });
     proc = p;
     try {
-      await waitForPort(httpPort, '127.0.0.1', budget(60_000));
-      await waitForHttp(`${url}/?query=SELECT%201`, budget(30_000));
+      await waitForPort(httpPort, '127.0.0.1', 60_000);
+      await waitForHttp(`${url}/?query=SELECT%201`, 30_000);
     } catch (err) {
       await p.stop('SIGKILL');
       throw new Error(`clickhouse-server did not start: ${(err as Error).message}\n${p.output()}`);

@@ -1,5 +1,4 @@
 import net from 'node:net';
-import { budget } from './time-budget.ts';
 
 /** Asks the kernel for a free TCP port on loopback. */
 export function freePort(host = '127.0.0.1'): Promise<number> {
@@ -15,15 +14,8 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-/**
- * Resolves once a TCP connect to host:port succeeds, or rejects after `timeoutMs` (by default
- * 20 s on an idle machine, scaled to this one's measured speed: servers start slower under load).
- */
-export async function waitForPort(
-  port: number,
-  host = '127.0.0.1',
-  timeoutMs = budget(20_000),
-): Promise<void> {
+/** Resolves once a TCP connect to host:port succeeds, or rejects after `timeoutMs`. */
+export async function waitForPort(port: number, host = '127.0.0.1', timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
