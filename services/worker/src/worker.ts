@@ -20,13 +20,16 @@ import { z } from 'zod';
 /**
  * A killed worker's active jobs return once their lock lapses (at most LOCK_DURATION_MS after
  * its last renewal) and a stalled check that finds them lockless runs (checks every
- * STALLED_INTERVAL_MS; a job must have been seen active by one check first): with 5 s and 2.5 s,
- * within about 7.5-10 s. Locks are renewed every half duration, in one Redis call for all of a
- * worker's jobs, so an event loop stalled over 2.5 s lets a lock lapse and the job run twice (the
- * frontier records it once). The old 30 s / 30 s made a killed worker cost a round up to a minute.
+ * STALLED_INTERVAL_MS; a job must have been seen active by one check first): with 10 s and 5 s,
+ * within about 20 s. Locks are renewed every quarter to half duration, in one Redis call for all
+ * of a worker's jobs, so the lock must outlast the longest stall of the worker's event loop plus
+ * the queue of Redis calls ahead of that renewal. 5 s (2.5 s of slack) was measured too short: at
+ * 2,000 visits on a machine loaded 5-10x, thousands of locks lapsed per round (`Missing lock`),
+ * and each lapsed job ran twice. 10 s gives 5-7.5 s of slack; the old 30 s / 30 s made a killed
+ * worker cost a round up to a minute.
  */
-export const DEFAULT_LOCK_DURATION_MS = 5_000;
-export const DEFAULT_STALLED_INTERVAL_MS = 2_500;
+export const DEFAULT_LOCK_DURATION_MS = 10_000;
+export const DEFAULT_STALLED_INTERVAL_MS = 5_000;
 
 export const workerConfigSchema = z.object({
   concurrency: z.number().int().min(1).max(10_000).default(500),

@@ -121,7 +121,15 @@ export function register(program: Command, entry: CliEntry = {}): void {
           dnsServers: o.dnsServer,
           ...(o.dnsSeed ? { dnsSeeds: o.dnsSeed } : {}),
         }),
-        worker: workerConfigSchema.parse({ concurrency: o.concurrency, shutdownGraceMs: 5_000 }),
+        worker: workerConfigSchema.parse({
+          concurrency: o.concurrency,
+          shutdownGraceMs: 5_000,
+          // One process: no other worker can take over a lapsed job, so a short lock buys nothing
+          // but re-runs when a busy machine stalls the loop; after a crash, the next run's stalled
+          // check returns the jobs within this time.
+          lockDurationMs: 30_000,
+          stalledIntervalMs: 15_000,
+        }),
         ingester: ingesterConfigSchema.parse({
           flushIntervalMs: 1_000,
           geoDb: o.geoipAsnDb,
