@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { createCrawlQueue, Frontier } from '@bitcrawl/queue';
 import { type Simnet, startSimnet } from '@bitcrawl/simnet';
-import { budget, freePort, type RedisServer, startRedis } from '@bitcrawl/testkit';
+import { budget, freePort, loopbackTimerEnv, type RedisServer, startRedis } from '@bitcrawl/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -65,9 +65,7 @@ async function round(kill: boolean): Promise<{ ms: number; visited: number }> {
     // Enough for either worker to carry the round alone: the killed round measures recovery, not half the capacity.
     CONCURRENCY: '600',
     ALLOW_PRIVATE: 'true',
-    HANDSHAKE_TIMEOUT_MS: '2500',
-    GETADDR_TIMEOUT_MS: '3000',
-    IDLE_TIMEOUT_MS: '500',
+    ...loopbackTimerEnv(), // scaled to the machine's speed
   };
   const workers: ChildProcess[] = [];
   try {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CLI_BIN, cliBudget, runCommand } from '@bitcrawl/testkit';
+import { CLI_BIN, cliBudget, loopbackTimerFlags, runCommand } from '@bitcrawl/testkit';
 import { describe, expect, it, vi } from 'vitest';
 
 // Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
@@ -78,7 +78,14 @@ describe('bitcrawl simnet --spec', () => {
       expect(shown, 'the README walkthrough').toBeDefined();
       expect(flags(shown as string)).toEqual(flags(`npx bitcrawl ${crawlLine}`));
       const store = mkdtempSync(path.join(tmpdir(), 'bitcrawl-simnet-crawl-'));
-      const crawl = await runCommand(process.execPath, [bin, ...crawlLine.split(' '), '--store', store]);
+      // As pasted, plus the loopback timers scaled to this machine's speed (given last, they win).
+      const crawl = await runCommand(process.execPath, [
+        bin,
+        ...crawlLine.split(' '),
+        '--store',
+        store,
+        ...loopbackTimerFlags(),
+      ]);
       expect(crawl.status, crawl.stderr.slice(-2000)).toBe(0);
       const alive = readFileSync(truthPath, 'utf8')
         .split('\n')

@@ -1,5 +1,5 @@
 import { type Simnet, startSimnet } from '@bitcrawl/simnet';
-import { CLI_BIN, cliBudget, runCommand } from '@bitcrawl/testkit';
+import { CLI_BIN, cliBudget, loopbackTimerFlags, runCommand } from '@bitcrawl/testkit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 // Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
@@ -138,6 +138,7 @@ describe('bitcrawl visit', () => {
       'loopback',
       '--tentative-idle-timeout',
       '200',
+      ...loopbackTimerFlags(), // the profile's timers scaled to the machine's speed
     ]);
     expect(ok.status, ok.stderr).toBe(0);
   });
