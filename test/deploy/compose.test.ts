@@ -199,7 +199,7 @@ describe('docker-compose.yml', () => {
     const worker = parseEnv(workerEnvSchema, services.worker?.environment ?? {});
     expect(worker.PROXY_ONION).toBeUndefined();
     expect(worker.CONCURRENCY).toBe(500);
-    expect(worker.RESEED_EVERY_MS).toBe(21_600_000);
+    expect(worker.ROUND_INTERVAL_MS).toBe(1_800_000);
     // GeoIP/ASN enrichment is off unless .env names a file in ./geoip (mounted read-only).
     const { ingesterEnvSchema } = await import('@bitcrawl/ingester');
     const ingester = parseEnv(ingesterEnvSchema, services.ingester?.environment ?? {});

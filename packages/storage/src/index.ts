@@ -10,12 +10,10 @@ export {
   NoSuchRoundError,
   outcomesByRound,
   reachableByRound,
-  selectRounds,
   topErrors,
   transportByRound,
   userAgents,
 } from './reads/report.ts';
-export { roundsInStore } from './reads/rounds-in-store.ts';
 export { visitedAddressesPage } from './reads/visited.ts';
 export { openStore, type Store, type StoreOptions } from './store.ts';
 export { roundReachableHeight, type SnapshotNode, streamSnapshotNodes } from './timeline/bitnodes.ts';
@@ -28,8 +26,9 @@ export {
 } from './timeline/reliability.ts';
 export { RELIABILITY_WINDOWS } from './timeline/reliability-sql.ts';
 export { applyGossipRetention } from './timeline/retention.ts';
-export { findRound, insertRounds, listRounds, readRounds } from './timeline/rounds.ts';
-export { sessionSummary } from './timeline/sessions.ts';
+export { type RoundEnd, type RoundFigures, roundFigures, writeRoundRows } from './timeline/round-end.ts';
+export { findRound, insertRounds, knownEndpoints, listRounds, readRounds } from './timeline/rounds.ts';
+export { sessionSummary, uptimeSessions } from './timeline/sessions.ts';
 export { ROUND_ID } from './timeline/sql-values.ts';
 export { churnByRound, unreachableEstimate, v2Adoption } from './timeline/trends.ts';
 export { queryTypedRows, withExactNumbers } from './typed-rows.ts';

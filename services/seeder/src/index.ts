@@ -1,3 +1,3 @@
 export { main, seederEnvSchema } from './main.ts';
-export * from './scheduler.ts';
+export * from './rounds.ts';
 export * from './seeder.ts';

@@ -1,12 +1,5 @@
 import { CHAIN_NAMES } from '@bitcrawl/protocol';
-import {
-  crawlIdSchema,
-  createCrawlQueue,
-  createSeedQueue,
-  DEFAULT_REVISIT,
-  Frontier,
-  roundTtlMsFor,
-} from '@bitcrawl/queue';
+import { crawlIdSchema, createCrawlQueue, DEFAULT_REVISIT, Frontier, roundTtlMsFor } from '@bitcrawl/queue';
 import {
   createLogger,
   createMetrics,
@@ -18,8 +11,8 @@ import {
 } from '@bitcrawl/telemetry';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
-import { runSeeder } from './scheduler.ts';
-import { seederConfigSchema, seedRound } from './seeder.ts';
+import { runRounds } from './rounds.ts';
+import { DEFAULT_ROUND_INTERVAL_MS, seederConfigSchema, seedRound } from './seeder.ts';
 
 const list = z
   .string()
@@ -40,14 +33,11 @@ export const seederEnvSchema = z.object({
   DNS: bool.default(true),
   DNS_SERVERS: list,
   DNS_SEEDS: z.string().optional(),
-  RESEED_EVERY_MS: z.coerce
-    .number()
-    .int()
-    .nonnegative()
-    .default(6 * 3_600_000),
-  /** Overrides the round TTL derived from RESEED_EVERY_MS (2x + 1 h). */
+  /** A round starts this long after the previous one started, or when it ends if later. */
+  ROUND_INTERVAL_MS: z.coerce.number().int().nonnegative().default(DEFAULT_ROUND_INTERVAL_MS),
+  /** Overrides the round TTL derived from ROUND_INTERVAL_MS (2x + 1 h). */
   ROUND_TTL_MS: z.coerce.number().int().positive().optional(),
-  /** The workers' longest failure back-off: revisit state older than this is pruned at each reseed. */
+  /** The workers' longest failure back-off: revisit state older than this (or 30 d) is pruned at each round. */
   REVISIT_FAIL_MAX_MS: z.coerce.number().int().positive().default(DEFAULT_REVISIT.failMaxMs),
   /** Seed exactly this round and exit (scripts, tests). */
   CRAWL_ID: crawlIdSchema.optional(),
@@ -63,10 +53,14 @@ const SEEDER_ENV_NAMES = {
   dns: 'DNS',
   dnsServers: 'DNS_SERVERS',
   dnsSeeds: 'DNS_SEEDS',
-  reseedEveryMs: 'RESEED_EVERY_MS',
+  roundIntervalMs: 'ROUND_INTERVAL_MS',
 };
 
-/** `bitcrawl seeder`: starts rounds on a schedule (or one round with CRAWL_ID) from DNS, SEEDS and fixed seeds. */
+/**
+ * `bitcrawl seeder`: runs rounds back to back (or seeds one round with CRAWL_ID) from DNS, SEEDS,
+ * fixed seeds and every address visited in the last 30 days; notes each round's end for the
+ * ingester, which writes its `rounds` rows.
+ */
 export async function main(env: NodeJS.ProcessEnv): Promise<void> {
   const e = parseEnv(seederEnvSchema, env);
   const logger = createLogger({ service: 'seeder', level: e.LOG_LEVEL });
@@ -77,7 +71,7 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
       dns: e.DNS,
       dnsServers: e.DNS_SERVERS,
       ...(e.DNS_SEEDS ? { dnsSeeds: e.DNS_SEEDS.split(',').map((s) => s.trim()) } : {}),
-      reseedEveryMs: e.RESEED_EVERY_MS,
+      roundIntervalMs: e.ROUND_INTERVAL_MS,
     }),
   );
   const bull = new Redis(e.REDIS_URL, { maxRetriesPerRequest: null });
@@ -86,15 +80,18 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
   const frontier = new Frontier(redis, {
     ...DEFAULT_REVISIT,
     failMaxMs: e.REVISIT_FAIL_MAX_MS,
-    roundTtlMs: e.ROUND_TTL_MS ?? roundTtlMsFor(e.RESEED_EVERY_MS),
+    roundTtlMs: e.ROUND_TTL_MS ?? roundTtlMsFor(e.ROUND_INTERVAL_MS),
+    keepKnownMs: config.revisitKnownMs,
   });
   try {
     if (e.CRAWL_ID) {
       await seedRound({ frontier, crawlQueue, logger }, config, e.CRAWL_ID);
       return;
     }
-    const seedQueue = createSeedQueue(bull);
-    const running = await runSeeder({ frontier, crawlQueue, logger, connection: bull, seedQueue }, config);
+    const stop = new AbortController();
+    process.once('SIGTERM', () => stop.abort());
+    process.once('SIGINT', () => stop.abort());
+    const running = runRounds({ frontier, crawlQueue, logger, redis }, config, stop.signal);
     const metrics = createMetrics({ service: 'seeder' });
     const server = await startMetricsServer({
       registry: metrics.registry,
@@ -102,13 +99,12 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
       host: e.METRICS_HOST,
       extra: () => crawlQueue.exportPrometheusMetrics(),
     });
-    await new Promise<void>((resolve) => {
-      process.once('SIGTERM', () => resolve());
-      process.once('SIGINT', () => resolve());
-    });
-    await running.close();
-    await seedQueue.close();
-    await server.close();
+    try {
+      await running;
+    } finally {
+      stop.abort();
+      await server.close();
+    }
   } finally {
     await crawlQueue.close();
     bull.disconnect();

@@ -31,7 +31,7 @@ export function startEngine(
     reachableMs: e.REVISIT_REACHABLE_MS,
     failBaseMs: e.REVISIT_FAIL_BASE_MS,
     failMaxMs: e.REVISIT_FAIL_MAX_MS,
-    roundTtlMs: e.ROUND_TTL_MS ?? roundTtlMsFor(e.RESEED_EVERY_MS),
+    roundTtlMs: e.ROUND_TTL_MS ?? roundTtlMsFor(e.ROUND_INTERVAL_MS),
     gossipCaps: { perHost: e.MAX_ENDPOINTS_PER_IP, perSource: e.MAX_NEW_PER_SOURCE },
   });
   const running = startWorker(

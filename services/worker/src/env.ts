@@ -58,9 +58,13 @@ export const workerEnvSchema = z
     REVISIT_REACHABLE_MS: int.default(DEFAULT_REVISIT.reachableMs),
     REVISIT_FAIL_BASE_MS: int.default(DEFAULT_REVISIT.failBaseMs),
     REVISIT_FAIL_MAX_MS: int.default(DEFAULT_REVISIT.failMaxMs),
-    /** The seeder's schedule; round keys expire 2x this + 1 h after their last write. */
-    RESEED_EVERY_MS: int.default(6 * 3_600_000),
-    /** Overrides the round TTL derived from RESEED_EVERY_MS. */
+    /** The seeder's rounds start this far apart (at least); round keys expire 2x this + 1 h after their last write. */
+    ROUND_INTERVAL_MS: z.coerce
+      .number()
+      .int()
+      .nonnegative()
+      .default(30 * 60_000),
+    /** Overrides the round TTL derived from ROUND_INTERVAL_MS. */
     ROUND_TTL_MS: z.coerce.number().int().positive().optional(),
     METRICS_PORT: int.default(9464),
     METRICS_HOST: z.string().default('127.0.0.1'),

@@ -5,6 +5,9 @@ import { redactUrl } from '../reachability.ts';
 import { addTimeoutOptions, timerErrorInFlags, timersFrom } from '../timeout-options.ts';
 import { UsageError } from '../usage-error.ts';
 
+/** Duplicated from @bitcrawl/seeder (not imported eagerly: the CLI loads services on demand). */
+const MAX_ROUND_INTERVAL_MS = 30 * 86_400_000;
+
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 const int = z.coerce.number().int().positive();
 
@@ -32,6 +35,7 @@ const optsSchema = z.object({
   transport: z.enum(['v2-first', 'v1', 'v2-only']).default('v2-first'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
   geoipAsnDb: z.string().optional(),
+  roundInterval: z.coerce.number().int().min(0).max(MAX_ROUND_INTERVAL_MS).optional(),
   cloudAsns: z.string().optional(),
 });
 
@@ -61,6 +65,12 @@ export function register(program: Command, entry: CliEntry = {}): void {
     .option('--store <dir>', 'embedded ClickHouse (chdb) directory', 'data')
     .option('--once', 'finish one round, flush to storage, print a summary and exit')
     .option('--crawl-id <id>', 'round id (default: r<UTC timestamp>)')
+    .addOption(
+      new Option(
+        '--round-interval <ms>',
+        'without --once: a round starts this long after the previous one started, or when it ends if later (30 min)',
+      ).env('ROUND_INTERVAL_MS'),
+    )
     .option(
       '--transport <mode>',
       'v2-first (BIP324 v2 to nodes that may take it, v1 fallback), v1 or v2-only',
@@ -70,6 +80,14 @@ export function register(program: Command, entry: CliEntry = {}): void {
     .option('--geoip-asn-db <file>', 'ip2asn-combined.tsv(.gz): store GeoIP/ASN data in node_geo')
     .option('--cloud-asns <file>', 'JSON {"<asn>": "<provider>"} added to the cloud provider table');
   addTimeoutOptions(cmd).action(async (raw: Record<string, unknown>) => {
+    const parsed = optsSchema.safeParse(raw);
+    if (!parsed.success) {
+      const bad = parsed.error.issues.find((i) => i.path[0] === 'roundInterval');
+      if (bad)
+        throw new UsageError(
+          `--round-interval (or ROUND_INTERVAL_MS): expected milliseconds, a whole number from 0 to ${MAX_ROUND_INTERVAL_MS}, got "${String(raw.roundInterval)}"`,
+        );
+    }
     const o = optsSchema.parse(raw);
     const timers = timersFrom(raw);
     const { chainByName, ProtocolError } = await import('@bitcrawl/protocol');
@@ -120,6 +138,7 @@ export function register(program: Command, entry: CliEntry = {}): void {
           dns: o.dns,
           dnsServers: o.dnsServer,
           ...(o.dnsSeed ? { dnsSeeds: o.dnsSeed } : {}),
+          ...(o.roundInterval !== undefined ? { roundIntervalMs: o.roundInterval } : {}),
         }),
         worker: workerConfigSchema.parse({
           concurrency: o.concurrency,
@@ -132,11 +151,15 @@ export function register(program: Command, entry: CliEntry = {}): void {
         }),
         ingester: ingesterConfigSchema.parse({
           flushIntervalMs: 1_000,
+          // crawl writes its rounds rows itself, when each round ends.
+          recordRounds: false,
           geoDb: o.geoipAsnDb,
           cloudAsns: o.cloudAsns,
         }),
         revisit: DEFAULT_REVISIT,
         once: o.once,
+        // Without --once each round's summary is a JSON line as it ends (the last one too).
+        ...(o.once ? {} : { onRound: (s) => process.stdout.write(`${JSON.stringify(s)}\n`) }),
         ...(o.crawlId ? { crawlId: o.crawlId } : {}),
         progress: (line) => process.stderr.write(`${line}\n`),
         logger,
@@ -146,7 +169,7 @@ export function register(program: Command, entry: CliEntry = {}): void {
       controller.signal,
     );
     offSignals();
-    process.stdout.write(`${JSON.stringify(summary)}\n`);
+    if (o.once) process.stdout.write(`${JSON.stringify(summary)}\n`);
     const read = o.clickhouse ? `--clickhouse ${redactUrl(o.clickhouse)}` : `--store ${o.store}`;
     process.stderr.write(
       `round ${summary.crawlId}: stored in ${summary.store} (bitcrawl report ${read} --round ${summary.crawlId})\n`,

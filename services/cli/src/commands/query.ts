@@ -39,17 +39,23 @@ export function register(program: Command): void {
   });
 }
 
-/** "rounds in the store: N ..." when it holds more than one (nothing for an empty or new store). */
+/**
+ * Which rounds the rows may come from, for a query that does not pick one: a store holds every
+ * round crawled into it (nothing for a new store).
+ */
 async function roundsNote(store: import('@bitcrawl/storage').Store): Promise<string | undefined> {
-  const { roundsInStore } = await import('@bitcrawl/storage');
+  const { listRounds } = await import('@bitcrawl/storage');
+  let rounds: Awaited<ReturnType<typeof listRounds>>;
   try {
-    const { count, newest } = await roundsInStore(store);
-    if (count < 2) return undefined;
-    return (
-      `(rows of all ${count} rounds in the store; the newest is ${String(newest)}: ` +
-      'add WHERE crawl_id = (SELECT argMax(crawl_id, ts_ms) FROM observations) for it alone)'
-    );
+    rounds = await listRounds(store);
   } catch {
     return undefined; // no observations table yet: nothing to say
   }
+  const newest = rounds.at(-1)?.crawlId;
+  if (newest === undefined) return undefined;
+  if (rounds.length === 1) return `(the store holds one round: ${newest})`;
+  return (
+    `(rows of all ${rounds.length} rounds in the store; the newest is ${newest}: ` +
+    'add WHERE crawl_id = (SELECT argMax(crawl_id, ts_ms) FROM observations) for it alone)'
+  );
 }

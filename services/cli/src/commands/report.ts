@@ -6,7 +6,8 @@ import { UsageError } from '../usage-error.ts';
 
 const optsSchema = z.object({
   round: z.string().optional(),
-  rounds: z.coerce.number().int().min(1).max(1000).default(10),
+  rounds: z.coerce.number().int().min(1).max(1000).optional(),
+  allRounds: z.boolean().optional(),
   format: z.enum(['table', 'json', 'csv']).default('table'),
 });
 
@@ -15,10 +16,13 @@ export function register(program: Command): void {
   const cmd = program
     .command('report')
     .description(
-      'the crawl in numbers: reachable nodes over rounds, outcomes, errors, user agents, countries, ASes, cloud share',
+      'the crawl in numbers (the newest round by default): reachable nodes over rounds, outcomes, errors, user agents, countries, ASes, cloud share',
     )
-    .addOption(new Option('--round <id>', 'just this round').conflicts('rounds'))
-    .option('--rounds <n>', 'the newest N rounds', '10')
+    .addOption(new Option('--round <id>', 'just this round').conflicts(['rounds', 'allRounds']))
+    .addOption(
+      new Option('--rounds <n>', 'the newest N rounds (default: the newest one)').conflicts('allRounds'),
+    )
+    .option('--all-rounds', 'every round in the store')
     .option('--format <fmt>', 'table|json|csv', 'table');
   addStoreOptions(cmd).action(async (raw: Record<string, unknown>) => {
     const o = optsSchema.parse(raw);
@@ -33,7 +37,10 @@ export function register(program: Command): void {
       // A store made before a later migration (node_geo), or an empty one, reports what it has
       // ("no rounds" when empty) instead of failing on a missing table.
       await migrate(store);
-      const report = await buildReport(store, { rounds: o.rounds, ...(o.round ? { round: o.round } : {}) });
+      const report = await buildReport(
+        store,
+        o.round ? { round: o.round } : { rounds: o.allRounds ? 'all' : (o.rounds ?? 1) },
+      );
       process.stdout.write(renderReport(report, o.format));
     } catch (err) {
       // No such round (2) or a ClickHouse error (1): one line.

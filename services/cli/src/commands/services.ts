@@ -37,7 +37,7 @@ export function register(program: Command, entry: CliEntry = {}): void {
     dns: { env: 'DNS', bool: '' },
     dnsServer: { env: 'DNS_SERVERS', list: true },
     crawlId: { env: 'CRAWL_ID' },
-    reseedEvery: { env: 'RESEED_EVERY_MS' },
+    roundInterval: { env: 'ROUND_INTERVAL_MS' },
   };
   program
     .command('seeder')
@@ -50,7 +50,7 @@ export function register(program: Command, entry: CliEntry = {}): void {
     .option('--no-dns', 'DNS=false')
     .option('--dns-server <ip:port>', 'DNS_SERVERS (repeatable)', collect)
     .option('--crawl-id <id>', 'CRAWL_ID: seed this one round and exit')
-    .option('--reseed-every <ms>', 'RESEED_EVERY_MS')
+    .option('--round-interval <ms>', 'ROUND_INTERVAL_MS')
     .option('--metrics-port <port>', 'METRICS_PORT')
     .option('--log-level <level>', 'LOG_LEVEL')
     .action(async (o: Record<string, unknown>) => {

@@ -13,6 +13,10 @@ const optsSchema = z.object({
   seed: z.array(z.string()).default([]),
   dns: z.boolean().default(true),
   allowPrivate: z.boolean().default(false),
+  roundInterval: z
+    .string()
+    .regex(/^\d{1,10}$/, 'milliseconds, a whole number')
+    .optional(),
   env: z.array(z.string().regex(/^[A-Z_][A-Z0-9_]*=.*$/, 'use KEY=VALUE')).default([]),
   profile: z.string().optional(),
 });
@@ -39,6 +43,10 @@ export function register(program: Command): void {
     .option('--seed <host:port>', 'seed address (repeatable) -> SEEDS', collect)
     .option('--no-dns', 'do not resolve DNS seeds -> DNS=false')
     .option('--allow-private', 'allow loopback/private targets -> ALLOW_PRIVATE=true')
+    .option(
+      '--round-interval <ms>',
+      "-> ROUND_INTERVAL_MS: the seeder's rounds start this long apart, or when the previous ends (30 min)",
+    )
     .option('--env <KEY=VALUE>', 'extra environment for every service (repeatable)', collect)
     .addOption(
       new Option(
@@ -58,6 +66,7 @@ export function register(program: Command): void {
       if (o.seed.length) env.SEEDS = o.seed.join(',');
       if (!o.dns) env.DNS = 'false';
       if (o.allowPrivate) env.ALLOW_PRIVATE = 'true';
+      if (o.roundInterval !== undefined) env.ROUND_INTERVAL_MS = o.roundInterval;
       const controller = new AbortController();
       const { onStopSignals } = await import('../stop-signals.ts');
       onStopSignals(() => controller.abort());
