@@ -1,0 +1,8 @@
+export * from './configs.ts';
+export { defaultFor, type Knob, SERVICE_USES, USES, type Use, type UseSpec } from './knob.ts';
+export * from './knobs.ts';
+export { PROFILES, type ProfileName } from './knobs-commands.ts';
+export { TIMER_MAX_MS } from './knobs-crawler.ts';
+export { profileEnv, profileTimers } from './profiles.ts';
+export { addFlags, envText, flagName, flagsToEnv, fromEnv, fromFlags } from './read.ts';
+export { knobTable } from './readme.ts';
