@@ -1,11 +1,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fromEnv } from '@bitcrawl/config';
 import { createMetrics, silentLogger } from '@bitcrawl/telemetry';
 import { budget, type RedisServer, startRedis } from '@bitcrawl/testkit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { workerEnvSchema } from './env.ts';
-import { main, threadedMetrics } from './main.ts';
+import { workerConfigFrom } from './config.ts';
+import { main } from './main.ts';
+import { threadedMetrics } from './metrics.ts';
 import { startEngineThreads } from './threads.ts';
 
 // Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
@@ -33,13 +35,15 @@ parentPort.on('message', (m) => {
 parentPort.postMessage({ type: 'ready' });`,
 );
 
-const env = (over: Record<string, string>) =>
-  workerEnvSchema.parse({ REDIS_URL: 'redis://127.0.0.1:1', SHUTDOWN_GRACE_MS: '200', ...over });
+const config = (over: Record<string, string>) =>
+  workerConfigFrom(
+    fromEnv('worker', { REDIS_URL: 'redis://127.0.0.1:1', SHUTDOWN_GRACE_MS: '200', ...over }),
+  );
 
 describe('THREADS in the environment', () => {
   it('may not exceed CONCURRENCY: every engine needs a session', () => {
-    expect(() => env({ THREADS: '3', CONCURRENCY: '2' })).toThrow(/THREADS must not exceed CONCURRENCY/);
-    expect(env({ THREADS: '2', CONCURRENCY: '2' }).THREADS).toBe(2);
+    expect(() => config({ THREADS: '3', CONCURRENCY: '2' })).toThrow(/THREADS must not exceed CONCURRENCY/);
+    expect(config({ THREADS: '2', CONCURRENCY: '2' }).threads).toBe(2);
   });
 });
 
@@ -64,7 +68,7 @@ describe('startEngineThreads', () => {
   it('starts a thread per share, with its share, gathers their metrics, and stops them', async () => {
     const threads = startEngineThreads({
       entry: cooperative,
-      env: env({ THREADS: '3', CONCURRENCY: '10' }),
+      config: config({ THREADS: '3', CONCURRENCY: '10' }),
       shares: [3, 4],
       logger: silentLogger(),
     });
@@ -80,7 +84,7 @@ describe('startEngineThreads', () => {
     const dies = script('dies.mjs', 'process.exit(3);');
     const threads = startEngineThreads({
       entry: dies,
-      env: env({ THREADS: '3' }),
+      config: config({ THREADS: '3' }),
       shares: [1, 1],
       logger: silentLogger(),
     });
@@ -97,7 +101,7 @@ if (workerData.bitcrawlEngineThread.index === 1) setTimeout(() => { throw new Er
     );
     const threads = startEngineThreads({
       entry: later,
-      env: env({ THREADS: '3' }),
+      config: config({ THREADS: '3' }),
       shares: [1, 1],
       logger: silentLogger(),
     });
@@ -115,7 +119,7 @@ parentPort.postMessage({ type: 'ready' });`,
     );
     const threads = startEngineThreads({
       entry: failsOnStop,
-      env: env({ THREADS: '2' }),
+      config: config({ THREADS: '2' }),
       shares: [1],
       logger: silentLogger(),
     });
@@ -131,7 +135,7 @@ parentPort.postMessage({ type: 'ready' });`,
     );
     const threads = startEngineThreads({
       entry: stubborn,
-      env: env({ THREADS: '2', SHUTDOWN_GRACE_MS: '0' }),
+      config: config({ THREADS: '2', SHUTDOWN_GRACE_MS: '0' }),
       shares: [1],
       logger: silentLogger(),
     });
@@ -155,7 +159,7 @@ parentPort.postMessage({ type: 'ready' });`,
     );
     const threads = startEngineThreads({
       entry: lingering,
-      env: env({ THREADS: '2' }),
+      config: config({ THREADS: '2' }),
       shares: [1],
       logger: silentLogger(),
     });
@@ -180,7 +184,7 @@ parentPort.postMessage({ type: 'ready' });`,
     );
     const threads = startEngineThreads({
       entry: stalls,
-      env: env({ THREADS: '2' }),
+      config: config({ THREADS: '2' }),
       shares: [1],
       logger: silentLogger(),
     });
