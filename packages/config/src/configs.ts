@@ -1,4 +1,4 @@
-import { withEnvNames } from '@bitcrawl/telemetry';
+import { withEnvNames } from './env.ts';
 import type { Knob, Use } from './knob.ts';
 import { knobsOf } from './knobs.ts';
 import { flagName } from './read.ts';

@@ -1,29 +1,43 @@
+import { CHAIN_NAMES, type ChainName, chainByName } from '@bitcrawl/protocol';
+import { z } from 'zod';
 import {
+  DEFAULT_GOSSIP_CAPS,
   DEFAULT_MAX_BUFFERED_BYTES,
+  DEFAULT_REVISIT,
   DEFAULT_TIMEOUTS,
-  proxyUrlSchema,
+  TIMER_MAX_MS,
   TRANSPORT_MODES,
-} from '@bitcrawl/crawler';
-import { CHAIN_NAMES } from '@bitcrawl/protocol';
-import { DEFAULT_GOSSIP_CAPS, DEFAULT_REVISIT } from '@bitcrawl/queue';
+} from './defaults.ts';
 import { bool, int, list, oneOf, text } from './knob.ts';
 
-/** A visit timer's bounds (the crawler's timeouts schema checks the same). */
-export const TIMER_MAX_MS = 3_600_000;
 const ms = { min: 1, max: TIMER_MAX_MS, unit: 'milliseconds' } as const;
 const visiting = { worker: {}, crawl: {}, visit: {} } as const;
 const timerUses = { worker: {}, crawl: { env: true }, visit: { env: true } } as const;
+// Proxy URLs are checked by the crawler's config (parseProxyUrl), the error named by the knob.
+
+/** A chain's name (testnet3 taken as testnet's), with the protocol's message for an unknown one. */
+const chainName = z.string().transform((name, ctx): ChainName => {
+  try {
+    return chainByName(name).name;
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
 
 /** The knobs of a visit (the crawler library's config) and of the worker around it. */
 export const CRAWLER_KNOBS = {
-  chain: oneOf(CHAIN_NAMES as unknown as readonly [string, ...string[]], {
-    env: 'CHAIN',
-    flag: '--network <name>',
-    help: 'the chain: mainnet, testnet, testnet4, signet or regtest',
-    default: 'mainnet',
-    uses: { worker: {}, seeder: {}, crawl: {}, visit: {} },
-    to: ['crawler.chain', 'seeder.chain'],
-  }),
+  chain: {
+    ...oneOf(CHAIN_NAMES as readonly ChainName[] as readonly [ChainName, ...ChainName[]], {
+      env: 'CHAIN',
+      flag: '--network <name>',
+      help: 'the chain: mainnet, testnet (or testnet3), testnet4, signet or regtest',
+      default: 'mainnet',
+      uses: { worker: {}, seeder: {}, crawl: {}, visit: {} },
+      to: ['crawler.chain', 'seeder.chain'],
+    }),
+    parse: chainName,
+  },
   concurrency: int({
     env: 'CONCURRENCY',
     flag: '--concurrency <n>',
@@ -69,7 +83,6 @@ export const CRAWLER_KNOBS = {
     env: 'PROXY',
     flag: '--proxy <url>',
     help: 'SOCKS proxy for all IPv4/IPv6/onion traffic (socks5://[user:pass@]host:port, socks5h://, socks4://)',
-    schema: proxyUrlSchema,
     uses: visiting,
     to: ['crawler.proxy'],
   }),
@@ -78,7 +91,6 @@ export const CRAWLER_KNOBS = {
     flag: '--proxy-onion <url>',
     aliases: ['--onion-proxy <url>'],
     help: 'SOCKS proxy for .onion (Tor)',
-    schema: proxyUrlSchema,
     uses: visiting,
     to: ['crawler.proxies.onion'],
   }),
@@ -87,7 +99,6 @@ export const CRAWLER_KNOBS = {
     flag: '--proxy-i2p <url>',
     aliases: ['--i2p-proxy <url>'],
     help: 'SOCKS proxy for .b32.i2p (i2pd)',
-    schema: proxyUrlSchema,
     uses: visiting,
     to: ['crawler.proxies.i2p'],
   }),
@@ -95,7 +106,6 @@ export const CRAWLER_KNOBS = {
     env: 'PROXY_CJDNS',
     flag: '--proxy-cjdns <url>',
     help: 'SOCKS proxy for CJDNS addresses (with --cjdns)',
-    schema: proxyUrlSchema,
     uses: visiting,
     to: ['crawler.proxies.cjdns'],
   }),

@@ -1,6 +1,6 @@
-import { crawlIdSchema } from '@bitcrawl/queue';
-import { LOG_LEVELS, URL_WITH_SECRET_HINT } from '@bitcrawl/telemetry';
 import { z } from 'zod';
+import { CRAWL_ID_PATTERN, CRAWL_ID_RULE, LOG_LEVELS } from './defaults.ts';
+import { URL_WITH_SECRET_HINT } from './env.ts';
 import { bool, int, list, oneOf, text } from './knob.ts';
 
 const url = z.string().url(URL_WITH_SECRET_HINT);
@@ -94,7 +94,7 @@ export const SERVICE_KNOBS = {
     env: 'CRAWL_ID',
     flag: '--crawl-id <id>',
     help: 'round id (default: r<UTC timestamp>); the seeder seeds this one round and exits',
-    schema: crawlIdSchema,
+    schema: z.string().regex(CRAWL_ID_PATTERN, CRAWL_ID_RULE),
     uses: { seeder: {}, crawl: {} },
   }),
   reseedEveryMs: int({

@@ -1,4 +1,3 @@
-export * from './env.ts';
 export * from './http.ts';
 export * from './logger.ts';
 export * from './metrics.ts';

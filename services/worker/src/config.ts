@@ -17,6 +17,9 @@ export interface WorkerServiceConfig {
   logLevel: LogLevel;
 }
 
+/** What one crawl engine needs (startEngine): the worker's config without its process-wide parts. */
+export type EngineConfig = Pick<WorkerServiceConfig, 'redisUrl' | 'crawler' | 'worker' | 'frontier'>;
+
 /**
  * The worker's configs from its knob values (fromEnv('worker', env)), every value checked and a
  * bad one reported under its variable's name.
@@ -54,7 +57,7 @@ export function workerConfigFrom(v: Values<'worker'>): WorkerServiceConfig {
  * The config of one crawl engine running `concurrency` of the worker's sessions: its share of
  * CONCURRENCY, and the same share of the process's byte budget (at least 1 MiB).
  */
-export function engineConfig(config: WorkerServiceConfig, concurrency: number): WorkerServiceConfig {
+export function engineConfig<C extends EngineConfig>(config: C, concurrency: number): C {
   const share = concurrency / config.worker.concurrency;
   const maxBufferedBytes = Math.max(1024 * 1024, Math.floor(config.crawler.maxBufferedBytes * share));
   return {

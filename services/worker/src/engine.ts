@@ -3,7 +3,7 @@ import { type CrawlJob, createCrawlQueue, Frontier } from '@bitcrawl/queue';
 import type { Logger, Metrics } from '@bitcrawl/telemetry';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { WorkerServiceConfig } from './config.ts';
+import type { EngineConfig } from './config.ts';
 import { startWorker } from './worker.ts';
 
 /** One crawl engine: its own Redis connections, crawl queue, frontier, visitor and BullMQ worker. */
@@ -19,7 +19,7 @@ export interface Engine {
  * Wires one engine from its config. The worker process runs one of these on its main thread,
  * or one per crawl thread (THREADS > 1); `bitcrawl crawl` runs one beside its seeder and ingester.
  */
-export function startEngine(config: WorkerServiceConfig, deps: { logger: Logger; metrics: Metrics }): Engine {
+export function startEngine(config: EngineConfig, deps: { logger: Logger; metrics: Metrics }): Engine {
   const bull = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   const redis = new Redis(config.redisUrl);
   const crawlQueue = createCrawlQueue(bull);

@@ -1,5 +1,5 @@
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
-import { type CrawlerConfig, createVisitor, fitConcurrencyToFdLimit } from '@bitcrawl/crawler';
+import { type CrawlerConfig, fitConcurrencyToFdLimit } from '@bitcrawl/crawler';
 import { type IngesterConfig, loadGeoEnricher, startIngester, startIngestThread } from '@bitcrawl/ingester';
 import { createCrawlQueue, Frontier, ingestBacklog, type RevisitPolicy, requeueLost } from '@bitcrawl/queue';
 import { newCrawlId, type SeederConfig, type SeedSources, seedRound } from '@bitcrawl/seeder';
@@ -13,7 +13,7 @@ import {
 } from '@bitcrawl/storage';
 import { createMetrics, type Logger, type LogLevel } from '@bitcrawl/telemetry';
 import { MissingBinaryError, startRedis, which } from '@bitcrawl/testkit';
-import { startWorker, type WorkerConfig } from '@bitcrawl/worker';
+import { startEngine, type WorkerConfig } from '@bitcrawl/worker';
 import { Redis } from 'ioredis';
 import { describeConnectionError, ensureRedisReachable, redactUrl } from '../reachability.ts';
 import { UsageError } from '../usage-error.ts';
@@ -145,12 +145,17 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
     const seedLogger = o.logger.isLevelEnabled('debug') ? o.logger : o.logger.child({}, { level: 'error' });
     const seeded = await seedRound({ frontier, crawlQueue, logger: seedLogger }, o.seeder, crawlId);
     for (const line of seedLines(crawlId, seeded.enqueued, seeded.sources, o.seeder.chain)) o.progress(line);
-    const visitor = createVisitor(o.crawler, { logger: o.logger, metrics });
     const fit = fitConcurrencyToFdLimit(o.worker.concurrency);
     if (fit.warning) o.progress(fit.warning);
-    const worker = startWorker(
-      { connection: bull, crawlQueue, frontier, visitor, logger: o.logger, metrics },
-      { ...o.worker, concurrency: fit.concurrency },
+    // The worker service's engine, as `bitcrawl worker` runs it (its own Redis connections).
+    const worker = startEngine(
+      {
+        redisUrl,
+        crawler: o.crawler,
+        worker: { ...o.worker, concurrency: fit.concurrency },
+        frontier: o.revisit,
+      },
+      { logger: o.logger, metrics },
     );
     const ingester = o.ingestThreadEntry
       ? await startIngestThread(
