@@ -200,18 +200,18 @@ export const CRAWLER_KNOBS = {
   }),
   lockDurationMs: int({
     env: 'LOCK_DURATION_MS',
-    help: "a visit's job lock; a killed worker's jobs return within about 2 x this",
+    help: "a visit's job lock, outlasting the longest event-loop stall; a killed worker's jobs return within about 2 x this (crawl: one process, nobody takes a lapsed job over)",
     min: 1000,
-    default: 5_000,
-    uses: { worker: {} },
+    default: 10_000,
+    uses: { worker: {}, crawl: { default: 30_000 } },
     to: ['worker.lockDurationMs'],
   }),
   stalledIntervalMs: int({
     env: 'STALLED_INTERVAL_MS',
     help: "how often BullMQ looks for a dead worker's jobs",
     min: 1000,
-    default: 2_500,
-    uses: { worker: {} },
+    default: 5_000,
+    uses: { worker: {}, crawl: { default: 15_000 } },
     to: ['worker.stalledIntervalMs'],
   }),
   shutdownGraceMs: int({

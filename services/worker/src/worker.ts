@@ -1,3 +1,4 @@
+import { KNOBS } from '@bitcrawl/config';
 import type { Visitor } from '@bitcrawl/crawler';
 import type { Observation } from '@bitcrawl/model';
 import { classifyAddress, formatEndpoint, isCanonicalHost } from '@bitcrawl/protocol';
@@ -20,27 +21,39 @@ import { z } from 'zod';
 /**
  * A killed worker's active jobs return once their lock lapses (at most LOCK_DURATION_MS after
  * its last renewal) and a stalled check that finds them lockless runs (checks every
- * STALLED_INTERVAL_MS; a job must have been seen active by one check first): with 5 s and 2.5 s,
- * within about 7.5-10 s. Locks are renewed every half duration, in one Redis call for all of a
- * worker's jobs, so an event loop stalled over 2.5 s lets a lock lapse and the job run twice (the
- * frontier records it once). The old 30 s / 30 s made a killed worker cost a round up to a minute.
+ * STALLED_INTERVAL_MS; a job must have been seen active by one check first): with 10 s and 5 s,
+ * within about 20 s. Locks are renewed every quarter to half duration, in one Redis call for all
+ * of a worker's jobs, so the lock must outlast the longest stall of the worker's event loop plus
+ * the queue of Redis calls ahead of that renewal. 5 s (2.5 s of slack) was measured too short: at
+ * 2,000 visits on a machine loaded 5-10x, thousands of locks lapsed per round (`Missing lock`),
+ * and each lapsed job ran twice. 10 s gives 5-7.5 s of slack; the old 30 s / 30 s made a killed
+ * worker cost a round up to a minute.
  */
-export const DEFAULT_LOCK_DURATION_MS = 5_000;
-export const DEFAULT_STALLED_INTERVAL_MS = 2_500;
+export const DEFAULT_LOCK_DURATION_MS = KNOBS.lockDurationMs.default;
+export const DEFAULT_STALLED_INTERVAL_MS = KNOBS.stalledIntervalMs.default;
+
+/** A whole number within a knob's bounds, defaulting to its default: the knob says them once. */
+const knob = (k: { min: number; max?: number; default: number }) =>
+  z
+    .number()
+    .int()
+    .min(k.min)
+    .max(k.max ?? Number.MAX_SAFE_INTEGER)
+    .default(k.default);
 
 export const workerConfigSchema = z.object({
-  concurrency: z.number().int().min(1).max(10_000).default(500),
+  concurrency: knob(KNOBS.concurrency),
   /** Longer than the longest visit is not needed (locks are renewed), but a dead worker's jobs wait this long. */
-  lockDurationMs: z.number().int().min(1000).default(DEFAULT_LOCK_DURATION_MS),
-  stalledIntervalMs: z.number().int().min(1000).default(DEFAULT_STALLED_INTERVAL_MS),
+  lockDurationMs: knob(KNOBS.lockDurationMs),
+  stalledIntervalMs: knob(KNOBS.stalledIntervalMs),
   /** On close, how long in-flight visits may finish before they are aborted and handed back. */
-  shutdownGraceMs: z.number().int().min(0).default(20_000),
+  shutdownGraceMs: knob(KNOBS.shutdownGraceMs),
   /**
    * Backpressure: while more observations than this wait in the stream for an ingester, the
    * worker starts no new visits (those running finish), so a slow ClickHouse cannot make Redis
    * hold an unbounded stream. 0: never throttle.
    */
-  maxIngestBacklog: z.number().int().min(0).default(20_000),
+  maxIngestBacklog: knob(KNOBS.maxIngestBacklog),
 });
 export type WorkerConfig = z.output<typeof workerConfigSchema>;
 
