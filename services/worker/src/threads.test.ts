@@ -97,7 +97,8 @@ describe('startEngineThreads', () => {
       'later.mjs',
       `parentPort.postMessage({ type: 'ready' });
 parentPort.on('message', (m) => { if (m.type === 'stop') { parentPort.removeAllListeners('message'); parentPort.unref(); } });
-if (workerData.bitcrawlEngineThread.index === 1) setTimeout(() => { throw new Error('boom'); }, 100);`,
+// Dies once running (at its first scrape), however long the start took on a loaded machine.
+parentPort.on('message', (m) => { if (m.type === 'metrics' && workerData.bitcrawlEngineThread.index === 1) throw new Error('boom'); });`,
     );
     const threads = startEngineThreads({
       entry: later,
@@ -106,6 +107,7 @@ if (workerData.bitcrawlEngineThread.index === 1) setTimeout(() => { throw new Er
       logger: silentLogger(),
     });
     await threads.ready;
+    void threads.metrics();
     await expect(threads.died).rejects.toMatchObject({ code: 'ENGINE_THREAD_DIED' });
     expect(threads.alive()).toBe(false);
     await threads.close();
