@@ -72,7 +72,7 @@ describe('docker-compose.yml', () => {
   });
 
   it("runs the worker with the crawler's WORKER_V8_FLAGS", async () => {
-    const { WORKER_V8_FLAGS } = await import('@bitcrawl/crawler');
+    const { WORKER_V8_FLAGS } = await import('@bitcrawl/crawler/worker-flags');
     const flags = (services.worker?.environment?.NODE_OPTIONS ?? '').split(/\s+/);
     expect(WORKER_V8_FLAGS.length).toBeGreaterThan(0);
     for (const f of WORKER_V8_FLAGS) expect(flags).toContain(f);

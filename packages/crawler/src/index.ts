@@ -7,4 +7,3 @@ export * from './policy.ts';
 export * from './session.ts';
 export * from './transport-memory.ts';
 export * from './visitor.ts';
-export * from './worker-flags.ts';

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { splitConcurrency } from '@bitcrawl/crawler';
+import { splitConcurrency } from '@bitcrawl/crawler/worker-flags';
 import { type Logger, type Metrics, type RunningService, startMetricsServer } from '@bitcrawl/telemetry';
 import type { WorkerServiceConfig } from './config.ts';
 import { engineConfig } from './config.ts';

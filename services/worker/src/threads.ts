@@ -1,5 +1,5 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { sizeCrawlThreadHeaps } from '@bitcrawl/crawler';
+import { sizeCrawlThreadHeaps } from '@bitcrawl/crawler/worker-flags';
 
 import { createLogger, createMetrics, type Logger } from '@bitcrawl/telemetry';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
