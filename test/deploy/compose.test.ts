@@ -201,7 +201,7 @@ describe('docker-compose.yml', () => {
     const worker = fromEnv('worker', services.worker?.environment ?? {});
     expect(worker.proxyOnion).toBeUndefined();
     expect(worker.concurrency).toBe(500);
-    expect(worker.reseedEveryMs).toBe(21_600_000);
+    expect(worker.roundIntervalMs).toBe(1_800_000);
     // GeoIP/ASN enrichment is off unless .env names a file in ./geoip (mounted read-only).
     const ingester = fromEnv('ingester', services.ingester?.environment ?? {});
     expect(ingester.geoipAsnDb).toBeUndefined();

@@ -94,7 +94,7 @@ type Built<T, S, D> = Knob<T, keyof S & Use> & { default: D; uses: S };
 /** A whole number from `min` to `max`; `unit` names it in errors ("milliseconds"). */
 export function int<const S extends Uses<number>, const D extends number | undefined = undefined>(
   o: Common<number, S> & { min: number; max?: number; default?: D; unit?: string },
-): Built<number, S, D> & { min: number } {
+): Built<number, S, D> & { min: number; max: number | undefined } {
   const max = o.max ?? Number.MAX_SAFE_INTEGER;
   const range = o.max === undefined ? `at least ${o.min}` : `from ${o.min} to ${o.max}`;
   const parse = z.string().transform((s, ctx) => {

@@ -248,7 +248,7 @@ export const CRAWLER_KNOBS = {
   }),
   revisitFailMaxMs: int({
     env: 'REVISIT_FAIL_MAX_MS',
-    help: 'the longest failure back-off; the seeder prunes revisit state older than this at each reseed',
+    help: 'the longest failure back-off; the seeder prunes revisit state older than this, or than 30 d, at each round',
     min: 1,
     default: DEFAULT_REVISIT.failMaxMs,
     uses: { worker: {}, seeder: {} },

@@ -104,6 +104,36 @@ describe('frontier', () => {
     expect(await f.admit('r5', [bad])).toEqual([bad]);
     expect(await f.admit('r6', [bad], { force: true })).toEqual([bad]); // seeds given by a user always go
   });
+
+  it('knownSince lists the addresses last visited since then (from the next visit less its delay), and prune keeps them keepKnownMs', async () => {
+    let now = 50_000_000;
+    const policy = { reachableMs: 100, failBaseMs: 1000, failMaxMs: 4000, keepKnownMs: 20_000 };
+    const f = new Frontier(redis, policy, () => now);
+    const [early, failedTwice, late] = [v4(700), v4(701), v4(702)];
+    const mine = new Set([early, failedTwice, late].map((a) => a.host));
+    const known = async (since: number) => {
+      const out: string[] = [];
+      for await (const page of f.knownSince(since))
+        for (const a of page) if (mine.has(a.host)) out.push(a.host);
+      return out.sort();
+    };
+    await f.record(observation(early, 'k1', 'ok'));
+    await f.record(observation(failedTwice, 'k1', 'refused'));
+    now += 10;
+    await f.record(observation(failedTwice, 'k2', 'refused')); // back-off 2000 ms, visited at +10
+    now += 10;
+    await f.record(observation(late, 'k2', 'ok'));
+    expect(await known(50_000_000)).toEqual([early.host, failedTwice.host, late.host].sort());
+    expect(await known(50_000_010)).toEqual([failedTwice.host, late.host].sort());
+    expect(await known(50_000_011)).toEqual([late.host]);
+    // Past failMaxMs but within keepKnownMs: kept; past both: pruned.
+    now += 10_000;
+    await f.prune();
+    expect(await known(0)).toHaveLength(3);
+    now += 20_000;
+    await f.prune();
+    expect(await known(0)).toEqual([]);
+  });
 });
 
 describe('gossip caps', () => {

@@ -36,20 +36,28 @@ export interface GossipCaps {
 }
 export const DEFAULT_GOSSIP_CAPS: GossipCaps = { ...GOSSIP_CAP_DEFAULTS };
 
-/** Revisit policy plus how long a round's sets live after their last write, and the gossip caps. */
-export type FrontierPolicy = RevisitPolicy & { roundTtlMs?: number; gossipCaps?: Partial<GossipCaps> };
+/**
+ * Revisit policy plus how long a round's sets live after their last write, the gossip caps, and
+ * how long revisit state is kept after an address's last visit (what `knownSince` can list; at least
+ * failMaxMs).
+ */
+export type FrontierPolicy = RevisitPolicy & {
+  roundTtlMs?: number;
+  gossipCaps?: Partial<GossipCaps>;
+  keepKnownMs?: number;
+};
 
 const HOUR_MS = 3_600_000;
-/** Without a reseed schedule rounds are started by hand; keep them a week. */
+/** With rounds back to back and no interval (ROUND_INTERVAL_MS=0), or started by hand: a week. */
 export const DEFAULT_ROUND_TTL_MS = 7 * 24 * HOUR_MS;
 
 /**
- * A round's keys expire this long after their last write: twice the reseed interval plus an
+ * A round's keys expire this long after their last write: twice the round interval plus an
  * hour, so the current and the previous round stay inspectable and older ones go away.
- * With no schedule (reseedEveryMs = 0), DEFAULT_ROUND_TTL_MS.
+ * With no interval (0), DEFAULT_ROUND_TTL_MS.
  */
-export function roundTtlMsFor(reseedEveryMs: number): number {
-  return reseedEveryMs > 0 ? 2 * reseedEveryMs + HOUR_MS : DEFAULT_ROUND_TTL_MS;
+export function roundTtlMsFor(roundIntervalMs: number): number {
+  return roundIntervalMs > 0 ? 2 * roundIntervalMs + HOUR_MS : DEFAULT_ROUND_TTL_MS;
 }
 
 const keys = (crawlId: string) => ({
@@ -103,6 +111,14 @@ export class Frontier {
       .expire(k.meta, this.ttlS)
       .set(CURRENT_ROUND_KEY, crawlId)
       .exec();
+  }
+
+  /** Counts seeds admitted to a round, per network (the `rounds` row's `seeds`, for whoever records it). */
+  async countSeeds(crawlId: string, byNetwork: Record<string, number>): Promise<void> {
+    const k = keys(crawlId);
+    const m = this.redis.multi();
+    for (const [network, n] of Object.entries(byNetwork)) if (n > 0) m.hincrby(k.meta, `seeds:${network}`, n);
+    await m.expire(k.meta, this.ttlS).exec();
   }
 
   async currentRound(): Promise<string | null> {
@@ -229,13 +245,35 @@ export class Frontier {
   }
 
   /**
+   * Every address in the revisit state last visited at or after `sinceMs`, in pages (HSCAN):
+   * what a new round revisits in a deployment whose Redis outlives its rounds. The last visit
+   * is the next one less the delay the policy gave it (reachable, or the failure back-off).
+   */
+  async *knownSince(sinceMs: number, pageSize = 5000): AsyncGenerator<Addr[]> {
+    const p = this.policy;
+    let cursor = '0';
+    do {
+      const [next, kv] = await this.redis.hscanBuffer(REVISIT, cursor, 'COUNT', pageSize);
+      cursor = next.toString();
+      const page: Addr[] = [];
+      for (let i = 0; i + 1 < kv.length; i += 2) {
+        const v = Number((kv[i + 1] as Buffer).toString());
+        const fails = v % 16;
+        const delay = fails === 0 ? p.reachableMs : Math.min(p.failMaxMs, p.failBaseMs * 2 ** (fails - 1));
+        if ((v - fails) / 16 - delay >= sinceMs) page.push(endpointFromKey(kv[i] as Buffer));
+      }
+      if (page.length > 0) yield page;
+    } while (cursor !== '0');
+  }
+
+  /**
    * Forgets revisit state that no longer matters: addresses whose next visit was due more
    * than failMaxMs ago (a failure count older than the longest back-off only changes the
-   * next back-off). Runs in batches of `batch` so no single script blocks Redis for long;
+   * next back-off), or more than keepKnownMs ago if that is longer. Runs in batches of `batch` so no single script blocks Redis for long;
    * returns how many addresses were forgotten.
    */
   async prune(batch = 1000): Promise<number> {
-    const cutoff = this.now() - this.policy.failMaxMs;
+    const cutoff = this.now() - Math.max(this.policy.failMaxMs, this.policy.keepKnownMs ?? 0);
     await this.redis.unlink(...LEGACY);
     let total = 0;
     let cursor = '0';
@@ -252,16 +290,24 @@ export class Frontier {
     return total;
   }
 
-  async progress(
-    crawlId: string,
-  ): Promise<{ seen: number; visited: number; ok: number; startedAt: number | null }> {
+  async progress(crawlId: string): Promise<{
+    seen: number;
+    visited: number;
+    ok: number;
+    startedAt: number | null;
+    seedsByNetwork: Record<string, number>;
+  }> {
     const k = keys(crawlId);
     const [seen, meta] = await Promise.all([this.redis.hlen(k.addrs), this.redis.hgetall(k.meta)]);
+    const seedsByNetwork: Record<string, number> = {};
+    for (const [f, v] of Object.entries(meta))
+      if (f.startsWith('seeds:')) seedsByNetwork[f.slice(6)] = Number(v);
     return {
       seen,
       visited: Number(meta.visited ?? 0),
       ok: Number(meta.ok ?? 0),
       startedAt: meta.startedAt ? Number(meta.startedAt) : null,
+      seedsByNetwork,
     };
   }
 }

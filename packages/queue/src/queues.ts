@@ -61,3 +61,15 @@ export async function requeueLost(
   }
   return { added, withJob };
 }
+
+/** A round's jobs that failed for good, counted by network (among the newest 100,000 failed). */
+export async function failedJobsByNetwork(
+  crawlQueue: Queue<CrawlJob>,
+  crawlId: string,
+): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const job of await crawlQueue.getFailed(0, 99_999)) {
+    if (job?.data.crawlId === crawlId) out[job.data.network] = (out[job.data.network] ?? 0) + 1;
+  }
+  return out;
+}

@@ -81,7 +81,7 @@ export function generate(spec: SimnetSpec): Plan {
     expected: Outcome,
     listen?: NodePlan['listen'],
   ) => {
-    const plan = withLazyAnswer(nodes, spec.seed, {
+    const plan = withLazyAnswer(nodes, spec, {
       truth: {
         endpoint: formatEndpoint({ network, host, port }),
         network,

@@ -1,6 +1,7 @@
 import type { AddrEntry } from '@bitcrawl/protocol';
 import type { NodePlan } from './generate.ts';
 import type { TruthAddr, TruthNode } from './ground-truth.ts';
+import type { SimnetSpec } from './spec.ts';
 
 /** Services bits an advertised address carries (one per edge, from its hash). */
 const ADDR_SERVICES = [0x1n, 0x9n, 0x409n, 0xc09n, 0x449n];
@@ -14,16 +15,16 @@ export const NO_ANSWER = new Uint32Array(0);
  */
 export function withLazyAnswer(
   nodes: NodePlan[],
-  seed: number,
+  spec: Pick<SimnetSpec, 'seed' | 'recentAddrTimesAt'>,
   plan: Omit<NodePlan, 'answer' | 'truth'> & { truth: Omit<TruthNode, 'answer'> },
 ): NodePlan {
   const from = nodes.length;
   const entries = (): AddrEntry[] =>
     Array.from(plan.answerTo, (to) => {
-      const h = mix(from + seed * 65_537, to);
+      const h = mix(from + spec.seed * 65_537, to);
       const t = (nodes[to] as NodePlan).truth;
       return {
-        time: 1_700_000_000 + (h % 10_000_001),
+        time: addrTime(h, spec.recentAddrTimesAt),
         // The services the node itself advertises (the crawler plans v2 from them); a node that
         // never sends a version gets one of the common values.
         services: t.version
@@ -47,6 +48,17 @@ export function withLazyAnswer(
   });
   Object.defineProperty(plan, 'answer', { enumerable: true, get: entries });
   return plan as NodePlan;
+}
+
+/**
+ * An edge's advertised time: fixed times in 2023, or with `recentAt` half 0-12 h and half
+ * 36-48 h before it (either side of the unreachable estimate's 24 h cut, whatever the crawl's
+ * delay). From the edge's hash, so the truth and the wire agree.
+ */
+export function addrTime(h: number, recentAt: number | undefined): number {
+  if (recentAt === undefined) return 1_700_000_000 + (h % 10_000_001);
+  const r = (h >>> 8) % 43_201;
+  return (h & 1) === 0 ? recentAt - r : recentAt - 129_600 - r;
 }
 
 /** A 32-bit hash of an edge (murmur3's finalizer over both ends). */

@@ -1,7 +1,13 @@
 import type { Observation } from '@bitcrawl/model';
 import { EMPTY_PACKED } from '@bitcrawl/protocol';
-import { Frontier, ingestBacklog, OBSERVATION_STREAM } from '@bitcrawl/queue';
-import { migrate, openStore, queryRows, type Store } from '@bitcrawl/storage';
+import {
+  Frontier,
+  ingestBacklog,
+  OBSERVATION_STREAM,
+  pushRoundEnded,
+  ROUNDS_ENDED_KEY,
+} from '@bitcrawl/queue';
+import { migrate, openStore, queryRows, readRounds, type Store } from '@bitcrawl/storage';
 import { createLogger, createMetrics, silentLogger } from '@bitcrawl/telemetry';
 import {
   budget,
@@ -62,6 +68,41 @@ const until = async (cond: () => Promise<boolean>, ms: number) => {
 };
 
 describe('ingester', () => {
+  it("writes the rounds rows of each round the seeder noted as ended, from the round's stored visits", async () => {
+    const conn = new Redis(redis.url);
+    const frontier = new Frontier(conn);
+    const ingester = startIngester(
+      { redis: conn, store, logger: silentLogger() },
+      ingesterConfigSchema.parse({ batchSize: 100, flushIntervalMs: 200, consumer: 'i-rounds' }),
+    );
+    try {
+      const ok = (i: number): Observation => ({ ...obs(i), crawlId: 'noted', outcome: 'ok', error: '' });
+      for (let i = 0; i < 5; i++) await frontier.record(i < 3 ? ok(i) : { ...obs(i), crawlId: 'noted' });
+      await until(async () => (await ingestBacklog(conn)) === 0, 20_000);
+      await conn.rpush(ROUNDS_ENDED_KEY, '{"not": "a note"}');
+      const note = {
+        crawlId: 'noted',
+        started: 1_800_000_000_000,
+        finished: 1_800_000_060_000,
+        seedsByNetwork: { ipv4: 2, onion: 1 },
+        failedByNetwork: { onion: 1 },
+        interrupted: false,
+      };
+      await pushRoundEnded(conn, note);
+      await until(async () => (await conn.llen(ROUNDS_ENDED_KEY)) === 0, 20_000);
+      const rows = (await readRounds(store)).filter((r) => r.crawlId === 'noted');
+      expect(rows).toEqual(
+        [
+          { ...note, network: 'ipv4', seeds: 2, visited: 5, reachable: 3, failedVisits: 0 },
+          { ...note, network: 'onion', seeds: 1, visited: 0, reachable: 0, failedVisits: 1 },
+        ].map(({ seedsByNetwork: _s, failedByNetwork: _f, ...r }) => r),
+      );
+    } finally {
+      await ingester.stop();
+      conn.disconnect();
+    }
+  });
+
   it('loses nothing while clickhouse-server is down, and writes it all once it is back', async () => {
     const conn = new Redis(redis.url);
     const frontier = new Frontier(conn);
@@ -71,13 +112,13 @@ describe('ingester', () => {
     );
     try {
       for (let i = 0; i < 150; i++) await frontier.record(obs(i));
-      await until(async () => (await count()) === 150, 20_000);
+      await until(async () => (await count()) === 150, budget(20_000));
       await ch.kill(); // outage: inserts fail, nothing is acked
       for (let i = 150; i < 400; i++) await frontier.record(obs(i));
       await new Promise((r) => setTimeout(r, 2000));
       expect(await ingestBacklog(conn)).toBe(250);
       await ch.start();
-      await until(async () => (await ingestBacklog(conn)) === 0, 60_000);
+      await until(async () => (await ingestBacklog(conn)) === 0, budget(60_000));
       expect(await count()).toBe(400);
     } finally {
       await ingester.stop();
@@ -114,7 +155,7 @@ describe('ingester', () => {
     const row = (i: number) => ({ ...obs(i), crawlId: 'refused-row' });
     try {
       for (let i = 0; i < 30; i++) await frontier.record(i === 13 ? { ...row(i), host: poison } : row(i));
-      await until(async () => (await ingestBacklog(conn)) === 0, 20_000);
+      await until(async () => (await ingestBacklog(conn)) === 0, budget(20_000));
       const [n] = await queryRows<{ n: string }>(
         store,
         `SELECT count() AS n FROM observations FINAL WHERE crawl_id = 'refused-row'`,
@@ -166,13 +207,13 @@ describe('ingester', () => {
     try {
       for (let i = 0; i < 50; i++) await frontier.record(rows(i));
       await conn.xadd(OBSERVATION_STREAM, '*', 'obs', '{"bad":true}');
-      await until(async () => (await stored()) === 50, 20_000);
-      await until(async () => (await metrics.ingestDead.get()).values[0]?.value === 1, 5_000);
+      await until(async () => (await stored()) === 50, budget(20_000));
+      await until(async () => (await metrics.ingestDead.get()).values[0]?.value === 1, budget(5_000));
       await own.stop();
       await new Promise((r) => setTimeout(r, 2500)); // reads fail meanwhile
       own = await startRedis({ appendonly: true, dir, port: own.port });
       for (let i = 50; i < 120; i++) await frontier.record(rows(i));
-      await until(async () => (await stored()) === 120, 30_000);
+      await until(async () => (await stored()) === 120, budget(30_000));
       expect(died).toBeUndefined();
       expect(logs.join('')).toMatch(/reading the stream failed; will retry/);
       expect(logs.join('')).toMatch(/"reason":.*dead-letter stream/);

@@ -1,12 +1,13 @@
 import { type Observation, observationToJson } from '@bitcrawl/model';
 import { packedCount } from '@bitcrawl/protocol';
-import { ingestBacklog, ObservationStreamReader } from '@bitcrawl/queue';
+import { ingestBacklog, ObservationStreamReader, takeRoundEnded } from '@bitcrawl/queue';
 import {
   insertIsolatingRejects,
   insertNodeGeo,
   insertNodeLocation,
   insertObservations,
   type Store,
+  writeRoundRows,
 } from '@bitcrawl/storage';
 import type { Logger, Metrics } from '@bitcrawl/telemetry';
 import type { Redis } from 'ioredis';
@@ -26,6 +27,11 @@ export const ingesterConfigSchema = z
     cityDb: z.string().min(1).optional(),
     /** JSON {"<asn>": "<provider>"} extending the built-in cloud ASN table; needs geoDb or cityDb. */
     cloudAsns: z.string().min(1).optional(),
+    /**
+     * Write the `rounds` rows of the rounds the seeder noted as ended (bitcrawl:rounds:ended).
+     * Off in `crawl`, which writes its own (its ingest thread's store only inserts).
+     */
+    recordRounds: z.boolean().default(true),
   })
   .refine((c) => !c.cloudAsns || c.geoDb || c.cityDb, {
     message: 'the cloud ASN file needs a GeoIP/ASN database (GEOIP_ASN_DB / --geoip-asn-db or GEOIP_CITY_DB)',
@@ -91,6 +97,9 @@ export function isTransientRedisError(err: unknown): boolean {
  * outage is waited out the same way (reads retried with back-off); an error that retrying
  * cannot fix stops the ingester and rejects `stopped` with an IngesterError.
  */
+/** How often the ingester looks for rounds the seeder noted as ended. */
+const ROUNDS_CHECK_MS = 1000;
+
 export function startIngester(
   deps: { redis: Redis; store: Store; logger: Logger; metrics?: Metrics; geo?: GeoEnricher | undefined },
   config: IngesterConfig,
@@ -189,6 +198,28 @@ export function startIngester(
     deps.metrics?.ingestLag.set((Date.now() - oldest) / 1000);
   };
 
+  /**
+   * The rounds the seeder noted as ended get their `rounds` rows. The seeder notes a round once
+   * the backlog is empty, so its visits are stored. A failed write leaves the note for later.
+   */
+  let roundsCheckedAt = 0;
+  const recordEndedRounds = async () => {
+    if (!config.recordRounds || Date.now() - roundsCheckedAt < ROUNDS_CHECK_MS) return;
+    roundsCheckedAt = Date.now();
+    try {
+      for (;;) {
+        const taken = await takeRoundEnded(deps.redis, async (r) => {
+          await writeRoundRows(deps.store, r);
+        });
+        if (!taken) return;
+        if (taken.bad) deps.logger.warn({ note: taken.bad }, 'dropped a round-ended note that is not one');
+        else deps.logger.info({ crawlId: taken.round?.crawlId }, 'round recorded');
+      }
+    } catch (err) {
+      deps.logger.warn({ err: (err as Error).message }, 'writing the rounds rows failed; will retry');
+    }
+  };
+
   const loop = async () => {
     await redisRetry('creating the consumer group', () => reader.ensureGroup());
     let ids: string[] = [];
@@ -220,6 +251,7 @@ export function startIngester(
         rows = [];
         addrs = 0;
       }
+      if (ids.length === 0 && !stopping) await recordEndedRounds();
     }
   };
   const stopped = loop().catch((err: unknown) => {

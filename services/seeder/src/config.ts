@@ -16,15 +16,17 @@ export interface SeederServiceConfig {
 
 /** The seeder's config from its knob values, a bad value named by its variable. */
 export function seederConfigFrom(v: Values<'seeder'>): SeederServiceConfig {
+  const seeder = parseNamed('seeder', 'seeder', 'env', () =>
+    seederConfigSchema.parse(inputOf('seeder', 'seeder', v)),
+  );
   return {
     redisUrl: v.redisUrl,
-    seeder: parseNamed('seeder', 'seeder', 'env', () =>
-      seederConfigSchema.parse(inputOf('seeder', 'seeder', v)),
-    ),
+    seeder,
     frontier: {
+      keepKnownMs: seeder.revisitKnownMs,
       ...DEFAULT_REVISIT,
       failMaxMs: v.revisitFailMaxMs,
-      roundTtlMs: v.roundTtlMs ?? roundTtlMsFor(v.reseedEveryMs),
+      roundTtlMs: v.roundTtlMs ?? roundTtlMsFor(v.roundIntervalMs),
     },
     crawlId: v.crawlId,
     metrics: { port: v.metricsPort, host: v.metricsHost },

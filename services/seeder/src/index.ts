@@ -1,5 +1,5 @@
 export { type SeederServiceConfig, seederConfigFrom } from './config.ts';
 export { main } from './main.ts';
-export * from './scheduler.ts';
+export * from './rounds.ts';
 export * from './seeder.ts';
 export { start } from './start.ts';

@@ -1,5 +1,6 @@
 import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { KNOBS } from '@bitcrawl/config';
 import {
   CHAIN_NAMES,
   CHAINS,
@@ -42,6 +43,10 @@ function dnsServerSchema() {
   });
 }
 
+/** ROUND_INTERVAL_MS's default: 48 rounds a day (see the README's "The network over time"). */
+export const DEFAULT_ROUND_INTERVAL_MS = KNOBS.roundIntervalMs.default;
+export const MAX_ROUND_INTERVAL_MS = KNOBS.roundIntervalMs.max as number;
+
 export const seederConfigSchema = z.object({
   chain: z.enum(CHAIN_NAMES as [ChainName, ...ChainName[]]).default('mainnet'),
   /** Extra "host:port" seeds, always used; checked here so a typo fails at start, not mid-round. */
@@ -55,12 +60,17 @@ export const seederConfigSchema = z.object({
   dnsTimeoutMs: z.number().int().positive().default(5_000),
   /** Use the chain's fixed seeds when DNS and --seed give nothing. */
   fixedSeedFallback: z.boolean().default(true),
-  /** A new round starts this often (BullMQ job scheduler); 0 = never. */
-  reseedEveryMs: z
+  /**
+   * Rounds back to back (crawl without --once, the seeder service): a round starts this long
+   * after the previous one started, or when it ends if that is later (ROUND_INTERVAL_MS).
+   */
+  roundIntervalMs: z.number().int().min(0).max(MAX_ROUND_INTERVAL_MS).default(DEFAULT_ROUND_INTERVAL_MS),
+  /** Every address visited this recently is revisited in each round (the seeders' 30 d window). */
+  revisitKnownMs: z
     .number()
     .int()
     .min(0)
-    .default(6 * 3_600_000),
+    .default(30 * 86_400_000),
 });
 export type SeederConfig = z.output<typeof seederConfigSchema>;
 
@@ -181,6 +191,7 @@ export async function seedRound(
   deps.logger.info({ crawlId, found: targets.length, enqueued: admitted.length }, 'round seeded');
   const byNetwork: Record<string, number> = {};
   for (const a of admitted) byNetwork[a.network] = (byNetwork[a.network] ?? 0) + 1;
+  await deps.frontier.countSeeds(crawlId, byNetwork);
   return { found: targets.length, enqueued: admitted.length, sources, byNetwork };
 }
 

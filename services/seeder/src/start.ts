@@ -1,13 +1,14 @@
-import { createCrawlQueue, createSeedQueue, Frontier } from '@bitcrawl/queue';
+import { createCrawlQueue, Frontier } from '@bitcrawl/queue';
 import { type Logger, type Metrics, type RunningService, startMetricsServer } from '@bitcrawl/telemetry';
 import { Redis } from 'ioredis';
 import type { SeederServiceConfig } from './config.ts';
-import { runSeeder } from './scheduler.ts';
+import { runRounds } from './rounds.ts';
 import { seedRound } from './seeder.ts';
 
 /**
- * The seeder service: rounds on its schedule (with /metrics) until closed, or, given a crawl id,
- * that one round, after which it has ended (`ended` resolves).
+ * The seeder service: rounds back to back (with /metrics) until closed, each noted for the
+ * ingester when it ends; or, given a crawl id, that one round seeded, after which it has ended
+ * (`ended` resolves).
  */
 export async function start(
   config: SeederServiceConfig,
@@ -29,11 +30,9 @@ export async function start(
       await disconnect();
       return { ended: Promise.resolve(), close: async () => {} };
     }
-    const seedQueue = createSeedQueue(bull);
-    const running = await runSeeder(
-      { frontier, crawlQueue, logger, connection: bull, seedQueue },
-      config.seeder,
-    );
+    const stop = new AbortController();
+    const running = runRounds({ frontier, crawlQueue, logger, redis }, config.seeder, stop.signal);
+    running.catch(() => {}); // observed through `ended`
     const server = await startMetricsServer({
       registry: deps.metrics.registry,
       port: config.metrics.port,
@@ -41,10 +40,11 @@ export async function start(
       extra: () => crawlQueue.exportPrometheusMetrics(),
     });
     return {
+      ended: running,
       async close() {
+        stop.abort(); // the round in progress is noted as interrupted
         try {
-          await running.close();
-          await seedQueue.close();
+          await running.catch(() => {}); // a failure that ended it is reported by whoever awaited `ended`
           await server.close();
         } finally {
           await disconnect();

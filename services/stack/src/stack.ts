@@ -147,8 +147,11 @@ export async function runStack(
 
   let status = 0;
   try {
-    if (o.once) status = await waitForRound(redis.url, crawlId, print, stop.signal);
-    else if (!stop.signal.aborted)
+    if (o.once) {
+      status = await waitForRound(redis.url, crawlId, print, stop.signal);
+      // The one-shot seeder only seeds: the round's end is noted here, for the ingester's rows.
+      await noteRoundEnded(redis.url, crawlId, status, print);
+    } else if (!stop.signal.aborted)
       await new Promise<void>((r) => stop.signal.addEventListener('abort', () => r(), { once: true }));
   } finally {
     stopping = true;
@@ -187,6 +190,51 @@ export async function runStack(
   }
   return status;
 }
+
+/**
+ * Notes the end of the --once round for the ingester (which writes its `rounds` rows) and waits
+ * for the rows to be written, at most ROUND_NOTE_WAIT_MS (a stuck store must not keep the stack).
+ */
+async function noteRoundEnded(
+  redisUrl: string,
+  crawlId: string,
+  status: number,
+  print: (s: string) => void,
+): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const { createCrawlQueue, Frontier, failedJobsByNetwork, pushRoundEnded, ROUNDS_ENDED_KEY } = await import(
+    '@bitcrawl/queue'
+  );
+  const conn = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queue = createCrawlQueue(conn);
+  try {
+    const p = await new Frontier(conn).progress(crawlId);
+    await pushRoundEnded(conn, {
+      crawlId,
+      started: p.startedAt ?? Date.now(),
+      finished: Date.now(),
+      seedsByNetwork: p.seedsByNetwork,
+      failedByNetwork: status === 1 ? await failedJobsByNetwork(queue, crawlId) : {},
+      interrupted: status === 130,
+    });
+    const end = Date.now() + ROUND_NOTE_WAIT_MS;
+    while ((await conn.llen(ROUNDS_ENDED_KEY)) > 0) {
+      if (Date.now() > end) {
+        print(
+          `round ${crawlId}: the ingester did not write its rounds rows within ${ROUND_NOTE_WAIT_MS / 1000} s; it will when it runs again`,
+        );
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    print(`round ${crawlId}: rounds rows written`);
+  } finally {
+    await queue.close();
+    conn.disconnect();
+  }
+}
+
+const ROUND_NOTE_WAIT_MS = 30_000;
 
 /** How long a service may take to stop after SIGTERM (the worker's own grace is 20 s). */
 const STOP_GRACE_MS = 30_000;

@@ -46,7 +46,7 @@ export function workerConfigFrom(v: Values<'worker'>): WorkerServiceConfig {
     ),
     frontier: {
       ...(inputOf('frontier', 'worker', v) as Omit<FrontierPolicy, 'roundTtlMs'>),
-      roundTtlMs: v.roundTtlMs ?? roundTtlMsFor(v.reseedEveryMs),
+      roundTtlMs: v.roundTtlMs ?? roundTtlMsFor(v.roundIntervalMs),
     },
     metrics: { port: v.metricsPort, host: v.metricsHost },
     logLevel: v.logLevel,

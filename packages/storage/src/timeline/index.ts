@@ -3,6 +3,7 @@ export * from './location.ts';
 export * from './reliability.ts';
 export * from './reliability-sql.ts';
 export * from './retention.ts';
+export * from './round-end.ts';
 export * from './rounds.ts';
 export * from './sessions.ts';
 export * from './sessions-sql.ts';

@@ -36,9 +36,12 @@ export function register(program: Command, entry: CliEntry = {}): void {
         crawler,
         seeder: configOf('seeder', seederConfigSchema),
         worker: configOf('worker', workerConfigSchema),
-        ingester: configOf('ingester', ingesterConfigSchema),
+        // crawl writes its rounds rows itself, when each round ends.
+        ingester: { ...configOf('ingester', ingesterConfigSchema), recordRounds: false },
         revisit: DEFAULT_REVISIT,
         once: o.once,
+        // Without --once each round's summary is a JSON line as it ends (the last one too).
+        ...(o.once ? {} : { onRound: (s) => process.stdout.write(`${JSON.stringify(s)}\n`) }),
         ...(o.crawlId ? { crawlId: o.crawlId } : {}),
         progress: (line) => process.stderr.write(`${line}\n`),
         logger,
@@ -48,7 +51,7 @@ export function register(program: Command, entry: CliEntry = {}): void {
       controller.signal,
     );
     offSignals();
-    process.stdout.write(`${JSON.stringify(summary)}\n`);
+    if (o.once) process.stdout.write(`${JSON.stringify(summary)}\n`);
     const read = o.clickhouseUrl ? `--clickhouse ${redactUrl(o.clickhouseUrl)}` : `--store ${o.storeDir}`;
     process.stderr.write(
       `round ${summary.crawlId}: stored in ${summary.store} (bitcrawl report ${read} --round ${summary.crawlId})\n`,

@@ -1,15 +1,23 @@
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { type CrawlerConfig, fitConcurrencyToFdLimit } from '@bitcrawl/crawler';
 import { type IngesterConfig, loadGeoEnricher, startIngester, startIngestThread } from '@bitcrawl/ingester';
-import { createCrawlQueue, Frontier, ingestBacklog, type RevisitPolicy, requeueLost } from '@bitcrawl/queue';
-import { newCrawlId, type SeederConfig, type SeedSources, seedRound } from '@bitcrawl/seeder';
+import {
+  createCrawlQueue,
+  Frontier,
+  failedJobsByNetwork,
+  ingestBacklog,
+  type RevisitPolicy,
+  requeueLost,
+} from '@bitcrawl/queue';
+import { newCrawlId, type SeederConfig, type SeedSources } from '@bitcrawl/seeder';
 import {
   migrate,
   openStore,
+  roundFigures,
   roundSummary,
   type Store,
   type StoreOptions,
-  unroutedByNetwork,
+  writeRoundRows,
 } from '@bitcrawl/storage';
 import { createMetrics, type Logger, type LogLevel } from '@bitcrawl/telemetry';
 import { MissingBinaryError, startRedis, which } from '@bitcrawl/testkit';
@@ -17,7 +25,8 @@ import { startEngine, type WorkerConfig } from '@bitcrawl/worker';
 import { Redis } from 'ioredis';
 import { describeConnectionError, ensureRedisReachable, redactUrl } from '../reachability.ts';
 import { UsageError } from '../usage-error.ts';
-import { seedLines, unroutedLines } from './crawl-messages.ts';
+import { unroutedLines } from './crawl-messages.ts';
+import { type StartedRound, startRound } from './round-record.ts';
 
 export interface LocalCrawlOptions {
   redisUrl?: string;
@@ -27,8 +36,14 @@ export interface LocalCrawlOptions {
   worker: WorkerConfig;
   ingester: IngesterConfig;
   revisit: RevisitPolicy;
+  /**
+   * One round, then return. Without it rounds run back to back (o.seeder.roundIntervalMs apart,
+   * each revisiting every address known in o.seeder.revisitKnownMs) until the signal.
+   */
   once: boolean;
   crawlId?: string;
+  /** Each round's summary as it ends and its `rounds` rows are written (the last one too). */
+  onRound?: (summary: CrawlSummary) => void;
   progress: (line: string) => void;
   logger: Logger;
   logLevel?: LogLevel;
@@ -119,7 +134,6 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
   // The store before the private Redis: a store that cannot be opened then leaves nothing running.
   const store = await openCrawlStore(o.store);
   o.progress(`storage: ${store.describe} (ClickHouse ${store.version})`);
-  const describe = store.describe;
   let privateRedis: Awaited<ReturnType<typeof startRedis>> | undefined;
   let bull: Redis | undefined;
   let redis: Redis | undefined;
@@ -139,12 +153,11 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
     await migrate(store);
     const crawlQueue = createCrawlQueue(bull);
     const frontier = new Frontier(redis, o.revisit);
-    const crawlId = o.crawlId ?? newCrawlId();
     if (o.crawlId) await refuseRestartedRound(store, frontier, o.crawlId);
-    // The seeder's warnings (DNS failures, fixed seeds) are said in words below, not as JSON too.
+    // The seeder's warnings (DNS failures, fixed seeds) are said in words, not as JSON too.
     const seedLogger = o.logger.isLevelEnabled('debug') ? o.logger : o.logger.child({}, { level: 'error' });
-    const seeded = await seedRound({ frontier, crawlQueue, logger: seedLogger }, o.seeder, crawlId);
-    for (const line of seedLines(crawlId, seeded.enqueued, seeded.sources, o.seeder.chain)) o.progress(line);
+    const seedDeps = { frontier, crawlQueue, logger: seedLogger };
+    let round = await startRound(seedDeps, store, o.seeder, o.crawlId ?? newCrawlId(), o.progress);
     const fit = fitConcurrencyToFdLimit(o.worker.concurrency);
     if (fit.warning) o.progress(fit.warning);
     // The worker service's engine, as `bitcrawl worker` runs it (its own Redis connections).
@@ -174,6 +187,17 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
     };
 
     let failedVisits = 0;
+    /** The last round's summary once its rows are written (a stop between rounds writes none). */
+    let recorded: CrawlSummary | undefined;
+    const finish = async (interrupted: boolean) =>
+      finishRound(store, o, {
+        round,
+        failedByNetwork: failedVisits > 0 ? await failedJobsByNetwork(crawlQueue, round.crawlId) : {},
+        failedVisits,
+        interrupted,
+        runStarted: started,
+        loopLagP99Ms: lag.overall(),
+      });
     try {
       let last = { at: Date.now(), visited: 0 };
       let idleSince = 0;
@@ -181,11 +205,11 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
         // Checked four times a second (a round ends when its last visit does), printed once.
         await new Promise((r) => setTimeout(r, 250));
         checkIngester();
-        const p = await frontier.progress(crawlId);
+        const p = await frontier.progress(round.crawlId);
         const counts = await crawlQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
         const queued = Object.values(counts).reduce((a, b) => a + b, 0);
         const now = Date.now();
-        const done = o.once && p.visited >= p.seen && queued === 0;
+        let done = p.visited >= p.seen && queued === 0;
         if (tick % 4 === 0 || done || signal.aborted) {
           const rate = ((p.visited - last.visited) * 1000) / Math.max(1, now - last.at);
           last = { at: now, visited: p.visited };
@@ -194,25 +218,42 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
           );
         }
         if (signal.aborted) break;
-        if (done) break;
         // Nothing queued but addresses left unvisited for a few seconds: their jobs were lost
         // (a crash outside the frontier's outbox), so give them jobs again; or their jobs failed
         // for good (retries used up on infrastructure errors), which --once reports and ends on.
-        if (queued === 0 && p.visited < p.seen) {
+        if (!done && queued === 0 && p.visited < p.seen) {
           idleSince ||= now;
           if (now - idleSince >= 3000) {
-            const { added, withJob } = await requeueLost({ frontier, crawlQueue, redis }, crawlId);
+            const { added, withJob } = await requeueLost({ frontier, crawlQueue, redis }, round.crawlId);
             if (added > 0) o.progress(`re-enqueued ${added} addresses whose jobs were lost`);
-            if (added === 0 && withJob > 0 && o.once) {
+            if (added === 0 && withJob > 0) {
               failedVisits = withJob;
               o.progress(
                 `${withJob} addresses left unvisited: their jobs failed (see the failed jobs in the queue)`,
               );
-              break;
+              done = true;
             }
             idleSince = 0;
           }
         } else idleSince = 0;
+        if (!done) continue;
+        if (o.once) break;
+        // Rounds back to back: this one is recorded once its visits are stored; the next starts
+        // ROUND_INTERVAL_MS after this one started, or now if it ran longer.
+        if (!(await ingestCaughtUp(redis, signal, checkIngester))) break;
+        recorded = await finish(false);
+        o.onRound?.(recorded);
+        const wait = round.started + o.seeder.roundIntervalMs - Date.now();
+        if (wait > 0) o.progress(`next round in ${Math.ceil(wait / 1000)} s (ROUND_INTERVAL_MS)`);
+        await sleepUnless(wait, signal);
+        if (signal.aborted) break;
+        // Round ids name the second they start: never the previous one's again.
+        const id = newCrawlId(Math.max(Date.now(), round.started + 1000));
+        round = await startRound(seedDeps, store, o.seeder, id, o.progress);
+        recorded = undefined;
+        failedVisits = 0;
+        last = { at: Date.now(), visited: 0 };
+        idleSince = 0;
       }
     } finally {
       // Bounded: with Redis gone (killed, out of memory) the close would wait on it for ever.
@@ -232,33 +273,12 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
       o.progress(
         `the ingester made no progress for ${SHUTDOWN_STEP_MS / 1000} s: what it held is still in Redis, not stored`,
       );
+    // The round's rows are written when it ends: finished, or stopped by a signal (interrupted).
+    // A stop between two rounds leaves the last one as it was recorded.
+    const summary = recorded ?? (await finish(signal.aborted));
+    if (!recorded) o.onRound?.(summary);
     await within(crawlQueue.close(), SHUTDOWN_STEP_MS);
-    const rows = await roundSummary(store, crawlId);
-    // Addresses never dialed for want of a proxy or route are no visits: counted apart, one line each.
-    const unrouted = await unroutedByNetwork(store, crawlId);
-    for (const line of unroutedLines(unrouted)) o.progress(line);
-    const byNetwork = rows.map((r) => {
-      const notDialed = unrouted.find((u) => u.network === r.network)?.addresses ?? 0;
-      return {
-        network: r.network,
-        visited: Number(r.visited) - notDialed,
-        reachable: Number(r.reachable),
-        notDialed,
-      };
-    });
-    return {
-      crawlId,
-      visited: byNetwork.reduce((s, r) => s + r.visited, 0),
-      reachable: byNetwork.reduce((s, r) => s + r.reachable, 0),
-      seconds: (Date.now() - started) / 1000,
-      byNetwork,
-      notDialed: byNetwork.reduce((s, r) => s + r.notDialed, 0),
-      seeds: seeded.sources,
-      store: describe,
-      failedVisits,
-      interrupted: signal.aborted,
-      loopLagP99Ms: lag.overall(),
-    };
+    return summary;
   } finally {
     lag.stop();
     await store.close();
@@ -267,6 +287,82 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
     ingestRedis?.disconnect();
     await privateRedis?.stop();
   }
+}
+
+/**
+ * A round's figures from the store (its visits stored), its `rounds` rows written, as the
+ * summary `crawl` prints.
+ */
+async function finishRound(
+  store: Store,
+  o: LocalCrawlOptions,
+  r: {
+    round: StartedRound;
+    failedByNetwork: Record<string, number>;
+    failedVisits: number;
+    interrupted: boolean;
+    runStarted: number;
+    loopLagP99Ms: number;
+  },
+): Promise<CrawlSummary> {
+  const { crawlId } = r.round;
+  const finished = Date.now();
+  const byNetwork = await roundFigures(store, crawlId);
+  // Addresses never dialed for want of a proxy or route are no visits: counted apart, one line each.
+  for (const line of unroutedLines(byNetwork.map((x) => ({ network: x.network, addresses: x.notDialed }))))
+    o.progress(line);
+  await writeRoundRows(
+    store,
+    {
+      crawlId,
+      started: r.round.started,
+      finished,
+      seedsByNetwork: r.round.seedsByNetwork,
+      failedByNetwork: r.failedByNetwork,
+      interrupted: r.interrupted,
+    },
+    byNetwork,
+  );
+  return {
+    crawlId,
+    visited: byNetwork.reduce((s, x) => s + x.visited, 0),
+    reachable: byNetwork.reduce((s, x) => s + x.reachable, 0),
+    seconds: (finished - r.runStarted) / 1000,
+    byNetwork,
+    notDialed: byNetwork.reduce((s, x) => s + x.notDialed, 0),
+    seeds: r.round.sources,
+    store: store.describe,
+    failedVisits: r.failedVisits,
+    interrupted: r.interrupted,
+    loopLagP99Ms: r.loopLagP99Ms,
+  };
+}
+
+/**
+ * Between rounds: waits until the ingester has stored everything the stream holds (so the
+ * round's figures are whole). False when stopped by the signal first.
+ */
+async function ingestCaughtUp(redis: Redis, signal: AbortSignal, check: () => void): Promise<boolean> {
+  while (!signal.aborted) {
+    check();
+    if ((await ingestBacklog(redis)) === 0) return true;
+    await sleepUnless(250, signal);
+  }
+  return false;
+}
+
+/** Sleeps `ms` (nothing when <= 0), or until the signal. */
+function sleepUnless(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 /**
@@ -328,7 +424,7 @@ async function refuseRestartedRound(store: Store, frontier: Frontier, crawlId: s
  * Why a crawl makes no progress while visits are active: they wait on slow peers (most often a
  * getaddr answer that never comes: a node that knows fewer than 5 addresses does not answer).
  */
-function stalledWhy(rate: number, active: number, crawler: CrawlerConfig): string {
+export function stalledWhy(rate: number, active: number, crawler: CrawlerConfig): string {
   if (rate > 0 || active === 0) return '';
   const s = Math.round(crawler.timeouts.getaddrMs / 1000);
   return `  (${active} visits waiting on slow peers: a getaddr answer is waited for up to ${s} s, --getaddr-timeout; on loopback use --profile loopback)`;

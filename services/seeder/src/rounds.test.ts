@@ -1,0 +1,171 @@
+import type { Observation } from '@bitcrawl/model';
+import { EMPTY_PACKED, packAddrs } from '@bitcrawl/protocol';
+import {
+  createCrawlQueue,
+  Frontier,
+  jobIdFor,
+  OBSERVATION_STREAM,
+  parseJobId,
+  ROUNDS_ENDED_KEY,
+  type RoundEnded,
+} from '@bitcrawl/queue';
+import { silentLogger } from '@bitcrawl/telemetry';
+import { budget, type RedisServer, startRedis } from '@bitcrawl/testkit';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { runRounds } from './rounds.ts';
+import { seederConfigSchema } from './seeder.ts';
+
+// Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
+vi.setConfig({ testTimeout: budget(30_000) });
+
+let server: RedisServer;
+beforeAll(async () => {
+  server = await startRedis();
+});
+afterAll(() => server?.stop());
+beforeEach(async () => {
+  const r = new Redis(server.url);
+  await r.flushall();
+  r.disconnect();
+});
+
+const SEED = { network: 'ipv4' as const, host: '127.0.6.1', port: 18444 };
+const GOSSIPED = { network: 'ipv4' as const, host: '127.0.6.2', port: 18444 };
+const WATCH = { pollMs: 100, idleRequeueMs: 1000 };
+
+/**
+ * The rest of a deployment, played by the test: a worker that visits every queued address
+ * (all reachable; the seed gossips GOSSIPED in the first round only) and an ingester that
+ * takes every stream entry at once.
+ */
+function fakeCrawl(redis: Redis, bull: Redis) {
+  const frontier = new Frontier(redis);
+  const crawlQueue = createCrawlQueue(bull);
+  const visits: string[] = [];
+  const seedRounds = new Set<string>();
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      for (const job of await crawlQueue.getJobs(['waiting'])) {
+        const a = parseJobId(job.id ?? '');
+        if (a.host === SEED.host) seedRounds.add(a.crawlId);
+        const answer = a.host === SEED.host && seedRounds.size === 1 ? [GOSSIPED] : [];
+        const obs: Observation = {
+          ts: Date.now(),
+          crawlId: a.crawlId,
+          network: 'ipv4',
+          host: a.host,
+          port: a.port,
+          outcome: 'ok',
+          error: '',
+          peer: null,
+          connectMs: 1,
+          handshakeMs: 1,
+          addrs: answer.length
+            ? packAddrs(answer.map((e) => ({ ...e, services: 9n, time: 1_700_000_000 })))
+            : EMPTY_PACKED,
+        };
+        const { enqueue } = await frontier.commit(obs);
+        await crawlQueue.addBulk(
+          enqueue.map((e) => ({
+            name: 'visit',
+            data: { crawlId: a.crawlId, network: e.network, host: e.host, port: e.port, source: 'gossip' },
+            opts: { jobId: jobIdFor(a.crawlId, e) },
+          })),
+        );
+        visits.push(`${a.crawlId} ${a.host}`);
+        await job.remove();
+        await redis.del(OBSERVATION_STREAM);
+      }
+      await new Promise((r) => setTimeout(r, 30));
+    }
+  })();
+  return {
+    frontier,
+    crawlQueue,
+    visits,
+    async stop() {
+      stopped = true;
+      await loop;
+      await crawlQueue.close();
+    },
+  };
+}
+
+const notes = async (redis: Redis): Promise<RoundEnded[]> =>
+  (await redis.lrange(ROUNDS_ENDED_KEY, 0, -1)).map((s) => JSON.parse(s));
+
+describe('the seeder runs rounds', () => {
+  it('back to back, ROUND_INTERVAL_MS apart, each revisiting every known address, each noted when it ends', async () => {
+    const redis = new Redis(server.url);
+    const bull = new Redis(server.url, { maxRetriesPerRequest: null });
+    const crawl = fakeCrawl(redis, bull);
+    const config = seederConfigSchema.parse({
+      chain: 'regtest',
+      seeds: ['127.0.6.1:18444'],
+      dns: false,
+      roundIntervalMs: 1500,
+    });
+    const stop = new AbortController();
+    const running = runRounds(
+      { frontier: crawl.frontier, crawlQueue: crawl.crawlQueue, logger: silentLogger(), redis },
+      config,
+      stop.signal,
+      WATCH,
+    );
+    try {
+      while ((await notes(redis)).length < 2) await new Promise((r) => setTimeout(r, 50));
+      stop.abort();
+      await running;
+    } finally {
+      stop.abort();
+      await crawl.stop();
+    }
+    const [first, second, ...later] = await notes(redis);
+    if (!first || !second) throw new Error('two rounds expected');
+    expect(first.crawlId).not.toBe(second.crawlId);
+    expect(second.started - first.started).toBeGreaterThanOrEqual(1500);
+    for (const n of [first, second])
+      expect(n).toMatchObject({ seedsByNetwork: { ipv4: 1 }, failedByNetwork: {}, interrupted: false });
+    // A third round the stop cut short says so.
+    for (const n of later) expect(n.interrupted).toBe(true);
+    // The second round's seed gossips nothing: GOSSIPED is visited again because it is known.
+    const visited = (id: string) =>
+      crawl.visits
+        .filter((v) => v.startsWith(`${id} `))
+        .map((v) => v.split(' ')[1])
+        .sort();
+    expect(visited(first.crawlId)).toEqual([SEED.host, GOSSIPED.host]);
+    expect(visited(second.crawlId)).toEqual([SEED.host, GOSSIPED.host]);
+    redis.disconnect();
+    bull.disconnect();
+  });
+
+  it('a stop mid-round notes the round as interrupted', async () => {
+    const redis = new Redis(server.url);
+    const bull = new Redis(server.url, { maxRetriesPerRequest: null });
+    const crawlQueue = createCrawlQueue(bull);
+    const frontier = new Frontier(redis);
+    const config = seederConfigSchema.parse({ chain: 'regtest', seeds: ['127.0.6.1:18444'], dns: false });
+    const stop = new AbortController();
+    // No worker: the round cannot end by itself.
+    const running = runRounds(
+      { frontier, crawlQueue, logger: silentLogger(), redis },
+      config,
+      stop.signal,
+      WATCH,
+    );
+    while ((await crawlQueue.getJobCounts('waiting')).waiting === 0)
+      await new Promise((r) => setTimeout(r, 50));
+    stop.abort();
+    await running;
+    const [only, ...rest] = await notes(redis);
+    expect(rest).toEqual([]);
+    expect(only).toMatchObject({ seedsByNetwork: { ipv4: 1 }, interrupted: true });
+    expect(only?.crawlId).toBe(await frontier.currentRound());
+    await crawlQueue.close();
+    redis.disconnect();
+    bull.disconnect();
+  });
+});
