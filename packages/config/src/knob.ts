@@ -164,3 +164,16 @@ export function defaultFor<T>(k: Knob<T>, use: Use): T | undefined {
 export function usedBy(k: Knob, use: Use): UseSpec<unknown> | undefined {
   return (k.uses as Partial<Record<Use, UseSpec<unknown>>>)[use];
 }
+
+/**
+ * A library config's schema for a whole-number knob (a number, not text): the knob's bounds and
+ * default, so the config a service or library parses says them no second time.
+ */
+export function numberOf(k: { min: number; max?: number | undefined; default: number }) {
+  return z
+    .number()
+    .int()
+    .min(k.min)
+    .max(k.max ?? Number.MAX_SAFE_INTEGER)
+    .default(k.default);
+}

@@ -1,4 +1,4 @@
-import { KNOBS } from '@bitcrawl/config';
+import { KNOBS, numberOf } from '@bitcrawl/config';
 import type { Visitor } from '@bitcrawl/crawler';
 import type { Observation } from '@bitcrawl/model';
 import { classifyAddress, formatEndpoint, isCanonicalHost } from '@bitcrawl/protocol';
@@ -32,28 +32,19 @@ import { z } from 'zod';
 export const DEFAULT_LOCK_DURATION_MS = KNOBS.lockDurationMs.default;
 export const DEFAULT_STALLED_INTERVAL_MS = KNOBS.stalledIntervalMs.default;
 
-/** A whole number within a knob's bounds, defaulting to its default: the knob says them once. */
-const knob = (k: { min: number; max?: number; default: number }) =>
-  z
-    .number()
-    .int()
-    .min(k.min)
-    .max(k.max ?? Number.MAX_SAFE_INTEGER)
-    .default(k.default);
-
 export const workerConfigSchema = z.object({
-  concurrency: knob(KNOBS.concurrency),
+  concurrency: numberOf(KNOBS.concurrency),
   /** Longer than the longest visit is not needed (locks are renewed), but a dead worker's jobs wait this long. */
-  lockDurationMs: knob(KNOBS.lockDurationMs),
-  stalledIntervalMs: knob(KNOBS.stalledIntervalMs),
+  lockDurationMs: numberOf(KNOBS.lockDurationMs),
+  stalledIntervalMs: numberOf(KNOBS.stalledIntervalMs),
   /** On close, how long in-flight visits may finish before they are aborted and handed back. */
-  shutdownGraceMs: knob(KNOBS.shutdownGraceMs),
+  shutdownGraceMs: numberOf(KNOBS.shutdownGraceMs),
   /**
    * Backpressure: while more observations than this wait in the stream for an ingester, the
    * worker starts no new visits (those running finish), so a slow ClickHouse cannot make Redis
    * hold an unbounded stream. 0: never throttle.
    */
-  maxIngestBacklog: knob(KNOBS.maxIngestBacklog),
+  maxIngestBacklog: numberOf(KNOBS.maxIngestBacklog),
 });
 export type WorkerConfig = z.output<typeof workerConfigSchema>;
 
