@@ -30,7 +30,8 @@ if (!process.env.BENCH_STORE) await synthesize();
 async function synthesize() {
   // One round every 30 minutes; visits spread over 10 minutes of the round.
   await store.client.command({
-    query: `INSERT INTO observations
+    query: `INSERT INTO observations (ts, ts_ms, crawl_id, network, host, port, outcome, error, protocol_version,
+      services, user_agent, start_height, relay, clock_offset_s, connect_ms, handshake_ms, addrs_received)
     SELECT toDateTime(intDiv(t, 1000)) AS ts, t AS ts_ms, concat('r', leftPad(toString(r), 3, '0')) AS crawl_id,
       if(n % 10 = 0, 'ipv6', 'ipv4') AS network,
       if(n % 10 = 0, concat('2001:db8::', lower(hex(toUInt32(n)))), IPv4NumToString(toUInt32(167772160 + n))) AS host,
