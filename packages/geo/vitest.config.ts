@@ -1,3 +1,4 @@
 import { bitcrawlVitestConfig } from '../../vitest.shared.ts';
 
-export default bitcrawlVitestConfig({}, { testMs: 120_000 });
+// Per-test limit: the slowest test's (loading the real ASN files whole), scaled to the machine's speed.
+export default bitcrawlVitestConfig({}, { testMs: 300_000 });

@@ -1,3 +1,4 @@
 import { bitcrawlVitestConfig } from '../../vitest.shared.ts';
 
-export default bitcrawlVitestConfig({}, { testMs: 60_000 });
+// Per-test limit: the slowest test's (the 100,000-frame fuzz run), scaled to the machine's speed.
+export default bitcrawlVitestConfig({}, { testMs: 300_000 });

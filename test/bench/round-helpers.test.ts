@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { budget } from '@bitcrawl/testkit';
 import { describe, expect, it } from 'vitest';
 import { descendantsNamed, watchTree } from './proc-tree.ts';
 import { parseProgress } from './round-cli.ts';
@@ -17,23 +18,27 @@ describe('bench:round helpers', () => {
     expect(parseProgress('storage: embedded chdb')).toBeUndefined();
   });
 
-  it('counts the CPU and peak RSS of a grandchild, also after it exits', async () => {
-    // sh -> python3, which burns a fixed amount of work, then sleeps so the sampler sees it.
-    const child = spawn(
-      'sh',
-      ['-c', 'python3 -c "sum(i * i for i in range(3_000_000)); import time; time.sleep(1)"; sleep 0.5'],
-      {
-        stdio: 'ignore',
-      },
-    );
-    const tree = watchTree(child.pid as number, [], 50);
-    expect(descendantsNamed(process.pid, /^sh$/)).toContain(child.pid);
-    await new Promise((r) => child.once('exit', r));
-    const procs = tree.stop();
-    const py = procs.find((p) => p.name === 'python3');
-    expect(py?.cpuMs).toBeGreaterThan(0);
-    expect(py?.peakRssMb).toBeGreaterThan(1);
-  }, 60_000);
+  it(
+    'counts the CPU and peak RSS of a grandchild, also after it exits',
+    async () => {
+      // sh -> python3, which burns a fixed amount of work, then sleeps so the sampler sees it.
+      const child = spawn(
+        'sh',
+        ['-c', 'python3 -c "sum(i * i for i in range(3_000_000)); import time; time.sleep(1)"; sleep 0.5'],
+        {
+          stdio: 'ignore',
+        },
+      );
+      const tree = watchTree(child.pid as number, [], 50);
+      expect(descendantsNamed(process.pid, /^sh$/)).toContain(child.pid);
+      await new Promise((r) => child.once('exit', r));
+      const procs = tree.stop();
+      const py = procs.find((p) => p.name === 'python3');
+      expect(py?.cpuMs).toBeGreaterThan(0);
+      expect(py?.peakRssMb).toBeGreaterThan(1);
+    },
+    budget(60_000),
+  );
 
   it('prints every figure beside its target, n/a for what a mode lacks', () => {
     const f: RoundFigures = {

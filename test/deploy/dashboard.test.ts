@@ -98,7 +98,9 @@ describe('dashboard in headless Chromium', () => {
       const t0 = Date.now();
       await dash.close();
       closed = true;
-      expect(Date.now() - t0).toBeLessThan(5_000);
+      // The tabs poll more often than any keep-alive timeout, so a close that waited for them
+      // would never end; 20 s is room for a loaded machine, not a speed target.
+      expect(Date.now() - t0).toBeLessThan(20_000);
     } finally {
       if (!closed) await dash.close();
     }

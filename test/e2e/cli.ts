@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Simnet } from '@bitcrawl/simnet';
-import { runCommand } from '@bitcrawl/testkit';
+import { loopbackTimerFlags, runCommand } from '@bitcrawl/testkit';
 
 export const bin = path.resolve(import.meta.dirname, '../../services/cli/bin/bitcrawl.mjs');
 
@@ -9,7 +9,8 @@ export const runCli = (args: string[]) => runCommand(process.execPath, [bin, ...
 
 /**
  * `bitcrawl crawl --once` over a simnet: from its seeds, private targets allowed, with the
- * short timers a loopback network allows; `extra` adds flags (store, proxies, crawl id, ...).
+ * short timers a loopback network allows (scaled to the machine's speed); `extra` adds flags
+ * (store, proxies, crawl id, ...; a timer given there wins, as the last flag does).
  */
 export function simnetCrawlArgs(sim: Simnet, ...extra: string[]): string[] {
   return [
@@ -20,14 +21,7 @@ export function simnetCrawlArgs(sim: Simnet, ...extra: string[]): string[] {
     ...sim.seeds.flatMap((s) => ['--seed', s]),
     '--concurrency',
     '300',
-    '--connect-timeout',
-    '1500',
-    '--handshake-timeout',
-    '2500',
-    '--getaddr-timeout',
-    '3000',
-    '--idle-timeout',
-    '500',
+    ...loopbackTimerFlags(),
     ...extra,
   ];
 }

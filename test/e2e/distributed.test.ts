@@ -8,6 +8,7 @@ import {
   budget,
   type ClickHouseServer,
   freePort,
+  loopbackTimerEnv,
   type RedisServer,
   startClickHouse,
   startRedis,
@@ -58,13 +59,13 @@ async function workerEnv(): Promise<Record<string, string>> {
     PROXY_ONION: p,
     PROXY_I2P: p,
     PROXY_CJDNS: p,
-    CONNECT_TIMEOUT_MS: '3000', // the default: SOCKS through a busy simnet front door needs the room
-    HANDSHAKE_TIMEOUT_MS: '2500',
+    // The loopback timers scaled to the machine's speed; connect as the default (3 s, scaled):
+    // SOCKS through a busy simnet front door needs the room.
+    ...loopbackTimerEnv(),
+    CONNECT_TIMEOUT_MS: String(budget(3000)),
     // v1: this test is about crashes and outages, and a v2 handshake's CPU (crawl-once covers
     // v2) makes 2.5 s too short on a loaded machine.
     TRANSPORT: 'v1',
-    GETADDR_TIMEOUT_MS: '3000',
-    IDLE_TIMEOUT_MS: '500',
     LOCK_DURATION_MS: '5000',
     STALLED_INTERVAL_MS: '3000',
     SHUTDOWN_GRACE_MS: '5000',
@@ -148,7 +149,7 @@ describe('seeder + 3 worker processes + ingester on redis-server and clickhouse-
       const backlogBefore = await ingestBacklog(conn);
       await waitFor(
         async () => (await ingestBacklog(conn)) > backlogBefore + 200,
-        60_000,
+        budget(60_000),
         'a backlog while the ingester is down',
       );
       ingester = service('ingester', {
@@ -163,7 +164,7 @@ describe('seeder + 3 worker processes + ingester on redis-server and clickhouse-
           const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
           return p.visited === p.seen && Object.values(c).every((n) => n === 0);
         },
-        240_000,
+        budget(240_000),
         'the round to finish',
       );
       await waitFor(
@@ -183,11 +184,11 @@ describe('seeder + 3 worker processes + ingester on redis-server and clickhouse-
       expect(text).toMatch(/^bitcrawl_process_process_start_time_seconds/m);
       expect(text).toMatch(/^bullmq_job_count/m);
       expect((await fetch(`${threadedMetrics}/healthz`)).status).toBe(200);
-      // SIGTERM: the surviving workers exit within the grace period.
-      const t = Date.now();
+      // SIGTERM: the surviving workers stop cleanly. Exit 0 says no crawl thread had to be
+      // terminated past the grace (that exits 1, ENGINE_THREAD_DIED); a hang meets the test's
+      // time limit. How many seconds it took is the machine's business, not asserted.
       for (const w of workers.slice(1)) w.kill('SIGTERM');
       expect(await Promise.all(workers.slice(1).map(exited))).toEqual([0, 0]);
-      expect(Date.now() - t).toBeLessThan(15_000);
       // Both engines of the threaded worker took part in the round.
       expect(engineStops.map((s) => s.thread).sort()).toEqual([0, 1]);
       for (const s of engineStops) expect(s.jobsCompleted).toBeGreaterThan(0);

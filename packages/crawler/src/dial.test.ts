@@ -70,12 +70,13 @@ describe('dial through SOCKS', () => {
   });
 
   it('an abort during the SOCKS negotiation rejects at once and closes the proxy connection', async () => {
-    let closed = false;
+    let closed: () => void = () => {};
+    const proxyClosed = new Promise<void>((r) => {
+      closed = r;
+    });
     const port = await listen((s) => {
       s.resume(); // reads the greeting, never answers
-      s.on('close', () => {
-        closed = true;
-      });
+      s.on('close', () => closed());
     });
     const ac = new AbortController();
     const started = Date.now();
@@ -83,13 +84,13 @@ describe('dial through SOCKS', () => {
     const err = await dial(
       { host: '1.2.3.4', port: 8333 },
       { kind: 'socks', type: 5, host: '127.0.0.1', port },
-      10_000,
+      60_000,
       ac.signal,
     ).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'connect_timeout', message: 'aborted' });
-    expect(Date.now() - started).toBeLessThan(2_000);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(closed).toBe(true);
+    // Ended by the abort, not the 60 s dial budget (half of it: no loaded machine is that slow).
+    expect(Date.now() - started).toBeLessThan(30_000);
+    await proxyClosed; // closed (a connection left open would meet the test's time limit)
   });
 
   it('an already aborted signal does not even reach the proxy', async () => {

@@ -28,8 +28,10 @@ const T = {
   idleAfterAnswerMs: 500,
   tentativeIdleMs: 500,
 };
-const SESSION_MS = 20_000;
-const SLACK_MS = 10_000;
+// The cap lies well past every deadline plus the slack: a visit held to the cap by a deadline
+// that failed to fire misses the bound on any machine, a loaded one included.
+const SESSION_MS = 60_000;
+const SLACK_MS = 25_000;
 
 const config = (over: object = {}) =>
   crawlerConfigSchema.parse({

@@ -1,6 +1,7 @@
 import type { Observation } from '@bitcrawl/model';
 import { CHAINS, packedCount, unpackAddrs } from '@bitcrawl/protocol';
 import { type Simnet, startSimnet, type TruthNode } from '@bitcrawl/simnet';
+import { budget } from '@bitcrawl/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crawlerConfigSchema, type TransportMode } from './config.ts';
 import { runSession, type TransportPlan } from './session.ts';
@@ -36,7 +37,7 @@ beforeAll(async () => {
     port,
     ipv6BasePort: port + 10_000,
   });
-}, 60_000);
+}, budget(60_000));
 afterAll(() => sim?.stop());
 
 const advertises = (n: TruthNode) => (BigInt(n.version?.services ?? 0) & 0x800n) !== 0n;
@@ -73,7 +74,7 @@ const answerOf = (o: Observation) => ({
     .sort(),
 });
 
-describe('v2 sessions against the simnet', { timeout: 120_000 }, () => {
+describe('v2 sessions against the simnet', { timeout: budget(120_000) }, () => {
   it('the simnet has nodes of each transport', () => {
     expect(v2Nodes().filter((n) => n.network === 'ipv4').length).toBeGreaterThan(3);
     expect(v1Only().length).toBeGreaterThan(2);

@@ -22,7 +22,7 @@ describe('ip-location-db ASN CSV', () => {
     expect(loaded.db.lookup('ipv6', '2001:4860:4860::8888')?.asn).toBe(15169);
     expect(loaded.db.lookup('ipv6', '2606:4700:4700::1111')?.asn).toBe(13335);
     expect(loaded.db.lookup('ipv4', '10.1.2.3')).toBeUndefined();
-  }, 300_000);
+  });
 
   it('reads quoted organizations and refuses the numeric-bounds variant with a reason', () => {
     expect(parseAsnCsvLine('1.0.0.0,1.0.0.255,13335,"Cloudflare, Inc."', 1)?.info).toEqual({
@@ -52,7 +52,7 @@ describe('DB-IP Lite City (MMDB)', () => {
     expect(v6?.latitude).toBeTypeOf('number');
     expect(geo.lookup('onion', 'x.onion')).toBeUndefined();
     expect(geo.lookup('ipv4', '127.0.0.1')).toBeUndefined();
-  }, 120_000);
+  });
 
   it('refuses a file that is not MMDB, naming it', async () => {
     const tsv = path.resolve(import.meta.dirname, '../fixtures/ip2asn-test.tsv');

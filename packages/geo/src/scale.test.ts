@@ -6,7 +6,8 @@ import { writeSynthetic } from '../bench/synthetic.ts';
 import { loadGeoDb } from './load.ts';
 
 // The real ip2asn-combined.tsv has ~500k ranges: load it and look up 1M addresses, checking
-// answers; times are printed, and only a very loose ceiling is asserted (shared CI machines).
+// answers. Times are printed, not asserted: how fast is the machine's business (a loaded 2-core
+// one takes several times as long), and speed targets live in benchmarks (`npm run bench -w @bitcrawl/geo`).
 it('handles a database the size of the real file', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'bitcrawl-geo-scale-'));
   try {
@@ -24,7 +25,6 @@ it('handles a database the size of the real file', async () => {
     console.log(`geo: 500k ranges loaded in ${loaded.ms.toFixed(0)} ms; 1M lookups in ${ms.toFixed(0)} ms`);
     expect(wrong).toBe(0);
     expect(loaded.db.lookup('ipv4', '255.255.255.255')).toBeUndefined();
-    expect(loaded.ms + ms).toBeLessThan(60_000);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -256,54 +256,58 @@ function suite(name: string, open: () => Promise<Store>) {
 
 /** A store at schema 0005 holding per-address gossip rows, then migrated: old rows stay readable. */
 function upgradeSuite(name: string, open: () => Promise<Store>) {
-  it(`${name}: gossip rows written before 0006 stay readable through addr_gossip`, async () => {
-    const store = await open();
-    try {
-      const old = mkdtempSync(path.join(tmpdir(), 'bitcrawl-migrations-'));
-      for (const f of readdirSync(defaultMigrationsDir()).filter((f) => f < '0006'))
-        copyFileSync(path.join(defaultMigrationsDir(), f), path.join(old, f));
-      await migrate(store, old);
-      await store.client.insert({
-        table: 'addr_gossip',
-        values: [
-          {
-            ts: '2026-11-01 00:00:00',
-            crawl_id: 'rold',
-            src_network: 'ipv4',
-            src_host: '1.1.1.1',
-            src_port: 8333,
-            network: 'ipv6',
-            host: '2001:db8::1',
-            port: 8333,
-            services: '1033',
-            advertised_ts: '2026-10-31 00:00:00',
-          },
-        ],
-        format: 'JSONEachRow',
-        clickhouse_settings: store.settings,
-      });
-      // Every later migration applies to the old store too (0007-0009: the network over time).
-      expect(await migrate(store)).toEqual([
-        '0006_gossip',
-        '0007_rounds',
-        '0008_reliability_views',
-        '0009_node_location',
-        '0010_transport',
-      ]);
-      await insertObservations(store, [obs('1.1.1.2', 'ok', 2, 'rnew')]);
-      const rows = await queryRows<{ crawl_id: string; network: string; host: string }>(
-        store,
-        `SELECT crawl_id, network, host FROM addr_gossip ORDER BY crawl_id, host`,
-      );
-      expect(rows).toEqual([
-        { crawl_id: 'rnew', network: 'ipv4', host: '10.0.0.1' },
-        { crawl_id: 'rnew', network: 'onion', host: onionFromPubkey(new Uint8Array(32)) },
-        { crawl_id: 'rold', network: 'ipv6', host: '2001:db8::1' },
-      ]);
-    } finally {
-      await store.close();
-    }
-  }, 90_000);
+  it(
+    `${name}: gossip rows written before 0006 stay readable through addr_gossip`,
+    async () => {
+      const store = await open();
+      try {
+        const old = mkdtempSync(path.join(tmpdir(), 'bitcrawl-migrations-'));
+        for (const f of readdirSync(defaultMigrationsDir()).filter((f) => f < '0006'))
+          copyFileSync(path.join(defaultMigrationsDir(), f), path.join(old, f));
+        await migrate(store, old);
+        await store.client.insert({
+          table: 'addr_gossip',
+          values: [
+            {
+              ts: '2026-11-01 00:00:00',
+              crawl_id: 'rold',
+              src_network: 'ipv4',
+              src_host: '1.1.1.1',
+              src_port: 8333,
+              network: 'ipv6',
+              host: '2001:db8::1',
+              port: 8333,
+              services: '1033',
+              advertised_ts: '2026-10-31 00:00:00',
+            },
+          ],
+          format: 'JSONEachRow',
+          clickhouse_settings: store.settings,
+        });
+        // Every later migration applies to the old store too (0007-0009: the network over time).
+        expect(await migrate(store)).toEqual([
+          '0006_gossip',
+          '0007_rounds',
+          '0008_reliability_views',
+          '0009_node_location',
+          '0010_transport',
+        ]);
+        await insertObservations(store, [obs('1.1.1.2', 'ok', 2, 'rnew')]);
+        const rows = await queryRows<{ crawl_id: string; network: string; host: string }>(
+          store,
+          `SELECT crawl_id, network, host FROM addr_gossip ORDER BY crawl_id, host`,
+        );
+        expect(rows).toEqual([
+          { crawl_id: 'rnew', network: 'ipv4', host: '10.0.0.1' },
+          { crawl_id: 'rnew', network: 'onion', host: onionFromPubkey(new Uint8Array(32)) },
+          { crawl_id: 'rold', network: 'ipv6', host: '2001:db8::1' },
+        ]);
+      } finally {
+        await store.close();
+      }
+    },
+    budget(90_000),
+  );
 }
 
 let server: ClickHouseServer;

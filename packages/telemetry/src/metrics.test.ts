@@ -30,13 +30,13 @@ describe('metrics server', () => {
     await new Promise((r) => client.once('connect', r));
     client.write('GET /metrics HTTP/1.1\r\nHost: x\r\n'); // headers never finished
     await new Promise((r) => setTimeout(r, 100));
-    const t0 = Date.now();
+    // Promptly: long before Node's own 60 s headers timeout would end that request (the wrong
+    // behaviour), with room for a loaded machine.
     const outcome = await Promise.race([
       srv.close().then(() => 'closed'),
-      new Promise((r) => setTimeout(() => r('still open after 3 s'), 3_000)),
+      new Promise((r) => setTimeout(() => r('still open after 20 s'), 20_000)),
     ]);
     client.destroy();
     expect(outcome).toBe('closed');
-    expect(Date.now() - t0).toBeLessThan(3_000);
   });
 });

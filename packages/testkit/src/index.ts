@@ -1,5 +1,6 @@
 export * from './clickhouse.ts';
 export * from './dns.ts';
+export * from './loopback-timers.ts';
 export * from './ports.ts';
 export * from './process.ts';
 export * from './redis.ts';

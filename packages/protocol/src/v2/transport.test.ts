@@ -50,7 +50,7 @@ function encodeAll(t: V2Transport, msgs: Message[]): Uint8Array {
   );
 }
 
-describe('V2Transport', { timeout: 120_000 }, () => {
+describe('V2Transport', () => {
   it('both ends derive the same session id, and the initiator decodes what the responder sends', () => {
     const { ini, res, pending } = handshake();
     expect(feedAll(res, [pending])).toEqual([]);

@@ -30,7 +30,7 @@ const hex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const big = (s: string) => BigInt(`0x${s}`);
 
-describe('ellswift_decode_test_vectors.csv', { timeout: 120_000 }, () => {
+describe('ellswift_decode_test_vectors.csv', () => {
   const rows = csv('ellswift_decode_test_vectors.csv');
   it('has every row', () => expect(rows.length).toBe(76));
   it.each(rows)('row $i: $comment', (r) => {
@@ -38,7 +38,7 @@ describe('ellswift_decode_test_vectors.csv', { timeout: 120_000 }, () => {
   });
 });
 
-describe('xswiftec_inv_test_vectors.csv', { timeout: 120_000 }, () => {
+describe('xswiftec_inv_test_vectors.csv', () => {
   const rows = csv('xswiftec_inv_test_vectors.csv');
   it('has every row', () => expect(rows.length).toBe(32));
   it.each(rows)('row $i: $comment', (r) => {
@@ -50,7 +50,7 @@ describe('xswiftec_inv_test_vectors.csv', { timeout: 120_000 }, () => {
   });
 });
 
-describe('packet_encoding_test_vectors.csv', { timeout: 120_000 }, () => {
+describe('packet_encoding_test_vectors.csv', () => {
   const rows = csv('packet_encoding_test_vectors.csv');
   const magic = CHAINS.mainnet.magic;
   it('has every row', () => expect(rows.length).toBe(7));
@@ -105,7 +105,7 @@ describe('packet_encoding_test_vectors.csv', { timeout: 120_000 }, () => {
   });
 });
 
-describe('field helpers', { timeout: 120_000 }, () => {
+describe('field helpers', () => {
   it('bytesToBig reads big-endian', () => {
     expect(bytesToBig(hex('0102'))).toBe(0x102n);
   });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Observation } from '@bitcrawl/model';
 import { EMPTY_PACKED, packAddrs } from '@bitcrawl/protocol';
-import { type ClickHouseServer, startClickHouse } from '@bitcrawl/testkit';
+import { budget, type ClickHouseServer, startClickHouse } from '@bitcrawl/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultMigrationsDir, migrate } from '../migrate.ts';
 import { queryRows } from '../queries.ts';
@@ -99,7 +99,7 @@ function suite(name: string, open: () => Promise<Store>) {
       await migrate(store);
       await insertObservations(store, HISTORY);
       t3 = { crawlId: 't3', firstVisit: T, lastVisit: T };
-    }, 90_000);
+    }, budget(90_000));
     afterAll(() => store?.close());
 
     it('reliability per window equals the hand-computed weighted shares, window edges included', async () => {

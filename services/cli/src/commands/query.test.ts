@@ -5,7 +5,7 @@ import { CLI_BIN, type ClickHouseServer, cliBudget, runCommand, startClickHouse 
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 // Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
-vi.setConfig({ testTimeout: cliBudget(4, 30_000) });
+vi.setConfig({ testTimeout: cliBudget(8, 30_000) });
 
 const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
   runCommand(process.execPath, [CLI_BIN, ...args], { env: { CLICKHOUSE_URL: '', STORE_DIR: '', ...env } });
@@ -49,23 +49,25 @@ describe('bitcrawl query and report: output and where they read', () => {
 
   it('a query over a store of several rounds says so, and names the newest (issue 17, finding 4)', async () => {
     const { openStore, migrate } = await import('@bitcrawl/storage');
-    const store = await openStore({ url: ch.url });
-    try {
-      await migrate(store);
-      for (const [id, ts, ms] of [
-        ['r20261124T160442Z', '2026-11-24 16:04:42', 1_795_536_282_000],
-        ['lab-b', '2026-11-25 09:00:00', 1_795_597_200_000],
-      ] as const)
+    const insert = async (id: string, ts: string, ms: number) => {
+      const store = await openStore({ url: ch.url });
+      try {
+        await migrate(store);
         await store.client.command({
           query: `INSERT INTO observations (ts, ts_ms, crawl_id, network, host, port, outcome) VALUES ('${ts}', ${ms}, '${id}', 'ipv4', '203.0.113.1', 8333, 'ok')`,
           clickhouse_settings: store.settings,
         });
-    } finally {
-      await store.close();
-    }
-    const all = await run(['query', '--clickhouse', ch.url, 'SELECT count() AS n FROM observations']);
-    expect(all.status, all.stderr).toBe(0);
-    expect(all.stderr).toContain('(rows of all 2 rounds in the store; the newest is lab-b:');
+      } finally {
+        await store.close();
+      }
+    };
+    await insert('r20261124T160442Z', '2026-11-24 16:04:42', 1_795_536_282_000);
+    const single = await run(['query', '--clickhouse', ch.url, 'SELECT count() AS n FROM observations']);
+    expect(single.stderr).toBe('(the store holds one round: r20261124T160442Z)\n');
+    await insert('lab-b', '2026-11-25 09:00:00', 1_795_597_200_000);
+    const every = await run(['query', '--clickhouse', ch.url, 'SELECT count() AS n FROM observations']);
+    expect(every.status, every.stderr).toBe(0);
+    expect(every.stderr).toContain('(rows of all 2 rounds in the store; the newest is lab-b:');
     const one = await run([
       'query',
       '--clickhouse',
@@ -74,5 +76,24 @@ describe('bitcrawl query and report: output and where they read', () => {
     ]);
     expect(one.stderr).toBe('');
     expect(one.stdout).toMatch(/^n\n-\n1\n/);
+    // report: the newest round by default, saying so and what else the store holds.
+    const report = await run(['report', '--format', 'json'], { CLICKHOUSE_URL: ch.url });
+    expect(report.status, report.stderr).toBe(0);
+    expect(JSON.parse(report.stdout)).toMatchObject({
+      rounds: ['lab-b'],
+      inStore: { rounds: 2, newest: 'lab-b' },
+    });
+    const all = await run(['report', '--all-rounds', '--clickhouse', ch.url]);
+    expect(all.status, all.stderr).toBe(0);
+    expect(all.stdout).toMatch(
+      /^Report of 2 rounds, r20261124T160442Z to lab-b .*every round in the store\n/,
+    );
+    const clash = await run(['report', '--all-rounds', '--rounds', '2', '--clickhouse', ch.url]);
+    expect(clash.status).toBe(2);
+    // export reads $CLICKHOUSE_URL too, and names the round it is as of.
+    const seeds = await run(['export', 'seeds'], { CLICKHOUSE_URL: ch.url });
+    expect(seeds.status, seeds.stderr).toBe(0);
+    expect(seeds.stdout).toMatch(/^# address /);
+    expect(seeds.stderr).toMatch(/^seeds: 1 endpoints as of round lab-b from ClickHouse at http/);
   });
 });

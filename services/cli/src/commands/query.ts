@@ -27,7 +27,7 @@ export function register(program: Command): void {
       process.stdout.write(formatRows(rows, o.format));
       // A store holds every round crawled into it: a query that does not pick one says so.
       if (!/crawl_id/i.test(sql)) {
-        const note = await roundsNote(store, queryTypedRows);
+        const note = await roundsNote(store);
         if (note) process.stderr.write(`${note}\n`);
       }
     } catch (err) {
@@ -39,23 +39,23 @@ export function register(program: Command): void {
   });
 }
 
-/** "rounds in the store: N ..." when it holds more than one (nothing for an empty or new store). */
-async function roundsNote(
-  store: import('@bitcrawl/storage').Store,
-  query: typeof import('@bitcrawl/storage').queryTypedRows,
-): Promise<string | undefined> {
+/**
+ * Which rounds the rows may come from, for a query that does not pick one: a store holds every
+ * round crawled into it (nothing for a new store).
+ */
+async function roundsNote(store: import('@bitcrawl/storage').Store): Promise<string | undefined> {
+  const { listRounds } = await import('@bitcrawl/storage');
+  let rounds: Awaited<ReturnType<typeof listRounds>>;
   try {
-    const { rows } = await query(
-      store,
-      'SELECT uniqExact(crawl_id) AS n, argMax(crawl_id, ts_ms) AS newest FROM observations',
-    );
-    const n = Number(rows[0]?.n ?? 0);
-    if (n < 2) return undefined;
-    return (
-      `(rows of all ${n} rounds in the store; the newest is ${String(rows[0]?.newest)}: ` +
-      'add WHERE crawl_id = (SELECT argMax(crawl_id, ts_ms) FROM observations) for it alone)'
-    );
+    rounds = await listRounds(store);
   } catch {
     return undefined; // no observations table yet: nothing to say
   }
+  const newest = rounds.at(-1)?.crawlId;
+  if (newest === undefined) return undefined;
+  if (rounds.length === 1) return `(the store holds one round: ${newest})`;
+  return (
+    `(rows of all ${rounds.length} rounds in the store; the newest is ${newest}: ` +
+    'add WHERE crawl_id = (SELECT argMax(crawl_id, ts_ms) FROM observations) for it alone)'
+  );
 }

@@ -5,7 +5,8 @@ import { UsageError } from '../usage-error.ts';
 
 const optsSchema = z.object({
   round: z.string().optional(),
-  rounds: z.coerce.number().int().min(1).max(1000).default(10),
+  rounds: z.coerce.number().int().min(1).max(1000).optional(),
+  allRounds: z.boolean().optional(),
   format: z.enum(['table', 'json', 'csv']).default('table'),
 });
 
@@ -14,10 +15,13 @@ export function register(program: Command): void {
   const cmd = program
     .command('report')
     .description(
-      'the crawl in numbers: reachable nodes over rounds, outcomes, errors, user agents, countries, ASes, cloud share',
+      'the crawl in numbers (the newest round by default): reachable nodes over rounds, outcomes, errors, user agents, countries, ASes, cloud share',
     )
-    .addOption(new Option('--round <id>', 'just this round').conflicts('rounds'))
-    .option('--rounds <n>', 'the newest N rounds', '10')
+    .addOption(new Option('--round <id>', 'just this round').conflicts(['rounds', 'allRounds']))
+    .addOption(
+      new Option('--rounds <n>', 'the newest N rounds (default: the newest one)').conflicts('allRounds'),
+    )
+    .option('--all-rounds', 'every round in the store')
     .option('--format <fmt>', 'table|json|csv', 'table');
   addStoreOptions(cmd).action(async (raw: Record<string, unknown>) => {
     const o = optsSchema.parse(raw);
@@ -32,10 +36,13 @@ export function register(program: Command): void {
       // A store made before a later migration (node_geo), or an empty one, reports what it has
       // ("no rounds" when empty) instead of failing on a missing table.
       await migrate(store);
-      const report = await buildReport(store, { rounds: o.rounds, ...(o.round ? { round: o.round } : {}) });
+      const report = await buildReport(
+        store,
+        o.round ? { round: o.round } : { rounds: o.allRounds ? 'all' : (o.rounds ?? 1) },
+      );
       process.stdout.write(renderReport(report, o.format));
     } catch (err) {
-      // ReportError (no such round, an id unsafe to put in SQL) or a ClickHouse error: one line.
+      // ReportError (no such round) or a ClickHouse error: one line.
       process.stderr.write(`bitcrawl report: ${(err as Error).message.split('\n')[0]}\n`);
       process.exitCode = 1;
     } finally {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CLI_BIN, cliBudget, runCommand } from '@bitcrawl/testkit';
+import { CLI_BIN, cliBudget, loopbackTimerFlags, runCommand } from '@bitcrawl/testkit';
 import { describe, expect, it, vi } from 'vitest';
 
 // Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
@@ -67,8 +67,25 @@ describe('bitcrawl simnet --spec', () => {
       const crawlLine = /crawl it: npx bitcrawl (.*)/.exec(out)?.[1] as string;
       expect(crawlLine).toContain('--profile loopback');
       expect(crawlLine).not.toMatch(/PORT/);
+      // The README's walkthrough shows that command (its ports and seeds aside): the same flags.
+      const readme = readFileSync(path.join(import.meta.dirname, '../../../../README.md'), 'utf8');
+      const shown =
+        /paste the line it prints after "crawl it:".*\n(npx bitcrawl crawl [^\n]*\\\n[^\n]*)/.exec(
+          readme,
+        )?.[1];
+      const flags = (line: string) =>
+        [...new Set([...line.matchAll(/(?<=^| )--[a-z0-9-]+/g)].map((m) => m[0]))].sort();
+      expect(shown, 'the README walkthrough').toBeDefined();
+      expect(flags(shown as string)).toEqual(flags(`npx bitcrawl ${crawlLine}`));
       const store = mkdtempSync(path.join(tmpdir(), 'bitcrawl-simnet-crawl-'));
-      const crawl = await runCommand(process.execPath, [bin, ...crawlLine.split(' '), '--store', store]);
+      // As pasted, plus the loopback timers scaled to this machine's speed (given last, they win).
+      const crawl = await runCommand(process.execPath, [
+        bin,
+        ...crawlLine.split(' '),
+        '--store',
+        store,
+        ...loopbackTimerFlags(),
+      ]);
       expect(crawl.status, crawl.stderr.slice(-2000)).toBe(0);
       const alive = readFileSync(truthPath, 'utf8')
         .split('\n')

@@ -1,5 +1,5 @@
 import { type Simnet, startSimnet } from '@bitcrawl/simnet';
-import { CLI_BIN, cliBudget, runCommand } from '@bitcrawl/testkit';
+import { CLI_BIN, cliBudget, loopbackTimerFlags, runCommand } from '@bitcrawl/testkit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 // Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
@@ -48,25 +48,29 @@ describe('bitcrawl visit', () => {
     expect(obs.addrs).toHaveLength(node.answer.length);
   });
 
-  it('--transport v1 visits over v1', async () => {
-    const node = sim.groundTruth.nodes[0]!;
-    const r = await run([
-      'visit',
-      node.endpoint,
-      '--allow-private',
-      '--getaddr-timeout',
-      '3000',
-      '--transport',
-      'v1',
-    ]);
-    expect(r.status).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({
-      outcome: 'ok',
-      transport: 'v1',
-      v2Fallback: false,
-      v2SessionId: '',
-    });
-  }, 20_000);
+  it(
+    '--transport v1 visits over v1',
+    async () => {
+      const node = sim.groundTruth.nodes[0]!;
+      const r = await run([
+        'visit',
+        node.endpoint,
+        '--allow-private',
+        '--getaddr-timeout',
+        '3000',
+        '--transport',
+        'v1',
+      ]);
+      expect(r.status).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({
+        outcome: 'ok',
+        transport: 'v1',
+        v2Fallback: false,
+        v2SessionId: '',
+      });
+    },
+    cliBudget(1, 15_000),
+  );
 
   it('reaches .onion and .b32.i2p nodes through --proxy-onion / --proxy-i2p (crawl names them so too)', async () => {
     for (const [network, flag] of [
@@ -134,6 +138,7 @@ describe('bitcrawl visit', () => {
       'loopback',
       '--tentative-idle-timeout',
       '200',
+      ...loopbackTimerFlags(), // the profile's timers scaled to the machine's speed
     ]);
     expect(ok.status, ok.stderr).toBe(0);
   });

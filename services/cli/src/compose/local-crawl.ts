@@ -419,7 +419,7 @@ async function refuseRestartedRound(store: Store, frontier: Frontier, crawlId: s
  * Why a crawl makes no progress while visits are active: they wait on slow peers (most often a
  * getaddr answer that never comes: a node that knows fewer than 5 addresses does not answer).
  */
-function stalledWhy(rate: number, active: number, crawler: CrawlerConfig): string {
+export function stalledWhy(rate: number, active: number, crawler: CrawlerConfig): string {
   if (rate > 0 || active === 0) return '';
   const s = Math.round(crawler.timeouts.getaddrMs / 1000);
   return `  (${active} visits waiting on slow peers: a getaddr answer is waited for up to ${s} s, --getaddr-timeout; on loopback use --profile loopback)`;

@@ -21,14 +21,14 @@ export class ExportError extends Error {
 /**
  * Streams one export of the store as of a round (the newest by default) to `out`, a page of
  * endpoints at a time: seeds (dnsseed.dump, every endpoint ever reached), bitnodes (the round's
- * reachable nodes), csv (every endpoint visited). Returns the number of endpoints written.
+ * reachable nodes), csv (every endpoint visited). Returns the round and the endpoints written.
  */
 export async function runExport(
   store: Store,
   kind: ExportKind,
   o: { round?: string; defaultPort?: number; pageSize?: number },
   out: Writable,
-): Promise<number> {
+): Promise<{ round: string; endpoints: number }> {
   const round = await findRound(store, o.round);
   if (!round)
     throw new ExportError(o.round ? `no observations for round ${o.round}` : 'no rounds in the store');
@@ -47,7 +47,7 @@ export async function runExport(
       for (const node of page) await write(line(node));
       n += page.length;
     }
-    return n;
+    return { round: round.crawlId, endpoints: n };
   }
   const { reachable, medianHeight } = await roundReachableHeight(store, round);
   await write(bitnodesHead(Math.floor(round.lastVisit / 1000), reachable, medianHeight));
@@ -55,5 +55,5 @@ export async function runExport(
     for (const node of page) await write(`${n++ === 0 ? '' : ','}${bitnodesEntry(node)}`);
   }
   await write(BITNODES_TAIL);
-  return n;
+  return { round: round.crawlId, endpoints: n };
 }

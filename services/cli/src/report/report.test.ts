@@ -64,7 +64,7 @@ function suite(name: string, open: () => Promise<Store>) {
     afterAll(() => store?.close());
 
     it('is empty without rounds', async () => {
-      expect(await buildReport(store, { rounds: 5 })).toEqual({ rounds: [], sections: [] });
+      expect(await buildReport(store)).toEqual({ rounds: [], inStore: { rounds: 0 }, sections: [] });
     });
 
     it('reports rounds, outcomes, errors, user agents; geo sections only with node_geo data', async () => {
@@ -79,8 +79,23 @@ function suite(name: string, open: () => Promise<Store>) {
         visit('rb', 105, '192.0.2.5', 'refused'),
         visit('rb', 106, '2001:db8::7', 'refused'),
       ]);
+      // The newest round by default (issue 17, finding 4: rounds mixed in one store).
+      const newest = await buildReport(store);
+      expect(newest.rounds).toEqual(['rb']);
+      expect(newest.inStore).toEqual({ rounds: 2, newest: 'rb' });
+      expect(newest.sections[0]?.rows).toEqual([
+        { round: 'rb', network: 'ipv4', visited: 5, reachable: 3 },
+        { round: 'rb', network: 'ipv6', visited: 2, reachable: 1 },
+      ]);
+      expect(renderReport(newest, 'table')).toMatch(
+        /^Report of round rb, of 2 rounds in the store \(newest rb; --round ID, --rounds N, --all-rounds\)\n/,
+      );
+      expect((await buildReport(store, { rounds: 'all' })).rounds).toEqual(['ra', 'rb']);
       let r = await buildReport(store, { rounds: 10 });
       expect(r.rounds).toEqual(['ra', 'rb']);
+      expect(renderReport(r, 'table')).toMatch(
+        /^Report of 2 rounds, ra to rb \(.*\), every round in the store\n/,
+      );
       expect(r.sections.map((s) => s.key)).toEqual([
         'reachable',
         'outcomes',

@@ -1,11 +1,11 @@
-import type { Store } from '@bitcrawl/storage';
+import { listRounds, type Store } from '@bitcrawl/storage';
 import { formatRows } from '../format.ts';
 import {
   geoBreakdown,
   hasGeo,
   outcomesByRound,
+  ReportError,
   reachableByRound,
-  selectRounds,
   topErrors,
   transportByRound,
   userAgents,
@@ -23,7 +23,27 @@ export interface Section {
 export interface Report {
   /** Round ids covered, oldest first; the snapshot sections describe the last one. */
   rounds: string[];
+  /** What the store holds besides: how many rounds, and the newest (by first visit). */
+  inStore: { rounds: number; newest?: string };
   sections: Section[];
+}
+
+/** Which rounds to report: one by id, the newest N, or all. The default is the newest round. */
+export interface RoundChoice {
+  round?: string;
+  rounds?: number | 'all';
+}
+
+/** Round ids, oldest first (by first visit, the order churn compares them in). */
+async function chooseRounds(store: Store, sel: RoundChoice) {
+  const stored = (await listRounds(store)).map((r) => r.crawlId);
+  const inStore = { rounds: stored.length, ...(stored.length ? { newest: stored.at(-1) } : {}) };
+  if (sel.round !== undefined) {
+    if (!stored.includes(sel.round)) throw new ReportError(`no observations for round ${sel.round}`);
+    return { rounds: [sel.round], inStore };
+  }
+  const n = sel.rounds === 'all' ? stored.length : Math.max(1, Math.floor(sel.rounds ?? 1));
+  return { rounds: stored.slice(-n), inStore };
 }
 
 const pct = (part: number, whole: number) => (whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : '-');
@@ -36,9 +56,9 @@ export function sparkline(values: readonly number[]): string {
 }
 
 /** The crawl's headline numbers: over the selected rounds, and for the newest one of them. */
-export async function buildReport(store: Store, sel: { round?: string; rounds: number }): Promise<Report> {
-  const rounds = await selectRounds(store, sel);
-  if (rounds.length === 0) return { rounds, sections: [] };
+export async function buildReport(store: Store, sel: RoundChoice = {}): Promise<Report> {
+  const { rounds, inStore } = await chooseRounds(store, sel);
+  if (rounds.length === 0) return { rounds, inStore, sections: [] };
   const latest = rounds.at(-1) as string;
   const sections: Section[] = [];
 
@@ -141,25 +161,19 @@ export async function buildReport(store: Store, sel: { round?: string; rounds: n
   }
   // The network over time (issue 14): rounds, churn, unreachable estimate, v2, reliability.
   sections.push(...(await trendSections(store, rounds)));
-  return { rounds, sections };
+  return { rounds, inStore, sections };
 }
 
 /** table: a titled table per section; csv: `# title` then CSV per section; json: one document. */
 export function renderReport(report: Report, format: 'table' | 'json' | 'csv'): string {
   if (format === 'json') {
     const sections = Object.fromEntries(report.sections.map((s) => [s.key, s.rows]));
-    return `${JSON.stringify({ rounds: report.rounds, sections })}\n`;
+    return `${JSON.stringify({ rounds: report.rounds, inStore: report.inStore, sections })}\n`;
   }
   if (report.rounds.length === 0) return format === 'csv' ? '' : '(no rounds in the store)\n';
-  // Which rounds it covers, first: a store holds every round crawled into it.
-  const [first, latest] = [report.rounds[0], report.rounds.at(-1)];
-  const covers =
-    report.rounds.length === 1
-      ? `round ${latest}`
-      : `${report.rounds.length} rounds, ${first} to ${latest} (the sections of one round: ${latest})`;
-  const head = format === 'csv' ? `# rounds: ${covers}\n` : `Report of ${covers}\n\n`;
+  const head = `${format === 'csv' ? '# rounds: ' : 'Report of '}${coverage(report)}`;
   return (
-    head +
+    (format === 'csv' ? `${head}\n` : `${head}\n\n`) +
     report.sections
       .map((s) =>
         format === 'csv'
@@ -168,4 +182,20 @@ export function renderReport(report: Report, format: 'table' | 'json' | 'csv'): 
       )
       .join('\n')
   );
+}
+
+/**
+ * Which rounds a report covers, and what else the store holds: a store keeps every round
+ * crawled into it, and a report of one of them must not read as a report of the store.
+ */
+function coverage(report: Report): string {
+  const [first, latest] = [report.rounds[0], report.rounds.at(-1)];
+  const covers =
+    report.rounds.length === 1
+      ? `round ${latest}`
+      : `${report.rounds.length} rounds, ${first} to ${latest} (the sections of one round: ${latest})`;
+  const { rounds: held, newest } = report.inStore;
+  if (held <= 1) return `${covers}, the only round in the store`;
+  if (held === report.rounds.length) return `${covers}, every round in the store`;
+  return `${covers}, of ${held} rounds in the store (newest ${newest}; --round ID, --rounds N, --all-rounds)`;
 }

@@ -19,24 +19,6 @@ const quote = (id: string) => {
 const inList = (ids: readonly string[]) => ids.map(quote).join(', ');
 const num = (v: unknown) => Number(v ?? 0);
 
-/** Round ids, oldest first: the one asked for, or the newest `rounds` by first visit. */
-export async function selectRounds(store: Store, sel: { round?: string; rounds: number }): Promise<string[]> {
-  if (sel.round !== undefined) {
-    const rows = await queryRows(
-      store,
-      `SELECT count() AS n FROM observations WHERE crawl_id = ${quote(sel.round)}`,
-    );
-    if (num(rows[0]?.n) === 0) throw new ReportError(`no observations for round ${sel.round}`);
-    return [sel.round];
-  }
-  const n = Math.max(1, Math.min(1000, Math.floor(sel.rounds)));
-  const rows = await queryRows<{ crawl_id: string }>(
-    store,
-    `SELECT crawl_id, min(started) AS first FROM round_summary GROUP BY crawl_id ORDER BY first DESC, crawl_id DESC LIMIT ${n}`,
-  );
-  return rows.map((r) => r.crawl_id).reverse();
-}
-
 export async function reachableByRound(store: Store, ids: readonly string[]) {
   const rows = await queryRows(
     store,
