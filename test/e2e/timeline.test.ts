@@ -390,7 +390,7 @@ describe('three rounds of a changing simnet', () => {
   });
 
   it('report --format json gives the trends as arrays', async () => {
-    const r = await runCli(['report', '--store', dir, '--format', 'json']);
+    const r = await runCli(['report', '--store', dir, '--all-rounds', '--format', 'json']);
     expect(r.status, r.stderr).toBe(0);
     const { sections } = JSON.parse(r.stdout) as { sections: Record<string, Record<string, unknown>[]> };
     const churn = ROUNDS.flatMap((id, i) =>
