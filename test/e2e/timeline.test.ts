@@ -389,8 +389,16 @@ describe('three rounds of a changing simnet', () => {
     );
   });
 
-  it('report --format json gives the trends as arrays', async () => {
-    const r = await runCli(['report', '--store', dir, '--all-rounds', '--format', 'json']);
+  it('report --format json gives the trends as arrays (--all-rounds; by default the newest round)', async () => {
+    const newest = await runCli(['report', '--store', dir, '--format', 'json']);
+    expect(newest.status, newest.stderr).toBe(0);
+    const only = JSON.parse(newest.stdout) as {
+      rounds: string[];
+      sections: Record<string, { round?: string }[]>;
+    };
+    expect(only.rounds).toEqual([ROUNDS.at(-1)]);
+    expect(new Set(only.sections.rounds?.map((x) => x.round))).toEqual(new Set([ROUNDS.at(-1)]));
+    const r = await runCli(['report', '--store', dir, '--format', 'json', '--all-rounds']);
     expect(r.status, r.stderr).toBe(0);
     const { sections } = JSON.parse(r.stdout) as { sections: Record<string, Record<string, unknown>[]> };
     const churn = ROUNDS.flatMap((id, i) =>
