@@ -10,6 +10,7 @@ WORKDIR /app
 # Only the manifests first, so this `npm ci` layer is rebuilt only when they change,
 # not on every source edit. (The CLI's bin script is linked by npm ci, so it comes too.)
 COPY package.json package-lock.json ./
+COPY packages/config/package.json packages/config/
 COPY packages/crawler/package.json packages/crawler/
 COPY packages/geo/package.json packages/geo/
 COPY packages/model/package.json packages/model/

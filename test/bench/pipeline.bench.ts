@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { WORKER_V8_FLAGS } from '@bitcrawl/crawler';
+import { WORKER_V8_FLAGS } from '@bitcrawl/crawler/worker-flags';
 import type { Observation } from '@bitcrawl/model';
 import { EMPTY_PACKED, packAddrs, packedCount } from '@bitcrawl/protocol';
 import { createCrawlQueue, Frontier, ingestBacklog } from '@bitcrawl/queue';

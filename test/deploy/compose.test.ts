@@ -72,7 +72,7 @@ describe('docker-compose.yml', () => {
   });
 
   it("runs the worker with the crawler's WORKER_V8_FLAGS", async () => {
-    const { WORKER_V8_FLAGS } = await import('@bitcrawl/crawler');
+    const { WORKER_V8_FLAGS } = await import('@bitcrawl/crawler/worker-flags');
     const flags = (services.worker?.environment?.NODE_OPTIONS ?? '').split(/\s+/);
     expect(WORKER_V8_FLAGS.length).toBeGreaterThan(0);
     for (const f of WORKER_V8_FLAGS) expect(flags).toContain(f);
@@ -181,35 +181,35 @@ describe('docker-compose.yml', () => {
   });
 
   it('gives every bitcrawl service an environment its main.ts accepts', async () => {
-    const { parseEnv } = await import('@bitcrawl/telemetry');
-    const schemas: Record<string, { parse(input: unknown): unknown }> = {
-      seeder: (await import('@bitcrawl/seeder')).seederEnvSchema,
-      worker: (await import('@bitcrawl/worker')).workerEnvSchema,
-      ingester: (await import('@bitcrawl/ingester')).ingesterEnvSchema,
-      dashboard: (await import('@bitcrawl/dashboard')).dashboardEnvSchema,
+    const { fromEnv } = await import('@bitcrawl/config');
+    const { workerConfigFrom } = await import('@bitcrawl/worker');
+    const { seederConfigFrom } = await import('@bitcrawl/seeder');
+    const { ingesterConfigFrom } = await import('@bitcrawl/ingester');
+    const configs: Record<string, (env: Record<string, string>) => unknown> = {
+      seeder: (env) => seederConfigFrom(fromEnv('seeder', env)),
+      worker: (env) => workerConfigFrom(fromEnv('worker', env)),
+      ingester: (env) => ingesterConfigFrom(fromEnv('ingester', env)),
+      dashboard: (env) => fromEnv('dashboard', env),
     };
-    for (const [name, schema] of Object.entries(schemas)) {
+    for (const [name, configOf] of Object.entries(configs)) {
       const env = services[name]?.environment;
       expect(env, name).toBeDefined();
-      expect(() => parseEnv(schema, env ?? {}), name).not.toThrow();
+      expect(() => configOf(env ?? {}), name).not.toThrow();
     }
     // the case that crash-looped workers: optional proxies passed as '' when .env leaves them empty
     expect(services.worker?.environment?.PROXY_ONION).toBe('');
-    const { workerEnvSchema } = await import('@bitcrawl/worker');
-    const worker = parseEnv(workerEnvSchema, services.worker?.environment ?? {});
-    expect(worker.PROXY_ONION).toBeUndefined();
-    expect(worker.CONCURRENCY).toBe(500);
-    expect(worker.ROUND_INTERVAL_MS).toBe(1_800_000);
+    const worker = fromEnv('worker', services.worker?.environment ?? {});
+    expect(worker.proxyOnion).toBeUndefined();
+    expect(worker.concurrency).toBe(500);
+    expect(worker.roundIntervalMs).toBe(1_800_000);
     // GeoIP/ASN enrichment is off unless .env names a file in ./geoip (mounted read-only).
-    const { ingesterEnvSchema } = await import('@bitcrawl/ingester');
-    const ingester = parseEnv(ingesterEnvSchema, services.ingester?.environment ?? {});
-    expect(ingester.GEOIP_ASN_DB).toBeUndefined();
-    expect(ingester.CLOUD_ASNS).toBeUndefined();
+    const ingester = fromEnv('ingester', services.ingester?.environment ?? {});
+    expect(ingester.geoipAsnDb).toBeUndefined();
+    expect(ingester.cloudAsns).toBeUndefined();
     expect((services.ingester as { volumes?: string[] }).volumes).toEqual([`${root}/geoip:/geoip:ro`]);
   });
 
   it('has Prometheus scrape every service that serves /metrics, on the port it serves', async () => {
-    const { parseEnv } = await import('@bitcrawl/telemetry');
     const prom = parse(readFileSync(path.join(root, 'infra/prometheus/prometheus.yml'), 'utf8')) as {
       scrape_configs: { dns_sd_configs?: { names: string[]; port: number }[] }[];
     };
@@ -218,18 +218,11 @@ describe('docker-compose.yml', () => {
         (c.dns_sd_configs ?? []).flatMap((d) => d.names.map((n) => [n, d.port])),
       ),
     );
-    const schemas: Record<string, { parse(input: unknown): unknown }> = {
-      seeder: (await import('@bitcrawl/seeder')).seederEnvSchema,
-      worker: (await import('@bitcrawl/worker')).workerEnvSchema,
-      ingester: (await import('@bitcrawl/ingester')).ingesterEnvSchema,
-    };
-    for (const [name, schema] of Object.entries(schemas)) {
-      const env = parseEnv(schema, services[name]?.environment ?? {}) as {
-        METRICS_PORT: number;
-        METRICS_HOST: string;
-      };
-      expect(env.METRICS_HOST, name).toBe('0.0.0.0');
-      expect(targets.get(name), name).toBe(env.METRICS_PORT);
+    const { fromEnv } = await import('@bitcrawl/config');
+    for (const name of ['seeder', 'worker', 'ingester'] as const) {
+      const env = fromEnv(name, services[name]?.environment ?? {});
+      expect(env.metricsHost, name).toBe('0.0.0.0');
+      expect(targets.get(name), name).toBe(env.metricsPort);
     }
   });
 

@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
-import { startDashboard } from '@bitcrawl/dashboard';
+import { fromEnv } from '@bitcrawl/config';
+import { start as startDashboard } from '@bitcrawl/dashboard';
 import { type Simnet, startSimnet } from '@bitcrawl/simnet';
+import { silentLogger } from '@bitcrawl/telemetry';
 import { budget, cliBudget, freePort, type RedisServer, startRedis } from '@bitcrawl/testkit';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -51,7 +53,9 @@ const run = (service: string, env: Record<string, string>) => {
 
 describe('dashboard in headless Chromium', () => {
   it('shows live queue depth and progress during a simnet crawl, and serves Bull Board', async () => {
-    const dash = await startDashboard({ REDIS_URL: redis.url, DASHBOARD_PORT: '0', LOG_LEVEL: 'error' });
+    const dash = await startDashboard(fromEnv('dashboard', { REDIS_URL: redis.url, DASHBOARD_PORT: '0' }), {
+      logger: silentLogger(),
+    });
     let closed = false;
     try {
       const page = await browser.newPage();

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createCrawlQueue, Frontier, jobIdFor } from '@bitcrawl/queue';
 import { type Simnet, startSimnet } from '@bitcrawl/simnet';
+import { openStore, readRounds } from '@bitcrawl/storage';
 import { budget, type RedisServer, startRedis } from '@bitcrawl/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -44,5 +45,13 @@ describe('bitcrawl crawl --once with a job that fails for good', () => {
     const summary = JSON.parse(r.stdout.trim().split('\n').at(-1) as string);
     expect(summary).toMatchObject({ crawlId, failedVisits: 1, visited: sim.groundTruth.nodes.length });
     expect(r.stderr).toMatch(/1 addresses left unvisited: their jobs failed/);
+    // The rounds row counts it, on its network.
+    const store = await openStore({ dir });
+    try {
+      const rows = (await readRounds(store)).filter((x) => x.crawlId === crawlId);
+      expect(rows.map((x) => [x.network, x.failedVisits, x.interrupted])).toEqual([['ipv4', 1, false]]);
+    } finally {
+      await store.close();
+    }
   });
 });

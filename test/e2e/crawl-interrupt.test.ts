@@ -15,7 +15,14 @@ vi.setConfig({ testTimeout: budget(120_000) });
 let sim: Simnet;
 beforeAll(async () => {
   // Slow nodes, so the round is still running when Ctrl-C comes.
-  sim = await startSimnet({ seed: 52, nodes: 300, kinds: { core: 1 }, latencyMs: { min: 800, max: 1500 } });
+  sim = await startSimnet({
+    seed: 52,
+    nodes: 300,
+    kinds: { core: 1 },
+    latencyMs: { min: 800, max: 1500 },
+    // Ports of its own, below the ephemeral range: other simnets may be running on 8333.
+    port: 11_000 + Math.floor(Math.random() * 8_000),
+  });
 });
 afterAll(() => sim?.stop());
 

@@ -8,8 +8,8 @@
  * limit, the largest holders are shed first (their visits end). Pure accounting: no I/O, no timers.
  */
 
-/** Default budget of one worker process (all its engines together). */
-export const DEFAULT_MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
+/** Default budget of one worker process (all its engines together), as the MAX_BUFFERED_BYTES knob says. */
+export { DEFAULT_MAX_BUFFERED_BYTES } from '@bitcrawl/config/defaults';
 
 /** Frames whose payload is at most this are not admitted, only accounted (handshake frames, answers). */
 export const DEFAULT_LARGE_FRAME = 64 * 1024;

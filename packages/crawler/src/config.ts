@@ -1,3 +1,9 @@
+import {
+  DEFAULT_TIMEOUTS as TIMER_DEFAULTS,
+  TIMER_MAX_MS,
+  TRANSPORT_MODES,
+  type TransportMode,
+} from '@bitcrawl/config/defaults';
 import { NETWORKS, type Network } from '@bitcrawl/model';
 import { CHAIN_NAMES, type ChainName } from '@bitcrawl/protocol';
 import { z } from 'zod';
@@ -6,23 +12,23 @@ import { parseProxyUrl } from './dial.ts';
 
 export const CRAWLER_VERSION = '0.1.0';
 
-const ms = z.number().int().positive().max(3_600_000);
+const ms = z.number().int().positive().max(TIMER_MAX_MS);
 
 /** Per-phase timers. Defaults follow measured research crawlers: ~3 s connect on IP, 30 s on Tor, ~70-90 s getaddr. */
 export const timeoutsSchema = z.object({
-  connectMs: ms.default(3_000),
-  handshakeMs: ms.default(10_000),
-  getaddrMs: ms.default(75_000),
+  connectMs: ms.default(TIMER_DEFAULTS.connectMs),
+  handshakeMs: ms.default(TIMER_DEFAULTS.handshakeMs),
+  getaddrMs: ms.default(TIMER_DEFAULTS.getaddrMs),
   /** After the first part of a large (> 10 entries) answer, how long a silence ends the harvest. */
-  idleAfterAnswerMs: ms.default(3_000),
+  idleAfterAnswerMs: ms.default(TIMER_DEFAULTS.idleAfterAnswerMs),
   /**
    * After a small (1-10 entries) message following getaddr, how long to wait for something
    * larger before taking the small messages as the answer. Core answers getaddr promptly and
    * in one message; relays come at random times, so a few seconds of silence settle it.
    */
-  tentativeIdleMs: ms.default(10_000),
+  tentativeIdleMs: ms.default(TIMER_DEFAULTS.tentativeIdleMs),
   /** Hard cap on one visit, whatever happens. Unless set, at least connect + handshake + getaddr + idle. */
-  sessionMs: ms.default(120_000),
+  sessionMs: ms.default(TIMER_DEFAULTS.sessionMs),
 });
 export type Timeouts = z.output<typeof timeoutsSchema>;
 
@@ -61,14 +67,8 @@ export const proxyUrlSchema = z.string().superRefine((url, ctx) => {
   }
 });
 
-/**
- * Which P2P transport visits use. 'v2-first' (the default): BIP324 v2 to a peer that
- * advertises NODE_P2P_V2 (in its gossip entry or at an earlier visit) or whose services are
- * unknown, with Core's v1 fallback when it hangs up before answering our key; v1 to a peer
- * known not to speak v2. 'v1': never v2. 'v2-only': v2 to every peer, no fallback.
- */
-export const TRANSPORT_MODES = ['v2-first', 'v1', 'v2-only'] as const;
-export type TransportMode = (typeof TRANSPORT_MODES)[number];
+/** Which P2P transport visits use (see the TRANSPORT knob). */
+export { TRANSPORT_MODES, type TransportMode };
 
 const configObject = z.object({
   chain: z.enum(CHAIN_NAMES as [ChainName, ...ChainName[]]).default('mainnet'),
@@ -153,56 +153,4 @@ export type CrawlerConfigInput = z.input<typeof crawlerConfigSchema>;
 
 export function timeoutsFor(config: CrawlerConfig, network: Network): Timeouts {
   return config.networkTimeouts[network];
-}
-
-/** The knobs the CLI flags and service environments expose, in one place. */
-export interface CrawlerOptions {
-  chain: ChainName;
-  allowPrivate?: boolean;
-  allowBadPorts?: boolean;
-  cjdnsRoute?: boolean;
-  maxBufferedBytes?: number | undefined;
-  denyCidrs?: string[];
-  proxy?: string | undefined;
-  proxyOnion?: string | undefined;
-  proxyI2p?: string | undefined;
-  proxyCjdns?: string | undefined;
-  /** Explicit timers apply to every network and beat the built-in per-network defaults. */
-  connectMs?: number | undefined;
-  handshakeMs?: number | undefined;
-  getaddrMs?: number | undefined;
-  idleAfterAnswerMs?: number | undefined;
-  tentativeIdleMs?: number | undefined;
-  sessionMs?: number | undefined;
-  /** Per-network timers; these beat the flat ones above. */
-  networkTimeouts?: Partial<Record<Network, Partial<Timeouts>>> | undefined;
-  transport?: TransportMode | undefined;
-}
-
-/** Builds a validated CrawlerConfig from flat options; unset values ('' included) keep their defaults. */
-export function crawlerConfigFrom(o: CrawlerOptions): CrawlerConfig {
-  const defined = <T extends object>(obj: T) =>
-    Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined && v !== ''));
-  return crawlerConfigSchema.parse({
-    chain: o.chain,
-    allowPrivate: o.allowPrivate ?? false,
-    allowBadPorts: o.allowBadPorts ?? false,
-    cjdnsRoute: o.cjdnsRoute ?? false,
-    denyCidrs: o.denyCidrs ?? [],
-    ...defined({ maxBufferedBytes: o.maxBufferedBytes }),
-    ...defined({ proxy: o.proxy, transport: o.transport }),
-    proxies: defined({ onion: o.proxyOnion, i2p: o.proxyI2p, cjdns: o.proxyCjdns }),
-    // Only what was given: a default spelled out here would beat the per-network defaults.
-    timeouts: defined({
-      connectMs: o.connectMs,
-      handshakeMs: o.handshakeMs,
-      getaddrMs: o.getaddrMs,
-      idleAfterAnswerMs: o.idleAfterAnswerMs,
-      tentativeIdleMs: o.tentativeIdleMs,
-      sessionMs: o.sessionMs,
-    }),
-    networkTimeouts: Object.fromEntries(
-      Object.entries(o.networkTimeouts ?? {}).map(([n, t]) => [n, defined(t ?? {})]),
-    ),
-  });
 }

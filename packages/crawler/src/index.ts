@@ -1,7 +1,10 @@
 // The crawler API other packages use. Configuration is exported whole (its knobs are declared
 // there once); the session, handshake machine and dialers stay internal.
 export * from './config.ts';
-export { DialInfrastructureError, ProxyUrlError } from './dial.ts';
-export { fitConcurrencyToFdLimit } from './fd-limit.ts';
-export { createVisitor, type Visitor } from './visitor.ts';
-export { sizeCrawlThreadHeaps, splitConcurrency, WORKER_V8_FLAGS } from './worker-flags.ts';
+export * from './dial.ts';
+export * from './fd-limit.ts';
+export * from './handshake.ts';
+export * from './policy.ts';
+export * from './session.ts';
+export * from './transport-memory.ts';
+export * from './visitor.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crawlerConfigFrom, crawlerConfigSchema, timeoutsFor } from './config.ts';
+import { crawlerConfigSchema, timeoutsFor } from './config.ts';
 import { ProxyUrlError, parseProxyUrl } from './dial.ts';
 import { BAD_PORTS, createPolicy } from './policy.ts';
 
@@ -260,15 +260,13 @@ describe('proxy URLs', () => {
   it('a bad proxy URL fails config parsing, not the first dial', () => {
     expect(() => crawlerConfigSchema.parse({ proxy: 'http://127.0.0.1:9' })).toThrow(/unsupported scheme/);
     expect(() => crawlerConfigSchema.parse({ proxies: { onion: 'socks5://h' } })).toThrow(/missing port/);
-    expect(() => crawlerConfigFrom({ chain: 'mainnet', proxyI2p: 'ftp://x:1' })).toThrow(/invalid proxy URL/);
-    // services pass '' for an unset proxy
-    expect(crawlerConfigFrom({ chain: 'mainnet', proxy: '', proxyOnion: '' }).proxy).toBeUndefined();
+    expect(() => crawlerConfigSchema.parse({ proxies: { i2p: 'ftp://x:1' } })).toThrow(/invalid proxy URL/);
   });
 });
 
 describe('timeouts', () => {
   it('overlays get slow floors: a global value may raise them, only a per-network value lowers them', () => {
-    const d = crawlerConfigFrom({ chain: 'mainnet' });
+    const d = crawlerConfigSchema.parse({});
     expect(timeoutsFor(d, 'ipv4')).toMatchObject({
       connectMs: 3_000,
       tentativeIdleMs: 10_000,
@@ -279,21 +277,19 @@ describe('timeouts', () => {
       handshakeMs: 30_000,
       sessionMs: 180_000,
     });
-    const c = crawlerConfigFrom({ chain: 'mainnet', connectMs: 60_000, tentativeIdleMs: 5_000 });
+    const c = crawlerConfigSchema.parse({ timeouts: { connectMs: 60_000, tentativeIdleMs: 5_000 } });
     for (const n of ['ipv4', 'onion', 'i2p'] as const) {
       expect(timeoutsFor(c, n)).toMatchObject({ connectMs: 60_000, tentativeIdleMs: 5_000 });
     }
     expect(timeoutsFor(c, 'onion').handshakeMs).toBe(30_000);
-    const per = crawlerConfigFrom({
-      chain: 'mainnet',
-      connectMs: 60_000,
+    const per = crawlerConfigSchema.parse({
+      timeouts: { connectMs: 60_000 },
       networkTimeouts: { i2p: { connectMs: 90_000 } },
     });
     expect(timeoutsFor(per, 'i2p').connectMs).toBe(90_000);
     expect(timeoutsFor(per, 'onion').connectMs).toBe(60_000);
-    const tight = crawlerConfigFrom({
-      chain: 'mainnet',
-      connectMs: 1_500,
+    const tight = crawlerConfigSchema.parse({
+      timeouts: { connectMs: 1_500 },
       networkTimeouts: { i2p: { connectMs: 5_000 } },
     });
     expect(timeoutsFor(tight, 'ipv4').connectMs).toBe(1_500);
@@ -303,10 +299,10 @@ describe('timeouts', () => {
   });
 
   it('an unset session cap grows to fit the getaddr wait; a set one that cannot is rejected', () => {
-    const c = crawlerConfigFrom({ chain: 'mainnet', getaddrMs: 200_000 });
+    const c = crawlerConfigSchema.parse({ timeouts: { getaddrMs: 200_000 } });
     expect(timeoutsFor(c, 'ipv4').sessionMs).toBe(3_000 + 10_000 + 200_000 + 10_000);
     expect(timeoutsFor(c, 'ipv4').sessionMs).toBeGreaterThan(timeoutsFor(c, 'ipv4').getaddrMs);
-    expect(() => crawlerConfigFrom({ chain: 'mainnet', getaddrMs: 200_000, sessionMs: 150_000 })).toThrow(
+    expect(() => crawlerConfigSchema.parse({ timeouts: { getaddrMs: 200_000, sessionMs: 150_000 } })).toThrow(
       /getaddrMs \(200000\) must be less than sessionMs \(150000\)/,
     );
     expect(() => crawlerConfigSchema.parse({ networkTimeouts: { onion: { sessionMs: 1_000 } } })).toThrow(

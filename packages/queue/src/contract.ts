@@ -1,4 +1,5 @@
-import { NETWORKS } from '@bitcrawl/model';
+import { CRAWL_ID_PATTERN, CRAWL_ID_RULE } from '@bitcrawl/config/defaults';
+import { NETWORKS, type Network } from '@bitcrawl/model';
 import type { Endpoint } from '@bitcrawl/protocol';
 import { z } from 'zod';
 
@@ -18,7 +19,7 @@ export const CURRENT_ROUND_KEY = `${PREFIX}:round:current`;
  * Round ids appear in Redis keys, BullMQ job ids and (18.16 has no query parameters) SQL
  * literals: keep them to a safe alphabet, and check with this one pattern everywhere.
  */
-export const CRAWL_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+export { CRAWL_ID_PATTERN };
 
 /**
  * A new round's id, the one format every command uses (crawl, seeder, stack): `r` and the UTC
@@ -30,9 +31,7 @@ export function newCrawlId(now = Date.now()): string {
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z')}`;
 }
-export const crawlIdSchema = z
-  .string()
-  .regex(CRAWL_ID_PATTERN, 'crawl id: 1-64 characters of A-Z a-z 0-9 . _ -');
+export const crawlIdSchema = z.string().regex(CRAWL_ID_PATTERN, CRAWL_ID_RULE);
 
 export const crawlJobSchema = z.object({
   crawlId: crawlIdSchema,

@@ -1,4 +1,8 @@
-import { type Observation, observationHeaderJson } from '@bitcrawl/model';
+import {
+  DEFAULT_GOSSIP_CAPS as GOSSIP_CAP_DEFAULTS,
+  DEFAULT_REVISIT as REVISIT_DEFAULTS,
+} from '@bitcrawl/config/defaults';
+import { type Network, type Observation, observationHeaderJson } from '@bitcrawl/model';
 import {
   cursorServices,
   decodeBip155,
@@ -25,11 +29,7 @@ export interface RevisitPolicy {
   failMaxMs: number;
 }
 
-export const DEFAULT_REVISIT: RevisitPolicy = {
-  reachableMs: 3_600_000,
-  failBaseMs: 3_600_000,
-  failMaxMs: 7 * 86_400_000,
-};
+export const DEFAULT_REVISIT: RevisitPolicy = { ...REVISIT_DEFAULTS };
 
 /**
  * Bounds on what gossip can make a round do. perHost: endpoints (ports) of one host (IP, onion,
@@ -41,7 +41,7 @@ export interface GossipCaps {
   perHost: number;
   perSource: number;
 }
-export const DEFAULT_GOSSIP_CAPS: GossipCaps = { perHost: 8, perSource: 1000 };
+export const DEFAULT_GOSSIP_CAPS: GossipCaps = { ...GOSSIP_CAP_DEFAULTS };
 
 /**
  * Revisit policy plus how long a round's sets live after their last write, the gossip caps, and

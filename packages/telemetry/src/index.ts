@@ -1,4 +1,4 @@
-export * from './env.ts';
 export * from './http.ts';
 export * from './logger.ts';
 export * from './metrics.ts';
+export * from './service.ts';

@@ -9,9 +9,8 @@ export interface LoggerOptions {
   destination?: NodeJS.WritableStream;
 }
 
-/** pino's levels: any other value made pino throw at start, after config had passed. */
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+// pino's levels (any other value made pino throw at start, after config had passed): the knobs' list.
+export { LOG_LEVELS, type LogLevel } from '@bitcrawl/config/defaults';
 
 /** One pino logger per process, created in main.ts and passed down. */
 export function createLogger(opts: LoggerOptions): Logger {

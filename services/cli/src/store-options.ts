@@ -1,5 +1,6 @@
+import { addFlags, fromFlags } from '@bitcrawl/config';
 import type { StoreOptions } from '@bitcrawl/storage';
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { redactUrl } from './reachability.ts';
 import { requireExistingStore } from './store-dir.ts';
 
@@ -9,11 +10,7 @@ import { requireExistingStore } from './store-dir.ts';
  * `$CLICKHOUSE_URL`, else `$STORE_DIR`, else the embedded store in `./data`.
  */
 export function addStoreOptions(cmd: Command): Command {
-  return cmd
-    .addOption(
-      new Option('--clickhouse <url>', 'ClickHouse server URL (default: $CLICKHOUSE_URL)').conflicts('store'),
-    )
-    .option('--store <dir>', 'embedded ClickHouse (chdb) directory (default: $STORE_DIR, else ./data)');
+  return addFlags(cmd, 'store');
 }
 
 export interface ResolvedStore {
@@ -31,10 +28,12 @@ export function resolveStore(
   env: NodeJS.ProcessEnv = process.env,
   mustExist = true,
 ): ResolvedStore {
-  const given = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
-  const url = given(raw.clickhouse) ?? (given(raw.store) ? undefined : given(env.CLICKHOUSE_URL));
+  const given = (v: unknown) => typeof v === 'string' && v !== '';
+  const v = fromFlags('store', raw, env);
+  // --store beats $CLICKHOUSE_URL: a flag beats every variable.
+  const url = given(raw.store) && !given(raw.clickhouse) ? undefined : v.clickhouseUrl;
   if (url) return { options: { url }, where: `ClickHouse at ${redactUrl(url)}` };
-  const dir = given(raw.store) ?? given(env.STORE_DIR) ?? 'data';
+  const dir = v.storeDir;
   if (mustExist) requireExistingStore({ store: dir });
   return { options: { dir }, where: `the embedded store in ${dir}` };
 }

@@ -1,3 +1,4 @@
+import { KNOBS, numberOf } from '@bitcrawl/config';
 import { InfraError, type Observation, observationToJson } from '@bitcrawl/model';
 import { packedCount } from '@bitcrawl/protocol';
 import { ingestBacklog, ObservationStreamReader, takeRoundEnded } from '@bitcrawl/queue';
@@ -16,11 +17,11 @@ import { type GeoEnricher, geoRows, locationRows } from './geo.ts';
 
 export const ingesterConfigSchema = z
   .object({
-    batchSize: z.number().int().min(1).max(100_000).default(5_000),
-    flushIntervalMs: z.number().int().min(10).max(600_000).default(2_000),
+    batchSize: numberOf(KNOBS.batchSize),
+    flushIntervalMs: numberOf(KNOBS.flushIntervalMs),
     consumer: z.string().min(1).max(100).default('ingester-1'),
     /** Entries another consumer left unacked this long are taken over. */
-    claimIdleMs: z.number().int().min(1000).default(60_000),
+    claimIdleMs: numberOf(KNOBS.claimIdleMs),
     /** ip2asn-combined.tsv(.gz): when set, every batch also writes node_geo rows (loadGeoEnricher). */
     geoDb: z.string().min(1).optional(),
     /** MaxMind-format (MMDB) files, comma-separated: when set, every batch also writes node_location rows. */

@@ -1,5 +1,6 @@
 import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { KNOBS } from '@bitcrawl/config';
 import {
   CHAIN_NAMES,
   CHAINS,
@@ -43,8 +44,8 @@ function dnsServerSchema() {
 }
 
 /** ROUND_INTERVAL_MS's default: 48 rounds a day (see the README's "The network over time"). */
-export const DEFAULT_ROUND_INTERVAL_MS = 30 * 60_000;
-export const MAX_ROUND_INTERVAL_MS = 30 * 86_400_000;
+export const DEFAULT_ROUND_INTERVAL_MS = KNOBS.roundIntervalMs.default;
+export const MAX_ROUND_INTERVAL_MS = KNOBS.roundIntervalMs.max as number;
 
 export const seederConfigSchema = z.object({
   chain: z.enum(CHAIN_NAMES as [ChainName, ...ChainName[]]).default('mainnet'),

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
-import { WORKER_V8_FLAGS } from '@bitcrawl/crawler';
+import { WORKER_V8_FLAGS } from '@bitcrawl/crawler/worker-flags';
 import { newCrawlId } from '@bitcrawl/queue';
 import {
   type ClickHouseServer,

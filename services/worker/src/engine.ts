@@ -1,10 +1,10 @@
-import { type CrawlerConfig, createVisitor } from '@bitcrawl/crawler';
-import { type CrawlJob, createCrawlQueue, Frontier, roundTtlMsFor } from '@bitcrawl/queue';
+import { createVisitor } from '@bitcrawl/crawler';
+import { type CrawlJob, createCrawlQueue, Frontier } from '@bitcrawl/queue';
 import type { Logger, Metrics } from '@bitcrawl/telemetry';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { WorkerEnv } from './env.ts';
-import { startWorker, type WorkerConfig } from './worker.ts';
+import type { EngineConfig } from './config.ts';
+import { startWorker } from './worker.ts';
 
 /** One crawl engine: its own Redis connections, crawl queue, frontier, visitor and BullMQ worker. */
 export interface Engine {
@@ -16,34 +16,24 @@ export interface Engine {
 }
 
 /**
- * Wires one engine from the parsed environment and the configs derived from it. The worker
- * process runs one of these on its main thread, or one per crawl thread (THREADS > 1).
+ * Wires one engine from its config. The worker process runs one of these on its main thread,
+ * or one per crawl thread (THREADS > 1); `bitcrawl crawl` runs one beside its seeder and ingester.
  */
-export function startEngine(
-  e: WorkerEnv,
-  configs: { crawler: CrawlerConfig; worker: WorkerConfig },
-  deps: { logger: Logger; metrics: Metrics },
-): Engine {
-  const bull = new Redis(e.REDIS_URL, { maxRetriesPerRequest: null });
-  const redis = new Redis(e.REDIS_URL);
+export function startEngine(config: EngineConfig, deps: { logger: Logger; metrics: Metrics }): Engine {
+  const bull = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const redis = new Redis(config.redisUrl);
   const crawlQueue = createCrawlQueue(bull);
-  const frontier = new Frontier(redis, {
-    reachableMs: e.REVISIT_REACHABLE_MS,
-    failBaseMs: e.REVISIT_FAIL_BASE_MS,
-    failMaxMs: e.REVISIT_FAIL_MAX_MS,
-    roundTtlMs: e.ROUND_TTL_MS ?? roundTtlMsFor(e.ROUND_INTERVAL_MS),
-    gossipCaps: { perHost: e.MAX_ENDPOINTS_PER_IP, perSource: e.MAX_NEW_PER_SOURCE },
-  });
+  const frontier = new Frontier(redis, config.frontier);
   const running = startWorker(
     {
       connection: bull,
       crawlQueue,
       frontier,
-      visitor: createVisitor(configs.crawler, deps),
+      visitor: createVisitor(config.crawler, deps),
       logger: deps.logger,
       metrics: deps.metrics,
     },
-    configs.worker,
+    config.worker,
   );
   let completed = 0;
   running.worker.on('completed', () => {

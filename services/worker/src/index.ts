@@ -1,4 +1,6 @@
-export { configsFrom, type WorkerEnv } from './env.ts';
-export { main, type WorkerMainOptions, workerEnvSchema } from './main.ts';
+export { type EngineConfig, engineConfig, type WorkerServiceConfig, workerConfigFrom } from './config.ts';
+export { type Engine, startEngine } from './engine.ts';
+export { main, type WorkerMainOptions } from './main.ts';
+export { start, type WorkerDeps } from './start.ts';
 export { EngineThreadError } from './threads.ts';
 export * from './worker.ts';

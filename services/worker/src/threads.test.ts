@@ -1,11 +1,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fromEnv } from '@bitcrawl/config';
 import { createMetrics, silentLogger } from '@bitcrawl/telemetry';
 import { budget, type RedisServer, startRedis } from '@bitcrawl/testkit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { workerEnvSchema } from './env.ts';
-import { main, threadedMetrics } from './main.ts';
+import { workerConfigFrom } from './config.ts';
+import { main } from './main.ts';
+import { threadedMetrics } from './metrics.ts';
 import { startEngineThreads } from './threads.ts';
 
 // Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
@@ -33,13 +35,15 @@ parentPort.on('message', (m) => {
 parentPort.postMessage({ type: 'ready' });`,
 );
 
-const env = (over: Record<string, string>) =>
-  workerEnvSchema.parse({ REDIS_URL: 'redis://127.0.0.1:1', SHUTDOWN_GRACE_MS: '200', ...over });
+const config = (over: Record<string, string>) =>
+  workerConfigFrom(
+    fromEnv('worker', { REDIS_URL: 'redis://127.0.0.1:1', SHUTDOWN_GRACE_MS: '200', ...over }),
+  );
 
 describe('THREADS in the environment', () => {
   it('may not exceed CONCURRENCY: every engine needs a session', () => {
-    expect(() => env({ THREADS: '3', CONCURRENCY: '2' })).toThrow(/THREADS must not exceed CONCURRENCY/);
-    expect(env({ THREADS: '2', CONCURRENCY: '2' }).THREADS).toBe(2);
+    expect(() => config({ THREADS: '3', CONCURRENCY: '2' })).toThrow(/THREADS must not exceed CONCURRENCY/);
+    expect(config({ THREADS: '2', CONCURRENCY: '2' }).threads).toBe(2);
   });
 });
 
@@ -64,7 +68,7 @@ describe('startEngineThreads', () => {
   it('starts a thread per share, with its share, gathers their metrics, and stops them', async () => {
     const threads = startEngineThreads({
       entry: cooperative,
-      env: env({ THREADS: '3', CONCURRENCY: '10' }),
+      config: config({ THREADS: '3', CONCURRENCY: '10' }),
       shares: [3, 4],
       logger: silentLogger(),
     });
@@ -80,7 +84,7 @@ describe('startEngineThreads', () => {
     const dies = script('dies.mjs', 'process.exit(3);');
     const threads = startEngineThreads({
       entry: dies,
-      env: env({ THREADS: '3' }),
+      config: config({ THREADS: '3' }),
       shares: [1, 1],
       logger: silentLogger(),
     });
@@ -93,15 +97,17 @@ describe('startEngineThreads', () => {
       'later.mjs',
       `parentPort.postMessage({ type: 'ready' });
 parentPort.on('message', (m) => { if (m.type === 'stop') { parentPort.removeAllListeners('message'); parentPort.unref(); } });
-if (workerData.bitcrawlEngineThread.index === 1) setTimeout(() => { throw new Error('boom'); }, 100);`,
+// Dies once running (at its first scrape), however long the start took on a loaded machine.
+parentPort.on('message', (m) => { if (m.type === 'metrics' && workerData.bitcrawlEngineThread.index === 1) throw new Error('boom'); });`,
     );
     const threads = startEngineThreads({
       entry: later,
-      env: env({ THREADS: '3' }),
+      config: config({ THREADS: '3' }),
       shares: [1, 1],
       logger: silentLogger(),
     });
     await threads.ready;
+    void threads.metrics();
     await expect(threads.died).rejects.toMatchObject({ code: 'ENGINE_THREAD_DIED' });
     expect(threads.alive()).toBe(false);
     await threads.close();
@@ -115,7 +121,7 @@ parentPort.postMessage({ type: 'ready' });`,
     );
     const threads = startEngineThreads({
       entry: failsOnStop,
-      env: env({ THREADS: '2' }),
+      config: config({ THREADS: '2' }),
       shares: [1],
       logger: silentLogger(),
     });
@@ -131,7 +137,7 @@ parentPort.postMessage({ type: 'ready' });`,
     );
     const threads = startEngineThreads({
       entry: stubborn,
-      env: env({ THREADS: '2', SHUTDOWN_GRACE_MS: '0' }),
+      config: config({ THREADS: '2', SHUTDOWN_GRACE_MS: '0' }),
       shares: [1],
       logger: silentLogger(),
     });
@@ -155,7 +161,7 @@ parentPort.postMessage({ type: 'ready' });`,
     );
     const threads = startEngineThreads({
       entry: lingering,
-      env: env({ THREADS: '2' }),
+      config: config({ THREADS: '2' }),
       shares: [1],
       logger: silentLogger(),
     });
@@ -182,7 +188,7 @@ parentPort.postMessage({ type: 'ready' });`,
     );
     const threads = startEngineThreads({
       entry: stalls,
-      env: env({ THREADS: '2' }),
+      config: config({ THREADS: '2' }),
       shares: [1],
       logger: silentLogger(),
     });

@@ -1,11 +1,11 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { sizeCrawlThreadHeaps } from '@bitcrawl/crawler';
+import { sizeCrawlThreadHeaps } from '@bitcrawl/crawler/worker-flags';
 import { InfraError } from '@bitcrawl/model';
 
 import { createLogger, createMetrics, type Logger } from '@bitcrawl/telemetry';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+import { engineConfig, type WorkerServiceConfig } from './config.ts';
 import { startEngine } from './engine.ts';
-import { configsFrom, engineConfigs, type WorkerEnv } from './env.ts';
 
 /**
  * Crawl threads (THREADS > 1): one worker process runs several event loops, each a whole crawl
@@ -22,8 +22,8 @@ const ENGINE_THREAD = 'bitcrawlEngineThread';
 
 export interface EngineThreadData {
   index: number;
-  /** The environment as the main thread parsed it: a thread does not read process.env. */
-  env: WorkerEnv;
+  /** The config as the main thread read it: a thread does not read process.env. */
+  config: WorkerServiceConfig;
   concurrency: number;
 }
 
@@ -69,18 +69,18 @@ export interface EngineThreads {
 }
 
 /**
- * Starts one crawl thread per entry of `shares` (its concurrency), sized for `env.THREADS`
+ * Starts one crawl thread per entry of `shares` (its concurrency), sized for `config.threads`
  * engines in all. `entry` is the script a thread runs, one that runs ./thread-entry.ts (the
  * CLI's worker-thread.mjs: dev, bin/ loads the TypeScript; image, the bundle), which finds its
  * share in workerData and runs `runEngineThread`.
  */
 export function startEngineThreads(opts: {
   entry: string;
-  env: WorkerEnv;
+  config: WorkerServiceConfig;
   shares: readonly number[];
   logger: Logger;
 }): EngineThreads {
-  const { env, logger } = opts;
+  const { config, logger } = opts;
   let stopping = false;
   let failedStopping = false;
   let failed: ((err: Error) => void) | undefined;
@@ -90,10 +90,10 @@ export function startEngineThreads(opts: {
   died.catch(() => {}); // observed by whoever awaits it; never an unhandled rejection
   const pending = new Map<number, (data: ThreadMetrics) => void>();
   let nextId = 0;
-  sizeCrawlThreadHeaps(env.THREADS); // the crawl threads share out the heap caps
+  sizeCrawlThreadHeaps(config.threads); // the crawl threads share out the heap caps
   const threads = opts.shares.map((concurrency, i) => {
     const index = i + 1; // engine 0 is the main thread's
-    const data: EngineThreadData = { index, env, concurrency };
+    const data: EngineThreadData = { index, config, concurrency };
     const worker = new Worker(opts.entry, { workerData: { [ENGINE_THREAD]: data } });
     let exited = false;
     let last: ThreadMetrics = [];
@@ -144,7 +144,7 @@ export function startEngineThreads(opts: {
     async close() {
       stopping = true;
       for (const t of threads) if (!t.isExited()) t.worker.postMessage({ type: 'stop' } satisfies ToThread);
-      const bound = env.SHUTDOWN_GRACE_MS + STOP_MARGIN_MS;
+      const bound = config.worker.shutdownGraceMs + STOP_MARGIN_MS;
       await Promise.all(
         threads.map(async (t) => {
           let timer: NodeJS.Timeout | undefined;
@@ -168,14 +168,10 @@ export function startEngineThreads(opts: {
 export async function runEngineThread(d: EngineThreadData): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('runEngineThread runs only in a worker thread');
-  const logger = createLogger({ service: 'worker', level: d.env.LOG_LEVEL }).child({ thread: d.index });
+  const logger = createLogger({ service: 'worker', level: d.config.logLevel }).child({ thread: d.index });
   // Process-wide figures (CPU, RSS, handles) come from the main thread's registry alone.
   const metrics = createMetrics({ service: 'worker', defaultMetrics: false });
-  const configs = configsFrom(d.env);
-  const engine = startEngine(d.env, engineConfigs(configs, d.concurrency), {
-    logger,
-    metrics,
-  });
+  const engine = startEngine(engineConfig(d.config, d.concurrency), { logger, metrics });
   await new Promise<void>((resolve) => {
     port.on('message', (m: ToThread) => {
       if (m.type === 'stop') resolve();

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { crawlerConfigFrom, createVisitor, type Visitor } from '@bitcrawl/crawler';
+import { crawlerConfigSchema, createVisitor, type Visitor } from '@bitcrawl/crawler';
 import type { Observation } from '@bitcrawl/model';
 import { packAddrs } from '@bitcrawl/protocol';
 import {
@@ -107,7 +107,11 @@ describe('worker shutdown', () => {
     try {
       await enqueue('sd', ports);
       const visitor = createVisitor(
-        crawlerConfigFrom({ chain: 'regtest', allowPrivate: true, handshakeMs: 60_000, sessionMs: 120_000 }),
+        crawlerConfigSchema.parse({
+          chain: 'regtest',
+          allowPrivate: true,
+          timeouts: { handshakeMs: 60_000, sessionMs: 120_000 },
+        }),
       );
       const frontier = new Frontier(redis);
       const grace = 500;

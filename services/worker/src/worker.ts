@@ -1,3 +1,4 @@
+import { KNOBS, numberOf } from '@bitcrawl/config';
 import type { Visitor } from '@bitcrawl/crawler';
 import type { Observation } from '@bitcrawl/model';
 import { classifyAddress, formatEndpoint, isCanonicalHost } from '@bitcrawl/protocol';
@@ -28,22 +29,22 @@ import { z } from 'zod';
  * and each lapsed job ran twice. 10 s gives 5-7.5 s of slack; the old 30 s / 30 s made a killed
  * worker cost a round up to a minute.
  */
-export const DEFAULT_LOCK_DURATION_MS = 10_000;
-export const DEFAULT_STALLED_INTERVAL_MS = 5_000;
+export const DEFAULT_LOCK_DURATION_MS = KNOBS.lockDurationMs.default;
+export const DEFAULT_STALLED_INTERVAL_MS = KNOBS.stalledIntervalMs.default;
 
 export const workerConfigSchema = z.object({
-  concurrency: z.number().int().min(1).max(10_000).default(500),
+  concurrency: numberOf(KNOBS.concurrency),
   /** Longer than the longest visit is not needed (locks are renewed), but a dead worker's jobs wait this long. */
-  lockDurationMs: z.number().int().min(1000).default(DEFAULT_LOCK_DURATION_MS),
-  stalledIntervalMs: z.number().int().min(1000).default(DEFAULT_STALLED_INTERVAL_MS),
+  lockDurationMs: numberOf(KNOBS.lockDurationMs),
+  stalledIntervalMs: numberOf(KNOBS.stalledIntervalMs),
   /** On close, how long in-flight visits may finish before they are aborted and handed back. */
-  shutdownGraceMs: z.number().int().min(0).default(20_000),
+  shutdownGraceMs: numberOf(KNOBS.shutdownGraceMs),
   /**
    * Backpressure: while more observations than this wait in the stream for an ingester, the
    * worker starts no new visits (those running finish), so a slow ClickHouse cannot make Redis
    * hold an unbounded stream. 0: never throttle.
    */
-  maxIngestBacklog: z.number().int().min(0).default(20_000),
+  maxIngestBacklog: numberOf(KNOBS.maxIngestBacklog),
 });
 export type WorkerConfig = z.output<typeof workerConfigSchema>;
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Observation } from '@bitcrawl/model';
-import { EMPTY_PACKED } from '@bitcrawl/protocol';
+import { EMPTY_PACKED, packAddrs } from '@bitcrawl/protocol';
 import { budget, type ClickHouseServer, startClickHouse } from '@bitcrawl/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultMigrationsDir, migrate } from '../migrate.ts';
@@ -17,7 +17,7 @@ import { applyGossipRetention } from './retention.ts';
 import { insertRounds, listRounds, type RoundSpan, readRounds } from './rounds.ts';
 import { uptimeSessions } from './sessions.ts';
 import { sessionsSql } from './sessions-sql.ts';
-import { churnByRound } from './trends.ts';
+import { churnByRound, unreachableEstimate } from './trends.ts';
 
 /**
  * Scripted visit histories against values worked out by hand from the definition: each visit
@@ -280,6 +280,49 @@ function suite(name: string, open: () => Promise<Store>) {
           { city: 'C', country: 'XB', nodes: 1 },
         ],
       });
+    });
+
+    it('unreachable estimate: distinct IP hosts gossiped in the round as seen within 24 h, less those reachable in it', async () => {
+      const at = T - 3_600_000;
+      const sec = Math.floor(at / 1000);
+      const entry = (host: string, ageS: number, network: 'ipv4' | 'ipv6' | 'onion' = 'ipv4') => ({
+        network,
+        host,
+        port: 8333,
+        services: 9n,
+        time: sec - ageS,
+      });
+      const onion = 'pg6mmjiyjmcrsslvykfwnntlaru7p5svn6y2ymmju6nubxndf4pscryd.onion';
+      const source = (host: string, entries: ReturnType<typeof entry>[]): Observation => ({
+        ...visit({ host, ageS: 3600, ok: true, round: 'u1' }),
+        addrs: packAddrs(entries),
+      });
+      await insertObservations(store, [
+        source('10.1.0.1', [
+          entry('10.1.0.2', 3600),
+          entry('10.1.0.3', 86_401), // advertised more than 24 h before the gossip
+          entry('10.1.0.4', 86_400), // exactly 24 h: counted
+          entry('10.1.0.5', -601), // more than 10 min in the future
+          entry('2001:db8::1', 0, 'ipv6'),
+          entry(onion, 0, 'onion'), // not an IP address
+        ]),
+        source('10.1.0.9', [entry('10.1.0.2', 10), entry('10.1.0.4', 5)]), // the same hosts again
+        { ...visit({ host: '10.1.0.2', ageS: 3600, ok: true, round: 'u1' }), ts: at + 1 },
+        { ...visit({ host: '10.1.0.4', ageS: 3600, ok: false, round: 'u1' }), ts: at + 2 },
+        { ...visit({ host: '10.1.0.6', ageS: 3600, ok: true, round: 'u0' }), ts: at + 3 }, // another round
+      ]);
+      // A row written before the packed gossip table (migration 0006) counts too.
+      const dt = new Date(at).toISOString().slice(0, 19).replace('T', ' ');
+      await store.client.command({
+        query: `INSERT INTO addr_gossip_v1 (ts, crawl_id, src_network, src_host, src_port, network, host, port, services, advertised_ts)
+          VALUES ('${dt}', 'u1', 'ipv4', '10.1.0.8', 8333, 'ipv4', '10.1.0.6', 8333, 9, '${dt}')`,
+        clickhouse_settings: store.settings,
+      });
+      expect(await unreachableEstimate(store, ['u1'])).toEqual([
+        // 10.1.0.2, 10.1.0.4 and 10.1.0.6 gossiped as recent; only 10.1.0.2 reachable in u1.
+        { crawlId: 'u1', network: 'ipv4', gossiped: 3, reachable: 1, unreachable: 2 },
+        { crawlId: 'u1', network: 'ipv6', gossiped: 1, reachable: 0, unreachable: 1 },
+      ]);
     });
 
     it('rounds rows round-trip; gossip retention applies', async () => {

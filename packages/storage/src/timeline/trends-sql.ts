@@ -34,13 +34,27 @@ export function churnSql(rounds: readonly string[], from: number): string {
  */
 export function unreachableSql(crawlIds: readonly string[]): string {
   const ids = crawlIds.map(roundLiteral).join(', ');
-  // An IN set of the rounds' reachable addresses instead of a join: one pass over the gossip.
-  return `SELECT crawl_id, network, uniqExact(host) AS gossiped,
-      uniqExactIf(host, (crawl_id, network, host) IN
+  const recent = (t: string) => `${t} >= ts - 86400 AND ${t} <= ts + 600`;
+  // Each round's distinct recent IP hosts first, then one IN check per host against an IN set
+  // of the rounds' reachable addresses (no join). The packed gossip is read directly, only the
+  // three arrays needed unfolded (the addr_gossip view unfolds all five and maps every network
+  // id to its name): bench:timeline's 30 rounds took 10.6 s of CPU instead of 15.7 s.
+  return `SELECT crawl_id, network, count() AS gossiped,
+      countIf((crawl_id, network, host) IN
         (SELECT crawl_id, network, host FROM observations WHERE crawl_id IN (${ids}) AND outcome = 'ok')) AS reachable
-    FROM addr_gossip
-    WHERE crawl_id IN (${ids}) AND network IN ('ipv4', 'ipv6')
-      AND advertised_ts >= ts - 86400 AND advertised_ts <= ts + 600
+    FROM
+    (
+      SELECT DISTINCT crawl_id, network, host FROM
+      (
+        SELECT crawl_id, CAST(network AS String) AS network, host FROM addr_gossip_v1 FINAL
+        WHERE crawl_id IN (${ids}) AND network IN ('ipv4', 'ipv6') AND ${recent('advertised_ts')}
+        UNION ALL
+        SELECT crawl_id, if(e_net = 1, 'ipv4', 'ipv6') AS network, e_host AS host
+        FROM gossip FINAL
+        ARRAY JOIN a_net AS e_net, a_host AS e_host, a_time AS e_time
+        WHERE crawl_id IN (${ids}) AND e_net IN (1, 2) AND ${recent('e_time')}
+      )
+    )
     GROUP BY crawl_id, network`;
 }
 

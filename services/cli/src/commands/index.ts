@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import type { CliEntry } from '../main.ts';
 import * as crawl from './crawl.ts';
-import * as dashboard from './dashboard.ts';
 import * as decode from './decode.ts';
 import * as exportCmd from './export.ts';
 import * as geoBackfill from './geo-backfill.ts';
@@ -28,6 +27,5 @@ export function registerCommands(program: Command, entry: CliEntry = {}): void {
   geoBackfill.register(program);
   exportCmd.register(program);
   status.register(program);
-  dashboard.register(program);
   stack.register(program);
 }

@@ -1,5 +1,5 @@
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
-import { type CrawlerConfig, createVisitor, fitConcurrencyToFdLimit } from '@bitcrawl/crawler';
+import { type CrawlerConfig, fitConcurrencyToFdLimit } from '@bitcrawl/crawler';
 import { type IngesterConfig, loadGeoEnricher, startIngester, startIngestThread } from '@bitcrawl/ingester';
 import { InfraError } from '@bitcrawl/model';
 import {
@@ -22,7 +22,7 @@ import {
   writeRoundRows,
 } from '@bitcrawl/storage';
 import { createMetrics, type Logger, type LogLevel } from '@bitcrawl/telemetry';
-import { startWorker, type WorkerConfig } from '@bitcrawl/worker';
+import { startEngine, type WorkerConfig } from '@bitcrawl/worker';
 import { Redis } from 'ioredis';
 import { describeConnectionError, ensureRedisReachable, redactUrl } from '../reachability.ts';
 import { UsageError } from '../usage-error.ts';
@@ -159,12 +159,17 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
     const seedLogger = o.logger.isLevelEnabled('debug') ? o.logger : o.logger.child({}, { level: 'error' });
     const seedDeps = { frontier, crawlQueue, logger: seedLogger };
     let round = await startRound(seedDeps, store, o.seeder, o.crawlId ?? newCrawlId(), o.progress);
-    const visitor = createVisitor(o.crawler, { logger: o.logger, metrics });
     const fit = fitConcurrencyToFdLimit(o.worker.concurrency);
     if (fit.warning) o.progress(fit.warning);
-    const worker = startWorker(
-      { connection: bull, crawlQueue, frontier, visitor, logger: o.logger, metrics },
-      { ...o.worker, concurrency: fit.concurrency },
+    // The worker service's engine, as `bitcrawl worker` runs it (its own Redis connections).
+    const worker = startEngine(
+      {
+        redisUrl,
+        crawler: o.crawler,
+        worker: { ...o.worker, concurrency: fit.concurrency },
+        frontier: o.revisit,
+      },
+      { logger: o.logger, metrics },
     );
     const ingester = o.ingestThreadEntry
       ? await startIngestThread(

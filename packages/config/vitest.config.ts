@@ -1,0 +1,3 @@
+import { bitcrawlVitestConfig } from '../../vitest.shared.ts';
+
+export default bitcrawlVitestConfig();
