@@ -32,45 +32,51 @@ beforeAll(async () => {
 afterAll(() => sim?.stop());
 
 describe('bitcrawl crawl --once on the embedded store', () => {
-  it('finishes the round and ClickHouse matches the ground truth exactly', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'bitcrawl-e2e-store-'));
-    const p = sim.socksProxy;
-    const r = await runCli(
-      simnetCrawlArgs(
-        sim,
-        '--cjdns',
-        '--proxy-onion',
-        p,
-        '--proxy-i2p',
-        p,
-        '--proxy-cjdns',
-        p,
-        '--store',
-        dir,
-        '--crawl-id',
-        'once1',
-        // A v2 connection costs each end a few ms of CPU (key, ECDH) on its event loop: on a
-        // loaded machine 300 of them at once need more than the other tests' 1.5 s to connect
-        // (the loop is busy) and 2.5 s to shake hands.
-        '--concurrency',
-        '100',
-        '--connect-timeout',
-        '10000',
-        '--handshake-timeout',
-        '20000',
-      ),
-    );
-    expect(r.status, r.stderr.slice(-2000)).toBe(0);
-    const summary = JSON.parse(r.stdout.trim().split('\n').at(-1) as string);
-    expect(summary.crawlId).toBe('once1');
-    expect(summary.visited).toBe(sim.groundTruth.nodes.length);
-    const store = await openStore({ dir });
-    try {
-      expect(await compareWithTruth(store, 'once1', sim.groundTruth)).toEqual([]);
-      const nets = summary.byNetwork.map((n: { network: string }) => n.network).sort();
-      expect(nets).toEqual(['cjdns', 'i2p', 'ipv4', 'ipv6', 'onion']);
-    } finally {
-      await store.close();
-    }
-  });
+  // One engine, and two (--threads 2: a crawl thread beside the main one, each its own BullMQ
+  // consumer and Redis connections): the same round either way.
+  for (const threads of [1, 2])
+    it(`finishes the round and ClickHouse matches the ground truth exactly (--threads ${threads})`, async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'bitcrawl-e2e-store-'));
+      const p = sim.socksProxy;
+      const crawlId = `once${threads}`;
+      const r = await runCli(
+        simnetCrawlArgs(
+          sim,
+          '--cjdns',
+          '--proxy-onion',
+          p,
+          '--proxy-i2p',
+          p,
+          '--proxy-cjdns',
+          p,
+          '--store',
+          dir,
+          '--crawl-id',
+          crawlId,
+          '--threads',
+          String(threads),
+          // A v2 connection costs each end a few ms of CPU (key, ECDH) on its event loop: on a
+          // loaded machine 300 of them at once need more than the other tests' 1.5 s to connect
+          // (the loop is busy) and 2.5 s to shake hands.
+          '--concurrency',
+          '100',
+          '--connect-timeout',
+          '10000',
+          '--handshake-timeout',
+          '20000',
+        ),
+      );
+      expect(r.status, r.stderr.slice(-2000)).toBe(0);
+      const summary = JSON.parse(r.stdout.trim().split('\n').at(-1) as string);
+      expect(summary.crawlId).toBe(crawlId);
+      expect(summary.visited).toBe(sim.groundTruth.nodes.length);
+      const store = await openStore({ dir });
+      try {
+        expect(await compareWithTruth(store, crawlId, sim.groundTruth)).toEqual([]);
+        const nets = summary.byNetwork.map((n: { network: string }) => n.network).sort();
+        expect(nets).toEqual(['cjdns', 'i2p', 'ipv4', 'ipv6', 'onion']);
+      } finally {
+        await store.close();
+      }
+    });
 });

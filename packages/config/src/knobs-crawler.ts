@@ -55,7 +55,7 @@ export const CRAWLER_KNOBS = {
     min: 1,
     max: 64,
     default: 1,
-    uses: { worker: {} },
+    uses: { worker: {}, crawl: {} },
   }),
   allowPrivate: bool({
     env: 'ALLOW_PRIVATE',

@@ -28,6 +28,14 @@ describe('fromEnv', () => {
     expect(fromEnv('seeder', { REDIS_URL: 'redis://h', SEEDS: 'a:1, b:2' }).seeds).toEqual(['a:1', 'b:2']);
   });
 
+  it('a renamed variable still set is refused with its new name, not ignored', () => {
+    expect(
+      issuesOf(() => fromEnv('seeder', { REDIS_URL: 'redis://h', RESEED_EVERY_MS: '21600000' })),
+    ).toEqual([
+      'RESEED_EVERY_MS: RESEED_EVERY_MS was renamed to ROUND_INTERVAL_MS: set ROUND_INTERVAL_MS instead (and remove RESEED_EVERY_MS)',
+    ]);
+  });
+
   it('names every bad or missing variable at once', () => {
     expect(issuesOf(() => fromEnv('worker', { CONCURRENCY: '0', LOG_LEVEL: 'verbose' }))).toEqual([
       expect.stringMatching(/^CONCURRENCY: expected a whole number from 1 to 10000, got "0"/),

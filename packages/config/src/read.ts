@@ -55,9 +55,23 @@ function done<U extends Use>(values: Record<string, unknown>, issues: Issue[]): 
  * `use`, a variable set to '' counting as unset (docker-compose passes `${VAR:-}` so), and every
  * bad value reported at once under its variable's name (a ZodError).
  */
+/**
+ * Variables that were renamed: a deployment's old .env would otherwise be ignored without a word
+ * (RESEED_EVERY_MS ran rounds every 6 h; its successor's default is 30 min).
+ */
+const RENAMED: Record<string, string> = { RESEED_EVERY_MS: 'ROUND_INTERVAL_MS' };
+
 export function fromEnv<U extends Use>(use: U, env: Env): Values<U> {
   const values: Record<string, unknown> = {};
   const issues: Issue[] = [];
+  for (const [old, now] of Object.entries(RENAMED))
+    if (env[old] !== undefined && env[old] !== '')
+      issues.push({
+        code: 'custom',
+        path: [old],
+        message: `${old} was renamed to ${now}: set ${now} instead (and remove ${old})`,
+        input: env[old],
+      });
   for (const [key, k] of knobsOf(use)) {
     const raw = k.env ? env[k.env] : undefined;
     values[key] = readOne(k, use, raw === '' ? undefined : raw, k.env ?? key, issues);

@@ -8,6 +8,7 @@ import {
   parseJobId,
   ROUNDS_ENDED_KEY,
   type RoundEnded,
+  SeederLease,
 } from '@bitcrawl/queue';
 import { silentLogger } from '@bitcrawl/telemetry';
 import { budget, type RedisServer, startRedis } from '@bitcrawl/testkit';
@@ -165,6 +166,61 @@ describe('the seeder runs rounds', () => {
     expect(only).toMatchObject({ seedsByNetwork: { ipv4: 1 }, interrupted: true });
     expect(only?.crawlId).toBe(await frontier.currentRound());
     await crawlQueue.close();
+    redis.disconnect();
+    bull.disconnect();
+  });
+
+  it('one seeder leads: a second stands by, and takes the round over (not a new one) when the first dies', async () => {
+    const config = seederConfigSchema.parse({ chain: 'regtest', seeds: ['127.0.6.1:18444'], dns: false });
+    const LEASE = 600;
+    // The first seeder's own connections: cutting them is its crash (no release, no note).
+    const redisA = new Redis(server.url, { maxRetriesPerRequest: 0 });
+    const bullA = new Redis(server.url, { maxRetriesPerRequest: null });
+    const queueA = createCrawlQueue(bullA);
+    const stopA = new AbortController();
+    const runningA = runRounds(
+      { frontier: new Frontier(redisA), crawlQueue: queueA, logger: silentLogger(), redis: redisA },
+      config,
+      stopA.signal,
+      WATCH,
+      new SeederLease(redisA, LEASE),
+    );
+    runningA.catch(() => {}); // it dies below
+    while ((await queueA.getJobCounts('waiting')).waiting === 0) await new Promise((r) => setTimeout(r, 50));
+    const redis = new Redis(server.url);
+    const bull = new Redis(server.url, { maxRetriesPerRequest: null });
+    const frontier = new Frontier(redis);
+    const firstRound = await frontier.currentRound();
+    const stopB = new AbortController();
+    const runningB = runRounds(
+      { frontier, crawlQueue: createCrawlQueue(bull), logger: silentLogger(), redis },
+      config,
+      stopB.signal,
+      WATCH,
+      new SeederLease(redis, LEASE),
+    );
+    // While the first leads, the second seeds nothing of its own.
+    await new Promise((r) => setTimeout(r, 3 * LEASE));
+    expect(await frontier.currentRound()).toBe(firstRound);
+    expect((await queueA.getJobs(['waiting'])).map((j) => parseJobId(j.id ?? '').crawlId)).toEqual([
+      firstRound,
+    ]);
+    // The first dies; the second takes the lease over and resumes its round, which a worker ends.
+    redisA.disconnect();
+    bullA.disconnect();
+    const crawl = fakeCrawl(redis, bull);
+    try {
+      while ((await notes(redis)).length < 1) await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      stopB.abort();
+      await runningB;
+      await crawl.stop();
+    }
+    const [only] = await notes(redis);
+    expect(only).toMatchObject({ crawlId: firstRound, seedsByNetwork: { ipv4: 1 }, interrupted: false });
+    expect(crawl.visits.filter((v) => v.startsWith(`${firstRound} `)).length).toBeGreaterThan(0);
+    // The stop released the lease, and the finished round is no longer the one to resume.
+    expect(await redis.exists('bitcrawl:seeder:leader', 'bitcrawl:seeder:current')).toBe(0);
     redis.disconnect();
     bull.disconnect();
   });

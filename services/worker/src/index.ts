@@ -2,5 +2,5 @@ export { type EngineConfig, engineConfig, type WorkerServiceConfig, workerConfig
 export { type Engine, startEngine } from './engine.ts';
 export { main, type WorkerMainOptions } from './main.ts';
 export { start, type WorkerDeps } from './start.ts';
-export { EngineThreadError } from './threads.ts';
+export { EngineThreadError, startEngineThreads } from './threads.ts';
 export * from './worker.ts';

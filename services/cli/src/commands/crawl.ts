@@ -47,6 +47,8 @@ export function register(program: Command, entry: CliEntry = {}): void {
         logger,
         logLevel: o.logLevel,
         ...(entry.ingestThreadEntry ? { ingestThreadEntry: entry.ingestThreadEntry } : {}),
+        threads: o.threads,
+        ...(entry.workerThreadEntry ? { workerThreadEntry: entry.workerThreadEntry } : {}),
       },
       controller.signal,
     );
