@@ -16,6 +16,7 @@ COPY packages/geo/package.json packages/geo/
 COPY packages/model/package.json packages/model/
 COPY packages/protocol/package.json packages/protocol/
 COPY packages/queue/package.json packages/queue/
+COPY packages/servers/package.json packages/servers/
 COPY packages/simnet/package.json packages/simnet/
 COPY packages/storage/package.json packages/storage/
 COPY packages/telemetry/package.json packages/telemetry/
