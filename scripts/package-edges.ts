@@ -2,13 +2,15 @@
  * The packages' import edges, read from their source: every import must be declared in the
  * importing package's package.json (runtime code in `dependencies`; tests, benches and fuzzers
  * may also use `devDependencies` and the root's dev tools), and no runtime code imports
- * @bitcrawl/testkit. `npx tsx scripts/package-edges.ts` prints the workspace's import graph and
- * the violations; test/deploy/package-edges.test.ts fails on any.
+ * @bitcrawl/testkit; an index.ts exports only what other workspaces import (index-exports.ts).
+ * `npx tsx scripts/package-edges.ts` prints the workspace's import graph, the unused index
+ * exports and the violations; test/deploy/package-edges.test.ts fails on any.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { unusedIndexExports } from './index-exports.ts';
 
 export interface Violation {
   pkg: string;
@@ -86,11 +88,13 @@ export function workspaceDirs(root: string): string[] {
 export function checkPackageEdges(root: string): {
   violations: Violation[];
   graph: Map<string, { runtime: Set<string>; testOnly: Set<string> }>;
+  workspaces: { dir: string; name: string; files: string[] }[];
 } {
   const rootManifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as Manifest;
   const rootDev = new Set(Object.keys(rootManifest.devDependencies ?? {}));
   const violations: Violation[] = [];
   const graph = new Map<string, { runtime: Set<string>; testOnly: Set<string> }>();
+  const workspaces: { dir: string; name: string; files: string[] }[] = [];
   for (const dir of workspaceDirs(root)) {
     const m = JSON.parse(readFileSync(path.join(root, dir, 'package.json'), 'utf8')) as Manifest;
     const deps = new Set(Object.keys(m.dependencies ?? {}));
@@ -99,7 +103,9 @@ export function checkPackageEdges(root: string): {
     graph.set(m.name, edges);
     // The `test` workspace (cross-service tests, benches) is test code through and through.
     const testWorkspace = dir === 'test';
-    for (const file of sourceFiles(path.join(root, dir))) {
+    const files = sourceFiles(path.join(root, dir));
+    workspaces.push({ dir, name: m.name, files });
+    for (const file of files) {
       const test = testWorkspace || isTestCode(file);
       const text = readFileSync(path.join(root, dir, file), 'utf8');
       for (const imported of importsOf(text)) {
@@ -116,12 +122,12 @@ export function checkPackageEdges(root: string): {
     }
     for (const r of edges.runtime) edges.testOnly.delete(r);
   }
-  return { violations, graph };
+  return { violations, graph, workspaces };
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-  const { violations, graph } = checkPackageEdges(root);
+  const { violations, graph, workspaces } = checkPackageEdges(root);
   const short = (n: string) => n.replace('@bitcrawl/', '');
   for (const [name, e] of graph) {
     const test = [...e.testOnly].map(short).sort();
@@ -129,6 +135,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       `${short(name)} -> ${[...e.runtime].map(short).sort().join(', ') || '(none)'}${test.length ? `  [tests: ${test.join(', ')}]` : ''}`,
     );
   }
+  for (const r of unusedIndexExports(root, workspaces))
+    if (r.unused.length) console.log(`UNUSED ${short(r.pkg)} index exports: ${r.unused.join(', ')}`);
   for (const v of violations) console.log(`VIOLATION ${v.why}: ${v.file} imports ${v.imported}`);
-  process.exitCode = violations.length ? 1 : 0;
+  const unused = unusedIndexExports(root, workspaces).filter((r) => r.unused.length > 0);
+  process.exitCode = violations.length || unused.length ? 1 : 0;
 }

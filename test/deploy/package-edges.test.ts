@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { exportedNames, namesImportedFrom, unusedIndexExports } from '../../scripts/index-exports.ts';
 import { checkPackageEdges, importsOf, isTestCode } from '../../scripts/package-edges.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -10,6 +11,47 @@ describe('package edges', () => {
   it('every import is declared in its package.json, and no runtime code imports testkit', () => {
     const { violations } = checkPackageEdges(root);
     expect(violations.map((v) => `${v.why}: ${v.file} imports ${v.imported}`)).toEqual([]);
+  });
+
+  it('each index.ts exports only what other workspaces import', () => {
+    const { workspaces } = checkPackageEdges(root);
+    const reports = unusedIndexExports(root, workspaces);
+    expect(reports.filter((r) => r.unused.length).map((r) => `${r.pkg}: ${r.unused.join(', ')}`)).toEqual([]);
+    // The check reads the indexes: storage's, say, offers openStore.
+    expect(reports.find((r) => r.pkg === '@bitcrawl/storage')).toEqual({
+      pkg: '@bitcrawl/storage',
+      unused: [],
+      wholeNamespace: false,
+    });
+  });
+
+  it('reads exports and every way of importing a name', () => {
+    const ws = mkdtempSync(path.join(tmpdir(), 'bitcrawl-index-'));
+    const [I, E] = ['import', 'export'];
+    writeFileSync(
+      path.join(ws, 'a.ts'),
+      `${E} * from './b.ts';\n${E} { c as see, type D } from './c.ts';\n${E} const e = 1;`,
+    );
+    writeFileSync(path.join(ws, 'b.ts'), `${E} function b() {}\n${E} interface B {}`);
+    writeFileSync(path.join(ws, 'c.ts'), `${E} const c = 1;\n${E} type D = 1;`);
+    expect([...exportedNames(path.join(ws, 'a.ts'))].sort()).toEqual(['B', 'D', 'b', 'e', 'see']);
+    writeFileSync(
+      path.join(ws, 'user.ts'),
+      `${I} { b, type B as Bee } from '@x/a';
+${E} { e } from '@x/a';
+${I} { other } from '@x/a/sub';
+const { see: c2 } = await ${I}('@x/a');
+const d = (await ${I}('@x/a')).D;`,
+    );
+    expect([...namesImportedFrom(path.join(ws, 'user.ts'), '@x/a')].sort()).toEqual([
+      'B',
+      'D',
+      'b',
+      'e',
+      'see',
+    ]);
+    writeFileSync(path.join(ws, 'ns.ts'), `${I} * as a from '@x/a';`);
+    expect([...namesImportedFrom(path.join(ws, 'ns.ts'), '@x/a')]).toEqual(['*']);
   });
 
   it('runtime code reaches the local-server launcher through @bitcrawl/servers, not testkit', () => {

@@ -1,10 +1,7 @@
-// The crawler API other packages use. Configuration is exported whole (its knobs are declared
-// there once); the session, handshake machine and dialers stay internal.
-export * from './config.ts';
-export * from './dial.ts';
-export * from './fd-limit.ts';
-export * from './handshake.ts';
-export * from './policy.ts';
-export * from './session.ts';
-export * from './transport-memory.ts';
-export * from './visitor.ts';
+// The crawler API other packages use: the visitor, its config and the errors they tell apart.
+// The session, handshake machine and dialers stay internal (scripts/package-edges.ts reports an
+// export here no other package imports).
+export { type CrawlerConfig, crawlerConfigSchema } from './config.ts';
+export { DialInfrastructureError, ProxyUrlError } from './dial.ts';
+export { fitConcurrencyToFdLimit } from './fd-limit.ts';
+export { createVisitor, type Visitor } from './visitor.ts';

@@ -1,7 +1,5 @@
-export * from './cloud.ts';
-export * from './errors.ts';
-export * from './ip.ts';
-export * from './load.ts';
-export * from './mmdb.ts';
-export * from './parse.ts';
-export * from './table.ts';
+export { cloudLookup, loadCloudAsns } from './cloud.ts';
+export { GeoDbError } from './errors.ts';
+export { loadGeoDb } from './load.ts';
+export { MmdbGeo } from './mmdb.ts';
+export { GeoDb, type GeoInfo } from './table.ts';

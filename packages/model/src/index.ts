@@ -1,2 +1,17 @@
-export * from './errors.ts';
-export * from './observation.ts';
+export { ConfigError, InfraError } from './errors.ts';
+export {
+  endpointSchema,
+  type GossipedAddress,
+  MAX_DATETIME_S,
+  MAX_ERROR_LENGTH,
+  NETWORKS,
+  type Network,
+  NODE_P2P_V2,
+  type Observation,
+  type Outcome,
+  observationFromStream,
+  observationHeaderJson,
+  observationSchema,
+  observationToJson,
+  truncateText,
+} from './observation.ts';

@@ -1,26 +1,45 @@
-export * from './address/index.ts';
-export * from './errors.ts';
-export * from './framer.ts';
-export * from './hash.ts';
-export * from './json.ts';
-export * from './message.ts';
-export type { AddrEntry, AddrMessage } from './messages/addr.ts';
-export { MAX_ADDR_ENTRIES } from './messages/addr.ts';
-export type { AddrV2Message } from './messages/addrv2.ts';
-export type { EmptyMessage } from './messages/empty.ts';
-export type { FeeFilterMessage } from './messages/feefilter.ts';
+export {
+  addressFromBytes,
+  addressToBytes,
+  checkPacked,
+  classifyAddress,
+  cursorServices,
+  decodeBip155,
+  EMPTY_PACKED,
+  type Endpoint,
+  endpointFromKey,
+  endpointId,
+  endpointKey,
+  formatEndpoint,
+  formatIPv6,
+  isCanonicalHost,
+  isIPv4Mapped,
+  MAX_PACKED_ENTRIES,
+  NETWORKS,
+  type Network,
+  networkFromBip155Id,
+  onionFromPubkey,
+  type PackedAddrs,
+  type PackedCursor,
+  packAddrs,
+  packedCount,
+  parseEndpoint,
+  parseEndpointId,
+  type Reachability,
+  unpackAddrs,
+  walkPacked,
+} from './address/index.ts';
+export { ProtocolError, type ProtocolErrorCode } from './errors.ts';
+export { encodeFrame } from './framer.ts';
+export { checksum } from './hash.ts';
+export { messageToJson } from './json.ts';
+export { decodeMessage, encodeMessage, encodeMessageFrame, type Message } from './message.ts';
+export { type AddrEntry, MAX_ADDR_ENTRIES } from './messages/addr.ts';
 export type { NetAddrField } from './messages/netaddr.ts';
-export type { PingMessage, PongMessage } from './messages/ping.ts';
-export type { SendCmpctMessage } from './messages/sendcmpct.ts';
-export type { VersionMessage } from './messages/version.ts';
-export { coreVersion, VERSION_DEFAULTS } from './messages/version.ts';
-export * from './networks.ts';
-export * from './parser.ts';
-export * from './reader.ts';
-export * from './services.ts';
-export * from './stream-decoder.ts';
-export * from './v2/cipher.ts';
-export * from './v2/ellswift.ts';
-export * from './v2/message-type.ts';
-export * from './v2/transport.ts';
-export * from './writer.ts';
+export { coreVersion, type VersionMessage } from './messages/version.ts';
+export { CHAIN_NAMES, CHAINS, type ChainName, chainByName } from './networks.ts';
+export { type Frame, FrameParser } from './parser.ts';
+export { MessageStreamDecoder } from './stream-decoder.ts';
+export { type EllswiftKey, ellswiftCreate } from './v2/ellswift.ts';
+export { V2Transport } from './v2/transport.ts';
+export { Writer } from './writer.ts';

@@ -1,7 +1,31 @@
-export * from './contract.ts';
-export * from './frontier.ts';
-export * from './observation-stream.ts';
-export * from './queues.ts';
-export * from './round-ended.ts';
-export * from './seeder-lease.ts';
-export * from './status.ts';
+export {
+  CRAWL_ID_PATTERN,
+  CRAWL_QUEUE,
+  type CrawlJob,
+  crawlIdSchema,
+  crawlJobSchema,
+  jobIdFor,
+  newCrawlId,
+  OBSERVATION_STREAM,
+  PREFIX,
+  parseJobId,
+} from './contract.ts';
+export {
+  type Candidate,
+  DEFAULT_REVISIT,
+  Frontier,
+  type FrontierPolicy,
+  type RevisitPolicy,
+  roundTtlMsFor,
+} from './frontier.ts';
+export { ingestBacklog, ObservationStreamReader } from './observation-stream.ts';
+export {
+  createCrawlQueue,
+  createSeedQueue,
+  failedJobsByNetwork,
+  JOB_RETENTION,
+  requeueLost,
+} from './queues.ts';
+export { pushRoundEnded, ROUNDS_ENDED_KEY, type RoundEnded, takeRoundEnded } from './round-ended.ts';
+export { clearCurrentRound, currentRound, SeederLease, saveCurrentRound } from './seeder-lease.ts';
+export { createStatusSampler, type StatusSample } from './status.ts';

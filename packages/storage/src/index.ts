@@ -3,7 +3,7 @@
 // package needs it; scripts/package-edges.ts lists who imports what.
 export { insertIsolatingRejects } from './isolate.ts';
 export { formatDateTime, migrate, splitStatements } from './migrate.ts';
-export { queryRows, type RoundSummaryRow, roundSummary } from './queries.ts';
+export { queryRows, roundSummary } from './queries.ts';
 export {
   geoBreakdown,
   hasGeo,
@@ -26,11 +26,11 @@ export {
 } from './timeline/reliability.ts';
 export { RELIABILITY_WINDOWS } from './timeline/reliability-sql.ts';
 export { applyGossipRetention } from './timeline/retention.ts';
-export { type RoundEnd, type RoundFigures, roundFigures, writeRoundRows } from './timeline/round-end.ts';
-export { findRound, insertRounds, knownEndpoints, listRounds, readRounds } from './timeline/rounds.ts';
+export { roundFigures, writeRoundRows } from './timeline/round-end.ts';
+export { findRound, knownEndpoints, listRounds, readRounds } from './timeline/rounds.ts';
 export { sessionSummary, uptimeSessions } from './timeline/sessions.ts';
 export { ROUND_ID } from './timeline/sql-values.ts';
 export { churnByRound, unreachableEstimate, v2Adoption } from './timeline/trends.ts';
 export { queryTypedRows, withExactNumbers } from './typed-rows.ts';
-export { type UnroutedRow, unroutedByNetwork } from './unrouted.ts';
+export type { UnroutedRow } from './unrouted.ts';
 export { insertNodeGeo, insertObservations, type NodeGeoRow } from './writer.ts';

@@ -1,4 +1,4 @@
-export * from './http.ts';
-export * from './logger.ts';
-export * from './metrics.ts';
-export * from './service.ts';
+export { startMetricsServer } from './http.ts';
+export { createLogger, type Logger, type LogLevel, silentLogger } from './logger.ts';
+export { createMetrics, type Metrics, PROCESS_PREFIX } from './metrics.ts';
+export { type RunningService, runUntilStopped } from './service.ts';

@@ -1,3 +1,1 @@
-export * from './app.ts';
-export * from './main.ts';
-export * from './summary.ts';
+export { main, start } from './main.ts';

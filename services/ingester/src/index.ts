@@ -1,7 +1,7 @@
-export { type IngesterServiceConfig, ingesterConfigFrom } from './config.ts';
-export * from './geo.ts';
-export * from './geo-backfill.ts';
-export * from './ingester.ts';
+export { ingesterConfigFrom } from './config.ts';
+export { loadGeoEnricher } from './geo.ts';
+export { backfillGeo } from './geo-backfill.ts';
+export { type IngesterConfig, IngesterError, ingesterConfigSchema, startIngester } from './ingester.ts';
 export { main } from './main.ts';
 export { start } from './start.ts';
-export { type IngestThread, startIngestThread } from './thread.ts';
+export { startIngestThread } from './thread.ts';

@@ -1,5 +1,13 @@
-export { type SeederServiceConfig, seederConfigFrom } from './config.ts';
+export { seederConfigFrom } from './config.ts';
 export { main } from './main.ts';
-export * from './rounds.ts';
-export * from './seeder.ts';
+export { nextRoundStart, type RoundPoll, type RoundWatch, sleepUnless, watchRound } from './rounds.ts';
+export {
+  newCrawlId,
+  type SeedDeps,
+  type SeederConfig,
+  type SeedSources,
+  seederConfigSchema,
+  seedKnown,
+  seedRound,
+} from './seeder.ts';
 export { start } from './start.ts';

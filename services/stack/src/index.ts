@@ -1,1 +1,1 @@
-export * from './stack.ts';
+export { runStack } from './stack.ts';

@@ -1,6 +1,6 @@
-export { type EngineConfig, engineConfig, type WorkerServiceConfig, workerConfigFrom } from './config.ts';
-export { type Engine, startEngine } from './engine.ts';
-export { main, type WorkerMainOptions } from './main.ts';
-export { start, type WorkerDeps } from './start.ts';
+export { workerConfigFrom } from './config.ts';
+export { startEngine } from './engine.ts';
+export { main } from './main.ts';
+export { start } from './start.ts';
 export { EngineThreadError, startEngineThreads } from './threads.ts';
-export * from './worker.ts';
+export { type WorkerConfig, workerConfigSchema } from './worker.ts';
