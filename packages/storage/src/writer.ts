@@ -53,12 +53,7 @@ export async function insertObservations(
   if (batch.length === 0) return { observations: 0, gossip: 0 };
   const { tsv, entries } = gossipTsv(batch);
   await store.insertTsv('gossip', tsv);
-  await store.client.insert({
-    table: 'observations',
-    values: observationRows(batch),
-    format: 'JSONEachRow',
-    clickhouse_settings: store.settings,
-  });
+  await insertJsonRows(store, 'observations', observationRows(batch));
   return { observations: batch.length, gossip: entries };
 }
 
@@ -77,10 +72,15 @@ export interface NodeGeoRow {
 
 /** Inserts enrichment rows; re-inserting the same rows is harmless (ReplacingMergeTree on the address). */
 export async function insertNodeGeo(store: Store, rows: readonly NodeGeoRow[]): Promise<number> {
+  return insertJsonRows(store, 'node_geo', rows);
+}
+
+/** Inserts rows as JSONEachRow with the store's settings; the number inserted. */
+export async function insertJsonRows(store: Store, table: string, rows: readonly object[]): Promise<number> {
   if (rows.length === 0) return 0;
   await store.client.insert({
-    table: 'node_geo',
-    values: rows as NodeGeoRow[],
+    table,
+    values: rows as object[],
     format: 'JSONEachRow',
     clickhouse_settings: store.settings,
   });

@@ -1,5 +1,6 @@
 import { queryRows } from '../queries.ts';
 import type { Store } from '../store.ts';
+import { insertJsonRows } from '../writer.ts';
 import { intLiteral, num, roundLiteral } from './sql-values.ts';
 
 /** One node_location row: what a city-level (MMDB) database says about an IP address. */
@@ -19,14 +20,7 @@ export interface NodeLocationRow {
 }
 
 export async function insertNodeLocation(store: Store, rows: readonly NodeLocationRow[]): Promise<number> {
-  if (rows.length === 0) return 0;
-  await store.client.insert({
-    table: 'node_location',
-    values: rows as NodeLocationRow[],
-    format: 'JSONEachRow',
-    clickhouse_settings: store.settings,
-  });
-  return rows.length;
+  return insertJsonRows(store, 'node_location', rows);
 }
 
 /**

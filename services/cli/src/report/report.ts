@@ -11,6 +11,7 @@ import {
   userAgents,
 } from '@bitcrawl/storage';
 import { formatRows } from '../format.ts';
+import { countrySection, pct } from './share.ts';
 import { trendSections } from './trends.ts';
 
 export interface Section {
@@ -47,7 +48,6 @@ async function chooseRounds(store: Store, sel: RoundChoice) {
   return { rounds: stored.slice(-n), inStore };
 }
 
-const pct = (part: number, whole: number) => (whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : '-');
 const BARS = '▁▂▃▄▅▆▇█';
 
 /** One character per value, scaled to the series' maximum (graph-over-time at a glance). */
@@ -122,15 +122,14 @@ export async function buildReport(store: Store, sel: RoundChoice = {}): Promise<
   if (await hasGeo(store)) {
     const geo = await geoBreakdown(store, latest);
     const total = geo.clouds.reduce((s, c) => s + c.nodes, 0);
-    sections.push({
-      key: 'countries',
-      title: `Reachable IPv4/IPv6 nodes by country (round ${latest}, top 15)`,
-      rows: geo.countries.map((c) => ({
-        country: c.country || '(no data)',
-        nodes: c.nodes,
-        share: pct(c.nodes, total),
-      })),
-    });
+    sections.push(
+      countrySection(
+        'countries',
+        `Reachable IPv4/IPv6 nodes by country (round ${latest}, top 15)`,
+        geo.countries,
+        total,
+      ),
+    );
     sections.push({
       key: 'ases',
       title: `Reachable IPv4/IPv6 nodes by AS (round ${latest}, top 15)`,

@@ -10,8 +10,8 @@ import {
   v2Adoption,
 } from '@bitcrawl/storage';
 import type { Section } from './report.ts';
+import { countrySection, pct } from './share.ts';
 
-const pct = (part: number, whole: number) => (whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : '-');
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 const hours = (s: number) => (s / 3600).toFixed(1);
 
@@ -115,15 +115,14 @@ export async function trendSections(store: Store, rounds: readonly string[]): Pr
   const places = await locationBreakdown(store, latest.crawlId);
   if (places.countries.length > 0) {
     const total = places.countries.reduce((n, c) => n + c.nodes, 0);
-    sections.push({
-      key: 'location_countries',
-      title: `Reachable IPv4/IPv6 nodes by country, MMDB city database (round ${latest.crawlId}, top 15)`,
-      rows: places.countries.map((c) => ({
-        country: c.country || '(no data)',
-        nodes: c.nodes,
-        share: pct(c.nodes, total),
-      })),
-    });
+    sections.push(
+      countrySection(
+        'location_countries',
+        `Reachable IPv4/IPv6 nodes by country, MMDB city database (round ${latest.crawlId}, top 15)`,
+        places.countries,
+        total,
+      ),
+    );
     sections.push({
       key: 'cities',
       title: `Reachable IPv4/IPv6 nodes by city (round ${latest.crawlId}, top 15)`,
