@@ -1,14 +1,12 @@
+import type { Endpoint } from '@bitcrawl/protocol';
 import { queryRows } from '../queries.ts';
 import type { Store } from '../store.ts';
 import { RELIABILITY_WINDOWS, reliabilitySql, type WindowKey } from './reliability-sql.ts';
 import type { RoundSpan } from './rounds.ts';
-import { intLiteral, num, roundLiteral } from './sql-values.ts';
+import { endpointOf, intLiteral, num, roundLiteral } from './sql-values.ts';
 
 /** One endpoint's record as of a round (times in seconds since the epoch, 0 = never). */
-export interface NodeReliability {
-  network: string;
-  host: string;
-  port: number;
+export interface NodeReliability extends Endpoint {
   firstSeen: number;
   lastSeen: number;
   lastSuccess: number;
@@ -59,9 +57,7 @@ export function toNodeReliability(r: Record<string, unknown>): NodeReliability {
       number
     >;
   return {
-    network: String(r.network),
-    host: String(r.host),
-    port: num(r.port),
+    ...endpointOf(r),
     firstSeen: num(r.first_seen),
     lastSeen: num(r.last_seen),
     lastSuccess: num(r.last_success),

@@ -1,7 +1,8 @@
+import type { Endpoint } from '@bitcrawl/protocol';
 import { formatDateTime } from '../migrate.ts';
 import { queryRows } from '../queries.ts';
 import type { Store } from '../store.ts';
-import { intLiteral, num, roundLiteral } from './sql-values.ts';
+import { endpointOf, intLiteral, num, roundLiteral } from './sql-values.ts';
 
 /** One `rounds` row: a round's figures for one network, written when the round ends. */
 export interface RoundRow {
@@ -99,7 +100,7 @@ export async function* knownEndpoints(
   store: Store,
   sinceMs: number,
   pageSize = 50_000,
-): AsyncGenerator<{ network: string; host: string; port: number }[]> {
+): AsyncGenerator<Endpoint[]> {
   const since = `ts_ms >= ${intLiteral(Math.floor(sinceMs))}`;
   const [c] = await queryRows(
     store,
@@ -112,6 +113,6 @@ export async function* knownEndpoints(
       store,
       `SELECT DISTINCT network, host, port FROM observations WHERE ${since} AND outcome != 'not_dialable'${bucket}`,
     );
-    yield rows.map((r) => ({ network: String(r.network), host: String(r.host), port: num(r.port) }));
+    yield rows.map(endpointOf);
   }
 }

@@ -1,14 +1,12 @@
+import type { Endpoint } from '@bitcrawl/protocol';
 import { queryRows } from '../queries.ts';
 import type { Store } from '../store.ts';
 import type { RoundSpan } from './rounds.ts';
 import { sessionsSql } from './sessions-sql.ts';
-import { intLiteral, num } from './sql-values.ts';
+import { endpointOf, intLiteral, num } from './sql-values.ts';
 
 /** One continuous up period of an endpoint (seconds since the epoch). */
-export interface UptimeSession {
-  network: string;
-  host: string;
-  port: number;
+export interface UptimeSession extends Endpoint {
   /** 1, 2, ... per endpoint, oldest first. */
   session: number;
   /** First and last successful visit of the session. */
@@ -32,9 +30,7 @@ export async function uptimeSessions(
     `${sessionsSql({ nowMs: intLiteral(o.round.lastVisit), ...(where ? { where } : {}) })} ORDER BY network, host, port, session`,
   );
   return rows.map((r) => ({
-    network: String(r.network),
-    host: String(r.host),
-    port: num(r.port),
+    ...endpointOf(r),
     session: num(r.session),
     start: num(r.start),
     lastUp: num(r.last_up),

@@ -1,3 +1,4 @@
+import { type Endpoint, NETWORKS, type Network } from '@bitcrawl/protocol';
 import { stringLiteral, valueLiteral } from '../sql/literal.ts';
 
 /**
@@ -18,3 +19,14 @@ export function intLiteral(n: number): string {
 }
 
 export const num = (v: unknown): number => Number(v ?? 0);
+
+/**
+ * A row's network, host and port as the protocol's Endpoint. The store holds only the networks
+ * the crawler wrote; anything else is a corrupt row, said so rather than passed on.
+ */
+export function endpointOf(r: Record<string, unknown>): Endpoint {
+  const network = String(r.network);
+  if (!(NETWORKS as readonly string[]).includes(network))
+    throw new Error(`a row of network "${network}": not one the crawler writes`);
+  return { network: network as Network, host: String(r.host), port: num(r.port) };
+}

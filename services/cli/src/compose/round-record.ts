@@ -1,4 +1,3 @@
-import type { Endpoint } from '@bitcrawl/protocol';
 import { type SeedDeps, type SeederConfig, seedKnown, seedRound } from '@bitcrawl/seeder';
 import { knownEndpoints, roundFigures, type Store, writeRoundRows } from '@bitcrawl/storage';
 import { seedLines, unroutedLines } from './crawl-messages.ts';
@@ -28,7 +27,7 @@ export async function startRound(
   for (const line of seedLines(crawlId, seeded.enqueued, seeded.sources, config.chain)) progress(line);
   let known = 0;
   for await (const page of knownEndpoints(store, started - config.revisitKnownMs))
-    known += await seedKnown(deps, crawlId, page as Endpoint[]);
+    known += await seedKnown(deps, crawlId, page);
   progress(
     `round ${crawlId}: ${known} known addresses enqueued (visited in the last ${days(config.revisitKnownMs)})`,
   );

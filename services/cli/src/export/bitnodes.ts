@@ -1,4 +1,4 @@
-import { type Endpoint, formatEndpoint } from '@bitcrawl/protocol';
+import { formatEndpoint } from '@bitcrawl/protocol';
 import type { SnapshotNode } from '@bitcrawl/storage';
 
 /**
@@ -32,5 +32,5 @@ export function bitnodesEntry(n: SnapshotNode): string {
     onion ? '"TOR"' : n.asn > 0 ? `"AS${n.asn}"` : 'null',
     onion ? '"Tor network"' : str(n.asOrg),
   ];
-  return `${JSON.stringify(formatEndpoint(n as Endpoint))}:[${fields.join(',')}]`;
+  return `${JSON.stringify(formatEndpoint(n))}:[${fields.join(',')}]`;
 }

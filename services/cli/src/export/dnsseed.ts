@@ -1,4 +1,4 @@
-import { type Endpoint, formatEndpoint } from '@bitcrawl/protocol';
+import { formatEndpoint } from '@bitcrawl/protocol';
 import type { NodeReliability } from '@bitcrawl/storage';
 
 /**
@@ -17,7 +17,7 @@ export function dnsseedLine(n: NodeReliability): string {
   const r = n.reliability;
   const svcs = BigInt(n.services).toString(16).padStart(8, '0');
   return (
-    `${formatEndpoint(n as Endpoint).padEnd(47)}  ${String(n.good ? 1 : 0).padStart(4)}  ` +
+    `${formatEndpoint(n).padEnd(47)}  ${String(n.good ? 1 : 0).padStart(4)}  ` +
     `${String(n.lastSuccess).padStart(11)}  ${pct(r['2h'])} ${pct(r['8h'])} ${pct(r['1d'])} ${pct(r['7d'])} ${pct(r['30d'])}  ` +
     `${String(n.startHeight).padStart(6)}  ${svcs}  ${String(n.protocolVersion).padStart(5)} ${JSON.stringify(n.userAgent)}\n`
   );

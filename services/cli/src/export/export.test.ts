@@ -63,7 +63,7 @@ describe('Bitnodes entries', () => {
         null,
       ],
     });
-    const onion = { ...snap, network: 'onion', host: `${'a'.repeat(56)}.onion`, upSince: 0 };
+    const onion = { ...snap, network: 'onion' as const, host: `${'a'.repeat(56)}.onion`, upSince: 0 };
     expect(JSON.parse(`{${bitnodesEntry(onion)}}`)[`${'a'.repeat(56)}.onion:8333`]).toEqual([
       70016,
       node.userAgent,
