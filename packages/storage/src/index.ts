@@ -15,6 +15,7 @@ export {
   userAgents,
 } from './reads/report.ts';
 export { visitedAddressesPage } from './reads/visited.ts';
+export { inRoundOrder } from './round-order.ts';
 export { openStore, type Store, type StoreOptions } from './store.ts';
 export { roundReachableHeight, type SnapshotNode, streamSnapshotNodes } from './timeline/bitnodes.ts';
 export { insertNodeLocation, locationBreakdown, type NodeLocationRow } from './timeline/location.ts';

@@ -1,6 +1,8 @@
 import { ConfigError } from '@bitcrawl/model';
 import { queryRows } from '../queries.ts';
+import { byNetwork, inRoundOrder } from '../round-order.ts';
 import type { Store } from '../store.ts';
+import { num } from '../timeline/sql-values.ts';
 
 /**
  * The report's reads. Values go in as placeholders (the binding layer writes them as literals
@@ -12,8 +14,6 @@ export class NoSuchRoundError extends ConfigError {
   readonly code = 'NO_SUCH_ROUND';
 }
 
-const num = (v: unknown) => Number(v ?? 0);
-
 export async function reachableByRound(store: Store, ids: readonly string[]) {
   if (ids.length === 0) return [];
   const rows = await queryRows(
@@ -21,17 +21,13 @@ export async function reachableByRound(store: Store, ids: readonly string[]) {
     'SELECT crawl_id, network, visited, reachable FROM round_summary WHERE crawl_id IN {ids:Array(String)}',
     { ids },
   );
-  const order = new Map(ids.map((id, i) => [id, i]));
-  return rows
-    .map((r) => ({
-      round: String(r.crawl_id),
-      network: String(r.network),
-      visited: num(r.visited),
-      reachable: num(r.reachable),
-    }))
-    .sort(
-      (a, b) => (order.get(a.round) ?? 0) - (order.get(b.round) ?? 0) || a.network.localeCompare(b.network),
-    );
+  const out = rows.map((r) => ({
+    round: String(r.crawl_id),
+    network: String(r.network),
+    visited: num(r.visited),
+    reachable: num(r.reachable),
+  }));
+  return inRoundOrder(ids, out, (r) => r.round, byNetwork);
 }
 
 export async function outcomesByRound(store: Store, ids: readonly string[]) {
@@ -133,14 +129,12 @@ export async function transportByRound(store: Store, ids: readonly string[]) {
      FROM observations FINAL WHERE crawl_id IN {ids:Array(String)} AND outcome = 'ok' GROUP BY crawl_id`,
     { ids },
   );
-  const order = new Map(ids.map((id, i) => [id, i]));
-  return rows
-    .map((r) => ({
-      round: String(r.crawl_id),
-      reachable: num(r.reachable),
-      advertised: num(r.advertised),
-      v2: num(r.v2),
-      fallback: num(r.fallback),
-    }))
-    .sort((a, b) => (order.get(a.round) ?? 0) - (order.get(b.round) ?? 0));
+  const out = rows.map((r) => ({
+    round: String(r.crawl_id),
+    reachable: num(r.reachable),
+    advertised: num(r.advertised),
+    v2: num(r.v2),
+    fallback: num(r.fallback),
+  }));
+  return inRoundOrder(ids, out, (r) => r.round);
 }

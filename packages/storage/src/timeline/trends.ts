@@ -1,4 +1,5 @@
 import { queryRows } from '../queries.ts';
+import { byNetwork, inRoundOrder } from '../round-order.ts';
 import type { Store } from '../store.ts';
 import type { RoundSpan } from './rounds.ts';
 import { num } from './sql-values.ts';
@@ -40,10 +41,7 @@ export async function churnByRound(
     row[String(r.cls) as 'new' | 'gone' | 'returned' | 'stayed'] = num(r.n);
     out.set(key, row);
   }
-  const order = new Map(ids.map((id, i) => [id, i]));
-  return [...out.values()].sort(
-    (a, b) => (order.get(a.crawlId) ?? 0) - (order.get(b.crawlId) ?? 0) || a.network.localeCompare(b.network),
-  );
+  return inRoundOrder(ids, [...out.values()], (r) => r.crawlId, byNetwork);
 }
 
 export interface UnreachableRow {
@@ -63,19 +61,14 @@ export async function unreachableEstimate(
 ): Promise<UnreachableRow[]> {
   if (crawlIds.length === 0) return [];
   const rows = await queryRows(store, unreachableSql(crawlIds));
-  const order = new Map(crawlIds.map((id, i) => [id, i]));
-  return rows
-    .map((r) => ({
-      crawlId: String(r.crawl_id),
-      network: String(r.network),
-      gossiped: num(r.gossiped),
-      reachable: num(r.reachable),
-      unreachable: num(r.gossiped) - num(r.reachable),
-    }))
-    .sort(
-      (a, b) =>
-        (order.get(a.crawlId) ?? 0) - (order.get(b.crawlId) ?? 0) || a.network.localeCompare(b.network),
-    );
+  const out = rows.map((r) => ({
+    crawlId: String(r.crawl_id),
+    network: String(r.network),
+    gossiped: num(r.gossiped),
+    reachable: num(r.reachable),
+    unreachable: num(r.gossiped) - num(r.reachable),
+  }));
+  return inRoundOrder(crawlIds, out, (r) => r.crawlId, byNetwork);
 }
 
 export interface V2Row {
@@ -90,18 +83,16 @@ export interface V2Row {
 export async function v2Adoption(store: Store, crawlIds: readonly string[]): Promise<V2Row[]> {
   if (crawlIds.length === 0) return [];
   const rows = await queryRows(store, v2AdoptionSql(crawlIds));
-  const order = new Map(crawlIds.map((id, i) => [id, i]));
-  return rows
-    .map((r) => ({
-      crawlId: String(r.crawl_id),
-      family: String(r.family),
-      reachable: num(r.reachable),
-      v2: num(r.v2),
-    }))
-    .sort(
-      (a, b) =>
-        (order.get(a.crawlId) ?? 0) - (order.get(b.crawlId) ?? 0) ||
-        b.reachable - a.reachable ||
-        a.family.localeCompare(b.family),
-    );
+  const out = rows.map((r) => ({
+    crawlId: String(r.crawl_id),
+    family: String(r.family),
+    reachable: num(r.reachable),
+    v2: num(r.v2),
+  }));
+  return inRoundOrder(
+    crawlIds,
+    out,
+    (r) => r.crawlId,
+    (a, b) => b.reachable - a.reachable || a.family.localeCompare(b.family),
+  );
 }

@@ -1,6 +1,7 @@
 import {
   geoBreakdown,
   hasGeo,
+  inRoundOrder,
   listRounds,
   NoSuchRoundError,
   outcomesByRound,
@@ -82,18 +83,15 @@ export async function buildReport(store: Store, sel: RoundChoice = {}): Promise<
   const outcomes = await outcomesByRound(store, rounds);
   const totals = new Map<string, number>();
   for (const o of outcomes) totals.set(o.round, (totals.get(o.round) ?? 0) + o.visits);
-  const order = new Map(rounds.map((id, i) => [id, i]));
   sections.push({
     key: 'outcomes',
     title: 'Visit outcomes per round',
-    rows: outcomes
-      .sort(
-        (a, b) =>
-          (order.get(a.round) ?? 0) - (order.get(b.round) ?? 0) ||
-          b.visits - a.visits ||
-          a.outcome.localeCompare(b.outcome),
-      )
-      .map((o) => ({ ...o, share: pct(o.visits, totals.get(o.round) ?? 0) })),
+    rows: inRoundOrder(
+      rounds,
+      outcomes,
+      (o) => o.round,
+      (a, b) => b.visits - a.visits || a.outcome.localeCompare(b.outcome),
+    ).map((o) => ({ ...o, share: pct(o.visits, totals.get(o.round) ?? 0) })),
   });
   sections.push({
     key: 'errors',
