@@ -16,12 +16,6 @@ export const INGEST_GROUP = 'ingester';
 export const CURRENT_ROUND_KEY = `${PREFIX}:round:current`;
 
 /**
- * Round ids appear in Redis keys, BullMQ job ids and (18.16 has no query parameters) SQL
- * literals: keep them to a safe alphabet, and check with this one pattern everywhere.
- */
-export { CRAWL_ID_PATTERN };
-
-/**
  * A new round's id, the one format every command uses (crawl, seeder, stack): `r` and the UTC
  * time to the second, e.g. `r20261124T160442Z`, so ids sort by time.
  */
@@ -31,6 +25,10 @@ export function newCrawlId(now = Date.now()): string {
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z')}`;
 }
+/**
+ * Round ids appear in Redis keys and BullMQ job ids: kept to a safe alphabet, checked with the
+ * one pattern (config's CRAWL_ID_PATTERN) everywhere.
+ */
 export const crawlIdSchema = z.string().regex(CRAWL_ID_PATTERN, CRAWL_ID_RULE);
 
 export const crawlJobSchema = z.object({

@@ -1,5 +1,4 @@
 export {
-  CRAWL_ID_PATTERN,
   CRAWL_QUEUE,
   type CrawlJob,
   crawlIdSchema,

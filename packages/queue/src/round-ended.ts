@@ -1,6 +1,7 @@
+import { CRAWL_ID_PATTERN } from '@bitcrawl/config/defaults';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { CRAWL_ID_PATTERN, PREFIX } from './contract.ts';
+import { PREFIX } from './contract.ts';
 
 /**
  * A round that ended in a deployment of services: the seeder saw it end (every address visited,

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { CRAWL_ID_PATTERN } from '@bitcrawl/config/defaults';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { CRAWL_ID_PATTERN, PREFIX } from './contract.ts';
+import { PREFIX } from './contract.ts';
 
 /**
  * One seeder leads a deployment's rounds at a time. A second seeder (a scaled-up service, a

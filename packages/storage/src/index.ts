@@ -30,7 +30,6 @@ export { applyGossipRetention } from './timeline/retention.ts';
 export { roundFigures, writeRoundRows } from './timeline/round-end.ts';
 export { findRound, knownEndpoints, listRounds, readRounds } from './timeline/rounds.ts';
 export { sessionSummary, uptimeSessions } from './timeline/sessions.ts';
-export { ROUND_ID } from './timeline/sql-values.ts';
 export { churnByRound, unreachableEstimate, v2Adoption } from './timeline/trends.ts';
 export { queryTypedRows, withExactNumbers } from './typed-rows.ts';
 export type { UnroutedRow } from './unrouted.ts';

@@ -3,10 +3,9 @@ import { stringLiteral, valueLiteral } from '../sql/literal.ts';
 
 /**
  * Values the timeline's SQL builders write into their text, through the one tested literal
- * formatter (sql/literal.ts), so the same SQL runs on 18.16 (no query parameters) and chdb.
- * ROUND_ID is the crawl id alphabet, for checking ids a user types; the SQL needs no guard.
+ * formatter (sql/literal.ts), so the same SQL runs on 18.16 (no query parameters) and chdb:
+ * the SQL needs no guard on round ids.
  */
-export const ROUND_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** A round id as an SQL string literal, escaped. */
 export function roundLiteral(id: string): string {

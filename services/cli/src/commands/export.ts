@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { exitCodeOf } from '../exit-codes.ts';
+import { checkRoundFlag } from '../round-flag.ts';
 import { addStoreOptions, resolveStore } from '../store-options.ts';
 import { UsageError } from '../usage-error.ts';
 
@@ -29,9 +30,8 @@ export function register(program: Command): void {
       throw new UsageError(`export: unknown kind "${kind}" (${EXPORT_KINDS.join(', ')})`);
     // --clickhouse, --store, $CLICKHOUSE_URL, $STORE_DIR, ./data: as query and report find it.
     const { options, where } = resolveStore(raw);
-    const { ROUND_ID, migrate, openStore } = await import('@bitcrawl/storage');
-    if (o.round !== undefined && !ROUND_ID.test(o.round))
-      throw new UsageError(`--round: bad round id "${o.round}" (letters, digits, '.', '_', '-')`);
+    const { migrate, openStore } = await import('@bitcrawl/storage');
+    checkRoundFlag(o.round);
     const store = await openStore(options);
     try {
       await migrate(store); // an older store gains the views and tables the exports read

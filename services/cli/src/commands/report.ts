@@ -1,8 +1,8 @@
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import { exitCodeOf } from '../exit-codes.ts';
+import { checkRoundFlag } from '../round-flag.ts';
 import { addStoreOptions, resolveStore } from '../store-options.ts';
-import { UsageError } from '../usage-error.ts';
 
 const optsSchema = z.object({
   round: z.string().optional(),
@@ -27,9 +27,7 @@ export function register(program: Command): void {
   addStoreOptions(cmd).action(async (raw: Record<string, unknown>) => {
     const o = optsSchema.parse(raw);
     const { options } = resolveStore(raw);
-    const { CRAWL_ID_PATTERN } = await import('@bitcrawl/queue');
-    if (o.round !== undefined && !CRAWL_ID_PATTERN.test(o.round))
-      throw new UsageError(`--round: bad round id "${o.round}" (letters, digits, '.', '_', '-')`);
+    checkRoundFlag(o.round);
     const { migrate, openStore } = await import('@bitcrawl/storage');
     const { buildReport, renderReport } = await import('../report/report.ts');
     const store = await openStore(options);
