@@ -17,6 +17,8 @@ export const USES = [
   'status',
   'decode',
   'geo-backfill',
+  'query',
+  'report',
 ] as const;
 export type Use = (typeof USES)[number];
 export const SERVICE_USES = ['worker', 'seeder', 'ingester', 'dashboard'] as const satisfies readonly Use[];

@@ -41,6 +41,12 @@ export const COMMAND_KNOBS = {
     uses: { stack: {} },
     conflicts: 'storeDir',
   }),
+  format: oneOf(['table', 'json', 'csv'], {
+    flag: '--format <fmt>',
+    help: 'output: table, json or csv',
+    default: 'table',
+    uses: { query: {}, report: {} },
+  }),
   hex: bool({
     flag: '--hex',
     help: 'stdin is hex text (whitespace ignored)',

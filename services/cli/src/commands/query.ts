@@ -1,11 +1,7 @@
+import { addFlags, fromFlags } from '@bitcrawl/config';
 import type { Command } from 'commander';
-import { z } from 'zod';
 import { formatRows } from '../format.ts';
 import { addStoreOptions, resolveStore } from '../store-options.ts';
-
-const optsSchema = z.object({
-  format: z.enum(['table', 'json', 'csv']).default('table'),
-});
 
 /** `bitcrawl query "SQL"`: analytic SQL over the crawl's tables, on a server or the embedded store. */
 export function register(program: Command): void {
@@ -14,10 +10,9 @@ export function register(program: Command): void {
     .description(
       'run SQL against ClickHouse (tables: observations, addr_gossip, node_geo; views: nodes, nodes_geo, round_summary)',
     )
-    .argument('<sql>', 'the query')
-    .option('--format <fmt>', 'table|json|csv', 'table');
-  addStoreOptions(cmd).action(async (sql: string, raw: Record<string, unknown>) => {
-    const o = optsSchema.parse(raw);
+    .argument('<sql>', 'the query');
+  addStoreOptions(addFlags(cmd, 'query')).action(async (sql: string, raw: Record<string, unknown>) => {
+    const o = fromFlags('query', raw);
     const { options } = resolveStore(raw);
     const { openStore, queryTypedRows, withExactNumbers } = await import('@bitcrawl/storage');
     const store = await openStore(options);

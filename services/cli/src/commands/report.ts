@@ -1,3 +1,4 @@
+import { addFlags, fromFlags } from '@bitcrawl/config';
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import { exitCodeOf } from '../exit-codes.ts';
@@ -8,7 +9,6 @@ const optsSchema = z.object({
   round: z.string().optional(),
   rounds: z.coerce.number().int().min(1).max(1000).optional(),
   allRounds: z.boolean().optional(),
-  format: z.enum(['table', 'json', 'csv']).default('table'),
 });
 
 /** `bitcrawl report`: reachable nodes over rounds, outcomes and errors, user agents, GeoIP/ASN/cloud. */
@@ -22,10 +22,9 @@ export function register(program: Command): void {
     .addOption(
       new Option('--rounds <n>', 'the newest N rounds (default: the newest one)').conflicts('allRounds'),
     )
-    .option('--all-rounds', 'every round in the store')
-    .option('--format <fmt>', 'table|json|csv', 'table');
-  addStoreOptions(cmd).action(async (raw: Record<string, unknown>) => {
-    const o = optsSchema.parse(raw);
+    .option('--all-rounds', 'every round in the store');
+  addStoreOptions(addFlags(cmd, 'report')).action(async (raw: Record<string, unknown>) => {
+    const o = { ...optsSchema.parse(raw), ...fromFlags('report', raw) };
     const { options } = resolveStore(raw);
     checkRoundFlag(o.round);
     const { migrate, openStore } = await import('@bitcrawl/storage');
