@@ -19,6 +19,7 @@ export const USES = [
   'geo-backfill',
   'query',
   'report',
+  'export',
 ] as const;
 export type Use = (typeof USES)[number];
 export const SERVICE_USES = ['worker', 'seeder', 'ingester', 'dashboard'] as const satisfies readonly Use[];
@@ -63,8 +64,8 @@ export interface Knob<T = unknown, U extends Use = Use> {
    * reported with the knob's variable or flag.
    */
   to?: readonly string[];
-  /** Another knob's key whose flag may not be given with this one. */
-  conflicts?: string;
+  /** Other knobs' keys whose flags may not be given with this one. */
+  conflicts?: string | readonly string[];
 }
 
 /** The value a knob has for `use`: never undefined when it has a default or is required there. */
@@ -90,7 +91,7 @@ type Common<T, S extends Uses<T>> = {
   help: string;
   uses: S;
   to?: readonly string[];
-  conflicts?: string;
+  conflicts?: string | readonly string[];
 };
 /** What a builder returns: the knob, with its default and its uses' literal types kept for ValueFor. */
 type Built<T, S, D> = Knob<T, keyof S & Use> & { default: D; uses: S };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CRAWL_ID_PATTERN } from './defaults.ts';
 import { bool, int, list, oneOf, text } from './knob.ts';
 
 /**
@@ -46,6 +47,34 @@ export const COMMAND_KNOBS = {
     help: 'output: table, json or csv',
     default: 'table',
     uses: { query: {}, report: {} },
+  }),
+  round: text({
+    flag: '--round <id>',
+    help: 'the round to report or export (default: the newest)',
+    schema: z.string().regex(CRAWL_ID_PATTERN, "bad round id (letters, digits, '.', '_', '-')"),
+    uses: { report: {}, export: {} },
+    conflicts: ['rounds', 'allRounds'],
+  }),
+  rounds: int({
+    flag: '--rounds <n>',
+    help: 'the newest N rounds (default: the newest one)',
+    min: 1,
+    max: 1000,
+    uses: { report: {} },
+    conflicts: 'allRounds',
+  }),
+  allRounds: bool({
+    flag: '--all-rounds',
+    help: 'every round in the store',
+    default: false,
+    uses: { report: {} },
+  }),
+  defaultPort: int({
+    flag: '--default-port <port>',
+    help: "the network's default port for `good` (default: the round's most common)",
+    min: 0,
+    max: 65_535,
+    uses: { export: {} },
   }),
   hex: bool({
     flag: '--hex',

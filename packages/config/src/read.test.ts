@@ -46,7 +46,10 @@ describe('fromEnv', () => {
 });
 
 describe('flags', () => {
-  const parse = (use: 'crawl' | 'visit' | 'worker' | 'stack' | 'decode' | 'geo-backfill', argv: string[]) => {
+  const parse = (
+    use: 'crawl' | 'visit' | 'worker' | 'stack' | 'decode' | 'geo-backfill' | 'report' | 'export',
+    argv: string[],
+  ) => {
     const cmd = addFlags(new Command('x').exitOverride(), use);
     cmd.parse(argv, { from: 'user' });
     return cmd.opts();
@@ -107,6 +110,16 @@ describe('flags', () => {
     expect(() => parse('crawl', ['--clickhouse', 'http://h:8123', '--store', 'd'])).toThrow(
       /cannot be used with/,
     );
+    // --round conflicts with two others (where they exist: export has neither).
+    expect(() => parse('report', ['--round', 'r1', '--all-rounds'])).toThrow(/cannot be used with/);
+    expect(() => parse('report', ['--round', 'r1', '--rounds', '2'])).toThrow(/cannot be used with/);
+    expect(fromFlags('export', parse('export', ['--round', 'r1', '--default-port', '8333']))).toMatchObject({
+      round: 'r1',
+      defaultPort: 8333,
+    });
+    expect(issuesOf(() => fromFlags('report', parse('report', ['--round', "r1' OR 1=1"])))).toEqual([
+      "--round: bad round id (letters, digits, '.', '_', '-')",
+    ]);
   });
 });
 

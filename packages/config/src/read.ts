@@ -130,10 +130,11 @@ export function addFlags(cmd: Command, use: Use): Command {
     const help = `${k.help}${describeDefault(k, use)}${readsEnv ? ` (env: ${k.env})` : ''}`;
     const option = new Option(k.flag, help);
     if (k.kind === 'list') option.argParser(collect);
-    if (k.conflicts) {
-      const other = KNOBS[k.conflicts as KnobKey] as Knob | undefined;
-      if (other?.flag && use in other.uses) option.conflicts(flagAttribute(other.flag));
-    }
+    const conflicting = [k.conflicts ?? []].flat().flatMap((key) => {
+      const other = KNOBS[key as KnobKey] as Knob | undefined;
+      return other?.flag && use in other.uses ? [flagAttribute(other.flag)] : [];
+    });
+    if (conflicting.length > 0) option.conflicts(conflicting);
     cmd.addOption(option);
     for (const alias of k.aliases ?? [])
       cmd.addOption(new Option(alias, `same as ${flagName(k.flag)}`).hideHelp());

@@ -1,15 +1,7 @@
 import { addFlags, fromFlags } from '@bitcrawl/config';
-import { type Command, Option } from 'commander';
-import { z } from 'zod';
+import type { Command } from 'commander';
 import { exitCodeOf } from '../exit-codes.ts';
-import { checkRoundFlag } from '../round-flag.ts';
 import { addStoreOptions, resolveStore } from '../store-options.ts';
-
-const optsSchema = z.object({
-  round: z.string().optional(),
-  rounds: z.coerce.number().int().min(1).max(1000).optional(),
-  allRounds: z.boolean().optional(),
-});
 
 /** `bitcrawl report`: reachable nodes over rounds, outcomes and errors, user agents, GeoIP/ASN/cloud. */
 export function register(program: Command): void {
@@ -17,16 +9,10 @@ export function register(program: Command): void {
     .command('report')
     .description(
       'the crawl in numbers (the newest round by default): reachable nodes over rounds, outcomes, errors, user agents, countries, ASes, cloud share',
-    )
-    .addOption(new Option('--round <id>', 'just this round').conflicts(['rounds', 'allRounds']))
-    .addOption(
-      new Option('--rounds <n>', 'the newest N rounds (default: the newest one)').conflicts('allRounds'),
-    )
-    .option('--all-rounds', 'every round in the store');
+    );
   addStoreOptions(addFlags(cmd, 'report')).action(async (raw: Record<string, unknown>) => {
-    const o = { ...optsSchema.parse(raw), ...fromFlags('report', raw) };
+    const o = fromFlags('report', raw);
     const { options } = resolveStore(raw);
-    checkRoundFlag(o.round);
     const { migrate, openStore } = await import('@bitcrawl/storage');
     const { buildReport, renderReport } = await import('../report/report.ts');
     const store = await openStore(options);
