@@ -5,6 +5,7 @@ import { CHAINS } from '../networks.ts';
 import { deriveKeys, PacketOpener, PacketSealer } from './cipher.ts';
 import {
   bytesToBig,
+  ellswiftCreate,
   ellswiftDecode,
   ellswiftEcdhXonly,
   ellswiftKeyFrom,
@@ -13,6 +14,7 @@ import {
   v2Ecdh,
   xswiftecInv,
 } from './ellswift.ts';
+import { allSecp256k1, defaultSecp256k1, wasmLoadError } from './secp.ts';
 
 /** BIP324's official vectors (fixtures/bip324, copied unchanged from the BIPs repository). */
 function csv(name: string): Record<string, string>[] {
@@ -63,9 +65,9 @@ describe('packet_encoding_test_vectors.csv', () => {
     const priv = hex(v.in_priv_ours as string);
     expect(ellswiftDecode(ours)).toBe(big(v.mid_x_ours as string));
     expect(ellswiftDecode(theirs)).toBe(big(v.mid_x_theirs as string));
-    // Both scalar-multiplication paths: OpenSSL's and noble's.
-    for (const openssl of [true, false]) {
-      const key = ellswiftKeyFrom(priv, ours, openssl);
+    // Every scalar-multiplication backend: libsecp256k1 (WASM), OpenSSL, noble.
+    for (const secp of allSecp256k1()) {
+      const key = ellswiftKeyFrom(priv, ours, secp);
       expect(toHex(ellswiftEcdhXonly(theirs, key))).toBe(v.mid_x_shared);
       expect(toHex(v2Ecdh(key, theirs, initiating))).toBe(v.mid_shared_secret);
     }
@@ -119,5 +121,31 @@ describe('field helpers', () => {
     );
     expect(isSquare(0n)).toBe(true);
     expect(isSquare(4n)).toBe(true);
+  });
+});
+
+describe('secp256k1 backends', () => {
+  it('loads libsecp256k1 (WASM) as the default', () => {
+    expect(defaultSecp256k1().name).toBe('libsecp256k1-wasm');
+    expect(wasmLoadError()).toBeUndefined();
+  });
+
+  it('agree on G·k and x-only ECDH, and an ellswift key decodes to its public x', () => {
+    const backends = allSecp256k1();
+    expect(backends.map((b) => b.name)).toContain('noble');
+    for (let i = 0; i < 8; i++) {
+      const ours = ellswiftCreate(backends[i % backends.length]);
+      const theirs = ellswiftCreate();
+      const x = toHex(ours.scalar.publicX());
+      expect(ellswiftDecode(ours.ellswift).toString(16).padStart(64, '0')).toBe(x);
+      const shared = toHex(ellswiftEcdhXonly(theirs.ellswift, ours));
+      // ECDH is symmetric, and every backend computes the same x from the same private key.
+      expect(toHex(ellswiftEcdhXonly(ours.ellswift, theirs))).toBe(shared);
+      for (const b of backends) {
+        const key = ellswiftKeyFrom(ours.priv, ours.ellswift, b);
+        expect(toHex(key.scalar.publicX()), b.name).toBe(x);
+        expect(toHex(ellswiftEcdhXonly(theirs.ellswift, key)), b.name).toBe(shared);
+      }
+    }
   });
 });
