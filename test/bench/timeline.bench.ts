@@ -7,7 +7,7 @@
  * disk per round, per table. Target: each command <= 5 s on the 2-core development machine.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { listRounds, migrate, nodeReliability, openStore, queryRows } from '@bitcrawl/storage';
@@ -91,22 +91,40 @@ await store.close();
 
 // Wall time, and the CPU time the command used (user + system, all its threads: chdb runs in
 // the process): on a machine others load, wall time grows with the load, CPU time much less.
-const rows: [string, number, number][] = [
-  ['reliability query (in process, all endpoints)', relS, (relCpu.user + relCpu.system) / 1e6],
+// [what, wall s, CPU s, peak RSS MiB (NaN in process or without GNU time)]
+const rows: [string, number, number, number][] = [
+  ['reliability query (in process, all endpoints)', relS, (relCpu.user + relCpu.system) / 1e6, Number.NaN],
 ];
 for (const args of [['report'], ['export', 'seeds'], ['export', 'bitnodes'], ['export', 'csv']]) {
   const t = performance.now();
-  // bash's `times` prints its children's user and system time (the command's) on the last line.
-  const r = spawnSync(
-    'bash',
-    ['-c', '"$0" "$@"; s=$?; times >&2; exit $s', process.execPath, bin, ...args, '--store', dir],
-    { maxBuffer: 1 << 30, encoding: 'utf8' },
-  );
+  // GNU time prints the command's user and system time and its peak RSS on stderr's last line;
+  // without it, bash's `times` gives the times (children's user and system) and RSS is unknown.
+  const gnuTime = existsSync('/usr/bin/time');
+  const r = gnuTime
+    ? spawnSync('/usr/bin/time', ['-f', '%U %S %M', process.execPath, bin, ...args, '--store', dir], {
+        maxBuffer: 1 << 30,
+        encoding: 'utf8',
+      })
+    : spawnSync(
+        'bash',
+        ['-c', '"$0" "$@"; s=$?; times >&2; exit $s', process.execPath, bin, ...args, '--store', dir],
+        { maxBuffer: 1 << 30, encoding: 'utf8' },
+      );
   const s = (performance.now() - t) / 1000;
   if (r.status !== 0) throw new Error(`${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
+  const g = /([\d.]+) ([\d.]+) (\d+)\s*$/.exec(r.stderr);
   const m = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(r.stderr);
-  const cpu = m ? Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4]) : Number.NaN;
-  rows.push([`bitcrawl ${args.join(' ')} (${r.stdout.split('\n').length - 1} lines out)`, s, cpu]);
+  const cpu = g
+    ? Number(g[1]) + Number(g[2])
+    : m
+      ? Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4])
+      : Number.NaN;
+  rows.push([
+    `bitcrawl ${args.join(' ')} (${r.stdout.split('\n').length - 1} lines out)`,
+    s,
+    cpu,
+    g ? Number(g[3]) / 1024 : Number.NaN,
+  ]);
 }
 console.log(
   `\n${rel.length} endpoints; target <= ${TARGET_S} s per command on this machine (load average now ${os
@@ -114,7 +132,7 @@ console.log(
     .map((l) => l.toFixed(1))
     .join(', ')} on ${os.cpus().length} cores: anything else running shows directly in these figures)`,
 );
-for (const [what, s, cpu] of rows)
+for (const [what, s, cpu, rss] of rows)
   console.log(
-    `  ${what.padEnd(52)} ${s.toFixed(2).padStart(6)} s (CPU ${cpu.toFixed(2).padStart(5)} s)   ${s <= TARGET_S ? 'within' : 'OVER'} the ${TARGET_S} s target`,
+    `  ${what.padEnd(52)} ${s.toFixed(2).padStart(6)} s (CPU ${cpu.toFixed(2).padStart(5)} s${Number.isNaN(rss) ? '' : `, peak RSS ${rss.toFixed(0)} MiB`})   ${s <= TARGET_S ? 'within' : 'OVER'} the ${TARGET_S} s target`,
   );
