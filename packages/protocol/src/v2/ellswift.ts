@@ -123,26 +123,41 @@ export function xswiftec(u: bigint, t: bigint): bigint {
  * and, as -g(u)·D (the same character as s = -g(u)/D), before D's inversion (the others).
  */
 export function xswiftecInv(x: bigint, u: bigint, c: number): bigint | undefined {
-  let w: bigint;
-  let v: bigint;
-  const u3plus7 = curveY2(u);
   if ((c & 2) === 0) {
+    const u3plus7 = curveY2(u);
     if (isCurveX(Fp.sub(Fp.neg(x), u))) return undefined;
-    v = x;
-    const d = Fp.add(Fp.add(Fp.sqr(u), Fp.mul(u, v)), Fp.sqr(v));
+    const d = Fp.add(Fp.add(Fp.sqr(u), Fp.mul(u, x)), Fp.sqr(x));
     if (!isSquare(Fp.neg(Fp.mul(u3plus7, d)))) return undefined;
-    w = sqrtMod(Fp.neg(Fp.mul(u3plus7, Fp.inv(d)))) as bigint;
-  } else {
-    const s = Fp.sub(x, u);
-    if (s === 0n || !isSquare(s)) return undefined;
-    const rr = Fp.neg(Fp.mul(s, Fp.add(Fp.mul(4n, u3plus7), Fp.mul(Fp.mul(3n, Fp.sqr(u)), s))));
-    if (!isSquare(rr)) return undefined;
-    const r = sqrtMod(rr) as bigint;
-    if ((c & 1) === 1 && r === 0n) return undefined;
+    return finish(c, u, x, sqrtMod(Fp.neg(Fp.mul(u3plus7, Fp.inv(d)))) as bigint);
+  }
+  const s = Fp.sub(x, u);
+  if (s === 0n || !isSquare(s)) return undefined;
+  return invSquare(u, c, s, undefined);
+}
+
+/**
+ * XSwiftECInv's cases 2, 3, 6, 7 once s = x - u is known to be a nonzero square, with its
+ * square root w that is a square when the caller knows it.
+ */
+function invSquare(u: bigint, c: number, s: bigint, knownW: bigint | undefined): bigint | undefined {
+  const rr = Fp.neg(Fp.mul(s, Fp.add(Fp.mul(4n, curveY2(u)), Fp.mul(Fp.mul(3n, Fp.sqr(u)), s))));
+  if (!isSquare(rr)) return undefined;
+  const r = sqrtMod(rr) as bigint;
+  if ((c & 1) === 1 && r === 0n) return undefined;
+  let w: bigint;
+  let invS: bigint;
+  if (knownW === undefined) {
     const e = powP34(s); // s is a square: 1/s = e^2, sqrt(s) = s·e
     w = Fp.mul(s, e);
-    v = Fp.mul(Fp.sub(Fp.mul(r, Fp.sqr(e)), u), HALF);
+    invS = Fp.sqr(e);
+  } else {
+    w = knownW;
+    invS = Fp.sqr(Fp.inv(w));
   }
+  return finish(c, u, Fp.mul(Fp.sub(Fp.mul(r, invS), u), HALF), w);
+}
+
+function finish(c: number, u: bigint, v: bigint, w: bigint): bigint {
   switch (c & 5) {
     case 0:
       return Fp.neg(Fp.mul(w, Fp.add(Fp.mul(u, C1), v)));
@@ -168,15 +183,35 @@ export function ellswiftDecode(ellswift: Uint8Array): bigint {
   return xswiftec(bytesToBig(ellswift.subarray(0, 32)), bytesToBig(ellswift.subarray(32, 64)));
 }
 
-/** A uniformly random encoding of x: random u and case until the inverse exists (XElligatorSwift). */
+/**
+ * A uniformly random encoding of x (XElligatorSwift): random nonzero u and case until
+ * XSwiftECInv answers, each accepted (u, case) as likely as any other. Cases 2, 3, 6 and 7 need
+ * s = x - u to be a nonzero square, as it is for half of all u: there a coin (bit 3 of the
+ * case byte) stands for that test, and a u that passes is drawn directly as u = x - y^4 (y^4
+ * is uniform over the nonzero squares, and y^2 is its square root that is a square). The
+ * accepted pairs keep their probabilities (to within 2^-255), and those cases skip a Jacobi
+ * symbol and a square root: this is a third cheaper than drawing u and testing s.
+ */
 export function ellswiftEncode(x: bigint, random: (out: Uint8Array) => void = randomFillSync): Uint8Array {
   const out = new Uint8Array(64);
   const r = new Uint8Array(33);
   for (;;) {
     random(r);
-    const u = Fp.create(bytesToBig(r.subarray(0, 32)));
-    if (u === 0n) continue;
-    const t = xswiftecInv(x, u, (r[32] as number) & 7);
+    const bits = r[32] as number;
+    const c = bits & 7;
+    const v = Fp.create(bytesToBig(r.subarray(0, 32)));
+    if (v === 0n) continue;
+    let u = v;
+    let t: bigint | undefined;
+    if ((c & 2) === 0) t = xswiftecInv(x, u, c);
+    else {
+      if ((bits & 8) === 0) continue; // the coin: s is not a square
+      const w = Fp.sqr(v);
+      const s = Fp.sqr(w);
+      u = Fp.sub(x, s);
+      if (u === 0n) continue;
+      t = invSquare(u, c, s, w);
+    }
     if (t === undefined) continue;
     bigToBytes(u, out, 0);
     bigToBytes(t, out, 32);

@@ -8,6 +8,7 @@ import {
   ellswiftCreate,
   ellswiftDecode,
   ellswiftEcdhXonly,
+  ellswiftEncode,
   ellswiftKeyFrom,
   isSquare,
   sqrtMod,
@@ -147,5 +148,61 @@ describe('secp256k1 backends', () => {
         expect(toHex(ellswiftEcdhXonly(theirs.ellswift, key)), b.name).toBe(shared);
       }
     }
+  });
+});
+
+describe('ellswiftEncode (XElligatorSwift)', () => {
+  // A seeded generator: the checks below are deterministic.
+  let seed = 0x2545f491;
+  const seeded = (out: Uint8Array) => {
+    for (let i = 0; i < out.length; i++) {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      out[i] = seed >>> 24;
+    }
+  };
+  const P = 2n ** 256n - 0x1000003d1n;
+  const xs = Array.from({ length: 6 }, () => ellswiftDecode(ellswiftCreate().ellswift));
+
+  it('draws u = x - y^4 for cases 2, 3, 6, 7 and answers as XSwiftECInv does', () => {
+    for (const x of xs) {
+      for (let i = 0; i < 40; i++) {
+        const first = new Uint8Array(33);
+        seeded(first);
+        first[32] = ((first[32] as number) & ~0x0f) | 8 | [2, 3, 6, 7][i % 4]!;
+        const y = bytesToBig(first.subarray(0, 32)) % P;
+        const u = (((x - y ** 4n) % P) + P) % P;
+        const t = xswiftecInv(x, u, (first[32] as number) & 7);
+        let calls = 0;
+        const enc = ellswiftEncode(x, (out) => (calls++ === 0 ? out.set(first) : seeded(out)));
+        expect(ellswiftDecode(enc)).toBe(x);
+        if (t !== undefined) {
+          expect(bytesToBig(enc.subarray(0, 32))).toBe(u);
+          expect(bytesToBig(enc.subarray(32))).toBe(t);
+        }
+      }
+    }
+  });
+
+  it("gives the reference loop's distribution (share of encodings with x - u a square)", () => {
+    // BIP324's xelligatorswift: random u and case until xswiftec_inv answers.
+    const reference = (x: bigint): bigint => {
+      const r = new Uint8Array(33);
+      for (;;) {
+        seeded(r);
+        const u = bytesToBig(r.subarray(0, 32)) % P;
+        if (u !== 0n && xswiftecInv(x, u, (r[32] as number) & 7) !== undefined) return u;
+      }
+    };
+    const N = 1500;
+    let ours = 0;
+    let theirs = 0;
+    for (let i = 0; i < N; i++) {
+      const x = xs[i % xs.length] as bigint;
+      if (isSquare(x - bytesToBig(ellswiftEncode(x, seeded).subarray(0, 32)))) ours++;
+      if (isSquare(x - reference(x))) theirs++;
+    }
+    // ~0.75 for both; drawing u = x - y^4 without the coin would give ~0.83.
+    expect(Math.abs(ours - theirs) / N).toBeLessThan(0.045);
+    expect(Math.abs(theirs / N - 0.75)).toBeLessThan(0.045);
   });
 });
