@@ -169,6 +169,6 @@ console.log(
 for (const [name, us] of rows) console.log(`  ${name.padEnd(52)} ${us.toFixed(0).padStart(7)}`);
 const ratio = v2 / v1;
 console.log(
-  `a v2 visit's protocol CPU is ${ratio.toFixed(1)}x a v1 visit's (target ${TARGET}x: ${ratio <= TARGET ? 'met' : 'missed'}); ` +
-    `v2 adds ${(v2 - v1).toFixed(0)} µs per visit`,
+  `a v2 visit's protocol CPU is ${ratio.toFixed(2)}x a v1 visit's (target ${TARGET}x: ${ratio <= TARGET ? 'met' : 'missed'} ` +
+    `for the protocol work; whole sessions: BENCH_V2=1 npm run bench:sessions); v2 adds ${(v2 - v1).toFixed(0)} µs per visit`,
 );
