@@ -21,7 +21,7 @@ export * from './services.ts';
 export * from './stream-decoder.ts';
 export * from './v2/cipher.ts';
 export * from './v2/ellswift.ts';
-export * from './v2/secp.ts';
 export * from './v2/message-type.ts';
+export * from './v2/secp.ts';
 export * from './v2/transport.ts';
 export * from './writer.ts';
