@@ -106,17 +106,26 @@ export function wasmSecp256k1(): Secp256k1 {
   return wasm;
 }
 
+/** `load()`'s backend, or the best built-in one and why `load` failed. */
+export function pickSecp256k1(load: () => Secp256k1): { secp: Secp256k1; error?: string } {
+  try {
+    return { secp: load() };
+  } catch (err) {
+    return {
+      secp: opensslSecp256k1 ?? nobleSecp256k1,
+      error: err instanceof Error ? err.message : String(err),
+    };
+  }
+}
+
 let preferred: Secp256k1 | undefined;
 
 /** The fastest backend this process can load (see above); why WASM failed, if it did, in `wasmLoadError()`. */
 export function defaultSecp256k1(): Secp256k1 {
   if (!preferred) {
-    try {
-      preferred = wasmSecp256k1();
-    } catch (err) {
-      wasmError = err instanceof Error ? err.message : String(err);
-      preferred = opensslSecp256k1 ?? nobleSecp256k1;
-    }
+    const picked = pickSecp256k1(wasmSecp256k1);
+    preferred = picked.secp;
+    wasmError = picked.error;
   }
   return preferred;
 }

@@ -15,7 +15,7 @@ import {
   v2Ecdh,
   xswiftecInv,
 } from './ellswift.ts';
-import { allSecp256k1, defaultSecp256k1, wasmLoadError } from './secp.ts';
+import { allSecp256k1, defaultSecp256k1, pickSecp256k1, wasmLoadError } from './secp.ts';
 
 /** BIP324's official vectors (fixtures/bip324, copied unchanged from the BIPs repository). */
 function csv(name: string): Record<string, string>[] {
@@ -129,6 +129,16 @@ describe('secp256k1 backends', () => {
   it('loads libsecp256k1 (WASM) as the default', () => {
     expect(defaultSecp256k1().name).toBe('libsecp256k1-wasm');
     expect(wasmLoadError()).toBeUndefined();
+  });
+
+  it('falls back to OpenSSL, with the reason, when the WASM build cannot load', () => {
+    const picked = pickSecp256k1(() => {
+      throw new Error("Cannot find module 'tiny-secp256k1'");
+    });
+    expect(picked.secp.name).toBe('openssl');
+    expect(picked.error).toContain('tiny-secp256k1');
+    const key = ellswiftCreate(picked.secp);
+    expect(ellswiftDecode(key.ellswift).toString(16).padStart(64, '0')).toBe(toHex(key.scalar.publicX()));
   });
 
   it('agree on G·k and x-only ECDH, and an ellswift key decodes to its public x', () => {
