@@ -13,7 +13,7 @@ import { bin, bundle, parseProgress, query, run } from './round-cli.ts';
 import { endedAs, ingestTail, memoryPoll, progressWatch, workerLagScraper } from './round-probes.ts';
 
 export interface RoundFigures {
-  mode: 'crawl' | 'stack' | 'baseline';
+  mode: 'crawl' | 'crawl-v1' | 'stack' | 'baseline';
   /** How the command ended: "exit 0", or why not. */
   ended: string;
   roundS: number;
@@ -22,6 +22,9 @@ export interface RoundFigures {
   lastFoundFromStartS?: number;
   found: number;
   visits: number;
+  /** Visits that ended ok, and those of them over BIP324 v2 (the rest were v1). */
+  okVisits?: number;
+  v2OkVisits?: number;
   connectP99Ms?: number;
   handshakeP99Ms?: number;
   procs: ProcFigures[];
@@ -49,14 +52,22 @@ async function storeFigures(
 ): Promise<
   Pick<
     RoundFigures,
-    'lastFoundS' | 'lastFoundFromStartS' | 'found' | 'visits' | 'connectP99Ms' | 'handshakeP99Ms'
+    | 'lastFoundS'
+    | 'lastFoundFromStartS'
+    | 'found'
+    | 'visits'
+    | 'okVisits'
+    | 'v2OkVisits'
+    | 'connectP99Ms'
+    | 'handshakeP99Ms'
   >
 > {
   const [s] = await query(
     where,
     `SELECT count() AS visits, toString(min(ts_ms)) AS first_ms, toString(maxIf(ts_ms, outcome = 'ok')) AS last_ok_ms,
             quantileIf(0.99)(connect_ms, outcome NOT IN ('refused', 'connect_timeout', 'unreachable')) AS connect_p99,
-            quantileIf(0.99)(handshake_ms, outcome = 'ok') AS handshake_p99
+            quantileIf(0.99)(handshake_ms, outcome = 'ok') AS handshake_p99,
+            countIf(outcome = 'ok') AS ok_visits, countIf(outcome = 'ok' AND transport = 'v2') AS v2_ok_visits
      FROM observations WHERE crawl_id = '${crawlId}'`,
   );
   const ok = await query(
@@ -68,6 +79,8 @@ async function storeFigures(
   const lastOk = Number(s?.last_ok_ms);
   return {
     visits: Number(s?.visits ?? 0),
+    okVisits: Number(s?.ok_visits ?? 0),
+    v2OkVisits: Number(s?.v2_ok_visits ?? 0),
     found,
     ...(found > 0
       ? { lastFoundS: (lastOk - first) / 1000, lastFoundFromStartS: (lastOk - startedAt) / 1000 }
@@ -79,8 +92,16 @@ async function storeFigures(
 
 const seedArgs = (net: Network) => net.seeds.flatMap((s) => ['--seed', s]);
 
-/** `bitcrawl crawl --once`: seeder, worker and ingester in one process, on the embedded store. */
-export async function crawlRound(net: Network, capS: number, useBundle: boolean): Promise<RoundFigures> {
+/**
+ * `bitcrawl crawl --once`: seeder, worker and ingester in one process, on the embedded store;
+ * with transport 'v1', `--transport v1` (the v2 nodes answered in plaintext: BIP324's cost).
+ */
+export async function crawlRound(
+  net: Network,
+  capS: number,
+  useBundle: boolean,
+  transport?: 'v1',
+): Promise<RoundFigures> {
   const redis = await startRedis();
   const conn = new Redis(redis.url);
   const store = mkdtempSync(path.join(tmpdir(), 'bench-round-store-'));
@@ -107,6 +128,7 @@ export async function crawlRound(net: Network, capS: number, useBundle: boolean)
         redis.url,
         '--crawl-id',
         crawlId,
+        ...(transport ? ['--transport', transport] : []),
       ],
       {
         capMs: capS * 1000,
@@ -130,7 +152,7 @@ export async function crawlRound(net: Network, capS: number, useBundle: boolean)
     const figures = await storeFigures({ store }, crawlId, net, r.startedAt);
     const lag = summary.loopLagP99Ms;
     return {
-      mode: 'crawl',
+      mode: transport === 'v1' ? 'crawl-v1' : 'crawl',
       ended: endedAs(r, capS),
       roundS: (r.endedAt - r.startedAt) / 1000,
       ...figures,

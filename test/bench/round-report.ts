@@ -41,6 +41,11 @@ export function renderTable(shape: Shape, runs: RoundFigures[]): string {
       (f) => `${f.found} (${((100 * f.found) / shape.reachable).toFixed(1)}%)`,
     ],
     ['visits', '', (f) => String(f.visits)],
+    [
+      '  ok, of them over BIP324 v2',
+      '',
+      (f) => (f.okVisits === undefined ? 'n/a' : `${f.okVisits}, ${f.v2OkVisits ?? 0} v2`),
+    ],
     ['CPU s, whole process tree', '', (f) => num(cpuMs(f) / 1000)],
     [
       'CPU ms per visit',

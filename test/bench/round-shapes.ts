@@ -32,6 +32,9 @@ const common = {
   onion: 0,
   i2p: 0,
   cjdns: 0,
+  // Core has spoken BIP324 by default since v27: most Core-like nodes take v2 (and v1), as in
+  // `bitcrawl simnet`'s mix; crawl-v1 mode visits the same nodes over v1 to price v2.
+  transports: { v2: 6, v1: 3, v1_claims_v2: 1 },
   // Ground truth edges are not needed for recall, and M's 15 million would be a GB of JSON.
   truthEdges: false,
   durationMs: 3 * 3_600_000,

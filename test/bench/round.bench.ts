@@ -11,7 +11,7 @@
  * processes' ports out of the way, and shape M's one iptables rule dropping SYNs to the
  * simnet's DROPPED_RANGE. Not root: shape M is skipped (said so), shape A runs here.
  *
- * Knobs: BENCH_SHAPES=A,M  BENCH_MODES=crawl,stack  BENCH_BASELINE=1 (0: skip it)
+ * Knobs: BENCH_SHAPES=A,M  BENCH_MODES=crawl,crawl-v1,stack (crawl-v1, the crawl over v1 only, by default on A)  BENCH_BASELINE=1 (0: skip it)
  *        BENCH_CLI=bin|bundle (crawl from the esbuild bundle, as the Docker image runs it)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -32,7 +32,13 @@ const list = (v: string | undefined, all: string[]) =>
     .map((s) => s.trim())
     .filter(Boolean);
 const shapes = list(process.env.BENCH_SHAPES, ['A', 'M']) as ShapeName[];
-const modes = list(process.env.BENCH_MODES, ['crawl', 'stack']);
+// crawl-v1 (the same crawl over v1 only: what BIP324 costs) runs by default on shape A only.
+const modes = list(process.env.BENCH_MODES, ['crawl', 'crawl-v1', 'stack']);
+const modesOf = (shape: ShapeName) =>
+  process.env.BENCH_MODES || shape === 'A' ? modes : modes.filter((m) => m !== 'crawl-v1');
+for (const m of modes)
+  if (!['crawl', 'crawl-v1', 'stack'].includes(m))
+    throw new Error(`BENCH_MODES: unknown mode ${m} (crawl, crawl-v1, stack)`);
 const withBaseline = process.env.BENCH_BASELINE !== '0';
 const useBundle = process.env.BENCH_CLI === 'bundle';
 const isRoot = process.getuid?.() === 0;
@@ -88,9 +94,12 @@ async function runShape(shape: Shape): Promise<void> {
     // Generous caps: today's crawler is far from the targets; a hung round is reported as such.
     const capS = shape.name === 'A' ? 900 : 3_600;
     const runs: RoundFigures[] = [];
-    for (const mode of modes) {
+    for (const mode of modesOf(shape.name)) {
       console.log(`shape ${shape.name}: ${mode} round ...`);
-      const f = mode === 'crawl' ? await crawlRound(net, capS, useBundle) : await stackRound(net, capS);
+      const f =
+        mode === 'stack'
+          ? await stackRound(net, capS)
+          : await crawlRound(net, capS, useBundle, mode === 'crawl-v1' ? 'v1' : undefined);
       console.log(
         `  ${mode}: ${f.ended} after ${f.roundS.toFixed(1)} s, ${f.found}/${shape.reachable} reachable found`,
       );

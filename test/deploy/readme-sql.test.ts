@@ -1,10 +1,15 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { migrate, openStore, queryRows, splitStatements } from '@bitcrawl/storage';
 import { describe, expect, it } from 'vitest';
 
-const readme = readFileSync(path.resolve(import.meta.dirname, '../../README.md'), 'utf8');
+const root = path.resolve(import.meta.dirname, '../..');
+// The README and the docs it links to (docs/schema.md holds most of the analytic SQL).
+const readme = ['README.md', ...readdirSync(path.join(root, 'docs')).map((f) => `docs/${f}`)]
+  .filter((f) => f.endsWith('.md'))
+  .map((f) => readFileSync(path.join(root, f), 'utf8'))
+  .join('\n');
 const sqlBlocks = [...readme.matchAll(/```sql\n([\s\S]*?)```/g)].flatMap((m) =>
   splitStatements(m[1] as string),
 );

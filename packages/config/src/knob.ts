@@ -15,6 +15,8 @@ export const USES = [
   'stack',
   'store',
   'status',
+  'decode',
+  'geo-backfill',
 ] as const;
 export type Use = (typeof USES)[number];
 export const SERVICE_USES = ['worker', 'seeder', 'ingester', 'dashboard'] as const satisfies readonly Use[];

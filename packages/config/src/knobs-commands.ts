@@ -13,7 +13,7 @@ export const PROFILES = {
 } as const satisfies Record<string, Partial<Record<string, number>>>;
 export type ProfileName = keyof typeof PROFILES;
 
-/** Knobs only the `crawl`, `visit` and `stack` commands have (flags, no variables). */
+/** Knobs only the CLI's commands have (flags, no variables). */
 export const COMMAND_KNOBS = {
   once: bool({
     flag: '--once',
@@ -40,6 +40,18 @@ export const COMMAND_KNOBS = {
     default: 'data/clickhouse',
     uses: { stack: {} },
     conflicts: 'storeDir',
+  }),
+  hex: bool({
+    flag: '--hex',
+    help: 'stdin is hex text (whitespace ignored)',
+    default: false,
+    uses: { decode: {} },
+  }),
+  all: bool({
+    flag: '--all',
+    help: 'look up every visited address again, not only those without a node_geo row',
+    default: false,
+    uses: { 'geo-backfill': {} },
   }),
   env: list({
     flag: '--env <KEY=VALUE>',

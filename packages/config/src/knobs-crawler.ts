@@ -33,7 +33,7 @@ export const CRAWLER_KNOBS = {
       flag: '--network <name>',
       help: 'the chain: mainnet, testnet (or testnet3), testnet4, signet or regtest',
       default: 'mainnet',
-      uses: { worker: {}, seeder: {}, crawl: {}, visit: {} },
+      uses: { worker: {}, seeder: {}, crawl: {}, visit: {}, decode: {} },
       to: ['crawler.chain', 'seeder.chain'],
     }),
     parse: chainName,

@@ -152,7 +152,7 @@ export const SERVICE_KNOBS = {
     env: 'GEOIP_ASN_DB',
     flag: '--geoip-asn-db <file>',
     help: 'ip2asn-combined.tsv(.gz) or ASN CSV (files comma-separated): enables node_geo',
-    uses: { ingester: {}, crawl: {} },
+    uses: { ingester: {}, crawl: {}, 'geo-backfill': { required: true } },
     to: ['ingester.geoDb'],
   }),
   geoipCityDb: text({
@@ -166,7 +166,7 @@ export const SERVICE_KNOBS = {
     env: 'CLOUD_ASNS',
     flag: '--cloud-asns <file>',
     help: 'JSON {"<asn>": "<provider>"} added to the built-in cloud provider table',
-    uses: { ingester: {}, crawl: {} },
+    uses: { ingester: {}, crawl: {}, 'geo-backfill': {} },
     to: ['ingester.cloudAsns'],
   }),
   gossipRetentionDays: int({

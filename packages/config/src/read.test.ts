@@ -46,7 +46,7 @@ describe('fromEnv', () => {
 });
 
 describe('flags', () => {
-  const parse = (use: 'crawl' | 'visit' | 'worker' | 'stack', argv: string[]) => {
+  const parse = (use: 'crawl' | 'visit' | 'worker' | 'stack' | 'decode' | 'geo-backfill', argv: string[]) => {
     const cmd = addFlags(new Command('x').exitOverride(), use);
     cmd.parse(argv, { from: 'user' });
     return cmd.opts();
@@ -81,6 +81,25 @@ describe('flags', () => {
     expect(flagsToEnv('stack', parse('stack', ['--no-dns', '--seed', 'a:1']))).toEqual({
       DNS: 'false',
       SEEDS: 'a:1',
+    });
+  });
+
+  it('decode and geo-backfill: their flags from the knobs, a required one named when missing', () => {
+    expect(fromFlags('decode', parse('decode', ['--hex', '--network', 'testnet3']))).toEqual({
+      chain: 'testnet',
+      hex: true,
+    });
+    expect(issuesOf(() => fromFlags('decode', parse('decode', ['--network', 'dogecoin'])))[0]).toMatch(
+      /^--network: unknown network "dogecoin"/,
+    );
+    const env = { GEOIP_ASN_DB: 'ignored.tsv' }; // a command's flag only: the variable is the ingester's
+    expect(issuesOf(() => fromFlags('geo-backfill', parse('geo-backfill', ['--all']), env))).toEqual([
+      '--geoip-asn-db: Invalid input: expected string, received undefined',
+    ]);
+    expect(fromFlags('geo-backfill', parse('geo-backfill', ['--geoip-asn-db', 'a.tsv']), env)).toEqual({
+      geoipAsnDb: 'a.tsv',
+      cloudAsns: undefined,
+      all: false,
     });
   });
 

@@ -12,10 +12,11 @@ const shown = (v: unknown) =>
 
 function defaults(k: Knob): string {
   const uses = Object.keys(k.uses) as Use[];
-  if (uses.some((u) => usedBy(k, u)?.required)) {
+  const required = uses.filter((u) => usedBy(k, u)?.required);
+  if (required.length > 0) {
     const optional = uses.filter((u) => !usedBy(k, u)?.required);
     const own = optional.map((u) => `${u}: ${shown(defaultFor(k, u))}`);
-    return ['(required)', ...own].join('; ');
+    return [`(required: ${required.join(', ')})`, ...own].join('; ');
   }
   const base = shown(k.default);
   const own = uses

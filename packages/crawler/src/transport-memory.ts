@@ -1,5 +1,5 @@
 import { NODE_P2P_V2, type Observation } from '@bitcrawl/model';
-import type { Endpoint } from '@bitcrawl/protocol';
+import { type Endpoint, endpointId } from '@bitcrawl/protocol';
 
 /** How many peers a worker remembers the transport of; the oldest are forgotten first. */
 export const TRANSPORT_MEMORY_SIZE = 50_000;
@@ -16,11 +16,11 @@ export class TransportMemory {
   constructor(private readonly size = TRANSPORT_MEMORY_SIZE) {}
 
   get(t: Endpoint): 'v1' | 'v2' | undefined {
-    return this.known.get(key(t));
+    return this.known.get(endpointId(t));
   }
 
   learn(t: Endpoint, obs: Observation): void {
-    const k = key(t);
+    const k = endpointId(t);
     let verdict: 'v1' | 'v2' | undefined;
     if (obs.v2Fallback) verdict = 'v1';
     else if (obs.transport === 'v2' && obs.outcome === 'ok') verdict = 'v2';
@@ -36,8 +36,4 @@ export class TransportMemory {
   get count(): number {
     return this.known.size;
   }
-}
-
-function key(t: Endpoint): string {
-  return `${t.network}|${t.host}|${t.port}`;
 }

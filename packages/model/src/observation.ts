@@ -1,6 +1,7 @@
 import {
   type AddrEntry,
   checkPacked,
+  type Endpoint,
   NETWORKS,
   type Network,
   type PackedAddrs,
@@ -49,7 +50,19 @@ const u64 = z.union([z.bigint(), z.string().regex(/^\d{1,20}$/)]).transform((v, 
   }
   return n;
 });
-const port = z.number().int().min(0).max(65535);
+
+/**
+ * The protocol's Endpoint as a schema (the Observation's and the crawl job's address fields):
+ * its output is exactly Endpoint, which the check below keeps so.
+ */
+export const endpointSchema = z.object({
+  network: z.enum(NETWORKS),
+  host: z.string().min(1).max(80),
+  port: z.number().int().min(0).max(65535),
+});
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const endpointIsProtocols: Same<z.output<typeof endpointSchema>, Endpoint> = true;
+void endpointIsProtocols;
 
 /** One gossiped address, decoded (output and tests; the pipeline keeps them packed). */
 export type GossipedAddress = AddrEntry;
@@ -94,9 +107,7 @@ export const observationSchema = z.object({
   /** Milliseconds since the Unix epoch when the visit started. */
   ts: z.number().int().nonnegative().max(MAX_TS_MS),
   crawlId: z.string().min(1).max(128),
-  network: z.enum(NETWORKS),
-  host: z.string().min(1).max(80),
-  port,
+  ...endpointSchema.shape,
   outcome: z.enum(OUTCOMES),
   /** Human-readable detail for a failed visit (error code and message); empty when ok. */
   error: z.string().max(MAX_ERROR_LENGTH),

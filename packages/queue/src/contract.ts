@@ -1,6 +1,6 @@
 import { CRAWL_ID_PATTERN, CRAWL_ID_RULE } from '@bitcrawl/config/defaults';
-import { NETWORKS, type Network } from '@bitcrawl/model';
-import type { Endpoint } from '@bitcrawl/protocol';
+import { endpointSchema } from '@bitcrawl/model';
+import { type Endpoint, endpointId, parseEndpointId } from '@bitcrawl/protocol';
 import { z } from 'zod';
 
 /**
@@ -35,9 +35,7 @@ export const crawlIdSchema = z.string().regex(CRAWL_ID_PATTERN, CRAWL_ID_RULE);
 
 export const crawlJobSchema = z.object({
   crawlId: crawlIdSchema,
-  network: z.enum(NETWORKS),
-  host: z.string().min(1).max(80),
-  port: z.number().int().min(0).max(65535),
+  ...endpointSchema.shape,
   /** Endpoint of the node that advertised this address, or 'seed'. */
   source: z.string().max(100).optional(),
   /**
@@ -51,29 +49,18 @@ export const crawlJobSchema = z.object({
 });
 export type CrawlJob = z.infer<typeof crawlJobSchema>;
 
-/** The address as text in job ids: network|host|port (the frontier keys it in binary). */
-export function addressKey(a: Endpoint): string {
-  return `${a.network}|${a.host}|${a.port}`;
-}
-
-export function parseAddressKey(key: string): Endpoint {
-  const [network, host, port] = key.split('|');
-  const parsed = z.enum(NETWORKS).safeParse(network);
-  if (!parsed.success || !host || port === undefined) throw new Error(`bad address key "${key}"`);
-  return { network: parsed.data, host, port: Number(port) };
-}
-
 /**
- * BullMQ job ids cannot contain ':' (IPv6 hosts do), so ':' becomes '!', which no host,
+ * A job's id: its round and its endpoint's one text key (protocol's endpointId). BullMQ job
+ * ids cannot contain ':' (IPv6 hosts do), so ':' becomes '!', which no host,
  * network or crawl id contains. Reversible, and the same address in the same round always
  * gets the same id, so BullMQ itself refuses a second copy while one is queued.
  */
 export function jobIdFor(crawlId: string, a: Endpoint): string {
-  return `${crawlId}|${addressKey(a)}`.replaceAll(':', '!');
+  return `${crawlId}|${endpointId(a)}`.replaceAll(':', '!');
 }
 
 export function parseJobId(id: string): Endpoint & { crawlId: string } {
   const text = id.replaceAll('!', ':');
   const bar = text.indexOf('|');
-  return { crawlId: text.slice(0, bar), ...parseAddressKey(text.slice(bar + 1)) };
+  return { crawlId: text.slice(0, bar), ...parseEndpointId(text.slice(bar + 1)) };
 }

@@ -60,6 +60,10 @@ describe('job ids', () => {
         },
       ),
     );
+    // The ids jobs already queued carry: unchanged by the move to protocol's endpointId.
+    expect(jobIdFor('r20261206T071200Z', { network: 'ipv6', host: '2001:db8::1', port: 8333 })).toBe(
+      'r20261206T071200Z|ipv6|2001!db8!!1|8333',
+    );
   });
 });
 

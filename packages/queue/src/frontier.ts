@@ -2,7 +2,7 @@ import {
   DEFAULT_GOSSIP_CAPS as GOSSIP_CAP_DEFAULTS,
   DEFAULT_REVISIT as REVISIT_DEFAULTS,
 } from '@bitcrawl/config/defaults';
-import { type Network, type Observation, observationHeaderJson } from '@bitcrawl/model';
+import { type Observation, observationHeaderJson } from '@bitcrawl/model';
 import {
   cursorServices,
   decodeBip155,

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Store } from './store.ts';
+import { renderViews } from './timeline/views.ts';
 
 /** infra/clickhouse/migrations, found by walking up from this file (sources) or the bundle (image). */
 export function defaultMigrationsDir(): string {
@@ -16,7 +17,8 @@ export function defaultMigrationsDir(): string {
 /**
  * Applies infra/clickhouse/migrations/NNNN_name.sql in order, each once, recording them in
  * schema_migrations. Every statement is idempotent too (IF NOT EXISTS), so a crash between a
- * statement and its record is harmless. Returns the versions applied now.
+ * statement and its record is harmless. A view's SELECT is named, `{{node_reliability}}`, and
+ * built by storage (timeline/views.ts). Returns the versions applied now.
  */
 export async function migrate(store: Store, dir = defaultMigrationsDir()): Promise<string[]> {
   const { client, settings } = store;
@@ -31,7 +33,7 @@ export async function migrate(store: Store, dir = defaultMigrationsDir()): Promi
   for (const file of files) {
     const version = file.replace(/\.sql$/, '');
     if (done.has(version)) continue;
-    const sql = await readFile(path.join(dir, file), 'utf8');
+    const sql = renderViews(await readFile(path.join(dir, file), 'utf8'), file);
     for (const statement of splitStatements(sql)) {
       try {
         if (await alreadyRenamed(store, statement)) continue;

@@ -10,7 +10,7 @@ import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { SimnetPortInUseError } from './commands/simnet.ts';
-import { StoreUnusableError } from './compose/local-crawl.ts';
+import { StoreUnusableError } from './compose/crawl-store.ts';
 import { exitCodeOf } from './exit-codes.ts';
 import { UnreachableError } from './reachability.ts';
 import { UsageError } from './usage-error.ts';

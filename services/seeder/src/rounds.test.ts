@@ -14,8 +14,8 @@ import { silentLogger } from '@bitcrawl/telemetry';
 import { budget, type RedisServer, startRedis } from '@bitcrawl/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { runRounds } from './rounds.ts';
-import { seederConfigSchema } from './seeder.ts';
+import { type RoundPoll, runRounds, watchRound } from './rounds.ts';
+import { seederConfigSchema, seedRound } from './seeder.ts';
 
 // Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
 vi.setConfig({ testTimeout: budget(30_000) });
@@ -40,7 +40,7 @@ const WATCH = { pollMs: 100, idleRequeueMs: 1000 };
  * (all reachable; the seed gossips GOSSIPED in the first round only) and an ingester that
  * takes every stream entry at once.
  */
-function fakeCrawl(redis: Redis, bull: Redis) {
+function fakeCrawl(redis: Redis, bull: Redis, ingest = true) {
   const frontier = new Frontier(redis);
   const crawlQueue = createCrawlQueue(bull);
   const visits: string[] = [];
@@ -77,7 +77,7 @@ function fakeCrawl(redis: Redis, bull: Redis) {
         );
         visits.push(`${a.crawlId} ${a.host}`);
         await job.remove();
-        await redis.del(OBSERVATION_STREAM);
+        if (ingest) await redis.del(OBSERVATION_STREAM);
       }
       await new Promise((r) => setTimeout(r, 30));
     }
@@ -223,5 +223,44 @@ describe('the seeder runs rounds', () => {
     expect(await redis.exists('bitcrawl:seeder:leader', 'bitcrawl:seeder:current')).toBe(0);
     redis.disconnect();
     bull.disconnect();
+  });
+});
+
+describe("watchRound (the seeder's and crawl's one round watch)", () => {
+  it('ends with the last visit (untilStored false), or once the ingester has stored it all', async () => {
+    const redis = new Redis(server.url);
+    const bull = new Redis(server.url, { maxRetriesPerRequest: null });
+    // Nothing ingests: the visits' observations stay in the stream (a backlog).
+    const crawl = fakeCrawl(redis, bull, false);
+    const deps = { frontier: crawl.frontier, crawlQueue: crawl.crawlQueue, logger: silentLogger(), redis };
+    const config = seederConfigSchema.parse({ chain: 'regtest', seeds: ['127.0.6.1:18444'], dns: false });
+    const never = new AbortController().signal;
+    try {
+      await seedRound(deps, config, 'w1');
+      const polls: RoundPoll[] = [];
+      const quick = await watchRound(deps, 'w1', never, {
+        ...WATCH,
+        untilStored: false,
+        onPoll: (p) => void polls.push(p),
+      });
+      expect(quick).toEqual({ visited: 2, reachable: 2, failed: 0, interrupted: false });
+      expect(polls.at(-1)).toMatchObject({ visited: 2, seen: 2, queued: 0, allVisited: true });
+      expect(polls.at(-1)?.backlog).toBeGreaterThan(0);
+      // untilStored: the same round is not over while the backlog lasts; it is once it is stored.
+      let waiting = 0;
+      const stored = await watchRound(deps, 'w1', never, {
+        ...WATCH,
+        onPoll: async (p) => {
+          expect(p.allVisited).toBe(true);
+          if (p.backlog > 0 && ++waiting === 3) await redis.del(OBSERVATION_STREAM);
+        },
+      });
+      expect(waiting).toBe(3);
+      expect(stored).toEqual({ visited: 2, reachable: 2, failed: 0, interrupted: false });
+    } finally {
+      await crawl.stop();
+      redis.disconnect();
+      bull.disconnect();
+    }
   });
 });

@@ -17,7 +17,34 @@ export interface RoundWatch {
   pollMs: number;
   /** Unvisited addresses with nothing queued this long: their jobs were lost (or failed). */
   idleRequeueMs: number;
+  /**
+   * The round ends once the ingester has stored every visit (its backlog empty: true figures),
+   * as the seeder and a continuous crawl need; false (`crawl --once`, which drains the ingester
+   * as it stops): once the last visit is done.
+   */
+  untilStored?: boolean;
+  /** Each poll's figures (the crawl's progress line); it may throw to end the watch. */
+  onPoll?: (poll: RoundPoll) => void | Promise<void>;
+  /** Lost jobs given again (default: a warning in the log). */
+  onRequeued?: (added: number) => void;
+  /** Addresses left unvisited because their jobs failed for good (default: a warning). */
+  onFailed?: (unvisited: number) => void;
 }
+
+/** One reading of a round's progress. */
+export interface RoundPoll {
+  visited: number;
+  seen: number;
+  reachable: number;
+  /** Jobs waiting, active, delayed or prioritized. */
+  queued: number;
+  active: number;
+  /** Stream entries the ingester has not stored yet. */
+  backlog: number;
+  /** Every address seen is visited and nothing is queued. */
+  allVisited: boolean;
+}
+
 const DEFAULT_WATCH: RoundWatch = { pollMs: 1000, idleRequeueMs: 5000 };
 
 /**
@@ -54,8 +81,7 @@ export async function runRounds(
       if (round)
         deps.logger.warn({ crawlId: round.crawlId }, 'resuming the round a previous seeder left running');
       else {
-        // Round ids name the second they start: never the previous one's again.
-        const started = Math.max(Date.now(), previous + 1000);
+        const started = nextRoundStart(previous);
         round = { crawlId: newCrawlId(started), started, seedsByNetwork: {} };
         await saveCurrentRound(deps.redis, round);
         // Housekeeping first: revisit state older than the revisit horizon is forgotten.
@@ -100,9 +126,9 @@ export async function runRounds(
 }
 
 /**
- * Waits for round `crawlId` to end: true figures need every visit stored, so the ingester's
- * backlog must be empty too. Lost jobs are given again; jobs that failed for good end the round
- * (counted in `failed`).
+ * Waits for round `crawlId` to end: every address seen visited, nothing queued and (untilStored)
+ * the ingester's backlog empty. Lost jobs are given again; jobs that failed for good end the
+ * round (counted in `failed`). The seeder and `crawl` both watch their rounds with it.
  */
 export async function watchRound(
   deps: SeedDeps & { redis: Redis },
@@ -111,18 +137,34 @@ export async function watchRound(
   watch: RoundWatch = DEFAULT_WATCH,
   leading: () => boolean = () => true,
 ): Promise<{ visited: number; reachable: number; failed: number; interrupted: boolean; lostLead?: true }> {
+  const untilStored = watch.untilStored ?? true;
+  const requeued =
+    watch.onRequeued ??
+    ((added: number) => deps.logger.warn({ crawlId, added }, 're-enqueued addresses whose jobs were lost'));
+  const failed =
+    watch.onFailed ??
+    ((n: number) => deps.logger.warn({ crawlId, failed: n }, 'addresses left unvisited: their jobs failed'));
   let idleSince = 0;
   for (;;) {
     await sleepUnless(watch.pollMs, signal);
     const p = await deps.frontier.progress(crawlId);
     if (!leading())
       return { visited: p.visited, reachable: p.ok, failed: 0, interrupted: false, lostLead: true };
-    if (signal.aborted) return { visited: p.visited, reachable: p.ok, failed: 0, interrupted: true };
+    const end = (failed: number, interrupted: boolean) => ({
+      visited: p.visited,
+      reachable: p.ok,
+      failed,
+      interrupted,
+    });
     const counts = await deps.crawlQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
     const queued = Object.values(counts).reduce((a, b) => a + b, 0);
     const backlog = await ingestBacklog(deps.redis);
-    if (queued === 0 && p.visited >= p.seen) {
-      if (backlog === 0) return { visited: p.visited, reachable: p.ok, failed: 0, interrupted: false };
+    const allVisited = queued === 0 && p.visited >= p.seen;
+    const poll = { visited: p.visited, seen: p.seen, reachable: p.ok, queued, backlog, allVisited };
+    await watch.onPoll?.({ ...poll, active: counts.active ?? 0 });
+    if (signal.aborted) return end(0, true);
+    if (allVisited) {
+      if (backlog === 0 || !untilStored) return end(0, false);
       continue;
     }
     if (queued > 0) {
@@ -136,16 +178,19 @@ export async function watchRound(
       { frontier: deps.frontier, crawlQueue: deps.crawlQueue, redis: deps.redis },
       crawlId,
     );
-    if (added > 0) deps.logger.warn({ crawlId, added }, 're-enqueued addresses whose jobs were lost');
-    if (added === 0 && withJob > 0 && backlog === 0) {
-      deps.logger.warn({ crawlId, failed: withJob }, 'addresses left unvisited: their jobs failed');
-      return { visited: p.visited, reachable: p.ok, failed: withJob, interrupted: false };
+    if (added > 0) requeued(added);
+    if (added === 0 && withJob > 0 && (backlog === 0 || !untilStored)) {
+      failed(withJob);
+      return end(withJob, false);
     }
   }
 }
 
+/** When a round after one started at `previous` starts: now, but never in that one's second (round ids name it). */
+export const nextRoundStart = (previous: number): number => Math.max(Date.now(), previous + 1000);
+
 /** Sleeps `ms` (nothing when <= 0), or until the signal. */
-function sleepUnless(ms: number, signal: AbortSignal): Promise<void> {
+export function sleepUnless(ms: number, signal: AbortSignal): Promise<void> {
   if (ms <= 0 || signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {

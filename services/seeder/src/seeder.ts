@@ -43,7 +43,7 @@ function dnsServerSchema() {
   });
 }
 
-/** ROUND_INTERVAL_MS's default: 48 rounds a day (see the README's "The network over time"). */
+/** ROUND_INTERVAL_MS's default: 48 rounds a day (see docs/over-time.md). */
 export const DEFAULT_ROUND_INTERVAL_MS = KNOBS.roundIntervalMs.default;
 export const MAX_ROUND_INTERVAL_MS = KNOBS.roundIntervalMs.max as number;
 

@@ -10,6 +10,7 @@ import {
   classifyAddress,
   decodeBip155,
   describeAddress,
+  endpointId,
   formatEndpoint,
   formatIPv6,
   isCanonicalHost,
@@ -18,6 +19,7 @@ import {
   legacyBytesToAddress,
   onionFromPubkey,
   parseEndpoint,
+  parseEndpointId,
   parseHost,
 } from './index.ts';
 import { formatIPv4, parseIPv4 } from './ip.ts';
@@ -60,6 +62,23 @@ describe('host and endpoint text', () => {
   });
   it.each(vectors.endpoints.invalid)('rejects endpoint "$text" ($why)', (v) => {
     expect(code(() => parseEndpoint(v.text, 8333))).toBe('BAD_ADDRESS');
+  });
+  it.each(vectors.endpoints.valid)('keys endpoint "$text" as network|host|port, and back', (v) => {
+    const e = parseEndpoint(v.text, 18444);
+    expect(endpointId(e)).toBe(`${v.network}|${v.host}|${v.port}`);
+    expect(parseEndpointId(endpointId(e))).toEqual(e);
+  });
+  it('an endpoint id names the network (CJDNS text is IPv6 text)', () => {
+    const cjdns = { network: 'cjdns' as const, host: 'fc00::1', port: 8333 };
+    expect(parseEndpointId(endpointId(cjdns))).toEqual(cjdns);
+    for (const bad of [
+      'tor|x.onion|1',
+      'ipv4||8333',
+      'ipv4|1.2.3.4',
+      'ipv4|1.2.3.4|65536',
+      'ipv4|1.2.3.4|1|2',
+    ])
+      expect(code(() => parseEndpointId(bad))).toBe('BAD_ADDRESS');
   });
 });
 

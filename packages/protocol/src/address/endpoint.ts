@@ -3,7 +3,7 @@ import { addressFromBytes, addressToBytes } from './codec.ts';
 import { i2pToHash } from './i2p.ts';
 import { formatIPv4, parseIPv4, parseIPv6 } from './ip.ts';
 import { onionToPubkey } from './tor.ts';
-import type { Endpoint, Network } from './types.ts';
+import { type Endpoint, NETWORKS, type Network } from './types.ts';
 
 export interface ParseOptions {
   /** Treat fc00::/8 text as CJDNS (only when the operator has a CJDNS route). */
@@ -68,8 +68,34 @@ export function parseEndpoint(text: string, defaultPort: number, opts: ParseOpti
   return { network, host, port };
 }
 
-export function formatEndpoint(e: { network: Network; host: string; port: number }): string {
+/** The endpoint for people, as Core writes it ("1.2.3.4:8333", "[2001:db8::1]:8333"); not a key (CJDNS reads back as IPv6). */
+export function formatEndpoint(e: Endpoint): string {
   return e.network === 'ipv6' || e.network === 'cjdns' ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
+}
+
+/**
+ * The endpoint's one text key, `network|host|port` (e.g. `ipv6|2001:db8::1|8333`): the BullMQ
+ * job ids (queue's jobIdFor), the transport memory and anything else that keys endpoints by
+ * text use it. It names the network (a CJDNS host is IPv6 text) and needs no parsing of hosts.
+ * Its binary form, the frontier's Redis key, is endpointKey (packed.ts).
+ */
+export function endpointId(e: Endpoint): string {
+  return `${e.network}|${e.host}|${e.port}`;
+}
+
+/** The endpoint an endpointId names; throws BAD_ADDRESS on any other text. */
+export function parseEndpointId(id: string): Endpoint {
+  const [network, host, port, ...rest] = id.split('|');
+  if (
+    !NETWORKS.includes(network as Network) ||
+    !host ||
+    port === undefined ||
+    !/^\d{1,5}$/.test(port) ||
+    Number(port) > 65535 ||
+    rest.length > 0
+  )
+    throw new ProtocolError('BAD_ADDRESS', `not an endpoint id (network|host|port): "${id}"`);
+  return { network: network as Network, host, port: Number(port) };
 }
 
 /** True when `host` is already the canonical string for `network` (never for mapped IPv4 on ipv6). */

@@ -3,7 +3,7 @@ import type { AddrEntry } from '../messages/addr.ts';
 import { MAX_ADDRV2_ADDRESS_LENGTH } from '../messages/addrv2.ts';
 import { addressToBytes, decodeBip155, isIPv4Mapped, networkFromBip155Id } from './codec.ts';
 import { parseIPv4Into } from './ip.ts';
-import { ADDRESS_SIZE, BIP155_ID, type Network } from './types.ts';
+import { ADDRESS_SIZE, BIP155_ID, type Endpoint, type Network } from './types.ts';
 
 /**
  * A getaddr answer carried compactly from the session to storage: the distinct entries as one
@@ -263,7 +263,7 @@ export function unpackAddrs(p: PackedAddrs): AddrEntry[] {
  * The frontier's key for an endpoint: the same bytes as a packed entry's key (network id,
  * address length, address, big-endian port), so seeds and harvested entries share one set.
  */
-export function endpointKey(e: { network: Network; host: string; port: number }): Buffer {
+export function endpointKey(e: Endpoint): Buffer {
   let bytes = addressToBytes(e.network, e.host);
   let id = WIRE_ID[e.network];
   if (e.network === 'ipv6' && isIPv4Mapped(bytes)) {
@@ -279,7 +279,7 @@ export function endpointKey(e: { network: Network; host: string; port: number })
 }
 
 /** The endpoint a frontier key names (inverse of endpointKey). */
-export function endpointFromKey(key: Uint8Array): { network: Network; host: string; port: number } {
+export function endpointFromKey(key: Uint8Array): Endpoint {
   const len = key[1] as number;
   if (key.length !== len + 4) throw new ProtocolError('MALFORMED', `endpoint key of ${key.length} bytes`);
   const addr = decodeBip155(key[0] as number, key.subarray(2, 2 + len));

@@ -5,8 +5,9 @@ export type Network = (typeof NETWORKS)[number];
 /**
  * A dialable peer: `host` is always the canonical string for its network. The one endpoint
  * shape: the crawler's targets, the queue's addresses and the Observation's address fields are
- * this. Its canonical key is endpointKey (packed.ts: BIP155 id, address bytes, port), which
- * the frontier stores; formatEndpoint (endpoint.ts) is its text for people.
+ * this. Its one text key is endpointId (`network|host|port`, endpoint.ts: job ids, the transport
+ * memory); its binary key endpointKey (packed.ts: BIP155 id, address bytes, port), which the
+ * frontier stores in Redis; formatEndpoint (endpoint.ts) is its text for people.
  */
 export interface Endpoint {
   network: Network;

@@ -87,10 +87,3 @@ export function reliabilitySql(p: ReliabilitySqlParts): string {
     GROUP BY network, host, port
   )`;
 }
-
-/** The SQL the node_reliability view holds: as of the newest visit, default port the most common reachable one. */
-export const VIEW_PARTS: ReliabilitySqlParts = {
-  nowMs: '(SELECT max(ts_ms) FROM observations)',
-  round: '(SELECT argMax(crawl_id, ts_ms) FROM observations)',
-  defaultPort: `(SELECT topK(1)(port)[1] FROM observations WHERE crawl_id = (SELECT argMax(crawl_id, ts_ms) FROM observations) AND outcome = 'ok' AND network IN ('ipv4', 'ipv6'))`,
-};

@@ -1,62 +1,46 @@
+import { addFlags, fromFlags } from '@bitcrawl/config';
 import type { Command } from 'commander';
-import { z } from 'zod';
-import { UsageError } from '../usage-error.ts';
-
-const optionsSchema = z.object({
-  hex: z.boolean().default(false),
-  network: z.string().default('mainnet'),
-});
 
 /** `bitcrawl decode`: frames and decodes a captured byte stream from stdin, one JSON object per line. */
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('decode')
-    .description('decode framed P2P messages from stdin (raw bytes, or hex with --hex) into NDJSON')
-    .option('--hex', 'stdin is hex text (whitespace ignored)')
-    .option(
-      '--network <name>',
-      'chain whose magic to expect: mainnet|testnet|testnet4|signet|regtest',
-      'mainnet',
-    )
-    .action(async (raw: unknown) => {
-      const opts = optionsSchema.parse(raw);
-      const { chainByName, MessageStreamDecoder, messageToJson, ProtocolError } = await import(
-        '@bitcrawl/protocol'
-      );
-      let chain: ReturnType<typeof chainByName>;
-      try {
-        chain = chainByName(opts.network);
-      } catch (err) {
-        throw new UsageError((err as Error).message);
-      }
-      const decoder = new MessageStreamDecoder(chain.magic);
-      const hex = opts.hex ? new HexChunker() : undefined;
-      const out = process.stdout;
-      const report = (err: InstanceType<typeof ProtocolError>) => {
-        const at = err.offset === undefined ? '' : ` at byte ${err.offset}`;
-        process.stderr.write(`bitcrawl decode: ${err.code}${at}: ${err.message}\n`);
-        process.exitCode = 1;
-      };
-      const badInput = (message: string) => {
-        process.stderr.write(`bitcrawl decode: ${message}\n`);
-        process.exitCode = 1;
-      };
-      for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
-        // In hex mode the valid prefix before a bad character is decoded and printed first.
-        const { bytes, error: hexError }: { bytes: Uint8Array; error?: string } = hex
-          ? hex.push(chunk.toString('latin1'))
-          : { bytes: chunk };
-        const { messages, error } = decoder.push(bytes);
-        for (const m of messages)
-          out.write(`${JSON.stringify({ offset: m.offset, ...messageToJson(m.message) })}\n`);
-        if (error) return report(error);
-        if (hexError) return badInput(hexError);
-      }
-      const odd = hex?.end();
-      if (odd) return badInput(odd);
-      const end = decoder.end();
-      if (end) report(end);
-    });
+    .description('decode framed P2P messages from stdin (raw bytes, or hex with --hex) into NDJSON');
+  addFlags(cmd, 'decode').action(async (raw: Record<string, unknown>) => {
+    // The chain whose magic to expect; an unknown one is a usage error (exit 2).
+    const opts = fromFlags('decode', raw);
+    const { chainByName, MessageStreamDecoder, messageToJson, ProtocolError } = await import(
+      '@bitcrawl/protocol'
+    );
+    const chain = chainByName(opts.chain);
+    const decoder = new MessageStreamDecoder(chain.magic);
+    const hex = opts.hex ? new HexChunker() : undefined;
+    const out = process.stdout;
+    const report = (err: InstanceType<typeof ProtocolError>) => {
+      const at = err.offset === undefined ? '' : ` at byte ${err.offset}`;
+      process.stderr.write(`bitcrawl decode: ${err.code}${at}: ${err.message}\n`);
+      process.exitCode = 1;
+    };
+    const badInput = (message: string) => {
+      process.stderr.write(`bitcrawl decode: ${message}\n`);
+      process.exitCode = 1;
+    };
+    for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+      // In hex mode the valid prefix before a bad character is decoded and printed first.
+      const { bytes, error: hexError }: { bytes: Uint8Array; error?: string } = hex
+        ? hex.push(chunk.toString('latin1'))
+        : { bytes: chunk };
+      const { messages, error } = decoder.push(bytes);
+      for (const m of messages)
+        out.write(`${JSON.stringify({ offset: m.offset, ...messageToJson(m.message) })}\n`);
+      if (error) return report(error);
+      if (hexError) return badInput(hexError);
+    }
+    const odd = hex?.end();
+    if (odd) return badInput(odd);
+    const end = decoder.end();
+    if (end) report(end);
+  });
 }
 
 /**

@@ -1,12 +1,6 @@
+import { addFlags, fromFlags } from '@bitcrawl/config';
 import type { Command } from 'commander';
-import { z } from 'zod';
 import { addStoreOptions, resolveStore } from '../store-options.ts';
-
-const optsSchema = z.object({
-  geoipAsnDb: z.string().min(1),
-  cloudAsns: z.string().min(1).optional(),
-  all: z.boolean().default(false),
-});
 
 /**
  * `bitcrawl geo-backfill`: node_geo rows for addresses crawled before --geoip-asn-db was
@@ -17,12 +11,9 @@ export function register(program: Command): void {
     .command('geo-backfill')
     .description(
       'add GeoIP/ASN/cloud data (node_geo) for addresses visited without it; --all re-writes every one',
-    )
-    .requiredOption('--geoip-asn-db <file>', 'ip2asn-combined.tsv(.gz) from iptoasn.com')
-    .option('--cloud-asns <file>', 'JSON {"<asn>": "<provider>"} added to the cloud provider table')
-    .option('--all', 'look up every visited address again, not only those without a node_geo row');
-  addStoreOptions(cmd).action(async (raw: Record<string, unknown>) => {
-    const o = optsSchema.parse(raw);
+    );
+  addStoreOptions(addFlags(cmd, 'geo-backfill')).action(async (raw: Record<string, unknown>) => {
+    const o = fromFlags('geo-backfill', raw);
     const { options, where } = resolveStore(raw, process.env, false);
     const { createLogger } = await import('@bitcrawl/telemetry');
     const { loadGeoEnricher, backfillGeo } = await import('@bitcrawl/ingester');

@@ -1,7 +1,7 @@
 import { crawlerConfigSchema } from '@bitcrawl/crawler';
 import { describe, expect, it } from 'vitest';
 import { seedLines, unroutedLines } from './crawl-messages.ts';
-import { stalledWhy } from './local-crawl.ts';
+import { stalledWhy } from './crawl-progress.ts';
 
 const sources = { given: 0, dns: 0, fixed: 0, dnsLookups: 0, dnsFailed: 0 };
 
