@@ -10,6 +10,7 @@ import {
   ellswiftEcdhXonly,
   ellswiftEncode,
   ellswiftKeyFrom,
+  invMod,
   isSquare,
   sqrtMod,
   v2Ecdh,
@@ -122,6 +123,18 @@ describe('field helpers', () => {
     );
     expect(isSquare(0n)).toBe(true);
     expect(isSquare(4n)).toBe(true);
+  });
+
+  it('invMod is the inverse mod p', () => {
+    const P = 2n ** 256n - 0x1000003d1n;
+    fc.assert(
+      fc.property(fc.bigInt({ min: 1n, max: P - 1n }), (a) => {
+        expect((invMod(a) * a) % P).toBe(1n);
+      }),
+      { numRuns: 300 },
+    );
+    expect(invMod(P - 1n)).toBe(P - 1n);
+    expect(() => invMod(P)).toThrow(RangeError);
   });
 });
 
