@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { descendantsNamed, watchTree } from './proc-tree.ts';
 import { parseProgress } from './round-cli.ts';
 import type { RoundFigures } from './round-modes.ts';
-import { renderTable } from './round-report.ts';
+import { renderTable, v2CostLine } from './round-report.ts';
 import { SHAPES } from './round-shapes.ts';
 
 describe('bench:round helpers', () => {
@@ -59,5 +59,23 @@ describe('bench:round helpers', () => {
     expect(text).toMatch(/CPU ms per visit\s+<= 2\s+2\.00/);
     expect(text).toMatch(/event-loop lag p99, ms\s+<= 50\s+n\/a/);
     expect(text).toMatch(/peak RSS, MB \(VmHWM\)\s+crawl <= 500\s+node crawl 400/);
+  });
+
+  it("prices a v2 visit from a crawl and a crawl-v1 round: the extra CPU over the v2 visits, against a v1 ok visit's", () => {
+    const round = (mode: RoundFigures['mode'], cpuMs: number, v2OkVisits: number): RoundFigures => ({
+      mode,
+      ended: 'exit 0',
+      roundS: 20,
+      found: 2000,
+      visits: 4500,
+      okVisits: 2000,
+      v2OkVisits,
+      procs: [{ pid: 1, name: 'node crawl', cpuMs, peakRssMb: 800 }],
+    });
+    // v1: 20 s over 2,000 ok visits = 10 ms each; v2 round 6 s more over 1,200 v2 visits = 5 ms more.
+    const line = v2CostLine([round('crawl', 26_000, 1_200), round('crawl-v1', 20_000, 0)]);
+    expect(line).toMatch(/a v1 ok visit costs 10\.00 CPU ms/);
+    expect(line).toMatch(/5\.00 ms more per v2 visit \(1200\), so a v2 visit costs 1\.50x/);
+    expect(v2CostLine([round('crawl', 26_000, 1_200)])).toBeUndefined();
   });
 });

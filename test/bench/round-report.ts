@@ -94,3 +94,24 @@ export function renderTable(shape: Shape, runs: RoundFigures[]): string {
     .map((r) => `  ${r.mode}: event-loop lag from ${r.loopLagSource}`);
   return [`shape ${shape.name}: ${shape.describe}`, ...lines, ...notes].join('\n');
 }
+
+/**
+ * What BIP324 costs per visit, end to end, from a crawl and a crawl-v1 round of the same shape:
+ * the extra CPU of the v2 round spread over its v2 visits (a v2 key, ECDH and AEAD each; the
+ * nodes that claim v2 but reset add a second connection), against a v1 ok visit's whole cost
+ * (session, gossip, frontier, ingest; the dead and silent visits' CPU is shared out over the ok
+ * ones in both rounds alike). Undefined without both rounds.
+ */
+export function v2CostLine(runs: RoundFigures[]): string | undefined {
+  const v2 = runs.find((r) => r.mode === 'crawl');
+  const v1 = runs.find((r) => r.mode === 'crawl-v1');
+  if (!v2?.v2OkVisits || !v1?.okVisits || !v2.okVisits) return undefined;
+  const perOkV1 = cpuMs(v1) / v1.okVisits;
+  const extraPerV2 = (cpuMs(v2) - cpuMs(v1) * (v2.visits / v1.visits)) / v2.v2OkVisits;
+  const ratio = (perOkV1 + extraPerV2) / perOkV1;
+  return (
+    `BIP324, end to end: a v1 ok visit costs ${perOkV1.toFixed(2)} CPU ms (crawl-v1); the v2 round spent ` +
+    `${extraPerV2.toFixed(2)} ms more per v2 visit (${v2.v2OkVisits}), so a v2 visit costs ${ratio.toFixed(2)}x ` +
+    `a v1 visit (target <= 2; the two rounds ran one after the other: read several runs)`
+  );
+}

@@ -23,7 +23,7 @@ import { which } from '@bitcrawl/testkit';
 import { baselineRound } from './round-baseline.ts';
 import { root, startUntil } from './round-cli.ts';
 import { crawlRound, type Network, type RoundFigures, stackRound } from './round-modes.ts';
-import { renderTable } from './round-report.ts';
+import { renderTable, v2CostLine } from './round-report.ts';
 import { SHAPES, type Shape, type ShapeName } from './round-shapes.ts';
 
 const list = (v: string | undefined, all: string[]) =>
@@ -110,6 +110,8 @@ async function runShape(shape: Shape): Promise<void> {
       runs.push(await baselineRound(net, capS));
     }
     console.log(`\n${renderTable(shape, runs)}\n`);
+    const v2 = v2CostLine(runs);
+    if (v2) console.log(`${v2}\n`);
   } finally {
     await sim.stop();
   }

@@ -1,8 +1,7 @@
-import { chacha20, chacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { expand, extract } from '@noble/hashes/hkdf.js';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
+import { chacha20 } from '@noble/ciphers/chacha.js';
 
-/** BIP324's rekeying wrappers and key schedule (the ciphers are @noble/ciphers'). */
+/** BIP324's rekeying wrappers and key schedule (the AEAD is OpenSSL's, the length cipher @noble/ciphers'). */
 
 export const REKEY_INTERVAL = 224;
 export const LENGTH_FIELD_LEN = 3;
@@ -52,7 +51,12 @@ export class LengthCipher {
   }
 }
 
-/** FSChaCha20Poly1305: ChaCha20-Poly1305 with a per-packet nonce and a new key every 224 packets. */
+/**
+ * FSChaCha20Poly1305: ChaCha20-Poly1305 with a per-packet nonce and a new key every 224
+ * packets. The AEAD runs in OpenSSL (node:crypto, RFC 8439 as BIP324 uses it): ~10 µs a small
+ * packet and ~40 µs for 19 KB here, against ~40 and ~250 µs in @noble/ciphers, whose per-call
+ * set-up dominates a crawl's small packets.
+ */
 export class PacketCipher {
   private key: Uint8Array;
   private readonly nonce = new Uint8Array(12);
@@ -61,10 +65,6 @@ export class PacketCipher {
 
   constructor(key: Uint8Array) {
     this.key = key;
-  }
-
-  private aead(aad: Uint8Array | undefined) {
-    return chacha20poly1305(this.key, nonceFor(this.counter, this.epoch, this.nonce), aad);
   }
 
   private advance(): void {
@@ -78,19 +78,47 @@ export class PacketCipher {
     }
   }
 
-  /** Encrypts into `out[at..at + plain.length + 16)`. */
-  encrypt(aad: Uint8Array | undefined, plain: Uint8Array, out: Uint8Array, at: number): void {
-    out.set(this.aead(aad).encrypt(plain), at);
+  /** Encrypts `header` then `contents` (one plaintext, no copy to join them) into `out[at..at + 1 + n + 16)`. */
+  encrypt(
+    aad: Uint8Array | undefined,
+    header: number,
+    contents: Uint8Array,
+    out: Uint8Array,
+    at: number,
+  ): void {
+    const c = createCipheriv('chacha20-poly1305', this.key, nonceFor(this.counter, this.epoch, this.nonce), {
+      authTagLength: TAG_LEN,
+    });
+    if (aad && aad.length > 0) c.setAAD(aad, { plaintextLength: 1 + contents.length });
+    out.set(c.update(Uint8Array.of(header)), at);
+    if (contents.length > 0) out.set(c.update(contents), at + 1);
+    c.final();
+    out.set(c.getAuthTag(), at + 1 + contents.length);
     this.advance();
   }
 
   /** The plaintext, or undefined when the tag does not match (the key still advances). */
   decrypt(aad: Uint8Array | undefined, sealed: Uint8Array): Uint8Array | undefined {
     let plain: Uint8Array | undefined;
-    try {
-      plain = this.aead(aad).decrypt(sealed);
-    } catch {
-      plain = undefined;
+    if (sealed.length >= TAG_LEN) {
+      const n = sealed.length - TAG_LEN;
+      const d = createDecipheriv(
+        'chacha20-poly1305',
+        this.key,
+        nonceFor(this.counter, this.epoch, this.nonce),
+        {
+          authTagLength: TAG_LEN,
+        },
+      );
+      d.setAuthTag(sealed.subarray(n));
+      if (aad && aad.length > 0) d.setAAD(aad, { plaintextLength: n });
+      const b = d.update(sealed.subarray(0, n));
+      plain = new Uint8Array(b.buffer, b.byteOffset, b.length); // a plain view, as noble's was
+      try {
+        d.final();
+      } catch {
+        plain = undefined; // a bad tag
+      }
     }
     this.advance();
     return plain;
@@ -118,21 +146,31 @@ const INFO = {
   terminators: text('garbage_terminators'),
 };
 
-/** HKDF-SHA256 with the network magic in the salt (initialize_v2_transport). */
+const ONE = Uint8Array.of(1);
+/** HKDF-Expand (RFC 5869) of one block: every output here is 32 bytes, T(1) = HMAC(prk, info || 0x01). */
+function expand32(prk: Uint8Array, info: Uint8Array): Uint8Array {
+  const b = createHmac('sha256', prk).update(info).update(ONE).digest();
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+}
+
+/**
+ * HKDF-SHA256 with the network magic in the salt (initialize_v2_transport), its seven HMACs in
+ * OpenSSL (node:crypto; ~65 µs against @noble/hashes' ~80 here).
+ */
 export function deriveKeys(ecdhSecret: Uint8Array, magic: Uint8Array): SessionKeys {
   const salt = new Uint8Array(SALT_PREFIX.length + magic.length);
   salt.set(SALT_PREFIX);
   salt.set(magic, SALT_PREFIX.length);
-  const prk = extract(sha256, ecdhSecret, salt);
-  const terminators = expand(sha256, prk, INFO.terminators, 32);
+  const prk = createHmac('sha256', salt).update(ecdhSecret).digest(); // HKDF-Extract
+  const terminators = expand32(prk, INFO.terminators);
   return {
-    sessionId: expand(sha256, prk, INFO.sessionId, 32),
-    initiatorL: expand(sha256, prk, INFO.initiatorL, 32),
-    initiatorP: expand(sha256, prk, INFO.initiatorP, 32),
-    responderL: expand(sha256, prk, INFO.responderL, 32),
-    responderP: expand(sha256, prk, INFO.responderP, 32),
+    sessionId: expand32(prk, INFO.sessionId),
+    initiatorL: expand32(prk, INFO.initiatorL),
+    initiatorP: expand32(prk, INFO.initiatorP),
+    responderL: expand32(prk, INFO.responderL),
+    responderP: expand32(prk, INFO.responderP),
     initiatorGarbageTerminator: terminators.subarray(0, 16),
-    responderGarbageTerminator: terminators.subarray(16, 32),
+    responderGarbageTerminator: terminators.subarray(16),
   };
 }
 
@@ -154,10 +192,7 @@ export class PacketSealer {
     out[1] = (n >>> 8) & 0xff;
     out[2] = n >>> 16;
     this.len.crypt(out, 0);
-    const plain = new Uint8Array(1 + n);
-    plain[0] = ignore ? 0x80 : 0;
-    plain.set(contents, 1);
-    this.aead.encrypt(aad, plain, out, LENGTH_FIELD_LEN);
+    this.aead.encrypt(aad, ignore ? 0x80 : 0, contents, out, LENGTH_FIELD_LEN);
     return out;
   }
 }

@@ -1,12 +1,13 @@
-import { createECDH, type ECDH, getCurves, randomFillSync } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { defaultSecp256k1, type ScalarKey, type Secp256k1 } from './secp.ts';
 
 /**
  * BIP324's ElligatorSwift: 64-byte encodings of secp256k1 x coordinates that look like random
- * bytes, and x-only ECDH on them. The field arithmetic is @noble/curves'; the two scalar
- * multiplications a session needs (our key, the shared point) run in OpenSSL through
- * node:crypto when it has secp256k1 (about 4x faster than noble's here), else in noble.
+ * bytes, and x-only ECDH on them. The field arithmetic is bigint on @noble/curves' Fp; the two
+ * scalar multiplications a session needs (our key, the shared point) run in a `Secp256k1`
+ * backend (secp.ts: libsecp256k1 in WebAssembly when it loads, else OpenSSL or noble).
  * Nothing here is constant time but the scalar multiplications: the rest handles public data
  * (encodings, and the random u and case that pick one of many encodings of our public key).
  */
@@ -26,11 +27,13 @@ function sqrN(a: bigint, n: number): bigint {
 }
 
 /**
- * The square root of `a` mod p, or undefined when `a` is not a square. a^((p+1)/4) by
- * libsecp256k1's addition chain (253 squarings and 13 multiplications, not ~500 for a plain
- * square-and-multiply): the blocks of ones of (p+1)/4 are 2, 22 and 223 long.
+ * a^((p-3)/4) by libsecp256k1's addition chain for the square root (253 squarings and 13
+ * multiplications, not ~500 for a plain square-and-multiply: the blocks of ones of (p+1)/4
+ * are 2, 22 and 223 long), ending in 0b1011 instead of (p+1)/4's 0b1100. For a square a != 0
+ * it gives both a's square root (a times it) and a's inverse (its square): one chain, no
+ * separate inversion.
  */
-export function sqrtMod(a: bigint): bigint | undefined {
+function powP34(a: bigint): bigint {
   const x2 = (sqrN(a, 1) * a) % P;
   const x3 = (sqrN(x2, 1) * a) % P;
   const x6 = (sqrN(x3, 3) * x3) % P;
@@ -43,9 +46,15 @@ export function sqrtMod(a: bigint): bigint | undefined {
   const x220 = (sqrN(x176, 44) * x44) % P;
   const x223 = (sqrN(x220, 3) * x3) % P;
   let r = (sqrN(x223, 23) * x22) % P;
-  r = (sqrN(r, 6) * x2) % P;
-  r = sqrN(r, 2);
-  return (r * r) % P === Fp.create(a) ? r : undefined;
+  r = (sqrN(r, 5) * a) % P;
+  return (sqrN(r, 3) * x2) % P;
+}
+
+/** The square root of `a` mod p that is itself a square (a^((p+1)/4)), or undefined when `a` is not a square. */
+export function sqrtMod(a0: bigint): bigint | undefined {
+  const a = Fp.create(a0);
+  const r = (a * powP34(a)) % P;
+  return (r * r) % P === a ? r : undefined;
 }
 
 /**
@@ -71,6 +80,29 @@ export function isSquare(a0: bigint): boolean {
   return n !== 1n || t === 1;
 }
 
+/**
+ * 1/a mod p (a != 0) by the extended Euclidean algorithm, keeping only the coefficient of a and
+ * taking each remainder from its quotient (one bigint division a step, where noble's Fp.inv
+ * makes two and keeps both coefficients): about a third faster.
+ */
+export function invMod(a0: bigint): bigint {
+  let a = Fp.create(a0);
+  let b = P;
+  let x0 = 0n;
+  let x1 = 1n;
+  while (a !== 0n) {
+    const q = b / a;
+    const r = b - q * a;
+    b = a;
+    a = r;
+    const t = x0 - q * x1;
+    x0 = x1;
+    x1 = t;
+  }
+  if (b !== 1n) throw new RangeError('invMod: 0 has no inverse');
+  return x0 < 0n ? x0 + P : x0;
+}
+
 /** g(x) = x^3 + 7: x is a curve x coordinate when g(x) is a square (lift_x succeeds). */
 function curveY2(x: bigint): bigint {
   return Fp.add(Fp.mul(Fp.sqr(x), x), 7n);
@@ -91,7 +123,7 @@ export function xswiftecCandidates(u0: bigint, t0: bigint): [bigint, bigint, big
   const N = Fp.sub(u3plus7, t2);
   const M = Fp.add(u3plus7, t2);
   const t2u2x3 = Fp.mul(3n, Fp.mul(t2, Fp.sqr(u)));
-  const invD = Fp.inv(Fp.mul(t2u2x3, M));
+  const invD = invMod(Fp.mul(t2u2x3, M));
   const XdivY = Fp.mul(Fp.mul(Fp.mul(N, C), u), Fp.mul(t2u2x3, invD));
   return [
     Fp.sub(u, Fp.mul(Fp.mul(Fp.sqr(M), M), invD)),
@@ -107,26 +139,48 @@ export function xswiftec(u: bigint, t: bigint): bigint {
   return x3; // BIP324: at least one of the three is on the curve
 }
 
-/** XSwiftECInv(x, u, case): the t with XSwiftEC(u, t) = x for this case, or undefined. */
+/**
+ * XSwiftECInv(x, u, case): the t with XSwiftEC(u, t) = x for this case, or undefined. About
+ * three in four tries fail, so the cheap Jacobi tests come first and the square roots and
+ * inversions only on the way to an answer: s's squareness is tested before r's root (case & 2)
+ * and, as -g(u)·D (the same character as s = -g(u)/D), before D's inversion (the others).
+ */
 export function xswiftecInv(x: bigint, u: bigint, c: number): bigint | undefined {
-  let s: bigint;
-  let v: bigint;
-  const u3plus7 = curveY2(u);
   if ((c & 2) === 0) {
+    const u3plus7 = curveY2(u);
     if (isCurveX(Fp.sub(Fp.neg(x), u))) return undefined;
-    v = x;
-    s = Fp.neg(Fp.mul(u3plus7, Fp.inv(Fp.add(Fp.add(Fp.sqr(u), Fp.mul(u, v)), Fp.sqr(v)))));
-  } else {
-    s = Fp.sub(x, u);
-    if (s === 0n) return undefined;
-    const rr = Fp.neg(Fp.mul(s, Fp.add(Fp.mul(4n, u3plus7), Fp.mul(Fp.mul(3n, Fp.sqr(u)), s))));
-    if (!isSquare(rr)) return undefined;
-    const r = sqrtMod(rr) as bigint;
-    if ((c & 1) === 1 && r === 0n) return undefined;
-    v = Fp.mul(Fp.sub(Fp.mul(r, Fp.inv(s)), u), HALF);
+    const d = Fp.add(Fp.add(Fp.sqr(u), Fp.mul(u, x)), Fp.sqr(x));
+    if (!isSquare(Fp.neg(Fp.mul(u3plus7, d)))) return undefined;
+    return finish(c, u, x, sqrtMod(Fp.neg(Fp.mul(u3plus7, invMod(d)))) as bigint);
   }
-  if (!isSquare(s)) return undefined;
-  const w = sqrtMod(s) as bigint;
+  const s = Fp.sub(x, u);
+  if (s === 0n || !isSquare(s)) return undefined;
+  return invSquare(u, c, s, undefined);
+}
+
+/**
+ * XSwiftECInv's cases 2, 3, 6, 7 once s = x - u is known to be a nonzero square, with its
+ * square root w that is a square when the caller knows it.
+ */
+function invSquare(u: bigint, c: number, s: bigint, knownW: bigint | undefined): bigint | undefined {
+  const rr = Fp.neg(Fp.mul(s, Fp.add(Fp.mul(4n, curveY2(u)), Fp.mul(Fp.mul(3n, Fp.sqr(u)), s))));
+  if (!isSquare(rr)) return undefined;
+  const r = sqrtMod(rr) as bigint;
+  if ((c & 1) === 1 && r === 0n) return undefined;
+  let w: bigint;
+  let invS: bigint;
+  if (knownW === undefined) {
+    const e = powP34(s); // s is a square: 1/s = e^2, sqrt(s) = s·e
+    w = Fp.mul(s, e);
+    invS = Fp.sqr(e);
+  } else {
+    w = knownW;
+    invS = Fp.sqr(invMod(w));
+  }
+  return finish(c, u, Fp.mul(Fp.sub(Fp.mul(r, invS), u), HALF), w);
+}
+
+function finish(c: number, u: bigint, v: bigint, w: bigint): bigint {
   switch (c & 5) {
     case 0:
       return Fp.neg(Fp.mul(w, Fp.add(Fp.mul(u, C1), v)));
@@ -152,15 +206,35 @@ export function ellswiftDecode(ellswift: Uint8Array): bigint {
   return xswiftec(bytesToBig(ellswift.subarray(0, 32)), bytesToBig(ellswift.subarray(32, 64)));
 }
 
-/** A uniformly random encoding of x: random u and case until the inverse exists (XElligatorSwift). */
+/**
+ * A uniformly random encoding of x (XElligatorSwift): random nonzero u and case until
+ * XSwiftECInv answers, each accepted (u, case) as likely as any other. Cases 2, 3, 6 and 7 need
+ * s = x - u to be a nonzero square, as it is for half of all u: there a coin (bit 3 of the
+ * case byte) stands for that test, and a u that passes is drawn directly as u = x - y^4 (y^4
+ * is uniform over the nonzero squares, and y^2 is its square root that is a square). The
+ * accepted pairs keep their probabilities (to within 2^-255), and those cases skip a Jacobi
+ * symbol and a square root: this is a third cheaper than drawing u and testing s.
+ */
 export function ellswiftEncode(x: bigint, random: (out: Uint8Array) => void = randomFillSync): Uint8Array {
   const out = new Uint8Array(64);
   const r = new Uint8Array(33);
   for (;;) {
     random(r);
-    const u = Fp.create(bytesToBig(r.subarray(0, 32)));
-    if (u === 0n) continue;
-    const t = xswiftecInv(x, u, (r[32] as number) & 7);
+    const bits = r[32] as number;
+    const c = bits & 7;
+    const v = Fp.create(bytesToBig(r.subarray(0, 32)));
+    if (v === 0n) continue;
+    let u = v;
+    let t: bigint | undefined;
+    if ((c & 2) === 0) t = xswiftecInv(x, u, c);
+    else {
+      if ((bits & 8) === 0) continue; // the coin: s is not a square
+      const w = Fp.sqr(v);
+      const s = Fp.sqr(w);
+      u = Fp.sub(x, s);
+      if (u === 0n) continue;
+      t = invSquare(u, c, s, w);
+    }
     if (t === undefined) continue;
     bigToBytes(u, out, 0);
     bigToBytes(t, out, 32);
@@ -168,53 +242,41 @@ export function ellswiftEncode(x: bigint, random: (out: Uint8Array) => void = ra
   }
 }
 
-const OPENSSL = getCurves().includes('secp256k1');
-
 /** An ephemeral key: a fresh one per connection (see `ellswiftCreate`). */
 export interface EllswiftKey {
   /** The 32-byte private key. */
   readonly priv: Uint8Array;
   /** Our public key as sent on the wire. */
   readonly ellswift: Uint8Array;
-  /** OpenSSL's handle with `priv` loaded (so ECDH does not recompute the public key). */
-  readonly ecdh?: ECDH;
+  /** `priv` in the secp256k1 backend that made the key, for the ECDH. */
+  readonly scalar: ScalarKey;
 }
 
 /** A new private key and a random ElligatorSwift encoding of its public key (ellswift_create). */
-export function ellswiftCreate(): EllswiftKey {
-  if (OPENSSL) {
-    const ecdh = createECDH('secp256k1');
-    const pub = ecdh.generateKeys(); // uncompressed: 04 || x || y
-    return { priv: ecdh.getPrivateKey(), ellswift: ellswiftEncode(bytesToBig(pub.subarray(1, 33))), ecdh };
-  }
-  const priv = secp256k1.utils.randomSecretKey();
-  const x = secp256k1.Point.BASE.multiply(bytesToBig(priv)).toAffine().x;
-  return { priv, ellswift: ellswiftEncode(x) };
+export function ellswiftCreate(secp: Secp256k1 = defaultSecp256k1()): EllswiftKey {
+  const scalar = secp.key();
+  return { priv: scalar.priv, ellswift: ellswiftEncode(bytesToBig(scalar.publicX())), scalar };
 }
 
 /** The key for a known private key and encoding (test vectors). */
-export function ellswiftKeyFrom(priv: Uint8Array, ellswift: Uint8Array, openssl = OPENSSL): EllswiftKey {
-  if (!openssl) return { priv, ellswift };
-  const ecdh = createECDH('secp256k1');
-  ecdh.setPrivateKey(priv);
-  return { priv, ellswift, ecdh };
-}
-
-/** x(priv · lift_x(x)) as 32 bytes, for an x on the curve. */
-function sharedX(key: EllswiftKey, x: bigint): Uint8Array {
-  const compressed = new Uint8Array(33);
-  compressed[0] = 2;
-  bigToBytes(x, compressed, 1);
-  if (key.ecdh) return key.ecdh.computeSecret(compressed);
-  return bigToBytes(secp256k1.Point.fromBytes(compressed).multiply(bytesToBig(key.priv)).toAffine().x);
+export function ellswiftKeyFrom(
+  priv: Uint8Array,
+  ellswift: Uint8Array,
+  secp: Secp256k1 = defaultSecp256k1(),
+): EllswiftKey {
+  return { priv, ellswift, scalar: secp.key(priv) };
 }
 
 /**
  * x-only ECDH with their encoding (ellswift_ecdh_xonly): XSwiftEC's first candidate on the
- * curve, found here (OpenSSL takes as long to refuse a point off the curve as to multiply one).
+ * curve is found here (OpenSSL takes as long to refuse a point off the curve as to multiply
+ * one), then multiplied as 0x02 || x.
  */
 export function ellswiftEcdhXonly(theirs: Uint8Array, key: EllswiftKey): Uint8Array {
-  return sharedX(key, ellswiftDecode(theirs));
+  const compressed = new Uint8Array(33);
+  compressed[0] = 2;
+  bigToBytes(ellswiftDecode(theirs), compressed, 1);
+  return key.scalar.sharedX(compressed);
 }
 
 const ECDH_TAG = sha256(new TextEncoder().encode('bip324_ellswift_xonly_ecdh'));
