@@ -20,6 +20,7 @@ export const USES = [
   'query',
   'report',
   'export',
+  'simnet',
 ] as const;
 export type Use = (typeof USES)[number];
 export const SERVICE_USES = ['worker', 'seeder', 'ingester', 'dashboard'] as const satisfies readonly Use[];
@@ -33,7 +34,7 @@ export interface UseSpec<T> {
   required?: boolean;
 }
 
-export type Kind = 'int' | 'bool' | 'string' | 'list' | 'enum';
+export type Kind = 'int' | 'decimal' | 'bool' | 'string' | 'list' | 'enum';
 
 /**
  * One configuration knob, declared once: how its text (a variable's value or a flag's) parses,
@@ -114,6 +115,26 @@ export function int<const S extends Uses<number>, const D extends number | undef
     return n;
   });
   return { kind: 'int', ...o, parse, min: o.min, ...(o.max !== undefined ? { max: o.max } : {}) } as never;
+}
+
+/** A number from `min` to `max`, fractions allowed (seconds: '0.5'); `unit` names it in errors. */
+export function decimal<const S extends Uses<number>, const D extends number | undefined = undefined>(
+  o: Common<number, S> & { min: number; max: number; default?: D; unit?: string },
+): Built<number, S, D> & { min: number; max: number } {
+  const parse = z.string().transform((s, ctx) => {
+    const t = s.trim();
+    const n = Number(t);
+    // Plain decimal text only: no '', 'Infinity', '0x10' or '1e3' (Number() takes them all).
+    if (!/^-?(\d+\.?\d*|\.\d+)$/.test(t) || n < o.min || n > o.max) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected ${o.unit ? `${o.unit}, ` : ''}a number from ${o.min} to ${o.max}, got "${s}"`,
+      });
+      return z.NEVER;
+    }
+    return n;
+  });
+  return { kind: 'decimal', ...o, parse } as never;
 }
 
 const BOOL_TEXT = ['true', 'false', '1', '0'] as const;

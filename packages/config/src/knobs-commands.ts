@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CRAWL_ID_PATTERN } from './defaults.ts';
-import { bool, int, list, oneOf, text } from './knob.ts';
+import { bool, decimal, int, list, oneOf, text } from './knob.ts';
 
 /**
  * Timer presets. `internet` is the built-in defaults (made for real peers, Tor and I2P);
@@ -94,5 +94,62 @@ export const COMMAND_KNOBS = {
     default: [],
     item: z.string().regex(/^[A-Z_][A-Z0-9_]*=.*$/, 'use KEY=VALUE'),
     uses: { stack: {} },
+  }),
+  json: bool({
+    flag: '--json',
+    help: 'one JSON object per sample',
+    default: false,
+    uses: { status: {} },
+  }),
+  watch: bool({
+    flag: '--watch',
+    help: 'refresh until interrupted',
+    default: false,
+    uses: { status: {} },
+  }),
+  // At most an hour: beyond 2^31 ms a timer fires at once, which made a huge value a busy loop.
+  interval: decimal({
+    flag: '--interval <seconds>',
+    help: 'refresh interval with --watch, in seconds',
+    min: 0.1,
+    max: 3600,
+    default: 2,
+    unit: 'seconds',
+    uses: { status: {} },
+  }),
+  nodes: int({
+    flag: '--nodes <n>',
+    help: "number of IPv4 nodes (default: the spec's, or the demo's without --spec)",
+    min: 1,
+    max: 20_000,
+    uses: { simnet: {} },
+  }),
+  // mulberry32 takes the seed modulo 2^32: these are all the networks there are.
+  simnetSeed: int({
+    flag: '--seed <n>',
+    help: 'PRNG seed (same spec and seed, same network)',
+    min: 0,
+    max: 4_294_967_295,
+    uses: { simnet: {} },
+  }),
+  spec: text({
+    flag: '--spec <file>',
+    help: 'JSON spec (see packages/simnet/src/spec.ts)',
+    uses: { simnet: {} },
+  }),
+  groundTruth: text({
+    flag: '--ground-truth <file>',
+    help: 'where to write the ground truth (default: a new file under the temp dir)',
+    uses: { simnet: {} },
+  }),
+  // The simnet's durationMs: at most a day.
+  duration: decimal({
+    flag: '--duration <seconds>',
+    help: 'stop after this long, in seconds',
+    min: 0.001,
+    max: 86_400,
+    default: 600,
+    unit: 'seconds',
+    uses: { simnet: {} },
   }),
 } as const;

@@ -2,7 +2,8 @@ import { Command } from 'commander';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import { inputOf, parseNamed } from './configs.ts';
-import { KNOBS } from './knobs.ts';
+import { type Knob, USES } from './knob.ts';
+import { KNOBS, knobsOf } from './knobs.ts';
 import { profileEnv, profileTimers } from './profiles.ts';
 import { addFlags, flagsToEnv, fromEnv, fromFlags } from './read.ts';
 
@@ -47,7 +48,17 @@ describe('fromEnv', () => {
 
 describe('flags', () => {
   const parse = (
-    use: 'crawl' | 'visit' | 'worker' | 'stack' | 'decode' | 'geo-backfill' | 'report' | 'export',
+    use:
+      | 'crawl'
+      | 'visit'
+      | 'worker'
+      | 'stack'
+      | 'decode'
+      | 'geo-backfill'
+      | 'report'
+      | 'export'
+      | 'status'
+      | 'simnet',
     argv: string[],
   ) => {
     const cmd = addFlags(new Command('x').exitOverride(), use);
@@ -104,6 +115,26 @@ describe('flags', () => {
       cloudAsns: undefined,
       all: false,
     });
+  });
+
+  it('status and simnet: numbers of seconds may have fractions, within their bounds', () => {
+    expect(fromFlags('status', parse('status', ['--watch', '--interval', '0.5']))).toMatchObject({
+      json: false,
+      watch: true,
+      interval: 0.5,
+    });
+    expect(fromFlags('status', parse('status', [])).interval).toBe(2);
+    for (const bad of ['0.05', '3601', 'abc', '1e3', 'Infinity', '0x10'])
+      expect(issuesOf(() => fromFlags('status', parse('status', ['--interval', bad])))).toEqual([
+        `--interval: expected seconds, a number from 0.1 to 3600, got "${bad}"`,
+      ]);
+    expect(fromFlags('simnet', parse('simnet', [])).duration).toBe(600);
+    expect(issuesOf(() => fromFlags('simnet', parse('simnet', ['--nodes', '0', '--duration', '0'])))).toEqual(
+      [
+        '--nodes: expected a whole number from 1 to 20000, got "0"',
+        '--duration: expected seconds, a number from 0.001 to 86400, got "0"',
+      ],
+    );
   });
 
   it('conflicting flags are refused', () => {
@@ -166,11 +197,14 @@ describe('configs', () => {
     expect(profileEnv('loopback')).toMatchObject({ CONNECT_TIMEOUT_MS: '1500', IDLE_TIMEOUT_MS: '500' });
   });
 
-  it('every knob has a flag or a variable, and names are unique', () => {
+  it('every knob has a flag or a variable; variables are unique, and flags within each command', () => {
     const envs = Object.values(KNOBS).flatMap((k) => ('env' in k && k.env ? [k.env] : []));
-    const flags = Object.values(KNOBS).flatMap((k) => ('flag' in k && k.flag ? [k.flag.split(' ')[0]] : []));
     expect(new Set(envs).size).toBe(envs.length);
-    expect(new Set(flags).size).toBe(flags.length);
+    // Commands are apart: simnet's --seed <n> (a PRNG seed) is not crawl's --seed <host:port>.
+    for (const use of USES) {
+      const flags = knobsOf(use).flatMap(([, k]: [string, Knob]) => (k.flag ? [k.flag.split(' ')[0]] : []));
+      expect(new Set(flags).size, use).toBe(flags.length);
+    }
     for (const k of Object.values(KNOBS)) expect('env' in k || 'flag' in k).toBe(true);
   });
 });

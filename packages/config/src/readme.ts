@@ -26,7 +26,8 @@ function defaults(k: Knob): string {
 }
 
 function bounds(k: Knob): string {
-  if (k.kind === 'int') return k.max === undefined ? `>= ${k.min}` : `${k.min}-${k.max}`;
+  if (k.kind === 'int' || k.kind === 'decimal')
+    return k.max === undefined ? `>= ${k.min}` : `${k.min}-${k.max}`;
   if (k.kind === 'enum') return (k.choices ?? []).map(code).join(', ');
   if (k.kind === 'bool') return '`true`, `false`';
   if (k.kind === 'list') return 'list';

@@ -1,25 +1,15 @@
 import { addFlags, fromFlags } from '@bitcrawl/config';
 import type { Command } from 'commander';
-import { z } from 'zod';
-
-const optsSchema = z.object({
-  json: z.boolean().default(false),
-  watch: z.boolean().default(false),
-  // At most an hour: beyond 2^31 ms a timer fires at once, which made a huge value a busy loop.
-  interval: z.coerce.number().min(0.1).max(3600).default(2),
-});
 
 /** `bitcrawl status`: queue depth by state, round progress, ingest backlog, visits/s. */
 export function register(program: Command): void {
   const cmd = program
     .command('status')
-    .description('show queue depth, round progress, ingest backlog and visit rate')
-    .option('--json', 'one JSON object per sample')
-    .option('--watch', 'refresh until interrupted')
-    .option('--interval <seconds>', 'refresh interval with --watch', '2');
+    .description('show queue depth, round progress, ingest backlog and visit rate');
   addFlags(cmd, 'status').action(async (raw: Record<string, unknown>) => {
     // --redis, else $REDIS_URL (read here, when the command runs), else the local default
-    const o = { ...optsSchema.parse(raw), redis: fromFlags('status', raw, process.env).redisUrl };
+    const v = fromFlags('status', raw, process.env);
+    const o = { json: v.json, watch: v.watch, interval: v.interval, redis: v.redisUrl };
     const { ensureRedisReachable } = await import('../reachability.ts');
     await ensureRedisReachable(o.redis);
     const { Redis } = await import('ioredis');
