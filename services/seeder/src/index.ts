@@ -1,6 +1,15 @@
 export { seederConfigFrom } from './config.ts';
 export { main } from './main.ts';
-export { nextRoundStart, type RoundPoll, type RoundWatch, sleepUnless, watchRound } from './rounds.ts';
+export {
+  nextRoundStart,
+  type RoundEnd,
+  type RoundHooks,
+  type RoundPoll,
+  type RoundWatch,
+  runRounds,
+  sleepUnless,
+  watchRound,
+} from './rounds.ts';
 export {
   newCrawlId,
   type SeedDeps,

@@ -14,7 +14,7 @@ import { silentLogger } from '@bitcrawl/telemetry';
 import { budget, type RedisServer, startRedis } from '@bitcrawl/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type RoundPoll, runRounds, watchRound } from './rounds.ts';
+import { type RoundEnd, type RoundPoll, runRounds, watchRound } from './rounds.ts';
 import { seederConfigSchema, seedRound } from './seeder.ts';
 
 // Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
@@ -220,6 +220,62 @@ describe('the seeder runs rounds', () => {
     expect(only).toMatchObject({ crawlId: firstRound, seedsByNetwork: { ipv4: 1 }, interrupted: false });
     expect(crawl.visits.filter((v) => v.startsWith(`${firstRound} `)).length).toBeGreaterThan(0);
     // The stop released the lease, and the finished round is no longer the one to resume.
+    expect(await redis.exists('bitcrawl:seeder:leader', 'bitcrawl:seeder:current')).toBe(0);
+    redis.disconnect();
+    bull.disconnect();
+  });
+});
+
+describe("the round loop's hooks (crawl runs the seeder's loop with its own)", () => {
+  it('the round id asked for, the known addresses given, one round, recorded by the hook and not noted', async () => {
+    const redis = new Redis(server.url);
+    const bull = new Redis(server.url, { maxRetriesPerRequest: null });
+    const crawl = fakeCrawl(redis, bull);
+    const config = seederConfigSchema.parse({ chain: 'regtest', seeds: ['127.0.6.1:18444'], dns: false });
+    // A round another seeder left running: a round asked for by its id is not that one.
+    await redis.set(
+      'bitcrawl:seeder:current',
+      JSON.stringify({ crawlId: 'old', started: 1, seedsByNetwork: {} }),
+    );
+    const KNOWN = { network: 'ipv4' as const, host: '127.0.6.9', port: 18444 };
+    const started: { crawlId: string; enqueued: number; known: number }[] = [];
+    const recorded: [RoundEnded, RoundEnd][] = [];
+    const sinces: number[] = [];
+    try {
+      await runRounds(
+        { frontier: crawl.frontier, crawlQueue: crawl.crawlQueue, logger: silentLogger(), redis },
+        config,
+        new AbortController().signal,
+        WATCH,
+        new SeederLease(redis),
+        {
+          firstCrawlId: 'asked-1',
+          once: true,
+          async *known(since) {
+            sinces.push(since);
+            yield [KNOWN];
+          },
+          onStarted: ({ crawlId, enqueued, known }) => void started.push({ crawlId, enqueued, known }),
+          async record(ended, end) {
+            // The round is still the current one while it is recorded (a crash here resumes it).
+            expect(JSON.parse((await redis.get('bitcrawl:seeder:current')) ?? '{}').crawlId).toBe('asked-1');
+            recorded.push([ended, end]);
+          },
+        },
+      );
+    } finally {
+      await crawl.stop();
+    }
+    expect(started).toEqual([{ crawlId: 'asked-1', enqueued: 1, known: 1 }]);
+    expect(sinces).toHaveLength(1);
+    expect(recorded).toHaveLength(1);
+    const [ended, end] = recorded[0] as [RoundEnded, RoundEnd];
+    expect(ended).toMatchObject({ crawlId: 'asked-1', seedsByNetwork: { ipv4: 1 }, interrupted: false });
+    // The seed, what it gossiped, and the known address the hook gave.
+    expect(end).toMatchObject({ visited: 3, reachable: 3, failed: 0, interrupted: false });
+    expect(crawl.visits.sort()).toEqual(['asked-1 127.0.6.1', 'asked-1 127.0.6.2', 'asked-1 127.0.6.9']);
+    // Recorded by the hook alone: no note for an ingester; the round and the lease are let go.
+    expect(await notes(redis)).toEqual([]);
     expect(await redis.exists('bitcrawl:seeder:leader', 'bitcrawl:seeder:current')).toBe(0);
     redis.disconnect();
     bull.disconnect();

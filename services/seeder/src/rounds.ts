@@ -1,3 +1,4 @@
+import type { Endpoint } from '@bitcrawl/protocol';
 import {
   clearCurrentRound,
   currentRound,
@@ -5,12 +6,13 @@ import {
   ingestBacklog,
   newCrawlId,
   pushRoundEnded,
+  type RoundEnded,
   requeueLost,
   SeederLease,
   saveCurrentRound,
 } from '@bitcrawl/queue';
 import type { Redis } from 'ioredis';
-import { type SeedDeps, type SeederConfig, seedKnown, seedRound } from './seeder.ts';
+import { type SeedDeps, type SeederConfig, type SeedSources, seedKnown, seedRound } from './seeder.ts';
 
 export interface RoundWatch {
   /** How often the round's progress is read. */
@@ -47,6 +49,41 @@ export interface RoundPoll {
 
 const DEFAULT_WATCH: RoundWatch = { pollMs: 1000, idleRequeueMs: 5000 };
 
+/** How a round ended, as the watch saw it. */
+export interface RoundEnd {
+  visited: number;
+  reachable: number;
+  /** Addresses left unvisited because their jobs failed for good. */
+  failed: number;
+  interrupted: boolean;
+  lostLead?: true;
+}
+
+/**
+ * What a composition changes in the round loop; the seeder service takes the defaults. `crawl`
+ * runs the same loop with its own: its round id, one round with --once, the known addresses from
+ * its store (its private Redis forgets them), progress lines, and its own recording of the round.
+ */
+export interface RoundHooks {
+  /** The first new round's id (`crawl --crawl-id`); later rounds are named by their start. */
+  firstCrawlId?: string;
+  /** Return once one round has ended and been recorded. */
+  once?: boolean;
+  /** The addresses seen visited since `sinceMs`, in pages (default: the frontier's revisit state). */
+  known?: (sinceMs: number) => AsyncIterable<Endpoint[]>;
+  /** A round was seeded: its seeds' count and sources, and how many known addresses it revisits. */
+  onStarted?: (r: { crawlId: string; enqueued: number; sources: SeedSources; known: number }) => void;
+  /**
+   * Records an ended round (its `rounds` rows). Default: noted in bitcrawl:rounds:ended for the
+   * ingester, which writes the rows. The round is forgotten (a new one may start) only after it.
+   */
+  record?: (ended: RoundEnded, end: RoundEnd) => Promise<void>;
+  /** The wait before the next round (ms, > 0). */
+  onWait?: (ms: number) => void;
+  /** Another seeder holds the lease: this one waits (default: a warning in the log). */
+  onStandingBy?: (holder: string) => void;
+}
+
 /**
  * The long-running seeder: rounds back to back. Each starts from the seeds and every address
  * the revisit state says was visited in the last revisitKnownMs (admitted whether due or not),
@@ -67,37 +104,47 @@ export async function runRounds(
   signal: AbortSignal,
   watch: RoundWatch = DEFAULT_WATCH,
   lease: SeederLease = new SeederLease(deps.redis),
+  hooks: RoundHooks = {},
 ): Promise<void> {
   let previous = 0;
+  let firstId = hooks.firstCrawlId;
+  const known = hooks.known ?? ((since: number) => deps.frontier.knownSince(since));
+  const record = hooks.record ?? ((ended: RoundEnded) => pushRoundEnded(deps.redis, ended));
   try {
     while (!signal.aborted) {
       if (!lease.held()) {
-        const standingBy = (holder: string) =>
-          deps.logger.warn({ holder }, 'another seeder leads the rounds: standing by until it stops');
+        const standingBy =
+          hooks.onStandingBy ??
+          ((holder: string) =>
+            deps.logger.warn({ holder }, 'another seeder leads the rounds: standing by until it stops'));
         if (!(await lease.acquire(signal, standingBy))) return;
         deps.logger.info({ seeder: lease.id }, 'leading the rounds');
       }
       let round = await currentRound(deps.redis);
+      // A round asked for by its id is that one: another left running is not resumed under it.
+      if (round && firstId !== undefined && round.crawlId !== firstId) round = undefined;
       if (round)
         deps.logger.warn({ crawlId: round.crawlId }, 'resuming the round a previous seeder left running');
       else {
         const started = nextRoundStart(previous);
-        round = { crawlId: newCrawlId(started), started, seedsByNetwork: {} };
+        round = { crawlId: firstId ?? newCrawlId(started), started, seedsByNetwork: {} };
         await saveCurrentRound(deps.redis, round);
         // Housekeeping first: revisit state older than the revisit horizon is forgotten.
         const pruned = await deps.frontier.prune();
         if (pruned > 0) deps.logger.info({ pruned }, 'pruned stale revisit state');
       }
       previous = round.started;
+      firstId = undefined;
       const { crawlId, started } = round;
       if (Object.keys(round.seedsByNetwork).length === 0) {
         const seeded = await seedRound(deps, config, crawlId);
-        let known = 0;
-        for await (const page of deps.frontier.knownSince(started - config.revisitKnownMs))
-          known += await seedKnown(deps, crawlId, page);
+        let revisits = 0;
+        for await (const page of known(started - config.revisitKnownMs))
+          revisits += await seedKnown(deps, crawlId, page);
         round = { ...round, seedsByNetwork: seeded.byNetwork };
         await saveCurrentRound(deps.redis, round);
-        deps.logger.info({ crawlId, seeds: seeded.enqueued, known }, 'round started');
+        deps.logger.info({ crawlId, seeds: seeded.enqueued, known: revisits }, 'round started');
+        hooks.onStarted?.({ crawlId, enqueued: seeded.enqueued, sources: seeded.sources, known: revisits });
       }
       const end = await watchRound(deps, crawlId, signal, watch, () => lease.held());
       if (end.lostLead) {
@@ -108,17 +155,23 @@ export async function runRounds(
         continue;
       }
       const failedByNetwork = end.failed > 0 ? await failedJobsByNetwork(deps.crawlQueue, crawlId) : {};
-      await pushRoundEnded(deps.redis, {
-        crawlId,
-        started,
-        finished: Date.now(),
-        seedsByNetwork: round.seedsByNetwork,
-        failedByNetwork,
-        interrupted: end.interrupted,
-      });
+      await record(
+        {
+          crawlId,
+          started,
+          finished: Date.now(),
+          seedsByNetwork: round.seedsByNetwork,
+          failedByNetwork,
+          interrupted: end.interrupted,
+        },
+        end,
+      );
       await clearCurrentRound(deps.redis);
       deps.logger.info({ crawlId, ...end, seconds: (Date.now() - started) / 1000 }, 'round ended');
-      await sleepUnless(started + config.roundIntervalMs - Date.now(), signal);
+      if (hooks.once) return;
+      const wait = started + config.roundIntervalMs - Date.now();
+      if (wait > 0 && !signal.aborted) hooks.onWait?.(wait);
+      await sleepUnless(wait, signal);
     }
   } finally {
     await lease.release();
@@ -136,7 +189,7 @@ export async function watchRound(
   signal: AbortSignal,
   watch: RoundWatch = DEFAULT_WATCH,
   leading: () => boolean = () => true,
-): Promise<{ visited: number; reachable: number; failed: number; interrupted: boolean; lostLead?: true }> {
+): Promise<RoundEnd> {
   const untilStored = watch.untilStored ?? true;
   const requeued =
     watch.onRequeued ??

@@ -1,22 +1,9 @@
 import { type CrawlerConfig, fitConcurrencyToFdLimit } from '@bitcrawl/crawler';
 import { type IngesterConfig, loadGeoEnricher, startIngester, startIngestThread } from '@bitcrawl/ingester';
-import {
-  createCrawlQueue,
-  Frontier,
-  failedJobsByNetwork,
-  ingestBacklog,
-  type RevisitPolicy,
-} from '@bitcrawl/queue';
-import {
-  newCrawlId,
-  nextRoundStart,
-  type RoundWatch,
-  type SeederConfig,
-  sleepUnless,
-  watchRound,
-} from '@bitcrawl/seeder';
+import { createCrawlQueue, Frontier, ingestBacklog, type RevisitPolicy, SeederLease } from '@bitcrawl/queue';
+import { type RoundWatch, runRounds, type SeederConfig } from '@bitcrawl/seeder';
 import { MissingBinaryError, startRedis, which } from '@bitcrawl/servers';
-import { migrate, type StoreOptions } from '@bitcrawl/storage';
+import { knownEndpoints, migrate, type StoreOptions } from '@bitcrawl/storage';
 import { createMetrics, type Logger, type LogLevel } from '@bitcrawl/telemetry';
 import type { WorkerConfig } from '@bitcrawl/worker';
 import { Redis } from 'ioredis';
@@ -24,7 +11,7 @@ import { ensureRedisReachable } from '../reachability.ts';
 import { startEngines } from './crawl-engines.ts';
 import { loopLag, progressPrinter } from './crawl-progress.ts';
 import { openCrawlStore, refuseRestartedRound } from './crawl-store.ts';
-import { type CrawlSummary, finishRound, startRound } from './round-record.ts';
+import { type CrawlSummary, finishRound, NO_SOURCES, startedLines } from './round-record.ts';
 import { drained, SHUTDOWN_STEP_MS, within } from './shutdown-steps.ts';
 
 export type { CrawlSummary } from './round-record.ts';
@@ -102,8 +89,7 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
     if (o.crawlId) await refuseRestartedRound(store, frontier, o.crawlId);
     // The seeder's warnings (DNS failures, fixed seeds) are said in words, not as JSON too.
     const seedLogger = o.logger.isLevelEnabled('debug') ? o.logger : o.logger.child({}, { level: 'error' });
-    const seedDeps = { frontier, crawlQueue, logger: seedLogger };
-    let round = await startRound(seedDeps, store, o.seeder, o.crawlId ?? newCrawlId(), o.progress);
+    const seedDeps = { frontier, crawlQueue, logger: seedLogger, redis };
     const fit = fitConcurrencyToFdLimit(o.worker.concurrency);
     if (fit.warning) o.progress(fit.warning);
     const worker = await startEngines(o, redisUrl, fit.concurrency, metrics);
@@ -122,19 +108,29 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
     const checkIngester = () => {
       if (ingesterDied) throw ingesterDied;
     };
+    const live = redis;
+    // Once: the worker, then the ingester, which stores what the stream still holds (unless
+    // interrupted). It may take as long as it keeps making progress; 30 s without any, and what
+    // is left stays in Redis. Bounded: with Redis gone the worker's close would wait for ever.
+    let stopping: Promise<void> | undefined;
+    const stopEngines = () => {
+      stopping ??= (async () => {
+        if (!(await within(worker.close(), SHUTDOWN_STEP_MS)))
+          o.progress(`the worker did not stop within ${SHUTDOWN_STEP_MS / 1000} s; going on without it`);
+        checkIngester();
+        const stored = await drained(
+          ingester.stop({ drain: !signal.aborted }),
+          () => ingestBacklog(live),
+          o.progress,
+        );
+        if (!stored)
+          o.progress(
+            `the ingester made no progress for ${SHUTDOWN_STEP_MS / 1000} s: what it held is still in Redis, not stored`,
+          );
+      })();
+      return stopping;
+    };
 
-    let failedVisits = 0;
-    /** The last round's summary once its rows are written (a stop between rounds writes none). */
-    let recorded: CrawlSummary | undefined;
-    const finish = async (interrupted: boolean) =>
-      finishRound(store, o.progress, {
-        round,
-        failedByNetwork: failedVisits > 0 ? await failedJobsByNetwork(crawlQueue, round.crawlId) : {},
-        failedVisits,
-        interrupted,
-        runStarted: started,
-        loopLagP99Ms: lag.overall(),
-      });
     const printer = progressPrinter(o.progress, o.crawler, lag, signal);
     // The seeder's round watch: lost jobs given again after 3 s idle; jobs failed for good end
     // the round (--once reports it). With --once the round ends with its last visit (the
@@ -151,47 +147,48 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
       onFailed: (n) =>
         o.progress(`${n} addresses left unvisited: their jobs failed (see the failed jobs in the queue)`),
     };
+    /** The last round's summary once its rows are written (a stop between rounds writes none). */
+    let recorded: CrawlSummary | undefined;
+    let sources = NO_SOURCES;
     try {
-      for (;;) {
-        const end = await watchRound({ ...seedDeps, redis }, round.crawlId, signal, watch);
-        failedVisits = end.failed;
-        if (end.interrupted || o.once) break;
-        // Rounds back to back: this one is recorded now its visits are stored; the next starts
-        // ROUND_INTERVAL_MS after this one started, or now if it ran longer.
-        recorded = await finish(false);
-        o.onRound?.(recorded);
-        const wait = round.started + o.seeder.roundIntervalMs - Date.now();
-        if (wait > 0) o.progress(`next round in ${Math.ceil(wait / 1000)} s (ROUND_INTERVAL_MS)`);
-        await sleepUnless(wait, signal);
-        if (signal.aborted) break;
-        const id = newCrawlId(nextRoundStart(round.started));
-        round = await startRound(seedDeps, store, o.seeder, id, o.progress);
-        recorded = undefined;
-        failedVisits = 0;
-        printer.restart();
-      }
+      // The seeder's own round loop (its lease, its current-round note, its schedule), with
+      // crawl's round id, --once, the known addresses from the store (a private Redis forgets
+      // them), and rows crawl writes itself: after the last round, only once the ingester has
+      // stored everything (the round's figures are read from the store).
+      await runRounds(seedDeps, o.seeder, signal, watch, new SeederLease(redis), {
+        ...(o.crawlId ? { firstCrawlId: o.crawlId } : {}),
+        once: o.once,
+        known: (since) => knownEndpoints(store, since),
+        onStarted(r) {
+          sources = r.sources;
+          printer.restart();
+          for (const line of startedLines(r, o.seeder)) o.progress(line);
+        },
+        onStandingBy: (holder) =>
+          o.progress(`another seeder (${holder}) leads the rounds on this Redis: waiting until it stops`),
+        onWait: (ms) => o.progress(`next round in ${Math.ceil(ms / 1000)} s (ROUND_INTERVAL_MS)`),
+        async record(ended, end) {
+          if (o.once || end.interrupted) await stopEngines();
+          recorded = await finishRound(store, o.progress, {
+            ended,
+            sources,
+            failedVisits: end.failed,
+            runStarted: started,
+            loopLagP99Ms: lag.overall(),
+          });
+          sources = NO_SOURCES;
+          o.onRound?.(recorded);
+        },
+      });
     } finally {
-      // Bounded: with Redis gone (killed, out of memory) the close would wait on it for ever.
-      if (!(await within(worker.close(), SHUTDOWN_STEP_MS)))
-        o.progress(`the worker did not stop within ${SHUTDOWN_STEP_MS / 1000} s; going on without it`);
+      await stopEngines().catch(() => {}); // a failure that ended the rounds is the one reported
     }
-    // The ingester stores what the stream still holds (unless interrupted), then stops. It may
-    // take as long as it keeps making progress; 30 s without any, and what is left stays in Redis.
     checkIngester();
-    if (
-      !(await drained(
-        ingester.stop({ drain: !signal.aborted }),
-        () => ingestBacklog(redis as Redis),
-        o.progress,
-      ))
-    )
-      o.progress(
-        `the ingester made no progress for ${SHUTDOWN_STEP_MS / 1000} s: what it held is still in Redis, not stored`,
-      );
-    // The round's rows are written when it ends: finished, or stopped by a signal (interrupted).
-    // A stop between two rounds leaves the last one as it was recorded.
-    const summary = recorded ?? (await finish(signal.aborted));
-    if (!recorded) o.onRound?.(summary);
+    // Stopped before any round began (a signal at once, or waiting for another seeder's lease).
+    const summary = recorded ?? {
+      ...emptySummary(o.crawlId ?? '-', store.describe, lag.overall()),
+      seconds: (Date.now() - started) / 1000,
+    };
     await within(crawlQueue.close(), SHUTDOWN_STEP_MS);
     return summary;
   } finally {
@@ -202,4 +199,20 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
     ingestRedis?.disconnect();
     await privateRedis?.stop();
   }
+}
+
+function emptySummary(crawlId: string, store: string, loopLagP99Ms: number): CrawlSummary {
+  return {
+    crawlId,
+    visited: 0,
+    reachable: 0,
+    seconds: 0,
+    byNetwork: [],
+    notDialed: 0,
+    seeds: NO_SOURCES,
+    store,
+    failedVisits: 0,
+    interrupted: true,
+    loopLagP99Ms,
+  };
 }

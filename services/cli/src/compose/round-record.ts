@@ -1,37 +1,24 @@
-import { type SeedDeps, type SeederConfig, seedKnown, seedRound } from '@bitcrawl/seeder';
-import { knownEndpoints, roundFigures, type Store, writeRoundRows } from '@bitcrawl/storage';
+import type { RoundEnded } from '@bitcrawl/queue';
+import type { SeederConfig, SeedSources } from '@bitcrawl/seeder';
+import { roundFigures, type Store, writeRoundRows } from '@bitcrawl/storage';
 import { seedLines, unroutedLines } from './crawl-messages.ts';
 
-/** A round as it started: when, and how many seeds each network had (the `rounds` row's `seeds`). */
-export interface StartedRound {
-  crawlId: string;
-  started: number;
-  seedsByNetwork: Record<string, number>;
-  sources: Awaited<ReturnType<typeof seedRound>>['sources'];
-}
+/** Where a round's seeds came from, before they are known (a resumed round's are not). */
+export const NO_SOURCES: SeedSources = { given: 0, dns: 0, fixed: 0, dnsLookups: 0, dnsFailed: 0 };
 
 /**
- * Starts round `crawlId`: the seeds, then every address the store saw visited in the last
- * `revisitKnownMs` (admitted whether or not its revisit time has come: each round revisits
- * the whole known network), read in pages.
+ * The lines a round's start prints: its seeds and where they came from, then the known addresses
+ * it revisits (every address the store saw visited in the last `revisitKnownMs`, whether or not
+ * its revisit time has come: each round revisits the whole known network).
  */
-export async function startRound(
-  deps: SeedDeps,
-  store: Store,
+export function startedLines(
+  r: { crawlId: string; enqueued: number; sources: SeedSources; known: number },
   config: SeederConfig,
-  crawlId: string,
-  progress: (line: string) => void,
-): Promise<StartedRound> {
-  const started = Date.now();
-  const seeded = await seedRound(deps, config, crawlId);
-  for (const line of seedLines(crawlId, seeded.enqueued, seeded.sources, config.chain)) progress(line);
-  let known = 0;
-  for await (const page of knownEndpoints(store, started - config.revisitKnownMs))
-    known += await seedKnown(deps, crawlId, page);
-  progress(
-    `round ${crawlId}: ${known} known addresses enqueued (visited in the last ${days(config.revisitKnownMs)})`,
-  );
-  return { crawlId, started, seedsByNetwork: seeded.byNetwork, sources: seeded.sources };
+): string[] {
+  return [
+    ...seedLines(r.crawlId, r.enqueued, r.sources, config.chain),
+    `round ${r.crawlId}: ${r.known} known addresses enqueued (visited in the last ${days(config.revisitKnownMs)})`,
+  ];
 }
 
 const days = (ms: number) => (ms % 86_400_000 === 0 ? `${ms / 86_400_000} d` : `${Math.round(ms / 1000)} s`);
@@ -46,7 +33,7 @@ export interface CrawlSummary {
   /** Addresses not dialed for want of a proxy or route (onion, I2P, CJDNS), per network. */
   notDialed: number;
   /** Where the round's seeds came from (--seed, DNS, or Bitcoin Core's fixed seeds). */
-  seeds: StartedRound['sources'];
+  seeds: SeedSources;
   /** Where the round is stored: the embedded store's directory or the server's URL. */
   store: string;
   /** Addresses left unvisited because their jobs failed for good (0 in a healthy round). */
@@ -59,38 +46,26 @@ export interface CrawlSummary {
 
 /**
  * A round's figures from the store (its visits stored), its `rounds` rows written, as the
- * summary `crawl` prints.
+ * summary `crawl` prints. The rows' `finished` is now: after the ingester stored the round.
  */
 export async function finishRound(
   store: Store,
   progress: (line: string) => void,
   r: {
-    round: StartedRound;
-    failedByNetwork: Record<string, number>;
+    ended: RoundEnded;
+    sources: SeedSources;
     failedVisits: number;
-    interrupted: boolean;
     runStarted: number;
     loopLagP99Ms: number;
   },
 ): Promise<CrawlSummary> {
-  const { crawlId } = r.round;
+  const { crawlId, interrupted } = r.ended;
   const finished = Date.now();
   const byNetwork = await roundFigures(store, crawlId);
   // Addresses never dialed for want of a proxy or route are no visits: counted apart, one line each.
   for (const line of unroutedLines(byNetwork.map((x) => ({ network: x.network, addresses: x.notDialed }))))
     progress(line);
-  await writeRoundRows(
-    store,
-    {
-      crawlId,
-      started: r.round.started,
-      finished,
-      seedsByNetwork: r.round.seedsByNetwork,
-      failedByNetwork: r.failedByNetwork,
-      interrupted: r.interrupted,
-    },
-    byNetwork,
-  );
+  await writeRoundRows(store, { ...r.ended, finished }, byNetwork);
   return {
     crawlId,
     visited: byNetwork.reduce((s, x) => s + x.visited, 0),
@@ -98,10 +73,10 @@ export async function finishRound(
     seconds: (finished - r.runStarted) / 1000,
     byNetwork,
     notDialed: byNetwork.reduce((s, x) => s + x.notDialed, 0),
-    seeds: r.round.sources,
+    seeds: r.sources,
     store: store.describe,
     failedVisits: r.failedVisits,
-    interrupted: r.interrupted,
+    interrupted,
     loopLagP99Ms: r.loopLagP99Ms,
   };
 }
