@@ -55,9 +55,11 @@ export function register(program: Command, entry: CliEntry = {}): void {
     offSignals();
     if (o.once) process.stdout.write(`${JSON.stringify(summary)}\n`);
     const read = o.clickhouseUrl ? `--clickhouse ${redactUrl(o.clickhouseUrl)}` : `--store ${o.storeDir}`;
-    process.stderr.write(
-      `round ${summary.crawlId}: stored in ${summary.store} (bitcrawl report ${read} --round ${summary.crawlId})\n`,
-    );
+    if (summary.crawlId)
+      process.stderr.write(
+        `round ${summary.crawlId}: stored in ${summary.store} (bitcrawl report ${read} --round ${summary.crawlId})\n`,
+      );
+    else process.stderr.write('bitcrawl: stopped before a round started\n');
     // A partial round is not a finished one: scripts see it in the status as in the summary.
     if (summary.interrupted) process.exitCode = 130;
     // Nothing answered: a dead network must not look like a successful crawl.

@@ -184,9 +184,10 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
       await stopEngines().catch(() => {}); // a failure that ended the rounds is the one reported
     }
     checkIngester();
-    // Stopped before any round began (a signal at once, or waiting for another seeder's lease).
+    // Stopped before any round began (a signal at once, or waiting for another seeder's lease):
+    // no round id (crawlId ''), nothing visited.
     const summary = recorded ?? {
-      ...emptySummary(o.crawlId ?? '-', store.describe, lag.overall()),
+      ...emptySummary(store.describe, lag.overall()),
       seconds: (Date.now() - started) / 1000,
     };
     await within(crawlQueue.close(), SHUTDOWN_STEP_MS);
@@ -201,9 +202,9 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
   }
 }
 
-function emptySummary(crawlId: string, store: string, loopLagP99Ms: number): CrawlSummary {
+function emptySummary(store: string, loopLagP99Ms: number): CrawlSummary {
   return {
-    crawlId,
+    crawlId: '',
     visited: 0,
     reachable: 0,
     seconds: 0,
