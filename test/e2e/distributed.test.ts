@@ -126,8 +126,8 @@ describe('seeder + 3 worker processes + ingester on redis-server and clickhouse-
           },
         ),
       ];
+      // One-shot (CRAWL_ID): it runs the round and exits once every address is visited and stored.
       const seeder = service('seeder', { SEEDS: sim.seeds.join(','), DNS: 'false', CRAWL_ID });
-      expect(await exited(seeder)).toBe(0);
 
       const waitFor = async (cond: () => Promise<boolean>, ms: number, what: string) => {
         const end = Date.now() + ms;
@@ -172,6 +172,7 @@ describe('seeder + 3 worker processes + ingester on redis-server and clickhouse-
         budget(60_000),
         'the ingest backlog to drain',
       );
+      expect(await exited(seeder)).toBe(0);
       // The threaded worker's /metrics sums its threads: one family per metric, visits counted.
       const text = await (await fetch(`${threadedMetrics}/metrics`)).text();
       const visits = [...text.matchAll(/^bitcrawl_visits_total\{[^}]*\} (\d+)$/gm)].reduce(

@@ -93,7 +93,7 @@ export const SERVICE_KNOBS = {
   crawlId: text({
     env: 'CRAWL_ID',
     flag: '--crawl-id <id>',
-    help: 'round id (default: r<UTC timestamp>); the seeder seeds this one round and exits',
+    help: 'round id (default: r<UTC timestamp>); the seeder runs this one round (seeds it, waits until every address is visited and stored, notes its end for the ingester) and exits: 1 if jobs failed',
     schema: z.string().regex(CRAWL_ID_PATTERN, CRAWL_ID_RULE),
     uses: { seeder: {}, crawl: {} },
   }),

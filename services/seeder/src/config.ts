@@ -8,7 +8,10 @@ export interface SeederServiceConfig {
   redisUrl: string;
   seeder: SeederConfig;
   frontier: FrontierPolicy;
-  /** Seed exactly this round and end (scripts, tests); otherwise rounds on the schedule. */
+  /**
+   * Run exactly this one round (seeded, watched until visited and stored, noted for the
+   * ingester) and end (`stack --once`, scripts, tests); otherwise rounds on the schedule.
+   */
   crawlId?: string | undefined;
   metrics: { port: number; host: string };
   logLevel: LogLevel;

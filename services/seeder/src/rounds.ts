@@ -97,6 +97,8 @@ export interface RoundHooks {
  * seeding, so a seeder that takes over (or the same one restarted after a crash) resumes it
  * instead of starting another beside it; seeding again is harmless (admission and job ids
  * de-duplicate), so a round whose seeding was cut short is seeded again.
+ *
+ * With `hooks.once` it returns the recorded round's end; undefined when stopped before leading.
  */
 export async function runRounds(
   deps: SeedDeps & { redis: Redis },
@@ -105,7 +107,7 @@ export async function runRounds(
   watch: RoundWatch = DEFAULT_WATCH,
   lease: SeederLease = new SeederLease(deps.redis),
   hooks: RoundHooks = {},
-): Promise<void> {
+): Promise<RoundEnd | undefined> {
   let previous = 0;
   let firstId = hooks.firstCrawlId;
   const known = hooks.known ?? ((since: number) => deps.frontier.knownSince(since));
@@ -117,7 +119,7 @@ export async function runRounds(
           hooks.onStandingBy ??
           ((holder: string) =>
             deps.logger.warn({ holder }, 'another seeder leads the rounds: standing by until it stops'));
-        if (!(await lease.acquire(signal, standingBy))) return;
+        if (!(await lease.acquire(signal, standingBy))) return undefined;
         deps.logger.info({ seeder: lease.id }, 'leading the rounds');
       }
       let round = await currentRound(deps.redis);
@@ -168,7 +170,7 @@ export async function runRounds(
       );
       await clearCurrentRound(deps.redis);
       deps.logger.info({ crawlId, ...end, seconds: (Date.now() - started) / 1000 }, 'round ended');
-      if (hooks.once) return;
+      if (hooks.once) return end;
       const wait = started + config.roundIntervalMs - Date.now();
       if (wait > 0 && !signal.aborted) hooks.onWait?.(wait);
       await sleepUnless(wait, signal);

@@ -11,6 +11,7 @@ import {
   which,
 } from '@bitcrawl/servers';
 import { z } from 'zod';
+import { OnceRound } from './once-round.ts';
 
 export const stackOptionsSchema = z.object({
   workers: z.number().int().min(1).max(64).default(2),
@@ -67,6 +68,12 @@ export async function runStack(
     ...o.env,
   };
   const crawlId = newCrawlId();
+  // --once: the seeder runs this one round (CRAWL_ID) and exits with its status.
+  const round = o.once ? new OnceRound(redis.url, crawlId, print) : undefined;
+  let seederEnded: (code: number) => void = () => {};
+  const seederExit = new Promise<number>((r) => {
+    seederEnded = r;
+  });
   const services: Service[] = [
     {
       name: 'ingester',
@@ -123,15 +130,18 @@ export async function runStack(
     });
     s.child = child;
     s.state = 'running';
-    child.once('exit', (code) => {
+    child.once('exit', async (code) => {
       s.exitCode = code;
       s.state = stopping ? 'stopped' : 'exited';
       if (!stopping && code === 2) {
         fatal ??= `${s.name} exited with status 2: its configuration is invalid (see its message above)`;
         stop.abort();
       }
-      // One-shot seeder (--once) exits 0 by design; anything else that dies is restarted.
-      else if (!stopping && !(s.name === 'seeder' && o.once && code === 0)) {
+      // The one-shot seeder (--once) exits when its round has ended, with the round's status;
+      // one that died mid-round (the round still current) is restarted and resumes it.
+      else if (!stopping && s.name === 'seeder' && round && !(await round.stillRunning().catch(() => true)))
+        seederEnded(code ?? 1);
+      else if (!stopping) {
         s.restarts++;
         setTimeout(() => !stopping && start(s), 1000);
       }
@@ -145,36 +155,42 @@ export async function runStack(
   for (const s of services) start(s);
   show();
 
+  const stopped = new Promise<undefined>((r) => {
+    if (stop.signal.aborted) r(undefined);
+    else stop.signal.addEventListener('abort', () => r(undefined), { once: true });
+  });
+  // SIGTERM, then SIGKILL for a service still running after STOP_GRACE_MS (one stuck on a
+  // server that went away must not keep the stack, or outlive it).
+  const stopService = (s: Service) =>
+    new Promise<void>((r) => {
+      const child = s.child;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return r();
+      const kill = setTimeout(() => {
+        print(`${s.name} did not stop within ${STOP_GRACE_MS / 1000} s: killing it`);
+        child.kill('SIGKILL');
+      }, STOP_GRACE_MS);
+      child.once('exit', () => {
+        clearTimeout(kill);
+        r();
+      });
+      child.kill('SIGTERM');
+    });
   let status = 0;
   try {
-    if (o.once) {
-      status = await waitForRound(redis.url, crawlId, print, stop.signal);
-      // The one-shot seeder only seeds: the round's end is noted here, for the ingester's rows.
-      await noteRoundEnded(redis.url, crawlId, status, print);
-    } else if (!stop.signal.aborted)
-      await new Promise<void>((r) => stop.signal.addEventListener('abort', () => r(), { once: true }));
+    if (round) {
+      const code = await round.progressUntil(Promise.race([seederExit, stopped]));
+      if (code === undefined) {
+        // Stopped before the round ended: the seeder notes it as interrupted as it stops.
+        stopping = true;
+        await Promise.all(services.filter((s) => s.name === 'seeder').map(stopService));
+        status = 130;
+      } else status = code === 0 ? 0 : 1; // 1: jobs failed for good (the seeder said how many)
+      await round.rowsWritten();
+    } else await stopped;
   } finally {
     stopping = true;
-    // SIGTERM, then SIGKILL for a service still running after STOP_GRACE_MS (one stuck on a
-    // server that went away must not keep the stack, or outlive it).
-    await Promise.all(
-      services.map(
-        (s) =>
-          new Promise<void>((r) => {
-            const child = s.child;
-            if (!child || child.exitCode !== null || child.signalCode !== null) return r();
-            const kill = setTimeout(() => {
-              print(`${s.name} did not stop within ${STOP_GRACE_MS / 1000} s: killing it`);
-              child.kill('SIGKILL');
-            }, STOP_GRACE_MS);
-            child.once('exit', () => {
-              clearTimeout(kill);
-              r();
-            });
-            child.kill('SIGTERM');
-          }),
-      ),
-    );
+    await round?.close();
+    await Promise.all(services.map(stopService));
     show();
     await redis.stop();
     await ch?.stop();
@@ -191,98 +207,5 @@ export async function runStack(
   return status;
 }
 
-/**
- * Notes the end of the --once round for the ingester (which writes its `rounds` rows) and waits
- * for the rows to be written, at most ROUND_NOTE_WAIT_MS (a stuck store must not keep the stack).
- */
-async function noteRoundEnded(
-  redisUrl: string,
-  crawlId: string,
-  status: number,
-  print: (s: string) => void,
-): Promise<void> {
-  const { Redis } = await import('ioredis');
-  const { createCrawlQueue, Frontier, failedJobsByNetwork, pushRoundEnded, ROUNDS_ENDED_KEY } = await import(
-    '@bitcrawl/queue'
-  );
-  const conn = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const queue = createCrawlQueue(conn);
-  try {
-    const p = await new Frontier(conn).progress(crawlId);
-    await pushRoundEnded(conn, {
-      crawlId,
-      started: p.startedAt ?? Date.now(),
-      finished: Date.now(),
-      seedsByNetwork: p.seedsByNetwork,
-      failedByNetwork: status === 1 ? await failedJobsByNetwork(queue, crawlId) : {},
-      interrupted: status === 130,
-    });
-    const end = Date.now() + ROUND_NOTE_WAIT_MS;
-    while ((await conn.llen(ROUNDS_ENDED_KEY)) > 0) {
-      if (Date.now() > end) {
-        print(
-          `round ${crawlId}: the ingester did not write its rounds rows within ${ROUND_NOTE_WAIT_MS / 1000} s; it will when it runs again`,
-        );
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    print(`round ${crawlId}: rounds rows written`);
-  } finally {
-    await queue.close();
-    conn.disconnect();
-  }
-}
-
-const ROUND_NOTE_WAIT_MS = 30_000;
-
 /** How long a service may take to stop after SIGTERM (the worker's own grace is 20 s). */
 const STOP_GRACE_MS = 30_000;
-
-async function waitForRound(
-  redisUrl: string,
-  crawlId: string,
-  print: (s: string) => void,
-  signal: AbortSignal,
-): Promise<number> {
-  const { Redis } = await import('ioredis');
-  const { createCrawlQueue, Frontier, ingestBacklog, requeueLost } = await import('@bitcrawl/queue');
-  const conn = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const frontier = new Frontier(conn);
-  const queue = createCrawlQueue(conn);
-  let idleSince = 0;
-  try {
-    for (;;) {
-      await new Promise((r) => setTimeout(r, 1000));
-      if (signal.aborted) return 130;
-      const p = await frontier.progress(crawlId);
-      const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-      const backlog = await ingestBacklog(conn);
-      // Unvisited addresses and nothing queued for a while: a job was lost (e.g. the seeder
-      // died between admitting and enqueueing); give those addresses jobs again.
-      if (p.visited < p.seen && Object.values(c).every((n) => n === 0)) {
-        idleSince ||= Date.now();
-        if (Date.now() - idleSince >= 5000) {
-          const { added, withJob } = await requeueLost({ frontier, crawlQueue: queue, redis: conn }, crawlId);
-          if (added > 0) print(`round ${crawlId}: re-enqueued ${added} addresses whose jobs were lost`);
-          // Retries used up on infrastructure errors: the round cannot visit them; say so and end.
-          if (added === 0 && withJob > 0 && backlog === 0) {
-            print(
-              `round ${crawlId}: ${withJob} addresses left unvisited, their jobs failed (see Bull Board)`,
-            );
-            return 1;
-          }
-          idleSince = 0;
-        }
-      } else idleSince = 0;
-      print(
-        `round ${crawlId}: visited ${p.visited}/${p.seen}, reachable ${p.ok}, queued ${Object.values(c).reduce((a, b) => a + b, 0)}, ingest backlog ${backlog}`,
-      );
-      if (p.seen > 0 && p.visited === p.seen && Object.values(c).every((n) => n === 0) && backlog === 0)
-        return 0;
-    }
-  } finally {
-    await queue.close();
-    conn.disconnect();
-  }
-}
