@@ -68,8 +68,6 @@ export async function runStack(
     ...o.env,
   };
   const crawlId = newCrawlId();
-  // --once: the seeder runs this one round (CRAWL_ID) and exits with its status.
-  const round = o.once ? new OnceRound(redis.url, crawlId, print) : undefined;
   let seederEnded: (code: number) => void = () => {};
   const seederExit = new Promise<number>((r) => {
     seederEnded = r;
@@ -152,6 +150,8 @@ export async function runStack(
     `stack: redis ${redis.url}, ${ch ? `clickhouse-server ${ch.url} (data in ${storedIn})` : `embedded chdb in ${storedIn}`}, dashboard http://127.0.0.1:${o.dashboardPort}/`,
   );
   if (ch) print(`stack: query it while the stack runs: bitcrawl query --clickhouse ${ch.url} "SQL"`);
+  // --once: the seeder runs this one round (CRAWL_ID) and exits with its status.
+  const round = o.once ? new OnceRound(redis.url, crawlId, print) : undefined;
   for (const s of services) start(s);
   show();
 
