@@ -101,6 +101,54 @@ describe('npm run stack -- --workers 3', () => {
     }
   });
 
+  it('stopped mid-round (SIGTERM): the seeder notes the round interrupted, its rows are written, exit 130', async () => {
+    const data = path.join(mkdtempSync(path.join(tmpdir(), 'bitcrawl-stack-stop-')), 'clickhouse');
+    const bin = path.join(root, 'services/cli/bin/bitcrawl.mjs');
+    const args = [
+      'stack',
+      '--workers',
+      '1',
+      '--once',
+      '--data',
+      data,
+      '--dashboard-port',
+      String(await freePort()),
+    ];
+    const child = spawn(
+      process.execPath,
+      [bin, ...args, '--no-dns', '--allow-private', ...sim.seeds.flatMap((s) => ['--seed', s])],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let text = '';
+    let signalled = false;
+    const onData = (d: Buffer) => {
+      text += d;
+      // The first progress line with a visit and more to go: the round is under way.
+      const m = /round \S+: visited (\d+)\/(\d+)/.exec(String(d));
+      if (!signalled && m && Number(m[1]) > 0 && Number(m[1]) < Number(m[2])) {
+        signalled = true;
+        child.kill('SIGTERM');
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+    expect(signalled, text.slice(-3000)).toBe(true);
+    expect(code, text.slice(-3000)).toBe(130);
+    const crawlId = /round (r\d{8}T\d{6}Z): visited/.exec(text)?.[1] as string;
+    expect(text).toContain(`round ${crawlId}: rounds rows written`);
+    const ch = await startClickHouse({ dataDir: data });
+    const s = await openStore({ url: ch.url });
+    try {
+      const rows = await readRounds(s);
+      expect(rows.length).toBeGreaterThan(0);
+      for (const r of rows) expect([r.crawlId, r.interrupted]).toEqual([crawlId, true]);
+    } finally {
+      await s.close();
+      await ch.stop();
+    }
+  });
+
   it('stops with status 2 when a service exits 2 (bad configuration) instead of restarting it for ever', async () => {
     const store = mkdtempSync(path.join(tmpdir(), 'bitcrawl-stack-bad-'));
     const bin = path.join(root, 'services/cli/bin/bitcrawl.mjs');
