@@ -138,7 +138,6 @@ async function round(
     DNS: 'false',
     CRAWL_ID: crawlId,
   });
-  await exited(seeder);
   const frontier = new Frontier(conn);
   const queue = createCrawlQueue(conn);
   for (;;) {
@@ -149,6 +148,7 @@ async function round(
   }
   const seconds = (performance.now() - start) / 1000;
   while ((await ingestBacklog(conn)) > 0) await new Promise((r) => setTimeout(r, 200));
+  await exited(seeder); // the one-shot seeder ends with its round, once it is stored
   const p = await frontier.progress(crawlId);
   const peaks = ws.map((w) => peakRssMb(w.pid));
   for (const w of [...ws, ingester]) w.kill('SIGTERM');
