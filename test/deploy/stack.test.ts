@@ -149,6 +149,41 @@ describe('npm run stack -- --workers 3', () => {
     }
   });
 
+  it('exits 1 when jobs failed for good: the one-shot seeder ends the round, says how many, and is not restarted', async () => {
+    // An onion seed behind a SOCKS proxy that is not there: its job fails on every attempt.
+    const store = mkdtempSync(path.join(tmpdir(), 'bitcrawl-stack-failed-'));
+    const bin = path.join(root, 'services/cli/bin/bitcrawl.mjs');
+    const onion = 'pg6mmjiyjmcrsslvykfwnntlaru7p5svn6y2ymmju6nubxndf4pscryd.onion:8333';
+    const args = [
+      'stack',
+      '--workers',
+      '1',
+      '--once',
+      '--store',
+      store,
+      '--dashboard-port',
+      String(await freePort()),
+    ];
+    const deadProxy = `socks5://127.0.0.1:${await freePort()}`;
+    const out = await runToEnd(process.execPath, [
+      bin,
+      ...args,
+      '--no-dns',
+      '--seed',
+      onion,
+      '--env',
+      `PROXY_ONION=${deadProxy}`,
+    ]);
+    expect(out.code, out.text.slice(-3000)).toBe(1);
+    const crawlId = /round (r\d{8}T\d{6}Z): visited/.exec(out.text)?.[1] as string;
+    expect(out.text).toContain(
+      `round ${crawlId}: 1 addresses left unvisited, their jobs failed (see Bull Board)`,
+    );
+    expect(out.text).toContain(`round ${crawlId}: rounds rows written`);
+    expect(out.text).toMatch(/seeder=exited\(pid \d+\)/);
+    expect(out.text).not.toMatch(/restarts \d/);
+  });
+
   it('stops with status 2 when a service exits 2 (bad configuration) instead of restarting it for ever', async () => {
     const store = mkdtempSync(path.join(tmpdir(), 'bitcrawl-stack-bad-'));
     const bin = path.join(root, 'services/cli/bin/bitcrawl.mjs');
