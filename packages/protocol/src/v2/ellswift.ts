@@ -151,7 +151,15 @@ export function xswiftecInv(x: bigint, u: bigint, c: number): bigint | undefined
     if (isCurveX(Fp.sub(Fp.neg(x), u))) return undefined;
     const d = Fp.add(Fp.add(Fp.sqr(u), Fp.mul(u, x)), Fp.sqr(x));
     if (!isSquare(Fp.neg(Fp.mul(u3plus7, d)))) return undefined;
-    return finish(c, u, x, sqrtMod(Fp.neg(Fp.mul(u3plus7, invMod(d)))) as bigint);
+    // w = sqrt(-g(u)/d), the root that is a square, and 1/d from one exponentiation (not a
+    // root and an inversion): q = -g(u)·d^3 is a square (d^3 has d's character), e =
+    // q^((p-3)/4) gives sqrt(q) = q·e (a square) and 1/q = e^2, so 1/d = -g(u)·e^2·d^2 and
+    // w = sqrt(q)/d^2 (a square over a square; w^2 = q/d^4 = -g(u)/d).
+    const q = Fp.neg(Fp.mul(u3plus7, Fp.mul(Fp.sqr(d), d)));
+    if (q === 0n) return finish(c, u, x, sqrtMod(Fp.neg(Fp.mul(u3plus7, invMod(d)))) as bigint);
+    const e = powP34(q);
+    const invD = Fp.mul(Fp.neg(u3plus7), Fp.mul(Fp.sqr(e), Fp.sqr(d)));
+    return finish(c, u, x, Fp.mul(Fp.mul(q, e), Fp.sqr(invD)));
   }
   const s = Fp.sub(x, u);
   if (s === 0n || !isSquare(s)) return undefined;
@@ -165,17 +173,29 @@ export function xswiftecInv(x: bigint, u: bigint, c: number): bigint | undefined
 function invSquare(u: bigint, c: number, s: bigint, knownW: bigint | undefined): bigint | undefined {
   const rr = Fp.neg(Fp.mul(s, Fp.add(Fp.mul(4n, curveY2(u)), Fp.mul(Fp.mul(3n, Fp.sqr(u)), s))));
   if (!isSquare(rr)) return undefined;
-  const r = sqrtMod(rr) as bigint;
-  if ((c & 1) === 1 && r === 0n) return undefined;
+  let r: bigint;
   let w: bigint;
   let invS: bigint;
-  if (knownW === undefined) {
-    const e = powP34(s); // s is a square: 1/s = e^2, sqrt(s) = s·e
-    w = Fp.mul(s, e);
-    invS = Fp.sqr(e);
-  } else {
+  if (knownW !== undefined && rr !== 0n) {
+    // r = sqrt(rr) (the root that is a square) and 1/s from one exponentiation: q = rr·s^2
+    // is a nonzero square, e = q^((p-3)/4) gives sqrt(q) = q·e = r·s and 1/q = e^2, so
+    // 1/s = e^2·rr·s and r = q·e/s.
     w = knownW;
-    invS = Fp.sqr(invMod(w));
+    const q = Fp.mul(rr, Fp.sqr(s));
+    const e = powP34(q);
+    invS = Fp.mul(Fp.mul(Fp.sqr(e), rr), s);
+    r = Fp.mul(Fp.mul(q, e), invS);
+  } else {
+    r = sqrtMod(rr) as bigint;
+    if ((c & 1) === 1 && r === 0n) return undefined;
+    if (knownW === undefined) {
+      const e = powP34(s); // s is a square: 1/s = e^2, sqrt(s) = s·e
+      w = Fp.mul(s, e);
+      invS = Fp.sqr(e);
+    } else {
+      w = knownW;
+      invS = Fp.sqr(invMod(w));
+    }
   }
   return finish(c, u, Fp.mul(Fp.sub(Fp.mul(r, invS), u), HALF), w);
 }
