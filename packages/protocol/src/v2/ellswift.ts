@@ -1,6 +1,6 @@
-import { randomFillSync } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { fillRandom } from './random.ts';
 import { defaultSecp256k1, type ScalarKey, type Secp256k1 } from './secp.ts';
 
 /**
@@ -235,7 +235,7 @@ export function ellswiftDecode(ellswift: Uint8Array): bigint {
  * accepted pairs keep their probabilities (to within 2^-255), and those cases skip a Jacobi
  * symbol and a square root: this is a third cheaper than drawing u and testing s.
  */
-export function ellswiftEncode(x: bigint, random: (out: Uint8Array) => void = randomFillSync): Uint8Array {
+export function ellswiftEncode(x: bigint, random: (out: Uint8Array) => void = fillRandom): Uint8Array {
   const out = new Uint8Array(64);
   const r = new Uint8Array(33);
   for (;;) {

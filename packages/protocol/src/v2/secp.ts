@@ -1,7 +1,8 @@
-import { createECDH, getCurves, randomFillSync } from 'node:crypto';
+import { createECDH, getCurves } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import type * as TinySecp256k1 from 'tiny-secp256k1';
+import { fillRandom } from './random.ts';
 
 /**
  * The two secp256k1 scalar multiplications a v2 connection needs (our public key, the shared
@@ -33,14 +34,16 @@ export interface ScalarKey {
   sharedX(compressed: Uint8Array): Uint8Array;
 }
 
-const ORDER = secp256k1.Point.CURVE().n;
+const ORDER = Buffer.from(secp256k1.Point.CURVE().n.toString(16).padStart(64, '0'), 'hex');
+const ZERO = Buffer.alloc(32);
 
+/** A uniformly random scalar in [1, n): 32 random bytes, drawn again in the ~2^-128 case they are not. */
 function randomPrivate(): Uint8Array {
   const priv = new Uint8Array(32);
   for (;;) {
-    randomFillSync(priv);
-    const k = BigInt(`0x${Buffer.from(priv).toString('hex')}`);
-    if (k > 0n && k < ORDER) return priv;
+    fillRandom(priv);
+    const b = Buffer.from(priv.buffer, priv.byteOffset, 32);
+    if (b.compare(ORDER) < 0 && !b.equals(ZERO)) return priv;
   }
 }
 

@@ -1,10 +1,10 @@
-import { randomFillSync, randomInt } from 'node:crypto';
 import { ProtocolError } from '../errors.ts';
 import { MAX_MESSAGE_LENGTH } from '../framer.ts';
 import type { Frame } from '../parser.ts';
 import { deriveKeys, LENGTH_FIELD_LEN, PacketOpener, PacketSealer, TAG_LEN } from './cipher.ts';
 import { type EllswiftKey, ellswiftCreate, v2Ecdh } from './ellswift.ts';
 import { decodeContents, encodeContents } from './message-type.ts';
+import { fillRandom, randomBelow } from './random.ts';
 
 /** BIP324: at most 4095 garbage bytes before the 16-byte terminator. */
 export const MAX_GARBAGE_LEN = 4095;
@@ -73,7 +73,7 @@ export class V2Transport {
     this.magic = o.magic;
     this.role = o.role;
     this.key = o.key ?? ellswiftCreate();
-    this.garbage = o.garbage ?? randomFillSync(new Uint8Array(randomInt(MAX_GARBAGE_LEN + 1)));
+    this.garbage = o.garbage ?? fillRandom(new Uint8Array(randomBelow(MAX_GARBAGE_LEN + 1)));
     if (this.garbage.length > MAX_GARBAGE_LEN) throw new RangeError('at most 4095 bytes of garbage');
     this.maxLength = checkMax(o.maxLength ?? MAX_MESSAGE_LENGTH);
   }
