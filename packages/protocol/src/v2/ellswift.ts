@@ -1,5 +1,6 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { makeFieldPow } from './field-pow.ts';
 import { fillRandom } from './random.ts';
 import { defaultSecp256k1, type ScalarKey, type Secp256k1 } from './secp.ts';
 
@@ -33,7 +34,7 @@ function sqrN(a: bigint, n: number): bigint {
  * it gives both a's square root (a times it) and a's inverse (its square): one chain, no
  * separate inversion.
  */
-function powP34(a: bigint): bigint {
+export function powP34Chain(a: bigint): bigint {
   const x2 = (sqrN(a, 1) * a) % P;
   const x3 = (sqrN(x2, 1) * a) % P;
   const x6 = (sqrN(x3, 3) * x3) % P;
@@ -49,6 +50,10 @@ function powP34(a: bigint): bigint {
   r = (sqrN(r, 5) * a) % P;
   return (sqrN(r, 3) * x2) % P;
 }
+
+/** a^((p-3)/4): in OpenSSL when it loads (field-pow.ts), else by the chain above. */
+export const fieldPow = makeFieldPow(powP34Chain);
+const powP34 = fieldPow.pow;
 
 /** The square root of `a` mod p that is itself a square (a^((p+1)/4)), or undefined when `a` is not a square. */
 export function sqrtMod(a0: bigint): bigint | undefined {
