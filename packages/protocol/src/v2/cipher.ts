@@ -15,38 +15,50 @@ function nonceFor(counter: number, epoch: number, nonce: Uint8Array): Uint8Array
   return nonce;
 }
 
+/** Keystream made at a time: 3 blocks, 64 lengths (a crawl session uses about ten a direction). */
+const PIECE = 192;
+
 /**
  * FSChaCha20 as BIP324 uses it: only for 3-byte packet lengths. Every chunk is 3 bytes, so a
  * key's 224 chunks and the next key take exactly 224 * 3 + 32 = 704 bytes = 11 blocks of its
- * keystream: made in one call when the key changes, then read off.
+ * keystream, made PIECE bytes at a time as the chunks reach them, then read off.
  */
 export class LengthCipher {
   private key: Uint8Array;
   private readonly stream = new Uint8Array(REKEY_INTERVAL * LENGTH_FIELD_LEN + 32);
   private readonly nonce = new Uint8Array(12);
+  /** Keystream bytes made so far for this key. */
+  private made = 0;
   private chunk = 0;
   private epoch = 0;
 
   constructor(key: Uint8Array) {
     this.key = key;
-    this.refill();
   }
 
-  private refill(): void {
-    this.stream.fill(0);
-    chacha20(this.key, nonceFor(0, this.epoch, this.nonce), this.stream, this.stream);
+  /** Makes keystream bytes up to at least `end` (block counters continue from `made`). */
+  private extend(end: number): void {
+    while (this.made < end) {
+      const to = Math.min(this.made + PIECE, this.stream.length);
+      const piece = this.stream.subarray(this.made, to);
+      piece.fill(0);
+      chacha20(this.key, nonceFor(0, this.epoch, this.nonce), piece, piece, this.made / 64);
+      this.made = to;
+    }
   }
 
   /** XORs the 3 bytes at `buf[at..at+3)` in place with the next chunk of keystream. */
   crypt(buf: Uint8Array, at: number): void {
     const k = this.chunk * LENGTH_FIELD_LEN;
+    if (k + LENGTH_FIELD_LEN > this.made) this.extend(k + LENGTH_FIELD_LEN);
     for (let i = 0; i < LENGTH_FIELD_LEN; i++)
       buf[at + i] = (buf[at + i] as number) ^ (this.stream[k + i] as number);
     if (++this.chunk === REKEY_INTERVAL) {
+      this.extend(this.stream.length);
       this.key = this.stream.slice(REKEY_INTERVAL * LENGTH_FIELD_LEN);
       this.chunk = 0;
+      this.made = 0;
       this.epoch++;
-      this.refill();
     }
   }
 }
@@ -90,8 +102,11 @@ export class PacketCipher {
       authTagLength: TAG_LEN,
     });
     if (aad && aad.length > 0) c.setAAD(aad, { plaintextLength: 1 + contents.length });
-    out.set(c.update(Uint8Array.of(header)), at);
-    if (contents.length > 0) out.set(c.update(contents), at + 1);
+    // The plaintext is laid out in `out` and encrypted in one call (one per packet, not two).
+    const plain = out.subarray(at, at + 1 + contents.length);
+    plain[0] = header;
+    plain.set(contents, 1);
+    out.set(c.update(plain), at);
     c.final();
     out.set(c.getAuthTag(), at + 1 + contents.length);
     this.advance();

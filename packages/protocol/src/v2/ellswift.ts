@@ -1,5 +1,5 @@
+import { createHash } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { makeFieldPow } from './field-pow.ts';
 import { fillRandom } from './random.ts';
 import { defaultSecp256k1, type ScalarKey, type Secp256k1 } from './secp.ts';
@@ -304,13 +304,18 @@ export function ellswiftEcdhXonly(theirs: Uint8Array, key: EllswiftKey): Uint8Ar
   return key.scalar.sharedX(compressed);
 }
 
-const ECDH_TAG = sha256(new TextEncoder().encode('bip324_ellswift_xonly_ecdh'));
+/** SHA-256 after BIP340's tag prefix (the tag's hash, twice): one 64-byte block, hashed once and copied per use. */
+const ECDH_PREFIX = (() => {
+  const tag = createHash('sha256').update('bip324_ellswift_xonly_ecdh').digest();
+  return createHash('sha256').update(tag).update(tag);
+})();
 
 /** BIP324's v2_ecdh: the tagged hash of both encodings (initiator's first) and the shared x. */
 export function v2Ecdh(key: EllswiftKey, theirs: Uint8Array, initiating: boolean): Uint8Array {
   const shared = ellswiftEcdhXonly(theirs, key);
-  const h = sha256.create().update(ECDH_TAG).update(ECDH_TAG);
+  const h = ECDH_PREFIX.copy();
   if (initiating) h.update(key.ellswift).update(theirs);
   else h.update(theirs).update(key.ellswift);
-  return h.update(shared).digest();
+  const d = h.update(shared).digest();
+  return new Uint8Array(d.buffer, d.byteOffset, d.length);
 }
