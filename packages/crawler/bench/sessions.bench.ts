@@ -268,14 +268,14 @@ async function compareTransports(script: string, targetsFile: string, simPid: nu
   const [v1, v2] = [med(by.v1), med(by['v2-first'])];
   console.log('');
   console.log(
-    'transport   visits     ok  steady sessions/s  whole  CPU ms/session (crawler)  simnet ms  JS ms  RSS MB',
+    'transport   visits     ok  steady sessions/s  whole  CPU ms/session (crawler)  main thread  simnet ms  JS ms  RSS MB',
   );
   for (const [name, r] of [
     ['v1', v1],
     ['v2', v2],
   ] as const)
     console.log(
-      `${name.padEnd(9)} ${String(r.visits).padStart(8)} ${String(r.ok).padStart(6)} ${r.steadyRate.toFixed(0).padStart(18)} ${(r.ok / r.seconds).toFixed(0).padStart(6)} ${r.cpuMsPerSession.toFixed(2).padStart(25)} ${r.simCpuMsPerSession.toFixed(2).padStart(10)} ${r.busyMsPerSession.toFixed(2).padStart(6)} ${r.rssMb.toFixed(0).padStart(7)}`,
+      `${name.padEnd(9)} ${String(r.visits).padStart(8)} ${String(r.ok).padStart(6)} ${r.steadyRate.toFixed(0).padStart(18)} ${(r.ok / r.seconds).toFixed(0).padStart(6)} ${r.cpuMsPerSession.toFixed(2).padStart(25)} ${(r.mainCpuMsPerSession ?? Number.NaN).toFixed(2).padStart(12)} ${r.simCpuMsPerSession.toFixed(2).padStart(10)} ${r.busyMsPerSession.toFixed(2).padStart(6)} ${r.rssMb.toFixed(0).padStart(7)}`,
     );
   console.log(
     `v2 / v1: ${(v2.cpuMsPerSession / v1.cpuMsPerSession).toFixed(1)}x the crawler's CPU per session (target <= 2x), ` +
@@ -285,7 +285,8 @@ async function compareTransports(script: string, targetsFile: string, simPid: nu
       `v2 ${by['v2-first'].map((r) => `${r.steadyRate.toFixed(0)}/${r.cpuMsPerSession.toFixed(2)}`).join(', ')}`,
   );
   console.log(
-    `the simnet's nodes keep one v2 key each (see packages/simnet/src/v2-node.ts), so its figure is its ECDH, not key generation; node ${process.version}`,
+    `main thread: the crawler's JS thread alone on a core (its syscalls included; with 1 thread the rest is V8's helper threads: GC, compilers); ` +
+      `the simnet's nodes keep one v2 key each (see packages/simnet/src/v2-node.ts), so its figure is its ECDH, not key generation; node ${process.version}`,
   );
 }
 
