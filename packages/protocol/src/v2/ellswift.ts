@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { makeFieldPow } from './field-pow.ts';
+import { isSquareModP } from './jacobi.ts';
 import { fillRandom } from './random.ts';
 import { defaultSecp256k1, type ScalarKey, type Secp256k1 } from './secp.ts';
 
@@ -62,40 +63,9 @@ export function sqrtMod(a0: bigint): bigint | undefined {
   return (r * r) % P === a ? r : undefined;
 }
 
-const MASK32 = 0xffff_ffffn;
-
-/**
- * Whether `a` is a square mod p (0 included), by the Jacobi symbol's binary algorithm: about a
- * quarter of a square root's cost, and most of the tests ElligatorSwift makes fail or need no
- * root. The factors of 2 go in one shift, and the low bits the sign rules need are read once a
- * step as a Number (n's are the previous a's): bigint operations allocate, and a step is then
- * a remainder, a shift and a mask.
- */
+/** Whether `a` is a square mod p (0 included): the Jacobi symbol, in jacobi.ts. */
 export function isSquare(a0: bigint): boolean {
-  let a = Fp.create(a0);
-  let n = P;
-  let nLow = Number(n & MASK32);
-  let t = 1;
-  while (a !== 0n) {
-    let low = Number(a & MASK32);
-    // 32 zero bits at a time: (2/n)^32 = 1, so only the last shift's count matters.
-    while (low === 0) {
-      a >>= 32n;
-      low = Number(a & MASK32);
-    }
-    const zeros = 31 - Math.clz32(low & -low);
-    if (zeros > 0) {
-      a >>= BigInt(zeros);
-      low = Number(a & MASK32);
-      if ((zeros & 1) === 1 && ((nLow & 7) === 3 || (nLow & 7) === 5)) t = -t;
-    }
-    if ((low & 3) === 3 && (nLow & 3) === 3) t = -t; // reciprocity: both odd now
-    const r = n % a;
-    n = a;
-    nLow = low;
-    a = r;
-  }
-  return n !== 1n || t === 1;
+  return isSquareModP(Fp.create(a0));
 }
 
 /**
