@@ -6,7 +6,7 @@ import { createDiffieHellman, type DiffieHellman } from 'node:crypto';
  * exponentiation only as Diffie-Hellman: `computeSecret(a)` is a^priv mod N. OpenSSL refuses a
  * modulus under 512 bits, so N = p·(2^256 + 1) and the answer is reduced mod p (p divides N, so
  * a^e mod N mod p = a^e mod p). computeSecret refuses a "public key" below 2: 0 and 1 are
- * answered here. The first call checks OpenSSL against the bigint chain on a few values and
+ * answered here. The first call (~2 ms, once per thread) checks OpenSSL against the bigint chain on a few values and
  * keeps the chain when OpenSSL is missing, refuses or disagrees (a FIPS build, a policy).
  */
 const P = 2n ** 256n - 0x1000003d1n;
