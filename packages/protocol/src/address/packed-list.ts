@@ -1,6 +1,13 @@
 import { ProtocolError } from '../errors.ts';
 import type { AddrEntry } from '../messages/addr.ts';
-import { EMPTY_PACKED, MAX_PACKED_ENTRIES, type PackedAddrs, packAddrs, packedCount, walkPacked } from './packed.ts';
+import {
+  EMPTY_PACKED,
+  MAX_PACKED_ENTRIES,
+  type PackedAddrs,
+  packAddrs,
+  packedCount,
+  walkPacked,
+} from './packed.ts';
 
 /**
  * Entries in packed form (each as in PackedAddrs: time, services, network id, address length,
