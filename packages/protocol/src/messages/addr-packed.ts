@@ -1,5 +1,6 @@
-import { bip155Kept, legacyNetwork } from '../address/codec.ts';
+import { bip155Kept, legacyNetwork, networkFromBip155Id } from '../address/codec.ts';
 import type { PackedList } from '../address/packed-list.ts';
+import { ADDRESS_SIZE } from '../address/types.ts';
 import { ProtocolError } from '../errors.ts';
 import { Reader } from '../reader.ts';
 import { readAddrCount } from './addr.ts';
@@ -34,43 +35,87 @@ function decodeAddrV2Packed(payload: Uint8Array): { packed: PackedList; skipped:
   const r = new Reader(payload);
   const count = readAddrCount(r, 'addrv2');
   // A kept entry is copied verbatim: the wire's services and length are canonical CompactSizes
-  // (the reader refuses others) and a kept address is its own canonical bytes.
-  // Sized by what can be kept, not by the payload: skipped entries may be 512-byte addresses.
+  // (the reader refuses others) and a kept address is its own canonical bytes. Sized by what
+  // can be kept, not by the payload: skipped entries may be 512-byte addresses.
   const out = new Uint8Array(Math.min(payload.length - r.pos, count * V2_PACKED_MAX));
   const starts = new Uint32Array(count + 1);
+  const p = payload;
+  const size = p.length;
   let n = 0;
   let at = 0;
   let skipped = 0;
+  // Kept entries are copied in runs (usually one per message), not one subarray per entry.
+  let runStart = 0;
+  let runEnd = -1;
+  let runOut = 0;
+  let pos = r.pos;
   for (let i = 0; i < count; i++) {
-    const begin = r.pos;
-    r.u32le();
-    r.varintBig();
-    const id = r.u8();
-    const len = r.varint(MAX_ADDRV2_ADDRESS_LENGTH);
-    const addrAt = r.skip(len);
-    let kept = id === 1 && len === 4;
-    if (!kept) {
-      // The address is judged before the port is read, as decodeAddrV2 (and Core) do.
-      try {
-        kept = bip155Kept(id, payload, addrAt, len) !== undefined;
-      } catch (err) {
-        if (err instanceof ProtocolError)
-          throw new ProtocolError('MALFORMED', `addrv2 entry ${i}: ${err.message}`);
-        throw err;
-      }
+    const begin = pos;
+    let kept: boolean;
+    // The common entry read in place: services in 1 or 3 canonical bytes, a one-byte length
+    // and the whole entry present, of a network whose length it has. Anything else is read
+    // by slowEntry, the decodeAddrV2 sequence, which throws exactly its errors.
+    const s0 = p[begin + 4] as number;
+    const k = s0 < 0xfd ? begin + 5 : s0 === 0xfd ? begin + 7 : -1;
+    const len = p[k + 1] as number;
+    const fast =
+      k > 0 &&
+      k + 2 <= size &&
+      len < 0xfd &&
+      k + 4 + len <= size &&
+      (s0 !== 0xfd || ((p[begin + 5] as number) | ((p[begin + 6] as number) << 8)) >= 0xfd);
+    if (fast) {
+      const id = p[k] as number;
+      const network = networkFromBip155Id(id);
+      if (network !== undefined && len !== ADDRESS_SIZE[network]) slowEntry(r, begin, i); // throws its error
+      kept = network !== undefined && (id === 1 || bip155Kept(id, p, k + 2, len) !== undefined);
+      pos = k + 4 + len;
+    } else {
+      kept = slowEntry(r, begin, i);
+      pos = r.pos;
     }
-    r.u16be();
     if (!kept) {
       skipped++;
       continue;
     }
-    const end = r.pos;
-    out.set(payload.subarray(begin, end), at);
+    if (begin !== runEnd) {
+      if (runEnd >= 0) out.set(p.subarray(runStart, runEnd), runOut);
+      runStart = begin;
+      runOut = at;
+    }
+    runEnd = pos;
     starts[n++] = at;
-    at += end - begin;
+    at += pos - begin;
   }
+  if (runEnd >= 0) out.set(p.subarray(runStart, runEnd), runOut);
   starts[n] = at;
   return { packed: { bytes: out, starts, count: n }, skipped };
+}
+
+/**
+ * Entry `i` at `begin` read as decodeAddrV2 reads it (same reads, same order, same errors);
+ * leaves `r` after the entry. Returns whether the entry is kept.
+ */
+function slowEntry(r: Reader, begin: number, i: number): boolean {
+  r.pos = begin;
+  r.u32le();
+  r.varintBig();
+  const id = r.u8();
+  const len = r.varint(MAX_ADDRV2_ADDRESS_LENGTH);
+  const addrAt = r.skip(len);
+  let kept = id === 1 && len === 4;
+  if (!kept) {
+    // The address is judged before the port is read, as decodeAddrV2 (and Core) do.
+    try {
+      kept = bip155Kept(id, r.buf, addrAt, len) !== undefined;
+    } catch (err) {
+      if (err instanceof ProtocolError)
+        throw new ProtocolError('MALFORMED', `addrv2 entry ${i}: ${err.message}`);
+      throw err;
+    }
+  }
+  r.u16be();
+  return kept;
 }
 
 function decodeAddrV1Packed(payload: Uint8Array): { packed: PackedList; skipped: number } {
@@ -100,12 +145,12 @@ function decodeAddrV1Packed(payload: Uint8Array): { packed: PackedList; skipped:
     if (network === 'ipv4') {
       out[at] = 1;
       out[at + 1] = 4;
-      out.set(p.subarray(off + 24, off + 28), at + 2);
+      for (let j = 0; j < 4; j++) out[at + 2 + j] = p[off + 24 + j] as number;
       at += 6;
     } else {
       out[at] = 2;
       out[at + 1] = 16;
-      out.set(p.subarray(off + 12, off + 28), at + 2);
+      for (let j = 0; j < 16; j++) out[at + 2 + j] = p[off + 12 + j] as number;
       at += 18;
     }
     out[at] = p[off + 28] as number;
