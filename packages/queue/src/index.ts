@@ -1,3 +1,4 @@
+export { coalesceWrites } from './coalesce-writes.ts';
 export {
   CRAWL_QUEUE,
   type CrawlJob,

@@ -1,5 +1,5 @@
 import { createVisitor } from '@bitcrawl/crawler';
-import { type CrawlJob, createCrawlQueue, Frontier } from '@bitcrawl/queue';
+import { type CrawlJob, coalesceWrites, createCrawlQueue, Frontier } from '@bitcrawl/queue';
 import type { Logger, Metrics } from '@bitcrawl/telemetry';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -20,8 +20,9 @@ export interface Engine {
  * or one per crawl thread (THREADS > 1); `bitcrawl crawl` runs one beside its seeder and ingester.
  */
 export function startEngine(config: EngineConfig, deps: { logger: Logger; metrics: Metrics }): Engine {
-  const bull = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
-  const redis = new Redis(config.redisUrl);
+  // Its commands leave a turn at a time: one syscall, not one per command (coalesceWrites).
+  const bull = coalesceWrites(new Redis(config.redisUrl, { maxRetriesPerRequest: null }));
+  const redis = coalesceWrites(new Redis(config.redisUrl));
   const crawlQueue = createCrawlQueue(bull);
   const frontier = new Frontier(redis, config.frontier);
   const running = startWorker(
