@@ -32,7 +32,6 @@ export {
 export {
   EMPTY_LIST,
   keyStart,
-  listOfPacked,
   type PackedList,
   packedListOf,
   packList,
