@@ -44,7 +44,7 @@ export function run(
   const startedAt = Date.now();
   const c = spawn(cmd, args, {
     cwd: root,
-    env: { ...process.env, NODE_OPTIONS: '', ...o.env },
+    env: { ...process.env, NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '', ...o.env },
     stdio: [o.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
   children.add(c);

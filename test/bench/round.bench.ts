@@ -13,6 +13,8 @@
  *
  * Knobs: BENCH_SHAPES=A,M  BENCH_MODES=crawl,crawl-v1,stack (crawl-v1, the crawl over v1 only, by default on A)  BENCH_BASELINE=1 (0: skip it)
  *        BENCH_CLI=bin|bundle (crawl from the esbuild bundle, as the Docker image runs it)
+ *        BENCH_NODE_OPTIONS (NODE_OPTIONS for the commands it runs, e.g. `--require` a profiler hook;
+ *        node refuses --cpu-prof there)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-import type { AddrEntry } from '@bitcrawl/protocol';
+import { type AddrEntry, packAddrs, packedListOf, packList } from '@bitcrawl/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AddressSet } from './address-set.ts';
@@ -60,12 +60,31 @@ describe('AddressSet', () => {
     );
   });
 
-  it('keeps the decoded entry objects themselves (no copies)', () => {
+  it('keeps the first of a repeated endpoint, with its own time and services (entries are packed, not kept as objects)', () => {
     const a: AddrEntry = { time: 1, services: 1n, network: 'ipv4', host: '1.2.3.4', port: 8333 };
     const set = new AddressSet();
-    set.add([a, { ...a }], 10);
-    expect(set.values()).toHaveLength(1);
-    expect(set.values()[0]).toBe(a);
+    set.add([a, { ...a, time: 2, services: 9n }], 10);
+    expect(set.values()).toEqual([a]);
+  });
+
+  it('takes packed lists (the crawl session path) exactly as it takes the same entries decoded', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(entry, { maxLength: 60 }), { minLength: 1, maxLength: 6 }),
+        fc.integer({ min: 1, max: 80 }),
+        (lists, max) => {
+          const packed = lists.map((l) => packedListOf(l));
+          const before = packed.map((l) => packList(l));
+          const set = new AddressSet();
+          const truncated = packed.map((l) => set.add(l, max));
+          expect(packed.map((l) => packList(l))).toEqual(before); // an adopted list is never mutated
+          const want = reference(lists, max);
+          expect(set.packed()).toEqual(packAddrs(want.values));
+          expect(truncated).toEqual(want.truncated);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('de-duplicates a message larger than the scratch table (the Map path) like any other', () => {

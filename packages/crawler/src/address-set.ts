@@ -1,72 +1,155 @@
-import type { AddrEntry } from '@bitcrawl/protocol';
+import {
+  type AddrEntry,
+  EMPTY_LIST,
+  keyStart,
+  type PackedAddrs,
+  type PackedList,
+  packedListOf,
+  packList,
+  unpackAddrs,
+} from '@bitcrawl/protocol';
 
 /**
- * The distinct addresses of a getaddr answer, in arrival order; distinct means a different
- * (network, host, port). Values are the decoded entries themselves (their shape is the
- * Observation's), so a harvest copies nothing.
+ * The distinct addresses of a getaddr answer, in arrival order, kept packed (PackedList): no
+ * string and no object per entry. Distinct means a different key: network id, address bytes
+ * and port, the frontier's key (a canonical host is its bytes, so this is the same as a
+ * different (network, host, port)).
  *
  * Bitcoin Core sends its whole answer in one message, so the common case is one `add` into an
  * empty set. That case is checked for repeats with a scratch hash table shared by every set (an
  * `add` runs to completion before any other can start), which allocates nothing per entry, and
- * an answer without repeats is kept as the very array it came in (never mutated). A second
- * `add` (split answers, relays, a hostile peer's stream of small messages) builds a Map index
- * once and uses it from then on, so no sequence of messages costs more than one Map lookup per
- * entry.
+ * an answer without repeats is kept as the very list it came in (never mutated). A second `add`
+ * (split answers, relays, a hostile peer's stream of small messages) copies the entries into
+ * the set's own growing buffer and builds the set's own hash table once, so no sequence of
+ * messages costs more than one probe per entry.
  */
 export class AddressSet {
-  private entries: AddrEntry[] = [];
-  /** `entries` is the caller's array, adopted whole: copy it before the first change. */
-  private adopted = false;
-  private index: Map<string, AddrEntry> | undefined;
+  private list: PackedList = EMPTY_LIST;
+  /** `list` is the caller's, adopted whole: copy it before the first change. */
+  private adopted = true;
+  /** Open addressing over entry index + 1 (0: free); built on the second add. */
+  private table: Int32Array | undefined;
 
   get size(): number {
-    return this.entries.length;
+    return this.list.count;
   }
 
-  /** An independent copy (the entries themselves are shared: they are never mutated). */
+  /** An independent copy. */
   clone(): AddressSet {
     const c = new AddressSet();
-    c.entries = this.entries.slice();
-    if (this.index) c.index = new Map(this.index);
+    c.list = this.list; // shared until either changes: both copy before writing
+    this.adopted = true;
+    if (this.table) c.table = this.table.slice();
     return c;
   }
 
-  /** The distinct entries in arrival order. The array is the set's own: do not mutate it. */
+  /** The distinct entries as PackedAddrs (the Observation's form): one copy. */
+  packed(): PackedAddrs {
+    return packList(this.list);
+  }
+
+  /** The distinct entries as objects (tests and tools; the crawl's path uses `packed`). */
   values(): AddrEntry[] {
-    return this.entries;
+    return unpackAddrs(this.packed());
   }
 
   /**
    * Adds the entries not yet present, up to `max` in all. Returns true when the set is full and
    * at least one new entry had to be dropped.
    */
-  add(list: readonly AddrEntry[], max: number): boolean {
-    if (this.entries.length === 0 && this.index === undefined && list.length <= SCRATCH_MAX) {
+  add(entries: readonly AddrEntry[] | PackedList, max: number): boolean {
+    const list = Array.isArray(entries)
+      ? packedListOf(entries as readonly AddrEntry[])
+      : (entries as PackedList);
+    if (list.count === 0) return false;
+    if (this.list.count === 0 && this.table === undefined && list.count <= SCRATCH_MAX) {
       // A whole answer without repeats that fits (Core's, nearly always) is kept as the
-      // decoder's own array: no copy, no growth.
-      if (list.length === 0) return false;
-      if (list.length <= max && !hasRepeats(list)) {
-        this.entries = list as AddrEntry[];
+      // decoder's own list: no copy, no growth.
+      if (list.count <= max && !hasRepeats(list)) {
+        this.list = list;
         this.adopted = true;
         return false;
       }
-      return addFirst(this.entries, list, max);
     }
-    if (this.adopted) {
-      this.entries = this.entries.slice();
-      this.adopted = false;
-    }
-    if (!this.index) {
-      this.index = new Map();
-      for (const a of this.entries) indexAdd(this.index, a);
-    }
-    for (const a of list) {
-      if (indexHas(this.index, a)) continue;
-      if (this.entries.length >= max) return true;
-      indexAdd(this.index, a);
-      this.entries.push(a);
+    if (this.adopted) this.own(list);
+    if (!this.table) this.buildTable(this.list.count + list.count);
+    const b = list.bytes;
+    for (let i = 0; i < list.count; i++) {
+      const at = list.starts[i] as number;
+      const end = list.starts[i + 1] as number;
+      const k = keyStart(b, at);
+      let table = this.table as Int32Array;
+      let slot = this.find(table, b, k, end);
+      if ((table[slot] as number) !== 0) continue;
+      if (this.list.count >= max) return true;
+      this.append(b, at, end);
+      if (this.list.count * 2 > table.length) {
+        this.buildTable(this.list.count * 2);
+        table = this.table as Int32Array;
+        slot = this.find(table, b, k, end);
+      }
+      table[slot] = this.list.count;
     }
     return false;
+  }
+
+  /** Copies the adopted (or empty) list into buffers of the set's own, with room for `more`. */
+  private own(more: PackedList): void {
+    const cur = this.list;
+    const end = cur.starts[cur.count] as number;
+    const bytes = new Uint8Array(Math.max(256, 2 * (end + (more.starts[more.count] as number))));
+    bytes.set(cur.bytes.subarray(0, end));
+    const starts = new Uint32Array(Math.max(16, 2 * (cur.count + more.count) + 1));
+    starts.set(cur.starts.subarray(0, cur.count + 1));
+    this.list = { bytes, starts, count: cur.count };
+    this.adopted = false;
+  }
+
+  private append(b: Uint8Array, at: number, end: number): void {
+    const l = this.list;
+    const from = l.starts[l.count] as number;
+    const to = from + (end - at);
+    if (to > l.bytes.length) {
+      const bigger = new Uint8Array(Math.max(to, 2 * l.bytes.length));
+      bigger.set(l.bytes.subarray(0, from));
+      l.bytes = bigger;
+    }
+    if (l.count + 2 > l.starts.length) {
+      const bigger = new Uint32Array(2 * l.starts.length);
+      bigger.set(l.starts);
+      l.starts = bigger;
+    }
+    l.bytes.set(b.subarray(at, end), from);
+    l.count++;
+    l.starts[l.count] = to;
+  }
+
+  /** A table of at least 2 × `n` slots holding every entry of the set. */
+  private buildTable(n: number): void {
+    let size = 64;
+    while (size < 2 * n) size *= 2;
+    const table = new Int32Array(size);
+    const l = this.list;
+    this.table = table;
+    for (let i = 0; i < l.count; i++) {
+      const at = l.starts[i] as number;
+      const slot = this.find(table, l.bytes, keyStart(l.bytes, at), l.starts[i + 1] as number);
+      table[slot] = i + 1;
+    }
+  }
+
+  /** The slot holding the entry whose key is b[k, end), or the free slot where it goes. */
+  private find(table: Int32Array, b: Uint8Array, k: number, end: number): number {
+    const mask = table.length - 1;
+    const l = this.list;
+    let slot = hashKey(b, k, end) & mask;
+    for (;;) {
+      const e = table[slot] as number;
+      if (e === 0) return slot;
+      const at = l.starts[e - 1] as number;
+      if (sameKey(l.bytes, keyStart(l.bytes, at), l.starts[e] as number, b, k, end)) return slot;
+      slot = (slot + 1) & mask;
+    }
   }
 }
 
@@ -79,77 +162,39 @@ const slotEntry = new Int32Array(SLOTS);
 const slotStamp = new Uint32Array(SLOTS);
 let stamp = 0;
 
-function nextStamp(): void {
+/** True when some key occurs twice in `list` (list.count <= SCRATCH_MAX). */
+function hasRepeats(list: PackedList): boolean {
   stamp = (stamp + 1) >>> 0;
   if (stamp === 0) {
     slotStamp.fill(0); // after 2^32 - 1 uses; 0 never marks a live slot
     stamp = 1;
   }
-}
-
-/**
- * The slot holding the entry of `pool` equal to `a` (slotStamp[slot] === stamp), or else the
- * free slot where `a` goes.
- */
-function probe(pool: readonly AddrEntry[], a: AddrEntry): number {
-  let slot = hashOf(a) & (SLOTS - 1);
-  while (slotStamp[slot] === stamp && !same(pool[slotEntry[slot] as number] as AddrEntry, a)) {
-    slot = (slot + 1) & (SLOTS - 1);
-  }
-  return slot;
-}
-
-/** True when some endpoint occurs twice in `list` (list.length <= SCRATCH_MAX). */
-function hasRepeats(list: readonly AddrEntry[]): boolean {
-  nextStamp();
-  for (let i = 0; i < list.length; i++) {
-    const slot = probe(list, list[i] as AddrEntry);
-    if (slotStamp[slot] === stamp) return true;
+  const b = list.bytes;
+  const s = list.starts;
+  for (let i = 0; i < list.count; i++) {
+    const end = s[i + 1] as number;
+    const k = keyStart(b, s[i] as number);
+    let slot = hashKey(b, k, end) & (SLOTS - 1);
+    while (slotStamp[slot] === stamp) {
+      const j = slotEntry[slot] as number;
+      if (sameKey(b, keyStart(b, s[j] as number), s[j + 1] as number, b, k, end)) return true;
+      slot = (slot + 1) & (SLOTS - 1);
+    }
     slotStamp[slot] = stamp;
     slotEntry[slot] = i;
   }
   return false;
 }
 
-function addFirst(into: AddrEntry[], list: readonly AddrEntry[], max: number): boolean {
-  nextStamp();
-  for (const a of list) {
-    const slot = probe(into, a);
-    if (slotStamp[slot] === stamp) continue;
-    if (into.length >= max) return true;
-    slotStamp[slot] = stamp;
-    slotEntry[slot] = into.length;
-    into.push(a);
-  }
-  return false;
-}
-
-/** FNV-1a over the host's characters, mixed with the port. */
-function hashOf(a: AddrEntry): number {
+/** FNV-1a over a key's bytes (network id, length, address, port). */
+function hashKey(b: Uint8Array, k: number, end: number): number {
   let h = 0x811c9dc5;
-  const s = a.host;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return Math.imul(h ^ a.port, 0x01000193) >>> 0;
+  for (let i = k; i < end; i++) h = Math.imul(h ^ (b[i] as number), 0x01000193);
+  return h >>> 0;
 }
 
-function same(x: AddrEntry, y: AddrEntry): boolean {
-  return x.host === y.host && x.port === y.port && x.network === y.network;
-}
-
-// --- the general path: a Map keyed by the host string, which the decoder already made ---
-
-/** The common case needs no new key; a host's second port or network (IPv6 and CJDNS share a text form) gets a full key. */
-function indexHas(index: Map<string, AddrEntry>, a: AddrEntry): boolean {
-  const first = index.get(a.host);
-  if (!first) return false;
-  return same(first, a) || index.has(fullKey(a));
-}
-
-function indexAdd(index: Map<string, AddrEntry>, a: AddrEntry): void {
-  if (!index.has(a.host)) index.set(a.host, a);
-  else index.set(fullKey(a), a);
-}
-
-function fullKey(a: AddrEntry): string {
-  return `${a.host} ${a.port} ${a.network}`;
+function sameKey(a: Uint8Array, ak: number, aEnd: number, b: Uint8Array, bk: number, bEnd: number): boolean {
+  if (aEnd - ak !== bEnd - bk) return false;
+  for (let i = 0; i < aEnd - ak; i++) if (a[ak + i] !== b[bk + i]) return false;
+  return true;
 }

@@ -1,4 +1,18 @@
-import type { AddrEntry, Endpoint, Message, NetAddrField, VersionMessage } from '@bitcrawl/protocol';
+import {
+  type AddrEntry,
+  type Endpoint,
+  endpointKey,
+  keyStart,
+  type Message,
+  type NetAddrField,
+  type PackedAddrMessage,
+  type PackedAddrs,
+  type PackedList,
+  packedListOf,
+  servicesAt,
+  timeAt,
+  type VersionMessage,
+} from '@bitcrawl/protocol';
 import { AddressSet } from './address-set.ts';
 
 /**
@@ -172,7 +186,13 @@ function completeIfReady(state: MachineState, r: Step): MachineState {
   return state;
 }
 
-export function step(s: MachineState, msg: Message, p: HandshakeParams): Step {
+/**
+ * What `step` takes: any message, an addr/addrv2 either decoded (AddrEntry lists) or, on the
+ * crawl session's path, packed (decodeAddrPacked: no strings per entry).
+ */
+export type MachineMessage = Message | PackedAddrMessage;
+
+export function step(s: MachineState, msg: MachineMessage, p: HandshakeParams): Step {
   // The result is built in place (its flags set as they arise), `state` filled in at the end.
   const r: Step = { state: s, send: [] };
   const send = r.send;
@@ -214,8 +234,8 @@ export function step(s: MachineState, msg: Message, p: HandshakeParams): Step {
       break;
     case 'addr':
     case 'addrv2': {
-      const list = msg.addresses;
-      const n = list.length;
+      const list = 'packed' in msg ? msg.packed : packedListOf(msg.addresses);
+      const n = list.count;
       if (!acceptsAddr(state, p.maxAddr) || n === 0 || isSelfAnnouncement(state, list, p)) {
         state = { ...state, unsolicited: state.unsolicited + 1 };
         break;
@@ -274,17 +294,40 @@ export const SELF_ANNOUNCEMENT_CLOCK_S = 600;
  * timestamp. A tiny answer (a node knowing 5-8 addresses answers one entry) whose one entry
  * happens to match all three is lost; it could not be told apart.
  */
-function isSelfAnnouncement(s: MachineState, list: readonly AddrEntry[], p: HandshakeParams): boolean {
-  if (s.phase !== 'awaiting_answer' || list.length !== 1) return false;
-  const a = list[0] as AddrEntry;
-  if (a.network === p.target.network && a.host === p.target.host) return true;
+function isSelfAnnouncement(s: MachineState, list: PackedList, p: HandshakeParams): boolean {
+  if (s.phase !== 'awaiting_answer' || list.count !== 1) return false;
+  const b = list.bytes;
+  const at = list.starts[0] as number;
+  const k = keyStart(b, at);
+  const end = list.starts[1] as number;
+  // The host we dialed: the entry's network id, length and address equal the target key's.
+  const target = targetKey(p.target);
+  const hostLen = end - 2 - k;
+  let sameHost = target.length - 2 === hostLen;
+  for (let i = 0; sameHost && i < hostLen; i++) sameHost = b[k + i] === target[i];
+  if (sameHost) return true;
   const v = s.theirVersion;
-  if (!v || a.port !== p.target.port || a.services !== v.services) return false;
-  const skew = BigInt(a.time) - v.timestamp;
+  const port = ((b[end - 2] as number) << 8) | (b[end - 1] as number);
+  if (!v || port !== p.target.port || servicesAt(b, at) !== v.services) return false;
+  const skew = BigInt(timeAt(b, at)) - v.timestamp;
   return skew <= BigInt(SELF_ANNOUNCEMENT_CLOCK_S) && skew >= -BigInt(SELF_ANNOUNCEMENT_CLOCK_S);
+}
+
+/** The target's frontier key; an empty key (matching no entry) for a host that is not canonical. */
+function targetKey(t: Endpoint): Uint8Array {
+  try {
+    return endpointKey(t);
+  } catch {
+    return new Uint8Array(0);
+  }
 }
 
 /** The harvested answer: the large messages if any came, else the small post-getaddr ones. */
 export function finalAnswer(s: MachineState): AddrEntry[] {
   return (s.answer.size > 0 ? s.answer : s.tentative).values();
+}
+
+/** finalAnswer as the Observation carries it (PackedAddrs), made without an object per entry. */
+export function finalPacked(s: MachineState): PackedAddrs {
+  return (s.answer.size > 0 ? s.answer : s.tentative).packed();
 }

@@ -2,6 +2,7 @@ import { randomFillSync } from 'node:crypto';
 import type net from 'node:net';
 import { MAX_ERROR_LENGTH, type Observation, type Outcome, truncateText } from '@bitcrawl/model';
 import {
+  decodeAddrPacked,
   decodeMessage,
   type EllswiftKey,
   EMPTY_PACKED,
@@ -12,7 +13,6 @@ import {
   type Message,
   ProtocolError,
   type ProtocolErrorCode,
-  packAddrs,
   V2Transport,
 } from '@bitcrawl/protocol';
 import type { ByteBudget } from './byte-budget.ts';
@@ -20,10 +20,11 @@ import type { Timeouts } from './config.ts';
 import { DialError, DialInfrastructureError, dial, dialSlot, type OnData, type Route } from './dial.ts';
 import {
   acceptsAddr,
-  finalAnswer,
+  finalPacked,
   type HandshakeFault,
   type HandshakeParams,
   initialState,
+  type MachineMessage,
   type MachineState,
   openingMessages,
   step,
@@ -297,7 +298,7 @@ async function attempt(
           : null,
         connectMs,
         handshakeMs: done ? Math.round(handshakeAt - connectedAt) : 0,
-        addrs: done ? packAddrs(finalAnswer(state)) : EMPTY_PACKED,
+        addrs: done ? finalPacked(state) : EMPTY_PACKED,
       };
       resolve({ obs, refusedV2 });
     };
@@ -347,9 +348,12 @@ async function attempt(
           if (fault) return fail(fault);
           continue;
         }
-        let msg: Message;
+        let msg: MachineMessage;
         try {
-          msg = decodeMessage(frame);
+          // Addresses go packed from the frame to the Observation: no string or object per entry.
+          msg = isAddr
+            ? decodeAddrPacked(frame.command as 'addr' | 'addrv2', frame.payload)
+            : decodeMessage(frame);
         } catch (err) {
           if (!(err instanceof ProtocolError)) throw err;
           // Core disconnects a peer sending more than 1000 entries (misbehaviour); we end the
@@ -362,7 +366,7 @@ async function attempt(
         }
         if (msg.command === 'addr' || msg.command === 'addrv2') {
           // Skipped entries (unknown network ids, ...) were parsed too: they count.
-          entries += msg.addresses.length + msg.skipped;
+          entries += ('packed' in msg ? msg.packed.count : msg.addresses.length) + msg.skipped;
           if (entries > entryBudget) {
             finish('address budget', {
               outcome: 'malformed',

@@ -1,13 +1,17 @@
 /**
  * npm run bench:protocol — decode throughput for 1000-entry addr and addrv2 messages, ours
  * against bitcore-p2p on the same addr bytes. Both sides do the full frame: header, checksum
- * (double SHA-256) and payload decode into per-entry objects with string hosts.
+ * (double SHA-256) and payload decode into per-entry objects with string hosts. The 'packed'
+ * rows are the crawl session's path: entries straight to packed bytes (decodeAddrPacked), then
+ * the Observation's PackedAddrs; no string or object per entry.
  */
 import { createRequire } from 'node:module';
 import { addressFromBytes } from '../src/address/codec.ts';
+import { packList } from '../src/address/packed-list.ts';
 import type { Network } from '../src/address/types.ts';
 import { decodeMessage, encodeMessageFrame } from '../src/message.ts';
 import type { AddrEntry } from '../src/messages/addr.ts';
+import { decodeAddrPacked } from '../src/messages/addr-packed.ts';
 import { CHAINS } from '../src/networks.ts';
 import { FrameParser } from '../src/parser.ts';
 
@@ -72,6 +76,16 @@ function ours(frame: Uint8Array): () => number {
   };
 }
 
+/** The crawl session's path: frame, checksum, entries straight to packed bytes, the Observation's form. */
+function oursPacked(frame: Uint8Array): () => number {
+  return () => {
+    const [f] = new FrameParser(magic).push(frame);
+    const m = decodeAddrPacked(f!.command as 'addr' | 'addrv2', f!.payload);
+    packList(m.packed);
+    return m.packed.count;
+  };
+}
+
 /** bitcore-p2p's parseBuffer wants bitpay's `buffers` fork (a GitHub dependency we cannot fetch); this
  *  is the subset of its interface parseBuffer uses, over a single Buffer. */
 class BuffersShim {
@@ -105,6 +119,8 @@ const results = [
   measure('bitcrawl addr   (1000 entries)', addrFrame, ours(addrFrame)),
   measure('bitcore  addr   (1000 entries)', addrFrame, bitcore(addrFrame)),
   measure('bitcrawl addrv2 (1000 entries, all networks)', addrv2Frame, ours(addrv2Frame)),
+  measure('bitcrawl addr   packed (the crawl path)', addrFrame, oursPacked(addrFrame)),
+  measure('bitcrawl addrv2 packed (the crawl path)', addrv2Frame, oursPacked(addrv2Frame)),
 ];
 
 console.log(

@@ -10,10 +10,13 @@
  * bench:sessions` measures whole sessions over loopback. Figures: median of 5 timed batches.
  */
 import { addressFromBytes } from '../src/address/codec.ts';
+import { packAddrs } from '../src/address/packed.ts';
+import { packList } from '../src/address/packed-list.ts';
 import type { Network } from '../src/address/types.ts';
 import { encodeFrame } from '../src/framer.ts';
 import { decodeMessage, encodeMessage, type Message } from '../src/message.ts';
 import type { AddrEntry } from '../src/messages/addr.ts';
+import { decodeAddrPacked } from '../src/messages/addr-packed.ts';
 import { coreVersion } from '../src/messages/version.ts';
 import { CHAINS } from '../src/networks.ts';
 import { FrameParser } from '../src/parser.ts';
@@ -102,11 +105,28 @@ function concat(parts: Uint8Array[]): Uint8Array {
 }
 const v1Stream = concat(theirsEncoded.map((m) => encodeFrame(magic, m.command, m.payload)));
 
-function v1Visit(): number {
+/**
+ * A frame decoded as the crawl session does: addr/addrv2 straight to packed entries and, at the
+ * end of the visit, the Observation's PackedAddrs; anything else through decodeMessage.
+ */
+function crawlDecode(f: { command: string; payload: Uint8Array }): number {
+  if (f.command === 'addr' || f.command === 'addrv2')
+    return packList(decodeAddrPacked(f.command, f.payload).packed).length;
+  return decodeMessage(f).command.length;
+}
+
+/** The session's path before packed decoding: entries with host strings, packed at the end. */
+function generalDecode(f: { command: string; payload: Uint8Array }): number {
+  const m = decodeMessage(f);
+  if (m.command === 'addr' || m.command === 'addrv2') return packAddrs(m.addresses).length;
+  return m.command.length;
+}
+
+function v1Visit(decode = crawlDecode): number {
   for (const m of oursEncoded) encodeFrame(magic, m.command, m.payload);
   const parser = new FrameParser(magic);
   let n = 0;
-  for (const f of parser.push(v1Stream)) n += decodeMessage(f).command.length;
+  for (const f of parser.push(v1Stream)) n += decode(f);
   return n;
 }
 
@@ -136,7 +156,7 @@ function v2VisitWithKey(i: number): number {
     throw new Error(`v2 visit: ${error?.message ?? frames.length}`);
   for (const m of oursEncoded) t.encode(m.command, m.payload);
   let n = 0;
-  for (const f of frames) n += decodeMessage(f).command.length;
+  for (const f of frames) n += crawlDecode(f);
   return n;
 }
 
@@ -154,12 +174,14 @@ const rows: [string, number][] = [
 ];
 const withKey = time(60, v2VisitWithKey);
 const key = (rows[0] as [string, number])[1];
-const v1 = time(200, v1Visit);
+const v1 = time(200, () => v1Visit());
+const v1General = time(200, () => v1Visit(generalDecode));
 const v2 = key + withKey;
 rows.push(
   ['v2 visit, keys given (ECDH, HKDF, packets, decode)', withKey],
   ['v2 visit (the key + the above)', v2],
   ['v1 visit (frames, checksums, decode)', v1],
+  ['  the same, addresses as strings then packAddrs', v1General],
 );
 const secp = defaultSecp256k1().name;
 console.log(

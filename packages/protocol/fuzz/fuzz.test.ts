@@ -7,6 +7,9 @@ describe('frame fuzzer against the independent reference decoder', () => {
     const report = fuzz(100_000, 1);
     expect(report.mismatches).toEqual([]);
     expect(report.disagreements).toBe(0);
+    // The crawl session's packed decoder agrees with decodeMessage + packAddrs on every addr/addrv2 payload.
+    expect(report.packedDisagreements).toBe(0);
+    expect(report.packedChecked).toBeGreaterThan(10_000);
     expect(report.frames).toBeGreaterThanOrEqual(100_000);
     // The mutations reach every decoder and every error class.
     expect(report.accepted).toBeGreaterThan(30_000);

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { ProtocolError } from '../src/errors.ts';
-import type { Message } from '../src/message.ts';
+import { packAddrs } from '../src/address/packed.ts';
+import { packList } from '../src/address/packed-list.ts';
+import { ProtocolError } from '../src/errors.ts';
+import { decodeMessage, type Message } from '../src/message.ts';
+import { decodeAddrPacked } from '../src/messages/addr-packed.ts';
 import { CHAINS } from '../src/networks.ts';
 import { MessageStreamDecoder } from '../src/stream-decoder.ts';
 import { type RefResult, referenceDecode } from './reference.ts';
@@ -231,12 +234,41 @@ function deepEqual(a: unknown, b: unknown): boolean {
   return a === b;
 }
 
+/** Whether the packed decoder and packAddrs(decodeMessage(...)) agree on a payload: bytes and skipped, or error code and message. */
+function samePacked(command: 'addr' | 'addrv2', payload: Uint8Array): boolean {
+  const run = (f: () => { packed: Uint8Array; skipped: number }): string => {
+    try {
+      const r = f();
+      return `${Buffer.from(r.packed).toString('hex')} ${r.skipped}`;
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      return `${err.code} ${err.message}`;
+    }
+  };
+  const general = run(() => {
+    const m = decodeMessage({ command, payload }) as {
+      addresses: Parameters<typeof packAddrs>[0];
+      skipped: number;
+    };
+    return { packed: packAddrs(m.addresses), skipped: m.skipped };
+  });
+  const packed = run(() => {
+    const m = decodeAddrPacked(command, payload);
+    return { packed: packList(m.packed), skipped: m.skipped };
+  });
+  return general === packed;
+}
+
 export interface FuzzReport {
   frames: number;
   accepted: number;
   errors: Record<string, number>;
   /** Streams on which the two decoders disagree (must be 0). */
   disagreements: number;
+  /** addr/addrv2 payloads also decoded by the crawl session's packed decoder. */
+  packedChecked: number;
+  /** Those where it and packAddrs(decodeMessage(...)) differ in bytes, skipped count or error (must be 0). */
+  packedDisagreements: number;
   /** The first disagreements, hex of the whole stream with both sides' results. */
   mismatches: { seed: number; stream: string; ours: unknown; reference: unknown }[];
 }
@@ -250,12 +282,27 @@ const json = (x: unknown) =>
 
 /** Runs streams of 1-4 frames until `frames` frames were generated. */
 export function fuzz(frames: number, seed = 1, keep = 5): FuzzReport {
-  const report: FuzzReport = { frames: 0, accepted: 0, errors: {}, disagreements: 0, mismatches: [] };
+  const report: FuzzReport = {
+    frames: 0,
+    accepted: 0,
+    errors: {},
+    disagreements: 0,
+    packedChecked: 0,
+    packedDisagreements: 0,
+    mismatches: [],
+  };
   for (let i = 0; report.frames < frames; i++) {
     const streamSeed = (seed * 0x9e3779b1 + i) >>> 0;
     const r = new Rng(streamSeed);
     const n = 1 + r.int(4);
-    let stream = cat(...Array.from({ length: n }, () => fuzzFrame(r)));
+    const frames = Array.from({ length: n }, () => fuzzFrame(r));
+    for (const f of frames) {
+      const command = Buffer.from(f.subarray(4, 16)).toString('latin1').replace(/\0+$/, '');
+      if (f.length < 24 || (command !== 'addr' && command !== 'addrv2')) continue;
+      report.packedChecked++;
+      if (!samePacked(command, f.subarray(24))) report.packedDisagreements++;
+    }
+    let stream = cat(...frames);
     if (r.chance(0.1)) stream = stream.subarray(0, r.int(stream.length + 1)); // a capture cut short
     report.frames += n;
     const ours = ourDecode(stream, r);

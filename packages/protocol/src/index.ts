@@ -29,12 +29,22 @@ export {
   unpackAddrs,
   walkPacked,
 } from './address/index.ts';
+export {
+  EMPTY_LIST,
+  keyStart,
+  type PackedList,
+  packedListOf,
+  packList,
+  servicesAt,
+  timeAt,
+} from './address/packed-list.ts';
 export { ProtocolError, type ProtocolErrorCode } from './errors.ts';
 export { encodeFrame } from './framer.ts';
 export { checksum } from './hash.ts';
 export { messageToJson } from './json.ts';
 export { decodeMessage, encodeMessage, encodeMessageFrame, type Message } from './message.ts';
 export { type AddrEntry, MAX_ADDR_ENTRIES } from './messages/addr.ts';
+export { decodeAddrPacked, type PackedAddrMessage } from './messages/addr-packed.ts';
 export type { NetAddrField } from './messages/netaddr.ts';
 export { coreVersion, type VersionMessage } from './messages/version.ts';
 export { CHAIN_NAMES, CHAINS, type ChainName, chainByName } from './networks.ts';

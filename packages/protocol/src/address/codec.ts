@@ -106,22 +106,44 @@ export function addressToBytes(network: Network, host: string): Uint8Array {
  * makes Core reject the whole message.
  */
 export function decodeBip155(id: number, b: Uint8Array): { network: Network; host: string } | undefined {
+  const network = bip155Kept(id, b, 0, b.length);
+  if (network === undefined) return undefined;
+  return { network, host: addressFromBytes(network, b) };
+}
+
+/**
+ * The rule of decodeBip155 without the host string, over `len` bytes of `b` at `at`: the
+ * network of an entry Core would use, undefined for one it skips, BAD_ADDRESS for a known
+ * network with the wrong length. Every kept address formats and parses back to these bytes.
+ */
+export function bip155Kept(id: number, b: Uint8Array, at: number, len: number): Network | undefined {
   const network = networkFromBip155Id(id);
   if (network === undefined) return undefined;
-  if (b.length !== ADDRESS_SIZE[network]) {
+  if (len !== ADDRESS_SIZE[network]) {
     throw new ProtocolError(
       'BAD_ADDRESS',
-      `BIP155 network ${id} (${network}) needs ${ADDRESS_SIZE[network]} address bytes, got ${b.length}`,
+      `BIP155 network ${id} (${network}) needs ${ADDRESS_SIZE[network]} address bytes, got ${len}`,
     );
   }
   if (network === 'ipv6') {
-    if (hasPrefix(b, 0, IPV4_MAPPED) || hasPrefix(b, 0, ONIONCAT_TORV2) || hasPrefix(b, 0, CORE_INTERNAL)) {
+    if (
+      hasPrefix(b, at, IPV4_MAPPED) ||
+      hasPrefix(b, at, ONIONCAT_TORV2) ||
+      hasPrefix(b, at, CORE_INTERNAL)
+    ) {
       return undefined;
     }
   }
   // Core accepts the length and only marks such an address invalid, so the entry is dropped.
-  if (network === 'cjdns' && b[0] !== 0xfc) return undefined;
-  return { network, host: addressFromBytes(network, b) };
+  if (network === 'cjdns' && b[at] !== 0xfc) return undefined;
+  return network;
+}
+
+/** Legacy 16-byte form at `off`: 'ipv4' when IPv4-mapped, undefined for Tor v2 onioncat and internal, else 'ipv6'. */
+export function legacyNetwork(b: Uint8Array, off: number): 'ipv4' | 'ipv6' | undefined {
+  if (hasPrefix(b, off, IPV4_MAPPED)) return 'ipv4';
+  if (hasPrefix(b, off, ONIONCAT_TORV2) || hasPrefix(b, off, CORE_INTERNAL)) return undefined;
+  return 'ipv6';
 }
 
 /**
@@ -129,9 +151,10 @@ export function decodeBip155(id: number, b: Uint8Array): { network: Network; hos
  * CJDNS from IPv6 here, so fc00::/8 stays ipv6. Tor v2 onioncat and internal -> undefined.
  */
 export function legacyBytesToAddress(b: Uint8Array, off = 0): { network: Network; host: string } | undefined {
-  if (hasPrefix(b, off, IPV4_MAPPED)) return { network: 'ipv4', host: formatIPv4(b, off + 12) };
-  if (hasPrefix(b, off, ONIONCAT_TORV2) || hasPrefix(b, off, CORE_INTERNAL)) return undefined;
-  return { network: 'ipv6', host: formatIPv6(b, off) };
+  const network = legacyNetwork(b, off);
+  if (network === 'ipv4') return { network, host: formatIPv4(b, off + 12) };
+  if (network === 'ipv6') return { network, host: formatIPv6(b, off) };
+  return undefined;
 }
 
 /** The 16-byte legacy form, or undefined for networks addr v1 cannot carry. */
