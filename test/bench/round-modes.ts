@@ -195,8 +195,12 @@ export async function stackRound(net: Network, capS: number): Promise<RoundFigur
         ...seedArgs(net),
         '--dashboard-port',
         String(await freePort()),
+        // The services write to the bench's clickhouse-server, read after the stack is gone;
+        // the stack's own server (it always starts one) keeps its data out of the repository.
         '--env',
         `CLICKHOUSE_URL=${ch.url}`,
+        '--data',
+        mkdtempSync(path.join(tmpdir(), 'bench-round-stack-')),
       ],
       {
         capMs: capS * 1000,
@@ -216,7 +220,7 @@ export async function stackRound(net: Network, capS: number): Promise<RoundFigur
             });
             redis.on('error', () => {});
           }
-          crawlId ||= /round (stack\d+):/.exec(line)?.[1] ?? '';
+          crawlId ||= /\bround (r\d{8}T\d{6}Z):/.exec(line)?.[1] ?? ''; // newCrawlId's form
           if (!parseProgress(line) && !/=running|=stopped|=exited/.test(line))
             process.stderr.write(`  | ${line}\n`);
         },
