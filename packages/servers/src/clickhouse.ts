@@ -59,17 +59,30 @@ const usersXml = `<?xml version="1.0"?>
  * start on it finds every table and row again.
  */
 export async function startClickHouse(
-  opts: { ownProcessGroup?: boolean; dataDir?: string } = {},
+  opts: {
+    ownProcessGroup?: boolean;
+    dataDir?: string;
+    /** Picks each port (default freePort); tests give it a taken one to see the retry. */
+    pickPort?: () => Promise<number>;
+  } = {},
 ): Promise<ClickHouseServer> {
   const bin = which('clickhouse-server');
   if (!bin) throw new MissingBinaryError('clickhouse-server', 'clickhouse-server');
   const dir = opts.dataDir ? path.resolve(opts.dataDir) : mkdtempSync(path.join(tmpdir(), 'bitcrawl-ch-'));
   for (const sub of ['data', 'tmp', 'user_files', 'format_schemas'])
     mkdirSync(path.join(dir, sub), { recursive: true });
-  const [httpPort, tcpPort, interserverPort] = [await freePort(), await freePort(), await freePort()];
-  writeFileSync(path.join(dir, 'config.xml'), configXml(dir, httpPort, tcpPort, interserverPort));
   writeFileSync(path.join(dir, 'users.xml'), usersXml);
-  const url = `http://127.0.0.1:${httpPort}`;
+  let httpPort = 0;
+  let tcpPort = 0;
+  let url = '';
+  const pickPorts = async () => {
+    const pick = opts.pickPort ?? (() => freePort());
+    httpPort = await pick();
+    tcpPort = await pick();
+    const interserverPort = await pick();
+    writeFileSync(path.join(dir, 'config.xml'), configXml(dir, httpPort, tcpPort, interserverPort));
+    url = `http://127.0.0.1:${httpPort}`;
+  };
   let proc: ReturnType<typeof spawnManaged> | undefined;
   const start = async () => {
     const p = spawnManaged(bin, [`--config-file=${path.join(dir, 'config.xml')}`], {
@@ -77,15 +90,34 @@ export async function startClickHouse(
       ownProcessGroup: opts.ownProcessGroup === true,
     });
     proc = p;
+    // A server that exits (a port taken, a bad config) fails the start at once, not after 60 s;
+    // 'close' comes once its output is read too, so the error below carries the reason.
+    const gone = new AbortController();
+    const exited = new Promise<never>((_, reject) => {
+      p.child.once('close', (code, signal) => {
+        gone.abort();
+        reject(new Error(`clickhouse-server exited (${signal ?? code})`));
+      });
+    });
+    exited.catch(() => {});
     try {
-      await waitForPort(httpPort, '127.0.0.1', 60_000);
-      await waitForHttp(`${url}/?query=SELECT%201`, 30_000);
+      await Promise.race([waitForPort(httpPort, '127.0.0.1', 60_000, gone.signal), exited]);
+      await Promise.race([waitForHttp(`${url}/?query=SELECT%201`, 30_000, gone.signal), exited]);
     } catch (err) {
       await p.stop('SIGKILL');
       throw new Error(`clickhouse-server did not start: ${(err as Error).message}\n${p.output()}`);
     }
   };
-  await start();
+  // Another process may still take a port between the pick and the bind: then new ports.
+  for (let attempt = 1; ; attempt++) {
+    await pickPorts();
+    try {
+      await start();
+      break;
+    } catch (err) {
+      if (attempt >= 3 || !/Address already in use/.test((err as Error).message)) throw err;
+    }
+  }
   return {
     url,
     httpPort,
@@ -101,7 +133,7 @@ export async function startClickHouse(
   };
 }
 
-async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
+async function waitForHttp(url: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -110,6 +142,7 @@ async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
     } catch {
       // not up yet
     }
+    if (signal?.aborted) throw new Error(`stopped waiting for ${url}`);
     if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -4,7 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { startClickHouse, startDnsmasq, startMicrosocks, startRedis } from './index.ts';
+import { freePort, startClickHouse, startDnsmasq, startMicrosocks, startRedis } from './index.ts';
 import { budget } from './time-budget.ts';
 
 // Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
@@ -21,7 +21,41 @@ function redisPing(port: number): Promise<string> {
   });
 }
 
+describe('freePort', () => {
+  it("picks ports outside the kernel's range for outgoing connections, where no client socket can take them", async () => {
+    const [lo, hi] = (await import('node:fs'))
+      .readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number) as [number, number];
+    for (let i = 0; i < 100; i++) {
+      const port = await freePort();
+      expect(port).toBeGreaterThanOrEqual(10_000);
+      expect(port >= lo && port <= hi).toBe(false);
+    }
+  });
+});
+
 describe('testkit starts real servers on loopback', () => {
+  it('clickhouse-server whose HTTP port was taken before it bound it starts again on new ports', async () => {
+    const squatter = net.createServer();
+    await new Promise<void>((r) => squatter.listen(0, '127.0.0.1', r));
+    const taken = (squatter.address() as net.AddressInfo).port;
+    let picks = 0;
+    const ch = await startClickHouse({
+      pickPort: () => (picks++ === 0 ? Promise.resolve(taken) : freePort()),
+    });
+    try {
+      expect(picks).toBe(6); // two attempts of three ports
+      expect(ch.httpPort).not.toBe(taken);
+      const res = await fetch(`${ch.url}/?query=SELECT%201`);
+      expect((await res.text()).trim()).toBe('1');
+    } finally {
+      await ch.stop();
+      squatter.close();
+    }
+  });
+
   it('redis-server answers PING', async () => {
     const redis = await startRedis();
     try {
