@@ -21,15 +21,18 @@ import { coreVersion } from '../src/messages/version.ts';
 import { CHAINS } from '../src/networks.ts';
 import { FrameParser } from '../src/parser.ts';
 import { deriveKeys } from '../src/v2/cipher.ts';
+import { ellswiftDecode, ellswiftEncode } from '../src/v2/ellswift.ts';
 import {
+  bigintEllswift,
+  defaultEllswift,
   type EllswiftKey,
   ellswiftCreate,
-  ellswiftDecode,
   ellswiftEcdhXonly,
-  ellswiftEncode,
+  ellswiftKeyFrom,
+  ellswiftLoadError,
   v2Ecdh,
-} from '../src/v2/ellswift.ts';
-import { defaultSecp256k1, wasmLoadError } from '../src/v2/secp.ts';
+} from '../src/v2/ellswift-key.ts';
+import { defaultSecp256k1 } from '../src/v2/secp.ts';
 import { V2Transport } from '../src/v2/transport.ts';
 
 const magic = CHAINS.mainnet.magic;
@@ -162,15 +165,22 @@ function v2VisitWithKey(i: number): number {
 
 const x = ellswiftDecode(peerKey.ellswift);
 const secret = v2Ecdh(peerKey, (pool[0] as (typeof pool)[number]).key.ellswift, false);
+const fallback = bigintEllswift(defaultSecp256k1());
+const peerFallback = ellswiftKeyFrom(peerKey.priv, peerKey.ellswift, fallback);
 const rows: [string, number][] = [
   ['ellswift key (private key, G·k, encoding)', time(60, () => ellswiftCreate())],
-  ['  of which: ElligatorSwift encoding', time(60, () => ellswiftEncode(x))],
   [
     'x-only ECDH with their encoding',
     time(60, (i) => ellswiftEcdhXonly(pool[i % POOL]!.key.ellswift, peerKey)),
   ],
-  ['  of which: ElligatorSwift decoding', time(200, (i) => ellswiftDecode(pool[i % POOL]!.key.ellswift))],
   ['key schedule (HKDF-SHA256)', time(200, () => deriveKeys(secret, magic))],
+  [`fallback (${fallback.name}): ellswift key`, time(60, () => ellswiftCreate(fallback))],
+  ['  of which: ElligatorSwift encoding', time(60, () => ellswiftEncode(x))],
+  [
+    `fallback (${fallback.name}): x-only ECDH`,
+    time(60, (i) => ellswiftEcdhXonly(pool[i % POOL]!.key.ellswift, peerFallback)),
+  ],
+  ['  of which: ElligatorSwift decoding', time(200, (i) => ellswiftDecode(pool[i % POOL]!.key.ellswift))],
 ];
 const withKey = time(60, v2VisitWithKey);
 const key = (rows[0] as [string, number])[1];
@@ -183,9 +193,9 @@ rows.push(
   ['v1 visit (frames, checksums, decode)', v1],
   ['  the same, addresses as strings then packAddrs', v1General],
 );
-const secp = defaultSecp256k1().name;
+const backend = defaultEllswift().name;
 console.log(
-  `CPU per operation (µs, median of 5 batches); secp256k1: ${secp}${wasmLoadError() ? ` (WASM failed: ${wasmLoadError()})` : ''}; ` +
+  `CPU per operation (µs, median of 5 batches); ellswift: ${backend}${ellswiftLoadError() ? ` (WASM failed: ${ellswiftLoadError()})` : ''}; ` +
     `node ${process.version}; the peer's messages ${answerBytes} B`,
 );
 for (const [name, us] of rows) console.log(`  ${name.padEnd(52)} ${us.toFixed(0).padStart(7)}`);

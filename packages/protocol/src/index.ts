@@ -50,6 +50,6 @@ export { coreVersion, type VersionMessage } from './messages/version.ts';
 export { CHAIN_NAMES, CHAINS, type ChainName, chainByName } from './networks.ts';
 export { type Frame, FrameParser } from './parser.ts';
 export { MessageStreamDecoder } from './stream-decoder.ts';
-export { type EllswiftKey, ellswiftCreate } from './v2/ellswift.ts';
+export { type EllswiftKey, ellswiftCreate } from './v2/ellswift-key.ts';
 export { V2Transport } from './v2/transport.ts';
 export { Writer } from './writer.ts';

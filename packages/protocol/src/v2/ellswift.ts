@@ -1,17 +1,15 @@
-import { createHash } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { makeFieldPow } from './field-pow.ts';
 import { isSquareModP } from './jacobi.ts';
 import { fillRandom } from './random.ts';
-import { defaultSecp256k1, type ScalarKey, type Secp256k1 } from './secp.ts';
 
 /**
- * BIP324's ElligatorSwift: 64-byte encodings of secp256k1 x coordinates that look like random
- * bytes, and x-only ECDH on them. The field arithmetic is bigint on @noble/curves' Fp; the two
- * scalar multiplications a session needs (our key, the shared point) run in a `Secp256k1`
- * backend (secp.ts: libsecp256k1 in WebAssembly when it loads, else OpenSSL or noble).
- * Nothing here is constant time but the scalar multiplications: the rest handles public data
- * (encodings, and the random u and case that pick one of many encodings of our public key).
+ * BIP324's ElligatorSwift in bigint on @noble/curves' Fp: 64-byte encodings of secp256k1 x
+ * coordinates that look like random bytes. Sessions use libsecp256k1's own module
+ * (ellswift-wasm.ts); this is the fallback when WebAssembly cannot load, and the reference the
+ * official vectors and tests check both against (ellswift-key.ts joins them). Nothing here is
+ * constant time: it handles public data (encodings, and the random u and case that pick one of
+ * many encodings of our public key).
  */
 
 const Fp = secp256k1.Point.Fp;
@@ -248,57 +246,4 @@ export function ellswiftEncode(x: bigint, random: (out: Uint8Array) => void = fi
     bigToBytes(t, out, 32);
     return out;
   }
-}
-
-/** An ephemeral key: a fresh one per connection (see `ellswiftCreate`). */
-export interface EllswiftKey {
-  /** The 32-byte private key. */
-  readonly priv: Uint8Array;
-  /** Our public key as sent on the wire. */
-  readonly ellswift: Uint8Array;
-  /** `priv` in the secp256k1 backend that made the key, for the ECDH. */
-  readonly scalar: ScalarKey;
-}
-
-/** A new private key and a random ElligatorSwift encoding of its public key (ellswift_create). */
-export function ellswiftCreate(secp: Secp256k1 = defaultSecp256k1()): EllswiftKey {
-  const scalar = secp.key();
-  return { priv: scalar.priv, ellswift: ellswiftEncode(bytesToBig(scalar.publicX())), scalar };
-}
-
-/** The key for a known private key and encoding (test vectors). */
-export function ellswiftKeyFrom(
-  priv: Uint8Array,
-  ellswift: Uint8Array,
-  secp: Secp256k1 = defaultSecp256k1(),
-): EllswiftKey {
-  return { priv, ellswift, scalar: secp.key(priv) };
-}
-
-/**
- * x-only ECDH with their encoding (ellswift_ecdh_xonly): XSwiftEC's first candidate on the
- * curve is found here (OpenSSL takes as long to refuse a point off the curve as to multiply
- * one), then multiplied as 0x02 || x.
- */
-export function ellswiftEcdhXonly(theirs: Uint8Array, key: EllswiftKey): Uint8Array {
-  const compressed = new Uint8Array(33);
-  compressed[0] = 2;
-  bigToBytes(ellswiftDecode(theirs), compressed, 1);
-  return key.scalar.sharedX(compressed);
-}
-
-/** SHA-256 after BIP340's tag prefix (the tag's hash, twice): one 64-byte block, hashed once and copied per use. */
-const ECDH_PREFIX = (() => {
-  const tag = createHash('sha256').update('bip324_ellswift_xonly_ecdh').digest();
-  return createHash('sha256').update(tag).update(tag);
-})();
-
-/** BIP324's v2_ecdh: the tagged hash of both encodings (initiator's first) and the shared x. */
-export function v2Ecdh(key: EllswiftKey, theirs: Uint8Array, initiating: boolean): Uint8Array {
-  const shared = ellswiftEcdhXonly(theirs, key);
-  const h = ECDH_PREFIX.copy();
-  if (initiating) h.update(key.ellswift).update(theirs);
-  else h.update(theirs).update(key.ellswift);
-  const d = h.update(shared).digest();
-  return new Uint8Array(d.buffer, d.byteOffset, d.length);
 }

@@ -6,7 +6,7 @@ import { decodeMessage, encodeMessage, type Message } from '../message.ts';
 import { CHAINS } from '../networks.ts';
 import type { Frame } from '../parser.ts';
 import { REKEY_INTERVAL } from './cipher.ts';
-import { ellswiftCreate, ellswiftKeyFrom } from './ellswift.ts';
+import { ellswiftCreate, ellswiftKeyFrom } from './ellswift-key.ts';
 import { decodeContents, encodeContents } from './message-type.ts';
 import { MAX_GARBAGE_LEN, V2Transport } from './transport.ts';
 

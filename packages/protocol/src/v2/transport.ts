@@ -2,7 +2,7 @@ import { ProtocolError } from '../errors.ts';
 import { MAX_MESSAGE_LENGTH } from '../framer.ts';
 import type { Frame } from '../parser.ts';
 import { deriveKeys, LENGTH_FIELD_LEN, PacketOpener, PacketSealer, TAG_LEN } from './cipher.ts';
-import { type EllswiftKey, ellswiftCreate, v2Ecdh } from './ellswift.ts';
+import { type EllswiftKey, ellswiftCreate, v2Ecdh } from './ellswift-key.ts';
 import { decodeContents, encodeContents } from './message-type.ts';
 import { fillRandom, randomBelow } from './random.ts';
 

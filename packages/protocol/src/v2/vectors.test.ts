@@ -1,22 +1,29 @@
 import { readFileSync } from 'node:fs';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CHAINS } from '../networks.ts';
 import { deriveKeys, PacketOpener, PacketSealer } from './cipher.ts';
 import {
   bytesToBig,
-  ellswiftCreate,
   ellswiftDecode,
-  ellswiftEcdhXonly,
   ellswiftEncode,
-  ellswiftKeyFrom,
   invMod,
   isSquare,
   sqrtMod,
-  v2Ecdh,
   xswiftecInv,
 } from './ellswift.ts';
-import { allSecp256k1, defaultSecp256k1, pickSecp256k1, wasmLoadError } from './secp.ts';
+import {
+  allEllswift,
+  defaultEllswift,
+  ellswiftCreate,
+  ellswiftEcdhXonly,
+  ellswiftKeyFrom,
+  ellswiftLoadError,
+  pickEllswift,
+  v2Ecdh,
+} from './ellswift-key.ts';
+import { wasmEllswift } from './ellswift-wasm.ts';
 
 /** BIP324's official vectors (fixtures/bip324, copied unchanged from the BIPs repository). */
 function csv(name: string): Record<string, string>[] {
@@ -37,8 +44,13 @@ const big = (s: string) => BigInt(`0x${s}`);
 describe('ellswift_decode_test_vectors.csv', () => {
   const rows = csv('ellswift_decode_test_vectors.csv');
   it('has every row', () => expect(rows.length).toBe(76));
+  // libsecp256k1 decodes inside its ECDH: with the private key 1, the shared x is the decoded x.
+  const one = new Uint8Array(32);
+  one[31] = 1;
+  const wasmOne = wasmEllswift().keyFrom(one, new Uint8Array(64));
   it.each(rows)('row $i: $comment', (r) => {
     expect(ellswiftDecode(hex(r.ellswift as string))).toBe(big(r.x as string));
+    expect(toHex(wasmOne.sharedX(hex(r.ellswift as string)))).toBe(r.x);
   });
 });
 
@@ -67,9 +79,9 @@ describe('packet_encoding_test_vectors.csv', () => {
     const priv = hex(v.in_priv_ours as string);
     expect(ellswiftDecode(ours)).toBe(big(v.mid_x_ours as string));
     expect(ellswiftDecode(theirs)).toBe(big(v.mid_x_theirs as string));
-    // Every scalar-multiplication backend: libsecp256k1 (WASM), OpenSSL, noble.
-    for (const secp of allSecp256k1()) {
-      const key = ellswiftKeyFrom(priv, ours, secp);
+    // Every backend: libsecp256k1 (WASM), and the bigint code over OpenSSL and over noble.
+    for (const backend of allEllswift()) {
+      const key = ellswiftKeyFrom(priv, ours, backend);
       expect(toHex(ellswiftEcdhXonly(theirs, key))).toBe(v.mid_x_shared);
       expect(toHex(v2Ecdh(key, theirs, initiating))).toBe(v.mid_shared_secret);
     }
@@ -138,39 +150,59 @@ describe('field helpers', () => {
   });
 });
 
-describe('secp256k1 backends', () => {
+describe('ellswift backends', () => {
+  const publicX = (priv: Uint8Array) => toHex(secp256k1.getPublicKey(priv, true).subarray(1));
+
   it('loads libsecp256k1 (WASM) as the default', () => {
-    expect(defaultSecp256k1().name).toBe('libsecp256k1-wasm');
-    expect(wasmLoadError()).toBeUndefined();
+    expect(defaultEllswift().name).toBe('libsecp256k1-wasm');
+    expect(ellswiftLoadError()).toBeUndefined();
   });
 
-  it('falls back to OpenSSL, with the reason, when the WASM build cannot load', () => {
-    const picked = pickSecp256k1(() => {
-      throw new Error("Cannot find module 'tiny-secp256k1'");
+  it('falls back to the bigint code over OpenSSL, with the reason, when the WASM build cannot load', () => {
+    const picked = pickEllswift(() => {
+      throw new Error('WebAssembly is not defined');
     });
-    expect(picked.secp.name).toBe('openssl');
-    expect(picked.error).toContain('tiny-secp256k1');
-    const key = ellswiftCreate(picked.secp);
-    expect(ellswiftDecode(key.ellswift).toString(16).padStart(64, '0')).toBe(toHex(key.scalar.publicX()));
+    expect(picked.backend.name).toBe('bigint+openssl');
+    expect(picked.error).toContain('WebAssembly');
+    const key = ellswiftCreate(picked.backend);
+    expect(ellswiftDecode(key.ellswift).toString(16).padStart(64, '0')).toBe(publicX(key.priv));
   });
 
-  it('agree on G·k and x-only ECDH, and an ellswift key decodes to its public x', () => {
-    const backends = allSecp256k1();
-    expect(backends.map((b) => b.name)).toContain('noble');
-    for (let i = 0; i < 8; i++) {
+  it('agree on keys and x-only ECDH, and a key decodes to its public x', () => {
+    const backends = allEllswift();
+    expect(backends.map((b) => b.name)).toEqual(['libsecp256k1-wasm', 'bigint+openssl', 'bigint+noble']);
+    for (let i = 0; i < 12; i++) {
       const ours = ellswiftCreate(backends[i % backends.length]);
       const theirs = ellswiftCreate();
-      const x = toHex(ours.scalar.publicX());
-      expect(ellswiftDecode(ours.ellswift).toString(16).padStart(64, '0')).toBe(x);
+      expect(ellswiftDecode(ours.ellswift).toString(16).padStart(64, '0')).toBe(publicX(ours.priv));
       const shared = toHex(ellswiftEcdhXonly(theirs.ellswift, ours));
-      // ECDH is symmetric, and every backend computes the same x from the same private key.
+      // ECDH is symmetric, and every backend computes the same x and secret from the same key.
       expect(toHex(ellswiftEcdhXonly(ours.ellswift, theirs))).toBe(shared);
+      const secret = toHex(v2Ecdh(ours, theirs.ellswift, true));
+      expect(toHex(v2Ecdh(theirs, ours.ellswift, false))).toBe(secret);
       for (const b of backends) {
         const key = ellswiftKeyFrom(ours.priv, ours.ellswift, b);
-        expect(toHex(key.scalar.publicX()), b.name).toBe(x);
         expect(toHex(ellswiftEcdhXonly(theirs.ellswift, key)), b.name).toBe(shared);
+        expect(toHex(v2Ecdh(key, theirs.ellswift, true)), b.name).toBe(secret);
       }
     }
+  });
+
+  it('libsecp256k1 draws fresh keys and encodings, and refuses a private key outside [1, n)', () => {
+    const wasm = wasmEllswift();
+    const keys = Array.from({ length: 50 }, () => wasm.create());
+    expect(new Set(keys.map((k) => toHex(k.priv))).size).toBe(50);
+    expect(new Set(keys.map((k) => toHex(k.ellswift))).size).toBe(50);
+    // The same key, encoded twice: two different encodings of one x.
+    const again = wasm.create();
+    expect(toHex(again.ellswift)).not.toBe(toHex(keys[0]!.ellswift));
+    const theirs = keys[1]!.ellswift;
+    expect(() => wasm.keyFrom(new Uint8Array(32), keys[0]!.ellswift).sharedX(theirs)).toThrow(
+      /not in \[1, n\)/,
+    );
+    const n = hex('fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141');
+    expect(() => wasm.keyFrom(n, keys[0]!.ellswift).v2Ecdh(theirs, true)).toThrow(/not in \[1, n\)/);
+    expect(() => keys[0]!.sharedX(theirs.subarray(0, 63))).toThrow(RangeError);
   });
 });
 
