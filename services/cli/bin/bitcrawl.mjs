@@ -3,8 +3,10 @@
 // The Docker image runs the esbuild bundle (dist/bitcrawl.mjs) instead.
 import { fileURLToPath } from 'node:url';
 import { register } from 'tsx/esm/api';
+import { sourceMapsOnlyWhenAsked } from './source-maps.mjs';
 
 register();
+sourceMapsOnlyWhenAsked();
 const { main } = await import('../src/main.ts');
 process.exitCode = await main(process.argv, {
   workerThreadEntry: fileURLToPath(new URL('./worker-thread.mjs', import.meta.url)),
