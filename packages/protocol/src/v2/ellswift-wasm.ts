@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
 import type { EllswiftBackend, EllswiftKey } from './ellswift-key.ts';
-import { ELLSWIFT_WASM_BASE64, ELLSWIFT_WASM_SHA256 } from './ellswift-wasm.generated.ts';
+import { WASM_BASE64, WASM_SHA256 } from './ellswift-wasm.generated.ts';
 import { fillRandom } from './random.ts';
+import { type EmbeddedExports, instantiateEmbedded, ioBuffer } from './wasm-module.ts';
 
 /**
  * BIP324's key and ECDH in libsecp256k1's own ElligatorSwift module (0.5.0), built to
- * WebAssembly by libsecp256k1/build.sh and embedded in ellswift-wasm.generated.ts: ~0.13 ms for
+ * WebAssembly by wasm/build.sh and embedded in ellswift-wasm.generated.ts: ~0.13 ms for
  * a key and ~0.15 ms for the ECDH, against ~0.4 and ~0.5 ms for ellswift.ts's bigint encoding
  * around a scalar multiplication. Everything is constant time here, the encoding included.
  *
@@ -13,21 +13,13 @@ import { fillRandom } from './random.ts';
  * this package does nothing at import time; ellswift.ts falls back to its own code when it
  * cannot load (WebAssembly disabled, as under `node --jitless`).
  */
-interface Exports {
-  memory: { buffer: ArrayBuffer };
-  io_ptr(): number;
+interface Exports extends EmbeddedExports {
   init(): number;
   create(): number;
   xdh(party: number, mode: number): number;
 }
 
-// Node's global, typed here: this package's TypeScript lib has no DOM or WebAssembly types.
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-};
-
-// glue.c's I/O buffer: private key, randomness, our encoding, theirs, the result.
+// libsecp256k1-glue.c's I/O buffer: private key, randomness, our encoding, theirs, the result.
 const PRIV = 0;
 const RAND = 32;
 const OURS = 64;
@@ -38,12 +30,8 @@ let lib: { e: Exports; io: Uint8Array } | undefined;
 
 function load(): { e: Exports; io: Uint8Array } {
   if (lib) return lib;
-  const bytes = Buffer.from(ELLSWIFT_WASM_BASE64, 'base64');
-  if (createHash('sha256').update(bytes).digest('hex') !== ELLSWIFT_WASM_SHA256)
-    throw new Error('libsecp256k1 WebAssembly: the embedded module does not match its SHA-256');
-  const e = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as unknown as Exports;
-  // The module never grows its memory (no allocator), so this view stays valid.
-  const io = new Uint8Array(e.memory.buffer, e.io_ptr(), 256);
+  const e = instantiateEmbedded<Exports>(WASM_BASE64, WASM_SHA256, 'libsecp256k1');
+  const io = ioBuffer(e, 256);
   fillRandom(io.subarray(RAND, RAND + 32));
   const ok = e.init();
   io.fill(0);
