@@ -24,6 +24,13 @@ export interface ScalarKey {
   sharedX(compressed: Uint8Array): Uint8Array;
 }
 
+/** OpenSSL gives a generated private key without its leading zero bytes (1 key in 256 is 31 bytes long). */
+function padded32(key: Uint8Array): Uint8Array {
+  const out = new Uint8Array(32);
+  out.set(key, 32 - key.length);
+  return out;
+}
+
 export const opensslSecp256k1: Secp256k1 | undefined = getCurves().includes('secp256k1')
   ? {
       name: 'openssl',
@@ -35,7 +42,7 @@ export const opensslSecp256k1: Secp256k1 | undefined = getCurves().includes('sec
           pub = ecdh.getPublicKey();
         } else pub = ecdh.generateKeys(); // uncompressed: 04 || x || y
         return {
-          priv: given ?? ecdh.getPrivateKey(),
+          priv: given ?? padded32(ecdh.getPrivateKey()),
           publicX: () => pub.subarray(1, 33),
           sharedX: (compressed) => ecdh.computeSecret(compressed),
         };

@@ -24,6 +24,7 @@ import {
   v2Ecdh,
 } from './ellswift-key.ts';
 import { wasmEllswift } from './ellswift-wasm.ts';
+import { allSecp256k1 } from './secp.ts';
 
 /** BIP324's official vectors (fixtures/bip324, copied unchanged from the BIPs repository). */
 function csv(name: string): Record<string, string>[] {
@@ -186,6 +187,18 @@ describe('ellswift backends', () => {
         expect(toHex(v2Ecdh(key, theirs.ellswift, true)), b.name).toBe(secret);
       }
     }
+  });
+
+  it("private keys are 32 bytes in every backend (OpenSSL drops a generated key's leading zeros)", () => {
+    // 1,000 OpenSSL keys hold one with a leading zero byte with probability 1 - (255/256)^1000 > 98%.
+    for (const secp of allSecp256k1())
+      for (let i = 0; i < (secp.name === 'openssl' ? 1000 : 20); i++) {
+        const key = secp.key();
+        expect(key.priv.length, secp.name).toBe(32);
+        // The keys that start with a zero byte are the ones OpenSSL gives short.
+        if (i < 5 || key.priv[0] === 0) expect(toHex(key.publicX())).toBe(publicX(key.priv));
+      }
+    for (const backend of allEllswift()) expect(backend.create().priv.length, backend.name).toBe(32);
   });
 
   it('libsecp256k1 draws fresh keys and encodings, and refuses a private key outside [1, n)', () => {
