@@ -20,6 +20,7 @@ const TAG = 44;
 const AAD = 64;
 const AAD_MAX = 4096;
 const DATA = 4160;
+const DATA_MAX = 2048;
 /** The longest plaintext (header byte and contents) sealed or opened here. */
 export const WASM_AEAD_MAX = 1024;
 
@@ -29,7 +30,7 @@ function load(): { e: Exports; io: Uint8Array } | undefined {
   if (state === undefined) {
     try {
       const e = instantiateEmbedded<Exports>(WASM_BASE64, WASM_SHA256, 'libsodium');
-      state = { e, io: ioBuffer(e, DATA + 2048) };
+      state = { e, io: ioBuffer(e, DATA + DATA_MAX) };
     } catch {
       state = 'unavailable';
     }

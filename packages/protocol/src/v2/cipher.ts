@@ -2,7 +2,10 @@ import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
 import { chacha20 } from '@noble/ciphers/chacha.js';
 import { wasmAeadFits, wasmOpen, wasmSeal } from './aead-wasm.ts';
 
-/** BIP324's rekeying wrappers and key schedule (the AEAD is OpenSSL's, the length cipher @noble/ciphers'). */
+/**
+ * BIP324's rekeying wrappers and key schedule (the AEAD is libsodium's in WebAssembly for small
+ * packets and OpenSSL's for the rest, the length cipher @noble/ciphers').
+ */
 
 export const REKEY_INTERVAL = 224;
 export const LENGTH_FIELD_LEN = 3;
