@@ -5,6 +5,7 @@ import {
   checksum,
   decodeMessage,
   encodeFrame,
+  encodeMessage,
   encodeMessageFrame,
   type Frame,
   FrameParser,
@@ -116,7 +117,7 @@ export function v1Codec(plan: NodePlan, magic: Uint8Array, socket: net.Socket): 
     },
     handshake: () => handshakeBurst(plan, frame),
     afterVerack: (addrV2) => afterVerackBurst(plan, addrV2, frame),
-    answer: (addrV2) => cachedAnswer(plan, addrV2, frame),
+    answer: (addrV2) => cachedAnswer(plan, addrV2, magic),
     one: frame,
   };
 }
@@ -276,33 +277,54 @@ export function afterVerackMessages(plan: NodePlan, v2: boolean): Message[] {
 /**
  * Encodes, ahead of any visit, the getaddr answer the node will give a current client (addrv2;
  * a legacy node's addr), as Core has its answer cached long before a crawler asks (21-27 h).
- * A visit then costs the simnet only what a real node's costs it: reads, writes and timers,
- * not building the answer. Other answer forms are still encoded (and cached) on first use.
+ * A visit then costs the simnet only what a real node's costs it: reads, writes, timers and,
+ * over v2, sealing the answer, not building it. Other answer forms are still encoded (and
+ * cached) on first use.
  */
 export function prepareAnswer(plan: NodePlan, magic: Uint8Array): void {
   const kind = plan.truth.kind;
   if (kind !== 'core' && kind !== 'legacy' && kind !== 'addr_flood') return;
-  cachedAnswer(plan, kind !== 'legacy', (m) => encodeMessageFrame(magic, m));
+  const addrV2 = kind !== 'legacy';
+  answerParts(plan, addrV2);
+  if (plan.truth.transport !== 'v2') cachedAnswer(plan, addrV2, magic);
 }
 
-/** Core caches its getaddr answer for a day; the simnet caches the encoded frames (and saves the CPU). */
-const answerCache = new WeakMap<NodePlan, Map<boolean, Uint8Array>>();
-function cachedAnswer(plan: NodePlan, v2: boolean, frame: (m: Message) => Uint8Array): Uint8Array {
-  let byVersion = answerCache.get(plan);
+/**
+ * Core caches its getaddr answer for a day; the simnet caches its encoded payloads (one set
+ * for both transports: a v2 session seals them anew) and the v1 frames built from them.
+ */
+const answerPayloads = new WeakMap<NodePlan, Map<boolean, AnswerPart[]>>();
+const answerFrames = new WeakMap<NodePlan, Map<boolean, Uint8Array>>();
+export type AnswerPart = { command: string; payload: Uint8Array };
+
+export function answerParts(plan: NodePlan, addrV2: boolean): AnswerPart[] {
+  return cached(answerPayloads, plan, addrV2, () => answerMessages(plan, addrV2).map(encodeMessage));
+}
+
+function cachedAnswer(plan: NodePlan, addrV2: boolean, magic: Uint8Array): Uint8Array {
+  // Legacy's parts go in one write, as before.
+  return cached(answerFrames, plan, addrV2, () =>
+    Buffer.concat(answerParts(plan, addrV2).map((p) => encodeFrame(magic, p.command, p.payload))),
+  );
+}
+
+function cached<T>(
+  cache: WeakMap<NodePlan, Map<boolean, T>>,
+  plan: NodePlan,
+  addrV2: boolean,
+  make: () => T,
+): T {
+  let byVersion = cache.get(plan);
   if (!byVersion) {
     byVersion = new Map();
-    answerCache.set(plan, byVersion);
+    cache.set(plan, byVersion);
   }
-  let frames = byVersion.get(v2);
-  if (!frames) {
-    frames = Buffer.concat(answerFrames(plan, v2, frame)); // legacy's parts go in one write, as before
-    byVersion.set(v2, frames);
+  let value = byVersion.get(addrV2);
+  if (value === undefined) {
+    value = make();
+    byVersion.set(addrV2, value);
   }
-  return frames;
-}
-
-function answerFrames(plan: NodePlan, v2: boolean, frame: (m: Message) => Uint8Array): Uint8Array[] {
-  return answerMessages(plan, v2).map(frame);
+  return value;
 }
 
 /** The node's getaddr answer as messages (legacy: three addr parts; empty: nothing sent). */

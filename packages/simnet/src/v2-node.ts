@@ -8,8 +8,9 @@ import {
 } from '@bitcrawl/protocol';
 import type { NodePlan } from './generate.ts';
 import {
+  type AnswerPart,
   afterVerackMessages,
-  answerMessages,
+  answerParts,
   type Codec,
   handshakeMessages,
   speakProtocol,
@@ -50,9 +51,6 @@ export function serveV2OrV1(
   socket.on('data', sniff);
 }
 
-/** The payloads of a node's getaddr answer, encoded once; each v2 session seals them anew. */
-const answerPayloads = new WeakMap<NodePlan, Map<boolean, { command: string; payload: Uint8Array }[]>>();
-
 /**
  * One key per node for all its connections. Core makes a fresh key per connection; a simnet
  * node does not, so that it spends its CPU (shared with the crawler under test) on the
@@ -68,8 +66,7 @@ function v2Codec(plan: NodePlan, magic: Uint8Array, write: (b: Uint8Array) => vo
   }
   const t = new V2Transport({ magic, role: 'responder', key });
   write(t.start()); // our key and garbage, as soon as we know it is v2
-  const sealAll = (parts: { command: string; payload: Uint8Array }[]) =>
-    Buffer.concat(parts.map((p) => t.encode(p.command, p.payload)));
+  const sealAll = (parts: AnswerPart[]) => Buffer.concat(parts.map((p) => t.encode(p.command, p.payload)));
   const seal = (msgs: Message[]) => sealAll(msgs.map(encodeMessage));
   return {
     read(chunk) {
@@ -79,19 +76,7 @@ function v2Codec(plan: NodePlan, magic: Uint8Array, write: (b: Uint8Array) => vo
     },
     handshake: () => seal(handshakeMessages(plan)),
     afterVerack: (addrV2) => seal(afterVerackMessages(plan, addrV2)),
-    answer(addrV2) {
-      let byVersion = answerPayloads.get(plan);
-      if (!byVersion) {
-        byVersion = new Map();
-        answerPayloads.set(plan, byVersion);
-      }
-      let parts = byVersion.get(addrV2);
-      if (!parts) {
-        parts = answerMessages(plan, addrV2).map(encodeMessage);
-        byVersion.set(addrV2, parts);
-      }
-      return sealAll(parts);
-    },
+    answer: (addrV2) => sealAll(answerParts(plan, addrV2)),
     one: (m) => seal([m]),
   };
 }
