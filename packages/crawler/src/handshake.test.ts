@@ -84,7 +84,7 @@ describe('handshake state machine', () => {
       { command: 'ping', nonce: 99n },
       { command: 'feefilter', feeRate: 1000n },
     ]);
-    // verack only after their version, getaddr after their verack, pong for the ping
+    // verack only after their version, getaddr right behind it, pong for the ping
     expect(r.sent).toEqual(['verack', 'getaddr', 'pong']);
     expect(r.done).toBe(true);
     expect(r.state.theirAddrV2).toBe(true);
@@ -112,10 +112,25 @@ describe('handshake state machine', () => {
     }
   });
 
+  it('sends getaddr with the verack, as Core does, and awaits the answer only after their verack', () => {
+    const first = step(initialState(), theirVersion, params);
+    expect(first.send.map((m) => m.command)).toEqual(['verack', 'getaddr']);
+    expect(first.handshakeDone).toBeUndefined();
+    expect(first.state.phase).toBe('handshake');
+    // An addr before their verack is no answer (Core's verack comes before its answer).
+    const early = step(first.state, { command: 'addr', addresses: entries(50), skipped: 0 }, params);
+    expect(early.state.phase).toBe('handshake');
+    expect(early.state.unsolicited).toBe(1);
+    const done = step(early.state, { command: 'verack' }, params);
+    expect(done.send).toEqual([]);
+    expect(done.handshakeDone).toBe(true);
+    expect(done.state.phase).toBe('awaiting_answer');
+  });
+
   it('does not complete without their verack, nor answer a second version', () => {
     const r = run([theirVersion, theirVersion]);
     expect(r.done).toBe(false);
-    expect(r.sent).toEqual(['verack']);
+    expect(r.sent).toEqual(['verack', 'getaddr']);
   });
 
   it('a one-entry self-announcement is not the answer; the answer follows and is merged across parts', () => {

@@ -21,7 +21,10 @@ import { AddressSet } from './address-set.ts';
  *
  * Order, as Bitcoin Core expects it from an inbound peer: we send version and sendaddrv2 at
  * once, verack only after their version arrives (sendaddrv2 or wtxidrelay after our verack
- * makes Core disconnect), and getaddr once both versions and veracks are exchanged.
+ * makes Core disconnect), and getaddr right behind that verack, in the same write: Core's own
+ * order as an outbound peer (its VERSION handler pushes VERACK, then GETADDR), so the answer
+ * is one round trip sooner. A peer handles our getaddr after our verack, whatever order its
+ * own messages take; the handshake is done, and the answer awaited, once their verack is in.
  */
 
 export type Phase = 'handshake' | 'awaiting_answer' | 'harvesting';
@@ -174,12 +177,12 @@ export function openingMessages(p: HandshakeParams): Message[] {
 }
 
 /**
- * The handshake is done once both versions and veracks are exchanged: send getaddr. A module
- * function, not a closure in `step`: step runs for every message of thousands of sessions.
+ * The handshake is done once both versions and veracks are exchanged (getaddr went out with
+ * our verack). A module function, not a closure in `step`: step runs for every message of
+ * thousands of sessions.
  */
 function completeIfReady(state: MachineState, r: Step): MachineState {
   if (state.phase === 'handshake' && state.theirVersion && state.gotVerack && state.sentVerack) {
-    r.send.push({ command: 'getaddr' });
     r.handshakeDone = true;
     return { ...state, phase: 'awaiting_answer' };
   }
@@ -216,7 +219,7 @@ export function step(s: MachineState, msg: MachineMessage, p: HandshakeParams): 
       }
       if (!state.theirVersion) {
         state = { ...state, theirVersion: msg, sentVerack: true };
-        send.push({ command: 'verack' });
+        send.push({ command: 'verack' }, { command: 'getaddr' });
         state = completeIfReady(state, r);
       }
       break;

@@ -56,7 +56,7 @@ const version: Message = coreVersion({
   relay: false,
 });
 
-/** Our side as the crawler plays it: version + sendaddrv2 at once; verack and getaddr after theirs. */
+/** Our side as the crawler plays it: version + sendaddrv2 at once; verack and getaddr on their version. */
 const asCrawler =
   (getaddrs: number) =>
   (send: (m: Message) => void, got: Message[]): void => {
@@ -64,7 +64,7 @@ const asCrawler =
       send(version);
       send({ command: 'sendaddrv2' });
     }
-    if (got.at(-1)?.command === 'verack') {
+    if (got.at(-1)?.command === 'version') {
       send({ command: 'verack' });
       for (let i = 0; i < getaddrs; i++) send({ command: 'getaddr' });
     }
