@@ -162,12 +162,36 @@ end
 `;
 
 /*
- * The start of a job. KEYS: round, outbox. ARGV: key.
- * Returns {0} when the address is not recorded this round (visit it), else {1, unfinished...}:
- * recorded already, by an earlier attempt of this job or a twin; its admissions are handed back.
+ * The per-IP cap (MAX_ENDPOINTS_PER_IP): whether an endpoint may take one of its host's slots
+ * this round. The hosts hash maps a host's key bytes to its claimed ports, 2 bytes each; the
+ * same endpoint may always claim again (a redelivered job). Returns 1 (may) or 0.
  */
-export const BEGIN = script(`${UNFINISHED}
-if redis.call('HGET', KEYS[1], ARGV[1]) ~= '1' then return {0} end
+const CLAIM = `
+local function claim(hosts, host, port, per_host, ttl)
+  local ports = redis.call('HGET', hosts, host) or ''
+  for i = 1, #ports, 2 do
+    if string.sub(ports, i, i + 1) == port then return 1 end
+  end
+  if #ports / 2 >= per_host then return 0 end
+  redis.call('HSET', hosts, host, ports .. port)
+  redis.call('EXPIRE', hosts, ttl)
+  return 1
+end
+`;
+
+/*
+ * The start of a job. KEYS: round, outbox, hosts. ARGV: key, and to claim a slot of the
+ * per-IP cap as well (see CLAIM), per-host slots and ttl seconds.
+ * Returns {0, claimed} when the address is not recorded this round (visit it; claimed is 1
+ * when no claim was asked), else {1, unfinished...}: recorded already, by an earlier attempt
+ * of this job or a twin; its admissions are handed back. One call for both: each is a round
+ * trip of every job.
+ */
+export const BEGIN = script(`${UNFINISHED}${CLAIM}
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= '1' then
+  if ARGV[2] == nil then return {0, 1} end
+  return {0, claim(KEYS[3], string.sub(ARGV[1], 1, -3), string.sub(ARGV[1], -2), tonumber(ARGV[2]), tonumber(ARGV[3]))}
+end
 local out = unfinished(KEYS[2], KEYS[1])
 table.insert(out, 1, 1)
 return out
@@ -213,21 +237,9 @@ if capped > 0 then idx[#idx + 1] = -capped end
 return idx
 `);
 
-/*
- * The per-IP cap, at visit time: whether an endpoint may take one of its host's endpoint slots
- * this round. The round's hosts HASH maps a host (endpoint key without its port) to the ports
- * that took a slot, two bytes each; a port already there passes again (a redelivered job).
- * KEYS: hosts. ARGV: host key, port (2 bytes), slots per host, ttl seconds. Returns 1 or 0.
- */
-export const CLAIM_ENDPOINT = script(`
-local ports = redis.call('HGET', KEYS[1], ARGV[1]) or ''
-for i = 1, #ports, 2 do
-  if string.sub(ports, i, i + 1) == ARGV[2] then return 1 end
-end
-if #ports / 2 >= tonumber(ARGV[3]) then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ports .. ARGV[2])
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
-return 1
+/* KEYS: hosts. ARGV: host key bytes, port bytes, per-host slots, ttl seconds. See CLAIM. */
+export const CLAIM_ENDPOINT = script(`${CLAIM}
+return claim(KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]))
 `);
 
 /*

@@ -169,6 +169,23 @@ describe('gossip caps', () => {
     expect(await f.claimEndpoint('gc3', host(251))).toBe(true);
     expect(new Frontier(redis).caps).toEqual({ perHost: 8, perSource: 1000 });
   });
+
+  it("begin claims the host's slot in the same call, and only for a target not yet recorded", async () => {
+    const f = new Frontier(redis, { ...DEFAULT_REVISIT, gossipCaps: { perHost: 2 } });
+    const host = (port: number) => ({ network: 'ipv4' as const, host: '203.0.113.20', port });
+    expect(await f.begin('gc4', host(1), true)).toEqual({ recorded: false, enqueue: [], claimed: true });
+    expect(await f.begin('gc4', host(2), true)).toEqual({ recorded: false, enqueue: [], claimed: true });
+    expect(await f.begin('gc4', host(3), true)).toEqual({ recorded: false, enqueue: [], claimed: false });
+    expect(await f.begin('gc4', host(3))).toEqual({ recorded: false, enqueue: [], claimed: true }); // not asked
+    expect(await f.begin('gc4', host(1), true)).toEqual({ recorded: false, enqueue: [], claimed: true }); // redelivered
+    // begin and claimEndpoint share the slots.
+    expect(await f.claimEndpoint('gc4', host(4))).toBe(false);
+    expect(await f.claimEndpoint('gc4', host(2))).toBe(true);
+    // A recorded target hands its outbox over and claims nothing.
+    await f.record(observation(host(5), 'gc4', 'ok', []));
+    expect(await f.begin('gc4', host(5), true)).toEqual({ recorded: true, enqueue: [] });
+    expect(await f.claimEndpoint('gc4', host(6))).toBe(false);
+  });
 });
 
 describe('frontier crash recovery', () => {
@@ -205,7 +222,7 @@ describe('frontier crash recovery', () => {
     });
     await f.clearOutbox('o1', src);
     expect(await f.begin('o1', src)).toEqual({ recorded: true, enqueue: [] });
-    expect(await f.begin('o1', v4(202))).toEqual({ recorded: false, enqueue: [] });
+    expect(await f.begin('o1', v4(202))).toEqual({ recorded: false, enqueue: [], claimed: true });
   });
 
   it('requeueLost adds a job for every seen, unvisited address that has none', async () => {

@@ -94,6 +94,14 @@ export interface CommitResult {
   capped?: number;
 }
 
+/**
+ * A job's start: recorded already (hand its admissions over), or to be visited, with whether
+ * the endpoint took a slot of its host's per-IP cap (true when none was asked for).
+ */
+export type BeginResult =
+  | { recorded: true; enqueue: Candidate[] }
+  | { recorded: false; enqueue: Candidate[]; claimed: boolean };
+
 export class Frontier {
   private readonly ttlS: number;
   readonly caps: GossipCaps;
@@ -154,17 +162,21 @@ export class Frontier {
 
   /**
    * The start of a job: whether `target` is already recorded this round, and if so what its
-   * outbox still holds unvisited (admitted by an attempt that died before enqueueing it).
+   * outbox still holds unvisited (admitted by an attempt that died before enqueueing it). With
+   * `claim`, an unrecorded target also claims its host's slot (see claimEndpoint), in the same call.
    */
-  async begin(crawlId: string, target: Endpoint): Promise<CommitResult> {
+  async begin(crawlId: string, target: Endpoint, claim = false): Promise<BeginResult> {
+    const key = endpointKey(target);
+    const k = keys(crawlId);
     const [flag, ...rest] = (await runScript(
       this.redis,
       BEGIN,
-      [keys(crawlId).addrs, outboxKey(crawlId, target)],
-      [endpointKey(target)],
+      [k.addrs, outboxKey(crawlId, target), k.hosts],
+      claim ? [key, String(this.caps.perHost), String(this.ttlS)] : [key],
       true,
     )) as [number, ...Buffer[]];
-    return { recorded: flag === 1, enqueue: rest.map(endpointFromKey) };
+    if (flag === 1) return { recorded: true, enqueue: rest.map(endpointFromKey) };
+    return { recorded: false, enqueue: [], claimed: Number(rest[0]) === 1 };
   }
 
   /**

@@ -109,25 +109,23 @@ export async function processCrawlJob(
   if (!isCanonicalHost(network, host)) throw new UnrecoverableError(`bad crawl job ${job.id}: host ${host}`);
   const target = { network, host, port };
   const source = formatEndpoint(target);
-  const begun = await deps.frontier.begin(crawlId, target);
+  // Seeds were named by the operator (--seed, DNS seeds): gossip rules (bad ports, the per-IP
+  // cap) do not apply to them. Nor does the per-IP cap to loopback, dialed only with
+  // ALLOW_PRIVATE: a test network on this machine (the simnet's IPv6 nodes all live on ::1).
+  const explicit = from === 'seed';
+  const claim = !explicit && classifyAddress(network, host) !== 'loopback';
+  const begun = await deps.frontier.begin(crawlId, target, claim);
   if (begun.recorded) {
     await enqueueVisits(deps, crawlId, source, begun.enqueue);
     if (begun.enqueue.length > 0) await deps.frontier.clearOutbox(crawlId, target);
     return 'already-recorded';
   }
-  // Seeds were named by the operator (--seed, DNS seeds): gossip rules (bad ports, the per-IP
-  // cap) do not apply to them. Nor does the per-IP cap to loopback, dialed only with
-  // ALLOW_PRIVATE: a test network on this machine (the simnet's IPv6 nodes all live on ::1).
-  const explicit = from === 'seed';
-  const refused =
-    !explicit &&
-    classifyAddress(network, host) !== 'loopback' &&
-    !(await deps.frontier.claimEndpoint(crawlId, target))
-      ? {
-          rule: 'per_ip' as const,
-          reason: `more than ${deps.frontier.caps.perHost} endpoints of ${host} this round (MAX_ENDPOINTS_PER_IP)`,
-        }
-      : undefined;
+  const refused = begun.claimed
+    ? undefined
+    : {
+        rule: 'per_ip' as const,
+        reason: `more than ${deps.frontier.caps.perHost} endpoints of ${host} this round (MAX_ENDPOINTS_PER_IP)`,
+      };
   const obs = await untilAborted(
     deps.visitor.visit(services === undefined ? target : { ...target, services: BigInt(services) }, {
       crawlId,
