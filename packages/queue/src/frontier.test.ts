@@ -338,6 +338,16 @@ describe('observation stream', () => {
     expect(consumers.map((c) => c[1])).toEqual(['live']);
   });
 
+  it('scans for idle entries to claim once a quarter of claimIdleMs, not before every read', async () => {
+    const calls = async () =>
+      Number(/cmdstat_xautoclaim:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0);
+    const reader = new ObservationStreamReader(redis, 'quiet', { batch: 10, blockMs: 10, claimIdleMs: 60_000 });
+    await reader.ensureGroup();
+    const before = await calls();
+    for (let i = 0; i < 5; i++) await reader.read({ block: false });
+    expect((await calls()) - before).toBe(1);
+  });
+
   it('re-delivers unacked entries after a restart and dead-letters invalid ones', async () => {
     const f = new Frontier(redis);
     await redis.del(OBSERVATION_STREAM);
