@@ -341,7 +341,11 @@ describe('observation stream', () => {
   it('scans for idle entries to claim once a quarter of claimIdleMs, not before every read', async () => {
     const calls = async () =>
       Number(/cmdstat_xautoclaim:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0);
-    const reader = new ObservationStreamReader(redis, 'quiet', { batch: 10, blockMs: 10, claimIdleMs: 60_000 });
+    const reader = new ObservationStreamReader(redis, 'quiet', {
+      batch: 10,
+      blockMs: 10,
+      claimIdleMs: 60_000,
+    });
     await reader.ensureGroup();
     const before = await calls();
     for (let i = 0; i < 5; i++) await reader.read({ block: false });
