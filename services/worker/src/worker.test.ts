@@ -16,7 +16,7 @@ import { budget, type RedisServer, startRedis } from '@bitcrawl/testkit';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { processCrawlJob, startWorker, workerConfigSchema } from './worker.ts';
+import { ENQUEUE_SLICE, processCrawlJob, startWorker, workerConfigSchema } from './worker.ts';
 
 // Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
 vi.setConfig({ testTimeout: budget(30_000) });
@@ -206,6 +206,42 @@ describe('crash between commit and enqueue', () => {
     expect(waiting).toEqual([8001, 8002, 8003]); // 8001 itself is still in the queue here
     expect(await frontier.progress('cr')).toMatchObject({ seen: 3, visited: 1 });
     expect(await frontier.begin('cr', src)).toEqual({ recorded: true, enqueue: [] }); // outbox cleared
+  });
+
+  it('a large answer is enqueued in slices; the outbox is cleared only once every slice is in', async () => {
+    const frontier = new Frontier(redis);
+    await enqueue('sl', [9000]);
+    const job = await queue.getJob(jobIdFor('sl', addr(9000)));
+    if (!job) throw new Error('no job');
+    const answer = Array.from({ length: 2 * ENQUEUE_SLICE + 50 }, (_, i) => 9001 + i);
+    const sizes: number[] = [];
+    const add = queue.addBulk.bind(queue);
+    let failSecond = true;
+    queue.addBulk = async (jobs) => {
+      sizes.push(jobs.length);
+      if (sizes.length === 2 && failSecond) throw new Error('redis went away');
+      return add(jobs);
+    };
+    const deps = {
+      connection: bull,
+      crawlQueue: queue,
+      frontier,
+      visitor: instantVisitor({ 9000: answer }),
+      logger,
+    };
+    // The second slice fails: the job fails (BullMQ retries it) and the outbox keeps every admission.
+    await expect(processCrawlJob(deps, job)).rejects.toThrow('redis went away');
+    expect(sizes).toEqual([ENQUEUE_SLICE, ENQUEUE_SLICE]);
+    const handed = await frontier.begin('sl', addr(9000));
+    expect(handed.recorded).toBe(true);
+    expect(handed.enqueue.map((e) => e.port).sort()).toEqual(answer);
+    // The retry hands them over in slices too, then clears the outbox.
+    failSecond = false;
+    sizes.length = 0;
+    expect(await processCrawlJob(deps, job)).toBe('already-recorded');
+    expect(sizes).toEqual([ENQUEUE_SLICE, ENQUEUE_SLICE, 50]);
+    expect(await queue.getWaitingCount()).toBe(1 + answer.length);
+    expect(await frontier.begin('sl', addr(9000))).toEqual({ recorded: true, enqueue: [] });
   });
 
   it("a stale twin's late visit records nothing and admits nothing", async () => {
