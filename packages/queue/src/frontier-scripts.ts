@@ -162,9 +162,10 @@ end
 `;
 
 /*
- * The per-IP cap (MAX_ENDPOINTS_PER_IP): whether an endpoint may take one of its host's slots
- * this round. The hosts hash maps a host's key bytes to its claimed ports, 2 bytes each; the
- * same endpoint may always claim again (a redelivered job). Returns 1 (may) or 0.
+ * The per-IP cap (MAX_ENDPOINTS_PER_IP), at visit time: whether an endpoint may take one of its
+ * host's slots this round. The round's hosts hash maps a host (endpoint key without its port)
+ * to the ports that took a slot, 2 bytes each; a port already there passes again (a
+ * redelivered job). Returns 1 (may) or 0.
  */
 const CLAIM = `
 local function claim(hosts, host, port, per_host, ttl)
@@ -235,11 +236,6 @@ if #keys > 0 then redis.call('SET', KEYS[5], table.concat(keys), 'EX', ttl) end
 table.insert(idx, 1, 1)
 if capped > 0 then idx[#idx + 1] = -capped end
 return idx
-`);
-
-/* KEYS: hosts. ARGV: host key bytes, port bytes, per-host slots, ttl seconds. See CLAIM. */
-export const CLAIM_ENDPOINT = script(`${CLAIM}
-return claim(KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]))
 `);
 
 /*

@@ -1,5 +1,5 @@
 import type { Observation } from '@bitcrawl/model';
-import { EMPTY_PACKED, endpointKey, packAddrs } from '@bitcrawl/protocol';
+import { EMPTY_PACKED, type Endpoint, endpointKey, packAddrs } from '@bitcrawl/protocol';
 import { type RedisServer, startRedis } from '@bitcrawl/testkit';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
@@ -157,34 +157,37 @@ describe('gossip caps', () => {
   it('a host takes at most perHost endpoint slots a round; the same endpoint may claim again', async () => {
     const f = new Frontier(redis, { ...DEFAULT_REVISIT, gossipCaps: { perHost: 8 } });
     const host = (port: number) => ({ network: 'ipv4' as const, host: '203.0.113.9', port });
+    const claimed = async (crawlId: string, target: Endpoint) => {
+      const r = await f.begin(crawlId, target, true);
+      if (r.recorded) throw new Error('recorded');
+      return r.claimed;
+    };
     const claims = [];
-    for (let port = 1; port <= 250; port++) claims.push(await f.claimEndpoint('gc2', host(port)));
+    for (let port = 1; port <= 250; port++) claims.push(await claimed('gc2', host(port)));
     expect(claims.filter(Boolean)).toHaveLength(8);
     expect(claims.slice(0, 8).every(Boolean)).toBe(true);
-    expect(await f.claimEndpoint('gc2', host(3))).toBe(true); // redelivered
-    expect(await f.claimEndpoint('gc2', host(251))).toBe(false);
+    expect(await claimed('gc2', host(3))).toBe(true); // redelivered
+    expect(await claimed('gc2', host(251))).toBe(false);
     // Another host, another network with the same bytes, and another round are counted apart.
-    expect(await f.claimEndpoint('gc2', { network: 'ipv4', host: '203.0.113.10', port: 251 })).toBe(true);
-    expect(await f.claimEndpoint('gc2', { network: 'ipv6', host: '2001:db8::9', port: 251 })).toBe(true);
-    expect(await f.claimEndpoint('gc3', host(251))).toBe(true);
+    expect(await claimed('gc2', { network: 'ipv4', host: '203.0.113.10', port: 251 })).toBe(true);
+    expect(await claimed('gc2', { network: 'ipv6', host: '2001:db8::9', port: 251 })).toBe(true);
+    expect(await claimed('gc3', host(251))).toBe(true);
     expect(new Frontier(redis).caps).toEqual({ perHost: 8, perSource: 1000 });
   });
 
-  it("begin claims the host's slot in the same call, and only for a target not yet recorded", async () => {
-    const f = new Frontier(redis, { ...DEFAULT_REVISIT, gossipCaps: { perHost: 2 } });
+  it('begin claims a slot only when asked, and only for a target not yet recorded', async () => {
+    const f = new Frontier(redis, { ...DEFAULT_REVISIT, gossipCaps: { perHost: 3 } });
     const host = (port: number) => ({ network: 'ipv4' as const, host: '203.0.113.20', port });
-    expect(await f.begin('gc4', host(1), true)).toEqual({ recorded: false, enqueue: [], claimed: true });
-    expect(await f.begin('gc4', host(2), true)).toEqual({ recorded: false, enqueue: [], claimed: true });
-    expect(await f.begin('gc4', host(3), true)).toEqual({ recorded: false, enqueue: [], claimed: false });
-    expect(await f.begin('gc4', host(3))).toEqual({ recorded: false, enqueue: [], claimed: true }); // not asked
-    expect(await f.begin('gc4', host(1), true)).toEqual({ recorded: false, enqueue: [], claimed: true }); // redelivered
-    // begin and claimEndpoint share the slots.
-    expect(await f.claimEndpoint('gc4', host(4))).toBe(false);
-    expect(await f.claimEndpoint('gc4', host(2))).toBe(true);
+    const open = (claimed: boolean) => ({ recorded: false, enqueue: [], claimed });
+    expect(await f.begin('gc4', host(1), true)).toEqual(open(true));
+    expect(await f.begin('gc4', host(2), true)).toEqual(open(true));
+    expect(await f.begin('gc4', host(3))).toEqual(open(true)); // not asked: takes no slot
     // A recorded target hands its outbox over and claims nothing.
     await f.record(observation(host(5), 'gc4', 'ok', []));
     expect(await f.begin('gc4', host(5), true)).toEqual({ recorded: true, enqueue: [] });
-    expect(await f.claimEndpoint('gc4', host(6))).toBe(false);
+    expect(await f.begin('gc4', host(4), true)).toEqual(open(true)); // the third slot was still free
+    expect(await f.begin('gc4', host(6), true)).toEqual(open(false));
+    expect(await f.begin('gc4', host(1), true)).toEqual(open(true)); // redelivered
   });
 });
 

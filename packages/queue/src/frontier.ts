@@ -13,7 +13,7 @@ import {
 } from '@bitcrawl/protocol';
 import type { Redis } from 'ioredis';
 import { CURRENT_ROUND_KEY, OBSERVATION_STREAM, PREFIX } from './contract.ts';
-import { ADMIT, BEGIN, CLAIM_ENDPOINT, COMMIT, PRUNE, runScript } from './frontier-scripts.ts';
+import { ADMIT, BEGIN, COMMIT, PRUNE, runScript } from './frontier-scripts.ts';
 import { KnownKeys } from './known-keys.ts';
 
 /**
@@ -33,7 +33,7 @@ export const DEFAULT_REVISIT: RevisitPolicy = { ...REVISIT_DEFAULTS };
 
 /**
  * Bounds on what gossip can make a round do. perHost: endpoints (ports) of one host (IP, onion,
- * ...) a round visits; further ones are refused at visit time (`claimEndpoint`), so one answer
+ * ...) a round visits; further ones are refused at visit time (`begin`'s claim), so one answer
  * naming 250 ports of a host costs that host at most perHost connections. perSource: new
  * addresses one visited peer may add to a round (Core sends at most 1,000 in an answer).
  */
@@ -163,7 +163,9 @@ export class Frontier {
   /**
    * The start of a job: whether `target` is already recorded this round, and if so what its
    * outbox still holds unvisited (admitted by an attempt that died before enqueueing it). With
-   * `claim`, an unrecorded target also claims its host's slot (see claimEndpoint), in the same call.
+   * `claim`, an unrecorded target also claims a slot of its host's `caps.perHost` in the same
+   * call (the same endpoint always may again: a redelivered job); gossip beyond the slots is
+   * refused at visit time. Seeds are not asked (an operator's target is always visited).
    */
   async begin(crawlId: string, target: Endpoint, claim = false): Promise<BeginResult> {
     const key = endpointKey(target);
@@ -214,22 +216,6 @@ export class Frontier {
     if (capped === 0) remember();
     const indices = (capped > 0 ? rest.slice(0, -1) : rest) as number[];
     return { recorded: true, enqueue: pickEntries(candidates, indices), ...(capped > 0 ? { capped } : {}) };
-  }
-
-  /**
-   * The per-IP cap: whether `target` may take one of its host's `caps.perHost` endpoint slots
-   * this round. The same endpoint always may again (a redelivered job); gossip beyond the slots
-   * is refused at visit time. Seeds are not asked (an operator's target is always visited).
-   */
-  async claimEndpoint(crawlId: string, target: Endpoint): Promise<boolean> {
-    const key = endpointKey(target);
-    const r = await runScript(
-      this.redis,
-      CLAIM_ENDPOINT,
-      [keys(crawlId).hosts],
-      [key.subarray(0, -2), key.subarray(-2), String(this.caps.perHost), String(this.ttlS)],
-    );
-    return Number(r) === 1;
   }
 
   /** Records the visit (and admits its answer); false if it was recorded already. */

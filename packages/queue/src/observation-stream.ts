@@ -25,8 +25,9 @@ export interface ReaderOptions {
  * (and deleted, which bounds the stream) only after the caller has stored them. After a
  * restart it first re-reads its own pending entries, once each (a cursor moves past what it
  * returned); entries left pending by a consumer that died are claimed once idle `claimIdleMs`
- * (XAUTOCLAIM, continuing from its cursor; looked for every quarter of that). Entries that fail validation go to a dead-letter
- * stream with the reason, so nothing is silently dropped and one bad entry blocks nothing.
+ * (XAUTOCLAIM, continuing from its cursor; looked for every quarter of that). Entries that
+ * fail validation go to a dead-letter stream with the reason, so nothing is silently dropped
+ * and one bad entry blocks nothing.
  */
 /** Dead letters kept (approximately: Redis trims whole nodes of the stream). */
 export const DEAD_LETTER_MAX = 10_000;
