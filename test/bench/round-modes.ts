@@ -102,7 +102,9 @@ export async function crawlRound(
   useBundle: boolean,
   transport?: 'v1',
 ): Promise<RoundFigures> {
-  const redis = await startRedis();
+  // Like crawl's private redis-server (on its unix socket); given with --redis so this run can
+  // read its memory.
+  const redis = await startRedis({ socket: true });
   const conn = new Redis(redis.url);
   const store = mkdtempSync(path.join(tmpdir(), 'bench-round-store-'));
   const crawlId = `benchround${Date.now()}`;

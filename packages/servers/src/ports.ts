@@ -71,10 +71,24 @@ export async function waitForPort(
   timeoutMs = 20_000,
   signal?: AbortSignal,
 ): Promise<void> {
+  return waitForListener({ port, host }, `${host}:${port}`, timeoutMs, signal);
+}
+
+/** Resolves once something accepts connections on the unix socket at `socketPath`. */
+export async function waitForSocket(socketPath: string, timeoutMs = 20_000): Promise<void> {
+  return waitForListener({ path: socketPath }, socketPath, timeoutMs);
+}
+
+async function waitForListener(
+  to: net.NetConnectOpts,
+  where: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect({ port, host });
+      const s = net.connect(to);
       s.once('connect', () => {
         s.destroy();
         resolve(true);
@@ -82,8 +96,8 @@ export async function waitForPort(
       s.once('error', () => resolve(false));
     });
     if (ok) return;
-    if (signal?.aborted) throw new Error(`stopped waiting for ${host}:${port}`);
-    if (Date.now() > deadline) throw new Error(`nothing listening on ${host}:${port} after ${timeoutMs} ms`);
+    if (signal?.aborted) throw new Error(`stopped waiting for ${where}`);
+    if (Date.now() > deadline) throw new Error(`nothing listening on ${where} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -1,5 +1,5 @@
 import { Resolver } from 'node:dns/promises';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -62,6 +62,36 @@ describe('testkit starts real servers on loopback', () => {
       expect(await redisPing(redis.port)).toBe('+PONG\r\n');
     } finally {
       await redis.stop();
+    }
+  });
+
+  it('redis-server with a socket: the url names it, clients reach it there, and the TCP port still answers', async () => {
+    const redis = await startRedis({ socket: true });
+    const { Redis } = await import('ioredis');
+    const client = new Redis(redis.url);
+    try {
+      const socketPath = new URL(redis.url).searchParams.get('path') as string;
+      expect(socketPath).toMatch(/redis\.sock$/);
+      expect(existsSync(socketPath)).toBe(true);
+      expect(await client.ping()).toBe('PONG');
+      // The connection is the socket's: Redis names the socket as its local address.
+      expect(await client.client('INFO')).toContain(`laddr=${socketPath}`);
+      expect(await redisPing(redis.port)).toBe('+PONG\r\n');
+    } finally {
+      client.disconnect();
+      await redis.stop();
+    }
+  });
+
+  it('redis-server whose socket path would be too long for a unix socket stays on TCP', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), `bitcrawl-redis-${'x'.repeat(100)}-`));
+    const redis = await startRedis({ socket: true, dir });
+    try {
+      expect(redis.url).toBe(`redis://127.0.0.1:${redis.port}`);
+      expect(await redisPing(redis.port)).toBe('+PONG\r\n');
+    } finally {
+      await redis.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

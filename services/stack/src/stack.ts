@@ -52,7 +52,7 @@ export async function runStack(
 ): Promise<number> {
   // Redis and ClickHouse in their own process groups: a terminal's Ctrl-C reaches the services
   // (they shut down gracefully) but must not take the servers down under them.
-  const redis: RedisServer = await startRedis({ appendonly: true, ownProcessGroup: true });
+  const redis: RedisServer = await startRedis({ appendonly: true, ownProcessGroup: true, socket: true });
   let ch: ClickHouseServer | undefined;
   // Where the crawl is stored: a folder that outlives the stack (the next stack finds it again).
   const storedIn = path.resolve(o.store ?? o.data);

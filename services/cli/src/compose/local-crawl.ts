@@ -74,7 +74,7 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
   const metrics = createMetrics({ service: 'crawl', defaultMetrics: false });
   try {
     // Its own process group: Ctrl-C must not stop it under the shutdown that still drains it.
-    privateRedis = o.redisUrl ? undefined : await startRedis({ ownProcessGroup: true });
+    privateRedis = o.redisUrl ? undefined : await startRedis({ ownProcessGroup: true, socket: true });
     const redisUrl = o.redisUrl ?? (privateRedis as NonNullable<typeof privateRedis>).url;
     if (privateRedis) o.progress(`started a private redis-server at ${redisUrl}`);
     bull = new Redis(redisUrl, { maxRetriesPerRequest: null });
