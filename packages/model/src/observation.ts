@@ -137,10 +137,15 @@ function replacer(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
 }
 
-/** The Observation without its gossip, as the stream's JSON header (bigints as decimal strings). */
+/**
+ * The Observation without its gossip, as the stream's JSON header (bigints as decimal strings).
+ * Its one bigint (the peer's services) is converted first: with a replacer function,
+ * JSON.stringify leaves its fast path (2x the time, once per visit).
+ */
 export function observationHeaderJson(o: Observation): string {
-  const { addrs: _packed, ...header } = o;
-  return JSON.stringify(header, replacer);
+  const header: Record<string, unknown> = { ...o, addrs: undefined };
+  if (o.peer) header.peer = { ...o.peer, services: o.peer.services.toString() };
+  return JSON.stringify(header);
 }
 
 const headerSchema = observationSchema.omit({ addrs: true });
