@@ -147,6 +147,14 @@ describe('dialErrorFor', () => {
     expect(dialErrorFor(errno('ECONNRESET'))).toMatchObject({ code: 'closed' });
     expect(dialErrorFor(errno('EWHATEVER'))).toMatchObject({ code: 'unreachable' });
   });
+  it('makes an outcome without a stack trace, and leaves the stack traces of other errors as they were', () => {
+    const limit = Error.stackTraceLimit;
+    const e = new DialError('refused', 'ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:1');
+    expect(e.stack).toBe('DialError: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:1');
+    expect(e).toBeInstanceOf(Error);
+    expect(Error.stackTraceLimit).toBe(limit);
+    expect(new Error('a fault').stack).toContain('dial.test.ts');
+  });
 });
 
 describe('dial pacing', () => {

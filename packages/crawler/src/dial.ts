@@ -2,14 +2,21 @@ import net from 'node:net';
 import { ConfigError, InfraError, type Outcome } from '@bitcrawl/model';
 import { SocksClient } from 'socks';
 
-/** Why a connection attempt failed, already in the Observation's outcome vocabulary. */
+/**
+ * Why a connection attempt failed, already in the Observation's outcome vocabulary. An
+ * outcome, not a fault: made without a stack trace, whose capture cost 1.4 s of CPU in a round
+ * where 44,000 of 60,000 addresses are dead (and would only ever name this file).
+ */
 export class DialError extends Error {
   override readonly name = 'DialError';
   constructor(
     readonly code: Extract<Outcome, 'refused' | 'connect_timeout' | 'unreachable' | 'closed' | 'proxy_error'>,
     message: string,
   ) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
   }
 }
 
