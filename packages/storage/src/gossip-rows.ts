@@ -59,12 +59,7 @@ const CLOSE = 0x5d;
 
 /** The row's five arrays ([ids] [hosts] [ports] [services] [times], tab-separated) at `at`; returns the end. */
 function writeArrays(buf: Buffer, at: number, p: Uint8Array, n: number, cols: Columns): number {
-  buf[at++] = OPEN;
-  for (let i = 0; i < n; i++) {
-    if (i > 0) buf[at++] = COMMA;
-    at = putUint(buf, at, cols.id[i] as number);
-  }
-  buf[at++] = CLOSE;
+  at = putUintArray(buf, at, cols.id, n);
   buf[at++] = TAB;
   buf[at++] = OPEN;
   for (let i = 0; i < n; i++) {
@@ -78,12 +73,7 @@ function writeArrays(buf: Buffer, at: number, p: Uint8Array, n: number, cols: Co
   }
   buf[at++] = CLOSE;
   buf[at++] = TAB;
-  buf[at++] = OPEN;
-  for (let i = 0; i < n; i++) {
-    if (i > 0) buf[at++] = COMMA;
-    at = putUint(buf, at, cols.port[i] as number);
-  }
-  buf[at++] = CLOSE;
+  at = putUintArray(buf, at, cols.port, n);
   buf[at++] = TAB;
   buf[at++] = OPEN;
   for (let i = 0; i < n; i++) {
@@ -94,12 +84,15 @@ function writeArrays(buf: Buffer, at: number, p: Uint8Array, n: number, cols: Co
   }
   buf[at++] = CLOSE;
   buf[at++] = TAB;
+  return putUintArray(buf, at, cols.time, n);
+}
+
+/** The first n values as an array literal, [1,2,3], at `at`; returns the end. */
+function putUintArray(buf: Buffer, at: number, values: ArrayLike<number>, n: number): number {
   buf[at++] = OPEN;
   for (let i = 0; i < n; i++) {
     if (i > 0) buf[at++] = COMMA;
-    // A peer may claim any uint32 time (0xffffffff is common junk); later than the last second
-    // every engine stores, it is stored as that second.
-    at = putUint(buf, at, Math.min(cols.time[i] as number, MAX_DATETIME_S));
+    at = putUint(buf, at, values[i] as number);
   }
   buf[at++] = CLOSE;
   return at;
@@ -122,7 +115,9 @@ class Columns {
     this.addrAt[i] = c.addrAt;
     this.addrLen[i] = c.addrLen;
     this.port[i] = c.port;
-    this.time[i] = c.time;
+    // A peer may claim any uint32 time (0xffffffff is common junk); later than the last second
+    // every engine stores, it is stored as that second.
+    this.time[i] = Math.min(c.time, MAX_DATETIME_S);
     this.services[i] = c.services;
     if (c.services < 0) this.big.set(i, cursorServices(c));
   };
