@@ -43,6 +43,18 @@ describe('observation on the stream (JSON header + packed gossip)', () => {
     expect(header(sample)).not.toContain('addrs');
   });
 
+  it('writes any bigint beyond the schema as text (a caller may pass more fields), and reads back the schema fields', () => {
+    const wider = {
+      ...sample,
+      services: 3081n,
+      peer: { ...sample.peer, extra: 1n },
+    } as unknown as Observation;
+    const json = header(wider);
+    expect(json).toContain('"services":"3081"');
+    expect(json).toContain('"extra":"1"');
+    expect(observationFromStream(json, sample.addrs)).toEqual(sample);
+  });
+
   it('rejects an unknown outcome with a message naming the field', () => {
     const bad = header(sample).replace('"ok"', '"maybe"');
     expect(() => observationFromStream(bad, sample.addrs)).toThrow(/outcome/);

@@ -139,13 +139,20 @@ function replacer(_key: string, value: unknown): unknown {
 
 /**
  * The Observation without its gossip, as the stream's JSON header (bigints as decimal strings).
- * Its one bigint (the peer's services) is converted first: with a replacer function,
- * JSON.stringify leaves its fast path (2x the time, once per visit).
+ * Bigints are converted first, in the header and in `peer` (the schema's one nested object; a
+ * caller's object may carry more fields than the schema, the target's services say): with a
+ * replacer function, JSON.stringify leaves its fast path (2x the time, once per visit).
  */
 export function observationHeaderJson(o: Observation): string {
-  const header: Record<string, unknown> = { ...o, addrs: undefined };
-  if (o.peer) header.peer = { ...o.peer, services: o.peer.services.toString() };
+  const header = bigintsAsText({ ...o, addrs: undefined });
+  if (o.peer) header.peer = bigintsAsText({ ...o.peer });
   return JSON.stringify(header);
+}
+
+/** The same object with its own bigint fields replaced by their decimal text. */
+function bigintsAsText(fields: Record<string, unknown>): Record<string, unknown> {
+  for (const k in fields) if (typeof fields[k] === 'bigint') fields[k] = (fields[k] as bigint).toString();
+  return fields;
 }
 
 const headerSchema = observationSchema.omit({ addrs: true });
