@@ -33,7 +33,11 @@ describe('bitcrawl crawl --once with a job that fails for good', () => {
       const frontier = new Frontier(conn);
       await frontier.startRound(crawlId);
       expect(await frontier.admit(crawlId, [stuck])).toHaveLength(1);
-      await queue.add('visit', { crawlId, ...stuck, port: 70_000 }, { jobId: jobIdFor(crawlId, stuck) });
+      await queue.add(
+        'visit',
+        { crawlId, targets: [{ ...stuck, port: 70_000 }] },
+        { jobId: jobIdFor(crawlId, stuck) },
+      );
     } finally {
       await queue.close();
       conn.disconnect();

@@ -113,7 +113,7 @@ describe('seeder + 3 worker processes + ingester on redis-server and clickhouse-
       let ingester = service('ingester', ingestEnv);
       // The third worker runs two engines (THREADS=2: its main thread's and a crawl thread's).
       const threadedMetrics = `http://127.0.0.1:${await freePort()}`;
-      const engineStops: { thread: number; jobsCompleted: number }[] = [];
+      const engineStops: { thread: number; visits: number }[] = [];
       const workers = [
         service('worker', env),
         service('worker', { ...env, METRICS_PORT: String(await freePort()) }),
@@ -122,7 +122,7 @@ describe('seeder + 3 worker processes + ingester on redis-server and clickhouse-
           { ...env, THREADS: '2', LOG_LEVEL: 'info', METRICS_PORT: new URL(threadedMetrics).port },
           (line) => {
             if (!line.includes('"crawl engine stopped"')) return; // pino's JSON lines
-            engineStops.push(JSON.parse(line) as { thread: number; jobsCompleted: number });
+            engineStops.push(JSON.parse(line) as { thread: number; visits: number });
           },
         ),
       ];
@@ -192,7 +192,7 @@ describe('seeder + 3 worker processes + ingester on redis-server and clickhouse-
       expect(await Promise.all(workers.slice(1).map(exited))).toEqual([0, 0]);
       // Both engines of the threaded worker took part in the round.
       expect(engineStops.map((s) => s.thread).sort()).toEqual([0, 1]);
-      for (const s of engineStops) expect(s.jobsCompleted).toBeGreaterThan(0);
+      for (const s of engineStops) expect(s.visits).toBeGreaterThan(0);
       ingester.kill('SIGTERM');
       await exited(ingester);
 

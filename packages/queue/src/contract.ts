@@ -31,11 +31,9 @@ export function newCrawlId(now = Date.now()): string {
  */
 export const crawlIdSchema = z.string().regex(CRAWL_ID_PATTERN, CRAWL_ID_RULE);
 
-export const crawlJobSchema = z.object({
-  crawlId: crawlIdSchema,
+/** One address a job visits: services as its gossip entry advertised them, when it did. */
+export const crawlTargetSchema = z.object({
   ...endpointSchema.shape,
-  /** Endpoint of the node that advertised this address, or 'seed'. */
-  source: z.string().max(100).optional(),
   /**
    * The services its gossip entry advertised (uint64, decimal: jobs travel as JSON), so the
    * visit can go v2 first to a NODE_P2P_V2 node. Absent for seeds and re-enqueued addresses.
@@ -45,10 +43,75 @@ export const crawlJobSchema = z.object({
     .regex(/^\d{1,20}$/)
     .optional(),
 });
-export type CrawlJob = z.infer<typeof crawlJobSchema>;
+export type CrawlTarget = z.infer<typeof crawlTargetSchema>;
 
 /**
- * A job's id: its round and its endpoint's one text key (protocol's endpointId). BullMQ job
+ * Addresses one job visits at most. BullMQ costs about 0.2 ms of the worker's loop and as much
+ * of Redis per job (add, fetch, finish, five event-stream entries, an LREM over the active list);
+ * at one job per address that was a fifth of a mainnet-shaped round's CPU. An answer's
+ * admissions go in jobs of up to this many: at the start of a round, when answers are mostly
+ * new, that is 16 times fewer jobs; later answers admit a few addresses and make small jobs.
+ * A worker holds at most `concurrency` jobs, so at most 16 x concurrency addresses wait in one
+ * worker for a visit slot.
+ */
+export const VISIT_BATCH = 16;
+
+/** Jobs written before batching carried one endpoint's fields at the top level. */
+const legacyJob = (v: unknown) => {
+  if (typeof v !== 'object' || v === null || 'targets' in v || !('host' in v)) return v;
+  const { crawlId, source, network, host, port, services } = v as Record<string, unknown>;
+  return { crawlId, source, targets: [{ network, host, port, services }] };
+};
+
+export const crawlJobSchema = z.preprocess(
+  legacyJob,
+  z.object({
+    crawlId: crawlIdSchema,
+    /** Endpoint of the node that advertised these addresses, or 'seed', 'known', 'requeue'. */
+    source: z.string().max(100).optional(),
+    targets: z.array(crawlTargetSchema).min(1).max(VISIT_BATCH),
+  }),
+);
+export type CrawlJob = z.output<typeof crawlJobSchema>;
+
+/** A BullMQ bulk entry, as Queue.addBulk takes it. */
+export interface VisitJob {
+  name: 'visit';
+  data: CrawlJob;
+  opts: { jobId: string };
+}
+
+/**
+ * The jobs that visit `targets`, in slices of `batch` (VISIT_BATCH, or 1 where a job per address
+ * is wanted: requeueLost looks for lost addresses by their job ids). A job is named by its first
+ * address (jobIdFor): admitted once per round, it names no other job of the round, and the same
+ * slice enqueued twice (a redelivered hand-over, a seeder run again) is one job.
+ */
+export function visitJobs(
+  crawlId: string,
+  source: string | undefined,
+  targets: readonly (Endpoint & { services?: bigint | string })[],
+  batch = VISIT_BATCH,
+): VisitJob[] {
+  const jobs: VisitJob[] = [];
+  for (let i = 0; i < targets.length; i += batch) {
+    const slice = targets
+      .slice(i, i + batch)
+      .map(
+        ({ network, host, port, services }): CrawlTarget =>
+          services === undefined
+            ? { network, host, port }
+            : { network, host, port, services: String(services) },
+      );
+    const data: CrawlJob =
+      source === undefined ? { crawlId, targets: slice } : { crawlId, source, targets: slice };
+    jobs.push({ name: 'visit', data, opts: { jobId: jobIdFor(crawlId, slice[0] as CrawlTarget) } });
+  }
+  return jobs;
+}
+
+/**
+ * A job's id: its round and its (first) endpoint's one text key (protocol's endpointId). BullMQ job
  * ids cannot contain ':' (IPv6 hosts do), so ':' becomes '!', which no host,
  * network or crawl id contains. Reversible, and the same address in the same round always
  * gets the same id, so BullMQ itself refuses a second copy while one is queued.

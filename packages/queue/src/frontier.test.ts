@@ -1,13 +1,14 @@
 import type { Observation } from '@bitcrawl/model';
 import { EMPTY_PACKED, type Endpoint, endpointKey, packAddrs } from '@bitcrawl/protocol';
 import { type RedisServer, startRedis } from '@bitcrawl/testkit';
+import { UnrecoverableError, Worker } from 'bullmq';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobIdFor, OBSERVATION_STREAM, parseJobId } from './contract.ts';
+import { CRAWL_QUEUE, jobIdFor, OBSERVATION_STREAM, PREFIX, parseJobId, visitJobs } from './contract.ts';
 import { DEFAULT_REVISIT, Frontier, roundTtlMsFor } from './frontier.ts';
 import { ObservationStreamReader } from './observation-stream.ts';
-import { createCrawlQueue, requeueLost } from './queues.ts';
+import { createCrawlQueue, failedJobsByNetwork, requeueLost } from './queues.ts';
 
 let server: RedisServer;
 let redis: Redis;
@@ -20,6 +21,9 @@ afterAll(async () => {
   await server?.stop();
 });
 
+const until = async (cond: () => Promise<boolean>) => {
+  while (!(await cond())) await new Promise((r) => setTimeout(r, 50));
+};
 const v4 = (i: number) => ({ network: 'ipv4' as const, host: `10.0.${i >> 8}.${i & 255}`, port: 8333 });
 const observation = (
   a: ReturnType<typeof v4>,
@@ -237,7 +241,7 @@ describe('frontier crash recovery', () => {
       await f.admit('lost', addrs);
       await f.admit('lost', [v4(9000)]);
       await f.record(observation(v4(9000), 'lost', 'ok'));
-      await queue.add('visit', { crawlId: 'lost', ...addrs[0]! }, { jobId: jobIdFor('lost', addrs[0]!) });
+      await queue.addBulk(visitJobs('lost', 'seed', addrs.slice(0, 1)));
       expect(await requeueLost({ frontier: f, crawlQueue: queue, redis }, 'lost')).toEqual({
         added: 2499,
         withJob: 1,
@@ -248,6 +252,38 @@ describe('frontier crash recovery', () => {
         withJob: 2500,
       });
     } finally {
+      await queue.obliterate({ force: true });
+      await queue.close();
+      bull.disconnect();
+    }
+  });
+});
+
+describe('failed jobs', () => {
+  it('count each address once, by network, whatever jobs it failed in', async () => {
+    const bull = new Redis(server.url, { maxRetriesPerRequest: null });
+    const queue = createCrawlQueue(bull);
+    const v6 = { network: 'ipv6' as const, host: '2001:db8::7', port: 8333 };
+    const worker = new Worker(
+      CRAWL_QUEUE,
+      async () => {
+        throw new UnrecoverableError('the test fails it');
+      },
+      { connection: new Redis(server.url, { maxRetriesPerRequest: null }), prefix: PREFIX },
+    );
+    try {
+      // A job of three; two of them failed again in a job each (requeueLost); a job of the old
+      // shape; and a job of another round.
+      await queue.addBulk([
+        ...visitJobs('fj', 'gossip', [v4(1), v4(2), v6]),
+        ...visitJobs('fj', 'requeue', [v4(2), v6], 1),
+        { name: 'visit', data: { crawlId: 'fj', ...v4(3), port: 70_000 } as never, opts: { jobId: 'old' } },
+        ...visitJobs('other', 'seed', [v4(4)]),
+      ]);
+      await until(async () => (await queue.getFailedCount()) === 5);
+      expect(await failedJobsByNetwork(queue, 'fj')).toEqual({ ipv4: 3, ipv6: 1 });
+    } finally {
+      await worker.close();
       await queue.obliterate({ force: true });
       await queue.close();
       bull.disconnect();

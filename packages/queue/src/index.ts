@@ -2,6 +2,7 @@ export { coalesceWrites } from './coalesce-writes.ts';
 export {
   CRAWL_QUEUE,
   type CrawlJob,
+  type CrawlTarget,
   crawlIdSchema,
   crawlJobSchema,
   jobIdFor,
@@ -9,6 +10,8 @@ export {
   OBSERVATION_STREAM,
   PREFIX,
   parseJobId,
+  VISIT_BATCH,
+  visitJobs,
 } from './contract.ts';
 export {
   type Candidate,

@@ -1,6 +1,14 @@
 import { Queue, type QueueOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { CRAWL_QUEUE, type CrawlJob, jobIdFor, PREFIX, SEED_QUEUE } from './contract.ts';
+import {
+  CRAWL_QUEUE,
+  type CrawlJob,
+  type CrawlTarget,
+  jobIdFor,
+  PREFIX,
+  SEED_QUEUE,
+  visitJobs,
+} from './contract.ts';
 import type { Frontier } from './frontier.ts';
 
 /**
@@ -35,6 +43,8 @@ export function createSeedQueue(connection: Redis): Queue {
  * between admitting and enqueueing). Safe at any time: job ids de-duplicate live jobs.
  * Returns how many jobs it added, and how many unvisited addresses still have a job: once
  * nothing is queued those are failed jobs (retries used up), which end the round unvisited.
+ * Only the first address of a failed job of several is named by its id (visitJobs): the others
+ * are given one more job each, and count once that has failed too.
  */
 export async function requeueLost(
   deps: { frontier: Frontier; crawlQueue: Queue<CrawlJob>; redis: Redis },
@@ -50,26 +60,31 @@ export async function requeueLost(
     const lost = page.filter((_, i) => exists[i]?.[1] === 0);
     withJob += page.length - lost.length;
     if (lost.length === 0) continue;
-    await deps.crawlQueue.addBulk(
-      lost.map((a) => ({
-        name: 'visit',
-        data: { crawlId, network: a.network, host: a.host, port: a.port, source: 'requeue' },
-        opts: { jobId: jobIdFor(crawlId, a) },
-      })),
-    );
+    // One job each: the next pass looks for every address's own job id.
+    await deps.crawlQueue.addBulk(visitJobs(crawlId, 'requeue', lost, 1));
     added += lost.length;
   }
   return { added, withJob };
 }
 
-/** A round's jobs that failed for good, counted by network (among the newest 100,000 failed). */
+/**
+ * A round's addresses whose jobs failed for good, counted by network (among the newest 100,000
+ * failed jobs). An address counts once, though a failed job of several gives its others a job
+ * of their own (requeueLost) that may fail too.
+ */
 export async function failedJobsByNetwork(
   crawlQueue: Queue<CrawlJob>,
   crawlId: string,
 ): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
+  const failed = new Map<string, string>();
   for (const job of await crawlQueue.getFailed(0, 99_999)) {
-    if (job?.data.crawlId === crawlId) out[job.data.network] = (out[job.data.network] ?? 0) + 1;
+    // Read leniently: a job can have failed because its data was bad (or of the old shape).
+    const data = job?.data as (Partial<CrawlJob> & Partial<CrawlTarget>) | undefined;
+    if (data?.crawlId !== crawlId) continue;
+    for (const t of Array.isArray(data.targets) ? data.targets : [data])
+      failed.set(`${t.network}|${t.host}|${t.port}`, String(t.network));
   }
+  const out: Record<string, number> = {};
+  for (const network of failed.values()) out[network] = (out[network] ?? 0) + 1;
   return out;
 }

@@ -11,16 +11,16 @@ export const PAGE = `<!doctype html>
 <body>
 <h1>bitcrawl <small id="round"></small></h1>
 <div class="grid">
- <div class="card">queue waiting<b id="waiting">-</b></div>
- <div class="card">queue active<b id="active">-</b></div>
- <div class="card">queue delayed<b id="delayed">-</b></div>
+ <div class="card">jobs waiting<b id="waiting">-</b></div>
+ <div class="card">jobs active<b id="active">-</b></div>
+ <div class="card">jobs delayed<b id="delayed">-</b></div>
  <div class="card">visited / seen<b id="visited">-</b></div>
  <div class="card">reachable<b id="reachable">-</b></div>
  <div class="card">visits/s<b id="rate">-</b></div>
  <div class="card">ingest backlog<b id="backlog">-</b></div>
 </div>
 <table id="networks"><thead><tr><th>network</th><th>visited</th><th>reachable</th></tr></thead><tbody></tbody></table>
-<p><a href="queues">Bull Board: jobs and queues</a> · updated <span id="updated">never</span></p>
+<p>A job visits up to 16 addresses. <a href="queues">Bull Board: jobs and queues</a> · updated <span id="updated">never</span></p>
 <script>
 const $ = (id) => document.getElementById(id);
 async function tick() {

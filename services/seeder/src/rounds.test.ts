@@ -3,12 +3,12 @@ import { EMPTY_PACKED, packAddrs } from '@bitcrawl/protocol';
 import {
   createCrawlQueue,
   Frontier,
-  jobIdFor,
   OBSERVATION_STREAM,
   parseJobId,
   ROUNDS_ENDED_KEY,
   type RoundEnded,
   SeederLease,
+  visitJobs,
 } from '@bitcrawl/queue';
 import { silentLogger } from '@bitcrawl/telemetry';
 import { budget, type RedisServer, startRedis } from '@bitcrawl/testkit';
@@ -49,33 +49,29 @@ function fakeCrawl(redis: Redis, bull: Redis, ingest = true) {
   const loop = (async () => {
     while (!stopped) {
       for (const job of await crawlQueue.getJobs(['waiting'])) {
-        const a = parseJobId(job.id ?? '');
-        if (a.host === SEED.host) seedRounds.add(a.crawlId);
-        const answer = a.host === SEED.host && seedRounds.size === 1 ? [GOSSIPED] : [];
-        const obs: Observation = {
-          ts: Date.now(),
-          crawlId: a.crawlId,
-          network: 'ipv4',
-          host: a.host,
-          port: a.port,
-          outcome: 'ok',
-          error: '',
-          peer: null,
-          connectMs: 1,
-          handshakeMs: 1,
-          addrs: answer.length
-            ? packAddrs(answer.map((e) => ({ ...e, services: 9n, time: 1_700_000_000 })))
-            : EMPTY_PACKED,
-        };
-        const { enqueue } = await frontier.commit(obs);
-        await crawlQueue.addBulk(
-          enqueue.map((e) => ({
-            name: 'visit',
-            data: { crawlId: a.crawlId, network: e.network, host: e.host, port: e.port, source: 'gossip' },
-            opts: { jobId: jobIdFor(a.crawlId, e) },
-          })),
-        );
-        visits.push(`${a.crawlId} ${a.host}`);
+        const crawlId = job.data.crawlId;
+        for (const a of job.data.targets) {
+          if (a.host === SEED.host) seedRounds.add(crawlId);
+          const answer = a.host === SEED.host && seedRounds.size === 1 ? [GOSSIPED] : [];
+          const obs: Observation = {
+            ts: Date.now(),
+            crawlId,
+            network: 'ipv4',
+            host: a.host,
+            port: a.port,
+            outcome: 'ok',
+            error: '',
+            peer: null,
+            connectMs: 1,
+            handshakeMs: 1,
+            addrs: answer.length
+              ? packAddrs(answer.map((e) => ({ ...e, services: 9n, time: 1_700_000_000 })))
+              : EMPTY_PACKED,
+          };
+          const { enqueue } = await frontier.commit(obs);
+          await crawlQueue.addBulk(visitJobs(crawlId, 'gossip', enqueue));
+          visits.push(`${crawlId} ${a.host}`);
+        }
         await job.remove();
         if (ingest) await redis.del(OBSERVATION_STREAM);
       }

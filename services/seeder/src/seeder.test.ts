@@ -148,8 +148,10 @@ describe('seeder', () => {
       const deps = { frontier: new Frontier(conn), crawlQueue, logger };
       expect(await seedRound(deps, config, 'seedtest')).toMatchObject({ found: 5, enqueued: 4 });
       expect(await seedRound(deps, config, 'seedtest')).toMatchObject({ found: 5, enqueued: 0 });
+      // Seeded again, the same addresses make the same job (its id names its first address).
       const jobs = await crawlQueue.getJobs(['waiting']);
-      expect(jobs.map((j) => parseJobId(j.id ?? '').host).sort()).toEqual([
+      expect(jobs.map((j) => parseJobId(j.id ?? '').crawlId)).toEqual(['seedtest']);
+      expect(jobs.flatMap((j) => j.data.targets.map((t) => t.host)).sort()).toEqual([
         '127.0.5.1',
         '127.0.5.2',
         '::1',

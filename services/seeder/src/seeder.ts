@@ -6,10 +6,11 @@ import {
   CHAINS,
   type ChainName,
   type Endpoint,
+  endpointId,
   ProtocolError,
   parseEndpoint,
 } from '@bitcrawl/protocol';
-import { type CrawlJob, crawlIdSchema, type Frontier, jobIdFor } from '@bitcrawl/queue';
+import { type CrawlJob, crawlIdSchema, type Frontier, visitJobs } from '@bitcrawl/queue';
 import type { Logger } from '@bitcrawl/telemetry';
 import type { Queue } from 'bullmq';
 import { z } from 'zod';
@@ -179,15 +180,11 @@ export async function seedRound(
   await deps.frontier.startRound(crawlId);
   const admitted = await deps.frontier.admit(crawlId, targets, { force: true });
   // Seeds admitted by an earlier run of this round that died before enqueueing them go too
-  // (job ids de-duplicate the ones that are queued).
-  const enqueue = await deps.frontier.pending(crawlId, targets);
-  await deps.crawlQueue.addBulk(
-    enqueue.map((a) => ({
-      name: 'visit',
-      data: { crawlId, network: a.network, host: a.host, port: a.port, source: 'seed' },
-      opts: { jobId: jobIdFor(crawlId, a) },
-    })),
-  );
+  // (job ids de-duplicate the ones that are queued: the same seeds, once each and in one
+  // order, make the same jobs, though sources repeat addresses and DNS answers come shuffled).
+  const pending = new Map((await deps.frontier.pending(crawlId, targets)).map((a) => [endpointId(a), a]));
+  const enqueue = [...pending.keys()].sort().map((id) => pending.get(id) as Endpoint);
+  await deps.crawlQueue.addBulk(visitJobs(crawlId, 'seed', enqueue));
   deps.logger.info({ crawlId, found: targets.length, enqueued: admitted.length }, 'round seeded');
   const byNetwork: Record<string, number> = {};
   for (const a of admitted) byNetwork[a.network] = (byNetwork[a.network] ?? 0) + 1;
@@ -210,14 +207,7 @@ export async function seedKnown(
 ): Promise<number> {
   crawlIdSchema.parse(crawlId);
   const admitted = await deps.frontier.admit(crawlId, addrs, { force: true });
-  for (let i = 0; i < admitted.length; i += 10_000) {
-    await deps.crawlQueue.addBulk(
-      admitted.slice(i, i + 10_000).map((a) => ({
-        name: 'visit',
-        data: { crawlId, network: a.network, host: a.host, port: a.port, source: 'known' },
-        opts: { jobId: jobIdFor(crawlId, a) },
-      })),
-    );
-  }
+  const jobs = visitJobs(crawlId, 'known', admitted);
+  for (let i = 0; i < jobs.length; i += 1_000) await deps.crawlQueue.addBulk(jobs.slice(i, i + 1_000));
   return admitted.length;
 }

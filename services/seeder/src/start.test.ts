@@ -7,11 +7,11 @@ import {
   createCrawlQueue,
   currentRound,
   Frontier,
-  jobIdFor,
   OBSERVATION_STREAM,
   PREFIX,
   ROUNDS_ENDED_KEY,
   type RoundEnded,
+  visitJobs,
 } from '@bitcrawl/queue';
 import { createMetrics, silentLogger } from '@bitcrawl/telemetry';
 import { budget, type RedisServer, startRedis } from '@bitcrawl/testkit';
@@ -51,32 +51,28 @@ function fakeCrawl(failGossiped: boolean) {
   const worker = new Worker<CrawlJob>(
     CRAWL_QUEUE,
     async (job: Job<CrawlJob>) => {
-      const { crawlId, host, port } = job.data;
-      if (failGossiped && host === GOSSIPED.host) throw new UnrecoverableError('the test fails it');
-      const answer = host === SEED.host ? [GOSSIPED] : [];
-      const obs: Observation = {
-        ts: Date.now(),
-        crawlId,
-        network: 'ipv4',
-        host,
-        port,
-        outcome: 'ok',
-        error: '',
-        peer: null,
-        connectMs: 1,
-        handshakeMs: 1,
-        addrs: answer.length
-          ? packAddrs(answer.map((e) => ({ ...e, services: 9n, time: 1_700_000_000 })))
-          : EMPTY_PACKED,
-      };
-      const admitted = await frontier.commit(obs);
-      await enqueue.addBulk(
-        admitted.enqueue.map((e) => ({
-          name: 'visit',
-          data: { crawlId, network: e.network, host: e.host, port: e.port, source: 'gossip' },
-          opts: { jobId: jobIdFor(crawlId, e) },
-        })),
-      );
+      const { crawlId, targets } = job.data;
+      for (const { host, port } of targets) {
+        if (failGossiped && host === GOSSIPED.host) throw new UnrecoverableError('the test fails it');
+        const answer = host === SEED.host ? [GOSSIPED] : [];
+        const obs: Observation = {
+          ts: Date.now(),
+          crawlId,
+          network: 'ipv4',
+          host,
+          port,
+          outcome: 'ok',
+          error: '',
+          peer: null,
+          connectMs: 1,
+          handshakeMs: 1,
+          addrs: answer.length
+            ? packAddrs(answer.map((e) => ({ ...e, services: 9n, time: 1_700_000_000 })))
+            : EMPTY_PACKED,
+        };
+        const admitted = await frontier.commit(obs);
+        await enqueue.addBulk(visitJobs(crawlId, 'gossip', admitted.enqueue));
+      }
       await redis.del(OBSERVATION_STREAM);
     },
     { connection: new Redis(server.url, { maxRetriesPerRequest: null }), prefix: PREFIX },

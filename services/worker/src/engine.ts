@@ -9,8 +9,8 @@ import { startWorker } from './worker.ts';
 /** One crawl engine: its own Redis connections, crawl queue, frontier, visitor and BullMQ worker. */
 export interface Engine {
   crawlQueue: Queue<CrawlJob>;
-  /** Jobs this engine has completed (its share of the work, for its stop log). */
-  jobsCompleted(): number;
+  /** Visits this engine's completed jobs made (its share of the work, for its stop log). */
+  visitsDone(): number;
   /** Finishes (or after the grace, hands back) the in-flight visits, then closes its connections. */
   close(): Promise<void>;
 }
@@ -37,12 +37,12 @@ export function startEngine(config: EngineConfig, deps: { logger: Logger; metric
     config.worker,
   );
   let completed = 0;
-  running.worker.on('completed', () => {
-    completed++;
+  running.worker.on('completed', (_job, outcomes: unknown) => {
+    completed += Array.isArray(outcomes) ? outcomes.length : 1;
   });
   return {
     crawlQueue,
-    jobsCompleted: () => completed,
+    visitsDone: () => completed,
     async close() {
       await running.close();
       await crawlQueue.close();

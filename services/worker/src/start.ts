@@ -106,9 +106,7 @@ async function startThreaded(config: WorkerServiceConfig, deps: WorkerDeps): Pro
       const [ownStop, threadsStop] = await Promise.allSettled([
         engine
           .close()
-          .then(() =>
-            logger.info({ thread: 0, jobsCompleted: engine.jobsCompleted() }, 'crawl engine stopped'),
-          ),
+          .then(() => logger.info({ thread: 0, visits: engine.visitsDone() }, 'crawl engine stopped')),
         threads.close(),
       ]);
       await server.close();

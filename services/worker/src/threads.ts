@@ -183,7 +183,7 @@ export async function runEngineThread(d: EngineThreadData): Promise<void> {
     port.postMessage({ type: 'ready' } satisfies FromThread);
   });
   await engine.close();
-  logger.info({ jobsCompleted: engine.jobsCompleted() }, 'crawl engine stopped');
+  logger.info({ visits: engine.visitsDone() }, 'crawl engine stopped');
   port.removeAllListeners('message');
   port.postMessage({ type: 'stopped' } satisfies FromThread); // the main thread ends this thread
   port.unref();

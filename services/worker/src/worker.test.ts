@@ -5,15 +5,17 @@ import { packAddrs } from '@bitcrawl/protocol';
 import {
   type CrawlJob,
   createCrawlQueue,
+  DEFAULT_REVISIT,
   Frontier,
   jobIdFor,
   OBSERVATION_STREAM,
   ObservationStreamReader,
-  parseJobId,
+  VISIT_BATCH,
+  visitJobs,
 } from '@bitcrawl/queue';
 import { createMetrics, silentLogger } from '@bitcrawl/telemetry';
 import { budget, type RedisServer, startRedis } from '@bitcrawl/testkit';
-import type { Queue } from 'bullmq';
+import { type Queue, UnrecoverableError } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ENQUEUE_SLICE, processCrawlJob, startWorker, workerConfigSchema } from './worker.ts';
@@ -77,14 +79,12 @@ function instantVisitor(answers: Record<number, number[]> = {}): Visitor & { vis
 
 async function enqueue(crawlId: string, ports: number[]) {
   await new Frontier(redis).admit(crawlId, ports.map(addr));
-  await queue.addBulk(
-    ports.map((p) => ({
-      name: 'visit',
-      data: { crawlId, ...addr(p) },
-      opts: { jobId: jobIdFor(crawlId, addr(p)) },
-    })),
-  );
+  await queue.addBulk(visitJobs(crawlId, undefined, ports.map(addr), 1)); // a job each
 }
+
+/** The ports of the addresses the waiting jobs visit. */
+const waitingPorts = async () =>
+  (await queue.getJobs(['waiting'])).flatMap((j) => j.data.targets.map((t) => t.port)).sort((a, b) => a - b);
 
 describe('worker shutdown', () => {
   it('aborts visits still running after the grace period and hands their jobs back unrecorded', async () => {
@@ -175,6 +175,121 @@ describe('worker shutdown', () => {
   });
 });
 
+describe('jobs of several addresses', () => {
+  it('visits each, at most `concurrency` at once across jobs, and records them all', async () => {
+    const frontier = new Frontier(redis);
+    const ports = Array.from({ length: 2 * VISIT_BATCH + 1 }, (_, i) => 7100 + i);
+    await frontier.admit('bt', ports.map(addr));
+    await queue.addBulk(visitJobs('bt', undefined, ports.map(addr)));
+    expect(await queue.getWaitingCount()).toBe(3);
+    let running = 0;
+    let most = 0;
+    const inner = instantVisitor();
+    const visitor: Visitor = {
+      async visit(target, ctx) {
+        most = Math.max(most, ++running);
+        await new Promise((r) => setTimeout(r, 20));
+        running--;
+        return inner.visit(target, ctx);
+      },
+    };
+    const worker = startWorker(
+      { connection: bull, crawlQueue: queue, frontier, visitor, logger },
+      workerConfigSchema.parse({ concurrency: 4, shutdownGraceMs: 1_000 }),
+    );
+    try {
+      await until(async () => (await frontier.progress('bt')).visited === ports.length, budget(10_000));
+    } finally {
+      await worker.close();
+    }
+    expect(inner.visits.sort()).toEqual(ports.map((p) => `127.0.0.1:${p}`).sort());
+    // Three jobs of 33 addresses, yet never more than 4 sessions.
+    expect(most).toBe(4);
+    expect(await queue.getCompletedCount()).toBe(3);
+  });
+
+  it("a full job's visits all listen for the shutdown without a listener-leak warning", async () => {
+    const frontier = new Frontier(redis);
+    const ports = Array.from({ length: VISIT_BATCH }, (_, i) => 7400 + i);
+    await frontier.admit('ls', ports.map(addr));
+    const [job] = visitJobs('ls', undefined, ports.map(addr));
+    const inner = instantVisitor();
+    // Like the real visitor: the dial and the session each listen while the visit runs.
+    const visitor: Visitor = {
+      async visit(target, ctx) {
+        const noop = () => {};
+        ctx.signal?.addEventListener('abort', noop);
+        ctx.signal?.addEventListener('abort', noop, { once: true });
+        await new Promise((r) => setTimeout(r, 20));
+        return inner.visit(target, ctx);
+      },
+    };
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const deps = { connection: bull, crawlQueue: queue, frontier, visitor, logger };
+      const outcomes = await processCrawlJob(
+        deps,
+        { id: 'ls', data: job?.data } as never,
+        new AbortController().signal,
+      );
+      expect(outcomes).toEqual(Array(VISIT_BATCH).fill('ok'));
+      await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([]);
+  });
+
+  it('a bad address fails its job for good, after the others are visited and recorded', async () => {
+    const frontier = new Frontier(redis);
+    await frontier.admit('bad', [addr(7201), addr(7203)]);
+    const visitor = instantVisitor();
+    const deps = { connection: bull, crawlQueue: queue, frontier, visitor, logger };
+    const targets = [addr(7201), { network: 'ipv4', host: 'example.com', port: 8333 }, addr(7203)];
+    const job = { id: 'jbad', data: { crawlId: 'bad', source: 'seed', targets } } as never;
+    await expect(processCrawlJob(deps, job)).rejects.toBeInstanceOf(UnrecoverableError);
+    expect(visitor.visits.sort()).toEqual(['127.0.0.1:7201', '127.0.0.1:7203']);
+    expect(await frontier.progress('bad')).toMatchObject({ seen: 2, visited: 2 });
+  });
+
+  it('on shutdown, a job part done goes back whole; run again, it visits only what was not recorded', async () => {
+    const frontier = new Frontier(redis);
+    const ports = [7301, 7302, 7303];
+    await frontier.admit('part', ports.map(addr));
+    await queue.addBulk(visitJobs('part', undefined, ports.map(addr)));
+    const inner = instantVisitor();
+    // 7301 answers at once; the others never do (their visits wait to be aborted).
+    const hanging: Visitor = {
+      visit: (target, ctx) => (target.port === 7301 ? inner.visit(target, ctx) : new Promise(() => {})),
+    };
+    const first = startWorker(
+      { connection: bull, crawlQueue: queue, frontier, visitor: hanging, logger },
+      workerConfigSchema.parse({ concurrency: 10, shutdownGraceMs: 200 }),
+    );
+    await until(async () => (await frontier.progress('part')).visited === 1, budget(10_000));
+    await first.close();
+    expect(await queue.getJobCounts('waiting', 'active', 'failed')).toMatchObject({
+      waiting: 1,
+      active: 0,
+      failed: 0,
+    });
+    const next = instantVisitor();
+    const second = startWorker(
+      { connection: bull, crawlQueue: queue, frontier, visitor: next, logger },
+      workerConfigSchema.parse({ concurrency: 10, shutdownGraceMs: 1_000 }),
+    );
+    try {
+      await until(async () => (await frontier.progress('part')).visited === 3, budget(10_000));
+    } finally {
+      await second.close();
+    }
+    expect(next.visits.sort()).toEqual(['127.0.0.1:7302', '127.0.0.1:7303']);
+    expect(await redis.xlen(OBSERVATION_STREAM)).toBe(3);
+  });
+});
+
 /** What the first attempt of a job did before its process died: visit and commit, no enqueue. */
 const answered = (crawlId: string, port: number, answer: number[]): Observation => ({
   ts: Date.now(),
@@ -200,20 +315,22 @@ describe('crash between commit and enqueue', () => {
     if (!job) throw new Error('no job');
     const visitor = instantVisitor({ 8001: [8004] });
     const deps = { connection: bull, crawlQueue: queue, frontier, visitor, logger };
-    expect(await processCrawlJob(deps, job)).toBe('already-recorded');
+    expect(await processCrawlJob(deps, job)).toEqual(['already-recorded']);
     expect(visitor.visits).toEqual([]);
-    const waiting = (await queue.getJobs(['waiting'])).map((j) => parseJobId(j.id ?? '').port).sort();
-    expect(waiting).toEqual([8001, 8002, 8003]); // 8001 itself is still in the queue here
+    expect(await waitingPorts()).toEqual([8001, 8002, 8003]); // 8001 itself is still in the queue here
+    // 8002 and 8003 went in one job, named by its first address.
+    expect((await queue.getJob(jobIdFor('cr', addr(8002))))?.data.targets).toHaveLength(2);
     expect(await frontier.progress('cr')).toMatchObject({ seen: 3, visited: 1 });
     expect(await frontier.begin('cr', src)).toEqual({ recorded: true, enqueue: [] }); // outbox cleared
   });
 
   it('a large answer is enqueued in slices; the outbox is cleared only once every slice is in', async () => {
-    const frontier = new Frontier(redis);
+    // Answers over ENQUEUE_SLICE jobs of VISIT_BATCH: more than the default per-source cap allows.
+    const frontier = new Frontier(redis, { ...DEFAULT_REVISIT, gossipCaps: { perSource: 4_000 } });
     await enqueue('sl', [9000]);
     const job = await queue.getJob(jobIdFor('sl', addr(9000)));
     if (!job) throw new Error('no job');
-    const answer = Array.from({ length: 2 * ENQUEUE_SLICE + 50 }, (_, i) => 9001 + i);
+    const answer = Array.from({ length: (2 * ENQUEUE_SLICE + 3) * VISIT_BATCH }, (_, i) => 9001 + i);
     const sizes: number[] = [];
     const add = queue.addBulk.bind(queue);
     let failSecond = true;
@@ -234,13 +351,14 @@ describe('crash between commit and enqueue', () => {
     expect(sizes).toEqual([ENQUEUE_SLICE, ENQUEUE_SLICE]);
     const handed = await frontier.begin('sl', addr(9000));
     expect(handed.recorded).toBe(true);
-    expect(handed.enqueue.map((e) => e.port).sort()).toEqual(answer);
+    expect(handed.enqueue.map((e) => e.port).sort((a, b) => a - b)).toEqual(answer);
     // The retry hands them over in slices too, then clears the outbox.
     failSecond = false;
     sizes.length = 0;
-    expect(await processCrawlJob(deps, job)).toBe('already-recorded');
-    expect(sizes).toEqual([ENQUEUE_SLICE, ENQUEUE_SLICE, 50]);
-    expect(await queue.getWaitingCount()).toBe(1 + answer.length);
+    expect(await processCrawlJob(deps, job)).toEqual(['already-recorded']);
+    expect(sizes).toEqual([ENQUEUE_SLICE, ENQUEUE_SLICE, 3]);
+    expect(await queue.getWaitingCount()).toBe(1 + answer.length / VISIT_BATCH);
+    expect(await waitingPorts()).toEqual([9000, ...answer]);
     expect(await frontier.begin('sl', addr(9000))).toEqual({ recorded: true, enqueue: [] });
   });
 
@@ -258,7 +376,7 @@ describe('crash between commit and enqueue', () => {
       logger,
     };
     // Worker B (the job's lock had lapsed) visits and records 8101, enqueueing 8102.
-    expect(await processCrawlJob(deps, job)).toBe('ok');
+    expect(await processCrawlJob(deps, job)).toEqual(['ok']);
     expect(await queue.getJob(jobIdFor('tw', addr(8102)))).toBeDefined();
     // Worker A's stale visit of 8101 returns now, with another answer: the round keeps B's.
     expect(await frontier.commit(answered('tw', 8101, [8103]))).toEqual({ recorded: false, enqueue: [] });
@@ -311,7 +429,10 @@ describe('advertised services travel with the job', () => {
     if (!first) throw new Error('no job');
     await processCrawlJob(deps, first);
     const job = await queue.getJob(jobIdFor('sv', addr(8302)));
-    expect(job?.data).toMatchObject({ port: 8302, services: String(0xc09n), source: '127.0.0.1:8301' });
+    expect(job?.data).toMatchObject({
+      source: '127.0.0.1:8301',
+      targets: [{ port: 8302, services: String(0xc09n) }],
+    });
     if (!job) throw new Error('no job');
     await processCrawlJob(deps, job);
     expect(seen).toEqual([undefined, 0xc09n]); // the seed's services are unknown
@@ -376,7 +497,10 @@ describe('gossip caps at visit time', () => {
     };
     const deps = { connection: bull, crawlQueue: queue, frontier, visitor, logger };
     const job = (host: string, port: number, source: string) =>
-      ({ id: `j${port}`, data: { crawlId: 'cap', network: 'ipv4', host, port, source } }) as never;
+      ({
+        id: `j${port}`,
+        data: { crawlId: 'cap', source, targets: [{ network: 'ipv4', host, port }] },
+      }) as never;
     for (let port = 1000; port < 1020; port++)
       await processCrawlJob(deps, job('198.51.100.7', port, '198.51.100.1:8333'));
     expect(dialed).toEqual([1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007]);

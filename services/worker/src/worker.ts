@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { KNOBS, numberOf } from '@bitcrawl/config';
 import type { Visitor } from '@bitcrawl/crawler';
 import type { Observation } from '@bitcrawl/model';
@@ -6,17 +7,19 @@ import {
   type Candidate,
   CRAWL_QUEUE,
   type CrawlJob,
+  type CrawlTarget,
   crawlJobSchema,
   type Frontier,
   ingestBacklog,
   JOB_RETENTION,
-  jobIdFor,
   PREFIX,
+  visitJobs,
 } from '@bitcrawl/queue';
 import type { Logger, Metrics } from '@bitcrawl/telemetry';
 import { type Job, type Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { VisitAbortedError, VisitSlots } from './visit-slots.ts';
 
 /**
  * A killed worker's active jobs return once their lock lapses (at most LOCK_DURATION_MS after
@@ -57,15 +60,6 @@ export interface WorkerDeps {
   metrics?: Metrics;
 }
 
-/** A visit cut short by shutdown: its job goes back to the queue and nothing is recorded. */
-export class VisitAbortedError extends Error {
-  readonly code = 'VISIT_ABORTED';
-  constructor(target: string) {
-    super(`visit of ${target} aborted by shutdown`);
-    this.name = 'VisitAbortedError';
-  }
-}
-
 /** Resolves with the visit, or rejects as soon as `signal` aborts (even if the visit ignores it). */
 function untilAborted(visit: Promise<Observation>, signal: AbortSignal | undefined, target: string) {
   if (!signal) return visit;
@@ -87,26 +81,56 @@ function untilAborted(visit: Promise<Observation>, signal: AbortSignal | undefin
   });
 }
 
+/** Abort listeners one visit may hold on its job's signal at once (slot, visit, dial, session). */
+const LISTENERS_PER_VISIT = 4;
+
 /**
- * One crawl job: begin (is it recorded already?), visit, then commit: record the observation
- * and admit its answer in one atomic frontier call, then enqueue what was admitted. The
- * frontier keeps the admissions in the address's outbox until they are enqueued, so a job that
- * died between commit and enqueue hands them over when redelivered (begin returns them). A job
- * for an address already recorded only does that hand-over. Peers that fail are normal
- * results; only Redis/infrastructure errors throw and are retried by BullMQ. If `signal`
- * aborts (shutdown), throws VisitAbortedError before anything is written.
+ * One crawl job: visits each of its addresses (at once, each in one of `slots` when given) and
+ * returns their outcomes. Errors rank by what they ask of BullMQ: an abort (shutdown) hands the
+ * whole job back, an infrastructure error retries it, a bad address fails it; in each case
+ * after its other visits ended, and the addresses recorded are skipped when it runs again.
  */
 export async function processCrawlJob(
   deps: WorkerDeps,
   job: Job<CrawlJob>,
   signal?: AbortSignal,
-): Promise<string> {
+  slots?: VisitSlots,
+): Promise<string[]> {
   const parsed = crawlJobSchema.safeParse(job.data);
   if (!parsed.success) throw new UnrecoverableError(`bad crawl job ${job.id}: ${parsed.error.message}`);
-  const { crawlId, network, host, port, source: from, services } = parsed.data;
+  const { crawlId, source, targets } = parsed.data;
+  // Each visit listens for the shutdown (the wait for a slot, the visit, its dial and session).
+  if (signal) setMaxListeners(Math.max(10, LISTENERS_PER_VISIT * targets.length), signal);
+  const visit = (t: CrawlTarget) => processTarget(deps, job.id, crawlId, source, t, signal);
+  const settled = await Promise.allSettled(
+    targets.map((t) => (slots ? slots.run(t.host, signal, () => visit(t)) : visit(t))),
+  );
+  const errors = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  const rank = (e: unknown) => (e instanceof VisitAbortedError ? 0 : e instanceof UnrecoverableError ? 2 : 1);
+  if (errors.length > 0) throw errors.sort((x, y) => rank(x) - rank(y))[0];
+  return settled.map((r) => (r as PromiseFulfilledResult<string>).value);
+}
+
+/**
+ * One address of a job: begin (is it recorded already?), visit, then commit: record the
+ * observation and admit its answer in one atomic frontier call, then enqueue what was admitted.
+ * The frontier keeps the admissions in the address's outbox until they are enqueued, so a job
+ * that died between commit and enqueue hands them over when redelivered (begin returns them).
+ * An address already recorded only does that hand-over. Peers that fail are normal results;
+ * only Redis/infrastructure errors throw and are retried by BullMQ. If `signal` aborts
+ * (shutdown), throws VisitAbortedError before anything is written.
+ */
+async function processTarget(
+  deps: WorkerDeps,
+  jobId: string | undefined,
+  crawlId: string,
+  from: string | undefined,
+  { network, host, port, services }: CrawlTarget,
+  signal: AbortSignal | undefined,
+): Promise<string> {
   // The frontier keys addresses by their bytes: a host that is not its network's canonical
   // literal cannot be keyed (nor dialed), and retrying will not change that.
-  if (!isCanonicalHost(network, host)) throw new UnrecoverableError(`bad crawl job ${job.id}: host ${host}`);
+  if (!isCanonicalHost(network, host)) throw new UnrecoverableError(`bad crawl job ${jobId}: host ${host}`);
   const target = { network, host, port };
   const source = formatEndpoint(target);
   // Seeds were named by the operator (--seed, DNS seeds): gossip rules (bad ports, the per-IP
@@ -146,43 +170,23 @@ export async function processCrawlJob(
 
 /**
  * Jobs added by one BullMQ call. Adding a job costs the loop ~0.1 ms and Redis about as much
- * (one script each): a whole 1,000-address answer in one call held the loop, and Redis for
- * every other visit, 100 ms and more (1 s of loop lag at the start of a 60,000-address round,
- * when every answer is new). In slices, what waits on the loop and on Redis runs in between.
+ * (one script each): a whole answer's jobs in one call held the loop, and Redis for every
+ * other visit, 100 ms and more (1 s of loop lag at the start of a 60,000-address round, when
+ * every answer is new). In slices, what waits on the loop and on Redis runs in between.
  */
 export const ENQUEUE_SLICE = 100;
 
-/** One job per address (the job id de-duplicates live jobs for the same address and round). */
+/** An answer's admissions, in jobs of up to VISIT_BATCH addresses (visitJobs). */
 async function enqueueVisits(
   deps: WorkerDeps,
   crawlId: string,
   source: string,
   addrs: readonly Candidate[],
 ): Promise<void> {
-  for (let i = 0; i < addrs.length; i += ENQUEUE_SLICE)
-    await addVisitJobs(deps, crawlId, source, addrs.slice(i, i + ENQUEUE_SLICE));
-}
-
-async function addVisitJobs(
-  deps: WorkerDeps,
-  crawlId: string,
-  source: string,
-  addrs: readonly Candidate[],
-): Promise<void> {
-  await deps.crawlQueue.addBulk(
-    addrs.map((a) => ({
-      name: 'visit',
-      data: {
-        crawlId,
-        network: a.network,
-        host: a.host,
-        port: a.port,
-        source,
-        ...(a.services !== undefined ? { services: a.services.toString() } : {}),
-      },
-      opts: { jobId: jobIdFor(crawlId, a) },
-    })),
-  );
+  if (addrs.length === 0) return;
+  const jobs = visitJobs(crawlId, source, addrs);
+  for (let i = 0; i < jobs.length; i += ENQUEUE_SLICE)
+    await deps.crawlQueue.addBulk(jobs.slice(i, i + ENQUEUE_SLICE));
 }
 
 /**
@@ -232,12 +236,13 @@ export interface RunningWorker {
 
 export function startWorker(deps: WorkerDeps, config: WorkerConfig): RunningWorker {
   let backpressure: ReturnType<typeof watchIngestBacklog> | undefined;
+  const slots = new VisitSlots(config.concurrency);
   // Three parameters: BullMQ passes an AbortSignal only to processors that declare it.
   const processor = async (job: Job<CrawlJob>, token?: string, signal?: AbortSignal) => {
     // A job fetched just as the worker paused (its blocking fetch was under way) waits too.
     while (backpressure?.throttled() && !signal?.aborted) await new Promise((r) => setTimeout(r, 250));
     try {
-      return await processCrawlJob(deps, job, signal);
+      return await processCrawlJob(deps, job, signal, slots);
     } catch (err) {
       if (err instanceof VisitAbortedError && token) {
         await job.moveToWait(token);

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { EMPTY_PACKED } from '@bitcrawl/protocol';
-import { createCrawlQueue, Frontier } from '@bitcrawl/queue';
+import { createCrawlQueue, Frontier, visitJobs } from '@bitcrawl/queue';
 import { budget, CLI_BIN, cliBudget, type RedisServer, runCommand, startRedis } from '@bitcrawl/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -24,7 +24,7 @@ describe('bitcrawl status', () => {
       await frontier.startRound('st1');
       const targets = [1, 2, 3].map((i) => ({ network: 'ipv4' as const, host: `127.0.9.${i}`, port: 8333 }));
       await frontier.admit('st1', targets);
-      await queue.addBulk(targets.map((t) => ({ name: 'visit', data: { crawlId: 'st1', ...t } })));
+      await queue.addBulk(visitJobs('st1', 'seed', targets, 1));
       await frontier.record({
         ts: Date.now(),
         crawlId: 'st1',
@@ -42,7 +42,7 @@ describe('bitcrawl status', () => {
       expect(s).toMatchObject({ round: 'st1', progress: { seen: 3, visited: 1, ok: 1 }, ingestBacklog: 1 });
       expect(s.queue.waiting).toBe(3);
       const text = await runCommand(process.execPath, [bin, 'status', '--redis', redis.url]);
-      expect(text.stdout).toMatch(/round st1 {2}visited 1\/3 {2}reachable 1 {2}queue: waiting 3/);
+      expect(text.stdout).toMatch(/round st1 {2}visited 1\/3 {2}reachable 1 {2}jobs: waiting 3/);
       // without --redis, $REDIS_URL as it is when the command runs
       const fromEnv = await runCommand(process.execPath, [bin, 'status', '--json'], {
         env: { REDIS_URL: redis.url },

@@ -45,7 +45,7 @@ export function register(program: Command): void {
             .join(', ');
           process.stdout.write(
             `${new Date(now).toISOString()}  round ${round ?? '-'}  visited ${progress?.visited ?? 0}/${progress?.seen ?? 0}` +
-              `  reachable ${progress?.ok ?? 0}  queue: ${q}  ingest backlog ${backlog}` +
+              `  reachable ${progress?.ok ?? 0}  jobs: ${q}  ingest backlog ${backlog}` +
               (rate === null ? '' : `  ${rate.toFixed(1)} visits/s`) +
               '\n',
           );
