@@ -23,8 +23,14 @@ export class VisitSlots {
   private free: number;
   private waiters: Waiter[] = [];
   private head = 0;
+  /** Visits waiting for a slot (their signal not aborted). */
+  waiting = 0;
 
-  constructor(readonly size: number) {
+  /** `changed` is called whenever `waiting` changes. */
+  constructor(
+    readonly size: number,
+    private readonly changed: () => void = () => {},
+  ) {
     this.free = size;
   }
 
@@ -55,6 +61,8 @@ export class VisitSlots {
     return new Promise<void>((resolve, reject) => {
       const onAbort = () => {
         waiter.gone = true;
+        this.waiting--;
+        this.changed();
         reject(new VisitAbortedError(target));
       };
       const waiter: Waiter = {
@@ -66,6 +74,8 @@ export class VisitSlots {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters.push(waiter);
+      this.waiting++;
+      this.changed();
     });
   }
 
@@ -78,7 +88,9 @@ export class VisitSlots {
         this.head = 0;
       }
       if (!next.gone) {
+        this.waiting--;
         next.resolve();
+        this.changed();
         return;
       }
     }

@@ -208,6 +208,38 @@ describe('jobs of several addresses', () => {
     expect(await queue.getCompletedCount()).toBe(3);
   });
 
+  it('takes no more jobs while a whole set of slots waits for a slot, and all are visited in the end', async () => {
+    const frontier = new Frontier(redis);
+    const ports = Array.from({ length: 4 * VISIT_BATCH }, (_, i) => 7500 + i);
+    await frontier.admit('hold', ports.map(addr));
+    const jobs = visitJobs('hold', undefined, ports.map(addr));
+    const inner = instantVisitor();
+    let mostActive = 0;
+    const visitor: Visitor = {
+      async visit(target, ctx) {
+        mostActive = Math.max(mostActive, await queue.getActiveCount());
+        await new Promise((r) => setTimeout(r, 30));
+        return inner.visit(target, ctx);
+      },
+    };
+    const worker = startWorker(
+      { connection: bull, crawlQueue: queue, frontier, visitor, logger },
+      workerConfigSchema.parse({ concurrency: 4, shutdownGraceMs: 1_000 }),
+    );
+    try {
+      await queue.addBulk(jobs.slice(0, 1));
+      await until(async () => inner.visits.length > 0, budget(10_000));
+      await queue.addBulk(jobs.slice(1));
+      await until(async () => (await frontier.progress('hold')).visited === ports.length, budget(20_000));
+    } finally {
+      await worker.close();
+    }
+    // Concurrency 4 would take all four jobs (64 visits for 4 slots). The first job's 12
+    // waiting visits stop the fetching after the one already under way: two jobs at most.
+    expect(mostActive).toBeLessThanOrEqual(2);
+    expect(inner.visits).toHaveLength(ports.length);
+  });
+
   it("a full job's visits all listen for the shutdown without a listener-leak warning", async () => {
     const frontier = new Frontier(redis);
     const ports = Array.from({ length: VISIT_BATCH }, (_, i) => 7400 + i);

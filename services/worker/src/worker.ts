@@ -236,11 +236,22 @@ export interface RunningWorker {
 
 export function startWorker(deps: WorkerDeps, config: WorkerConfig): RunningWorker {
   let backpressure: ReturnType<typeof watchIngestBacklog> | undefined;
-  const slots = new VisitSlots(config.concurrency);
+  let fetching: Worker<CrawlJob> | undefined; // the worker, once made
+  // BullMQ fetches jobs while fewer than its concurrency are active. With jobs of up to
+  // VISIT_BATCH addresses, `concurrency` jobs could hold 16 times the visits the slots run, kept
+  // from idle workers. So while a whole set of slots' worth of visits waits for a slot, it takes
+  // no more jobs than it holds; it fetches again as the wait drains and a job ends.
+  let activeJobs = 0;
+  const admit = () => {
+    if (!fetching) return;
+    fetching.concurrency = slots.waiting >= slots.size ? Math.max(1, activeJobs) : config.concurrency;
+  };
+  const slots = new VisitSlots(config.concurrency, admit);
   // Three parameters: BullMQ passes an AbortSignal only to processors that declare it.
   const processor = async (job: Job<CrawlJob>, token?: string, signal?: AbortSignal) => {
     // A job fetched just as the worker paused (its blocking fetch was under way) waits too.
     while (backpressure?.throttled() && !signal?.aborted) await new Promise((r) => setTimeout(r, 250));
+    activeJobs++;
     try {
       return await processCrawlJob(deps, job, signal, slots);
     } catch (err) {
@@ -249,6 +260,9 @@ export function startWorker(deps: WorkerDeps, config: WorkerConfig): RunningWork
         throw new WaitingError();
       }
       throw err;
+    } finally {
+      activeJobs--;
+      admit();
     }
   };
   const worker = new Worker<CrawlJob>(CRAWL_QUEUE, processor, {
@@ -260,6 +274,7 @@ export function startWorker(deps: WorkerDeps, config: WorkerConfig): RunningWork
     maxStalledCount: 10,
     ...JOB_RETENTION,
   });
+  fetching = worker;
   worker.on('failed', (job, err) => deps.logger.warn({ job: job?.id, err: err.message }, 'crawl job failed'));
   backpressure = config.maxIngestBacklog > 0 ? watchIngestBacklog(worker, deps, config) : undefined;
   worker.on('error', (err) => deps.logger.error({ err: err.message }, 'worker error'));
