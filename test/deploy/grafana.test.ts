@@ -56,7 +56,7 @@ describe('Grafana provisioning and dashboards', () => {
     for (const p of panels) expect(['clickhouse', 'prometheus']).toContain(p.datasource.uid);
     expect(panels.map((p) => p.title)).toEqual(
       expect.arrayContaining([
-        'Queue depth by state',
+        'Queue depth by state (jobs of up to 16 addresses)',
         'Visits/s',
         'Outcomes by class',
         'Reachable nodes per network (latest round)',
