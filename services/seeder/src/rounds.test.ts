@@ -1,5 +1,3 @@
-import type { Observation } from '@bitcrawl/model';
-import { EMPTY_PACKED, packAddrs } from '@bitcrawl/protocol';
 import {
   createCrawlQueue,
   Frontier,
@@ -14,6 +12,7 @@ import { silentLogger } from '@bitcrawl/telemetry';
 import { budget, type RedisServer, startRedis } from '@bitcrawl/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { answered } from './answered.test-util.ts';
 import { type RoundEnd, type RoundPoll, runRounds, watchRound } from './rounds.ts';
 import { seederConfigSchema, seedRound } from './seeder.ts';
 
@@ -53,21 +52,7 @@ function fakeCrawl(redis: Redis, bull: Redis, ingest = true) {
         for (const a of job.data.targets) {
           if (a.host === SEED.host) seedRounds.add(crawlId);
           const answer = a.host === SEED.host && seedRounds.size === 1 ? [GOSSIPED] : [];
-          const obs: Observation = {
-            ts: Date.now(),
-            crawlId,
-            network: 'ipv4',
-            host: a.host,
-            port: a.port,
-            outcome: 'ok',
-            error: '',
-            peer: null,
-            connectMs: 1,
-            handshakeMs: 1,
-            addrs: answer.length
-              ? packAddrs(answer.map((e) => ({ ...e, services: 9n, time: 1_700_000_000 })))
-              : EMPTY_PACKED,
-          };
+          const obs = answered(crawlId, a, answer);
           const { enqueue } = await frontier.commit(obs);
           await crawlQueue.addBulk(visitJobs(crawlId, 'gossip', enqueue));
           visits.push(`${crawlId} ${a.host}`);

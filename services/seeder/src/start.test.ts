@@ -1,6 +1,4 @@
 import { fromEnv } from '@bitcrawl/config';
-import type { Observation } from '@bitcrawl/model';
-import { EMPTY_PACKED, packAddrs } from '@bitcrawl/protocol';
 import {
   CRAWL_QUEUE,
   type CrawlJob,
@@ -18,6 +16,7 @@ import { budget, type RedisServer, startRedis } from '@bitcrawl/testkit';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { answered } from './answered.test-util.ts';
 import { seederConfigFrom } from './config.ts';
 import { RoundJobsFailedError, start } from './start.ts';
 
@@ -55,21 +54,7 @@ function fakeCrawl(failGossiped: boolean) {
       for (const { host, port } of targets) {
         if (failGossiped && host === GOSSIPED.host) throw new UnrecoverableError('the test fails it');
         const answer = host === SEED.host ? [GOSSIPED] : [];
-        const obs: Observation = {
-          ts: Date.now(),
-          crawlId,
-          network: 'ipv4',
-          host,
-          port,
-          outcome: 'ok',
-          error: '',
-          peer: null,
-          connectMs: 1,
-          handshakeMs: 1,
-          addrs: answer.length
-            ? packAddrs(answer.map((e) => ({ ...e, services: 9n, time: 1_700_000_000 })))
-            : EMPTY_PACKED,
-        };
+        const obs = answered(crawlId, { host, port }, answer);
         const admitted = await frontier.commit(obs);
         await enqueue.addBulk(visitJobs(crawlId, 'gossip', admitted.enqueue));
       }
