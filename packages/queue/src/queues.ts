@@ -1,3 +1,4 @@
+import { type Endpoint, endpointId } from '@bitcrawl/protocol';
 import { Queue, type QueueOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
@@ -82,7 +83,7 @@ export async function failedJobsByNetwork(
     const data = job?.data as (Partial<CrawlJob> & Partial<CrawlTarget>) | undefined;
     if (data?.crawlId !== crawlId) continue;
     for (const t of Array.isArray(data.targets) ? data.targets : [data])
-      failed.set(`${t.network}|${t.host}|${t.port}`, String(t.network));
+      failed.set(endpointId(t as Endpoint), String(t.network));
   }
   const out: Record<string, number> = {};
   for (const network of failed.values()) out[network] = (out[network] ?? 0) + 1;

@@ -37,8 +37,9 @@ export function startEngine(config: EngineConfig, deps: { logger: Logger; metric
     config.worker,
   );
   let completed = 0;
-  running.worker.on('completed', (_job, outcomes: unknown) => {
-    completed += Array.isArray(outcomes) ? outcomes.length : 1;
+  // A job completes with its visits' outcomes (processCrawlJob).
+  running.worker.on('completed', (_job, outcomes: string[]) => {
+    completed += outcomes.length;
   });
   return {
     crawlQueue,
