@@ -45,6 +45,9 @@ describe('errors by consequence', () => {
 
   it('bad arguments and settings (commander, zod) are configuration too', () => {
     expect(exitCodeOf(new CommanderError(1, 'commander.unknownOption', 'unknown option'))).toBe(2);
+    // --help and --version: commander throws with exit code 0 once it has printed them
+    expect(exitCodeOf(new CommanderError(0, 'commander.helpDisplayed', '(outputHelp)'))).toBe(0);
+    expect(exitCodeOf(new CommanderError(0, 'commander.version', '0.1.0'))).toBe(0);
     expect(exitCodeOf(z.object({ a: z.string() }).safeParse({}).error)).toBe(2);
   });
 
