@@ -16,6 +16,9 @@ import { drained, SHUTDOWN_STEP_MS, within } from './shutdown-steps.ts';
 
 export type { CrawlSummary } from './round-record.ts';
 
+/** The ingester as the crawl drives it, on its own thread or on this one. */
+type Ingesting = Pick<Awaited<ReturnType<typeof startIngestThread>>, 'stop' | 'stopped'>;
+
 export interface LocalCrawlOptions {
   redisUrl?: string;
   store: StoreOptions;
@@ -90,24 +93,40 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
     // The seeder's warnings (DNS failures, fixed seeds) are said in words, not as JSON too.
     const seedLogger = o.logger.isLevelEnabled('debug') ? o.logger : o.logger.child({}, { level: 'error' });
     const seedDeps = { frontier, crawlQueue, logger: seedLogger, redis };
-    const fit = fitConcurrencyToFdLimit(o.worker.concurrency);
-    if (fit.warning) o.progress(fit.warning);
-    const worker = await startEngines(o, redisUrl, fit.concurrency, metrics);
-    const ingester = o.ingestThreadEntry
-      ? await startIngestThread(
+    // The ingest thread loads its modules (about 0.5 s of a core) while the crawl starts: until
+    // it runs, what the first visits record waits in the stream. It is watched from here on:
+    // a thread that fails to start, or dies, ends the crawl at the next poll.
+    const ingesterStarting: Promise<Ingesting> = o.ingestThreadEntry
+      ? startIngestThread(
           o.ingestThreadEntry,
           { redisUrl, config: o.ingester, logLevel: o.logLevel ?? 'warn' },
           store,
         )
-      : startIngester({ redis: ingestRedis as Redis, store, logger: o.logger, metrics, geo }, o.ingester);
+      : Promise.resolve(
+          startIngester({ redis: ingestRedis as Redis, store, logger: o.logger, metrics, geo }, o.ingester),
+        );
     // The ingester only stops early on an error it cannot retry: then the crawl cannot finish.
     let ingesterDied: Error | undefined;
-    ingester.stopped.catch((err: Error) => {
-      ingesterDied = err;
-    });
+    const died = (err: Error) => {
+      ingesterDied ??= err;
+    };
+    ingesterStarting.then((ingester) => ingester.stopped.catch(died), died);
     const checkIngester = () => {
       if (ingesterDied) throw ingesterDied;
     };
+    const fit = fitConcurrencyToFdLimit(o.worker.concurrency);
+    if (fit.warning) o.progress(fit.warning);
+    let worker: Awaited<ReturnType<typeof startEngines>>;
+    try {
+      worker = await startEngines(o, redisUrl, fit.concurrency, metrics);
+    } catch (err) {
+      // Nothing else stops the ingester on this path.
+      await ingesterStarting.then(
+        (i) => i.stop(),
+        () => {},
+      );
+      throw err;
+    }
     const live = redis;
     // Once: the worker, then the ingester, which stores what the stream still holds (unless
     // interrupted). It may take as long as it keeps making progress; 30 s without any, and what
@@ -118,6 +137,7 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
         if (!(await within(worker.close(), SHUTDOWN_STEP_MS)))
           o.progress(`the worker did not stop within ${SHUTDOWN_STEP_MS / 1000} s; going on without it`);
         checkIngester();
+        const ingester = await ingesterStarting;
         const stored = await drained(
           ingester.stop({ drain: !signal.aborted }),
           () => ingestBacklog(live),
