@@ -7,9 +7,8 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 
 export const root = path.resolve(import.meta.dirname, '../..');
-/** BENCH_CLI=bundle runs crawl from the esbuild bundle (as the Docker image does); default the bin (tsx). */
+/** What `npx bitcrawl` runs: the esbuild bundle, rebuilt first when a source changed. */
 export const bin = path.join(root, 'services/cli/bin/bitcrawl.mjs');
-export const bundle = path.join(root, 'services/cli/dist/bitcrawl.mjs');
 
 const children = new Set<ChildProcess>();
 process.once('exit', () => {

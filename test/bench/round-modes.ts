@@ -9,7 +9,7 @@ import path from 'node:path';
 import { freePort, startClickHouse, startRedis } from '@bitcrawl/testkit';
 import { Redis } from 'ioredis';
 import { descendantsNamed, type ProcFigures, watchTree } from './proc-tree.ts';
-import { bin, bundle, parseProgress, query, run } from './round-cli.ts';
+import { bin, parseProgress, query, run } from './round-cli.ts';
 import { endedAs, ingestTail, memoryPoll, progressWatch, workerLagScraper } from './round-probes.ts';
 
 export interface RoundFigures {
@@ -99,7 +99,6 @@ const seedArgs = (net: Network) => net.seeds.flatMap((s) => ['--seed', s]);
 export async function crawlRound(
   net: Network,
   capS: number,
-  useBundle: boolean,
   transport?: 'v1',
 ): Promise<RoundFigures> {
   // Like crawl's private redis-server (on its unix socket); given with --redis so this run can
@@ -118,7 +117,7 @@ export async function crawlRound(
     const r = await run(
       process.execPath,
       [
-        useBundle ? bundle : bin,
+        bin,
         'crawl',
         '--once',
         '--no-dns',

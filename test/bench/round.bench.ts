@@ -12,7 +12,6 @@
  * simnet's DROPPED_RANGE. Not root: shape M is skipped (said so), shape A runs here.
  *
  * Knobs: BENCH_SHAPES=A,M  BENCH_MODES=crawl,crawl-v1,stack (crawl-v1, the crawl over v1 only, by default on A)  BENCH_BASELINE=1 (0: skip it)
- *        BENCH_CLI=bin|bundle (crawl from the esbuild bundle, as the Docker image runs it)
  *        BENCH_NODE_OPTIONS (NODE_OPTIONS for the commands it runs, e.g. `--require` a profiler hook;
  *        node refuses --cpu-prof there)
  */
@@ -42,7 +41,6 @@ for (const m of modes)
   if (!['crawl', 'crawl-v1', 'stack'].includes(m))
     throw new Error(`BENCH_MODES: unknown mode ${m} (crawl, crawl-v1, stack)`);
 const withBaseline = process.env.BENCH_BASELINE !== '0';
-const useBundle = process.env.BENCH_CLI === 'bundle';
 const isRoot = process.getuid?.() === 0;
 
 // Root, first pass: run again inside a new network namespace, and end with its status.
@@ -101,7 +99,7 @@ async function runShape(shape: Shape): Promise<void> {
       const f =
         mode === 'stack'
           ? await stackRound(net, capS)
-          : await crawlRound(net, capS, useBundle, mode === 'crawl-v1' ? 'v1' : undefined);
+          : await crawlRound(net, capS, mode === 'crawl-v1' ? 'v1' : undefined);
       console.log(
         `  ${mode}: ${f.ended} after ${f.roundS.toFixed(1)} s, ${f.found}/${shape.reachable} reachable found`,
       );
@@ -122,7 +120,6 @@ async function runShape(shape: Shape): Promise<void> {
 const dropReason = setUpNamespace();
 console.log(
   `bench:round  shapes ${shapes.join(',')}  modes ${modes.join(',')}${withBaseline ? ' + baseline (shape A)' : ''}` +
-    `  CLI ${useBundle ? 'bundle (crawl; the stack runs the bin)' : 'bin (tsx)'}` +
     `  ${isRoot ? 'in its own network namespace' : "in this host's network namespace"}`,
 );
 for (const name of shapes) {

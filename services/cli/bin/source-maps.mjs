@@ -4,8 +4,10 @@
 // round of 2,000 dead addresses lost 0.25 s to it. Off, unless asked for with
 // --enable-source-maps (NODE_OPTIONS or the command line), for TypeScript lines in stacks.
 export function sourceMapsOnlyWhenAsked() {
-  const asked = `${process.env.NODE_OPTIONS ?? ''} ${process.execArgv.join(' ')}`.includes(
-    '--enable-source-maps',
-  );
-  if (!asked) process.setSourceMapsEnabled(false);
+  if (!sourceMapsAsked()) process.setSourceMapsEnabled(false);
+}
+
+/** --enable-source-maps was given, in NODE_OPTIONS or on the command line. */
+export function sourceMapsAsked() {
+  return `${process.env.NODE_OPTIONS ?? ''} ${process.execArgv.join(' ')}`.includes('--enable-source-maps');
 }

@@ -15,6 +15,8 @@ export interface CliEntry {
   workerThreadEntry?: string;
   /** The script the ingest thread of `bitcrawl crawl` runs. */
   ingestThreadEntry?: string;
+  /** The script this CLI runs from, which `bitcrawl stack` runs its services with. */
+  script?: string;
 }
 
 /** Builds the `bitcrawl` program. Each command lives in ./commands and only wires config to a package. */

@@ -27,5 +27,5 @@ export function registerCommands(program: Command, entry: CliEntry = {}): void {
   geoBackfill.register(program);
   exportCmd.register(program);
   status.register(program);
-  stack.register(program);
+  stack.register(program, entry);
 }

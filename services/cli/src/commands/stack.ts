@@ -1,9 +1,10 @@
-import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { addFlags } from '@bitcrawl/config';
 import type { Command } from 'commander';
+import type { CliEntry } from '../main.ts';
 
 /** `bitcrawl stack` (npm run stack): the compose topology as local processes. */
-export function register(program: Command): void {
+export function register(program: Command, entry: CliEntry = {}): void {
   const cmd = program
     .command('stack')
     .description('run redis, clickhouse, seeder, N workers, ingester and dashboard as local processes');
@@ -18,7 +19,8 @@ export function register(program: Command): void {
     const controller = new AbortController();
     const { onStopSignals } = await import('../stop-signals.ts');
     onStopSignals(() => controller.abort());
-    const cli = path.resolve(import.meta.dirname, '../../bin/bitcrawl.mjs');
+    // The services run from the script this CLI runs from (the bin, or the image's bundle).
+    const cli = entry.script ?? fileURLToPath(new URL('../../bin/bitcrawl.mjs', import.meta.url));
     process.exitCode = await runStack(
       {
         workers: o.workers,
