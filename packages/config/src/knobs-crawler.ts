@@ -45,7 +45,7 @@ export const CRAWLER_KNOBS = {
     min: 1,
     max: 10_000,
     default: 500,
-    uses: { worker: {}, crawl: { default: 2000 } },
+    uses: { worker: {}, crawl: { default: 4000 } },
     to: ['worker.concurrency'],
   }),
   threads: int({
