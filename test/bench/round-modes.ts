@@ -96,11 +96,7 @@ const seedArgs = (net: Network) => net.seeds.flatMap((s) => ['--seed', s]);
  * `bitcrawl crawl --once`: seeder, worker and ingester in one process, on the embedded store;
  * with transport 'v1', `--transport v1` (the v2 nodes answered in plaintext: BIP324's cost).
  */
-export async function crawlRound(
-  net: Network,
-  capS: number,
-  transport?: 'v1',
-): Promise<RoundFigures> {
+export async function crawlRound(net: Network, capS: number, transport?: 'v1'): Promise<RoundFigures> {
   // Like crawl's private redis-server (on its unix socket); given with --redis so this run can
   // read its memory.
   const redis = await startRedis({ socket: true });
