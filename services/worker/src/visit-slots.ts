@@ -26,11 +26,7 @@ export class VisitSlots {
   /** Visits waiting for a slot (their signal not aborted). */
   waiting = 0;
 
-  /** `changed` is called whenever `waiting` changes. */
-  constructor(
-    readonly size: number,
-    private readonly changed: () => void = () => {},
-  ) {
+  constructor(readonly size: number) {
     this.free = size;
   }
 
@@ -62,7 +58,6 @@ export class VisitSlots {
       const onAbort = () => {
         waiter.gone = true;
         this.waiting--;
-        this.changed();
         reject(new VisitAbortedError(target));
       };
       const waiter: Waiter = {
@@ -75,7 +70,6 @@ export class VisitSlots {
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters.push(waiter);
       this.waiting++;
-      this.changed();
     });
   }
 
@@ -90,7 +84,6 @@ export class VisitSlots {
       if (!next.gone) {
         this.waiting--;
         next.resolve();
-        this.changed();
         return;
       }
     }
