@@ -121,10 +121,7 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
       worker = await startEngines(o, redisUrl, fit.concurrency, metrics);
     } catch (err) {
       // Nothing else stops the ingester on this path.
-      await ingesterStarting.then(
-        (i) => i.stop(),
-        () => {},
-      );
+      await ingesterStarting.then((i) => i.stop()).catch(() => {}); // err is the one reported
       throw err;
     }
     const live = redis;
