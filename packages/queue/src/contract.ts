@@ -51,8 +51,8 @@ export type CrawlTarget = z.infer<typeof crawlTargetSchema>;
  * at one job per address that was a fifth of a mainnet-shaped round's CPU. An answer's
  * admissions go in jobs of up to this many: at the start of a round, when answers are mostly
  * new, that is 16 times fewer jobs; later answers admit a few addresses and make small jobs.
- * A worker runs `concurrency` visits at once, and asks for jobs only while it holds fewer than
- * twice that many visits (the worker's startWorker).
+ * A worker runs `concurrency` visits at once, and takes no more jobs while that many more wait
+ * for a slot (the worker's startWorker).
  */
 export const VISIT_BATCH = 16;
 

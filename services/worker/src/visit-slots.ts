@@ -26,7 +26,11 @@ export class VisitSlots {
   /** Visits waiting for a slot (their signal not aborted). */
   waiting = 0;
 
-  constructor(readonly size: number) {
+  /** `changed` is called whenever `waiting` changes. */
+  constructor(
+    readonly size: number,
+    private readonly changed: () => void = () => {},
+  ) {
     this.free = size;
   }
 
@@ -58,6 +62,7 @@ export class VisitSlots {
       const onAbort = () => {
         waiter.gone = true;
         this.waiting--;
+        this.changed();
         reject(new VisitAbortedError(target));
       };
       const waiter: Waiter = {
@@ -70,6 +75,7 @@ export class VisitSlots {
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters.push(waiter);
       this.waiting++;
+      this.changed();
     });
   }
 
@@ -84,6 +90,7 @@ export class VisitSlots {
       if (!next.gone) {
         this.waiting--;
         next.resolve();
+        this.changed();
         return;
       }
     }

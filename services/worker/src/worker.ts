@@ -13,7 +13,6 @@ import {
   ingestBacklog,
   JOB_RETENTION,
   PREFIX,
-  VISIT_BATCH,
   visitJobs,
 } from '@bitcrawl/queue';
 import type { Logger, Metrics } from '@bitcrawl/telemetry';
@@ -238,34 +237,21 @@ export interface RunningWorker {
 export function startWorker(deps: WorkerDeps, config: WorkerConfig): RunningWorker {
   let backpressure: ReturnType<typeof watchIngestBacklog> | undefined;
   let fetching: Worker<CrawlJob> | undefined; // the worker, once made
-  // BullMQ fetches jobs while fewer than its concurrency are active, and a worker that starts
-  // against a full queue fetches that many at once. With jobs of up to VISIT_BATCH addresses,
-  // `concurrency` jobs could hold 16 times the visits the slots run, kept from idle workers.
-  // So it asks for more jobs only while it holds fewer than two slots' worth of visits (those
-  // running and as many waiting), counting each job it has yet to see as a full one; jobs of
-  // fewer addresses raise the count as they come, up to `concurrency` jobs.
-  const slots = new VisitSlots(config.concurrency);
+  // BullMQ fetches jobs while fewer than its concurrency are active. With jobs of up to
+  // VISIT_BATCH addresses, `concurrency` jobs could hold 16 times the visits the slots run, kept
+  // from idle workers. So while a whole set of slots' worth of visits waits for a slot, it takes
+  // no more jobs than it holds; it fetches again as the wait drains and a job ends.
   let activeJobs = 0;
-  let heldVisits = 0;
-  const jobsWanted = () =>
-    Math.max(
-      1,
-      Math.min(
-        config.concurrency,
-        activeJobs + Math.ceil(Math.max(0, 2 * slots.size - heldVisits) / VISIT_BATCH),
-      ),
-    );
   const admit = () => {
-    if (fetching) fetching.concurrency = jobsWanted();
+    if (!fetching) return;
+    fetching.concurrency = slots.waiting >= slots.size ? Math.max(1, activeJobs) : config.concurrency;
   };
+  const slots = new VisitSlots(config.concurrency, admit);
   // Three parameters: BullMQ passes an AbortSignal only to processors that declare it.
   const processor = async (job: Job<CrawlJob>, token?: string, signal?: AbortSignal) => {
     // A job fetched just as the worker paused (its blocking fetch was under way) waits too.
     while (backpressure?.throttled() && !signal?.aborted) await new Promise((r) => setTimeout(r, 250));
-    const visits = Array.isArray(job.data?.targets) ? job.data.targets.length : 1;
     activeJobs++;
-    heldVisits += visits;
-    admit();
     try {
       return await processCrawlJob(deps, job, signal, slots);
     } catch (err) {
@@ -276,14 +262,13 @@ export function startWorker(deps: WorkerDeps, config: WorkerConfig): RunningWork
       throw err;
     } finally {
       activeJobs--;
-      heldVisits -= visits;
       admit();
     }
   };
   const worker = new Worker<CrawlJob>(CRAWL_QUEUE, processor, {
     connection: deps.connection,
     prefix: PREFIX,
-    concurrency: jobsWanted(),
+    concurrency: config.concurrency,
     lockDuration: config.lockDurationMs,
     stalledInterval: config.stalledIntervalMs,
     maxStalledCount: 10,
