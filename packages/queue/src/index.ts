@@ -29,6 +29,6 @@ export {
   JOB_RETENTION,
   requeueLost,
 } from './queues.ts';
-export { pushRoundEnded, ROUNDS_ENDED_KEY, type RoundEnded, takeRoundEnded } from './round-ended.ts';
+export { pushRoundEnded, ROUNDS_ENDED_KEY, type RoundEnded } from './round-ended.ts';
 export { clearCurrentRound, currentRound, SeederLease, saveCurrentRound } from './seeder-lease.ts';
 export { createStatusSampler, type StatusSample } from './status.ts';

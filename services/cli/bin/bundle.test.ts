@@ -66,3 +66,38 @@ describe('bin/bitcrawl.mjs', () => {
     expect(statSync(path.join(distDir, 'ingest-thread.mjs')).size).toBeGreaterThan(0);
   });
 });
+
+/** The npm packages a bundled script loads before its first line runs: its static imports, through its chunks. */
+function staticPackages(file: string, seen = new Set<string>(), found = new Set<string>()): Set<string> {
+  if (seen.has(file)) return found;
+  seen.add(file);
+  for (const m of readFileSync(file, 'utf8').matchAll(
+    /^import\s+(?:[^'"]*?from\s+)?["']([^"']+)["'];?$/gms,
+  )) {
+    const spec = m[1] as string;
+    if (spec.startsWith('.')) staticPackages(path.resolve(path.dirname(file), spec), seen, found);
+    else if (!spec.startsWith('node:'))
+      found.add(
+        spec
+          .split('/')
+          .slice(0, spec.startsWith('@') ? 2 : 1)
+          .join('/'),
+      );
+  }
+  return found;
+}
+
+describe('the bundle', () => {
+  it('keeps the lazy imports lazy: the CLI starts without BullMQ, chdb or the dashboard, the ingest thread without BullMQ', () => {
+    // bin/bitcrawl.mjs (the test above) built it for the sources as they are.
+    expect(readFileSync(path.join(distDir, '.sources'), 'utf8')).toBe(sourceDigest());
+    const cli = staticPackages(path.join(distDir, 'bitcrawl.mjs'));
+    expect(cli).toContain('commander');
+    for (const heavy of ['bullmq', 'chdb', 'express', '@bull-board/express', 'ioredis'])
+      expect(cli).not.toContain(heavy);
+    const ingest = staticPackages(path.join(distDir, 'ingest-thread.mjs'));
+    expect(ingest).toContain('ioredis');
+    expect(ingest).not.toContain('bullmq');
+    expect(staticPackages(path.join(distDir, 'worker-thread.mjs'))).toContain('bullmq');
+  });
+});

@@ -1,7 +1,7 @@
 import { KNOBS, numberOf } from '@bitcrawl/config';
 import { InfraError, type Observation, observationToJson } from '@bitcrawl/model';
 import { packedCount } from '@bitcrawl/protocol';
-import { ingestBacklog, ObservationStreamReader, takeRoundEnded } from '@bitcrawl/queue';
+import { ingestBacklog, ObservationStreamReader, takeRoundEnded } from '@bitcrawl/queue/stream';
 import {
   insertIsolatingRejects,
   insertNodeGeo,
