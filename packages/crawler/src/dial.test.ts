@@ -1,6 +1,15 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DialError, DialInfrastructureError, dial, dialErrorFor } from './dial.ts';
+import {
+  DIALS_PER_TURN,
+  DialError,
+  DialInfrastructureError,
+  dial,
+  dialErrorFor,
+  dialSlot,
+  MIN_DIALS_PER_TURN,
+  TARGET_TURN_MS,
+} from './dial.ts';
 
 const servers: net.Server[] = [];
 const sockets: net.Socket[] = [];
@@ -145,5 +154,71 @@ describe('dialErrorFor', () => {
     expect(e).toBeInstanceOf(Error);
     expect(Error.stackTraceLimit).toBe(limit);
     expect(new Error('a fault').stack).toContain('dial.test.ts');
+  });
+});
+
+describe('dial pacing', () => {
+  it('starts at most DIALS_PER_TURN dials per turn of the event loop, in order', async () => {
+    const turnOf: number[] = [];
+    let turn = 0;
+    const ticking = setInterval(() => {}, 1); // keeps the loop turning while slots are pending
+    const counter = () => {
+      turn++;
+      if (turn < 20) setImmediate(counter);
+    };
+    setImmediate(counter);
+    const slots = Array.from({ length: 3 * DIALS_PER_TURN + 5 }, (_, i) => {
+      const s = dialSlot();
+      if (!s) {
+        turnOf[i] = turn;
+        return Promise.resolve();
+      }
+      return s.then(() => {
+        turnOf[i] = turn;
+      });
+    });
+    await Promise.all(slots);
+    clearInterval(ticking);
+    const perTurn = new Map<number, number>();
+    for (const t of turnOf) perTurn.set(t, (perTurn.get(t) ?? 0) + 1);
+    expect(Math.max(...perTurn.values())).toBeLessThanOrEqual(DIALS_PER_TURN);
+    expect(perTurn.size).toBeGreaterThanOrEqual(4);
+    expect([...turnOf]).toEqual([...turnOf].sort((a, b) => a - b)); // first come, first served
+  });
+
+  it('admits fewer dials per turn while the loop turns slowly, and the full budget again once idle', async () => {
+    await new Promise((r) => setTimeout(r, 20)); // the pacer idle: earlier dials are done
+    // Every turn of the loop is made longer than TARGET_TURN_MS (a loaded machine only makes it longer).
+    let turn = 0;
+    let blocking = true;
+    const slowTurn = () => {
+      turn++;
+      const until = performance.now() + TARGET_TURN_MS + 10;
+      while (performance.now() < until) {}
+      if (blocking) setImmediate(slowTurn);
+    };
+    setImmediate(slowTurn);
+    const perTurn = new Map<number, number>();
+    const started = () => perTurn.set(turn, (perTurn.get(turn) ?? 0) + 1);
+    await Promise.all(
+      Array.from({ length: 200 }, () => {
+        const s = dialSlot();
+        if (!s) return started();
+        return s.then(started);
+      }),
+    );
+    blocking = false;
+    const counts = [...perTurn.keys()].sort((a, b) => a - b).map((t) => perTurn.get(t) as number);
+    // 64 at once, 64 in the first turn (nothing measured yet), then halved by each slow turn.
+    expect(counts.slice(0, 2)).toEqual([DIALS_PER_TURN, DIALS_PER_TURN]);
+    for (let i = 3; i < counts.length; i++)
+      expect(counts[i] as number).toBeLessThanOrEqual(counts[i - 1] as number);
+    expect(counts.at(-1)).toBe(MIN_DIALS_PER_TURN);
+    // Idle once no dial waits: the next burst gets the whole budget at once.
+    await new Promise((r) => setTimeout(r, 20));
+    const burst = Array.from({ length: DIALS_PER_TURN }, () => dialSlot());
+    expect(burst.every((s) => s === undefined)).toBe(true);
+    expect(dialSlot()).toBeInstanceOf(Promise);
+    await new Promise((r) => setTimeout(r, 20));
   });
 });

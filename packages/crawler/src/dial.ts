@@ -102,6 +102,71 @@ export type OnData = (chunk: Uint8Array) => void;
 const READ_BUFFER = Buffer.alloc(64 * 1024);
 
 /**
+ * At most this many dials start in one turn of the event loop. A worker that fetches 1,000
+ * jobs at once would otherwise run 1,000 connect() calls back to back, and every timer and
+ * read of the visits already running would wait behind them.
+ */
+export const DIALS_PER_TURN = 64;
+/** The fewest dials a turn may start: a loaded loop still makes progress. */
+export const MIN_DIALS_PER_TURN = 2;
+/**
+ * A turn of the event loop longer than this halves the dials the next turns may start; shorter
+ * turns raise it again by DIALS_STEP up to DIALS_PER_TURN. Each dial is a visit whose answer
+ * will cost the loop milliseconds of CPU (a key, an ECDH, 1,000 entries to take in), so on a
+ * CPU-bound crawl 64 dials a turn queue up more work than the next turns can do: turns grow to
+ * hundreds of ms, and every running visit's timers and reads wait behind them. Admitting dials
+ * at the pace the loop keeps up with holds turns near this length; the CPU does the same work.
+ */
+export const TARGET_TURN_MS = 20;
+const DIALS_STEP = 4;
+let dialsThisTurn = 0;
+let budget = DIALS_PER_TURN;
+let lastTurnAt = -1;
+let turnScheduled = false;
+const waiting: (() => void)[] = [];
+
+function nextTurn(): void {
+  if (turnScheduled) return;
+  turnScheduled = true;
+  setImmediate(() => {
+    turnScheduled = false;
+    const now = performance.now();
+    // Consecutive turns (one was scheduled from the last): its length is the loop's.
+    if (lastTurnAt >= 0)
+      budget =
+        now - lastTurnAt > TARGET_TURN_MS
+          ? Math.max(MIN_DIALS_PER_TURN, budget >> 1)
+          : Math.min(DIALS_PER_TURN, budget + DIALS_STEP);
+    const go = waiting.splice(0, budget);
+    dialsThisTurn = go.length;
+    for (const resolve of go) resolve();
+    if (waiting.length > 0 || dialsThisTurn > 0) {
+      lastTurnAt = now;
+      nextTurn();
+    } else {
+      // Idle: no dial waits. The next burst starts at the full budget and a fresh measure.
+      lastTurnAt = -1;
+      budget = DIALS_PER_TURN;
+    }
+  });
+}
+
+/**
+ * Resolves when this dial may start: at once while fewer than this turn's budget started in
+ * this turn, else in a later turn, first come first served. Call it before a visit's clock starts.
+ */
+export function dialSlot(): Promise<void> | undefined {
+  if (dialsThisTurn < budget && waiting.length === 0) {
+    dialsThisTurn++;
+    nextTurn();
+    return undefined;
+  }
+  const slot = new Promise<void>((resolve) => waiting.push(resolve));
+  nextTurn();
+  return slot;
+}
+
+/**
  * Opens a TCP connection, directly or through a SOCKS proxy, within `timeoutMs`. With
  * `onData`, the connection's bytes go there (see OnData) and the socket emits no 'data';
  * without it, read them from the socket as usual.

@@ -4,5 +4,4 @@
 export { type CrawlerConfig, crawlerConfigSchema } from './config.ts';
 export { DialInfrastructureError, ProxyUrlError } from './dial.ts';
 export { fitConcurrencyToFdLimit } from './fd-limit.ts';
-export { visitStartSlot } from './turn-pacer.ts';
 export { createVisitor, type Visitor } from './visitor.ts';

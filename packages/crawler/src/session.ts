@@ -17,7 +17,7 @@ import {
 } from '@bitcrawl/protocol';
 import type { ByteBudget } from './byte-budget.ts';
 import type { Timeouts } from './config.ts';
-import { DialError, DialInfrastructureError, dial, type OnData, type Route } from './dial.ts';
+import { DialError, DialInfrastructureError, dial, dialSlot, type OnData, type Route } from './dial.ts';
 import {
   acceptsAddr,
   finalPacked,
@@ -30,7 +30,6 @@ import {
   step,
   versionFirst,
 } from './handshake.ts';
-import { dialSlot } from './turn-pacer.ts';
 import { V1Wire, V2Wire, type Wire } from './wire.ts';
 
 export const PROTOCOL_VERSION = 70016;

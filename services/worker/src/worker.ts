@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { KNOBS, numberOf } from '@bitcrawl/config';
-import { type Visitor, visitStartSlot } from '@bitcrawl/crawler';
+import type { Visitor } from '@bitcrawl/crawler';
 import type { Observation } from '@bitcrawl/model';
 import { classifyAddress, formatEndpoint, isCanonicalHost } from '@bitcrawl/protocol';
 import {
@@ -138,11 +138,6 @@ async function processTarget(
   // ALLOW_PRIVATE: a test network on this machine (the simnet's IPv6 nodes all live on ::1).
   const explicit = from === 'seed';
   const claim = !explicit && classifyAddress(network, host) !== 'loopback';
-  // Paced like the dials: a job of hundreds of targets would otherwise run all their begins,
-  // and take their replies, in one turn of the loop (turns of 0.5 s at a round's start, and
-  // every dial in flight timed across them).
-  const turn = visitStartSlot();
-  if (turn) await turn;
   const begun = await deps.frontier.begin(crawlId, target, claim);
   if (begun.recorded) {
     await enqueueVisits(deps, crawlId, source, begun.enqueue);
