@@ -167,22 +167,18 @@ describe('dial pacing', () => {
       if (turn < 20) setImmediate(counter);
     };
     setImmediate(counter);
-    const slots = Array.from({ length: 3 * DIALS_PER_TURN + 5 }, (_, i) => {
-      const s = dialSlot();
-      if (!s) {
+    const slots = Array.from({ length: 3 * DIALS_PER_TURN + 5 }, (_, i) =>
+      dialSlot().then(() => {
         turnOf[i] = turn;
-        return Promise.resolve();
-      }
-      return s.then(() => {
-        turnOf[i] = turn;
-      });
-    });
+      }),
+    );
     await Promise.all(slots);
     clearInterval(ticking);
     const perTurn = new Map<number, number>();
     for (const t of turnOf) perTurn.set(t, (perTurn.get(t) ?? 0) + 1);
     expect(Math.max(...perTurn.values())).toBeLessThanOrEqual(DIALS_PER_TURN);
     expect(perTurn.size).toBeGreaterThanOrEqual(4);
+    expect(turnOf[0]).toBeGreaterThan(0); // even the first waits for setImmediate's phase
     expect([...turnOf]).toEqual([...turnOf].sort((a, b) => a - b)); // first come, first served
   });
 
@@ -200,25 +196,28 @@ describe('dial pacing', () => {
     setImmediate(slowTurn);
     const perTurn = new Map<number, number>();
     const started = () => perTurn.set(turn, (perTurn.get(turn) ?? 0) + 1);
-    await Promise.all(
-      Array.from({ length: 200 }, () => {
-        const s = dialSlot();
-        if (!s) return started();
-        return s.then(started);
-      }),
-    );
+    await Promise.all(Array.from({ length: 200 }, () => dialSlot().then(started)));
     blocking = false;
     const counts = [...perTurn.keys()].sort((a, b) => a - b).map((t) => perTurn.get(t) as number);
-    // 64 at once, 64 in the first turn (nothing measured yet), then halved by each slow turn.
-    expect(counts.slice(0, 2)).toEqual([DIALS_PER_TURN, DIALS_PER_TURN]);
-    for (let i = 3; i < counts.length; i++)
+    // 64 in the first turn (nothing measured yet), then halved by each slow turn.
+    expect(counts[0]).toBe(DIALS_PER_TURN);
+    expect(counts[1]).toBe(DIALS_PER_TURN / 2);
+    for (let i = 2; i < counts.length; i++)
       expect(counts[i] as number).toBeLessThanOrEqual(counts[i - 1] as number);
     expect(counts.at(-1)).toBe(MIN_DIALS_PER_TURN);
-    // Idle once no dial waits: the next burst gets the whole budget at once.
+    // Idle once no dial waits: the next burst gets the whole budget in its first turn.
     await new Promise((r) => setTimeout(r, 20));
-    const burst = Array.from({ length: DIALS_PER_TURN }, () => dialSlot());
-    expect(burst.every((s) => s === undefined)).toBe(true);
-    expect(dialSlot()).toBeInstanceOf(Promise);
+    let turns = 0;
+    const tick = () => {
+      turns++;
+      if (turns < 5) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const burstTurns = await Promise.all(
+      Array.from({ length: DIALS_PER_TURN + 1 }, () => dialSlot().then(() => turns)),
+    );
+    expect(new Set(burstTurns.slice(0, DIALS_PER_TURN)).size).toBe(1);
+    expect(burstTurns.at(-1)).toBeGreaterThan(burstTurns[0] as number);
     await new Promise((r) => setTimeout(r, 20));
   });
 });

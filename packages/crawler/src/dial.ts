@@ -152,15 +152,12 @@ function nextTurn(): void {
 }
 
 /**
- * Resolves when this dial may start: at once while fewer than this turn's budget started in
- * this turn, else in a later turn, first come first served. Call it before a visit's clock starts.
+ * Resolves when this dial may start: in the next turn of the event loop that has budget left,
+ * first come first served, always in setImmediate's phase. A dial started there has its
+ * connection seen at the very next poll; one started inline, in the middle of a busy poll
+ * phase, would be timed across the rest of that phase. Call it before a visit's clock starts.
  */
-export function dialSlot(): Promise<void> | undefined {
-  if (dialsThisTurn < budget && waiting.length === 0) {
-    dialsThisTurn++;
-    nextTurn();
-    return undefined;
-  }
+export function dialSlot(): Promise<void> {
   const slot = new Promise<void>((resolve) => waiting.push(resolve));
   nextTurn();
   return slot;

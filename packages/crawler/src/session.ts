@@ -131,8 +131,7 @@ const PROTOCOL_OUTCOME: Record<ProtocolErrorCode, Outcome> = {
  */
 export async function runSession(p: SessionParams): Promise<Observation> {
   // Paced: a burst of dials is spread over a few turns of the event loop (see dialSlot).
-  const slot = dialSlot();
-  if (slot) await slot;
+  await dialSlot();
   const startedAt = p.now();
   // Deadlines and durations run on the monotonic clock: a wall clock stepped back (NTP, a VM
   // restored) must neither stretch a visit past its cap nor make a duration negative. The cap
