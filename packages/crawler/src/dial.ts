@@ -117,7 +117,7 @@ export const MIN_DIALS_PER_TURN = 2;
  * hundreds of ms, and every running visit's timers and reads wait behind them. Admitting dials
  * at the pace the loop keeps up with holds turns near this length; the CPU does the same work.
  */
-export const TARGET_TURN_MS = 20;
+export const TARGET_TURN_MS = 10;
 const DIALS_STEP = 4;
 let dialsThisTurn = 0;
 let budget = DIALS_PER_TURN;
