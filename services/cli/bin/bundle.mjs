@@ -115,7 +115,7 @@ export async function freshBundle() {
     tmp = mkdtempSync(path.join(cli, '.dist-'));
     await buildBundle(tmp);
     writeFileSync(path.join(tmp, STAMP), digest);
-    // Chunks first (content-named: a build's never overwrite another's), the entries, the stamp.
+    // Chunks first (named by content: one name, one code), then the entries, the stamp last.
     const chunks = readdirSync(path.join(tmp, CHUNKS));
     mkdirSync(path.join(distDir, CHUNKS), { recursive: true });
     for (const name of chunks) renameSync(path.join(tmp, CHUNKS, name), path.join(distDir, CHUNKS, name));
