@@ -119,7 +119,6 @@ export const MIN_DIALS_PER_TURN = 2;
  */
 export const TARGET_TURN_MS = 10;
 const DIALS_STEP = 4;
-let dialsThisTurn = 0;
 let budget = DIALS_PER_TURN;
 let lastTurnAt = -1;
 let turnScheduled = false;
@@ -138,9 +137,8 @@ function nextTurn(): void {
           ? Math.max(MIN_DIALS_PER_TURN, budget >> 1)
           : Math.min(DIALS_PER_TURN, budget + DIALS_STEP);
     const go = waiting.splice(0, budget);
-    dialsThisTurn = go.length;
     for (const resolve of go) resolve();
-    if (waiting.length > 0 || dialsThisTurn > 0) {
+    if (waiting.length > 0 || go.length > 0) {
       lastTurnAt = now;
       nextTurn();
     } else {
