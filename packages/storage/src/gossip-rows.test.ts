@@ -1,28 +1,56 @@
 import { MAX_DATETIME_S, type Observation } from '@bitcrawl/model';
 import { type AddrEntry, packAddrs } from '@bitcrawl/protocol';
 import { describe, expect, it } from 'vitest';
-import { ByteWriter, gossipTsv } from './gossip-rows.ts';
+import { ByteWriter, GOSSIP_COLUMNS, gossipRowBinary } from './gossip-rows.ts';
 
-const written = (n: number) => new ByteWriter(4).uint(n).finish().toString('latin1');
+/** A plain RowBinary reader for the types GOSSIP_COLUMNS names, written apart from the writer. */
+class Reader {
+  at = 0;
+  constructor(private readonly b: Buffer) {}
+  done(): boolean {
+    return this.at === this.b.length;
+  }
+  varUint(): number {
+    let n = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = this.b[this.at++] as number;
+      n += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) return n;
+    }
+  }
+  /** Moves past n bytes; where they start. */
+  take(n: number): number {
+    this.at += n;
+    return this.at - n;
+  }
+  value(type: string): unknown {
+    const element = /^Array\((.*)\)$/.exec(type)?.[1];
+    if (element) return Array.from({ length: this.varUint() }, () => this.value(element));
+    if (type === 'UInt8') return this.b.readUInt8(this.take(1));
+    if (type === 'UInt16') return this.b.readUInt16LE(this.take(2));
+    if (type.startsWith('DateTime')) return this.b.readUInt32LE(this.take(4));
+    if (type === 'UInt64') return this.b.readBigUInt64LE(this.take(8));
+    if (type === 'String' || type === 'LowCardinality(String)') {
+      const len = this.varUint();
+      const from = this.take(len);
+      return this.b.toString('utf8', from, from + len);
+    }
+    throw new Error(`no reader for ${type}`);
+  }
+}
 
-describe('ByteWriter.uint', () => {
-  it('writes every integer as its decimal text: each digit count, both sides of each power of ten, up to 2^53', () => {
-    const values = [0, 1, 9, 10, 11, 99, 100, 101, 8333, 65535, 0xffffffff, 2 ** 53 - 1, 2 ** 53];
-    for (let p = 1; p <= 1e15; p *= 10) values.push(p - 1, p, p + 1);
-    for (let i = 0; i < 10_000; i++) values.push(Math.floor(Math.random() * 2 ** (1 + (i % 53))));
-    for (const n of values) expect(written(n), String(n)).toBe(String(n));
-  });
-
-  it('grows its buffer as rows are written', () => {
-    const w = new ByteWriter(1);
-    for (let i = 0; i < 1000; i++) w.uint(1_700_000_000 + i).byte(0x2c);
-    const text = w.finish().toString('latin1');
-    expect(text.split(',').slice(0, 3)).toEqual(['1700000000', '1700000001', '1700000002']);
-    expect(text.length).toBe(11_000);
+describe('ByteWriter', () => {
+  it('writes strings as their UTF-8 length (LEB128, past one byte too) and bytes, and grows', () => {
+    const long = 'é'.repeat(200); // 400 bytes: a two-byte length
+    const w = new ByteWriter(1).text('').text('r1').text(long).uint16(65535).uint32(0xffffffff);
+    const r = new Reader(w.finish());
+    expect([r.value('String'), r.value('String'), r.value('String')]).toEqual(['', 'r1', long]);
+    expect([r.value('UInt16'), r.value('DateTime')]).toEqual([65535, 0xffffffff]);
+    expect(r.done()).toBe(true);
   });
 });
 
-describe('gossipTsv', () => {
+describe('gossipRowBinary', () => {
   /** BIP155's network ids. */
   const BIP155_ID: Record<string, number> = { ipv4: 1, ipv6: 2, onion: 4, i2p: 5, cjdns: 6 };
   const hosts: AddrEntry[] = [
@@ -43,7 +71,13 @@ describe('gossipTsv', () => {
       services: 2n ** 53n + 1n,
       time: 9,
     },
-    { network: 'cjdns', host: 'fc00:1:2:3:4:5:6:7', port: 65535, services: 9n, time: 1_700_000_000 },
+    {
+      network: 'cjdns',
+      host: 'fc00:1:2:3:4:5:6:7',
+      port: 65535,
+      services: 2n ** 32n + 5n,
+      time: 1_700_000_000,
+    },
   ];
   const observation = (addrs: AddrEntry[], i: number) =>
     ({
@@ -54,22 +88,19 @@ describe('gossipTsv', () => {
       port: 8333,
       addrs: packAddrs(addrs),
     }) as unknown as Observation;
-  /** The row as plain code writes it, from the decoded entries. */
-  const expected = (addrs: AddrEntry[], i: number) => {
-    const list = (xs: (string | number | bigint)[]) => `[${xs.join(',')}]`;
-    return [
-      String(Math.floor((1_765_000_123_456 + i) / 1000)),
-      'r20261206T000000Z',
-      'ipv4',
-      `10.0.0.${i}`,
-      '8333',
-      list(addrs.map((a) => BIP155_ID[a.network])),
-      list(addrs.map((a) => `'${a.host}'`)),
-      list(addrs.map((a) => a.port)),
-      list(addrs.map((a) => a.services)),
-      list(addrs.map((a) => Math.min(a.time, MAX_DATETIME_S))),
-    ].join('\t');
-  };
+  /** The row as plain code builds it, from the decoded entries, in GOSSIP_COLUMNS' order. */
+  const expected = (addrs: AddrEntry[], i: number) => [
+    Math.floor((1_765_000_123_456 + i) / 1000),
+    'r20261206T000000Z',
+    'ipv4',
+    `10.0.0.${i}`,
+    8333,
+    addrs.map((a) => BIP155_ID[a.network]),
+    addrs.map((a) => a.host),
+    addrs.map((a) => a.port),
+    addrs.map((a) => a.services),
+    addrs.map((a) => Math.min(a.time, MAX_DATETIME_S)),
+  ];
 
   it('writes one row of arrays per answer, every network, the largest values and a 1,000-entry answer, as plain code would', () => {
     const big = Array.from({ length: 1000 }, (_, i) => ({
@@ -78,10 +109,13 @@ describe('gossipTsv', () => {
       time: 1_765_000_000 - i * 613,
     }));
     const answers = [hosts, [], big, hosts.slice(0, 1)];
-    const { tsv, rows, entries } = gossipTsv(answers.map(observation));
+    const { bytes, rows, entries } = gossipRowBinary(answers.map(observation));
     expect(rows).toBe(3);
     expect(entries).toBe(hosts.length + 1000 + 1);
-    const want = answers.flatMap((a, i) => (a.length > 0 ? [`${expected(a, i)}\n`] : [])).join('');
-    expect(tsv.toString('latin1')).toBe(want);
+    const r = new Reader(bytes);
+    const got: unknown[][] = [];
+    while (!r.done()) got.push(GOSSIP_COLUMNS.map(([, type]) => r.value(type)));
+    const want = answers.flatMap((a, i) => (a.length > 0 ? [expected(a, i)] : []));
+    expect(got).toEqual(want);
   });
 });

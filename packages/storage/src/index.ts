@@ -16,6 +16,7 @@ export {
 } from './reads/report.ts';
 export { visitedAddressesPage } from './reads/visited.ts';
 export { inRoundOrder } from './round-order.ts';
+export type { ColumnType } from './spool.ts';
 export { openStore, type Store, type StoreOptions } from './store.ts';
 export { roundReachableHeight, type SnapshotNode, streamSnapshotNodes } from './timeline/bitnodes.ts';
 export { insertNodeLocation, locationBreakdown, type NodeLocationRow } from './timeline/location.ts';

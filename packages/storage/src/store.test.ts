@@ -1,10 +1,11 @@
-import { copyFileSync, mkdtempSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type GossipedAddress, MAX_DATETIME_S, type Observation } from '@bitcrawl/model';
 import { onionFromPubkey, packAddrs, unpackAddrs } from '@bitcrawl/protocol';
 import { budget, type ClickHouseServer, startClickHouse } from '@bitcrawl/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GOSSIP_COLUMNS } from './gossip-rows.ts';
 import { insertIsolatingRejects } from './isolate.ts';
 import { defaultMigrationsDir, migrate } from './migrate.ts';
 import { queryRows, roundSummary } from './queries.ts';
@@ -117,6 +118,11 @@ function suite(name: string, open: () => Promise<Store>) {
       });
       expect(Number(ok?.t)).toBe(1_790_000_000);
       expect(Number(ok?.start_height)).toBe(900_001);
+    });
+
+    it('writes gossip as the columns and types the migrated table has', async () => {
+      const cols = await queryRows<{ name: string; type: string }>(store, 'DESCRIBE TABLE gossip');
+      expect(cols.map((c) => [c.name, c.type])).toEqual(GOSSIP_COLUMNS.map(([n, t]) => [n, t]));
     });
 
     it('the round summary and the nodes view answer', async () => {
@@ -328,5 +334,52 @@ describe('schema upgrade', () => {
   });
   upgradeSuite('embedded chdb', () =>
     openStore({ dir: mkdtempSync(path.join(tmpdir(), 'bitcrawl-chdb-up-')) }),
+  );
+});
+
+describe('embedded chdb: binary inserts through the spool', () => {
+  it(
+    'leaves no spool file behind, whether the insert is stored or refused',
+    async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'bitcrawl-spool-'));
+      const store = await openStore({ dir });
+      try {
+        await migrate(store);
+        await insertObservations(store, [obs('1.3.0.1', 'ok', 4, 'rspool')]);
+        await expect(
+          store.insertRowBinary('gossip', GOSSIP_COLUMNS, Buffer.from([1, 2, 3])),
+        ).rejects.toSatisfy((e: unknown) => isRejectedData(e));
+        expect(readdirSync(path.join(dir, 'spool'))).toEqual([]);
+        const [g] = await queryRows<{ n: string }>(
+          store,
+          `SELECT count() AS n FROM addr_gossip WHERE crawl_id = 'rspool'`,
+        );
+        expect(Number(g?.n)).toBe(4);
+      } finally {
+        await store.close();
+      }
+    },
+    budget(60_000),
+  );
+
+  it(
+    'spools in the temporary directory when the store path holds a character file() reads as a wildcard',
+    async () => {
+      const dir = path.join(mkdtempSync(path.join(tmpdir(), 'bitcrawl-spool-')), 'store{1}');
+      const store = await openStore({ dir });
+      try {
+        await migrate(store);
+        await insertObservations(store, [obs('1.3.0.2', 'ok', 3, 'rwild')]);
+        const [g] = await queryRows<{ n: string }>(
+          store,
+          `SELECT count() AS n FROM addr_gossip WHERE crawl_id = 'rwild'`,
+        );
+        expect(Number(g?.n)).toBe(3);
+        expect(existsSync(path.join(dir, 'spool'))).toBe(false);
+      } finally {
+        await store.close();
+      }
+    },
+    budget(60_000),
   );
 });

@@ -1,12 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import {
   type ClickHouseClient,
   ClickHouseLogLevel,
   type ClickHouseSettings,
   createClient,
 } from '@clickhouse/client';
+import { type ColumnType, InsertSpool } from './spool.ts';
 
 export interface StoreOptions {
   /** http(s)://user:pass@host:8123 — a ClickHouse server. Without it, embedded chdb. */
@@ -24,10 +26,11 @@ export interface Store {
   settings: ClickHouseSettings;
   describe: string;
   /**
-   * Inserts TabSeparated rows as they are: over HTTP to a server, zero-copy into chdb (whose
-   * client-API insert would first turn the bytes into one large string).
+   * Inserts RowBinary rows of these columns (name and type, in the order written) as they are:
+   * over HTTP to a server, through a spool file into chdb. The bytes may be moved to another
+   * thread (the ingest thread's store): do not use them after the call.
    */
-  insertTsv(table: string, tsv: Buffer): Promise<void>;
+  insertRowBinary(table: string, columns: readonly ColumnType[], bytes: Uint8Array): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -36,9 +39,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   let client: ClickHouseClient;
   let engine: Store['engine'];
   let describe: string;
-  let rawInsert:
-    | ((p: { table: string; values: Buffer; format: 'TabSeparated' }) => Promise<unknown>)
-    | undefined;
+  let spool: InsertSpool | undefined;
   if (opts.url) {
     const u = new URL(opts.url);
     client = createClient({
@@ -57,7 +58,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     mkdirSync(dir, { recursive: true });
     const { createChdbConnection } = await import('chdb/connection');
     const connection = createChdbConnection({ path: dir });
-    rawInsert = (p) => connection.chdb.rawInsert(p);
+    spool = InsertSpool.open(dir);
     client = createClient({ connection } as Parameters<typeof createClient>[0]);
     engine = 'chdb';
     describe = `embedded chdb at ${dir}`;
@@ -68,16 +69,21 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   // 64-bit integers are quoted in JSON output on both engines, so nothing is rounded in JS.
   const settings: ClickHouseSettings = { output_format_json_quote_64bit_integers: 1 };
   if (major < 19) Object.assign(settings, { allow_experimental_low_cardinality_type: 1 });
-  const insertTsv = async (table: string, tsv: Buffer) => {
-    if (tsv.length === 0) return;
-    if (rawInsert) await rawInsert({ table, values: tsv, format: 'TabSeparated' });
-    else
-      await client.insert({
-        table,
-        values: Readable.from([tsv], { objectMode: false }),
-        format: 'TabSeparated',
-        clickhouse_settings: settings,
-      });
+  const insertRowBinary = async (table: string, columns: readonly ColumnType[], bytes: Uint8Array) => {
+    if (bytes.length === 0) return;
+    if (spool) return spool.insert(client, settings, table, columns, bytes);
+    const names = columns.map(([name]) => name).join(', ');
+    const { stream } = await client.exec({
+      query: `INSERT INTO ${table} (${names}) FORMAT RowBinary`,
+      values: Readable.from([bytes], { objectMode: false }),
+      clickhouse_settings: settings,
+    });
+    stream.resume();
+    await finished(stream);
   };
-  return { client, engine, version: v, settings, describe, insertTsv, close: () => client.close() };
+  const close = async () => {
+    await client.close();
+    spool?.close();
+  };
+  return { client, engine, version: v, settings, describe, insertRowBinary, close };
 }

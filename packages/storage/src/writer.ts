@@ -1,6 +1,6 @@
 import type { Observation } from '@bitcrawl/model';
 import { packedCount } from '@bitcrawl/protocol';
-import { gossipTsv } from './gossip-rows.ts';
+import { GOSSIP_COLUMNS, gossipRowBinary } from './gossip-rows.ts';
 import { formatDateTime } from './migrate.ts';
 import type { Store } from './store.ts';
 
@@ -42,7 +42,7 @@ export function observationRows(batch: readonly Observation[]) {
 }
 
 /**
- * Inserts one batch: its answers into `gossip` (one row of arrays per answer, TSV), then the
+ * Inserts one batch: its answers into `gossip` (one row of arrays per answer, RowBinary), then the
  * observations. Gossip first: if the process dies in between, the batch is re-delivered and
  * ReplacingMergeTree collapses the repeated rows.
  */
@@ -51,8 +51,8 @@ export async function insertObservations(
   batch: readonly Observation[],
 ): Promise<{ observations: number; gossip: number }> {
   if (batch.length === 0) return { observations: 0, gossip: 0 };
-  const { tsv, entries } = gossipTsv(batch);
-  await store.insertTsv('gossip', tsv);
+  const { bytes, entries } = gossipRowBinary(batch);
+  await store.insertRowBinary('gossip', GOSSIP_COLUMNS, bytes);
   await insertJsonRows(store, 'observations', observationRows(batch));
   return { observations: batch.length, gossip: entries };
 }

@@ -1,5 +1,5 @@
 import { type MessagePort, parentPort, Worker, workerData } from 'node:worker_threads';
-import type { Store } from '@bitcrawl/storage';
+import type { ColumnType, Store } from '@bitcrawl/storage';
 import { createLogger, createMetrics, type LogLevel } from '@bitcrawl/telemetry';
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import { Redis } from 'ioredis';
@@ -26,7 +26,7 @@ export interface IngestThreadData {
 
 type SerializedError = { name: string; message: string; code?: string };
 type StoreOp =
-  | { op: 'insertTsv'; table: string; tsv: Uint8Array }
+  | { op: 'insertRowBinary'; table: string; columns: readonly ColumnType[]; bytes: Uint8Array }
   | {
       op: 'insert';
       params: {
@@ -49,16 +49,16 @@ type ToThread =
 
 /**
  * A Store whose inserts run in the thread that owns the real one. The ingester only inserts
- * (rows as JSONEachRow, answers as TSV), so that is all it carries.
+ * (rows as JSONEachRow, answers as RowBinary), so that is all it carries.
  */
 function storeThroughPort(port: MessagePort, info: IngestThreadData['store']) {
   let next = 0;
   const waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
-  const call = (op: StoreOp) =>
+  const call = (op: StoreOp, transfer: ArrayBuffer[] = []) =>
     new Promise<void>((resolve, reject) => {
       const id = ++next;
       waiting.set(id, { resolve, reject });
-      port.postMessage({ type: 'store', id, ...op } satisfies FromThread);
+      port.postMessage({ type: 'store', id, ...op } satisfies FromThread, transfer);
     });
   const onResult = (m: Extract<ToThread, { type: 'store-result' }>) => {
     const w = waiting.get(m.id);
@@ -72,7 +72,9 @@ function storeThroughPort(port: MessagePort, info: IngestThreadData['store']) {
   const store: Store = {
     ...info,
     client,
-    insertTsv: (table, tsv) => call({ op: 'insertTsv', table, tsv }),
+    // The rows' memory moves to the owner (ByteWriter's is never the shared pool), not copied.
+    insertRowBinary: (table, columns, bytes) =>
+      call({ op: 'insertRowBinary', table, columns, bytes }, [bytes.buffer as ArrayBuffer]),
     close: async () => {},
   };
   return { store, onResult };
@@ -152,8 +154,7 @@ export interface IngestThread {
 /** Runs one of the thread's inserts on the owner's store; the reply carries the error, if any. */
 async function runStoreOp(store: Store, m: StoreOp): Promise<SerializedError | undefined> {
   try {
-    if (m.op === 'insertTsv')
-      await store.insertTsv(m.table, Buffer.from(m.tsv.buffer, m.tsv.byteOffset, m.tsv.byteLength));
+    if (m.op === 'insertRowBinary') await store.insertRowBinary(m.table, m.columns, m.bytes);
     else await store.client.insert(m.params);
     return undefined;
   } catch (err) {
