@@ -60,6 +60,29 @@ describe('AddressSet', () => {
     );
   });
 
+  it('joins a few entries and then a whole answer (a self-announcement, then the answer) like any other sequence', () => {
+    // Distinct answers over a wider host space, so the path taken is the joining one.
+    const wide: fc.Arbitrary<AddrEntry> = fc
+      .integer({ min: 0, max: 200 })
+      .map((h) => ({ time: h, services: 1n, network: 'ipv4', host: `10.0.${h >> 4}.${h & 15}`, port: 8333 }));
+    const distinct = fc.uniqueArray(wide, { selector: (a) => a.host, maxLength: 120 });
+    fc.assert(
+      fc.property(
+        fc.array(distinct, { minLength: 1, maxLength: 3 }),
+        fc.integer({ min: 1, max: 250 }),
+        fc.boolean(),
+        (lists, max, packed) => {
+          const set = new AddressSet();
+          const truncated = lists.map((l) => set.add(packed ? packedListOf(l) : l, max));
+          const want = reference(lists, max);
+          expect(set.values()).toEqual(want.values);
+          expect(truncated).toEqual(want.truncated);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
   it('keeps the first of a repeated endpoint, with its own time and services (entries are packed, not kept as objects)', () => {
     const a: AddrEntry = { time: 1, services: 1n, network: 'ipv4', host: '1.2.3.4', port: 8333 };
     const set = new AddressSet();

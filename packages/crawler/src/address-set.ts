@@ -62,14 +62,25 @@ export class AddressSet {
       ? packedListOf(entries as readonly AddrEntry[])
       : (entries as PackedList);
     if (list.count === 0) return false;
-    if (this.list.count === 0 && this.table === undefined && list.count <= SCRATCH_MAX) {
+    if (
+      this.table === undefined &&
+      this.list.count <= FEW &&
+      list.count <= SCRATCH_MAX &&
+      this.list.count + list.count <= max &&
+      !hasRepeats(list)
+    ) {
       // A whole answer without repeats that fits (Core's, nearly always) is kept as the
-      // decoder's own list: no copy, no growth.
-      if (list.count <= max && !hasRepeats(list)) {
+      // decoder's own list: no copy, no growth. After a few entries (Core's self-announcement
+      // comes just before its answer) it is joined to them in one copy, checked against them
+      // through the scratch table its own check just filled.
+      if (this.list.count === 0) {
         this.list = list;
         this.adopted = true;
-        return false;
+      } else {
+        this.list = joined(this.list, list);
+        this.adopted = false;
       }
+      return false;
     }
     if (this.adopted) this.own(list);
     if (!this.table) this.buildTable(this.list.count + list.count);
@@ -184,6 +195,56 @@ function hasRepeats(list: PackedList): boolean {
     slotEntry[slot] = i;
   }
   return false;
+}
+
+/** Sets of at most this many entries take a whole answer through the scratch table (joined). */
+const FEW = 16;
+
+/**
+ * The entries of `few`, then those of `list` not among them, in a list of its own. `list` must
+ * have just been checked by hasRepeats, so the scratch table holds its keys.
+ */
+function joined(few: PackedList, list: PackedList): PackedList {
+  const fb = few.bytes;
+  const fs = few.starts;
+  const skip: number[] = [];
+  for (let i = 0; i < few.count; i++) {
+    const j = scratchIndex(list, fb, keyStart(fb, fs[i] as number), fs[i + 1] as number);
+    if (j >= 0) skip.push(j);
+  }
+  skip.sort((a, b) => a - b).push(list.count);
+  const fewEnd = fs[few.count] as number;
+  const ls = list.starts;
+  const bytes = new Uint8Array(fewEnd + (ls[list.count] as number));
+  bytes.set(fb.subarray(0, fewEnd));
+  const starts = new Uint32Array(few.count + list.count + 1);
+  starts.set(fs.subarray(0, few.count + 1));
+  let count = few.count;
+  let at = fewEnd;
+  let from = 0;
+  for (const j of skip) {
+    if (j > from) {
+      const a = ls[from] as number;
+      bytes.set(list.bytes.subarray(a, ls[j] as number), at);
+      for (let e = from; e < j; e++) starts[++count] = at + (ls[e + 1] as number) - a;
+      at += (ls[j] as number) - a;
+    }
+    from = j + 1;
+  }
+  return { bytes, starts, count };
+}
+
+/** The index in `list` of the entry whose key is b[k, end), through the scratch table; -1 if none. */
+function scratchIndex(list: PackedList, b: Uint8Array, k: number, end: number): number {
+  const lb = list.bytes;
+  const s = list.starts;
+  let slot = hashKey(b, k, end) & (SLOTS - 1);
+  while (slotStamp[slot] === stamp) {
+    const j = slotEntry[slot] as number;
+    if (sameKey(lb, keyStart(lb, s[j] as number), s[j + 1] as number, b, k, end)) return j;
+    slot = (slot + 1) & (SLOTS - 1);
+  }
+  return -1;
 }
 
 /** FNV-1a over a key's bytes (network id, length, address, port). */
