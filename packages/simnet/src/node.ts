@@ -41,7 +41,11 @@ export function serveConnection(
 
   switch (kind) {
     case 'silent':
-      return; // accepts, never speaks
+      // Accepts, never speaks. It still reads (and drops) what comes, so it sees the crawler
+      // close and closes too: one that never read kept every socket, and a long-running
+      // simnet ran out of descriptors after a few rounds.
+      socket.resume();
+      return;
     case 'wrong_magic': {
       const other = magic[0] === 0xf9 ? CHAINS.testnet.magic : CHAINS.mainnet.magic;
       socket.once('data', () => write([encodeMessageFrame(other, versionOf(plan))]));

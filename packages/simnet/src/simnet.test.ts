@@ -286,6 +286,37 @@ describe('simnet', () => {
     }
   });
 
+  it('closes its side of every connection the crawler closed, whatever the node kind', async () => {
+    const sim = await startSimnet({
+      seed: 14,
+      nodes: 60,
+      kinds: Object.fromEntries(NODE_KINDS.map((k) => [k, 1])),
+    });
+    try {
+      const listening = sim.groundTruth.nodes.filter(
+        (n) => n.network === 'ipv4' && n.kind !== 'blackhole' && n.kind !== 'dead',
+      );
+      expect(new Set(listening.map((n) => n.kind)).has('silent')).toBe(true);
+      // Each gets a version, then our close 200 ms later (before any slow node is done); what
+      // the hostile kinds send back is not read.
+      const visit = (n: { host: string; port: number }) =>
+        new Promise<void>((resolve) => {
+          const s = net.connect(n, () => s.write(encodeMessageFrame(magic, version)));
+          s.on('error', () => {});
+          setTimeout(() => {
+            s.destroy();
+            resolve();
+          }, 200);
+        });
+      await Promise.all(listening.map(visit));
+      // Polled, not timed: the test's own time limit bounds the wait.
+      while (sim.openConnections() > 0) await new Promise((r) => setTimeout(r, 50));
+      expect(sim.openConnections()).toBe(0);
+    } finally {
+      await sim.stop();
+    }
+  });
+
   it('starts and stops 2,000 nodes cleanly', async () => {
     // How fast is not asserted (the machine's speed; the package's time limit scales with it).
     const sim = await startSimnet({ seed: 2, nodes: 2000, kinds: { core: 1 } });

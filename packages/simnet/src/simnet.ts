@@ -22,6 +22,8 @@ export interface Simnet {
    * back, between crawl rounds, so a network can change over time. Endpoints as in the truth.
    */
   setDown(endpoints: readonly string[], down: boolean): Promise<void>;
+  /** Inbound connections still open: a node closes its side once the crawler closes its own. */
+  openConnections(): number;
 }
 
 /**
@@ -106,7 +108,15 @@ export async function startSimnet(
         }
       }
     };
-    return { groundTruth: plan.truth, seeds: plan.truth.seeds, socksProxy: door.url, stopped, stop, setDown };
+    return {
+      groundTruth: plan.truth,
+      seeds: plan.truth.seeds,
+      socksProxy: door.url,
+      stopped,
+      stop,
+      setDown,
+      openConnections: () => sockets.size,
+    };
   } catch (err) {
     for (const s of sockets) s.destroy();
     await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
