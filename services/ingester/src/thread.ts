@@ -72,9 +72,15 @@ function storeThroughPort(port: MessagePort, info: IngestThreadData['store']) {
   const store: Store = {
     ...info,
     client,
-    // The rows' memory moves to the owner (ByteWriter's is never the shared pool), not copied.
+    // The rows' memory moves to the owner, not copied, when it is certainly not Node's shared
+    // pool of small buffers (moving a pool slab would detach every Buffer cut from it).
     insertRowBinary: (table, columns, bytes) =>
-      call({ op: 'insertRowBinary', table, columns, bytes }, [bytes.buffer as ArrayBuffer]),
+      call(
+        { op: 'insertRowBinary', table, columns, bytes },
+        bytes.buffer instanceof ArrayBuffer && bytes.buffer.byteLength > Buffer.poolSize
+          ? [bytes.buffer]
+          : [],
+      ),
     close: async () => {},
   };
   return { store, onResult };
