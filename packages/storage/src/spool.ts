@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -77,10 +77,5 @@ export class InsertSpool {
   /** Removes the spool directory if this spool made it. */
   close(): void {
     if (this.owned) rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  /** The files waiting in the spool (for tests). */
-  pending(): string[] {
-    return readdirSync(this.dir);
   }
 }
