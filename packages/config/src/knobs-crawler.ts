@@ -57,6 +57,14 @@ export const CRAWLER_KNOBS = {
     default: 1,
     uses: { worker: {}, crawl: {} },
   }),
+  commitThread: bool({
+    env: 'COMMIT_THREAD',
+    flag: '--no-commit-thread',
+    help: "commit each visit (record it, admit its answer, enqueue what is new) on a thread of its own, off the crawl's event loop (--no-commit-thread: on it)",
+    default: true,
+    uses: { worker: {}, crawl: {} },
+    to: ['worker.commitThread'],
+  }),
   allowPrivate: bool({
     env: 'ALLOW_PRIVATE',
     flag: '--allow-private',

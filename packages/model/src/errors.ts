@@ -22,3 +22,24 @@ export abstract class ConfigError extends BitcrawlError {
 export abstract class InfraError extends BitcrawlError {
   readonly consequence = 'infra' as const;
 }
+
+/** An error as it crosses a thread boundary (a message cannot carry its class). */
+export interface SerializedError {
+  name: string;
+  message: string;
+  code?: string;
+}
+
+export function serializeError(err: unknown): SerializedError {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const code = (e as { code?: unknown }).code;
+  return { name: e.name, message: e.message, ...(typeof code === 'string' ? { code } : {}) };
+}
+
+/** An error from another thread, with its name and code kept (callers decide on the code). */
+export function reviveError(e: SerializedError): Error {
+  const err = new Error(e.message) as Error & { code?: string };
+  err.name = e.name;
+  if (e.code) err.code = e.code;
+  return err;
+}

@@ -1,4 +1,4 @@
-export { ConfigError, InfraError } from './errors.ts';
+export { ConfigError, InfraError, reviveError, type SerializedError, serializeError } from './errors.ts';
 export {
   endpointSchema,
   type GossipedAddress,

@@ -1,4 +1,5 @@
 import { type MessagePort, parentPort, Worker, workerData } from 'node:worker_threads';
+import { reviveError, type SerializedError, serializeError } from '@bitcrawl/model';
 import type { ColumnType, Store } from '@bitcrawl/storage';
 import { createLogger, createMetrics, type LogLevel } from '@bitcrawl/telemetry';
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
@@ -24,7 +25,6 @@ export interface IngestThreadData {
   logLevel: LogLevel;
 }
 
-type SerializedError = { name: string; message: string; code?: string };
 type StoreOp =
   | { op: 'insertRowBinary'; table: string; columns: readonly ColumnType[]; bytes: Uint8Array }
   | {
@@ -63,7 +63,7 @@ function storeThroughPort(port: MessagePort, info: IngestThreadData['store']) {
   const onResult = (m: Extract<ToThread, { type: 'store-result' }>) => {
     const w = waiting.get(m.id);
     waiting.delete(m.id);
-    if (m.error) w?.reject(revive(m.error));
+    if (m.error) w?.reject(reviveError(m.error));
     else w?.resolve();
   };
   const client = {
@@ -92,12 +92,6 @@ export function ingestThreadData(): IngestThreadData | undefined {
   return d?.kind === 'bitcrawl-ingest-thread' ? d : undefined;
 }
 
-function serialize(err: unknown): SerializedError {
-  const e = err instanceof Error ? err : new Error(String(err));
-  const code = (e as { code?: unknown }).code;
-  return { name: e.name, message: e.message, ...(typeof code === 'string' ? { code } : {}) };
-}
-
 /** The body of the thread: load, open, ingest until told to stop; every outcome is a message. */
 export async function runIngestThread(d: IngestThreadData): Promise<void> {
   const port = parentPort;
@@ -113,7 +107,7 @@ export async function runIngestThread(d: IngestThreadData): Promise<void> {
       { redis, store, logger, metrics: createMetrics({ service: 'ingester', defaultMetrics: false }), geo },
       d.config,
     );
-    ingester.stopped.catch((err: unknown) => post({ type: 'died', error: serialize(err) }));
+    ingester.stopped.catch((err: unknown) => post({ type: 'died', error: serializeError(err) }));
     port.on('message', (m: ToThread) => {
       if (m.type === 'store-result') return onResult(m);
       if (m.type !== 'stop') return;
@@ -121,7 +115,7 @@ export async function runIngestThread(d: IngestThreadData): Promise<void> {
         .stop({ drain: m.drain === true })
         .then(
           () => post({ type: 'stopped' }),
-          (err: unknown) => post({ type: 'died', error: serialize(err) }),
+          (err: unknown) => post({ type: 'died', error: serializeError(err) }),
         )
         .finally(() => {
           redis?.disconnect();
@@ -135,17 +129,9 @@ export async function runIngestThread(d: IngestThreadData): Promise<void> {
     post({ type: 'ready', ...(described.length > 0 ? { geo: described.join('; ') } : {}) });
   } catch (err) {
     redis?.disconnect();
-    post({ type: 'died', error: serialize(err) });
+    post({ type: 'died', error: serializeError(err) });
     port.close();
   }
-}
-
-/** An error from the thread, with its name and code kept (the CLI maps codes to exit statuses). */
-function revive(e: SerializedError): Error {
-  const err = new Error(e.message) as Error & { code?: string };
-  err.name = e.name;
-  if (e.code) err.code = e.code;
-  return err;
 }
 
 export interface IngestThread {
@@ -164,7 +150,7 @@ async function runStoreOp(store: Store, m: StoreOp): Promise<SerializedError | u
     else await store.client.insert(m.params);
     return undefined;
   } catch (err) {
-    return serialize(err);
+    return serializeError(err);
   }
 }
 
@@ -215,7 +201,7 @@ export function startIngestThread(
           },
         });
       } else if (m.type === 'stopped') settle?.resolve();
-      else fail(revive(m.error));
+      else fail(reviveError(m.error));
     });
     worker.on('error', (err) => fail(err));
     worker.on('exit', (code) => {

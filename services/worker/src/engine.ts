@@ -3,6 +3,8 @@ import { type CrawlJob, coalesceWrites, createCrawlQueue, Frontier } from '@bitc
 import type { Logger, Metrics } from '@bitcrawl/telemetry';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { startCommitThread } from './commit-thread.ts';
+import type { VisitCommitter } from './committer.ts';
 import type { EngineConfig } from './config.ts';
 import { startWorker } from './worker.ts';
 
@@ -11,25 +13,55 @@ export interface Engine {
   crawlQueue: Queue<CrawlJob>;
   /** Visits this engine's completed jobs made (its share of the work, for its stop log). */
   visitsDone(): number;
+  /** Rejects when the engine's commit thread died (its process must stop; its jobs are retried). */
+  died: Promise<never>;
   /** Finishes (or after the grace, hands back) the in-flight visits, then closes its connections. */
   close(): Promise<void>;
+}
+
+export interface EngineDeps {
+  logger: Logger;
+  metrics: Metrics;
+  /**
+   * The script a commit thread runs (one that runs ./thread-entry.ts): with it and
+   * config.worker.commitThread, the engine commits on a thread of its own. Without it, on its loop.
+   */
+  threadEntry?: string;
 }
 
 /**
  * Wires one engine from its config. The worker process runs one of these on its main thread,
  * or one per crawl thread (THREADS > 1); `bitcrawl crawl` runs one beside its seeder and ingester.
  */
-export function startEngine(config: EngineConfig, deps: { logger: Logger; metrics: Metrics }): Engine {
+export async function startEngine(config: EngineConfig, deps: EngineDeps): Promise<Engine> {
   // Its commands leave a turn at a time: one syscall, not one per command (coalesceWrites).
   const bull = coalesceWrites(new Redis(config.redisUrl, { maxRetriesPerRequest: null }));
   const redis = coalesceWrites(new Redis(config.redisUrl));
   const crawlQueue = createCrawlQueue(bull);
   const frontier = new Frontier(redis, config.frontier);
+  let committer: VisitCommitter | undefined; // undefined: on this loop
+  let died = new Promise<never>(() => {});
+  try {
+    if (config.worker.commitThread && deps.threadEntry) {
+      const thread = await startCommitThread(deps.threadEntry, {
+        redisUrl: config.redisUrl,
+        frontier: config.frontier,
+      });
+      committer = thread;
+      died = thread.died;
+    }
+  } catch (err) {
+    await crawlQueue.close();
+    bull.disconnect();
+    redis.disconnect();
+    throw err;
+  }
   const running = startWorker(
     {
       connection: bull,
       crawlQueue,
       frontier,
+      ...(committer ? { committer } : {}),
       visitor: createVisitor(config.crawler, deps),
       logger: deps.logger,
       metrics: deps.metrics,
@@ -44,8 +76,10 @@ export function startEngine(config: EngineConfig, deps: { logger: Logger; metric
   return {
     crawlQueue,
     visitsDone: () => completed,
+    died,
     async close() {
       await running.close();
+      await committer?.close();
       await crawlQueue.close();
       bull.disconnect();
       redis.disconnect();

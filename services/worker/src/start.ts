@@ -11,8 +11,8 @@ export interface WorkerDeps {
   logger: Logger;
   metrics: Metrics;
   /**
-   * The script a crawl thread runs when threads > 1: one that runs ./thread-entry.ts (the CLI
-   * passes its worker-thread.mjs). Required then; a library caller that wants threads names it.
+   * The script a crawl or commit thread runs: one that runs ./thread-entry.ts (the CLI passes
+   * its worker-thread.mjs). Required when threads > 1; without it, commits run on the loop.
    */
   threadEntry?: string;
   /** Aborted by a stop request while the service starts (its crawl threads are then stopped). */
@@ -26,7 +26,11 @@ export interface WorkerDeps {
 export async function start(config: WorkerServiceConfig, deps: WorkerDeps): Promise<RunningService> {
   if (config.threads > 1) return startThreaded(config, deps);
   const { logger, metrics } = deps;
-  const engine = startEngine(config, { logger, metrics });
+  const engine = await startEngine(config, {
+    logger,
+    metrics,
+    ...(deps.threadEntry ? { threadEntry: deps.threadEntry } : {}),
+  });
   const server = await startMetricsServer({
     registry: metrics.registry,
     port: config.metrics.port,
@@ -37,9 +41,17 @@ export async function start(config: WorkerServiceConfig, deps: WorkerDeps): Prom
     { concurrency: config.worker.concurrency, metrics: server.port, host: os.hostname() },
     'worker started',
   );
+  let died = false;
+  const ended = engine.died.catch((err: unknown) => {
+    died = true;
+    logger.fatal({ err: (err as Error).message }, 'the commit thread died: stopping the worker');
+    throw err;
+  });
   return {
+    ended,
     async close() {
-      logger.info({ graceMs: config.worker.shutdownGraceMs }, 'stopping: finishing in-flight visits');
+      if (!died)
+        logger.info({ graceMs: config.worker.shutdownGraceMs }, 'stopping: finishing in-flight visits');
       await engine.close();
       await server.close();
       logger.info('worker stopped');
@@ -75,7 +87,17 @@ async function startThreaded(config: WorkerServiceConfig, deps: WorkerDeps): Pro
   }
   // This thread's own engine starts once the threads run, so a thread that fails to start
   // never has it to stop half-started.
-  const engine = startEngine(engineConfig(config, own), { logger: logger.child({ thread: 0 }), metrics });
+  let engine: Awaited<ReturnType<typeof startEngine>>;
+  try {
+    engine = await startEngine(engineConfig(config, own), {
+      logger: logger.child({ thread: 0 }),
+      metrics,
+      threadEntry: deps.threadEntry,
+    });
+  } catch (err) {
+    await threads.close().catch(() => {}); // err is the one reported
+    throw err;
+  }
   const server = await startMetricsServer({
     registry: { contentType: metrics.registry.contentType, metrics: () => threadedMetrics(metrics, threads) },
     port: config.metrics.port,
@@ -93,9 +115,9 @@ async function startThreaded(config: WorkerServiceConfig, deps: WorkerDeps): Pro
     'worker started',
   );
   let died: unknown;
-  const ended = threads.died.catch((err: unknown) => {
+  const ended = Promise.race([threads.died, engine.died]).catch((err: unknown) => {
     died = err;
-    logger.fatal({ err: (err as Error).message }, 'a crawl thread died: stopping the worker');
+    logger.fatal({ err: (err as Error).message }, 'a crawl or commit thread died: stopping the worker');
     throw err;
   });
   return {

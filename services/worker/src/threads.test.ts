@@ -214,6 +214,7 @@ describe('main with THREADS > 1', () => {
     LOG_LEVEL: 'silent',
     SHUTDOWN_GRACE_MS: '200',
     THREADS: '3', // this thread's engine and two crawl threads
+    COMMIT_THREAD: '0', // the stand-in scripts speak a crawl thread's protocol only
     ...over,
   });
 

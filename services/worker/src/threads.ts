@@ -25,6 +25,8 @@ export interface EngineThreadData {
   /** The config as the main thread read it: a thread does not read process.env. */
   config: WorkerServiceConfig;
   concurrency: number;
+  /** This thread's own script, which its engine's commit thread runs too. */
+  entry: string;
 }
 
 type ToThread = { type: 'metrics'; id: number } | { type: 'stop' };
@@ -93,7 +95,7 @@ export function startEngineThreads(opts: {
   sizeCrawlThreadHeaps(config.threads); // the crawl threads share out the heap caps
   const threads = opts.shares.map((concurrency, i) => {
     const index = i + 1; // engine 0 is the main thread's
-    const data: EngineThreadData = { index, config, concurrency };
+    const data: EngineThreadData = { index, config, concurrency, entry: opts.entry };
     const worker = new Worker(opts.entry, { workerData: { [ENGINE_THREAD]: data } });
     let exited = false;
     let last: ThreadMetrics = [];
@@ -171,7 +173,16 @@ export async function runEngineThread(d: EngineThreadData): Promise<void> {
   const logger = createLogger({ service: 'worker', level: d.config.logLevel }).child({ thread: d.index });
   // Process-wide figures (CPU, RSS, handles) come from the main thread's registry alone.
   const metrics = createMetrics({ service: 'worker', defaultMetrics: false });
-  const engine = startEngine(engineConfig(d.config, d.concurrency), { logger, metrics });
+  const engine = await startEngine(engineConfig(d.config, d.concurrency), {
+    logger,
+    metrics,
+    threadEntry: d.entry,
+  });
+  // A dead commit thread ends this thread, which fails the process (startEngineThreads' died).
+  engine.died.catch((err: unknown) => {
+    logger.fatal({ err: (err as Error).message }, 'the commit thread died');
+    process.exit(1);
+  });
   await new Promise<void>((resolve) => {
     port.on('message', (m: ToThread) => {
       if (m.type === 'stop') resolve();

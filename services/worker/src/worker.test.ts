@@ -18,7 +18,8 @@ import { budget, type RedisServer, startRedis } from '@bitcrawl/testkit';
 import { type Queue, UnrecoverableError } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ENQUEUE_SLICE, processCrawlJob, startWorker, workerConfigSchema } from './worker.ts';
+import { ENQUEUE_SLICE } from './committer.ts';
+import { processCrawlJob, startWorker, workerConfigSchema } from './worker.ts';
 
 // Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
 vi.setConfig({ testTimeout: budget(30_000) });

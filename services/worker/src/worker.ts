@@ -4,7 +4,6 @@ import type { Visitor } from '@bitcrawl/crawler';
 import type { Observation } from '@bitcrawl/model';
 import { classifyAddress, formatEndpoint, isCanonicalHost } from '@bitcrawl/protocol';
 import {
-  type Candidate,
   CRAWL_QUEUE,
   type CrawlJob,
   type CrawlTarget,
@@ -13,12 +12,12 @@ import {
   ingestBacklog,
   JOB_RETENTION,
   PREFIX,
-  visitJobs,
 } from '@bitcrawl/queue';
 import type { Logger, Metrics } from '@bitcrawl/telemetry';
 import { type Job, type Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { commitVisit, enqueueVisits, type VisitCommitter } from './committer.ts';
 import { VisitAbortedError, VisitSlots } from './visit-slots.ts';
 
 /**
@@ -48,6 +47,8 @@ export const workerConfigSchema = z.object({
    * hold an unbounded stream. 0: never throttle.
    */
   maxIngestBacklog: numberOf(KNOBS.maxIngestBacklog),
+  /** Commits run on a commit thread (commit-thread.ts) when the engine is given its script. */
+  commitThread: z.boolean().default(KNOBS.commitThread.default),
 });
 export type WorkerConfig = z.output<typeof workerConfigSchema>;
 
@@ -55,6 +56,8 @@ export interface WorkerDeps {
   connection: Redis;
   crawlQueue: Queue<CrawlJob>;
   frontier: Frontier;
+  /** Records each visit and enqueues its admissions: on a commit thread; by default, on this loop. */
+  committer?: VisitCommitter;
   visitor: Visitor;
   logger: Logger;
   metrics?: Metrics;
@@ -112,10 +115,10 @@ export async function processCrawlJob(
 }
 
 /**
- * One address of a job: begin (is it recorded already?), visit, then commit: record the
- * observation and admit its answer in one atomic frontier call, then enqueue what was admitted.
- * The frontier keeps the admissions in the address's outbox until they are enqueued, so a job
- * that died between commit and enqueue hands them over when redelivered (begin returns them).
+ * One address of a job: begin (is it recorded already?), visit, then commit (committer.ts):
+ * record the observation and admit its answer in one atomic frontier call, then enqueue what
+ * was admitted. A job that died between commit and enqueue hands them over when redelivered
+ * (begin returns what the address's outbox still holds).
  * An address already recorded only does that hand-over. Peers that fail are normal results;
  * only Redis/infrastructure errors throw and are retried by BullMQ. If `signal` aborts
  * (shutdown), throws VisitAbortedError before anything is written.
@@ -140,7 +143,7 @@ async function processTarget(
   const claim = !explicit && classifyAddress(network, host) !== 'loopback';
   const begun = await deps.frontier.begin(crawlId, target, claim);
   if (begun.recorded) {
-    await enqueueVisits(deps, crawlId, source, begun.enqueue);
+    await enqueueVisits(deps.crawlQueue, crawlId, source, begun.enqueue);
     if (begun.enqueue.length > 0) await deps.frontier.clearOutbox(crawlId, target);
     return 'already-recorded';
   }
@@ -160,33 +163,10 @@ async function processTarget(
     signal,
     source,
   );
-  const committed = await deps.frontier.commit(obs);
-  await enqueueVisits(deps, crawlId, source, committed.enqueue);
-  if (committed.enqueue.length > 0) await deps.frontier.clearOutbox(crawlId, target);
-  if (committed.recorded) deps.metrics?.addressesEnqueued.inc(committed.enqueue.length);
+  const committed = await (deps.committer ? deps.committer.commit(obs) : commitVisit(deps, obs));
+  if (committed.recorded) deps.metrics?.addressesEnqueued.inc(committed.enqueued);
   if (committed.capped) deps.metrics?.dialRefused.inc({ rule: 'per_source' }, committed.capped);
   return committed.recorded ? obs.outcome : 'already-recorded';
-}
-
-/**
- * Jobs added by one BullMQ call. Adding a job costs the loop ~0.1 ms and Redis about as much
- * (one script each): a whole answer's jobs in one call held the loop, and Redis for every
- * other visit, 100 ms and more (1 s of loop lag at the start of a 60,000-address round, when
- * every answer is new). In slices, what waits on the loop and on Redis runs in between.
- */
-export const ENQUEUE_SLICE = 100;
-
-/** An answer's admissions, in jobs of up to VISIT_BATCH addresses (visitJobs). */
-async function enqueueVisits(
-  deps: WorkerDeps,
-  crawlId: string,
-  source: string,
-  addrs: readonly Candidate[],
-): Promise<void> {
-  if (addrs.length === 0) return;
-  const jobs = visitJobs(crawlId, source, addrs);
-  for (let i = 0; i < jobs.length; i += ENQUEUE_SLICE)
-    await deps.crawlQueue.addBulk(jobs.slice(i, i + ENQUEUE_SLICE));
 }
 
 /**

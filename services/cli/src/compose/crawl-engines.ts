@@ -17,11 +17,15 @@ export async function startEngines(
   redisUrl: string,
   concurrency: number,
   metrics: ReturnType<typeof createMetrics>,
-): Promise<{ close(): Promise<void> }> {
+): Promise<{ died: Promise<never>; close(): Promise<void> }> {
   const threads = o.workerThreadEntry ? Math.max(1, Math.min(o.threads ?? 1, concurrency)) : 1;
   const config = { redisUrl, crawler: o.crawler, worker: o.worker, frontier: o.revisit };
-  if (threads === 1)
-    return startEngine({ ...config, worker: { ...o.worker, concurrency } }, { logger: o.logger, metrics });
+  const deps = {
+    logger: o.logger,
+    metrics,
+    ...(o.workerThreadEntry ? { threadEntry: o.workerThreadEntry } : {}),
+  };
+  if (threads === 1) return startEngine({ ...config, worker: { ...o.worker, concurrency } }, deps);
   const [own, ...shares] = splitConcurrency(concurrency, threads) as [number, ...number[]];
   const crawlThreads = startEngineThreads({
     entry: o.workerThreadEntry as string,
@@ -41,11 +45,15 @@ export async function startEngines(
     await crawlThreads.close().catch(() => {});
     throw err;
   }
-  const engine = startEngine(
-    { ...config, worker: { ...o.worker, concurrency: own } },
-    { logger: o.logger, metrics },
-  );
+  let engine: Awaited<ReturnType<typeof startEngine>>;
+  try {
+    engine = await startEngine({ ...config, worker: { ...o.worker, concurrency: own } }, deps);
+  } catch (err) {
+    await crawlThreads.close().catch(() => {});
+    throw err;
+  }
   return {
+    died: Promise.race([engine.died, crawlThreads.died]),
     async close() {
       const results = await Promise.allSettled([engine.close(), crawlThreads.close()]);
       for (const r of results) if (r.status === 'rejected') throw r.reason;

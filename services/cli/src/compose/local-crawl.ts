@@ -105,20 +105,22 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
       : Promise.resolve(
           startIngester({ redis: ingestRedis as Redis, store, logger: o.logger, metrics, geo }, o.ingester),
         );
-    // The ingester only stops early on an error it cannot retry: then the crawl cannot finish.
-    let ingesterDied: Error | undefined;
+    // The ingester only stops early on an error it cannot retry, and a commit or crawl thread
+    // only on a fault: then the crawl cannot finish.
+    let threadDied: Error | undefined;
     const died = (err: Error) => {
-      ingesterDied ??= err;
+      threadDied ??= err;
     };
     ingesterStarting.then((ingester) => ingester.stopped.catch(died), died);
-    const checkIngester = () => {
-      if (ingesterDied) throw ingesterDied;
+    const checkThreads = () => {
+      if (threadDied) throw threadDied;
     };
     const fit = fitConcurrencyToFdLimit(o.worker.concurrency);
     if (fit.warning) o.progress(fit.warning);
     let worker: Awaited<ReturnType<typeof startEngines>>;
     try {
       worker = await startEngines(o, redisUrl, fit.concurrency, metrics);
+      worker.died.catch(died);
     } catch (err) {
       // Nothing else stops the ingester on this path.
       await ingesterStarting.then((i) => i.stop()).catch(() => {}); // err is the one reported
@@ -133,7 +135,7 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
       stopping ??= (async () => {
         if (!(await within(worker.close(), SHUTDOWN_STEP_MS)))
           o.progress(`the worker did not stop within ${SHUTDOWN_STEP_MS / 1000} s; going on without it`);
-        checkIngester();
+        checkThreads();
         const ingester = await ingesterStarting;
         const stored = await drained(
           ingester.stop({ drain: !signal.aborted }),
@@ -157,7 +159,7 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
       idleRequeueMs: 3000,
       untilStored: !o.once,
       onPoll(p) {
-        checkIngester();
+        checkThreads();
         printer.onPoll(p);
       },
       onRequeued: (added) => o.progress(`re-enqueued ${added} addresses whose jobs were lost`),
@@ -200,7 +202,7 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
     } finally {
       await stopEngines().catch(() => {}); // a failure that ended the rounds is the one reported
     }
-    checkIngester();
+    checkThreads();
     // Stopped before any round began (a signal at once, or waiting for another seeder's lease):
     // no round id (crawlId ''), nothing visited.
     const summary = recorded ?? {
