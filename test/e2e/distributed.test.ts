@@ -111,16 +111,25 @@ describe('seeder + 3 worker processes + ingester on redis-server and clickhouse-
     };
     try {
       let ingester = service('ingester', ingestEnv);
-      // The third worker runs two engines (THREADS=2: its main thread's and a crawl thread's).
+      // The first worker (killed mid-round) and the third commit on commit threads; the third
+      // runs two engines (THREADS=2: its main thread's and a crawl thread's), each with its own.
       const threadedMetrics = `http://127.0.0.1:${await freePort()}`;
       const engineStops: { thread: number; visits: number }[] = [];
+      let started: { threads?: number; commitThread?: boolean } | undefined;
       const workers = [
-        service('worker', env),
+        service('worker', { ...env, COMMIT_THREAD: '1' }),
         service('worker', { ...env, METRICS_PORT: String(await freePort()) }),
         service(
           'worker',
-          { ...env, THREADS: '2', LOG_LEVEL: 'info', METRICS_PORT: new URL(threadedMetrics).port },
+          {
+            ...env,
+            THREADS: '2',
+            COMMIT_THREAD: '1',
+            LOG_LEVEL: 'info',
+            METRICS_PORT: new URL(threadedMetrics).port,
+          },
           (line) => {
+            if (line.includes('"worker started"')) started = JSON.parse(line);
             if (!line.includes('"crawl engine stopped"')) return; // pino's JSON lines
             engineStops.push(JSON.parse(line) as { thread: number; visits: number });
           },
@@ -191,6 +200,7 @@ describe('seeder + 3 worker processes + ingester on redis-server and clickhouse-
       for (const w of workers.slice(1)) w.kill('SIGTERM');
       expect(await Promise.all(workers.slice(1).map(exited))).toEqual([0, 0]);
       // Both engines of the threaded worker took part in the round.
+      expect(started).toMatchObject({ threads: 2, commitThread: true });
       expect(engineStops.map((s) => s.thread).sort()).toEqual([0, 1]);
       for (const s of engineStops) expect(s.visits).toBeGreaterThan(0);
       ingester.kill('SIGTERM');

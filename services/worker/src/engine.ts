@@ -13,6 +13,8 @@ export interface Engine {
   crawlQueue: Queue<CrawlJob>;
   /** Visits this engine's completed jobs made (its share of the work, for its stop log). */
   visitsDone(): number;
+  /** Whether its commits run on a commit thread. */
+  commitThread: boolean;
   /** Rejects when the engine's commit thread died (its process must stop; its jobs are retried). */
   died: Promise<never>;
   /** Finishes (or after the grace, hands back) the in-flight visits, then closes its connections. */
@@ -76,6 +78,7 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps): Promi
   return {
     crawlQueue,
     visitsDone: () => completed,
+    commitThread: committer !== undefined,
     died,
     async close() {
       await running.close();

@@ -38,7 +38,12 @@ export async function start(config: WorkerServiceConfig, deps: WorkerDeps): Prom
     extra: () => engine.crawlQueue.exportPrometheusMetrics(),
   });
   logger.info(
-    { concurrency: config.worker.concurrency, metrics: server.port, host: os.hostname() },
+    {
+      concurrency: config.worker.concurrency,
+      commitThread: engine.commitThread,
+      metrics: server.port,
+      host: os.hostname(),
+    },
     'worker started',
   );
   let died = false;
@@ -109,6 +114,7 @@ async function startThreaded(config: WorkerServiceConfig, deps: WorkerDeps): Pro
     {
       concurrency: config.worker.concurrency,
       threads: config.threads,
+      commitThread: engine.commitThread,
       metrics: server.port,
       host: os.hostname(),
     },
