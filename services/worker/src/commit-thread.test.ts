@@ -78,7 +78,7 @@ async function queued(crawlId: string): Promise<string[]> {
 
 describe('startCommitThread', () => {
   it('records a visit once and enqueues its answer, as a commit on the loop does', async () => {
-    const thread = await startCommitThread(real, { redisUrl: server.url, frontier: DEFAULT_REVISIT });
+    const thread = startCommitThread(real, { redisUrl: server.url, frontier: DEFAULT_REVISIT });
     try {
       const obs = observation('on-thread', 1000);
       expect(await thread.commit(obs)).toEqual({ recorded: true, enqueued: 1000, capped: 0 });
@@ -113,7 +113,7 @@ describe('startCommitThread', () => {
   });
 
   it("rejects a commit Redis refuses with Redis's error, and goes on committing", async () => {
-    const thread = await startCommitThread(real, { redisUrl: server.url, frontier: DEFAULT_REVISIT });
+    const thread = startCommitThread(real, { redisUrl: server.url, frontier: DEFAULT_REVISIT });
     try {
       await redis.set(`${PREFIX}:round:wrong-type:addrs`, 'not a hash');
       await expect(thread.commit(observation('wrong-type', 3))).rejects.toMatchObject({
@@ -133,20 +133,23 @@ describe('startCommitThread', () => {
     });
   });
 
-  it('fails to start with COMMIT_THREAD_DIED when the thread cannot start', async () => {
+  it('fails its commits and `died` with COMMIT_THREAD_DIED when the thread cannot start', async () => {
     const dies = script('dies-at-start.mjs', 'process.exit(3);');
-    await expect(
-      startCommitThread(dies, { redisUrl: server.url, frontier: DEFAULT_REVISIT }),
-    ).rejects.toMatchObject({ code: 'COMMIT_THREAD_DIED' });
+    // Not waited for: commits sent before it runs are queued for it.
+    const thread = startCommitThread(dies, { redisUrl: server.url, frontier: DEFAULT_REVISIT });
+    await expect(thread.commit(observation('no-start', 2))).rejects.toMatchObject({
+      code: 'COMMIT_THREAD_DIED',
+    });
+    await expect(thread.died).rejects.toMatchObject({ code: 'COMMIT_THREAD_DIED' });
+    await thread.close();
   });
 
   it('rejects the commits in flight and `died` with COMMIT_THREAD_DIED when the thread dies', async () => {
     const later = script(
       'dies-on-commit.mjs',
-      `parentPort.on('message', (m) => { if (m.type === 'commit') process.exit(4); });
-parentPort.postMessage({ type: 'ready' });`,
+      `parentPort.on('message', (m) => { if (m.type === 'commit') process.exit(4); });`,
     );
-    const thread = await startCommitThread(later, { redisUrl: server.url, frontier: DEFAULT_REVISIT });
+    const thread = startCommitThread(later, { redisUrl: server.url, frontier: DEFAULT_REVISIT });
     const first = thread.commit(observation('dies', 2));
     const second = thread.commit(observation('dies', 0));
     await expect(first).rejects.toMatchObject({ code: 'COMMIT_THREAD_DIED' });

@@ -9,6 +9,7 @@ import {
 import { coalesceWrites, createCrawlQueue, Frontier, type FrontierPolicy } from '@bitcrawl/queue';
 import { Redis } from 'ioredis';
 import { type CommitOutcome, commitVisit, type VisitCommitter } from './committer.ts';
+import { COMMIT_THREAD_KIND } from './thread-kind.ts';
 
 /**
  * The commit thread (COMMIT_THREAD): an engine's commits run on a thread of their own, with its
@@ -19,14 +20,14 @@ import { type CommitOutcome, commitVisit, type VisitCommitter } from './committe
  * The job still waits for its commit: a visit is acknowledged only after it was recorded.
  */
 export interface CommitThreadData {
-  kind: 'bitcrawl-commit-thread';
+  kind: typeof COMMIT_THREAD_KIND;
   redisUrl: string;
   frontier: FrontierPolicy;
 }
 
 type Done = { id: number; outcome: CommitOutcome } | { id: number; error: SerializedError };
 type ToThread = { type: 'commit'; batch: { id: number; obs: Observation }[] } | { type: 'stop' };
-type FromThread = { type: 'ready' } | { type: 'done'; batch: Done[] } | { type: 'stopped' };
+type FromThread = { type: 'done'; batch: Done[] } | { type: 'stopped' };
 
 /**
  * Messages between threads cost the sender ~5-30 µs each, and several times that amid a busy
@@ -83,18 +84,17 @@ const STOP_WAIT_MS = 10_000;
 /** This thread's data when it runs as a commit thread, else undefined. */
 export function commitThreadData(): CommitThreadData | undefined {
   const d = workerData as CommitThreadData | undefined;
-  return d?.kind === 'bitcrawl-commit-thread' ? d : undefined;
+  return d?.kind === COMMIT_THREAD_KIND ? d : undefined;
 }
 
 /**
- * Starts a commit thread from `entry` (a script that runs ./thread-entry.ts); resolves once it
- * runs. Commits in flight when it dies reject with CommitThreadError, so their jobs are retried.
+ * Starts a commit thread from `entry` (a script that runs ./thread-entry.ts). It does not wait
+ * for the thread to run (loading its modules took 0.5-1.8 s, which delayed a crawl's first
+ * visits): commits sent before are queued for it. Commits in flight when it dies (or cannot
+ * start) reject with CommitThreadError, so their jobs are retried, and so does `died`.
  */
-export function startCommitThread(
-  entry: string,
-  data: Omit<CommitThreadData, 'kind'>,
-): Promise<CommitThread> {
-  const worker = new Worker(entry, { workerData: { kind: 'bitcrawl-commit-thread', ...data } });
+export function startCommitThread(entry: string, data: Omit<CommitThreadData, 'kind'>): CommitThread {
+  const worker = new Worker(entry, { workerData: { kind: COMMIT_THREAD_KIND, ...data } });
   const waiting = new Map<number, { resolve: (o: CommitOutcome) => void; reject: (e: Error) => void }>();
   let next = 0;
   let stopping = false;
@@ -105,60 +105,56 @@ export function startCommitThread(
   });
   died.catch(() => {}); // watched by whoever runs the engine
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-  return new Promise((resolveStart, rejectStart) => {
-    const end = (err: Error) => {
-      if (ended) return;
-      ended = err;
-      rejectStart(err);
-      for (const w of waiting.values()) w.reject(err);
-      waiting.clear();
-      if (!stopping) failed(err);
-    };
-    const send = batcher<{ id: number; obs: Observation }>((batch, transfer) =>
-      worker.postMessage({ type: 'commit', batch } satisfies ToThread, transfer),
-    );
-    worker.on('message', (m: FromThread) => {
-      if (m.type === 'done')
-        for (const d of m.batch) {
-          const w = waiting.get(d.id);
-          waiting.delete(d.id);
-          if ('outcome' in d) w?.resolve(d.outcome);
-          else w?.reject(reviveError(d.error));
-        }
-      else if (m.type === 'stopped') void worker.terminate();
-      else if (m.type === 'ready')
-        resolveStart({
-          died,
-          // The answer's memory may move to the thread: obs.addrs is then empty here.
-          commit(obs) {
-            if (ended) return Promise.reject(ended);
-            return new Promise((resolve, reject) => {
-              const id = ++next;
-              waiting.set(id, { resolve, reject });
-              send({ id, obs }, movable(obs.addrs));
-            });
-          },
-          async close() {
-            stopping = true;
-            if (ended) return;
-            worker.postMessage({ type: 'stop' } satisfies ToThread);
-            let timer: NodeJS.Timeout | undefined;
-            const late = new Promise<void>((r) => {
-              timer = setTimeout(r, STOP_WAIT_MS);
-            });
-            await Promise.race([exited, late]);
-            clearTimeout(timer);
-            await worker.terminate();
-          },
-        });
-    });
-    worker.on('error', (err) => end(new CommitThreadError(`the commit thread failed: ${err.message}`)));
-    worker.on('exit', (code) => end(new CommitThreadError(`the commit thread ended (exit code ${code})`)));
+  const end = (err: Error) => {
+    if (ended) return;
+    ended = err;
+    for (const w of waiting.values()) w.reject(err);
+    waiting.clear();
+    if (!stopping) failed(err);
+  };
+  const send = batcher<{ id: number; obs: Observation }>((batch, transfer) =>
+    worker.postMessage({ type: 'commit', batch } satisfies ToThread, transfer),
+  );
+  worker.on('message', (m: FromThread) => {
+    if (m.type === 'done')
+      for (const d of m.batch) {
+        const w = waiting.get(d.id);
+        waiting.delete(d.id);
+        if ('outcome' in d) w?.resolve(d.outcome);
+        else w?.reject(reviveError(d.error));
+      }
+    else if (m.type === 'stopped') void worker.terminate();
   });
+  worker.on('error', (err) => end(new CommitThreadError(`the commit thread failed: ${err.message}`)));
+  worker.on('exit', (code) => end(new CommitThreadError(`the commit thread ended (exit code ${code})`)));
+  return {
+    died,
+    // The answer's memory may move to the thread: obs.addrs is then empty here.
+    commit(obs) {
+      if (ended) return Promise.reject(ended);
+      return new Promise((resolve, reject) => {
+        const id = ++next;
+        waiting.set(id, { resolve, reject });
+        send({ id, obs }, movable(obs.addrs));
+      });
+    },
+    async close() {
+      stopping = true;
+      if (ended) return;
+      worker.postMessage({ type: 'stop' } satisfies ToThread);
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((r) => {
+        timer = setTimeout(r, STOP_WAIT_MS);
+      });
+      await Promise.race([exited, late]);
+      clearTimeout(timer);
+      await worker.terminate();
+    },
+  };
 }
 
 /** The thread's life: commit what it is sent, one answer after another as they come, until stopped. */
-export async function runCommitThread(d: CommitThreadData): Promise<void> {
+export function runCommitThread(d: CommitThreadData): void {
   const port = parentPort;
   if (!port) throw new Error('runCommitThread runs only on a worker thread');
   const post = (m: FromThread) => port.postMessage(m);
@@ -183,5 +179,4 @@ export async function runCommitThread(d: CommitThreadData): Promise<void> {
         post({ type: 'stopped' });
       });
   });
-  post({ type: 'ready' });
 }

@@ -35,7 +35,7 @@ export interface EngineDeps {
  * Wires one engine from its config. The worker process runs one of these on its main thread,
  * or one per crawl thread (THREADS > 1); `bitcrawl crawl` runs one beside its seeder and ingester.
  */
-export async function startEngine(config: EngineConfig, deps: EngineDeps): Promise<Engine> {
+export function startEngine(config: EngineConfig, deps: EngineDeps): Engine {
   // Its commands leave a turn at a time: one syscall, not one per command (coalesceWrites).
   const bull = coalesceWrites(new Redis(config.redisUrl, { maxRetriesPerRequest: null }));
   const redis = coalesceWrites(new Redis(config.redisUrl));
@@ -43,20 +43,13 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps): Promi
   const frontier = new Frontier(redis, config.frontier);
   let committer: VisitCommitter | undefined; // undefined: on this loop
   let died = new Promise<never>(() => {});
-  try {
-    if (config.worker.commitThread && deps.threadEntry) {
-      const thread = await startCommitThread(deps.threadEntry, {
-        redisUrl: config.redisUrl,
-        frontier: config.frontier,
-      });
-      committer = thread;
-      died = thread.died;
-    }
-  } catch (err) {
-    await crawlQueue.close();
-    bull.disconnect();
-    redis.disconnect();
-    throw err;
+  if (config.worker.commitThread && deps.threadEntry) {
+    const thread = startCommitThread(deps.threadEntry, {
+      redisUrl: config.redisUrl,
+      frontier: config.frontier,
+    });
+    committer = thread;
+    died = thread.died;
   }
   const running = startWorker(
     {

@@ -26,7 +26,7 @@ export interface WorkerDeps {
 export async function start(config: WorkerServiceConfig, deps: WorkerDeps): Promise<RunningService> {
   if (config.threads > 1) return startThreaded(config, deps);
   const { logger, metrics } = deps;
-  const engine = await startEngine(config, {
+  const engine = startEngine(config, {
     logger,
     metrics,
     ...(deps.threadEntry ? { threadEntry: deps.threadEntry } : {}),
@@ -92,17 +92,11 @@ async function startThreaded(config: WorkerServiceConfig, deps: WorkerDeps): Pro
   }
   // This thread's own engine starts once the threads run, so a thread that fails to start
   // never has it to stop half-started.
-  let engine: Awaited<ReturnType<typeof startEngine>>;
-  try {
-    engine = await startEngine(engineConfig(config, own), {
-      logger: logger.child({ thread: 0 }),
-      metrics,
-      threadEntry: deps.threadEntry,
-    });
-  } catch (err) {
-    await threads.close().catch(() => {}); // err is the one reported
-    throw err;
-  }
+  const engine = startEngine(engineConfig(config, own), {
+    logger: logger.child({ thread: 0 }),
+    metrics,
+    threadEntry: deps.threadEntry,
+  });
   const server = await startMetricsServer({
     registry: { contentType: metrics.registry.contentType, metrics: () => threadedMetrics(metrics, threads) },
     port: config.metrics.port,

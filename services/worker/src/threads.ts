@@ -173,7 +173,7 @@ export async function runEngineThread(d: EngineThreadData): Promise<void> {
   const logger = createLogger({ service: 'worker', level: d.config.logLevel }).child({ thread: d.index });
   // Process-wide figures (CPU, RSS, handles) come from the main thread's registry alone.
   const metrics = createMetrics({ service: 'worker', defaultMetrics: false });
-  const engine = await startEngine(engineConfig(d.config, d.concurrency), {
+  const engine = startEngine(engineConfig(d.config, d.concurrency), {
     logger,
     metrics,
     threadEntry: d.entry,

@@ -45,13 +45,7 @@ export async function startEngines(
     await crawlThreads.close().catch(() => {});
     throw err;
   }
-  let engine: Awaited<ReturnType<typeof startEngine>>;
-  try {
-    engine = await startEngine({ ...config, worker: { ...o.worker, concurrency: own } }, deps);
-  } catch (err) {
-    await crawlThreads.close().catch(() => {});
-    throw err;
-  }
+  const engine = startEngine({ ...config, worker: { ...o.worker, concurrency: own } }, deps);
   return {
     died: Promise.race([engine.died, crawlThreads.died]),
     async close() {

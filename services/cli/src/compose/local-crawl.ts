@@ -86,25 +86,32 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
     // command at a time, so sharing the frontier's made every admission wait out that block
     // (about a second per gossip hop). The ingest thread opens its own.
     if (!o.ingestThreadEntry) ingestRedis = new Redis(redisUrl);
-    await migrate(store);
+    // The schema is brought up to date while the engines start and the seeds' first visits run
+    // (0.3-0.6 s of a start, measured): what those record waits in the stream for the ingester,
+    // which starts once it is done, as does the read of the round's known addresses.
+    const migrated = migrate(store);
+    migrated.catch(() => {}); // reported by the ingester's start and by the rounds' `known`
     const crawlQueue = createCrawlQueue(bull);
     const frontier = new Frontier(redis, o.revisit);
-    if (o.crawlId) await refuseRestartedRound(store, frontier, o.crawlId);
+    if (o.crawlId) {
+      await migrated;
+      await refuseRestartedRound(store, frontier, o.crawlId);
+    }
     // The seeder's warnings (DNS failures, fixed seeds) are said in words, not as JSON too.
     const seedLogger = o.logger.isLevelEnabled('debug') ? o.logger : o.logger.child({}, { level: 'error' });
     const seedDeps = { frontier, crawlQueue, logger: seedLogger, redis };
     // The ingest thread loads its modules (about 0.5 s of a core) while the crawl starts: until
     // it runs, what the first visits record waits in the stream. It is watched from here on:
     // a thread that fails to start, or dies, ends the crawl at the next poll.
-    const ingesterStarting: Promise<Ingesting> = o.ingestThreadEntry
-      ? startIngestThread(
-          o.ingestThreadEntry,
-          { redisUrl, config: o.ingester, logLevel: o.logLevel ?? 'warn' },
-          store,
-        )
-      : Promise.resolve(
-          startIngester({ redis: ingestRedis as Redis, store, logger: o.logger, metrics, geo }, o.ingester),
-        );
+    const ingesterStarting: Promise<Ingesting> = migrated.then(() =>
+      o.ingestThreadEntry
+        ? startIngestThread(
+            o.ingestThreadEntry,
+            { redisUrl, config: o.ingester, logLevel: o.logLevel ?? 'warn' },
+            store,
+          )
+        : startIngester({ redis: ingestRedis as Redis, store, logger: o.logger, metrics, geo }, o.ingester),
+    );
     // The ingester only stops early on an error it cannot retry, and a commit or crawl thread
     // only on a fault: then the crawl cannot finish.
     let threadDied: Error | undefined;
@@ -177,7 +184,10 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
       await runRounds(seedDeps, o.seeder, signal, watch, new SeederLease(redis), {
         ...(o.crawlId ? { firstCrawlId: o.crawlId } : {}),
         once: o.once,
-        known: (since) => knownEndpoints(store, since),
+        async *known(since) {
+          await migrated;
+          yield* knownEndpoints(store, since);
+        },
         onStarted(r) {
           sources = r.sources;
           printer.restart();
