@@ -195,6 +195,9 @@ export async function runEngineThread(d: EngineThreadData): Promise<void> {
   });
   await engine.close();
   logger.info({ visits: engine.visitsDone() }, 'crawl engine stopped');
+  // pino writes asynchronously, and flushes on exit only on the main thread: a line still
+  // being written when the main thread ends this one was lost (seen in the e2e test).
+  await new Promise<void>((resolve) => logger.flush(() => resolve()));
   port.removeAllListeners('message');
   port.postMessage({ type: 'stopped' } satisfies FromThread); // the main thread ends this thread
   port.unref();
