@@ -1,5 +1,5 @@
 import type { Observation } from '@bitcrawl/model';
-import { formatEndpoint } from '@bitcrawl/protocol';
+import { type Endpoint, formatEndpoint } from '@bitcrawl/protocol';
 import { type Candidate, type CrawlJob, type Frontier, visitJobs } from '@bitcrawl/queue';
 import type { Queue } from 'bullmq';
 
@@ -37,17 +37,21 @@ export interface CommitDeps {
  */
 export const ENQUEUE_SLICE = 100;
 
-/** An answer's admissions, in jobs of up to VISIT_BATCH addresses (visitJobs). */
-export async function enqueueVisits(
-  crawlQueue: Queue<CrawlJob>,
+/**
+ * Enqueues what a visit of `source` admitted, then forgets its outbox: after a commit, and when
+ * a redelivered job finds its address recorded already (begin hands the outbox over).
+ */
+export async function enqueueAdmitted(
+  deps: CommitDeps,
   crawlId: string,
-  source: string,
+  source: Endpoint,
   addrs: readonly Candidate[],
 ): Promise<void> {
   if (addrs.length === 0) return;
-  const jobs = visitJobs(crawlId, source, addrs);
+  const jobs = visitJobs(crawlId, formatEndpoint(source), addrs);
   for (let i = 0; i < jobs.length; i += ENQUEUE_SLICE)
-    await crawlQueue.addBulk(jobs.slice(i, i + ENQUEUE_SLICE));
+    await deps.crawlQueue.addBulk(jobs.slice(i, i + ENQUEUE_SLICE));
+  await deps.frontier.clearOutbox(crawlId, source);
 }
 
 /**
@@ -56,7 +60,6 @@ export async function enqueueVisits(
  */
 export async function commitVisit(deps: CommitDeps, obs: Observation): Promise<CommitOutcome> {
   const committed = await deps.frontier.commit(obs);
-  await enqueueVisits(deps.crawlQueue, obs.crawlId, formatEndpoint(obs), committed.enqueue);
-  if (committed.enqueue.length > 0) await deps.frontier.clearOutbox(obs.crawlId, obs);
+  await enqueueAdmitted(deps, obs.crawlId, obs, committed.enqueue);
   return { recorded: committed.recorded, enqueued: committed.enqueue.length, capped: committed.capped ?? 0 };
 }

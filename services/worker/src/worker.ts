@@ -17,7 +17,7 @@ import type { Logger, Metrics } from '@bitcrawl/telemetry';
 import { type Job, type Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { commitVisit, enqueueVisits, type VisitCommitter } from './committer.ts';
+import { commitVisit, enqueueAdmitted, type VisitCommitter } from './committer.ts';
 import { VisitAbortedError, VisitSlots } from './visit-slots.ts';
 
 /**
@@ -143,8 +143,7 @@ async function processTarget(
   const claim = !explicit && classifyAddress(network, host) !== 'loopback';
   const begun = await deps.frontier.begin(crawlId, target, claim);
   if (begun.recorded) {
-    await enqueueVisits(deps.crawlQueue, crawlId, source, begun.enqueue);
-    if (begun.enqueue.length > 0) await deps.frontier.clearOutbox(crawlId, target);
+    await enqueueAdmitted(deps, crawlId, target, begun.enqueue);
     return 'already-recorded';
   }
   const refused = begun.claimed
