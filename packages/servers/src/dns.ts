@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort } from './ports.ts';
+import { freePort, waitForPort } from './ports.ts';
 import { MissingBinaryError, spawnManaged, which } from './process.ts';
 
 export interface DnsServer {
@@ -38,9 +38,16 @@ export async function startDnsmasq(records: Record<string, string[]>): Promise<D
     `--pid-file=${path.join(dir, 'pid')}`,
     '--log-facility=-',
   ]);
-  await new Promise((r) => setTimeout(r, 300));
-  if (proc.child.exitCode !== null) {
-    throw new Error(`dnsmasq did not start:\n${proc.output()}`);
+  // Ready once it accepts on its port (it binds UDP and TCP together), not after a fixed pause:
+  // on a loaded machine 300 ms was not always enough, and the first lookups were refused.
+  const exited = new AbortController();
+  proc.child.once('exit', () => exited.abort());
+  try {
+    await waitForPort(port, '127.0.0.1', 20_000, exited.signal);
+  } catch (err) {
+    await proc.stop('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`dnsmasq did not start: ${(err as Error).message}\n${proc.output()}`);
   }
   return {
     server: `127.0.0.1:${port}`,

@@ -13,7 +13,7 @@ import { budget, type RedisServer, startRedis } from '@bitcrawl/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { answered } from './answered.test-util.ts';
-import { type RoundEnd, type RoundPoll, runRounds, watchRound } from './rounds.ts';
+import { type RoundEnd, type RoundPoll, runRounds, sleepUntil, watchRound } from './rounds.ts';
 import { seederConfigSchema, seedRound } from './seeder.ts';
 
 // Time limits sized from this machine's measured speed (see testkit's time-budget.ts).
@@ -299,5 +299,24 @@ describe("watchRound (the seeder's and crawl's one round watch)", () => {
       redis.disconnect();
       bull.disconnect();
     }
+  });
+});
+
+describe('sleepUntil (the wait between rounds)', () => {
+  it('never ends before its deadline by the clock (a bare timer ends 1 ms early now and then)', async () => {
+    const never = new AbortController().signal;
+    let early = 0;
+    for (let i = 0; i < 400; i++) {
+      const deadline = Date.now() + 2 + (i % 5);
+      await sleepUntil(deadline, never);
+      if (Date.now() < deadline) early++;
+    }
+    expect(early).toBe(0);
+    // A stop ends it at once.
+    const stop = new AbortController();
+    stop.abort();
+    const t = Date.now();
+    await sleepUntil(t + 60_000, stop.signal);
+    expect(Date.now() - t).toBeLessThan(60_000);
   });
 });

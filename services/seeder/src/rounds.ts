@@ -171,9 +171,9 @@ export async function runRounds(
       await clearCurrentRound(deps.redis);
       deps.logger.info({ crawlId, ...end, seconds: (Date.now() - started) / 1000 }, 'round ended');
       if (hooks.once) return end;
-      const wait = started + config.roundIntervalMs - Date.now();
-      if (wait > 0 && !signal.aborted) hooks.onWait?.(wait);
-      await sleepUnless(wait, signal);
+      const next = started + config.roundIntervalMs;
+      if (next > Date.now() && !signal.aborted) hooks.onWait?.(next - Date.now());
+      await sleepUntil(next, signal);
     }
   } finally {
     await lease.release();
@@ -243,6 +243,15 @@ export async function watchRound(
 
 /** When a round after one started at `previous` starts: now, but never in that one's second (round ids name it). */
 export const nextRoundStart = (previous: number): number => Math.max(Date.now(), previous + 1000);
+
+/**
+ * Sleeps until the clock reads `deadline`, or until the signal. A timer alone can end a few ms
+ * early by Date.now(): it counts from the event loop's cached time, which lags the clock while a
+ * loop turn runs (or the process waits for a core), so the wait is taken again until it is over.
+ */
+export async function sleepUntil(deadline: number, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted && Date.now() < deadline) await sleepUnless(deadline - Date.now(), signal);
+}
 
 /** Sleeps `ms` (nothing when <= 0), or until the signal. */
 export function sleepUnless(ms: number, signal: AbortSignal): Promise<void> {
