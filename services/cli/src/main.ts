@@ -1,5 +1,6 @@
 import { ConfigError, InfraError } from '@bitcrawl/model';
 import { MissingBinaryError, which } from '@bitcrawl/servers';
+import { preferChdbAllocator } from '@bitcrawl/storage/chdb-allocator';
 import { Command, CommanderError } from 'commander';
 import { ZodError } from 'zod';
 import { registerCommands } from './commands/index.ts';
@@ -32,6 +33,8 @@ export function buildProgram(entry: CliEntry = {}): Command {
 
 /** Runs the CLI and returns the process exit code (2 for bad arguments, as documented). */
 export async function main(argv: string[], entry: CliEntry = {}): Promise<number> {
+  // Before any command loads chdb, on this (the main) thread.
+  preferChdbAllocator(process.env);
   const program = buildProgram(entry);
   try {
     await program.parseAsync(argv);
