@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { startMetricsServer } from './http.ts';
-import { createMetrics } from './metrics.ts';
+import { createMetrics, PROCESS_PREFIX } from './metrics.ts';
 
 describe('metrics server', () => {
   it('serves registry and extra text on /metrics', async () => {
@@ -38,5 +38,28 @@ describe('metrics server', () => {
     ]);
     client.destroy();
     expect(outcome).toBe('closed');
+  });
+});
+
+describe('event-loop lag', () => {
+  it("exports the whole run's p99, which a scrape does not reset (prom-client's own p99 restarts)", async () => {
+    const m = createMetrics({ service: 'test' });
+    const p99 = async (name: string) => {
+      const text = await m.registry.metrics();
+      const v = new RegExp(`^${name}\\{[^}]*\\} ([\\d.e+-]+|NaN)$`, 'm').exec(text)?.[1];
+      return Number(v);
+    };
+    await new Promise((r) => setTimeout(r, 50));
+    const t = Date.now();
+    while (Date.now() - t < 300); // one 300 ms stall among a few 10 ms samples
+    await new Promise((r) => setTimeout(r, 50));
+    const ours = 'bitcrawl_event_loop_lag_p99_seconds';
+    const theirs = `${PROCESS_PREFIX}nodejs_eventloop_lag_p99_seconds`;
+    expect(await p99(theirs)).toBeGreaterThan(0.25);
+    expect(await p99(ours)).toBeGreaterThan(0.25);
+    // Scraped again at once: prom-client's histogram was reset by the last scrape; ours was not.
+    const again = await p99(theirs);
+    expect(Number.isNaN(again) || again < 0.25).toBe(true);
+    expect(await p99(ours)).toBeGreaterThan(0.25);
   });
 });

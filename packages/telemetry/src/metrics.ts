@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { loopLag } from './loop-lag.ts';
 
 /** The prefix of the process figures prom-client collects (CPU, RSS, heap, event loop, ...). */
 export const PROCESS_PREFIX = 'bitcrawl_process_';
@@ -10,8 +11,21 @@ export const PROCESS_PREFIX = 'bitcrawl_process_';
 export function createMetrics(opts: { service: string; defaultMetrics?: boolean }) {
   const registry = new Registry();
   registry.setDefaultLabels({ service: opts.service });
-  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: PROCESS_PREFIX });
   const r = [registry];
+  if (opts.defaultMetrics !== false) {
+    collectDefaultMetrics({ register: registry, prefix: PROCESS_PREFIX });
+    const lag = loopLag();
+    new Gauge({
+      name: 'bitcrawl_event_loop_lag_p99_seconds',
+      help:
+        "p99 of the main thread's event-loop delay since the process started (10 ms resolution); " +
+        `${PROCESS_PREFIX}nodejs_eventloop_lag_p99_seconds covers only the time since the last scrape`,
+      registers: r,
+      collect() {
+        this.set(lag.overall() / 1000);
+      },
+    });
+  }
   return {
     registry,
     visits: new Counter({

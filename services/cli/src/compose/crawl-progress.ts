@@ -1,27 +1,6 @@
-import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import type { CrawlerConfig } from '@bitcrawl/crawler';
 import type { RoundPoll } from '@bitcrawl/seeder';
-
-/** Event-loop delay of this thread: over the whole run, and since the last progress line. */
-export function loopLag() {
-  const all = monitorEventLoopDelay({ resolution: 10 });
-  const recent = monitorEventLoopDelay({ resolution: 10 });
-  all.enable();
-  recent.enable();
-  const ms = (h: IntervalHistogram) => Math.round(h.percentile(99) / 1e6);
-  return {
-    sinceLast() {
-      const v = ms(recent);
-      recent.reset();
-      return v;
-    },
-    overall: () => ms(all),
-    stop() {
-      all.disable();
-      recent.disable();
-    },
-  };
-}
+import type { loopLag } from '@bitcrawl/telemetry';
 
 /**
  * The crawl's progress line, from the round watch's polls (four a second: a round ends when its

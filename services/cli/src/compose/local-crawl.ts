@@ -4,12 +4,12 @@ import { createCrawlQueue, Frontier, ingestBacklog, type RevisitPolicy, SeederLe
 import { type RoundWatch, runRounds, type SeederConfig } from '@bitcrawl/seeder';
 import { MissingBinaryError, startRedis, which } from '@bitcrawl/servers';
 import { knownEndpoints, migrate, type StoreOptions } from '@bitcrawl/storage';
-import { createMetrics, type Logger, type LogLevel } from '@bitcrawl/telemetry';
+import { createMetrics, type Logger, type LogLevel, loopLag } from '@bitcrawl/telemetry';
 import type { WorkerConfig } from '@bitcrawl/worker';
 import { Redis } from 'ioredis';
 import { ensureRedisReachable } from '../reachability.ts';
 import { startEngines } from './crawl-engines.ts';
-import { loopLag, progressPrinter } from './crawl-progress.ts';
+import { progressPrinter } from './crawl-progress.ts';
 import { openCrawlStore, refuseRestartedRound } from './crawl-store.ts';
 import { type CrawlSummary, finishRound, NO_SOURCES, startedLines } from './round-record.ts';
 import { drained, SHUTDOWN_STEP_MS, within } from './shutdown-steps.ts';
