@@ -38,8 +38,8 @@ export async function startDnsmasq(records: Record<string, string[]>): Promise<D
     `--pid-file=${path.join(dir, 'pid')}`,
     '--log-facility=-',
   ]);
-  // Ready once it accepts on its port (it binds UDP and TCP together), not after a fixed pause:
-  // on a loaded machine 300 ms was not always enough, and the first lookups were refused.
+  // Ready once it accepts on its port (it binds UDP and TCP together), not after a fixed pause
+  // (300 ms), which a loaded machine can outlast.
   const exited = new AbortController();
   proc.child.once('exit', () => exited.abort());
   try {
