@@ -40,7 +40,8 @@ describe('bitcrawl crawl without --once', () => {
     child.stderr.on('data', (d: Buffer) => {
       out.stderr += d;
     });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // 'close', not 'exit': its last output can still be in the pipe when it has exited.
+    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
     const summaries = () => out.stdout.split('\n').filter((l) => l.startsWith('{'));
     try {
       await new Promise<void>((resolve, reject) => {

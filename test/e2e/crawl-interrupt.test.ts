@@ -47,7 +47,8 @@ async function startCrawl(name: string) {
   child.stdout.on('data', (d: Buffer) => {
     out.stdout += d;
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': its last output can still be in the pipe when it has exited.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   await new Promise<void>((resolve) => {
     child.stderr.on('data', (d: Buffer) => {
       out.stderr += d;

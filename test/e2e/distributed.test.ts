@@ -39,16 +39,17 @@ function service(
     stdio: ['ignore', stdout ? 'pipe' : 'ignore', 'pipe'],
   });
   if (stdout && child.stdout) createInterface({ input: child.stdout }).on('line', stdout);
+  // 'close', not 'exit': a child's last output can still be in its pipe when it has exited.
+  closed.set(child, new Promise((r) => child.once('close', (code) => r(code))));
   child.stderr?.on('data', (d) => process.stderr.write(`[${name} ${child.pid}] ${d}`));
   children.add(child);
   child.on('exit', () => children.delete(child));
   return child;
 }
 
-const exited = (c: ChildProcess) =>
-  new Promise<number | null>((r) =>
-    c.exitCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code)),
-  );
+const closed = new WeakMap<ChildProcess, Promise<number | null>>();
+/** A service's exit code, once its output has all been read. */
+const exited = (c: ChildProcess) => closed.get(c) as Promise<number | null>;
 
 async function workerEnv(): Promise<Record<string, string>> {
   const p = sim.socksProxy;
