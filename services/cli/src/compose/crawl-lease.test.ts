@@ -42,7 +42,8 @@ describe("crawl runs the seeder's round loop", () => {
     child.stderr.on('data', (d: Buffer) => {
       err += d;
     });
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    // 'close', not 'exit': the summary it prints last can still be in the pipe when it has exited.
+    const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
     try {
       const deadline = Date.now() + cliBudget(2, 30_000);
       while (!err.includes('leads the rounds') && Date.now() < deadline)
