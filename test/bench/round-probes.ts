@@ -91,10 +91,7 @@ export function workerLagScraper(tree: () => ProcFigures[]) {
         windowMaxS === undefined
           ? ''
           : `; its worst 2 s window's p99 was ${Math.round(windowMaxS * 1000)} ms`;
-      if (whole.size === 0)
-        return windowMaxS === undefined
-          ? {}
-          : { loopLagP99Ms: windowMaxS * 1000, loopLagSource: `the worst 2 s window of worker /metrics` };
+      if (whole.size === 0) return {};
       return {
         loopLagP99Ms: Math.max(...whole.values()) * 1000,
         loopLagSource: `worker /metrics bitcrawl_event_loop_lag_p99_seconds (the whole run, the larger of the workers)${window}`,

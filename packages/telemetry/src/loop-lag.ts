@@ -1,26 +1,34 @@
-import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+/** The p99 of this thread's event-loop delay (10 ms resolution), from now until a reset. */
+export function loopDelay() {
+  const h = monitorEventLoopDelay({ resolution: 10 });
+  h.enable();
+  return {
+    p99Ms: () => Math.round(h.percentile(99) / 1e6),
+    reset: () => h.reset(),
+    stop: () => h.disable(),
+  };
+}
 
 /**
- * This thread's event-loop delay at 10 ms resolution: over the whole run, and since the last
- * `sinceLast()`. `crawl` prints both; every service exports the whole run's p99 as
- * `bitcrawl_event_loop_lag_p99_seconds` (prom-client's own p99 restarts at each scrape).
+ * This thread's event-loop delay over the whole run, and since the last `sinceLast()`: `crawl`
+ * prints both. Every service exports the whole run's p99 (loopDelay) as
+ * `bitcrawl_event_loop_lag_p99_seconds`, since prom-client's own p99 restarts at each scrape.
  */
 export function loopLag() {
-  const all = monitorEventLoopDelay({ resolution: 10 });
-  const recent = monitorEventLoopDelay({ resolution: 10 });
-  all.enable();
-  recent.enable();
-  const ms = (h: IntervalHistogram) => Math.round(h.percentile(99) / 1e6);
+  const all = loopDelay();
+  const recent = loopDelay();
   return {
     sinceLast() {
-      const v = ms(recent);
+      const v = recent.p99Ms();
       recent.reset();
       return v;
     },
-    overall: () => ms(all),
+    overall: all.p99Ms,
     stop() {
-      all.disable();
-      recent.disable();
+      all.stop();
+      recent.stop();
     },
   };
 }

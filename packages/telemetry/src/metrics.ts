@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { loopLag } from './loop-lag.ts';
+import { loopDelay } from './loop-lag.ts';
 
 /** The prefix of the process figures prom-client collects (CPU, RSS, heap, event loop, ...). */
 export const PROCESS_PREFIX = 'bitcrawl_process_';
@@ -14,7 +14,7 @@ export function createMetrics(opts: { service: string; defaultMetrics?: boolean 
   const r = [registry];
   if (opts.defaultMetrics !== false) {
     collectDefaultMetrics({ register: registry, prefix: PROCESS_PREFIX });
-    const lag = loopLag();
+    const lag = loopDelay();
     new Gauge({
       name: 'bitcrawl_event_loop_lag_p99_seconds',
       help:
@@ -22,7 +22,7 @@ export function createMetrics(opts: { service: string; defaultMetrics?: boolean 
         `${PROCESS_PREFIX}nodejs_eventloop_lag_p99_seconds covers only the time since the last scrape`,
       registers: r,
       collect() {
-        this.set(lag.overall() / 1000);
+        this.set(lag.p99Ms() / 1000);
       },
     });
   }
