@@ -181,20 +181,34 @@ end
 `;
 
 /*
- * The start of a job. KEYS: round, outbox, hosts. ARGV: key, and to claim a slot of the
- * per-IP cap as well (see CLAIM), per-host slots and ttl seconds.
- * Returns {0, claimed} when the address is not recorded this round (visit it; claimed is 1
- * when no claim was asked), else {1, unfinished...}: recorded already, by an earlier attempt
- * of this job or a twin; its admissions are handed back. One call for both: each is a round
- * trip of every job.
+ * The starts of jobs, batched: every begin one worker issues in a turn goes in one call (a
+ * burst of fetched jobs starts hundreds at once, and a call each cost the loop tens of ms in
+ * a row). KEYS: round, hosts, then each target's outbox. ARGV: per-host slots, ttl seconds,
+ * then per target its key and '1' to claim a slot of the per-IP cap (see CLAIM) or '0'.
+ * Returns, per target in order: 0, claimed (1 when no claim was asked) when the address is not
+ * recorded this round (visit it); else 1, n, then n unfinished keys: recorded already, by an
+ * earlier attempt of this job or a twin; its admissions are handed back. One call for both:
+ * each is a round trip of every job.
  */
 export const BEGIN = script(`${UNFINISHED}${CLAIM}
-if redis.call('HGET', KEYS[1], ARGV[1]) ~= '1' then
-  if ARGV[2] == nil then return {0, 1} end
-  return {0, claim(KEYS[3], string.sub(ARGV[1], 1, -3), string.sub(ARGV[1], -2), tonumber(ARGV[2]), tonumber(ARGV[3]))}
+local per_host, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
+local out = {}
+for i = 1, #KEYS - 2 do
+  local key = ARGV[2 * i + 1]
+  if redis.call('HGET', KEYS[1], key) ~= '1' then
+    out[#out + 1] = 0
+    if ARGV[2 * i + 2] == '1' then
+      out[#out + 1] = claim(KEYS[2], string.sub(key, 1, -3), string.sub(key, -2), per_host, ttl)
+    else
+      out[#out + 1] = 1
+    end
+  else
+    local ks = unfinished(KEYS[i + 2], KEYS[1])
+    out[#out + 1] = 1
+    out[#out + 1] = #ks
+    for j = 1, #ks do out[#out + 1] = ks[j] end
+  end
 end
-local out = unfinished(KEYS[2], KEYS[1])
-table.insert(out, 1, 1)
 return out
 `);
 

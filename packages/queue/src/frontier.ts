@@ -12,8 +12,9 @@ import {
   walkPacked,
 } from '@bitcrawl/protocol';
 import type { Redis } from 'ioredis';
+import { BeginBatch, type BeginResult } from './begin-batch.ts';
 import { CURRENT_ROUND_KEY, OBSERVATION_STREAM, PREFIX } from './contract.ts';
-import { ADMIT, BEGIN, COMMIT, PRUNE, runScript } from './frontier-scripts.ts';
+import { ADMIT, COMMIT, PRUNE, runScript } from './frontier-scripts.ts';
 import { KnownKeys } from './known-keys.ts';
 
 /**
@@ -94,18 +95,13 @@ export interface CommitResult {
   capped?: number;
 }
 
-/**
- * A job's start: recorded already (hand its admissions over), or to be visited, with whether
- * the endpoint took a slot of its host's per-IP cap (true when none was asked for).
- */
-export type BeginResult =
-  | { recorded: true; enqueue: Candidate[] }
-  | { recorded: false; enqueue: Candidate[]; claimed: boolean };
+export type { BeginResult } from './begin-batch.ts';
 
 export class Frontier {
   private readonly ttlS: number;
   readonly caps: GossipCaps;
   private readonly known = new KnownKeys();
+  private readonly begins: BeginBatch;
 
   constructor(
     private readonly redis: Redis,
@@ -114,6 +110,7 @@ export class Frontier {
   ) {
     this.ttlS = Math.max(1, Math.ceil((policy.roundTtlMs ?? DEFAULT_ROUND_TTL_MS) / 1000));
     this.caps = { ...DEFAULT_GOSSIP_CAPS, ...policy.gossipCaps };
+    this.begins = new BeginBatch(redis, () => ({ perHost: this.caps.perHost, ttlS: this.ttlS }));
   }
 
   /** Starts (or joins) a round and makes it the current one. */
@@ -167,18 +164,9 @@ export class Frontier {
    * call (the same endpoint always may again: a redelivered job); gossip beyond the slots is
    * refused at visit time. Seeds are not asked (an operator's target is always visited).
    */
-  async begin(crawlId: string, target: Endpoint, claim = false): Promise<BeginResult> {
-    const key = endpointKey(target);
+  begin(crawlId: string, target: Endpoint, claim = false): Promise<BeginResult> {
     const k = keys(crawlId);
-    const [flag, ...rest] = (await runScript(
-      this.redis,
-      BEGIN,
-      [k.addrs, outboxKey(crawlId, target), k.hosts],
-      claim ? [key, String(this.caps.perHost), String(this.ttlS)] : [key],
-      true,
-    )) as [number, ...Buffer[]];
-    if (flag === 1) return { recorded: true, enqueue: rest.map(endpointFromKey) };
-    return { recorded: false, enqueue: [], claimed: Number(rest[0]) === 1 };
+    return this.begins.begin(crawlId, { ...k, outbox: (t) => outboxKey(crawlId, t) }, target, claim);
   }
 
   /**

@@ -1,0 +1,98 @@
+import { type Endpoint, endpointFromKey, endpointKey } from '@bitcrawl/protocol';
+import type { Redis } from 'ioredis';
+import { BEGIN, runScript } from './frontier-scripts.ts';
+
+/**
+ * A job's start: recorded already (hand its admissions over), or to be visited, with whether
+ * the endpoint took a slot of its host's per-IP cap (true when none was asked for).
+ */
+export type BeginResult =
+  | { recorded: true; enqueue: Endpoint[] }
+  | { recorded: false; enqueue: Endpoint[]; claimed: boolean };
+
+/** The keys one round's begins touch. */
+export interface RoundKeys {
+  addrs: string;
+  hosts: string;
+  outbox(target: Endpoint): string;
+}
+
+interface Pending {
+  key: Buffer;
+  outbox: string;
+  claim: boolean;
+  resolve(r: BeginResult): void;
+  reject(err: unknown): void;
+}
+
+/** Most begins in one call: the script runs in Redis's one thread, so no call may run long. */
+export const MAX_BEGINS_PER_CALL = 512;
+
+/**
+ * Gathers the begins issued while the current macrotask and its microtasks run (a burst of
+ * fetched jobs starts all its visits there) and sends them in one BEGIN call per round, at
+ * most MAX_BEGINS_PER_CALL each. Flushed on process.nextTick: after those microtasks, before
+ * the loop moves on, so a begin waits for no timer or turn. Each begin keeps its own result,
+ * and a failed call rejects only the begins it carried.
+ */
+export class BeginBatch {
+  private readonly pending = new Map<string, { keys: RoundKeys; list: Pending[] }>();
+  private scheduled = false;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly slots: () => { perHost: number; ttlS: number },
+  ) {}
+
+  begin(crawlId: string, keys: RoundKeys, target: Endpoint, claim: boolean): Promise<BeginResult> {
+    return new Promise<BeginResult>((resolve, reject) => {
+      let round = this.pending.get(crawlId);
+      if (!round) {
+        round = { keys, list: [] };
+        this.pending.set(crawlId, round);
+      }
+      round.list.push({ key: endpointKey(target), outbox: keys.outbox(target), claim, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        process.nextTick(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const rounds = [...this.pending.values()];
+    this.pending.clear();
+    for (const { keys, list } of rounds)
+      for (let at = 0; at < list.length; at += MAX_BEGINS_PER_CALL)
+        this.send(keys, list.slice(at, at + MAX_BEGINS_PER_CALL));
+  }
+
+  private send(keys: RoundKeys, list: Pending[]): void {
+    const { perHost, ttlS } = this.slots();
+    const args: (string | Buffer)[] = [String(perHost), String(ttlS)];
+    for (const p of list) args.push(p.key, p.claim ? '1' : '0');
+    runScript(this.redis, BEGIN, [keys.addrs, keys.hosts, ...list.map((p) => p.outbox)], args, true).then(
+      (reply) => settle(list, reply as (number | Buffer)[]),
+      (err: unknown) => {
+        for (const p of list) p.reject(err);
+      },
+    );
+  }
+}
+
+/** Hands each begin its part of the reply (see BEGIN's layout). */
+function settle(list: Pending[], reply: (number | Buffer)[]): void {
+  let at = 0;
+  for (const p of list) {
+    const flag = reply[at++];
+    if (flag === 0) {
+      p.resolve({ recorded: false, enqueue: [], claimed: reply[at++] === 1 });
+      continue;
+    }
+    const n = Number(reply[at++]);
+    const enqueue = (reply.slice(at, at + n) as Buffer[]).map(endpointFromKey);
+    at += n;
+    p.resolve({ recorded: true, enqueue });
+  }
+}
