@@ -17,6 +17,7 @@ import type { Logger, Metrics } from '@bitcrawl/telemetry';
 import { type Job, type Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { admissionTurn } from './admission-pace.ts';
 import { commitVisit, enqueueAdmitted, type VisitCommitter } from './committer.ts';
 import { VisitAbortedError, VisitSlots } from './visit-slots.ts';
 
@@ -106,7 +107,10 @@ export async function processCrawlJob(
   if (signal) setMaxListeners(Math.max(10, LISTENERS_PER_VISIT * targets.length), signal);
   const visit = (t: CrawlTarget) => processTarget(deps, job.id, crawlId, source, t, signal);
   const settled = await Promise.allSettled(
-    targets.map((t) => (slots ? slots.run(t.host, signal, () => visit(t)) : visit(t))),
+    targets.map(async (t) => {
+      await admissionTurn();
+      return slots ? slots.run(t.host, signal, () => visit(t)) : visit(t);
+    }),
   );
   const errors = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
   const rank = (e: unknown) => (e instanceof VisitAbortedError ? 0 : e instanceof UnrecoverableError ? 2 : 1);
