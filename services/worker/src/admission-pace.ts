@@ -7,12 +7,16 @@
 export const ADMISSIONS_PER_TURN = 128;
 
 const waiting: (() => void)[] = [];
+/** Admissions made in this turn of the loop. */
+let used = 0;
 let scheduled = false;
 
 function turn(): void {
   scheduled = false;
-  for (const go of waiting.splice(0, ADMISSIONS_PER_TURN)) go();
-  if (waiting.length > 0) schedule();
+  const go = waiting.splice(0, ADMISSIONS_PER_TURN);
+  used = go.length;
+  for (const admit of go) admit();
+  if (used > 0) schedule(); // to start the next turn's count, and its waiters
 }
 
 function schedule(): void {
@@ -21,9 +25,16 @@ function schedule(): void {
   setImmediate(turn);
 }
 
-/** Resolves in the next turn of the event loop that has room, first come first served. */
-export function admissionTurn(): Promise<void> {
-  const turnTaken = new Promise<void>((resolve) => waiting.push(resolve));
+/**
+ * Undefined when a target may start now (this turn has room and nobody waits: no hop for the
+ * steady trickle of jobs); else a promise of the next turn that has room, first come first
+ * served.
+ */
+export function admission(): Promise<void> | undefined {
   schedule();
-  return turnTaken;
+  if (waiting.length === 0 && used < ADMISSIONS_PER_TURN) {
+    used++;
+    return undefined;
+  }
+  return new Promise<void>((resolve) => waiting.push(resolve));
 }

@@ -17,7 +17,7 @@ import type { Logger, Metrics } from '@bitcrawl/telemetry';
 import { type Job, type Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { admissionTurn } from './admission-pace.ts';
+import { admission } from './admission-pace.ts';
 import { commitVisit, enqueueAdmitted, type VisitCommitter } from './committer.ts';
 import { VisitAbortedError, VisitSlots } from './visit-slots.ts';
 
@@ -108,7 +108,8 @@ export async function processCrawlJob(
   const visit = (t: CrawlTarget) => processTarget(deps, job.id, crawlId, source, t, signal);
   const settled = await Promise.allSettled(
     targets.map(async (t) => {
-      await admissionTurn();
+      const turn = admission();
+      if (turn) await turn;
       return slots ? slots.run(t.host, signal, () => visit(t)) : visit(t);
     }),
   );
