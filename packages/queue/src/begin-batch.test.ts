@@ -117,4 +117,16 @@ describe('batched begins', () => {
     ]);
     expect(await f.begin('bb4', v4(1))).toEqual({ recorded: false, enqueue: [], claimed: true });
   });
+
+  it('a reply of another layout rejects every begin it carried, with a code', async () => {
+    const f = new Frontier(redis);
+    for (const reply of [[0], [0, 1, 1], [1, 2, Buffer.from('x')], 'OK']) {
+      const odd = vi.spyOn(redis, 'callBuffer').mockResolvedValueOnce(reply as never);
+      const settled = await Promise.allSettled([f.begin('bb5', v4(1)), f.begin('bb5', v4(2))]);
+      odd.mockRestore();
+      expect(
+        settled.map((r) => (r.status === 'rejected' ? (r.reason as { code: string }).code : 'ok')),
+      ).toEqual(['BEGIN_REPLY', 'BEGIN_REPLY']);
+    }
+  });
 });

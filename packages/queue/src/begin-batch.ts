@@ -72,27 +72,51 @@ export class BeginBatch {
     const { perHost, ttlS } = this.slots();
     const args: (string | Buffer)[] = [String(perHost), String(ttlS)];
     for (const p of list) args.push(p.key, p.claim ? '1' : '0');
+    const fail = (err: unknown) => {
+      for (const p of list) p.reject(err);
+    };
     runScript(this.redis, BEGIN, [keys.addrs, keys.hosts, ...list.map((p) => p.outbox)], args, true).then(
-      (reply) => settle(list, reply as (number | Buffer)[]),
-      (err: unknown) => {
-        for (const p of list) p.reject(err);
+      (reply) => {
+        // A reply that does not fit would leave begins unsettled: their jobs would hang.
+        if (!Array.isArray(reply) || !settle(list, reply)) fail(new BeginReplyError(list.length));
       },
+      fail,
     );
   }
 }
 
-/** Hands each begin its part of the reply (see BEGIN's layout). */
-function settle(list: Pending[], reply: (number | Buffer)[]): void {
+/** A BEGIN reply not laid out as the script's (a Redis that is not the one the script was written for). */
+export class BeginReplyError extends Error {
+  readonly code = 'BEGIN_REPLY';
+  constructor(begins: number) {
+    super(`Redis answered ${begins} begins with a reply of another layout`);
+    this.name = 'BeginReplyError';
+  }
+}
+
+/**
+ * Hands each begin its part of the reply (see BEGIN's layout); false, settling none, when the
+ * reply does not fit the list.
+ */
+function settle(list: Pending[], reply: unknown[]): boolean {
+  const results: BeginResult[] = [];
   let at = 0;
-  for (const p of list) {
+  for (let i = 0; i < list.length; i++) {
     const flag = reply[at++];
     if (flag === 0) {
-      p.resolve({ recorded: false, enqueue: [], claimed: reply[at++] === 1 });
+      const claimed = reply[at++];
+      if (claimed !== 0 && claimed !== 1) return false;
+      results.push({ recorded: false, enqueue: [], claimed: claimed === 1 });
       continue;
     }
-    const n = Number(reply[at++]);
-    const enqueue = (reply.slice(at, at + n) as Buffer[]).map(endpointFromKey);
+    const n = reply[at++];
+    if (flag !== 1 || typeof n !== 'number' || at + n > reply.length) return false;
+    const keys = reply.slice(at, at + n);
+    if (!keys.every((k) => Buffer.isBuffer(k))) return false;
     at += n;
-    p.resolve({ recorded: true, enqueue });
+    results.push({ recorded: true, enqueue: keys.map(endpointFromKey) });
   }
+  if (at !== reply.length) return false;
+  for (let i = 0; i < list.length; i++) list[i]?.resolve(results[i] as BeginResult);
+  return true;
 }
