@@ -1,9 +1,9 @@
-import { EMPTY_PACKED, packAddrs } from '@bitcrawl/protocol';
 import { type RedisServer, startRedis } from '@bitcrawl/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MAX_BEGINS_PER_CALL } from './begin-batch.ts';
 import { DEFAULT_REVISIT, Frontier } from './frontier.ts';
+import { observation } from './observation.test-util.ts';
 
 let server: RedisServer;
 let redis: Redis;
@@ -22,19 +22,7 @@ const v4 = (i: number, port = 8333) => ({
   port,
 });
 const record = (f: Frontier, crawlId: string, a: ReturnType<typeof v4>, answer: ReturnType<typeof v4>[]) =>
-  f.commit({
-    ts: Date.now(),
-    crawlId,
-    ...a,
-    outcome: 'ok',
-    error: '',
-    peer: null,
-    connectMs: 1,
-    handshakeMs: 1,
-    addrs: answer.length
-      ? packAddrs(answer.map((e) => ({ ...e, services: 9n, time: 1_700_000_000 })))
-      : EMPTY_PACKED,
-  });
+  f.commit(observation(a, crawlId, 'ok', answer));
 
 /** The frontier's script calls, counted at the client. */
 function countCalls(client: Redis) {

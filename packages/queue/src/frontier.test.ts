@@ -1,5 +1,4 @@
-import type { Observation } from '@bitcrawl/model';
-import { EMPTY_PACKED, type Endpoint, endpointKey, packAddrs } from '@bitcrawl/protocol';
+import { type Endpoint, endpointKey } from '@bitcrawl/protocol';
 import { type RedisServer, startRedis } from '@bitcrawl/testkit';
 import { UnrecoverableError, Worker } from 'bullmq';
 import fc from 'fast-check';
@@ -7,6 +6,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CRAWL_QUEUE, jobIdFor, OBSERVATION_STREAM, PREFIX, parseJobId, visitJobs } from './contract.ts';
 import { DEFAULT_REVISIT, Frontier, roundTtlMsFor } from './frontier.ts';
+import { observation } from './observation.test-util.ts';
 import { ObservationStreamReader } from './observation-stream.ts';
 import { createCrawlQueue, failedJobsByNetwork, requeueLost } from './queues.ts';
 
@@ -25,25 +25,6 @@ const until = async (cond: () => Promise<boolean>) => {
   while (!(await cond())) await new Promise((r) => setTimeout(r, 50));
 };
 const v4 = (i: number) => ({ network: 'ipv4' as const, host: `10.0.${i >> 8}.${i & 255}`, port: 8333 });
-const observation = (
-  a: ReturnType<typeof v4>,
-  crawlId: string,
-  outcome: Observation['outcome'],
-  answer: ReturnType<typeof v4>[] = [],
-): Observation => ({
-  ts: Date.now(),
-  crawlId,
-  ...a,
-  outcome,
-  error: '',
-  peer: null,
-  connectMs: 1,
-  handshakeMs: 0,
-  addrs: answer.length
-    ? packAddrs(answer.map((e) => ({ ...e, services: 9n, time: 1_700_000_000 })))
-    : EMPTY_PACKED,
-});
-
 describe('job ids', () => {
   it('never contain ":" and decode back, for every network', () => {
     const host = fc.oneof(
