@@ -14,12 +14,12 @@ export type BeginResult =
 export interface RoundKeys {
   addrs: string;
   hosts: string;
-  outbox(target: Endpoint): string;
+  /** An endpoint's outbox is this followed by its key in hex. */
+  outboxPrefix: string;
 }
 
 interface Pending {
   key: Buffer;
-  outbox: string;
   claim: boolean;
   resolve(r: BeginResult): void;
   reject(err: unknown): void;
@@ -36,22 +36,24 @@ export const MAX_BEGINS_PER_CALL = 512;
  * and a failed call rejects only the begins it carried.
  */
 export class BeginBatch {
-  private readonly pending = new Map<string, { keys: RoundKeys; list: Pending[] }>();
+  /** Per round, the begins not yet sent. */
+  private readonly pending = new Map<string, Pending[]>();
   private scheduled = false;
 
   constructor(
     private readonly redis: Redis,
-    private readonly slots: () => { perHost: number; ttlS: number },
+    private readonly roundKeys: (crawlId: string) => RoundKeys,
+    private readonly limits: () => { perHost: number; ttlS: number },
   ) {}
 
-  begin(crawlId: string, keys: RoundKeys, target: Endpoint, claim: boolean): Promise<BeginResult> {
+  begin(crawlId: string, target: Endpoint, claim: boolean): Promise<BeginResult> {
     return new Promise<BeginResult>((resolve, reject) => {
-      let round = this.pending.get(crawlId);
-      if (!round) {
-        round = { keys, list: [] };
-        this.pending.set(crawlId, round);
+      let list = this.pending.get(crawlId);
+      if (!list) {
+        list = [];
+        this.pending.set(crawlId, list);
       }
-      round.list.push({ key: endpointKey(target), outbox: keys.outbox(target), claim, resolve, reject });
+      list.push({ key: endpointKey(target), claim, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         process.nextTick(() => this.flush());
@@ -61,27 +63,27 @@ export class BeginBatch {
 
   private flush(): void {
     this.scheduled = false;
-    const rounds = [...this.pending.values()];
+    const rounds = [...this.pending];
     this.pending.clear();
-    for (const { keys, list } of rounds)
+    for (const [crawlId, list] of rounds) {
+      const keys = this.roundKeys(crawlId);
       for (let at = 0; at < list.length; at += MAX_BEGINS_PER_CALL)
         this.send(keys, list.slice(at, at + MAX_BEGINS_PER_CALL));
+    }
   }
 
   private send(keys: RoundKeys, list: Pending[]): void {
-    const { perHost, ttlS } = this.slots();
+    const { perHost, ttlS } = this.limits();
     const args: (string | Buffer)[] = [String(perHost), String(ttlS)];
     for (const p of list) args.push(p.key, p.claim ? '1' : '0');
     const fail = (err: unknown) => {
       for (const p of list) p.reject(err);
     };
-    runScript(this.redis, BEGIN, [keys.addrs, keys.hosts, ...list.map((p) => p.outbox)], args, true).then(
-      (reply) => {
-        // A reply that does not fit would leave begins unsettled: their jobs would hang.
-        if (!Array.isArray(reply) || !settle(list, reply)) fail(new BeginReplyError(list.length));
-      },
-      fail,
-    );
+    const outboxes = list.map((p) => keys.outboxPrefix + p.key.toString('hex'));
+    runScript(this.redis, BEGIN, [keys.addrs, keys.hosts, ...outboxes], args, true).then((reply) => {
+      // A reply that does not fit would leave begins unsettled: their jobs would hang.
+      if (!Array.isArray(reply) || !settle(list, reply)) fail(new BeginReplyError(list.length));
+    }, fail);
   }
 }
 

@@ -76,8 +76,9 @@ const keys = (crawlId: string) => ({
   hosts: `${PREFIX}:round:${crawlId}:hosts`,
 });
 /** What a visit of `source` admitted this round, kept until it is enqueued (crash recovery). */
+const outboxPrefix = (crawlId: string) => `${PREFIX}:round:${crawlId}:outbox:`;
 const outboxKey = (crawlId: string, source: Endpoint) =>
-  `${PREFIX}:round:${crawlId}:outbox:${endpointKey(source).toString('hex')}`;
+  outboxPrefix(crawlId) + endpointKey(source).toString('hex');
 /** HASH endpoint key -> next visit (ms) * 16 + consecutive failures; pruned by `prune`. */
 const REVISIT = `${PREFIX}:addr:revisit`;
 /** Where revisit state lived before binary keys and the one hash; `prune` unlinks them. */
@@ -110,7 +111,11 @@ export class Frontier {
   ) {
     this.ttlS = Math.max(1, Math.ceil((policy.roundTtlMs ?? DEFAULT_ROUND_TTL_MS) / 1000));
     this.caps = { ...DEFAULT_GOSSIP_CAPS, ...policy.gossipCaps };
-    this.begins = new BeginBatch(redis, () => ({ perHost: this.caps.perHost, ttlS: this.ttlS }));
+    this.begins = new BeginBatch(
+      redis,
+      (crawlId) => ({ ...keys(crawlId), outboxPrefix: outboxPrefix(crawlId) }),
+      () => ({ perHost: this.caps.perHost, ttlS: this.ttlS }),
+    );
   }
 
   /** Starts (or joins) a round and makes it the current one. */
@@ -165,8 +170,7 @@ export class Frontier {
    * refused at visit time. Seeds are not asked (an operator's target is always visited).
    */
   begin(crawlId: string, target: Endpoint, claim = false): Promise<BeginResult> {
-    const k = keys(crawlId);
-    return this.begins.begin(crawlId, { ...k, outbox: (t) => outboxKey(crawlId, t) }, target, claim);
+    return this.begins.begin(crawlId, target, claim);
   }
 
   /**
