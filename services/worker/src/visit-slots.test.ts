@@ -39,6 +39,24 @@ describe('visit slots', () => {
     expect(slots.busy).toBe(0);
   });
 
+  it("holds a job's visits from `expect`, waiting and running, until each ends, and says when that changes", async () => {
+    const seen: number[] = [];
+    const slots: VisitSlots = new VisitSlots(1, () => seen.push(slots.held));
+    slots.expect(3);
+    expect(slots.held).toBe(3);
+    const gates = [gate(), gate(), gate()];
+    const runs = gates.map((g, i) => slots.run(`t${i}`, undefined, () => g.done));
+    expect([slots.held, slots.busy, slots.waiting]).toEqual([3, 1, 2]);
+    gates[0]?.open();
+    await turn();
+    expect([slots.held, slots.busy, slots.waiting]).toEqual([2, 1, 1]);
+    gates[1]?.open();
+    gates[2]?.open();
+    await Promise.all(runs);
+    expect(slots.held).toBe(0);
+    expect(seen.at(-1)).toBe(0); // the last visit's end was reported
+  });
+
   it('a slot is given back when the visit throws', async () => {
     const slots = new VisitSlots(1);
     await expect(slots.run('t', undefined, async () => Promise.reject(new Error('boom')))).rejects.toThrow(

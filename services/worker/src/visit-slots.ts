@@ -25,8 +25,10 @@ export class VisitSlots {
   private head = 0;
   /** Visits waiting for a slot (their signal not aborted). */
   waiting = 0;
+  /** Visits announced by `expect` that have not yet asked for a slot (e.g. paced before it). */
+  private expected = 0;
 
-  /** `changed` is called whenever `waiting` changes. */
+  /** `changed` is called whenever `held` changes. */
   constructor(
     readonly size: number,
     private readonly changed: () => void = () => {},
@@ -39,11 +41,26 @@ export class VisitSlots {
     return this.size - this.free;
   }
 
+  /** Visits held: running, waiting for a slot, or expected to ask for one. */
+  get held(): number {
+    return this.busy + this.waiting + this.expected;
+  }
+
+  /**
+   * Announces `n` visits that will each call `run` once (a job's targets, as it starts): they
+   * count in `held` from now, not only once they reach `run`.
+   */
+  expect(n: number): void {
+    this.expected += n;
+    this.changed();
+  }
+
   /**
    * Runs `visit` in a slot, waiting for one if none is free. Rejects with VisitAbortedError,
    * without running it, when `signal` aborts while it waits.
    */
   async run<T>(target: string, signal: AbortSignal | undefined, visit: () => Promise<T>): Promise<T> {
+    if (this.expected > 0) this.expected--; // held still: running or waiting from here
     await this.take(target, signal);
     try {
       return await visit();
@@ -95,5 +112,6 @@ export class VisitSlots {
       }
     }
     this.free++;
+    this.changed();
   }
 }

@@ -241,6 +241,48 @@ describe('jobs of several addresses', () => {
     expect(inner.visits).toHaveLength(ports.length);
   });
 
+  it('holds at most a set of slots of visits beyond those running, however fast jobs come: the rest stay queued', async () => {
+    const frontier = new Frontier(redis);
+    const slots = 64;
+    const ports = Array.from({ length: 40 * VISIT_BATCH }, (_, i) => 9000 + i);
+    await frontier.admit('burst', ports.map(addr));
+    await queue.addBulk(visitJobs('burst', undefined, ports.map(addr)));
+    const inner = instantVisitor();
+    let release!: () => void;
+    const released = new Promise<void>((r) => {
+      release = r;
+    });
+    let started = 0;
+    const visitor: Visitor = {
+      async visit(target, ctx) {
+        started++;
+        await released;
+        return inner.visit(target, ctx);
+      },
+    };
+    const worker = startWorker(
+      { connection: bull, crawlQueue: queue, frontier, visitor, logger },
+      workerConfigSchema.parse({ concurrency: slots, shutdownGraceMs: 1_000 }),
+    );
+    let mostActive = 0;
+    try {
+      await until(async () => started === slots, budget(10_000));
+      // However long the fetching goes on, it has stopped short of the 40 jobs.
+      for (let i = 0; i < 10; i++) {
+        mostActive = Math.max(mostActive, await queue.getActiveCount());
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      release();
+      await until(async () => (await frontier.progress('burst')).visited === ports.length, budget(20_000));
+    } finally {
+      release();
+      await worker.close();
+    }
+    // 64 running and 64 waiting are 8 jobs, and one fetch may be under way when it stops.
+    expect(mostActive).toBeLessThanOrEqual((2 * slots) / VISIT_BATCH + 1);
+    expect(inner.visits).toHaveLength(ports.length);
+  });
+
   it('jobs of one address each still run `concurrency` visits at once', async () => {
     const frontier = new Frontier(redis);
     const ports = Array.from({ length: 24 }, (_, i) => 7800 + i);

@@ -12,6 +12,7 @@ import {
   ingestBacklog,
   JOB_RETENTION,
   PREFIX,
+  VISIT_BATCH,
 } from '@bitcrawl/queue';
 import type { Logger, Metrics } from '@bitcrawl/telemetry';
 import { type Job, type Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
@@ -106,6 +107,7 @@ export async function processCrawlJob(
   // Each visit listens for the shutdown (the wait for a slot, the visit, its dial and session).
   if (signal) setMaxListeners(Math.max(10, LISTENERS_PER_VISIT * targets.length), signal);
   const visit = (t: CrawlTarget) => processTarget(deps, job.id, crawlId, source, t, signal);
+  slots?.expect(targets.length);
   const settled = await Promise.allSettled(
     targets.map(async (t) => {
       const turn = admission();
@@ -221,14 +223,17 @@ export interface RunningWorker {
 export function startWorker(deps: WorkerDeps, config: WorkerConfig): RunningWorker {
   let backpressure: ReturnType<typeof watchIngestBacklog> | undefined;
   let fetching: Worker<CrawlJob> | undefined; // the worker, once made
-  // BullMQ fetches jobs while fewer than its concurrency are active. With jobs of up to
-  // VISIT_BATCH addresses, `concurrency` jobs could hold 16 times the visits the slots run, kept
-  // from idle workers. So while a whole set of slots' worth of visits waits for a slot, it takes
-  // no more jobs than it holds; it fetches again as the wait drains and a job ends.
+  // BullMQ fetches jobs one after another while fewer than its concurrency are held, and
+  // starts none until it stops, so a concurrency of `concurrency` jobs (of up to VISIT_BATCH
+  // addresses) fetched a whole round into one process at once: all 60,000 visits of shape M,
+  // ~100 MB of heap, none left for other workers. So it may fetch only as many jobs more as
+  // fit, full, in two sets of slots' worth of visits (running and waiting), counting each
+  // job's visits from its start; it fetches again as they end.
   let activeJobs = 0;
+  const jobsToHold = () =>
+    Math.max(1, activeJobs + Math.ceil(Math.max(0, 2 * slots.size - slots.held) / VISIT_BATCH));
   const admit = () => {
-    if (!fetching) return;
-    fetching.concurrency = slots.waiting >= slots.size ? Math.max(1, activeJobs) : config.concurrency;
+    if (fetching) fetching.concurrency = jobsToHold();
   };
   const slots = new VisitSlots(config.concurrency, admit);
   // Three parameters: BullMQ passes an AbortSignal only to processors that declare it.
@@ -252,7 +257,7 @@ export function startWorker(deps: WorkerDeps, config: WorkerConfig): RunningWork
   const worker = new Worker<CrawlJob>(CRAWL_QUEUE, processor, {
     connection: deps.connection,
     prefix: PREFIX,
-    concurrency: config.concurrency,
+    concurrency: jobsToHold(),
     lockDuration: config.lockDurationMs,
     stalledInterval: config.stalledIntervalMs,
     maxStalledCount: 10,
