@@ -1,15 +1,6 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  DIALS_PER_TURN,
-  DialError,
-  DialInfrastructureError,
-  dial,
-  dialErrorFor,
-  dialSlot,
-  MIN_DIALS_PER_TURN,
-  TARGET_TURN_MS,
-} from './dial.ts';
+import { DialError, DialInfrastructureError, dial, dialErrorFor } from './dial.ts';
 
 const servers: net.Server[] = [];
 const sockets: net.Socket[] = [];
@@ -154,70 +145,5 @@ describe('dialErrorFor', () => {
     expect(e).toBeInstanceOf(Error);
     expect(Error.stackTraceLimit).toBe(limit);
     expect(new Error('a fault').stack).toContain('dial.test.ts');
-  });
-});
-
-describe('dial pacing', () => {
-  it('starts at most DIALS_PER_TURN dials per turn of the event loop, in order', async () => {
-    const turnOf: number[] = [];
-    let turn = 0;
-    const ticking = setInterval(() => {}, 1); // keeps the loop turning while slots are pending
-    const counter = () => {
-      turn++;
-      if (turn < 20) setImmediate(counter);
-    };
-    setImmediate(counter);
-    const slots = Array.from({ length: 3 * DIALS_PER_TURN + 5 }, (_, i) =>
-      dialSlot().then(() => {
-        turnOf[i] = turn;
-      }),
-    );
-    await Promise.all(slots);
-    clearInterval(ticking);
-    const perTurn = new Map<number, number>();
-    for (const t of turnOf) perTurn.set(t, (perTurn.get(t) ?? 0) + 1);
-    expect(Math.max(...perTurn.values())).toBeLessThanOrEqual(DIALS_PER_TURN);
-    expect(perTurn.size).toBeGreaterThanOrEqual(4);
-    expect(turnOf[0]).toBeGreaterThan(0); // even the first waits for setImmediate's phase
-    expect([...turnOf]).toEqual([...turnOf].sort((a, b) => a - b)); // first come, first served
-  });
-
-  it('admits fewer dials per turn while the loop turns slowly, and the full budget again once idle', async () => {
-    await new Promise((r) => setTimeout(r, 20)); // the pacer idle: earlier dials are done
-    // Every turn of the loop is made longer than TARGET_TURN_MS (a loaded machine only makes it longer).
-    let turn = 0;
-    let blocking = true;
-    const slowTurn = () => {
-      turn++;
-      const until = performance.now() + TARGET_TURN_MS + 10;
-      while (performance.now() < until) {}
-      if (blocking) setImmediate(slowTurn);
-    };
-    setImmediate(slowTurn);
-    const perTurn = new Map<number, number>();
-    const started = () => perTurn.set(turn, (perTurn.get(turn) ?? 0) + 1);
-    await Promise.all(Array.from({ length: 200 }, () => dialSlot().then(started)));
-    blocking = false;
-    const counts = [...perTurn.keys()].sort((a, b) => a - b).map((t) => perTurn.get(t) as number);
-    // 64 in the first turn (nothing measured yet), then halved by each slow turn.
-    expect(counts[0]).toBe(DIALS_PER_TURN);
-    expect(counts[1]).toBe(DIALS_PER_TURN / 2);
-    for (let i = 2; i < counts.length; i++)
-      expect(counts[i] as number).toBeLessThanOrEqual(counts[i - 1] as number);
-    expect(counts.at(-1)).toBe(MIN_DIALS_PER_TURN);
-    // Idle once no dial waits: the next burst gets the whole budget in its first turn.
-    await new Promise((r) => setTimeout(r, 20));
-    let turns = 0;
-    const tick = () => {
-      turns++;
-      if (turns < 5) setImmediate(tick);
-    };
-    setImmediate(tick);
-    const burstTurns = await Promise.all(
-      Array.from({ length: DIALS_PER_TURN + 1 }, () => dialSlot().then(() => turns)),
-    );
-    expect(new Set(burstTurns.slice(0, DIALS_PER_TURN)).size).toBe(1);
-    expect(burstTurns.at(-1)).toBeGreaterThan(burstTurns[0] as number);
-    await new Promise((r) => setTimeout(r, 20));
   });
 });

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { ConfigError, InfraError, type Outcome } from '@bitcrawl/model';
 import { SocksClient } from 'socks';
+import { dialPacer } from './dial-pace.ts';
 
 /**
  * Why a connection attempt failed, already in the Observation's outcome vocabulary. An
@@ -102,66 +103,6 @@ export type OnData = (chunk: Uint8Array) => void;
 const READ_BUFFER = Buffer.alloc(64 * 1024);
 
 /**
- * At most this many dials start in one turn of the event loop. A worker that fetches 1,000
- * jobs at once would otherwise run 1,000 connect() calls back to back, and every timer and
- * read of the visits already running would wait behind them.
- */
-export const DIALS_PER_TURN = 64;
-/** The fewest dials a turn may start: a loaded loop still makes progress. */
-export const MIN_DIALS_PER_TURN = 2;
-/**
- * A turn of the event loop longer than this halves the dials the next turns may start; shorter
- * turns raise it again by DIALS_STEP up to DIALS_PER_TURN. Each dial is a visit whose answer
- * will cost the loop milliseconds of CPU (a key, an ECDH, 1,000 entries to take in), so on a
- * CPU-bound crawl 64 dials a turn queue up more work than the next turns can do: turns grow to
- * hundreds of ms, and every running visit's timers and reads wait behind them. Admitting dials
- * at the pace the loop keeps up with holds turns near this length; the CPU does the same work.
- */
-export const TARGET_TURN_MS = 10;
-const DIALS_STEP = 4;
-let budget = DIALS_PER_TURN;
-let lastTurnAt = -1;
-let turnScheduled = false;
-const waiting: (() => void)[] = [];
-
-function nextTurn(): void {
-  if (turnScheduled) return;
-  turnScheduled = true;
-  setImmediate(() => {
-    turnScheduled = false;
-    const now = performance.now();
-    // Consecutive turns (one was scheduled from the last): its length is the loop's.
-    if (lastTurnAt >= 0)
-      budget =
-        now - lastTurnAt > TARGET_TURN_MS
-          ? Math.max(MIN_DIALS_PER_TURN, budget >> 1)
-          : Math.min(DIALS_PER_TURN, budget + DIALS_STEP);
-    const go = waiting.splice(0, budget);
-    for (const resolve of go) resolve();
-    if (waiting.length > 0 || go.length > 0) {
-      lastTurnAt = now;
-      nextTurn();
-    } else {
-      // Idle: no dial waits. The next burst starts at the full budget and a fresh measure.
-      lastTurnAt = -1;
-      budget = DIALS_PER_TURN;
-    }
-  });
-}
-
-/**
- * Resolves when this dial may start: in the next turn of the event loop that has budget left,
- * first come first served, always in setImmediate's phase. A dial started there has its
- * connection seen at the very next poll; one started inline, in the middle of a busy poll
- * phase, would be timed across the rest of that phase. Call it before a visit's clock starts.
- */
-export function dialSlot(): Promise<void> {
-  const slot = new Promise<void>((resolve) => waiting.push(resolve));
-  nextTurn();
-  return slot;
-}
-
-/**
  * Opens a TCP connection, directly or through a SOCKS proxy, within `timeoutMs`. With
  * `onData`, the connection's bytes go there (see OnData) and the socket emits no 'data';
  * without it, read them from the socket as usual.
@@ -174,11 +115,23 @@ export function dial(
   onData?: OnData,
 ): Promise<net.Socket> {
   if (signal?.aborted) return Promise.reject(aborted());
-  if (route.kind === 'direct') return dialDirect(target, timeoutMs, signal, onData);
-  return dialSocks(target, route, timeoutMs, signal).then((socket) => {
-    if (onData) socket.on('data', onData);
-    return socket;
-  });
+  const connecting =
+    route.kind === 'direct'
+      ? dialDirect(target, timeoutMs, signal, onData)
+      : dialSocks(target, route, timeoutMs, signal).then((socket) => {
+          if (onData) socket.on('data', onData);
+          return socket;
+        });
+  return connecting.then(
+    (socket) => {
+      dialPacer.connected(true);
+      return socket;
+    },
+    (err: unknown) => {
+      dialPacer.connected(false);
+      throw err;
+    },
+  );
 }
 
 function dialDirect(

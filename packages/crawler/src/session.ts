@@ -17,7 +17,8 @@ import {
 } from '@bitcrawl/protocol';
 import type { ByteBudget } from './byte-budget.ts';
 import type { Timeouts } from './config.ts';
-import { DialError, DialInfrastructureError, dial, dialSlot, type OnData, type Route } from './dial.ts';
+import { DialError, DialInfrastructureError, dial, type OnData, type Route } from './dial.ts';
+import { dialSlot } from './dial-pace.ts';
 import {
   acceptsAddr,
   finalPacked,
