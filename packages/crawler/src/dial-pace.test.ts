@@ -7,7 +7,7 @@ import {
   TARGET_TURN_MS,
 } from './dial-pace.ts';
 
-/** Runs the loop's turns, each longer than TARGET_TURN_MS, until `stop` says so; counts them. */
+/** Runs the loop's turns, each longer than TARGET_TURN_MS, until `blocking` is cleared; counts them. */
 function slowTurns() {
   const t = { turn: 0, blocking: true };
   const slowTurn = () => {
@@ -49,19 +49,11 @@ describe('dial pacing', () => {
   it('admits fewer dials per turn while the loop turns slowly, and the full budget again once idle', async () => {
     const pacer = new DialPacer();
     // Every turn of the loop is made longer than TARGET_TURN_MS (a loaded machine only makes it longer).
-    let turn = 0;
-    let blocking = true;
-    const slowTurn = () => {
-      turn++;
-      const until = performance.now() + TARGET_TURN_MS + 10;
-      while (performance.now() < until) {}
-      if (blocking) setImmediate(slowTurn);
-    };
-    setImmediate(slowTurn);
+    const loop = slowTurns();
     const perTurn = new Map<number, number>();
-    const started = () => perTurn.set(turn, (perTurn.get(turn) ?? 0) + 1);
+    const started = () => perTurn.set(loop.turn, (perTurn.get(loop.turn) ?? 0) + 1);
     await Promise.all(Array.from({ length: 200 }, () => pacer.slot().then(started)));
-    blocking = false;
+    loop.blocking = false;
     const counts = [...perTurn.keys()].sort((a, b) => a - b).map((t) => perTurn.get(t) as number);
     // 64 in the first turn (nothing measured yet), then halved by each slow turn.
     expect(counts[0]).toBe(DIALS_PER_TURN);

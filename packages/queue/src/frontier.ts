@@ -75,8 +75,9 @@ const keys = (crawlId: string) => ({
   /** HASH host key -> the ports that took one of its endpoint slots (the per-IP cap). */
   hosts: `${PREFIX}:round:${crawlId}:hosts`,
 });
-/** What a visit of `source` admitted this round, kept until it is enqueued (crash recovery). */
+/** The round's outbox keys: this prefix, then the source's endpoint key in hex. */
 const outboxPrefix = (crawlId: string) => `${PREFIX}:round:${crawlId}:outbox:`;
+/** What a visit of `source` admitted this round, kept until it is enqueued (crash recovery). */
 const outboxKey = (crawlId: string, source: Endpoint) =>
   outboxPrefix(crawlId) + endpointKey(source).toString('hex');
 /** HASH endpoint key -> next visit (ms) * 16 + consecutive failures; pruned by `prune`. */
