@@ -1,6 +1,6 @@
 import { type MessagePort, parentPort, Worker, workerData } from 'node:worker_threads';
 import { reviveError, type SerializedError, serializeError } from '@bitcrawl/model';
-import type { ColumnType, Store } from '@bitcrawl/storage';
+import { type ColumnType, lowerThisThread, type Store } from '@bitcrawl/storage';
 import { createLogger, createMetrics, type LogLevel } from '@bitcrawl/telemetry';
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import { Redis } from 'ioredis';
@@ -97,6 +97,8 @@ export async function runIngestThread(d: IngestThreadData): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('runIngestThread runs only on a worker thread');
   const post = (m: FromThread) => port.postMessage(m);
+  // Background work: the crawl's loop goes first, and the backlog drains in the round's tail.
+  lowerThisThread();
   const logger = createLogger({ service: 'ingester', level: d.logLevel, destination: process.stderr });
   let redis: Redis | undefined;
   const { store, onResult } = storeThroughPort(port, d.store);

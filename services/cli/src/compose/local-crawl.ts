@@ -3,7 +3,7 @@ import { type IngesterConfig, loadGeoEnricher, startIngester, startIngestThread 
 import { createCrawlQueue, Frontier, ingestBacklog, type RevisitPolicy, SeederLease } from '@bitcrawl/queue';
 import { type RoundWatch, runRounds, type SeederConfig } from '@bitcrawl/seeder';
 import { MissingBinaryError, startRedis, which } from '@bitcrawl/servers';
-import { knownEndpoints, migrate, type StoreOptions } from '@bitcrawl/storage';
+import { knownEndpoints, lowerEngineThreads, migrate, type StoreOptions } from '@bitcrawl/storage';
 import { createMetrics, type Logger, type LogLevel, loopLag } from '@bitcrawl/telemetry';
 import type { WorkerConfig } from '@bitcrawl/worker';
 import { Redis } from 'ioredis';
@@ -70,6 +70,8 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
   // The store before the private Redis: a store that cannot be opened then leaves nothing running.
   const store = await openCrawlStore(o.store);
   o.progress(`storage: ${store.describe} (ClickHouse ${store.version})`);
+  // Embedded chdb's inserts and merges yield the CPU to the crawl's loop, as the ingest thread does.
+  const stopLowering = store.engine === 'chdb' ? lowerEngineThreads() : undefined;
   let privateRedis: Awaited<ReturnType<typeof startRedis>> | undefined;
   let bull: Redis | undefined;
   let redis: Redis | undefined;
@@ -223,6 +225,7 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
     return summary;
   } finally {
     lag.stop();
+    stopLowering?.();
     await store.close();
     bull?.disconnect();
     redis?.disconnect();
