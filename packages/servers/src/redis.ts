@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort, waitForPort, waitForSocket } from './ports.ts';
 import { MissingBinaryError, spawnManaged, which } from './process.ts';
@@ -33,6 +33,11 @@ export async function startRedis(
     dir?: string;
     ownProcessGroup?: boolean;
     socket?: boolean;
+    /**
+     * The server's nice value (raised at once; best effort): `crawl`'s private Redis yields the
+     * CPU to the crawl's event loop, as its storage threads do.
+     */
+    nice?: number;
   } = {},
 ): Promise<RedisServer> {
   const bin = which('redis-server');
@@ -60,6 +65,13 @@ export async function startRedis(
     opts.socket === true && socketPath.length <= MAX_SOCKET_PATH && SOCKET_PATH_CHARS.test(socketPath);
   if (socket) args.push('--unixsocket', socketPath, '--unixsocketperm', '700');
   const proc = spawnManaged(bin, args, { ownProcessGroup: opts.ownProcessGroup === true });
+  if (opts.nice !== undefined && proc.child.pid !== undefined) {
+    try {
+      setPriority(proc.child.pid, opts.nice);
+    } catch {
+      // not allowed here: Redis runs at the priority it inherited
+    }
+  }
   try {
     await waitForPort(port);
     // Redis binds the socket just after the port: a client must not come in between.

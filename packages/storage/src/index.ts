@@ -1,7 +1,7 @@
 // The storage API other packages use: typed reads and writes, migrations, the store. The SQL
 // builders and the binding layer stay inside (storage owns SQL). Add a name here when another
 // package needs it; scripts/package-edges.ts lists who imports what.
-export { lowerEngineThreads, lowerThisThread } from './background-priority.ts';
+export { BACKGROUND_NICE, lowerEngineThreads, lowerThisThread } from './background-priority.ts';
 export { insertIsolatingRejects } from './isolate.ts';
 export { formatDateTime, migrate, splitStatements } from './migrate.ts';
 export { queryRows, roundSummary } from './queries.ts';

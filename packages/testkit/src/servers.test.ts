@@ -1,7 +1,7 @@
 import { Resolver } from 'node:dns/promises';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { freePort, startClickHouse, startDnsmasq, startMicrosocks, startRedis } from './index.ts';
@@ -63,6 +63,18 @@ describe('testkit starts real servers on loopback', () => {
     const redis = await startRedis();
     try {
       expect(await redisPing(redis.port)).toBe('+PONG\r\n');
+    } finally {
+      await redis.stop();
+    }
+  });
+
+  it('redis-server started with a nice value runs at it', async () => {
+    const redis = await startRedis({ nice: 7 });
+    try {
+      const info = await redisSay(redis.port, 'INFO server');
+      const pid = Number(/process_id:(\d+)/.exec(info)?.[1]);
+      expect(pid).toBeGreaterThan(0);
+      expect(getPriority(pid)).toBe(7);
     } finally {
       await redis.stop();
     }

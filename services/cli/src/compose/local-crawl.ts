@@ -3,7 +3,13 @@ import { type IngesterConfig, loadGeoEnricher, startIngester, startIngestThread 
 import { createCrawlQueue, Frontier, ingestBacklog, type RevisitPolicy, SeederLease } from '@bitcrawl/queue';
 import { type RoundWatch, runRounds, type SeederConfig } from '@bitcrawl/seeder';
 import { MissingBinaryError, startRedis, which } from '@bitcrawl/servers';
-import { knownEndpoints, lowerEngineThreads, migrate, type StoreOptions } from '@bitcrawl/storage';
+import {
+  BACKGROUND_NICE,
+  knownEndpoints,
+  lowerEngineThreads,
+  migrate,
+  type StoreOptions,
+} from '@bitcrawl/storage';
 import { createMetrics, type Logger, type LogLevel, loopLag } from '@bitcrawl/telemetry';
 import type { WorkerConfig } from '@bitcrawl/worker';
 import { Redis } from 'ioredis';
@@ -79,7 +85,11 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
   const metrics = createMetrics({ service: 'crawl', defaultMetrics: false });
   try {
     // Its own process group: Ctrl-C must not stop it under the shutdown that still drains it.
-    privateRedis = o.redisUrl ? undefined : await startRedis({ ownProcessGroup: true, socket: true });
+    // It yields the CPU to the crawl's loop too: on shape M, four alternated pairs, loop lag p99
+    // 50-52 ms against 58-63 (rounds about even), for ~70 MB more held in this process.
+    privateRedis = o.redisUrl
+      ? undefined
+      : await startRedis({ ownProcessGroup: true, socket: true, nice: BACKGROUND_NICE });
     const redisUrl = o.redisUrl ?? (privateRedis as NonNullable<typeof privateRedis>).url;
     if (privateRedis) o.progress(`started a private redis-server at ${redisUrl}`);
     bull = new Redis(redisUrl, { maxRetriesPerRequest: null });
