@@ -1,8 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { fromEnv } from '@bitcrawl/config';
-import { createMetrics, silentLogger } from '@bitcrawl/telemetry';
+import { createLogger, createMetrics, silentLogger } from '@bitcrawl/telemetry';
 import { budget, type RedisServer, startRedis } from '@bitcrawl/testkit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { workerConfigFrom } from './config.ts';
@@ -171,6 +172,35 @@ parentPort.postMessage({ type: 'ready' });`,
     // Not terminated after the default grace (20 s) and margin (10 s): half of that is no limit
     // for a loaded machine.
     expect(Date.now() - t).toBeLessThan(15_000);
+  });
+
+  it("logs each thread's stop, with its visits, from the main thread", async () => {
+    const counted = script(
+      'counted.mjs',
+      `parentPort.on('message', (m) => {
+  if (m.type === 'stop') parentPort.postMessage({ type: 'stopped', visits: 7 });
+});
+parentPort.postMessage({ type: 'ready' });`,
+    );
+    const lines: string[] = [];
+    const threads = startEngineThreads({
+      entry: counted,
+      config: config({ THREADS: '2' }),
+      shares: [1],
+      logger: createLogger({
+        service: 'worker',
+        destination: new Writable({
+          write(chunk, _encoding, done) {
+            lines.push(String(chunk));
+            done();
+          },
+        }),
+      }),
+    });
+    await threads.ready;
+    await threads.close();
+    const stops = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'crawl engine stopped');
+    expect(stops).toMatchObject([{ thread: 1, visits: 7 }]);
   });
 
   it('gives a thread that does not answer a scrape in time its last figures, so counters never go back', async () => {

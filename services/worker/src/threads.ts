@@ -33,7 +33,7 @@ type ToThread = { type: 'metrics'; id: number } | { type: 'stop' };
 type ThreadMetrics = MetricObjectWithValues<MetricValue<string>>[];
 type FromThread =
   | { type: 'ready' }
-  | { type: 'stopped' }
+  | { type: 'stopped'; visits?: number }
   | { type: 'metrics'; id: number; data: ThreadMetrics };
 
 /** This thread's crawl-thread data, when it is one (see startEngineThreads). */
@@ -106,7 +106,12 @@ export function startEngineThreads(opts: {
         // Its engine is closed (visits finished or handed back, connections closed): a library
         // timer left behind (BullMQ's stalled-job check, when closed during its first pass)
         // must not hold the thread for its interval.
-        else if (m.type === 'stopped') void worker.terminate();
+        else if (m.type === 'stopped') {
+          // Logged here, not in the thread: a thread's output reaches stdout through this
+          // thread, and a line still on its way when the process exits was lost (e2e, loaded).
+          logger.info({ thread: index, visits: m.visits ?? 0 }, 'crawl engine stopped');
+          void worker.terminate();
+        }
       });
     });
     const exit = new Promise<void>((resolve) => {
@@ -194,11 +199,11 @@ export async function runEngineThread(d: EngineThreadData): Promise<void> {
     port.postMessage({ type: 'ready' } satisfies FromThread);
   });
   await engine.close();
-  logger.info({ visits: engine.visitsDone() }, 'crawl engine stopped');
-  // pino writes asynchronously, and flushes on exit only on the main thread: a line still
-  // being written when the main thread ends this one was lost (seen in the e2e test).
+  // pino writes asynchronously, and flushes on exit only on the main thread: what this thread
+  // logged last must not be lost when the main thread ends it.
   await new Promise<void>((resolve) => logger.flush(() => resolve()));
   port.removeAllListeners('message');
-  port.postMessage({ type: 'stopped' } satisfies FromThread); // the main thread ends this thread
+  // The main thread logs the stop, and ends this thread.
+  port.postMessage({ type: 'stopped', visits: engine.visitsDone() } satisfies FromThread);
   port.unref();
 }
