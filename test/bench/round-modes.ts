@@ -126,6 +126,8 @@ export async function crawlRound(net: Network, capS: number, transport?: 'v1'): 
         '--crawl-id',
         crawlId,
         ...(transport ? ['--transport', transport] : []),
+        // A knob's other value, to compare (e.g. BENCH_CRAWL_ARGS='--pending-dials 0').
+        ...(process.env.BENCH_CRAWL_ARGS ?? '').split(' ').filter(Boolean),
       ],
       {
         capMs: capS * 1000,

@@ -14,6 +14,8 @@
  * Knobs: BENCH_SHAPES=A,M  BENCH_MODES=crawl,crawl-v1,stack (crawl-v1, the crawl over v1 only, by default on A)  BENCH_BASELINE=1 (0: skip it)
  *        BENCH_NODE_OPTIONS (NODE_OPTIONS for the commands it runs, e.g. `--require` a profiler hook;
  *        node refuses --cpu-prof there)
+ *        BENCH_CRAWL_ARGS (more flags for `crawl`, e.g. '--pending-dials 0'); the stack's services
+ *        take variables from the bench's environment (e.g. PENDING_DIALS=0)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';

@@ -71,7 +71,7 @@ describe('flags', () => {
     const c = fromFlags('crawl', parse('crawl', ['--seed', 'a:1', '--seed', 'b:2', '--no-dns']), env);
     expect(c).toMatchObject({ transport: 'v1', connectMs: 700, seeds: ['a:1', 'b:2'], dns: false });
     expect(c.redisUrl).toBeUndefined(); // crawl starts its own Redis unless --redis
-    expect(c.concurrency).toBe(4000); // crawl's own default
+    expect([c.concurrency, c.pendingDials]).toEqual([2000, 2000]); // crawl's own defaults
     expect(fromFlags('crawl', parse('crawl', ['--transport', 'v2-only']), env).transport).toBe('v2-only');
   });
 

@@ -42,7 +42,7 @@ const PASSES = Math.max(1, Math.floor(Number(process.env.BENCH_PASSES ?? 3)));
  */
 const CLIENT_V8_FLAGS = [
   '--max-old-space-size=256',
-  ...WORKER_V8_FLAGS.map((f) =>
+  ...WORKER_V8_FLAGS.filter((f) => !f.startsWith('--max-old-space-size=')).map((f) =>
     process.env.BENCH_SEMI_SPACE_MB && f.startsWith('--max-semi-space-size=')
       ? `--max-semi-space-size=${Number(process.env.BENCH_SEMI_SPACE_MB)}`
       : f,

@@ -104,4 +104,31 @@ describe('dial pacing', () => {
     expect(last()).toBe(MIN_DIALS_PER_TURN);
     loop.blocking = false;
   });
+
+  it("starts waiting sessions before dials, each counted as a connection of the turn's budget", async () => {
+    const pacer = new DialPacer();
+    let turn = 0;
+    const ticking = setInterval(() => {}, 1);
+    const counter = () => {
+      turn++;
+      if (turn < 20) setImmediate(counter);
+    };
+    setImmediate(counter);
+    const sessionTurns: number[] = [];
+    const dialTurns: number[] = [];
+    const SESSIONS = DIALS_PER_TURN - 10;
+    // Half the dials connect lately: the 10 connections left in the first turn are 20 dials.
+    for (let i = 0; i < 400; i++) pacer.connected(i % 2 === 0);
+    const dials = Array.from({ length: 100 }, () => pacer.slot().then(() => dialTurns.push(turn)));
+    const sessions = Array.from({ length: SESSIONS }, () =>
+      pacer.session().then(() => sessionTurns.push(turn)),
+    );
+    await Promise.all([...dials, ...sessions]);
+    clearInterval(ticking);
+    const first = Math.min(...sessionTurns, ...dialTurns);
+    expect(sessionTurns.every((t) => t === first)).toBe(true);
+    const dialsFirst = dialTurns.filter((t) => t === first).length;
+    expect(dialsFirst).toBeGreaterThanOrEqual(18);
+    expect(dialsFirst).toBeLessThanOrEqual(22);
+  });
 });

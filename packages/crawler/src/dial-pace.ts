@@ -38,6 +38,8 @@ export class DialPacer {
   private lastTurnAt = -1;
   private turnScheduled = false;
   private readonly waiting: (() => void)[] = [];
+  /** Connected visits about to start a session (they waited for a session slot). */
+  private readonly sessions: (() => void)[] = [];
 
   /**
    * Resolves when this dial may start: in the next turn of the event loop that has budget
@@ -52,15 +54,26 @@ export class DialPacer {
     return slot;
   }
 
+  /**
+   * Resolves when a connected visit that waited for a session slot may start its session: a
+   * connection the turn's budget counts as such (before any dial), since a session slot freed
+   * by one visit's end would otherwise start the next at once, however long the turns run.
+   */
+  session(): Promise<void> {
+    const go = new Promise<void>((resolve) => this.sessions.push(resolve));
+    this.nextTurn();
+    return go;
+  }
+
   /** Tells the pacer whether a dial it let start connected. */
   connected(ok: boolean): void {
     this.connectShare += ((ok ? 1 : 0) - this.connectShare) / CONNECT_SHARE_SPAN;
   }
 
-  /** How many dials a turn with this budget starts. */
-  dialsPerTurn(): number {
+  /** How many dials a turn starts with `connections` of its budget left. */
+  dialsPerTurn(connections = this.budget): number {
     const share = Math.max(MIN_CONNECT_SHARE, this.connectShare);
-    return Math.min(DIALS_PER_TURN, Math.round(this.budget / share));
+    return Math.min(DIALS_PER_TURN, Math.round(connections / share));
   }
 
   private nextTurn(): void {
@@ -75,9 +88,12 @@ export class DialPacer {
           now - this.lastTurnAt > TARGET_TURN_MS
             ? Math.max(MIN_DIALS_PER_TURN, this.budget >> 1)
             : Math.min(DIALS_PER_TURN, this.budget + DIALS_STEP);
-      const go = this.waiting.splice(0, this.dialsPerTurn());
+      const sessions = this.sessions.splice(0, this.budget);
+      // Dials get what is left, and at least one a turn: dead addresses cost the loop little.
+      const go = this.waiting.splice(0, Math.max(1, this.dialsPerTurn(this.budget - sessions.length)));
+      for (const resolve of sessions) resolve();
       for (const resolve of go) resolve();
-      if (this.waiting.length > 0 || go.length > 0) {
+      if (this.waiting.length > 0 || this.sessions.length > 0 || go.length > 0 || sessions.length > 0) {
         this.lastTurnAt = now;
         this.nextTurn();
       } else {
@@ -94,3 +110,6 @@ export const dialPacer = new DialPacer();
 
 /** A slot of the process's pacer (DialPacer.slot). */
 export const dialSlot = (): Promise<void> => dialPacer.slot();
+
+/** A session start of the process's pacer (DialPacer.session). */
+export const sessionStart = (): Promise<void> => dialPacer.session();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitConcurrencyToFdLimit, openFileLimit, RESERVED_FDS } from './fd-limit.ts';
+import { fitVisitsToFdLimit, openFileLimit, RESERVED_FDS } from './fd-limit.ts';
 
 const limits = (soft: string) =>
   `Limit                     Soft Limit           Hard Limit           Units\nMax open files            ${soft}                 1048576              files\n`;
@@ -15,11 +15,21 @@ describe('open-file limit', () => {
     ).toBeUndefined();
   });
 
-  it('caps concurrency below the limit with one warning naming ulimit -n', () => {
-    expect(fitConcurrencyToFdLimit(500, 20_000)).toEqual({ concurrency: 500 });
-    const r = fitConcurrencyToFdLimit(2000, 1024);
-    expect(r.concurrency).toBe(Math.floor((1024 - RESERVED_FDS) * 0.9));
-    expect(r.warning).toMatch(/ulimit -n \d+/);
-    expect(fitConcurrencyToFdLimit(2000, undefined)).toEqual({ concurrency: 2000 });
+  it('caps pending dials, then sessions, below the limit, with one warning naming ulimit -n', () => {
+    const allowed = Math.floor((1024 - RESERVED_FDS) * 0.9); // 691
+    expect(fitVisitsToFdLimit({ concurrency: 500, pendingDials: 1500 }, 20_000)).toEqual({
+      concurrency: 500,
+      pendingDials: 1500,
+    });
+    const dials = fitVisitsToFdLimit({ concurrency: 500, pendingDials: 1500 }, 1024);
+    expect(dials).toMatchObject({ concurrency: 500, pendingDials: allowed - 500 });
+    expect(dials.warning).toMatch(/ulimit -n 2479\b/); // 2,000 sockets / 0.9 + 256
+    const sessions = fitVisitsToFdLimit({ concurrency: 2000, pendingDials: 0 }, 1024);
+    expect(sessions).toMatchObject({ concurrency: allowed, pendingDials: 0 });
+    expect(sessions.warning).toMatch(/ulimit -n \d+/);
+    expect(fitVisitsToFdLimit({ concurrency: 2000, pendingDials: 10 }, undefined)).toEqual({
+      concurrency: 2000,
+      pendingDials: 10,
+    });
   });
 });

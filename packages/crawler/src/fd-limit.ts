@@ -26,23 +26,35 @@ export function openFileLimit(
  */
 export const RESERVED_FDS = 256;
 
+/** The sockets a worker opens at once: sessions, and dials beyond them (VisitSlots). */
+export interface VisitSockets {
+  concurrency: number;
+  pendingDials: number;
+}
+
 /**
- * The concurrency the open-file limit allows: past it, dials fail with EMFILE, which would be
- * recorded as unreachable peers. Returns the allowed value and, when it had to be lowered, the
- * one warning to print (it names `ulimit -n`).
+ * The sockets the open-file limit allows: past it, dials fail with EMFILE, which would be
+ * recorded as unreachable peers. Pending dials give way first, then sessions. Returns the
+ * allowed values and, when they had to be lowered, the one warning to print (it names
+ * `ulimit -n`).
  */
-export function fitConcurrencyToFdLimit(
-  requested: number,
+export function fitVisitsToFdLimit(
+  requested: VisitSockets,
   limit: number | undefined = openFileLimit(),
-): { concurrency: number; warning?: string } {
-  if (limit === undefined) return { concurrency: requested };
+): VisitSockets & { warning?: string } {
+  const { concurrency, pendingDials } = requested;
+  const wanted = concurrency + pendingDials;
+  if (limit === undefined) return { concurrency, pendingDials };
   const allowed = Math.max(1, Math.floor((limit - RESERVED_FDS) * 0.9));
-  if (requested <= allowed) return { concurrency: requested };
+  if (wanted <= allowed) return { concurrency, pendingDials };
+  const sessions = Math.min(concurrency, allowed);
+  const dials = allowed - sessions;
   return {
-    concurrency: allowed,
+    concurrency: sessions,
+    pendingDials: dials,
     warning:
-      `concurrency ${requested} needs about ${requested + RESERVED_FDS} open files but the limit is ${limit}: ` +
-      `running ${allowed} visits at once. Raise it with \`ulimit -n ${Math.ceil(requested / 0.9) + RESERVED_FDS}\` ` +
+      `${concurrency} sessions and ${pendingDials} pending dials need about ${wanted + RESERVED_FDS} open files but the limit is ${limit}: ` +
+      `running ${sessions} and ${dials}. Raise it with \`ulimit -n ${Math.ceil(wanted / 0.9) + RESERVED_FDS}\` ` +
       '(or ulimits.nofile in docker-compose) to run more.',
   };
 }

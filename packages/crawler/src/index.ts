@@ -3,5 +3,5 @@
 // export here no other package imports).
 export { type CrawlerConfig, crawlerConfigSchema } from './config.ts';
 export { DialInfrastructureError, ProxyUrlError } from './dial.ts';
-export { fitConcurrencyToFdLimit } from './fd-limit.ts';
+export { fitVisitsToFdLimit } from './fd-limit.ts';
 export { createVisitor, type Visitor } from './visitor.ts';

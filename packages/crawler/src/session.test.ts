@@ -111,7 +111,12 @@ const BEFORE_LONG = LONG / 2;
 async function visit(
   port: number,
   t: Partial<Timeouts> = {},
-  over: { maxAddr?: number; signal?: AbortSignal; now?: () => number } = {},
+  over: {
+    maxAddr?: number;
+    signal?: AbortSignal;
+    now?: () => number;
+    connected?: () => true | Promise<boolean>;
+  } = {},
 ) {
   const started = Date.now();
   const obs = await runSession({
@@ -127,6 +132,7 @@ async function visit(
     maxMessages: 5_000,
     now: over.now ?? Date.now,
     ...(over.signal ? { signal: over.signal } : {}),
+    ...(over.connected ? { connected: over.connected } : {}),
   });
   return { obs, elapsed: Date.now() - started };
 }
@@ -383,6 +389,90 @@ describe('session bounds', () => {
     expect(obs).toMatchObject({ outcome: 'connect_timeout', error: 'aborted' });
     await new Promise((r) => setTimeout(r, 50));
     expect(connected).toBe(false);
+  });
+});
+
+describe("a worker's session slot", () => {
+  /** A slot granted (true) or refused (false) when the test says, and when it was asked for. */
+  function slot() {
+    let grant!: (taken: boolean) => void;
+    const granted = new Promise<boolean>((r) => {
+      grant = r;
+    });
+    const asked = { at: 0, times: 0 };
+    const take = () => {
+      asked.at ||= Date.now();
+      asked.times++;
+      return granted;
+    };
+    return { take, grant, asked };
+  }
+
+  it('a connected visit sends nothing until it holds a session slot; its timers and cap start from there', async () => {
+    let received = 0;
+    let firstByteAt = 0;
+    const port = await scriptedPeer({ onGetaddr: (send) => send(addrv2(entries(1000))) });
+    const server = servers.at(-1) as net.Server;
+    server.prependListener('connection', (socket: net.Socket) =>
+      socket.prependListener('data', (chunk: Buffer) => {
+        firstByteAt ||= Date.now();
+        received += chunk.length;
+      }),
+    );
+    const s = slot();
+    const SESSION_MS = 1_000;
+    const running = visit(port, { sessionMs: SESSION_MS, handshakeMs: SESSION_MS }, { connected: s.take });
+    // Held past the whole session cap: a cap counted from the dial would end the visit at once.
+    await new Promise((r) => setTimeout(r, SESSION_MS + 200));
+    expect(s.asked.times).toBe(1);
+    expect(received).toBe(0);
+    const grantedAt = Date.now();
+    s.grant(true);
+    const { obs } = await running;
+    expect(obs).toMatchObject({ outcome: 'ok', error: '' });
+    expect(unpackAddrs(obs.addrs)).toHaveLength(1000);
+    expect(firstByteAt).toBeGreaterThanOrEqual(grantedAt);
+    // The handshake is timed from the slot, not the dial.
+    expect(obs.handshakeMs).toBeLessThan(Date.now() - s.asked.at);
+  });
+
+  it('a peer that closes or resets while the visit waits is recorded as closed, and nothing throws', async () => {
+    for (const how of ['end', 'reset'] as const) {
+      const port = await scriptedPeer({
+        onConnect: () => {
+          const socket = sockets.at(-1) as net.Socket;
+          // After the visit connected and began to wait.
+          setTimeout(() => (how === 'end' ? socket.end() : socket.resetAndDestroy()), 50);
+        },
+      });
+      const s = slot();
+      const running = visit(port, {}, { connected: s.take });
+      await new Promise((r) => setTimeout(r, 200));
+      s.grant(true);
+      const { obs } = await running;
+      expect(s.asked.times).toBe(1); // it connected, and waited
+      expect(obs.outcome).toBe('closed');
+      expect(obs.error).toMatch(how === 'end' ? /before the session began/ : /^ECONNRESET: read ECONNRESET/);
+      expect(obs.peer).toBeNull();
+    }
+  });
+
+  it('a visit refused its slot (aborted while it waited) ends without a byte sent', async () => {
+    let received = 0;
+    const port = await scriptedPeer({ onConnect: () => {} });
+    (servers.at(-1) as net.Server).prependListener('connection', (socket: net.Socket) =>
+      socket.prependListener('data', (chunk: Buffer) => {
+        received += chunk.length;
+      }),
+    );
+    const s = slot();
+    const running = visit(port, {}, { connected: s.take });
+    await new Promise((r) => setTimeout(r, 100));
+    s.grant(false);
+    const { obs } = await running;
+    expect(obs).toMatchObject({ outcome: 'handshake_timeout', error: 'visit aborted' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(received).toBe(0);
   });
 });
 

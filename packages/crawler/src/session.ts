@@ -18,7 +18,7 @@ import {
 import type { ByteBudget } from './byte-budget.ts';
 import type { Timeouts } from './config.ts';
 import { DialError, DialInfrastructureError, dial, type OnData, type Route } from './dial.ts';
-import { dialSlot } from './dial-pace.ts';
+import { dialSlot, sessionStart } from './dial-pace.ts';
 import {
   acceptsAddr,
   finalPacked,
@@ -82,6 +82,12 @@ export interface SessionParams {
   v2Key?: () => EllswiftKey;
   /** The engine's budget for unfinished frames; the session accounts its parser against it. */
   budget?: ByteBudget;
+  /**
+   * Called once a connection is up, before a byte is sent: the visit waits there for one of its
+   * worker's session slots (VisitSlots), and its timers start after. False: the visit was
+   * aborted while it waited.
+   */
+  connected?: () => true | Promise<boolean>;
 }
 
 export type TransportPlan = 'v1' | 'v2' | 'v2-then-v1';
@@ -153,20 +159,56 @@ export async function runSession(p: SessionParams): Promise<Observation> {
       }),
     );
   const first = await attempt(p, 'v2', v2, startedAt, deadline);
-  if (plan === 'v2' || !first.refusedV2 || p.signal?.aborted || performance.now() >= deadline)
-    return first.obs;
-  const second = await attempt(p, 'v1', v1, startedAt, deadline);
+  const end = deadline + first.waitedMs;
+  if (plan === 'v2' || !first.refusedV2 || p.signal?.aborted || performance.now() >= end) return first.obs;
+  const second = await attempt(p, 'v1', v1, startedAt, end);
   return { ...second.obs, v2Fallback: true };
 }
 
-/** One connection over one wire. `refusedV2`: v2, and the peer hung up without a byte. */
+/**
+ * Waits for the visit's session slot with the connection up and silent (the peer waits for our
+ * first message). Returns how long that took, or why the visit cannot go on: the peer closed the
+ * connection meanwhile, or the visit was aborted.
+ */
+async function sessionSlot(
+  socket: net.Socket,
+  take: () => true | Promise<boolean>,
+): Promise<number | { outcome: Outcome; error: string }> {
+  const slot = take();
+  if (slot === true) return 0;
+  const from = performance.now();
+  let lost: string | undefined;
+  // dial() leaves no listener on a connected socket: without these an 'error' would be thrown.
+  const onError = (err: NodeJS.ErrnoException) => {
+    lost ??= `${err.code ?? 'error'}: ${err.message}`;
+  };
+  const onClose = () => {
+    lost ??= 'peer closed the connection before the session began';
+  };
+  socket.on('error', onError);
+  socket.once('close', onClose);
+  const taken = await slot;
+  // Paced as a new connection would be: its session starts in a turn with budget left.
+  if (taken) await sessionStart();
+  socket.off('error', onError);
+  socket.off('close', onClose);
+  // As a session aborted or closed before the handshake ends.
+  if (!taken) return { outcome: 'handshake_timeout', error: 'visit aborted' };
+  if (lost) return { outcome: 'closed', error: lost };
+  return performance.now() - from;
+}
+
+/**
+ * One connection over one wire. `refusedV2`: v2, and the peer hung up without a byte.
+ * `waitedMs`: how long it waited for a session slot (its deadline moved by that much).
+ */
 async function attempt(
   p: SessionParams,
   kind: Wire['kind'],
   makeWire: () => Wire,
   startedAt: number,
   deadline: number,
-): Promise<{ obs: Observation; refusedV2: boolean }> {
+): Promise<{ obs: Observation; refusedV2: boolean; waitedMs: number }> {
   const base = {
     ts: startedAt,
     crawlId: p.crawlId,
@@ -212,12 +254,23 @@ async function attempt(
         addrs: EMPTY_PACKED,
       },
       refusedV2: false,
+      waitedMs: 0,
     };
   }
+  const connectMs = Math.round(performance.now() - t0);
+  const waitedMs = p.connected ? await sessionSlot(socket, p.connected) : 0;
+  if (typeof waitedMs !== 'number') {
+    socket.destroy();
+    return {
+      obs: { ...base, ...waitedMs, peer: null, connectMs, handshakeMs: 0, addrs: EMPTY_PACKED },
+      refusedV2: false,
+      waitedMs: 0,
+    };
+  }
+  deadline += waitedMs;
   const connectedAt = performance.now();
-  const connectMs = Math.round(connectedAt - t0);
   const wire = makeWire();
-  return new Promise<{ obs: Observation; refusedV2: boolean }>((resolve) => {
+  return new Promise<{ obs: Observation; refusedV2: boolean; waitedMs: number }>((resolve) => {
     const params: HandshakeParams = {
       protocolVersion: PROTOCOL_VERSION,
       userAgent: p.userAgent,
@@ -300,7 +353,7 @@ async function attempt(
         handshakeMs: done ? Math.round(handshakeAt - connectedAt) : 0,
         addrs: done ? finalPacked(state) : EMPTY_PACKED,
       };
-      resolve({ obs, refusedV2 });
+      resolve({ obs, refusedV2, waitedMs });
     };
     const overBudget = (error: string) => finish('byte budget', { outcome: 'malformed', error, final: true });
     const account = p.budget?.open(overBudget);

@@ -38,6 +38,8 @@ export interface Visitor {
       explicit?: boolean;
       refused?: Refusal;
       onPhase?: (phase: string, ms: number) => void;
+      /** Awaited once connected, before a byte is sent (SessionParams.connected). */
+      connected?: () => true | Promise<boolean>;
     },
   ): Promise<Observation>;
 }
@@ -115,6 +117,7 @@ export function createVisitor(config: CrawlerConfig, deps: VisitorDeps = {}): Vi
             budget,
             ...(ctx.signal ? { signal: ctx.signal } : {}),
             ...(ctx.onPhase ? { onPhase: ctx.onPhase } : {}),
+            ...(ctx.connected ? { connected: ctx.connected } : {}),
           });
         } finally {
           deps.metrics?.sessionsActive.dec();

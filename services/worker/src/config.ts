@@ -55,14 +55,16 @@ export function workerConfigFrom(v: Values<'worker'>): WorkerServiceConfig {
 
 /**
  * The config of one crawl engine running `concurrency` of the worker's sessions: its share of
- * CONCURRENCY, and the same share of the process's byte budget (at least 1 MiB).
+ * CONCURRENCY, and the same share of its pending dials and of the process's byte budget (at
+ * least 1 MiB).
  */
 export function engineConfig<C extends EngineConfig>(config: C, concurrency: number): C {
   const share = concurrency / config.worker.concurrency;
   const maxBufferedBytes = Math.max(1024 * 1024, Math.floor(config.crawler.maxBufferedBytes * share));
+  const pendingDials = Math.floor(config.worker.pendingDials * share);
   return {
     ...config,
     crawler: { ...config.crawler, maxBufferedBytes },
-    worker: { ...config.worker, concurrency },
+    worker: { ...config.worker, concurrency, pendingDials },
   };
 }

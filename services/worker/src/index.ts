@@ -1,4 +1,4 @@
-export { workerConfigFrom } from './config.ts';
+export { engineConfig, workerConfigFrom } from './config.ts';
 export { startEngine } from './engine.ts';
 export { main } from './main.ts';
 export { start } from './start.ts';

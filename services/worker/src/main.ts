@@ -1,5 +1,5 @@
 import { fromEnv } from '@bitcrawl/config';
-import { fitConcurrencyToFdLimit } from '@bitcrawl/crawler';
+import { fitVisitsToFdLimit } from '@bitcrawl/crawler';
 import { createLogger, createMetrics, runUntilStopped } from '@bitcrawl/telemetry';
 import { workerConfigFrom } from './config.ts';
 import { start } from './start.ts';
@@ -14,9 +14,13 @@ export async function main(env: NodeJS.ProcessEnv, opts: WorkerMainOptions = {})
   const values = fromEnv('worker', env);
   const logger = createLogger({ service: 'worker', level: values.logLevel });
   // More visits than open files allow would fail as EMFILE and be recorded as dead peers.
-  const fit = fitConcurrencyToFdLimit(values.concurrency);
+  const fit = fitVisitsToFdLimit(values);
   if (fit.warning) logger.warn(fit.warning);
-  const config = workerConfigFrom({ ...values, concurrency: Math.max(fit.concurrency, values.threads) });
+  const config = workerConfigFrom({
+    ...values,
+    concurrency: Math.max(fit.concurrency, values.threads),
+    pendingDials: fit.pendingDials,
+  });
   const metrics = createMetrics({ service: 'worker' });
   await runUntilStopped((stop) => start(config, { logger, metrics, stop, ...opts }));
 }

@@ -41,7 +41,7 @@ describe('visit slots', () => {
 
   it("holds a job's visits from `expect`, waiting and running, until each ends, and says when that changes", async () => {
     const seen: number[] = [];
-    const slots: VisitSlots = new VisitSlots(1, () => seen.push(slots.held));
+    const slots: VisitSlots = new VisitSlots(1, 0, () => seen.push(slots.held));
     slots.expect(3);
     expect(slots.held).toBe(3);
     const gates = [gate(), gate(), gate()];
@@ -102,5 +102,97 @@ describe('visit slots', () => {
       ),
     );
     expect(order).toEqual(Array.from({ length: 5_000 }, (_, i) => i));
+  });
+
+  it('dials beyond the sessions: a connected visit waits for a session slot, first come first served, its socket held', async () => {
+    const slots = new VisitSlots(2, 3); // 2 sessions, 5 sockets
+    const events: string[] = [];
+    const connects = Array.from({ length: 6 }, gate);
+    const ends = Array.from({ length: 6 }, gate);
+    const runs = connects.map((c, i) =>
+      slots.run(`t${i}`, undefined, async (session) => {
+        events.push(`dial ${i}`);
+        await c.done; // the dial connects
+        const slot = session();
+        if (slot !== true && !(await slot)) throw new Error('no slot');
+        events.push(`session ${i}`);
+        await ends[i]?.done;
+        return i;
+      }),
+    );
+    await turn();
+    // Five sockets: five dials at once, the sixth waits for a socket.
+    expect(events).toEqual(['dial 0', 'dial 1', 'dial 2', 'dial 3', 'dial 4']);
+    expect([slots.busy, slots.waiting, slots.connected]).toEqual([5, 1, 0]);
+    for (const i of [3, 0, 4, 1]) connects[i]?.open();
+    await turn();
+    // Two session slots: 3 and 0 speak; 4 and 1 wait, connected, in the order they connected.
+    expect(events.slice(5)).toEqual(['session 3', 'session 0']);
+    expect(slots.connected).toBe(4);
+    ends[0]?.open();
+    await turn();
+    await turn();
+    // 0's end frees a session (to 4) and a socket (to 5, which dials).
+    expect(events.slice(7)).toEqual(['session 4', 'dial 5']);
+    for (const i of [2, 5]) connects[i]?.open();
+    for (const i of [3, 4, 1, 2, 5]) ends[i]?.open();
+    expect(await Promise.all(runs)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(events.filter((e) => e.startsWith('session'))).toHaveLength(6);
+    expect([slots.busy, slots.connected, slots.held]).toEqual([0, 0, 0]);
+  });
+
+  it('a visit asks for its session slot once: a second connection (a v1 fallback) keeps it', async () => {
+    const slots = new VisitSlots(1, 1);
+    const other = gate();
+    const second = slots.run('b', undefined, async (session) => {
+      await other.done;
+      return session();
+    });
+    const first = await slots.run('a', undefined, async (session) => {
+      expect(session()).toBe(true);
+      return session();
+    });
+    expect(first).toBe(true);
+    other.open();
+    expect(await second).toBe(true); // the slot 'a' held went back when it ended
+    expect([slots.busy, slots.connected]).toEqual([0, 0]);
+  });
+
+  it('a connected visit aborted while it waits for a session slot is told so (false), and every slot goes back', async () => {
+    const slots = new VisitSlots(1, 1);
+    const hold = gate();
+    const holder = slots.run('a', undefined, async (session) => {
+      await session();
+      await hold.done;
+    });
+    const abort = new AbortController();
+    const waiting = slots.run('b', abort.signal, async (session) => session());
+    await turn();
+    expect(slots.connected).toBe(2);
+    abort.abort();
+    expect(await waiting).toBe(false);
+    hold.open();
+    await holder;
+    expect([slots.busy, slots.connected]).toEqual([0, 0]);
+    // Both slots are free again: a visit gets its session at once.
+    expect(await slots.run('c', undefined, async (session) => session())).toBe(true);
+  });
+
+  it('a visit that ends while its session slot is still coming gives the slot back when it comes', async () => {
+    const slots = new VisitSlots(1, 1);
+    const hold = gate();
+    const holder = slots.run('a', undefined, async (session) => {
+      await session();
+      await hold.done;
+    });
+    // 'b' asks for a session and ends without waiting for it (as a visit cut short would).
+    await slots.run('b', undefined, async (session) => {
+      void session();
+    });
+    hold.open();
+    await holder;
+    await turn();
+    expect([slots.busy, slots.connected]).toEqual([0, 0]);
+    expect(await slots.run('c', undefined, async (session) => session())).toBe(true);
   });
 });

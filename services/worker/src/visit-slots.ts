@@ -8,40 +8,127 @@ export class VisitAbortedError extends Error {
 }
 
 interface Waiter {
-  resolve(): void;
+  resolve(taken: boolean): void;
   /** Set once the waiter's signal aborted: a freed slot skips it. */
   gone: boolean;
 }
 
-/**
- * The worker's visit slots. BullMQ's concurrency counts jobs, and a job visits up to
- * VISIT_BATCH addresses, so visits take one of `size` slots each, first come first served:
- * `concurrency` stays the number of sessions (and sockets) open at once, however the
- * addresses are grouped into jobs.
- */
-export class VisitSlots {
-  private free: number;
+/** `size` slots handed out first come first served; a waiter whose signal aborts leaves the line. */
+class FifoPool {
+  free: number;
+  /** Waiters still in line (their signal not aborted). */
+  waiting = 0;
   private waiters: Waiter[] = [];
   private head = 0;
-  /** Visits waiting for a slot (their signal not aborted). */
-  waiting = 0;
+
+  constructor(
+    readonly size: number,
+    private readonly changed: () => void,
+  ) {
+    this.free = size;
+  }
+
+  /** True (at once) or a promise: true once a slot is taken, false if `signal` aborted first. */
+  take(signal: AbortSignal | undefined): true | Promise<boolean> {
+    if (signal?.aborted) return Promise.resolve(false);
+    if (this.free > 0) {
+      this.free--;
+      return true;
+    }
+    return new Promise<boolean>((resolve) => {
+      const onAbort = () => {
+        waiter.gone = true;
+        this.waiting--;
+        this.changed();
+        resolve(false);
+      };
+      const waiter: Waiter = {
+        gone: false,
+        resolve: (taken) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(taken);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(waiter);
+      this.waiting++;
+      this.changed();
+    });
+  }
+
+  /** Hands the slot to the longest waiter still waiting, or frees it. */
+  give(): void {
+    while (this.head < this.waiters.length) {
+      const next = this.waiters[this.head++] as Waiter;
+      if (this.head > 1024 && this.head * 2 > this.waiters.length) {
+        this.waiters = this.waiters.slice(this.head);
+        this.head = 0;
+      }
+      if (!next.gone) {
+        this.waiting--;
+        next.resolve(true);
+        this.changed();
+        return;
+      }
+    }
+    this.free++;
+    this.changed();
+  }
+}
+
+/**
+ * Called by a visit once its connection is up, before it sends a byte: resolves true once the
+ * visit holds a session slot (at once on later calls, e.g. a v1 fallback's second connection),
+ * false if the shutdown came first.
+ */
+export type SessionSlot = () => true | Promise<boolean>;
+
+/**
+ * The worker's visit slots. BullMQ's concurrency counts jobs, and a job visits up to
+ * VISIT_BATCH addresses, so each visit takes one of the worker's sockets, first come first
+ * served, and, once its dial connects, one of `sessions` session slots. Most gossiped addresses
+ * never answer a dial: such a dial holds a socket and a timer for the whole connect timeout, but
+ * no CPU and almost no memory, while a session costs both. So `sessions` (CONCURRENCY) bounds
+ * the work, and `pendingDials` more sockets (PENDING_DIALS) keep dialing while every session
+ * slot is busy: on a round whose addresses are mostly dead, slots held by unanswered dials no
+ * longer hold the round back. A connected visit that finds every session slot busy waits for
+ * one before it speaks (its peer waits for our first message, and its timers start after).
+ */
+export class VisitSlots {
+  /** Sockets: sessions plus pending dials. */
+  readonly size: number;
+  private readonly sockets: FifoPool;
+  private readonly sessions: FifoPool;
   /** Visits announced by `expect` that have not yet asked for a slot (e.g. paced before it). */
   private expected = 0;
 
   /** `changed` is called whenever `held` changes. */
   constructor(
-    readonly size: number,
+    sessions: number,
+    pendingDials = 0,
     private readonly changed: () => void = () => {},
   ) {
-    this.free = size;
+    this.size = sessions + pendingDials;
+    this.sockets = new FifoPool(this.size, changed);
+    this.sessions = new FifoPool(sessions, () => {});
   }
 
-  /** Visits running now. */
+  /** Visits running now (dialing or in a session). */
   get busy(): number {
-    return this.size - this.free;
+    return this.size - this.sockets.free;
   }
 
-  /** Visits held: running, waiting for a slot, or expected to ask for one. */
+  /** Visits whose connection is up: in a session, or waiting for a session slot. */
+  get connected(): number {
+    return this.sessions.size - this.sessions.free + this.sessions.waiting;
+  }
+
+  /** Visits waiting for a socket (their signal not aborted). */
+  get waiting(): number {
+    return this.sockets.waiting;
+  }
+
+  /** Visits held: running, waiting for a socket, or expected to ask for one. */
   get held(): number {
     return this.busy + this.waiting + this.expected;
   }
@@ -56,62 +143,29 @@ export class VisitSlots {
   }
 
   /**
-   * Runs `visit` in a slot, waiting for one if none is free. Rejects with VisitAbortedError,
-   * without running it, when `signal` aborts while it waits.
+   * Runs `visit` with a socket, waiting for one if none is free; the visit calls its
+   * SessionSlot once connected. Rejects with VisitAbortedError, without running it, when
+   * `signal` aborts while it waits for the socket.
    */
-  async run<T>(target: string, signal: AbortSignal | undefined, visit: () => Promise<T>): Promise<T> {
+  async run<T>(
+    target: string,
+    signal: AbortSignal | undefined,
+    visit: (session: SessionSlot) => Promise<T>,
+  ): Promise<T> {
     if (this.expected > 0) this.expected--; // held still: running or waiting from here
-    await this.take(target, signal);
+    const socket = this.sockets.take(signal);
+    if (socket !== true && !(await socket)) throw new VisitAbortedError(target);
+    let session: true | Promise<boolean> | undefined;
     try {
-      return await visit();
+      return await visit(() => {
+        session ??= this.sessions.take(signal);
+        return session;
+      });
     } finally {
-      this.give();
+      // A session slot taken (or to be taken, by a waiter this visit no longer is) goes back.
+      if (session === true) this.sessions.give();
+      else if (session) void session.then((taken) => taken && this.sessions.give());
+      this.sockets.give();
     }
-  }
-
-  private take(target: string, signal: AbortSignal | undefined): Promise<void> | void {
-    if (signal?.aborted) throw new VisitAbortedError(target);
-    if (this.free > 0) {
-      this.free--;
-      return;
-    }
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = () => {
-        waiter.gone = true;
-        this.waiting--;
-        this.changed();
-        reject(new VisitAbortedError(target));
-      };
-      const waiter: Waiter = {
-        gone: false,
-        resolve: () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiters.push(waiter);
-      this.waiting++;
-      this.changed();
-    });
-  }
-
-  /** Hands the slot to the longest waiter still waiting, or frees it. */
-  private give(): void {
-    while (this.head < this.waiters.length) {
-      const next = this.waiters[this.head++] as Waiter;
-      if (this.head > 1024 && this.head * 2 > this.waiters.length) {
-        this.waiters = this.waiters.slice(this.head);
-        this.head = 0;
-      }
-      if (!next.gone) {
-        this.waiting--;
-        next.resolve();
-        this.changed();
-        return;
-      }
-    }
-    this.free++;
-    this.changed();
   }
 }

@@ -177,26 +177,33 @@ describe('worker shutdown', () => {
 });
 
 describe('jobs of several addresses', () => {
-  it('visits each, at most `concurrency` at once across jobs, and records them all', async () => {
+  it('visits each, at most `concurrency` sessions and `pendingDials` more dials at once across jobs, and records them all', async () => {
     const frontier = new Frontier(redis);
     const ports = Array.from({ length: 2 * VISIT_BATCH + 1 }, (_, i) => 7100 + i);
     await frontier.admit('bt', ports.map(addr));
     await queue.addBulk(visitJobs('bt', undefined, ports.map(addr)));
     expect(await queue.getWaitingCount()).toBe(3);
-    let running = 0;
-    let most = 0;
+    let visiting = 0;
+    let mostVisiting = 0;
+    let sessions = 0;
+    let mostSessions = 0;
     const inner = instantVisitor();
     const visitor: Visitor = {
       async visit(target, ctx) {
-        most = Math.max(most, ++running);
-        await new Promise((r) => setTimeout(r, 20));
-        running--;
+        mostVisiting = Math.max(mostVisiting, ++visiting);
+        await new Promise((r) => setTimeout(r, 10)); // the dial
+        const slot = ctx.connected?.();
+        if (slot !== true && !(await slot)) throw new Error('no session slot');
+        mostSessions = Math.max(mostSessions, ++sessions);
+        await new Promise((r) => setTimeout(r, 20)); // the session
+        sessions--;
+        visiting--;
         return inner.visit(target, ctx);
       },
     };
     const worker = startWorker(
       { connection: bull, crawlQueue: queue, frontier, visitor, logger },
-      workerConfigSchema.parse({ concurrency: 4, shutdownGraceMs: 1_000 }),
+      workerConfigSchema.parse({ concurrency: 4, pendingDials: 4, shutdownGraceMs: 1_000 }),
     );
     try {
       await until(async () => (await frontier.progress('bt')).visited === ports.length, budget(10_000));
@@ -204,8 +211,9 @@ describe('jobs of several addresses', () => {
       await worker.close();
     }
     expect(inner.visits.sort()).toEqual(ports.map((p) => `127.0.0.1:${p}`).sort());
-    // Three jobs of 33 addresses, yet never more than 4 sessions.
-    expect(most).toBe(4);
+    // Three jobs of 33 addresses, yet never more than 4 sessions, nor 4 + 4 sockets.
+    expect(mostSessions).toBe(4);
+    expect(mostVisiting).toBe(8);
     expect(await queue.getCompletedCount()).toBe(3);
   });
 
@@ -225,7 +233,7 @@ describe('jobs of several addresses', () => {
     };
     const worker = startWorker(
       { connection: bull, crawlQueue: queue, frontier, visitor, logger },
-      workerConfigSchema.parse({ concurrency: 4, shutdownGraceMs: 1_000 }),
+      workerConfigSchema.parse({ concurrency: 4, pendingDials: 0, shutdownGraceMs: 1_000 }),
     );
     try {
       await queue.addBulk(jobs.slice(0, 1));
@@ -262,7 +270,7 @@ describe('jobs of several addresses', () => {
     };
     const worker = startWorker(
       { connection: bull, crawlQueue: queue, frontier, visitor, logger },
-      workerConfigSchema.parse({ concurrency: slots, shutdownGraceMs: 1_000 }),
+      workerConfigSchema.parse({ concurrency: slots, pendingDials: 0, shutdownGraceMs: 1_000 }),
     );
     let mostActive = 0;
     try {
@@ -301,7 +309,7 @@ describe('jobs of several addresses', () => {
     };
     const worker = startWorker(
       { connection: bull, crawlQueue: queue, frontier, visitor, logger },
-      workerConfigSchema.parse({ concurrency: 8, shutdownGraceMs: 1_000 }),
+      workerConfigSchema.parse({ concurrency: 8, pendingDials: 0, shutdownGraceMs: 1_000 }),
     );
     try {
       await until(async () => (await frontier.progress('single')).visited === ports.length, budget(20_000));

@@ -20,7 +20,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { admission } from './admission-pace.ts';
 import { commitVisit, enqueueAdmitted, type VisitCommitter } from './committer.ts';
-import { VisitAbortedError, VisitSlots } from './visit-slots.ts';
+import { type SessionSlot, VisitAbortedError, VisitSlots } from './visit-slots.ts';
 
 /**
  * A killed worker's active jobs return once their lock lapses (at most LOCK_DURATION_MS after
@@ -37,7 +37,10 @@ export const DEFAULT_LOCK_DURATION_MS = KNOBS.lockDurationMs.default;
 export const DEFAULT_STALLED_INTERVAL_MS = KNOBS.stalledIntervalMs.default;
 
 export const workerConfigSchema = z.object({
+  /** Sessions at once: visits whose dial connected. */
   concurrency: numberOf(KNOBS.concurrency),
+  /** Dials not yet connected at once, beyond `concurrency` (VisitSlots). */
+  pendingDials: numberOf(KNOBS.pendingDials),
   /** Longer than the longest visit is not needed (locks are renewed), but a dead worker's jobs wait this long. */
   lockDurationMs: numberOf(KNOBS.lockDurationMs),
   stalledIntervalMs: numberOf(KNOBS.stalledIntervalMs),
@@ -106,13 +109,14 @@ export async function processCrawlJob(
   const { crawlId, source, targets } = parsed.data;
   // Each visit listens for the shutdown (the wait for a slot, the visit, its dial and session).
   if (signal) setMaxListeners(Math.max(10, LISTENERS_PER_VISIT * targets.length), signal);
-  const visit = (t: CrawlTarget) => processTarget(deps, job.id, crawlId, source, t, signal);
+  const visit = (t: CrawlTarget, session?: SessionSlot) =>
+    processTarget(deps, job.id, crawlId, source, t, signal, session);
   slots?.expect(targets.length);
   const settled = await Promise.allSettled(
     targets.map(async (t) => {
       const turn = admission();
       if (turn) await turn;
-      return slots ? slots.run(t.host, signal, () => visit(t)) : visit(t);
+      return slots ? slots.run(t.host, signal, (session) => visit(t, session)) : visit(t);
     }),
   );
   const errors = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
@@ -137,6 +141,7 @@ async function processTarget(
   from: string | undefined,
   { network, host, port, services }: CrawlTarget,
   signal: AbortSignal | undefined,
+  session: SessionSlot | undefined,
 ): Promise<string> {
   // The frontier keys addresses by their bytes: a host that is not its network's canonical
   // literal cannot be keyed (nor dialed), and retrying will not change that.
@@ -165,6 +170,7 @@ async function processTarget(
       explicit,
       ...(refused ? { refused } : {}),
       ...(signal ? { signal } : {}),
+      ...(session ? { connected: session } : {}),
     }),
     signal,
     source,
@@ -235,7 +241,7 @@ export function startWorker(deps: WorkerDeps, config: WorkerConfig): RunningWork
   const admit = () => {
     if (fetching) fetching.concurrency = jobsToHold();
   };
-  const slots = new VisitSlots(config.concurrency, admit);
+  const slots = new VisitSlots(config.concurrency, config.pendingDials, admit);
   // Three parameters: BullMQ passes an AbortSignal only to processors that declare it.
   const processor = async (job: Job<CrawlJob>, token?: string, signal?: AbortSignal) => {
     // A job fetched just as the worker paused (its blocking fetch was under way) waits too.

@@ -1,6 +1,6 @@
 import { splitConcurrency } from '@bitcrawl/crawler/worker-flags';
 import type { createMetrics } from '@bitcrawl/telemetry';
-import { startEngine, startEngineThreads } from '@bitcrawl/worker';
+import { engineConfig, startEngine, startEngineThreads } from '@bitcrawl/worker';
 import type { LocalCrawlOptions } from './local-crawl.ts';
 
 /**
@@ -15,9 +15,9 @@ export async function startEngines(
     'crawler' | 'worker' | 'revisit' | 'threads' | 'workerThreadEntry' | 'logger' | 'logLevel'
   >,
   redisUrl: string,
-  concurrency: number,
   metrics: ReturnType<typeof createMetrics>,
 ): Promise<{ died: Promise<never>; close(): Promise<void> }> {
+  const { concurrency } = o.worker;
   const threads = o.workerThreadEntry ? Math.max(1, Math.min(o.threads ?? 1, concurrency)) : 1;
   const config = { redisUrl, crawler: o.crawler, worker: o.worker, frontier: o.revisit };
   const deps = {
@@ -25,13 +25,12 @@ export async function startEngines(
     metrics,
     ...(o.workerThreadEntry ? { threadEntry: o.workerThreadEntry } : {}),
   };
-  if (threads === 1) return startEngine({ ...config, worker: { ...o.worker, concurrency } }, deps);
+  if (threads === 1) return startEngine(config, deps);
   const [own, ...shares] = splitConcurrency(concurrency, threads) as [number, ...number[]];
   const crawlThreads = startEngineThreads({
     entry: o.workerThreadEntry as string,
     config: {
       ...config,
-      worker: { ...o.worker, concurrency },
       threads,
       metrics: { port: 0, host: '127.0.0.1' },
       logLevel: o.logLevel ?? 'warn',
@@ -45,7 +44,7 @@ export async function startEngines(
     await crawlThreads.close().catch(() => {});
     throw err;
   }
-  const engine = startEngine({ ...config, worker: { ...o.worker, concurrency: own } }, deps);
+  const engine = startEngine(engineConfig(config, own), deps);
   return {
     died: Promise.race([engine.died, crawlThreads.died]),
     async close() {

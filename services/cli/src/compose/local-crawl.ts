@@ -1,4 +1,4 @@
-import { type CrawlerConfig, fitConcurrencyToFdLimit } from '@bitcrawl/crawler';
+import { type CrawlerConfig, fitVisitsToFdLimit } from '@bitcrawl/crawler';
 import { type IngesterConfig, loadGeoEnricher, startIngester, startIngestThread } from '@bitcrawl/ingester';
 import { createCrawlQueue, Frontier, ingestBacklog, type RevisitPolicy, SeederLease } from '@bitcrawl/queue';
 import { type RoundWatch, runRounds, type SeederConfig } from '@bitcrawl/seeder';
@@ -134,11 +134,16 @@ export async function runLocalCrawl(o: LocalCrawlOptions, signal: AbortSignal): 
     const checkThreads = () => {
       if (threadDied) throw threadDied;
     };
-    const fit = fitConcurrencyToFdLimit(o.worker.concurrency);
+    const fit = fitVisitsToFdLimit(o.worker);
     if (fit.warning) o.progress(fit.warning);
     let worker: Awaited<ReturnType<typeof startEngines>>;
     try {
-      worker = await startEngines(o, redisUrl, fit.concurrency, metrics);
+      const { concurrency, pendingDials } = fit;
+      worker = await startEngines(
+        { ...o, worker: { ...o.worker, concurrency, pendingDials } },
+        redisUrl,
+        metrics,
+      );
       worker.died.catch(died);
     } catch (err) {
       // Nothing else stops the ingester on this path.
