@@ -157,6 +157,73 @@ describe('worker shutdown', () => {
     }
   });
 
+  it('dials beyond CONCURRENCY: connected visits wait, silent, for a session slot (the real visitor)', async () => {
+    // Peers that never answer: each ends a visit by closing once it has been spoken to, but
+    // only after all four were connected at once (so nothing depends on the machine's speed).
+    const open = new Set<net.Socket>();
+    const spoken = new Set<net.Socket>();
+    let mostSpeaking = 0;
+    let mostOpen = 0;
+    let allOpen = false;
+    const hangUp = (c: net.Socket) => setTimeout(() => c.destroy(), 50);
+    const peers = await Promise.all(
+      [0, 1, 2, 3].map(
+        () =>
+          new Promise<net.Server>((resolve) => {
+            const s = net.createServer((c) => {
+              open.add(c);
+              mostOpen = Math.max(mostOpen, open.size);
+              if (open.size === 4 && !allOpen) {
+                allOpen = true;
+                for (const talker of spoken) hangUp(talker);
+              }
+              c.on('data', () => {
+                if (spoken.has(c)) return;
+                spoken.add(c);
+                mostSpeaking = Math.max(mostSpeaking, [...spoken].filter((x) => open.has(x)).length);
+                if (allOpen) hangUp(c);
+              });
+              c.on('error', () => {});
+              c.on('close', () => open.delete(c));
+            });
+            s.listen(0, '127.0.0.1', () => resolve(s));
+          }),
+      ),
+    );
+    const ports = peers.map((s) => (s.address() as net.AddressInfo).port);
+    try {
+      await enqueue('pd', ports);
+      const visitor = createVisitor(
+        crawlerConfigSchema.parse({
+          chain: 'regtest',
+          allowPrivate: true,
+          transport: 'v1', // one connection a visit (a v2 hang-up would be retried in v1)
+          timeouts: { connectMs: 60_000, handshakeMs: 60_000, sessionMs: 120_000 },
+        }),
+      );
+      const frontier = new Frontier(redis);
+      const running = startWorker(
+        { connection: bull, crawlQueue: queue, frontier, visitor, logger },
+        workerConfigSchema.parse({ concurrency: 1, pendingDials: 3, shutdownGraceMs: 1_000 }),
+      );
+      try {
+        await until(async () => (await frontier.progress('pd')).visited === 4, budget(20_000));
+      } finally {
+        await running.close();
+      }
+      expect(mostOpen).toBe(4); // four sockets: one session and three connected dials
+      expect(mostSpeaking).toBe(1); // but one session at a time
+      expect(spoken.size).toBe(4); // each was spoken to in turn
+      const reader = new ObservationStreamReader(redis, 'pd');
+      await reader.ensureGroup();
+      const { observations } = await reader.read();
+      expect(observations.map((o) => o.outcome)).toEqual(['closed', 'closed', 'closed', 'closed']);
+    } finally {
+      for (const c of open) c.destroy();
+      await Promise.all(peers.map((s) => new Promise((r) => s.close(r))));
+    }
+  });
+
   it('lets visits that finish within the grace period complete and record', async () => {
     await enqueue('fin', [7001]);
     const frontier = new Frontier(redis);
