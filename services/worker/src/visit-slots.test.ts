@@ -133,7 +133,7 @@ describe('visit slots', () => {
     await turn();
     await turn();
     // 0's end frees a session (to 4) and a socket (to 5, which dials).
-    expect(events.slice(7)).toEqual(['session 4', 'dial 5']);
+    expect(events.slice(7).sort()).toEqual(['dial 5', 'session 4']);
     for (const i of [2, 5]) connects[i]?.open();
     for (const i of [3, 4, 1, 2, 5]) ends[i]?.open();
     expect(await Promise.all(runs)).toEqual([0, 1, 2, 3, 4, 5]);
@@ -195,4 +195,35 @@ describe('visit slots', () => {
     expect([slots.busy, slots.connected]).toEqual([0, 0]);
     expect(await slots.run('c', undefined, async (session) => session())).toBe(true);
   });
+
+  it('a connected visit that waits past the longest wait starts without a slot, counted until it ends', async () => {
+    const slots = new VisitSlots(1, 2, () => {}, 50);
+    const hold = gate();
+    const holder = slots.run('a', undefined, async (session) => {
+      await session();
+      await hold.done;
+    });
+    const late = gate();
+    let lateSpoke = false;
+    const overflowing = slots.run('b', undefined, async (session) => {
+      lateSpoke = await session(); // resolves after ~50 ms, the holder still holding
+      await late.done;
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(lateSpoke).toBe(false);
+    await until(() => lateSpoke);
+    expect(slots.connected).toBe(2);
+    late.open();
+    await overflowing;
+    expect(slots.connected).toBe(1);
+    hold.open();
+    await holder;
+    expect([slots.busy, slots.connected]).toEqual([0, 0]);
+    // The one slot is free again (the late visit never held it): the next gets it at once.
+    expect(await slots.run('c', undefined, async (session) => session())).toBe(true);
+  });
 });
+
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setTimeout(r, 5));
+}

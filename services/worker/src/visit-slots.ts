@@ -7,8 +7,10 @@ export class VisitAbortedError extends Error {
   }
 }
 
+type Taken = 'taken' | 'aborted' | 'timed-out';
+
 interface Waiter {
-  resolve(taken: boolean): void;
+  resolve(taken: Taken): void;
   /** Set once the waiter's signal aborted: a freed slot skips it. */
   gone: boolean;
 }
@@ -28,23 +30,30 @@ class FifoPool {
     this.free = size;
   }
 
-  /** True (at once) or a promise: true once a slot is taken, false if `signal` aborted first. */
-  take(signal: AbortSignal | undefined): true | Promise<boolean> {
-    if (signal?.aborted) return Promise.resolve(false);
+  /**
+   * 'taken' at once, or a promise of how the wait ended: 'taken', 'aborted' (`signal`), or
+   * 'timed-out' (after `maxWaitMs`, when given). Only 'taken' holds a slot to give back.
+   */
+  take(signal: AbortSignal | undefined, maxWaitMs?: number): 'taken' | Promise<Taken> {
+    if (signal?.aborted) return Promise.resolve('aborted');
     if (this.free > 0) {
       this.free--;
-      return true;
+      return 'taken';
     }
-    return new Promise<boolean>((resolve) => {
-      const onAbort = () => {
+    return new Promise<Taken>((resolve) => {
+      const leave = (why: Taken) => {
+        if (waiter.gone) return;
+        waiter.resolve(why);
         waiter.gone = true;
         this.waiting--;
         this.changed();
-        resolve(false);
       };
+      const onAbort = () => leave('aborted');
+      const timer = maxWaitMs === undefined ? undefined : setTimeout(() => leave('timed-out'), maxWaitMs);
       const waiter: Waiter = {
         gone: false,
         resolve: (taken) => {
+          clearTimeout(timer);
           signal?.removeEventListener('abort', onAbort);
           resolve(taken);
         },
@@ -66,7 +75,8 @@ class FifoPool {
       }
       if (!next.gone) {
         this.waiting--;
-        next.resolve(true);
+        next.gone = true;
+        next.resolve('taken');
         this.changed();
         return;
       }
@@ -78,10 +88,19 @@ class FifoPool {
 
 /**
  * Called by a visit once its connection is up, before it sends a byte: resolves true once the
- * visit holds a session slot (at once on later calls, e.g. a v1 fallback's second connection),
- * false if the shutdown came first.
+ * visit may speak (at once on later calls, e.g. a v1 fallback's second connection), false if
+ * the shutdown came first.
  */
 export type SessionSlot = () => true | Promise<boolean>;
+
+/**
+ * The longest a connected visit waits for a session slot; then it starts without one. Its peer
+ * waits for our first message, but not for ever (Core drops a connection that sends no version
+ * within 60 s), and sessions that hold their slots long (peers that never answer getaddr, up to
+ * its 75 s deadline) cost little CPU: past this wait, the session count may exceed CONCURRENCY
+ * (sockets still bound it) rather than record live peers as closed.
+ */
+export const MAX_SESSION_WAIT_MS = 5_000;
 
 /**
  * The worker's visit slots. BullMQ's concurrency counts jobs, and a job visits up to
@@ -103,10 +122,14 @@ export class VisitSlots {
   private expected = 0;
 
   /** `changed` is called whenever `held` changes. */
+  /** Sessions started without a slot, after MAX_SESSION_WAIT_MS, and still running. */
+  private overflow = 0;
+
   constructor(
     sessions: number,
     pendingDials = 0,
     private readonly changed: () => void = () => {},
+    private readonly maxSessionWaitMs = MAX_SESSION_WAIT_MS,
   ) {
     this.size = sessions + pendingDials;
     this.sockets = new FifoPool(this.size, changed);
@@ -120,7 +143,7 @@ export class VisitSlots {
 
   /** Visits whose connection is up: in a session, or waiting for a session slot. */
   get connected(): number {
-    return this.sessions.size - this.sessions.free + this.sessions.waiting;
+    return this.sessions.size - this.sessions.free + this.sessions.waiting + this.overflow;
   }
 
   /** Visits waiting for a socket (their signal not aborted). */
@@ -154,17 +177,30 @@ export class VisitSlots {
   ): Promise<T> {
     if (this.expected > 0) this.expected--; // held still: running or waiting from here
     const socket = this.sockets.take(signal);
-    if (socket !== true && !(await socket)) throw new VisitAbortedError(target);
-    let session: true | Promise<boolean> | undefined;
+    if (socket !== 'taken' && (await socket) !== 'taken') throw new VisitAbortedError(target);
+    let session: Taken | Promise<Taken> | undefined;
+    let asked: true | Promise<boolean> | undefined;
     try {
       return await visit(() => {
-        session ??= this.sessions.take(signal);
-        return session;
+        if (asked) return asked;
+        const taking = this.sessions.take(signal, this.maxSessionWaitMs);
+        session = taking;
+        if (taking === 'taken') return (asked = true);
+        asked = taking.then((how) => {
+          session = how;
+          if (how === 'timed-out') this.overflow++;
+          return how !== 'aborted';
+        });
+        return asked;
       });
     } finally {
       // A session slot taken (or to be taken, by a waiter this visit no longer is) goes back.
-      if (session === true) this.sessions.give();
-      else if (session) void session.then((taken) => taken && this.sessions.give());
+      const end = (how: Taken) => {
+        if (how === 'taken') this.sessions.give();
+        else if (how === 'timed-out') this.overflow--;
+      };
+      if (typeof session === 'string') end(session);
+      else if (session) void session.then(end);
       this.sockets.give();
     }
   }
