@@ -111,7 +111,8 @@ export const MAX_SESSION_WAIT_MS = 5_000;
  * the work, and `pendingDials` more sockets (PENDING_DIALS) keep dialing while every session
  * slot is busy: on a round whose addresses are mostly dead, slots held by unanswered dials no
  * longer hold the round back. A connected visit that finds every session slot busy waits for
- * one before it speaks (its peer waits for our first message, and its timers start after).
+ * one before it speaks (its peer waits for our first message, and its timers start after), for
+ * at most MAX_SESSION_WAIT_MS.
  */
 export class VisitSlots {
   /** Sockets: sessions plus pending dials. */
@@ -185,7 +186,10 @@ export class VisitSlots {
         if (asked) return asked;
         const taking = this.sessions.take(signal, this.maxSessionWaitMs);
         session = taking;
-        if (taking === 'taken') return (asked = true);
+        if (taking === 'taken') {
+          asked = true;
+          return asked;
+        }
         asked = taking.then((how) => {
           session = how;
           if (how === 'timed-out') this.overflow++;
