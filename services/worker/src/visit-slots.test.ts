@@ -11,6 +11,16 @@ function gate() {
 }
 const turn = () => new Promise((r) => setImmediate(r));
 
+/** A visit that takes a session slot and holds it until released. */
+function holdSession(slots: VisitSlots) {
+  const hold = gate();
+  const done = slots.run('holder', undefined, async (session) => {
+    await session();
+    await hold.done;
+  });
+  return { release: hold.open, done };
+}
+
 describe('visit slots', () => {
   it('run at most `size` visits at once, starting the waiting ones first come first served', async () => {
     const slots = new VisitSlots(2);
@@ -160,19 +170,15 @@ describe('visit slots', () => {
 
   it('a connected visit aborted while it waits for a session slot is told so (false), and every slot goes back', async () => {
     const slots = new VisitSlots(1, 1);
-    const hold = gate();
-    const holder = slots.run('a', undefined, async (session) => {
-      await session();
-      await hold.done;
-    });
+    const holder = holdSession(slots);
     const abort = new AbortController();
     const waiting = slots.run('b', abort.signal, async (session) => session());
     await turn();
     expect(slots.connected).toBe(2);
     abort.abort();
     expect(await waiting).toBe(false);
-    hold.open();
-    await holder;
+    holder.release();
+    await holder.done;
     expect([slots.busy, slots.connected]).toEqual([0, 0]);
     // Both slots are free again: a visit gets its session at once.
     expect(await slots.run('c', undefined, async (session) => session())).toBe(true);
@@ -180,17 +186,13 @@ describe('visit slots', () => {
 
   it('a visit that ends while its session slot is still coming gives the slot back when it comes', async () => {
     const slots = new VisitSlots(1, 1);
-    const hold = gate();
-    const holder = slots.run('a', undefined, async (session) => {
-      await session();
-      await hold.done;
-    });
+    const holder = holdSession(slots);
     // 'b' asks for a session and ends without waiting for it (as a visit cut short would).
     await slots.run('b', undefined, async (session) => {
       void session();
     });
-    hold.open();
-    await holder;
+    holder.release();
+    await holder.done;
     await turn();
     expect([slots.busy, slots.connected]).toEqual([0, 0]);
     expect(await slots.run('c', undefined, async (session) => session())).toBe(true);
@@ -198,11 +200,7 @@ describe('visit slots', () => {
 
   it('a connected visit that waits past the longest wait starts without a slot, counted until it ends', async () => {
     const slots = new VisitSlots(1, 2, () => {}, 50);
-    const hold = gate();
-    const holder = slots.run('a', undefined, async (session) => {
-      await session();
-      await hold.done;
-    });
+    const holder = holdSession(slots);
     const late = gate();
     let lateSpoke = false;
     const overflowing = slots.run('b', undefined, async (session) => {
@@ -216,8 +214,8 @@ describe('visit slots', () => {
     late.open();
     await overflowing;
     expect(slots.connected).toBe(1);
-    hold.open();
-    await holder;
+    holder.release();
+    await holder.done;
     expect([slots.busy, slots.connected]).toEqual([0, 0]);
     // The one slot is free again (the late visit never held it): the next gets it at once.
     expect(await slots.run('c', undefined, async (session) => session())).toBe(true);

@@ -56,6 +56,20 @@ const until = async (cond: () => Promise<boolean>, ms: number) => {
   }
 };
 
+/** `n` peers on 127.0.0.1 (ephemeral ports), each handing its connections to `onConnection`. */
+function peersOnLoopback(n: number, onConnection: (c: net.Socket) => void): Promise<net.Server[]> {
+  return Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<net.Server>((resolve) => {
+          const s = net.createServer(onConnection);
+          s.listen(0, '127.0.0.1', () => resolve(s));
+        }),
+    ),
+  );
+}
+
 /** A visitor that answers at once: every target is reachable and knows `answers[port]`. */
 function instantVisitor(answers: Record<number, number[]> = {}): Visitor & { visits: string[] } {
   const visits: string[] = [];
@@ -91,19 +105,11 @@ describe('worker shutdown', () => {
   it('aborts visits still running after the grace period and hands their jobs back unrecorded', async () => {
     // Peers that accept and never speak: without the abort each visit would wait 60 s.
     const sockets = new Set<net.Socket>();
-    const silent = await Promise.all(
-      [0, 1, 2].map(
-        () =>
-          new Promise<net.Server>((resolve) => {
-            const s = net.createServer((c) => {
-              sockets.add(c);
-              c.resume(); // read and ignore the version message, so the close is seen
-              c.on('close', () => sockets.delete(c));
-            });
-            s.listen(0, '127.0.0.1', () => resolve(s));
-          }),
-      ),
-    );
+    const silent = await peersOnLoopback(3, (c) => {
+      sockets.add(c);
+      c.resume(); // read and ignore the version message, so the close is seen
+      c.on('close', () => sockets.delete(c));
+    });
     const ports = silent.map((s) => (s.address() as net.AddressInfo).port);
     try {
       await enqueue('sd', ports);
@@ -166,30 +172,22 @@ describe('worker shutdown', () => {
     let mostOpen = 0;
     let allOpen = false;
     const hangUp = (c: net.Socket) => setTimeout(() => c.destroy(), 50);
-    const peers = await Promise.all(
-      [0, 1, 2, 3].map(
-        () =>
-          new Promise<net.Server>((resolve) => {
-            const s = net.createServer((c) => {
-              open.add(c);
-              mostOpen = Math.max(mostOpen, open.size);
-              if (open.size === 4 && !allOpen) {
-                allOpen = true;
-                for (const talker of spoken) hangUp(talker);
-              }
-              c.on('data', () => {
-                if (spoken.has(c)) return;
-                spoken.add(c);
-                mostSpeaking = Math.max(mostSpeaking, [...spoken].filter((x) => open.has(x)).length);
-                if (allOpen) hangUp(c);
-              });
-              c.on('error', () => {});
-              c.on('close', () => open.delete(c));
-            });
-            s.listen(0, '127.0.0.1', () => resolve(s));
-          }),
-      ),
-    );
+    const peers = await peersOnLoopback(4, (c) => {
+      open.add(c);
+      mostOpen = Math.max(mostOpen, open.size);
+      if (open.size === 4 && !allOpen) {
+        allOpen = true;
+        for (const talker of spoken) hangUp(talker);
+      }
+      c.on('data', () => {
+        if (spoken.has(c)) return;
+        spoken.add(c);
+        mostSpeaking = Math.max(mostSpeaking, [...spoken].filter((x) => open.has(x)).length);
+        if (allOpen) hangUp(c);
+      });
+      c.on('error', () => {});
+      c.on('close', () => open.delete(c));
+    });
     const ports = peers.map((s) => (s.address() as net.AddressInfo).port);
     try {
       await enqueue('pd', ports);
