@@ -258,15 +258,16 @@ async function attempt(
     };
   }
   const connectMs = Math.round(performance.now() - t0);
-  const waitedMs = p.connected ? await sessionSlot(socket, p.connected) : 0;
-  if (typeof waitedMs !== 'number') {
+  const slot = p.connected ? await sessionSlot(socket, p.connected) : 0;
+  if (typeof slot !== 'number') {
     socket.destroy();
     return {
-      obs: { ...base, ...waitedMs, peer: null, connectMs, handshakeMs: 0, addrs: EMPTY_PACKED },
+      obs: { ...base, ...slot, peer: null, connectMs, handshakeMs: 0, addrs: EMPTY_PACKED },
       refusedV2: false,
       waitedMs: 0,
     };
   }
+  const waitedMs = slot;
   deadline += waitedMs;
   const connectedAt = performance.now();
   const wire = makeWire();

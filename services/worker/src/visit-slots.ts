@@ -123,9 +123,6 @@ export class VisitSlots {
   private expected = 0;
 
   /** `changed` is called whenever `held` changes. */
-  /** Sessions started without a slot, after MAX_SESSION_WAIT_MS, and still running. */
-  private overflow = 0;
-
   constructor(
     sessions: number,
     pendingDials = 0,
@@ -142,9 +139,12 @@ export class VisitSlots {
     return this.size - this.sockets.free;
   }
 
-  /** Visits whose connection is up: in a session, or waiting for a session slot. */
+  /**
+   * Visits whose connection is up and that hold a session slot or wait for one (not those that
+   * started without one after MAX_SESSION_WAIT_MS).
+   */
   get connected(): number {
-    return this.sessions.size - this.sessions.free + this.sessions.waiting + this.overflow;
+    return this.sessions.size - this.sessions.free + this.sessions.waiting;
   }
 
   /** Visits waiting for a socket (their signal not aborted). */
@@ -183,28 +183,21 @@ export class VisitSlots {
     let asked: true | Promise<boolean> | undefined;
     try {
       return await visit(() => {
-        if (asked) return asked;
-        const taking = this.sessions.take(signal, this.maxSessionWaitMs);
-        session = taking;
-        if (taking === 'taken') {
-          asked = true;
-          return asked;
+        if (!asked) {
+          session = this.sessions.take(signal, this.maxSessionWaitMs);
+          asked =
+            session === 'taken' ||
+            session.then((how) => {
+              session = how;
+              return how !== 'aborted'; // 'timed-out': it speaks without a slot
+            });
         }
-        asked = taking.then((how) => {
-          session = how;
-          if (how === 'timed-out') this.overflow++;
-          return how !== 'aborted';
-        });
         return asked;
       });
     } finally {
-      // A session slot taken (or to be taken, by a waiter this visit no longer is) goes back.
-      const end = (how: Taken) => {
-        if (how === 'taken') this.sessions.give();
-        else if (how === 'timed-out') this.overflow--;
-      };
-      if (typeof session === 'string') end(session);
-      else if (session) void session.then(end);
+      // The slot it holds goes back; one still coming (the visit ended first) goes back when it comes.
+      if (session instanceof Promise) void session.then((how) => how === 'taken' && this.sessions.give());
+      else if (session === 'taken') this.sessions.give();
       this.sockets.give();
     }
   }
