@@ -59,6 +59,7 @@ describe('bench:round helpers', () => {
     expect(text).toMatch(/CPU ms per visit\s+<= 2\s+2\.00/);
     expect(text).toMatch(/event-loop lag p99, ms\s+<= 50\s+n\/a/);
     expect(text).toMatch(/peak RSS, MB \(VmHWM\)\s+crawl <= 500\s+node crawl 400/);
+    expect(text).toMatch(/CPU s per process\s+node crawl 9\.0\n\s+redis-server 0\.0/);
   });
 
   it("prices a v2 visit from a crawl and a crawl-v1 round: the extra CPU over the v2 visits, against a v1 ok visit's", () => {

@@ -3,14 +3,22 @@
  * (`stack --once`, clickhouse-server), or the notebook's threaded baseline. Each returns the
  * same figures, taken from /proc, the store, Redis and the command's own output.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort, startClickHouse, startRedis } from '@bitcrawl/testkit';
 import { Redis } from 'ioredis';
 import { descendantsNamed, type ProcFigures, watchTree } from './proc-tree.ts';
 import { bin, parseProgress, query, run } from './round-cli.ts';
-import { endedAs, ingestTail, memoryPoll, progressWatch, workerLagScraper } from './round-probes.ts';
+import {
+  endedAs,
+  ingestTail,
+  memoryPoll,
+  progressWatch,
+  type RedisShares,
+  redisShares,
+  workerLagScraper,
+} from './round-probes.ts';
 
 export interface RoundFigures {
   mode: 'crawl' | 'crawl-v1' | 'stack' | 'baseline';
@@ -33,6 +41,8 @@ export interface RoundFigures {
   /** Redis used_memory over the empty server's, per address the round saw: after it, and at its peak. */
   redisBytesPerAddress?: number;
   redisPeakBytesPerAddress?: number;
+  /** At the end, what its keys hold per address (crawl: the stack's Redis is gone by then). */
+  redisShares?: RedisShares;
   /** Ingest backlog when the last visit ended, and the seconds from then to the process's end. */
   backlogAtLastVisit?: number;
   ingestTailS?: number;
@@ -158,12 +168,20 @@ export async function crawlRound(net: Network, capS: number, transport?: 'v1'): 
       procs,
       ...(typeof lag === 'number' ? { loopLagP99Ms: lag, loopLagSource: 'crawl summary loopLagP99Ms' } : {}),
       ...memory.perAddress(seen),
+      redisShares: await redisShares(conn, seen),
       ...ingestTail(progress.w, r),
     };
   } finally {
     conn.disconnect();
     await redis.stop();
+    removeUnlessKept(store);
   }
+}
+
+/** The bench's temporary folders go when it is done with them; BENCH_KEEP=1 keeps them to look into. */
+export function removeUnlessKept(dir: string): void {
+  if (process.env.BENCH_KEEP === '1') console.log(`  kept ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
 }
 
 /**
@@ -174,6 +192,7 @@ export async function crawlRound(net: Network, capS: number, transport?: 'v1'): 
  */
 export async function stackRound(net: Network, capS: number): Promise<RoundFigures> {
   const ch = await startClickHouse();
+  const data = mkdtempSync(path.join(tmpdir(), 'bench-round-stack-'));
   try {
     const servers = descendantsNamed(process.pid, /clickhouse/);
     const progress = progressWatch();
@@ -199,7 +218,7 @@ export async function stackRound(net: Network, capS: number): Promise<RoundFigur
         '--env',
         `CLICKHOUSE_URL=${ch.url}`,
         '--data',
-        mkdtempSync(path.join(tmpdir(), 'bench-round-stack-')),
+        data,
       ],
       {
         capMs: capS * 1000,
@@ -243,5 +262,6 @@ export async function stackRound(net: Network, capS: number): Promise<RoundFigur
     };
   } finally {
     await ch.stop();
+    removeUnlessKept(data);
   }
 }

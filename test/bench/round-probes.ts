@@ -58,6 +58,39 @@ export function memoryPoll(conn: () => Redis | undefined) {
   };
 }
 
+/** What a Redis holds at the end of a round, per address: MEMORY USAGE of its keys, grouped. */
+export interface RedisShares {
+  /** The frontier: each address's revisit entry and the round's hash of addresses and hosts. */
+  frontier: number;
+  /** BullMQ's crawl queue: the jobs it keeps after they finish, its event stream, its indexes. */
+  queue: number;
+  /** The observation stream (what the ingester has not yet stored and deleted) and the rest. */
+  other: number;
+  // The rest of used_memory is the server's own, held whatever the round's size: ~1.6 MB on
+  // Redis 7.0 once a round has run (CONFIG RESETSTAT frees it: latency-tracking's per-command
+  // histograms), the scripts' cache, the connections' buffers.
+}
+
+export async function redisShares(conn: Redis, seen: number): Promise<RedisShares | undefined> {
+  if (!(seen > 0)) return undefined;
+  const bytes = { frontier: 0, queue: 0, other: 0 };
+  let cursor = '0';
+  do {
+    const [next, keys] = await conn.scan(cursor, 'COUNT', 1000);
+    cursor = next;
+    for (const key of keys) {
+      const used = Number(await conn.call('MEMORY', 'USAGE', key, 'SAMPLES', '0'));
+      const share = /^bitcrawl:(addr:|round:)/.test(key)
+        ? 'frontier'
+        : key.startsWith('bitcrawl:crawl:')
+          ? 'queue'
+          : 'other';
+      bytes[share] += Number.isFinite(used) ? used : 0;
+    }
+  } while (cursor !== '0');
+  return { frontier: bytes.frontier / seen, queue: bytes.queue / seen, other: bytes.other / seen };
+}
+
 /**
  * Event-loop lag p99 of each worker, from its /metrics every 2 s: the whole run's
  * (bitcrawl_event_loop_lag_p99_seconds, as `crawl` measures its own: the last value read, the

@@ -12,17 +12,25 @@ const num = (v: number | undefined, digits = 1) =>
 
 const cpuMs = (f: RoundFigures) => f.procs.reduce((t, p) => t + p.cpuMs, 0);
 
-/** Peak RSS per process, largest first, the same names merged with their count ("node worker x2"). */
-function rssCell(f: RoundFigures): string[] {
+/**
+ * One figure per process, largest first, the same names merged ("node worker 173/143"): peak
+ * RSS in MB, or CPU seconds.
+ */
+function perProcessCell(
+  f: RoundFigures,
+  value: (p: RoundFigures['procs'][number]) => number,
+  digits: number,
+): string[] {
   const byName = new Map<string, number[]>();
   for (const p of f.procs) {
-    // sh, sleep and cat: testkit's guards that stop a server with its parent (their CPU still counts).
+    // sh, sleep and cat: testkit's guards that stop a server with its parent (their CPU still
+    // counts in the tree's total).
     if (p.peakRssMb <= 0 || ['sh', 'sleep', 'cat'].includes(p.name)) continue;
-    byName.set(p.name, [...(byName.get(p.name) ?? []), p.peakRssMb]);
+    byName.set(p.name, [...(byName.get(p.name) ?? []), value(p)]);
   }
   return [...byName]
     .sort((a, b) => Math.max(...b[1]) - Math.max(...a[1]))
-    .map(([name, mbs]) => `${name} ${mbs.map((m) => m.toFixed(0)).join('/')}`);
+    .map(([name, vs]) => `${name} ${vs.map((v) => v.toFixed(digits)).join('/')}`);
 }
 
 export function renderTable(shape: Shape, runs: RoundFigures[]): string {
@@ -56,6 +64,16 @@ export function renderTable(shape: Shape, runs: RoundFigures[]): string {
     ['handshake p99, ms (ok visits)', '', (f) => num(f.handshakeP99Ms, 0)],
     ['event-loop lag p99, ms', `<= ${LOOP_LAG_P99_TARGET_MS}`, (f) => num(f.loopLagP99Ms, 1)],
     ['Redis bytes per address, at the end', '', (f) => num(f.redisBytesPerAddress, 0)],
+    [
+      "  of it: frontier / queue / other keys / Redis's own",
+      '',
+      (f) => {
+        const k = f.redisShares;
+        if (!k || f.redisBytesPerAddress === undefined) return 'n/a';
+        const own = f.redisBytesPerAddress - k.frontier - k.queue - k.other;
+        return [k.frontier, k.queue, k.other, own].map((v) => num(v, 0)).join(' / ');
+      },
+    ],
     ['  (at its peak during the round)', '', (f) => num(f.redisPeakBytesPerAddress, 0)],
     [
       'ingest backlog at last visit',
@@ -70,17 +88,22 @@ export function renderTable(shape: Shape, runs: RoundFigures[]): string {
   ]
     .filter(Boolean)
     .join(', ');
-  const rssCells = runs.map(rssCell);
-  const rssLines = Math.max(1, ...rssCells.map((c) => c.length));
   const table: string[][] = [['', 'target', ...runs.map((r) => r.mode)]];
   for (const [label, target, cell] of rows) table.push([label, target, ...runs.map(cell)]);
-  for (let i = 0; i < rssLines; i++) {
-    table.push([
-      i === 0 ? 'peak RSS, MB (VmHWM)' : '',
-      i === 0 ? rssTarget : '',
-      ...rssCells.map((c) => c[i] ?? ''),
-    ]);
-  }
+  const perProcess = (label: string, target: string, cells: string[][]) => {
+    for (let i = 0; i < Math.max(1, ...cells.map((c) => c.length)); i++)
+      table.push([i === 0 ? label : '', i === 0 ? target : '', ...cells.map((c) => c[i] ?? '')]);
+  };
+  perProcess(
+    'CPU s per process',
+    '',
+    runs.map((f) => perProcessCell(f, (p) => p.cpuMs / 1000, 1)),
+  );
+  perProcess(
+    'peak RSS, MB (VmHWM)',
+    rssTarget,
+    runs.map((f) => perProcessCell(f, (p) => p.peakRssMb, 0)),
+  );
   const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => (row[c] ?? '').length)));
   const lines = table.map((row) =>
     row

@@ -16,6 +16,7 @@
  *        node refuses --cpu-prof there)
  *        BENCH_CRAWL_ARGS (more flags for `crawl`, e.g. '--pending-dials 0'); the stack's services
  *        take variables from the bench's environment (e.g. PENDING_DIALS=0)
+ *        BENCH_KEEP=1 (keep the simnet's, the crawl's and the stack's folders, to look into)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -25,7 +26,7 @@ import { DROPPED_RANGE, readGroundTruth } from '@bitcrawl/simnet';
 import { which } from '@bitcrawl/testkit';
 import { baselineRound } from './round-baseline.ts';
 import { root, startUntil } from './round-cli.ts';
-import { crawlRound, type Network, type RoundFigures, stackRound } from './round-modes.ts';
+import { crawlRound, type Network, type RoundFigures, removeUnlessKept, stackRound } from './round-modes.ts';
 import { renderTable, v2CostLine } from './round-report.ts';
 import { SHAPES, type Shape, type ShapeName } from './round-shapes.ts';
 
@@ -116,6 +117,7 @@ async function runShape(shape: Shape): Promise<void> {
     if (v2) console.log(`${v2}\n`);
   } finally {
     await sim.stop();
+    removeUnlessKept(dir);
   }
 }
 

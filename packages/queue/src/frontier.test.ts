@@ -8,7 +8,7 @@ import { CRAWL_QUEUE, jobIdFor, OBSERVATION_STREAM, PREFIX, parseJobId, visitJob
 import { DEFAULT_REVISIT, Frontier, roundTtlMsFor } from './frontier.ts';
 import { observation } from './observation.test-util.ts';
 import { ObservationStreamReader } from './observation-stream.ts';
-import { createCrawlQueue, failedJobsByNetwork, requeueLost } from './queues.ts';
+import { createCrawlQueue, failedJobsByNetwork, JOB_RETENTION, requeueLost } from './queues.ts';
 
 let server: RedisServer;
 let redis: Redis;
@@ -263,6 +263,38 @@ describe('failed jobs', () => {
       ]);
       await until(async () => (await queue.getFailedCount()) === 5);
       expect(await failedJobsByNetwork(queue, 'fj')).toEqual({ ipv4: 3, ipv6: 1 });
+    } finally {
+      await worker.close();
+      await queue.obliterate({ force: true });
+      await queue.close();
+      bull.disconnect();
+    }
+  });
+});
+
+describe('job retention', () => {
+  it('the worker keeps the last JOB_RETENTION completed jobs, and no job stores the rule', async () => {
+    const bull = new Redis(server.url, { maxRetriesPerRequest: null });
+    const queue = createCrawlQueue(bull);
+    const kept = JOB_RETENTION.removeOnComplete.count;
+    const worker = new Worker(CRAWL_QUEUE, async () => ['ok'], {
+      connection: new Redis(server.url, { maxRetriesPerRequest: null }),
+      prefix: PREFIX,
+      concurrency: 10,
+      ...JOB_RETENTION,
+    });
+    try {
+      const targets = Array.from({ length: kept + 50 }, (_, i) => v4(1000 + i));
+      const jobs = visitJobs('keep', 'seed', targets, 1);
+      await queue.addBulk(jobs);
+      const first = await bull.hget(queue.toKey(jobs[0]?.opts.jobId as string), 'opts');
+      expect(JSON.parse(first as string)).toMatchObject({ attempts: 5 });
+      expect(first).not.toMatch(/removeOn/);
+      await until(async () => (await queue.getJobCountByTypes('waiting', 'active')) === 0);
+      await until(async () => (await queue.getCompletedCount()) === kept);
+      // The oldest are gone, their records too; the newest stay.
+      expect(await bull.exists(queue.toKey(jobs[0]?.opts.jobId as string))).toBe(0);
+      expect(await bull.exists(queue.toKey(jobs.at(-1)?.opts.jobId as string))).toBe(1);
     } finally {
       await worker.close();
       await queue.obliterate({ force: true });
