@@ -67,23 +67,27 @@ describe('bin/bitcrawl.mjs', () => {
   });
 });
 
-/** The npm packages a bundled script loads before its first line runs: its static imports, through its chunks. */
+/**
+ * The npm packages a bundled script loads before its first line runs, through its static
+ * imports and their chunks: those it imports from node_modules, and those bundled into them
+ * (esbuild heads each bundled module with a comment naming its path).
+ */
 function staticPackages(file: string, seen = new Set<string>(), found = new Set<string>()): Set<string> {
   if (seen.has(file)) return found;
   seen.add(file);
-  for (const m of readFileSync(file, 'utf8').matchAll(
-    /^import\s+(?:[^'"]*?from\s+)?["']([^"']+)["'];?$/gms,
-  )) {
+  const text = readFileSync(file, 'utf8');
+  const packageOf = (spec: string) =>
+    spec
+      .split('/')
+      .slice(0, spec.startsWith('@') ? 2 : 1)
+      .join('/');
+  for (const m of text.matchAll(/^import\s+(?:[^'"]*?from\s+)?["']([^"']+)["'];?$/gms)) {
     const spec = m[1] as string;
     if (spec.startsWith('.')) staticPackages(path.resolve(path.dirname(file), spec), seen, found);
-    else if (!spec.startsWith('node:'))
-      found.add(
-        spec
-          .split('/')
-          .slice(0, spec.startsWith('@') ? 2 : 1)
-          .join('/'),
-      );
+    else if (!spec.startsWith('node:')) found.add(packageOf(spec));
   }
+  for (const m of text.matchAll(/^\/\/ (?:\.\.\/)*node_modules\/(.+)$/gm))
+    found.add(packageOf(m[1] as string));
   return found;
 }
 
@@ -93,6 +97,7 @@ describe('the bundle', () => {
     expect(readFileSync(path.join(distDir, '.sources'), 'utf8')).toBe(sourceDigest());
     const cli = staticPackages(path.join(distDir, 'bitcrawl.mjs'));
     expect(cli).toContain('commander');
+    expect(cli).toContain('zod'); // bundled (it is seen)
     for (const heavy of ['bullmq', 'chdb', 'express', '@bull-board/express', 'ioredis'])
       expect(cli).not.toContain(heavy);
     const ingest = staticPackages(path.join(distDir, 'ingest-thread.mjs'));

@@ -22,7 +22,7 @@ export function redactUrl(url: string): string {
 
 /** Connects once, without retries, and pings; throws UnreachableError naming the server. */
 export async function ensureRedisReachable(url: string): Promise<void> {
-  const { Redis } = await import('ioredis');
+  const { Redis } = await import('./redis-client.ts');
   const probe = new Redis(url, {
     lazyConnect: true,
     retryStrategy: () => null,

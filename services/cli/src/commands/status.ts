@@ -12,7 +12,7 @@ export function register(program: Command): void {
     const o = { json: v.json, watch: v.watch, interval: v.interval, redis: v.redisUrl };
     const { ensureRedisReachable } = await import('../reachability.ts');
     await ensureRedisReachable(o.redis);
-    const { Redis } = await import('ioredis');
+    const { Redis } = await import('../redis-client.ts');
     const { createCrawlQueue, createStatusSampler, Frontier } = await import('@bitcrawl/queue');
     const bull = new Redis(o.redis, { maxRetriesPerRequest: null });
     const redis = new Redis(o.redis, { maxRetriesPerRequest: 2 });
