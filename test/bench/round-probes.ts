@@ -2,6 +2,7 @@
  * What bench:round reads while a round runs, beside /proc: the command's progress lines
  * (ingest lag), Redis's used_memory, and the workers' /metrics (event-loop lag).
  */
+import { CRAWL_QUEUE, PREFIX } from '@bitcrawl/queue';
 import type { Redis } from 'ioredis';
 import { type ProcFigures, processEnv } from './proc-tree.ts';
 import { parseProgress, type Ran } from './round-cli.ts';
@@ -73,20 +74,24 @@ export interface RedisShares {
 
 export async function redisShares(conn: Redis, seen: number): Promise<RedisShares | undefined> {
   if (!(seen > 0)) return undefined;
-  const bytes = { frontier: 0, queue: 0, other: 0 };
+  const shareOf = (key: string): keyof RedisShares =>
+    key.startsWith(`${PREFIX}:addr:`) || key.startsWith(`${PREFIX}:round:`)
+      ? 'frontier'
+      : key.startsWith(`${PREFIX}:${CRAWL_QUEUE}:`)
+        ? 'queue'
+        : 'other';
+  const bytes: RedisShares = { frontier: 0, queue: 0, other: 0 };
   let cursor = '0';
   do {
     const [next, keys] = await conn.scan(cursor, 'COUNT', 1000);
     cursor = next;
-    for (const key of keys) {
-      const used = Number(await conn.call('MEMORY', 'USAGE', key, 'SAMPLES', '0'));
-      const share = /^bitcrawl:(addr:|round:)/.test(key)
-        ? 'frontier'
-        : key.startsWith('bitcrawl:crawl:')
-          ? 'queue'
-          : 'other';
-      bytes[share] += Number.isFinite(used) ? used : 0;
-    }
+    // One round trip per page of keys.
+    const pipe = conn.pipeline();
+    for (const key of keys) pipe.call('MEMORY', 'USAGE', key, 'SAMPLES', '0');
+    const used = (await pipe.exec()) ?? [];
+    keys.forEach((key, i) => {
+      bytes[shareOf(key)] += Number(used[i]?.[1]) || 0;
+    });
   } while (cursor !== '0');
   return { frontier: bytes.frontier / seen, queue: bytes.queue / seen, other: bytes.other / seen };
 }

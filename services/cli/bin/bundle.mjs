@@ -40,8 +40,8 @@ function workspaces(base = root) {
 
 /**
  * A digest of every file the bundle is built from (each workspace's src/ and package.json,
- * the lock file, and these scripts): path, size and mtime. Any edit, checkout or copy changes it; reading no
- * contents keeps it to a few ms per start. `base`: another checkout's root (tests).
+ * the lock file, and these scripts): path, size and mtime. Any edit, checkout or copy changes
+ * it; reading no contents keeps it to a few ms per start. `base`: another checkout's root (tests).
  */
 export function sourceDigest(base = root) {
   const h = createHash('sha256');
